@@ -1,0 +1,230 @@
+"""The archive model: ordering, tags, regions, sources, timeline, related, neighbours.
+
+Owns turning validated briefings into the `Archive` that pages are rendered from, and
+the cross-file checks (two briefings at one URL, two tags with one slug). Every sort
+states its tie-breaker. May not do I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from briefings.config import SiteConfig
+from briefings.content import Briefing
+from briefings.errors import BuildFailed, SourceError
+from briefings.urls import briefing_path, fold, slugify
+
+RELATED_MAX, RELATED_MIN = 5, 3
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A link from a briefing to one of its terms."""
+
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A briefing placed in the archive: its URL path, body HTML and term links."""
+
+    briefing: Briefing
+    path: str
+    html: str
+    tags: tuple[Ref, ...]
+    region: Ref
+    source: Ref
+
+
+@dataclass(frozen=True)
+class Term:
+    """A tag, region or source with its briefings, newest first."""
+
+    kind: str  # "tags", "regions" or "sources"
+    name: str
+    slug: str
+    entries: tuple[Entry, ...]
+    description: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year (month 0) or a month of the timeline, with its briefings newest first."""
+
+    year: int
+    month: int
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Everything pages are made from. `entries` are newest first."""
+
+    config: SiteConfig
+    entries: tuple[Entry, ...]
+    tags: tuple[Term, ...]  # A-Z
+    regions: tuple[Term, ...]  # in site.yaml's order
+    sources: tuple[Term, ...]  # A-Z
+    years: tuple[Period, ...]  # oldest first
+    months: tuple[Period, ...]  # oldest first
+    related: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # by entry path
+
+
+def sort_key(briefing: Briefing) -> tuple[datetime, str, str]:
+    """Order by exact instant, then title, then file path (newest first when reversed)."""
+    return (briefing.date, briefing.title, briefing.path)
+
+
+def briefing_urls(briefings: Iterable[Briefing]) -> dict[str, str]:
+    """Return each briefing's site path by file path; raise BuildFailed on collisions."""
+    by_url: dict[str, list[Briefing]] = defaultdict(list)
+    for briefing in briefings:
+        by_url[briefing_path(briefing.date, briefing.slug)].append(briefing)
+    errors = [
+        SourceError(b.path, 1, f"/{url} is also the URL of {', '.join(o.path for o in group if o is not b)}; "
+                    "change the slug of one of them")
+        for url, group in by_url.items() if len(group) > 1 for b in group
+    ]  # fmt: skip
+    if errors:
+        raise BuildFailed(errors)
+    return {b.path: url for url, group in by_url.items() for b in group}
+
+
+def build_archive(config: SiteConfig, briefings: Iterable[Briefing], html: dict[str, str]) -> Archive:
+    """Model the archive from briefings and their rendered bodies (by file path)."""
+    ordered = sorted(briefings, key=sort_key, reverse=True)
+    paths = briefing_urls(ordered)
+    tag_names = _display_names((tag for b in ordered for tag in b.tags), preferred={t for _, t in config.tag_aliases})
+    source_names = _display_names(b.source.name for b in ordered)
+    _check_slugs("tag", tag_names.values(), ordered, lambda b: b.tags)
+    _check_slugs("source", source_names.values(), ordered, lambda b: (b.source.name,))
+    regions = {r.name: Ref(r.name, r.slug) for r in config.regions}
+    entries = tuple(
+        Entry(
+            briefing=b, path=paths[b.path], html=html.get(b.path, ""),
+            tags=tuple(_ref(tag_names, t) for t in b.tags), region=regions[b.region],
+            source=_ref(source_names, b.source.name),
+        )
+        for b in ordered
+    )  # fmt: skip
+    return Archive(
+        config=config,
+        entries=entries,
+        tags=_terms("tags", entries, lambda e: e.tags),
+        regions=_region_terms(config, entries),
+        sources=_source_terms(entries),
+        years=_periods(entries, lambda e: (e.briefing.date.year, 0)),
+        months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
+        related=related_entries(entries),
+    )
+
+
+def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset()) -> dict[str, str]:
+    """Pick one spelling per folded name: a preferred one, else the most used, then A-Z."""
+    counts = Counter(names)
+    chosen: dict[str, str] = {}
+    for name in sorted(counts, key=lambda n: (n not in preferred, -counts[n], n)):
+        chosen.setdefault(fold(name), name)
+    return chosen
+
+
+def _ref(names: dict[str, str], name: str) -> Ref:
+    display = names[fold(name)]
+    return Ref(display, slugify(display))
+
+
+def _check_slugs(
+    kind: str, names: Iterable[str], briefings: list[Briefing], of: Callable[[Briefing], Iterable[str]]
+) -> None:
+    """Raise BuildFailed when two different names share one slug."""
+    by_slug: dict[str, set[str]] = defaultdict(set)
+    for name in names:
+        by_slug[slugify(name)].add(name)
+    errors = []
+    for slug, group in by_slug.items():
+        if len(group) > 1:
+            first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in of(b)))
+            spelled = " and ".join(f'"{n}"' for n in sorted(group))
+            errors.append(
+                SourceError(first.path, 1, f"{kind}s {spelled} would share the URL slug {slug!r}; rename one")
+            )
+    if errors:
+        raise BuildFailed(errors)
+
+
+def _terms(kind: str, entries: tuple[Entry, ...], refs: Callable[[Entry], Iterable[Ref]]) -> tuple[Term, ...]:
+    """Group entries by term, A-Z by name (then slug)."""
+    grouped: dict[Ref, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        for ref in refs(entry):
+            grouped[ref].append(entry)
+    ordered = sorted(grouped.items(), key=lambda item: (fold(item[0].name), item[0].slug))
+    return tuple(Term(kind, ref.name, ref.slug, tuple(group)) for ref, group in ordered)
+
+
+def _region_terms(config: SiteConfig, entries: tuple[Entry, ...]) -> tuple[Term, ...]:
+    """Return every configured region, in site.yaml's order, even when it has no briefings."""
+    return tuple(
+        Term("regions", r.name, r.slug, tuple(e for e in entries if e.region.slug == r.slug), r.description)
+        for r in config.regions
+    )
+
+
+def _source_terms(entries: tuple[Entry, ...]) -> tuple[Term, ...]:
+    """Group by source; a source's URL is its most cited one (then A-Z)."""
+    terms = _terms("sources", entries, lambda e: (e.source,))
+    return tuple(
+        Term(t.kind, t.name, t.slug, t.entries, url=_most_common(e.briefing.source.url for e in t.entries))
+        for t in terms
+    )
+
+
+def _most_common(values: Iterable[str | None]) -> str | None:
+    counts = Counter(v for v in values if v)
+    return min(counts, key=lambda v: (-counts[v], v)) if counts else None
+
+
+def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]) -> tuple[Period, ...]:
+    """Group entries by calendar period as written in front matter, oldest period first."""
+    grouped: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+    for entry in entries:
+        grouped[key(entry)].append(entry)
+    return tuple(Period(year, month, tuple(grouped[(year, month)])) for year, month in sorted(grouped))
+
+
+def related_entries(entries: tuple[Entry, ...]) -> dict[str, tuple[Entry, ...]]:
+    """Return 3-5 related entries per entry: most shared tags, then nearest in time.
+
+    Uses an inverted index (tag -> entries), so the work grows with tag overlaps, not
+    with the square of the archive.
+    """
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for index, entry in enumerate(entries):
+        for tag in entry.tags:
+            by_tag[tag.slug].append(index)
+    related: dict[str, tuple[Entry, ...]] = {}
+    for index, entry in enumerate(entries):
+        shared: Counter[int] = Counter(other for tag in entry.tags for other in by_tag[tag.slug] if other != index)
+        ranked = sorted(shared, key=lambda o: (-shared[o], _distance(entry, entries[o]), o))[:RELATED_MAX]
+        if len(ranked) < RELATED_MIN:
+            ranked += _nearest(entries, index, exclude=set(ranked), count=RELATED_MIN - len(ranked))
+        related[entry.path] = tuple(entries[o] for o in ranked)
+    return related
+
+
+def _distance(a: Entry, b: Entry) -> float:
+    return abs((a.briefing.date - b.briefing.date).total_seconds())
+
+
+def _nearest(entries: tuple[Entry, ...], index: int, exclude: set[int], count: int) -> list[int]:
+    """Return up to `count` entries nearest in time (entries are sorted, so look both ways)."""
+    reach = count + len(exclude)
+    window = range(max(0, index - reach), min(len(entries), index + reach + 1))
+    candidates = [o for o in window if o != index and o not in exclude]
+    return sorted(candidates, key=lambda o: (_distance(entries[index], entries[o]), o))[:count]

@@ -1,0 +1,86 @@
+"""The command line: `python build.py [build|check] [options]`.
+
+Owns argument wiring, printing errors and summaries, and exit codes (0 ok, 1 content
+errors, 2 usage errors). May not hold build logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from briefings import pipeline
+from briefings.config import normalise_base_url
+from briefings.errors import BuildFailed, plural
+from briefings.progress import Progress
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
+    """Parse the command line; argparse exits with status 2 on usage errors."""
+    parser = argparse.ArgumentParser(
+        prog="python build.py",
+        description="Build the briefings archive into _site/, or check it.",
+        epilog="Exit status: 0 ok, 1 content errors, 2 usage errors.",
+    )
+    parser.add_argument("command", nargs="?", default="build", choices=("build", "check"),
+                        help="build (default): write the site into _site/; check: validate only")  # fmt: skip
+    parser.add_argument("--root", type=Path, default=default_root, help="the archive folder (default: %(default)s)")
+    parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
+    parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    args = parser.parse_args(argv)
+    if args.base_url is not None:
+        try:
+            args.base_url = normalise_base_url(args.base_url)
+        except ValueError as exc:
+            parser.error(f"--base-url: {exc}")
+    if not (args.root / "site.yaml").is_file() and not (args.root / "content").is_dir():
+        parser.error(f"--root: {args.root} is not an archive (it has no site.yaml or content/)")
+    return args
+
+
+def main(argv: Sequence[str] | None = None, default_root: Path | None = None) -> int:
+    """Run one command and return its exit status."""
+    args = parse_args(sys.argv[1:] if argv is None else argv, default_root or Path.cwd())
+    progress = Progress(enabled=not args.quiet)
+    try:
+        if args.command == "check":
+            archive = pipeline.check(args.root)
+            say(args, f"Checked {plural(len(archive.entries), 'briefing')}: no problems found.")
+        else:
+            report = pipeline.build(args.root, drafts=args.drafts, base_url=args.base_url, progress=progress)
+            progress.clear()
+            say(args, f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
+                      f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
+                      f"{plural(report.sources, 'source')}) in {progress.elapsed():.1f} s")  # fmt: skip
+    except BuildFailed as failed:
+        progress.clear()
+        report_errors(failed, args.command)
+        return EXIT_CONTENT
+    except OSError as exc:
+        progress.clear()
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_CONTENT
+    except KeyboardInterrupt:
+        print("interrupted; _site/ was left as it was", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+def report_errors(failed: BuildFailed, command: str) -> None:
+    """Print each error once as `file:line: message`, then a summary line."""
+    for error in failed.errors:
+        print(error, file=sys.stderr)
+    files = len({error.path for error in failed.errors})
+    outcome = "nothing was written" if command == "build" else "fix them and run check again"
+    print(f"Found {plural(len(failed.errors), 'error')} in {plural(files, 'file')}; {outcome}.", file=sys.stderr)
+
+
+def say(args: argparse.Namespace, message: str) -> None:
+    """Print a summary line unless --quiet."""
+    if not args.quiet:
+        print(message)

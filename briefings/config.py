@@ -1,0 +1,192 @@
+"""The archive's settings: `site.yaml` -> `SiteConfig`.
+
+Owns reading and checking `site.yaml` (unknown keys are errors, like in front matter).
+May not read content or write output.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from briefings.errors import BuildFailed, SourceError
+from briefings.schema import FieldReader
+from briefings.urls import SLUG_RE, fold, slugify
+from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse_yaml
+
+_KEYS = (
+    "title", "description", "base_url", "language", "timezone", "per_page",
+    "regions", "tag_aliases", "markdown",
+)  # fmt: skip
+_REQUIRED = ("title", "description", "base_url", "language", "timezone", "regions")
+_LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True)
+class Region:
+    """One entry of the controlled list of regions."""
+
+    name: str
+    slug: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything `site.yaml` says, checked."""
+
+    title: str
+    description: str
+    base_url: str  # absolute, ends with "/"
+    language: str
+    timezone: str
+    per_page: int
+    regions: tuple[Region, ...]
+    tag_aliases: tuple[tuple[str, str], ...]  # (folded alias, canonical tag)
+    allow_html: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """Return the timezone that dates without an offset are read in."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """Return the base URL's path: `/` for a user site, `/<repo>/` for a project site."""
+        return urlsplit(self.base_url).path
+
+    def canonical_tag(self, tag: str) -> str:
+        """Return the canonical spelling for an alias, or the tag itself."""
+        return dict(self.tag_aliases).get(fold(tag), tag)
+
+    def with_base_url(self, url: str) -> SiteConfig:
+        """Return a copy served from another base URL (`--base-url`)."""
+        return replace(self, base_url=normalise_base_url(url))
+
+
+def normalise_base_url(url: str) -> str:
+    """Return an http(s) base URL ending with "/", or raise ValueError."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f'"{url}" is not an http(s) URL such as https://example.org/archive/')
+    return url.strip().rstrip("/") + "/"
+
+
+def load_config(path: Path, name: str = "site.yaml") -> SiteConfig:
+    """Read and check `site.yaml`; raise BuildFailed with every problem."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BuildFailed([SourceError(name, 0, "not found; the archive needs a site.yaml")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildFailed([SourceError(name, 0, f"cannot be read: {exc}")]) from None
+    return parse_config(text, name)
+
+
+def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
+    """Check the text of `site.yaml`; raise BuildFailed with every problem."""
+    reader = FieldReader(name)
+    try:
+        root = parse_yaml(text)
+    except YamlProblem as problem:
+        raise BuildFailed([SourceError(name, problem.line, problem.message)]) from None
+    if root is None:
+        raise BuildFailed([SourceError(name, 1, "is empty; see README.md for the settings it needs")])
+    found = reader.fields(root, "site.yaml", _KEYS, _REQUIRED)
+    values = {key: _read_setting(reader, key, node) for key, node in found.items()}
+    if reader.errors or len(values) < len(_REQUIRED):
+        raise BuildFailed(reader.errors)
+    return SiteConfig(
+        title=values["title"],
+        description=values["description"],
+        base_url=values["base_url"],
+        language=values["language"],
+        timezone=values["timezone"],
+        per_page=values.get("per_page", 10),
+        regions=values["regions"],
+        tag_aliases=values.get("tag_aliases", ()),
+        allow_html=values.get("markdown", False),
+    )
+
+
+def _read_setting(reader: FieldReader, key: str, node: Node) -> object:
+    """Read one top-level setting; problems go to the reader."""
+    if key in ("title", "description"):
+        return reader.text(node, key, max_len=400)
+    if key == "per_page":
+        return reader.integer(node, key, 1, 500)
+    if key == "regions":
+        return _read_regions(reader, node)
+    if key == "tag_aliases":
+        return _read_aliases(reader, node)
+    if key == "markdown":
+        settings = reader.fields(node, "markdown", ("allow_html",))
+        return reader.boolean(settings["allow_html"], "allow_html") if "allow_html" in settings else False
+    value = reader.text(node, key)
+    if value is None:
+        return None
+    problem = _check_simple(key, value)
+    if problem:
+        reader.error(node.line, f"{key}: {problem}")
+        return None
+    return normalise_base_url(value) if key == "base_url" else value
+
+
+def _check_simple(key: str, value: str) -> str | None:
+    """Return what is wrong with base_url, language or timezone, if anything."""
+    if key == "base_url":
+        try:
+            normalise_base_url(value)
+        except ValueError as exc:
+            return str(exc)
+    elif key == "language" and not _LANGUAGE_RE.match(value):
+        return f'"{value}" is not a language tag; write one such as en or en-GB'
+    elif key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            return f'"{value}" is not an IANA timezone; write one such as UTC or Europe/Istanbul'
+    return None
+
+
+def _read_regions(reader: FieldReader, node: Node) -> tuple[Region, ...] | None:
+    """Read the controlled list of regions; names and slugs must be unique."""
+    if not isinstance(node, Seq) or not node.items:
+        reader.error(node.line, f"regions: expected a list of `- name: ...` entries, found {describe(node)}")
+        return None
+    regions: list[Region] = []
+    for item in node.items:
+        found = reader.fields(item, "a region", ("name", "slug", "description"), ("name",))
+        name = reader.text(found["name"], "name", max_len=80) if "name" in found else None
+        if name is None:
+            continue
+        slug = reader.text(found["slug"], "slug") if "slug" in found else slugify(name)
+        if slug is not None and not SLUG_RE.match(slug):
+            reader.error(found["slug"].line, f'slug: "{slug}" may hold only a-z, 0-9 and single hyphens')
+            continue
+        description = reader.text(found["description"], "description") if "description" in found else ""
+        if any(fold(r.name) == fold(name) or r.slug == slug for r in regions):
+            reader.error(item.line, f'region "{name}" is listed twice (same name or slug); keep one')
+        elif slug is not None:
+            regions.append(Region(name, slug, description or ""))
+    return tuple(regions)
+
+
+def _read_aliases(reader: FieldReader, node: Node) -> tuple[tuple[str, str], ...] | None:
+    """Read `canonical: [alias, ...]` pairs; an alias may point to one tag only."""
+    if not isinstance(node, Mapping):
+        reader.error(node.line, f"tag_aliases: expected `Tag: [alias, ...]` lines, found {describe(node)}")
+        return None
+    pairs: dict[str, str] = {}
+    for key, value in node.items:
+        aliases = reader.text_list(value, f"tag_aliases {key.text}") or ()
+        for alias in aliases:
+            if pairs.get(fold(alias), key.text) != key.text:
+                reader.error(
+                    value.line, f'tag_aliases: "{alias}" is an alias of both "{pairs[fold(alias)]}" and "{key.text}"'
+                )
+            pairs[fold(alias)] = key.text
+    return tuple(sorted(pairs.items()))

@@ -1,0 +1,294 @@
+"""Briefings: find, split, parse and validate `content/**/*.md`.
+
+Owns the `Briefing` model and the front matter schema of DESIGN.md. `parse_briefing` is
+pure (bytes in, briefing and errors out); `load_briefings` is the one place that reads
+content from disk. May not know URLs or templates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from zoneinfo import ZoneInfo
+
+from briefings.config import SiteConfig
+from briefings.errors import SourceError
+from briefings.schema import FieldReader
+from briefings.urls import SLUG_RE, fold
+from briefings.yamlnodes import Node, Scalar, Seq, YamlProblem, describe, parse_yaml
+
+FIELDS = (
+    "title", "date", "summary", "source", "credit", "region", "countries", "tags",
+    "image", "updated", "draft", "slug", "corrections",
+)  # fmt: skip
+REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
+_ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_DATE_HINT = "write it like 2015-09-24 or 2015-09-24T10:00:00+03:00"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who reported it: a name, and a URL when known."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    """An illustration; `alt` is required whenever there is a `src`."""
+
+    src: str
+    alt: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A dated note of what was corrected."""
+
+    date: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """One validated briefing. Dates are aware and keep the offset they were written in."""
+
+    path: str  # as shown in messages: content/2015/kweiris.md
+    slug: str
+    title: str
+    date: datetime
+    date_has_time: bool
+    summary: str
+    source: Source
+    credit: str
+    region: str
+    tags: tuple[str, ...]
+    body: str
+    body_line: int  # file line of the body's first line
+    countries: tuple[str, ...] = ()
+    image: Image | None = None
+    updated: datetime | None = None
+    draft: bool = False
+    corrections: tuple[Correction, ...] = ()  # newest first
+
+    @property
+    def modified(self) -> datetime:
+        """Return when it last changed: the latest of date, updated and corrections."""
+        return max([self.date, *([self.updated] if self.updated else []), *(c.date for c in self.corrections)])
+
+
+def load_briefings(root: Path, config: SiteConfig) -> tuple[list[Briefing], list[SourceError]]:
+    """Read and check every `content/**/*.md` under `root`, in path order."""
+    briefings: list[Briefing] = []
+    errors: list[SourceError] = []
+    content = root / "content"
+    for file in sorted(content.rglob("*.md")) if content.is_dir() else []:
+        name = file.relative_to(root).as_posix()
+        if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
+            errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
+            continue
+        briefing, problems = parse_briefing(file.read_bytes(), name, config)
+        errors.extend(problems)
+        if briefing is not None:
+            briefings.append(briefing)
+    return briefings, errors
+
+
+def parse_briefing(data: bytes, path: str, config: SiteConfig) -> tuple[Briefing | None, list[SourceError]]:
+    """Check one briefing file; return it (or None) and every problem found."""
+    text, problem = decode(data)
+    if problem:
+        return None, [SourceError(path, *problem)]
+    split = split_front_matter(text)
+    if isinstance(split[0], int):
+        return None, [SourceError(path, split[0], str(split[1]))]
+    yaml_text, body, body_line = split
+    try:
+        root = parse_yaml(str(yaml_text), first_line=2)
+    except YamlProblem as exc:
+        return None, [SourceError(path, exc.line, exc.message)]
+    if root is None:
+        return None, [SourceError(path, 1, "front matter is empty; it needs " + ", ".join(REQUIRED))]
+    reader = FieldReader(path)
+    briefing = _read_briefing(reader, root, path, str(body), int(body_line), config)
+    return (briefing if not reader.errors else None), reader.errors
+
+
+def decode(data: bytes) -> tuple[str, tuple[int, str] | None]:
+    """Return UTF-8 text with a BOM dropped and line endings made `\\n`, or (line, message)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        return "", (line, f"is not valid UTF-8 (byte 0x{bad}); save the file with UTF-8 encoding")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | tuple[int, str]:
+    """Return (yaml, body, body's first line), or (line, message) when it has no front matter."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return 1, "must start with a line `---` that opens the front matter (title, date, ...)"
+    for index, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    return 1, "the front matter opened on line 1 is never closed; add a line `---` after it"
+
+
+def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
+    """Read an ISO 8601 date or date-time; no offset means `tz`. Return (moment, has_time)."""
+    if not _ISO_RE.match(text):
+        return None
+    try:
+        if len(text) == 10:
+            day = Date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=tz), False
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)), True
+
+
+def _read_briefing(
+    reader: FieldReader, root: Node, path: str, body: str, body_line: int, config: SiteConfig
+) -> Briefing | None:
+    """Read every field; return a Briefing when all required ones are valid."""
+    found = reader.fields(root, "front matter", FIELDS, REQUIRED)
+    tz = config.tz
+    when = _when(reader, found["date"], "date", tz) if "date" in found else None
+    values = {
+        "title": _get(found, "title", lambda n: reader.text(n, "title", 200)),
+        "summary": _get(found, "summary", lambda n: reader.text(n, "summary", 400)),
+        "source": _get(found, "source", lambda n: _source(reader, n)),
+        "credit": _get(found, "credit", lambda n: reader.text(n, "credit", 300)),
+        "region": _get(found, "region", lambda n: reader.choice(n, "region", [r.name for r in config.regions])),
+        "tags": _get(found, "tags", lambda n: _tags(reader, n, config)),
+        "countries": _get(found, "countries", lambda n: reader.text_list(n, "countries", 30)),
+        "image": _get(found, "image", lambda n: _image(reader, n)),
+        "draft": _get(found, "draft", lambda n: reader.boolean(n, "draft")),
+        "corrections": _get(found, "corrections", lambda n: _corrections(reader, n, tz)),
+    }
+    updated = _get(found, "updated", lambda n: _when(reader, n, "updated", tz))
+    slug = _slug(reader, found.get("slug"), path)
+    if when and updated and updated[0] < when[0]:
+        reader.error(found["updated"].line, "updated: is before date; updated must be on or after date")
+    if when:
+        _check_folder(reader, found["date"], when[0], path)
+    if reader.errors or when is None or slug is None:
+        return None
+    return Briefing(
+        path=path, slug=slug, date=when[0], date_has_time=when[1], body=body, body_line=body_line,
+        updated=updated[0] if updated else None,
+        **{key: value for key, value in values.items() if value is not None},
+    )  # fmt: skip
+
+
+def _get(found: dict[str, Node], key: str, read: object) -> object:
+    """Apply `read` to a field when present."""
+    return read(found[key]) if key in found else None  # type: ignore[operator]
+
+
+def _when(reader: FieldReader, node: Node, field: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
+    """Read a date field, reporting what was written when it is not ISO 8601."""
+    text = reader.text(node, field)
+    if text is None:
+        return None
+    parsed = parse_when(text, tz)
+    if parsed is None:
+        reader.error(node.line, f'{field}: "{text}" is not an ISO 8601 date or date-time; {_DATE_HINT}')
+    return parsed
+
+
+def _source(reader: FieldReader, node: Node) -> Source | None:
+    """Read `source: Name` or `source: {name, url}`."""
+    if isinstance(node, Scalar):
+        name = reader.text(node, "source", 120)
+        return Source(name) if name else None
+    found = reader.fields(node, "source", ("name", "url"), ("name",))
+    name = reader.text(found["name"], "source name", 120) if "name" in found else None
+    url = reader.url(found["url"], "source url") if "url" in found else None
+    if name is None or ("url" in found and url is None):
+        return None
+    return Source(name, url)
+
+
+def _tags(reader: FieldReader, node: Node, config: SiteConfig) -> tuple[str, ...] | None:
+    """Read 1-12 tags, mapping aliases to their canonical tag and dropping repeats."""
+    tags = reader.text_list(node, "tags", 12)
+    if tags is None:
+        return None
+    if not tags:
+        reader.error(node.line, "tags: is empty; give at least one tag")
+        return None
+    if any(len(tag) > 60 for tag in tags):
+        reader.error(node.line, "tags: a tag is longer than 60 characters; shorten it")
+        return None
+    canonical = [config.canonical_tag(tag) for tag in tags]
+    return tuple({fold(tag): tag for tag in reversed(canonical)}.values())[::-1]
+
+
+def _image(reader: FieldReader, node: Node) -> Image | None:
+    """Read `image: {src, alt, caption}`; alt is required, src must be a safe path or URL."""
+    found = reader.fields(node, "image", ("src", "alt", "caption"), ("src", "alt"))
+    src = reader.text(found["src"], "image src") if "src" in found else None
+    alt = reader.text(found["alt"], "image alt", 300) if "alt" in found else None
+    caption = reader.text(found["caption"], "image caption", 400) if "caption" in found else None
+    if src is not None and not _safe_src(src):
+        reader.error(
+            found["src"].line, f'image src: "{src}" must be an http(s) URL or a path such as /images/photo.jpg'
+        )
+        return None
+    return Image(src, alt, caption) if src and alt else None
+
+
+def _safe_src(src: str) -> bool:
+    """Return True for http(s) URLs and site paths that stay inside the site."""
+    if src.startswith(("https://", "http://")):
+        return True
+    parts = PurePosixPath(src).parts
+    return ":" not in src and not src.startswith("//") and ".." not in parts and "\\" not in src
+
+
+def _corrections(reader: FieldReader, node: Node, tz: ZoneInfo) -> tuple[Correction, ...] | None:
+    """Read `corrections: [{date, text}, ...]`, newest first."""
+    if not isinstance(node, Seq):
+        reader.error(node.line, f"corrections: expected a list of `- date: ... text: ...`, found {describe(node)}")
+        return None
+    result: list[Correction] = []
+    for item in node.items:
+        found = reader.fields(item, "a correction", ("date", "text"), ("date", "text"))
+        when = _when(reader, found["date"], "correction date", tz) if "date" in found else None
+        text = reader.text(found["text"], "correction text", 1000) if "text" in found else None
+        if when and text:
+            result.append(Correction(when[0], text))
+    return tuple(sorted(result, key=lambda c: (c.date, c.text), reverse=True))
+
+
+def _slug(reader: FieldReader, node: Node | None, path: str) -> str | None:
+    """Return the `slug` field, or the file name when it is a valid slug."""
+    if node is not None:
+        slug = reader.text(node, "slug")
+        if slug is not None and not SLUG_RE.match(slug):
+            reader.error(node.line, f'slug: "{slug}" may hold only lowercase a-z, 0-9 and single hyphens')
+            return None
+        return slug
+    stem = PurePosixPath(path).stem
+    if not SLUG_RE.match(stem):
+        reader.error(1, f'file name "{stem}" is not a valid slug (a-z, 0-9, hyphens); rename the file or add slug:')
+        return None
+    return stem
+
+
+def _check_folder(reader: FieldReader, node: Node, when: datetime, path: str) -> None:
+    """Require content/YYYY/ to match the year of the date, so the tree stays findable."""
+    folder = PurePosixPath(path).parent
+    if folder.name != f"{when.year:04d}" or folder.parent.name != "content":
+        reader.error(
+            node.line, f"date: is in {when.year} but the file is in {folder}/; move it to content/{when.year:04d}/"
+        )

@@ -1,0 +1,35 @@
+"""Problems found in the user's files, as values.
+
+Owns `SourceError` (one problem at `file:line`) and `BuildFailed` (a stage gave up).
+May not import the rest of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class SourceError:
+    """One problem in one file, printed as `file:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class BuildFailed(Exception):
+    """A stage found problems in the user's files; nothing was written."""
+
+    def __init__(self, errors: Iterable[SourceError]) -> None:
+        self.errors = tuple(sorted(set(errors)))
+        super().__init__(f"{len(self.errors)} error(s)")
+
+
+def plural(count: int, noun: str) -> str:
+    """Return "1 error" / "2 errors"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

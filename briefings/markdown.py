@@ -1,0 +1,132 @@
+"""The one configured Markdown parser for briefing bodies.
+
+Owns CommonMark + tables, strikethrough and footnotes via markdown-it-py; heading levels
+shifted under the page title with unique ids; link policy (http, https, mailto and
+relative only); links to other briefings' `.md` files resolved to their URLs.
+May not touch files.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+from briefings.urls import slugify
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+Resolver = Callable[[str], str | None]  # repo path of a .md file -> its site href, or None
+
+
+@dataclass(frozen=True)
+class Body:
+    """A rendered body and the problems found in it, as (file line, message)."""
+
+    html: str
+    problems: tuple[tuple[int, str], ...] = ()
+
+
+def make_parser(allow_html: bool) -> MarkdownIt:
+    """Return the configured markdown-it parser; raw HTML is escaped unless allowed."""
+    md = MarkdownIt("commonmark", {"html": allow_html}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.validateLink = is_safe_link  # type: ignore[method-assign]
+    return md
+
+
+def is_safe_link(url: str) -> bool:
+    """Return True for http(s), mailto and relative links; `javascript:` and the like are dropped."""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return scheme in SAFE_SCHEMES or (scheme == "" and not url.strip().startswith("//"))
+
+
+def render_body(
+    md: MarkdownIt,
+    body: str,
+    *,
+    path: str,
+    first_line: int,
+    base_path: str,
+    resolve: Resolver,
+    reserved_ids: Iterable[str] = (),
+) -> Body:
+    """Render a body: headings start at h2, links honour the base path, `.md` links resolve."""
+    env: dict[str, object] = {}
+    tokens = md.parse(body, env)
+    _shift_headings(tokens, set(reserved_ids))
+    problems: list[tuple[int, str]] = []
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            line = first_line + (token.map[0] if token.map else 0)
+            problems += _rewrite_links(token.children, line, path, base_path, resolve)
+    return Body(md.renderer.render(tokens, md.options, env), tuple(problems))
+
+
+def _shift_headings(tokens: list[Token], used_ids: set[str]) -> None:
+    """Nest body headings under the page's h1 without skipping a level; give unique ids."""
+    stack: list[tuple[int, int]] = []  # (level as written, level on the page)
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        written = int(token.tag[1])
+        while stack and stack[-1][0] >= written:
+            stack.pop()
+        level = min(stack[-1][1] + 1 if stack else 2, 6)
+        stack.append((written, level))
+        token.tag = tokens[index + 2].tag = f"h{level}"
+        token.attrSet("id", _unique_id(_plain_text(tokens[index + 1]), used_ids))
+
+
+def _plain_text(inline: Token) -> str:
+    """Return the visible text of an inline token."""
+    return "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
+
+
+def _unique_id(text: str, used: set[str]) -> str:
+    """Return a slug id for `text` that is not yet in `used`, and record it."""
+    base = slugify(text) if text.strip() else "section"
+    candidate, number = base, 2
+    while candidate in used:
+        candidate, number = f"{base}-{number}", number + 1
+    used.add(candidate)
+    return candidate
+
+
+def _rewrite_links(
+    children: list[Token], line: int, path: str, base_path: str, resolve: Resolver
+) -> list[tuple[int, str]]:
+    """Resolve `.md` links and root-relative links in one inline run; return problems."""
+    problems: list[tuple[int, str]] = []
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+        target = str(child.attrGet(attr)) if attr and child.attrGet(attr) is not None else None
+        if attr is None or target is None:
+            continue
+        new, problem = _resolve_target(target, path, base_path, resolve)
+        child.attrSet(attr, new)
+        if problem:
+            problems.append((line, problem))
+    return problems
+
+
+def _resolve_target(target: str, path: str, base_path: str, resolve: Resolver) -> tuple[str, str | None]:
+    """Return the href to write for one link target, and a problem if it is broken."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path:
+        return target, None
+    if parts.path.startswith("/"):
+        return base_path + target[1:], None
+    if not parts.path.endswith(".md"):
+        return target, None
+    repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(path), parts.path))
+    href = resolve(repo_path) if not repo_path.startswith("..") else None
+    if href is None:
+        return target, f'link "{target}" points to no briefing ({repo_path} does not exist); fix the path'
+    return href + (f"#{parts.fragment}" if parts.fragment else ""), None

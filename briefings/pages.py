@@ -1,0 +1,166 @@
+"""Every HTML page of the site, as (path, template, view data).
+
+Owns which pages exist, their URLs (through `urls`) and the plain data each template
+receives: pagination, neighbours, counts. Each page is a pure function of the archive,
+so pages can be rendered in any order or in parallel. May not render or write.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from briefings import urls
+from briefings.archive import Archive, Entry, Period, Term
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+          "August", "September", "October", "November", "December")  # fmt: skip
+TERM_LABELS = {"tags": ("Tags", "Tag"), "regions": ("Regions", "Region"), "sources": ("Sources", "Source")}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML file to render: its site path, its template and the template's data."""
+
+    path: str
+    template: str
+    title: str
+    context: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a listing sits: page `number` of `count`, with neighbour paths."""
+
+    number: int
+    count: int
+    total: int
+    first: str
+    prev: str | None
+    next: str | None
+    last: str
+
+
+def site_pages(archive: Archive) -> list[Page]:
+    """Return every HTML page of the site, in a fixed order."""
+    return [
+        *paginate(
+            archive, "", "index.html", archive.config.title, archive.entries, description=archive.config.description
+        ),
+        *(briefing_page(archive, i) for i in range(len(archive.entries))),
+        *term_index_pages(archive),
+        *(page for kind in TERM_LABELS for term in getattr(archive, kind) for page in term_pages(archive, term)),
+        timeline_page(archive),
+        *year_pages(archive),
+        *month_pages(archive),
+        Page("404.html", "404.html", "Page not found"),
+    ]
+
+
+def paginate(
+    archive: Archive, first: str, template: str, title: str, entries: Sequence[Entry], **context: Any
+) -> Iterator[Page]:
+    """Yield the pages of a listing: `first`, then `first/page/2/` and on."""
+    per_page = archive.config.per_page
+    count = max(1, math.ceil(len(entries) / per_page))
+    description = context.pop("description", "")
+    for number in range(1, count + 1):
+        pager = Pager(
+            number=number, count=count, total=len(entries), first=first,
+            prev=urls.page_path(first, number - 1) if number > 1 else None,
+            next=urls.page_path(first, number + 1) if number < count else None,
+            last=urls.page_path(first, count),
+        )  # fmt: skip
+        shown = entries[(number - 1) * per_page : number * per_page]
+        page_title = title if number == 1 else f"{title} (page {number} of {count})"
+        yield Page(urls.page_path(first, number), template, page_title,
+                   {"entries": shown, "pager": pager, **context}, description)  # fmt: skip
+
+
+def briefing_page(archive: Archive, index: int) -> Page:
+    """Return a briefing's page; `newer`/`older` are its neighbours in time."""
+    entries = archive.entries
+    entry = entries[index]
+    return Page(
+        entry.path,
+        "briefing.html",
+        entry.briefing.title,
+        {
+            "entry": entry,
+            "newer": entries[index - 1] if index > 0 else None,
+            "older": entries[index + 1] if index + 1 < len(entries) else None,
+            "related": archive.related.get(entry.path, ()),
+        },
+        entry.briefing.summary,
+    )
+
+
+def term_index_pages(archive: Archive) -> Iterator[Page]:
+    """Yield `/tags/`, `/regions/` and `/sources/`, each listing its terms with counts."""
+    for kind, (plural, _) in TERM_LABELS.items():
+        terms: tuple[Term, ...] = getattr(archive, kind)
+        counts = sorted((len(t.entries) for t in terms), reverse=True)
+        # "Most used": the top tenth by count, at least one term, never a term with none.
+        threshold = max(1, counts[max(0, len(counts) // 10 - 1)]) if counts else 1
+        yield Page(f"{kind}/", "terms.html", plural, {"kind": kind, "terms": terms, "threshold": threshold},
+                   f"All {len(terms)} {plural.lower()} of {archive.config.title}, with their briefings.")  # fmt: skip
+
+
+def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
+    """Yield the paginated pages of one tag, region or source."""
+    _, singular = TERM_LABELS[term.kind]
+    yield from paginate(
+        archive, urls.term_path(term.kind, term.slug), "term.html", f"{singular}: {term.name}", term.entries,
+        term=term, label=singular,
+        description=term.description or f"Briefings about {term.name}, newest first.",
+    )  # fmt: skip
+
+
+def timeline_page(archive: Archive) -> Page:
+    """Return `/timeline/`: every year and month with counts, and a chart of months."""
+    years = [
+        {"period": year, "months": [_month_count(archive, year.year, m) for m in range(1, 13)]}
+        for year in archive.years
+    ]
+    peak = max((len(m.entries) for m in archive.months), default=0)
+    return Page("timeline/", "timeline.html", "Timeline", {"years": years, "peak": peak, "month_names": MONTHS},
+                f"{len(archive.entries)} briefings by year and month.")  # fmt: skip
+
+
+def _month_count(archive: Archive, year: int, month: int) -> dict[str, Any]:
+    found = next((p for p in archive.months if (p.year, p.month) == (year, month)), None)
+    return {"year": year, "month": month, "name": MONTHS[month - 1], "count": len(found.entries) if found else 0}
+
+
+def year_pages(archive: Archive) -> Iterator[Page]:
+    """Yield `/YYYY/` pages: the year's briefings grouped by month, with neighbour years."""
+    for index, year in enumerate(archive.years):
+        months = [m for m in reversed(archive.months) if m.year == year.year]
+        yield Page(urls.year_path(year.year), "year.html", str(year.year), {
+            "period": year, "months": months, "month_names": MONTHS,
+            **_neighbours(archive.years, index),
+        }, f"{len(year.entries)} briefings from {year.year}.")  # fmt: skip
+
+
+def month_pages(archive: Archive) -> Iterator[Page]:
+    """Yield `/YYYY/MM/` pages with neighbour months that have briefings."""
+    for index, month in enumerate(archive.months):
+        title = f"{MONTHS[month.month - 1]} {month.year}"
+        yield Page(urls.month_path(month.year, month.month), "month.html", title, {
+            "period": month, "month_names": MONTHS, **_neighbours(archive.months, index),
+        }, f"{len(month.entries)} briefings from {title}.")  # fmt: skip
+
+
+def _neighbours(periods: tuple[Period, ...], index: int) -> dict[str, Period | None]:
+    return {
+        "earlier": periods[index - 1] if index > 0 else None,
+        "later": periods[index + 1] if index + 1 < len(periods) else None,
+    }
+
+
+def period_path(period: Period) -> str:
+    """Return the site path of a year or month."""
+    return urls.month_path(period.year, period.month) if period.month else urls.year_path(period.year)

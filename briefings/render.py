@@ -1,0 +1,97 @@
+"""Jinja2 rendering of pages.
+
+Owns the template environment (autoescaped, strict about undefined names), the filters
+and globals templates may use, and turning template mistakes into `file:line` errors.
+May not write files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from briefings import urls
+from briefings.archive import Archive
+from briefings.errors import BuildFailed, SourceError
+from briefings.pages import MONTHS, Page, period_path
+
+# Ids the base layout uses; body headings never take them.
+PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
+
+
+class Renderer:
+    """Renders pages of one archive with the templates in one folder."""
+
+    def __init__(self, templates: Path, archive: Archive, static: Mapping[str, bytes]) -> None:
+        self.templates = templates
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        base_path = archive.config.base_path
+        fingerprints = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in static.items()}
+        self.env.globals.update(
+            site=archive.config,
+            archive=archive,
+            url=lambda path="": urls.href(base_path, path),
+            asset=lambda name: f"{urls.href(base_path, name)}?v={fingerprints[name]}",
+            period_path=period_path,
+            year_path=urls.year_path,
+            month_path=urls.month_path,
+            page_path=urls.page_path,
+            term_path=urls.term_path,
+        )
+        self.env.filters.update(iso=iso_date, human=human_date, human_time=human_time)
+
+    def render(self, page: Page) -> bytes:
+        """Render one page to UTF-8 bytes; template mistakes raise BuildFailed at file:line."""
+        try:
+            template = self.env.get_template(page.template)
+            html = template.render(page=page, **page.context)
+        except jinja2.TemplateSyntaxError as exc:
+            where = self._relative(exc.filename) if exc.filename else f"templates/{page.template}"
+            raise BuildFailed([SourceError(where, exc.lineno, f"template syntax: {exc.message}")]) from None
+        except Exception as exc:  # noqa: BLE001 - any template mistake becomes a file:line error
+            raise BuildFailed([self._locate(exc, page)]) from None
+        return html.encode("utf-8")
+
+    def _locate(self, exc: Exception, page: Page) -> SourceError:
+        """Name the template line a rendering error came from (Jinja maps frames to it)."""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".html")]
+        message = f"template error while rendering /{page.path}: {type(exc).__name__}: {exc}"
+        if not frames:
+            return SourceError(f"templates/{page.template}", 0, message)
+        return SourceError(self._relative(frames[-1].filename), frames[-1].lineno or 0, message)
+
+    def _relative(self, filename: str) -> str:
+        path = Path(filename)
+        try:
+            return (Path("templates") / path.resolve().relative_to(self.templates.resolve())).as_posix()
+        except ValueError:
+            return filename
+
+
+def iso_date(moment: datetime, with_time: bool = True) -> str:
+    """Return a `<time datetime>` value: a date, or a date-time with its offset."""
+    return moment.isoformat() if with_time else moment.date().isoformat()
+
+
+def human_date(moment: datetime) -> str:
+    """Return "24 September 2015" (fixed English names: output must not depend on locale)."""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def human_time(moment: datetime) -> str:
+    """Return "10:00 UTC+03:00" in the offset it was written in."""
+    offset = moment.strftime("%z")
+    zone = "UTC" if offset in ("+0000", "") else f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{moment:%H:%M} {zone}"

@@ -1,0 +1,64 @@
+"""The permanent URL scheme and slugs.
+
+Owns every public URL path of the site (see DESIGN.md, "URLs") and how names become slugs.
+Paths here are site-relative (`2015/09/kweiris/`); `href()` adds the base path.
+May not touch disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def fold(name: str) -> str:
+    """Return the identity of a name: case, accents and spacing do not count."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def slugify(name: str) -> str:
+    """Return a URL slug: lowercase ASCII letters, digits and single hyphens."""
+    ascii_name = unicodedata.normalize("NFKD", fold(name)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
+    # A name in a non-Latin script has no ASCII letters; a short digest keeps it addressable.
+    return slug or "x-" + hashlib.sha1(fold(name).encode()).hexdigest()[:8]
+
+
+def briefing_path(date: datetime, slug: str) -> str:
+    """Return `YYYY/MM/slug/`: the calendar date as written, whatever its offset."""
+    return f"{date.year:04d}/{date.month:02d}/{slug}/"
+
+
+def year_path(year: int) -> str:
+    """Return `YYYY/`."""
+    return f"{year:04d}/"
+
+
+def month_path(year: int, month: int) -> str:
+    """Return `YYYY/MM/`."""
+    return f"{year:04d}/{month:02d}/"
+
+
+def term_path(kind: str, slug: str) -> str:
+    """Return `tags/<slug>/`, `regions/<slug>/` or `sources/<slug>/`."""
+    return f"{kind}/{slug}/"
+
+
+def page_path(first: str, number: int) -> str:
+    """Return the path of page `number` of a listing whose first page is `first`."""
+    return first if number == 1 else f"{first}page/{number}/"
+
+
+def output_file(path: str) -> str:
+    """Return the file that serves a path: directories get `index.html`."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def href(base_path: str, path: str) -> str:
+    """Return a link under the site's base path (`/` or `/<repo>/`)."""
+    return base_path + path
