@@ -87,7 +87,7 @@ def briefing_urls(briefings: Iterable[Briefing]) -> dict[str, str]:
     for briefing in briefings:
         by_url[briefing_path(briefing.date, briefing.slug)].append(briefing)
     errors = [
-        SourceError(b.path, 1, f"/{url} is also the URL of {', '.join(o.path for o in group if o is not b)}; "
+        SourceError(b.path, b.line_of("slug"), f"/{url} is also the URL of {', '.join(o.path for o in group if o is not b)}; "
                     "change the slug of one of them")
         for url, group in by_url.items() if len(group) > 1 for b in group
     ]  # fmt: skip
@@ -151,9 +151,9 @@ def _check_slugs(
         if len(group) > 1:
             first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in of(b)))
             spelled = " and ".join(f'"{n}"' for n in sorted(group))
-            errors.append(
-                SourceError(first.path, 1, f"{kind}s {spelled} would share the URL slug {slug!r}; rename one")
-            )
+            line = first.line_of("tags" if kind == "tag" else "source")
+            message = f"{kind}s {spelled} would share the URL /{kind}s/{slug}/; rename one"
+            errors.append(SourceError(first.path, line, message))
     if errors:
         raise BuildFailed(errors)
 

@@ -75,6 +75,11 @@ class Briefing:
     updated: datetime | None = None
     draft: bool = False
     corrections: tuple[Correction, ...] = ()  # newest first
+    lines: tuple[tuple[str, int], ...] = ()  # (field, file line), for later cross-file errors
+
+    def line_of(self, field: str) -> int:
+        """Return the file line a field was written on (1 when it was not written)."""
+        return dict(self.lines).get(field, 1)
 
     @property
     def modified(self) -> datetime:
@@ -184,7 +189,7 @@ def _read_briefing(
         return None
     return Briefing(
         path=path, slug=slug, date=when[0], date_has_time=when[1], body=body, body_line=body_line,
-        updated=updated[0] if updated else None,
+        updated=updated[0] if updated else None, lines=tuple((key, node.line) for key, node in found.items()),
         **{key: value for key, value in values.items() if value is not None},
     )  # fmt: skip
 

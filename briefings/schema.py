@@ -44,12 +44,15 @@ class FieldReader:
             self.error(key.line, f"{key.text}: unknown key in {where}; {fix}")
         for name in required:
             if name not in found:
-                self.error(node.line, f"{name}: missing; {where} needs a {name}")
+                self.error(node.line, f"{name}: missing from {where}; add `{name}: ...`")
         return found
 
     def text(self, node: Node, field: str, max_len: int | None = None) -> str | None:
         """Return non-empty single-line text as written (YAML 1.1 types are not applied)."""
-        if not isinstance(node, Scalar) or node.is_null:
+        if isinstance(node, Scalar) and node.is_null:
+            self.error(node.line, f"{field}: is empty; write the {field} after the colon")
+            return None
+        if not isinstance(node, Scalar):
             self.error(node.line, f"{field}: expected text, found {describe(node)}")
             return None
         value = " ".join(node.text.split())

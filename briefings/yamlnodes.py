@@ -74,7 +74,8 @@ def parse_yaml(text: str, first_line: int = 1) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + (mark.line if mark else 0)
-        raise YamlProblem(line, f"invalid YAML: {exc.problem or exc.context}") from None
+        hint = "; if a value contains : # [ { or starts with a quote, put it in quotes"
+        raise YamlProblem(line, f"invalid YAML: {exc.problem or exc.context}{hint}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(first_line, f"invalid YAML: {exc}") from None
     return builder.root
@@ -124,7 +125,10 @@ class _TreeBuilder:
 def _check_tag(tag: str | None, line: int) -> None:
     """Refuse explicit tags other than YAML's core ones (`!!python/object` and the like)."""
     if tag is not None and tag != "!" and tag not in _CORE_TAGS:
-        raise YamlProblem(line, f"the YAML tag {tag!r} is not allowed; remove it")
+        shown = tag.replace(_CORE, "!!")
+        raise YamlProblem(
+            line, f"the YAML tag {shown} is not allowed; remove it (values are plain text, lists and mappings)"
+        )
 
 
 def _pairs(items: list[Node]) -> tuple[tuple[Scalar, Node], ...]:

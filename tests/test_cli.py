@@ -1,0 +1,55 @@
+"""The command line as users run it: real processes, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, briefing, make_archive
+
+
+def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_on_the_example_archive_is_clean() -> None:
+    result = cli("check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Checked ") and result.stdout.strip().endswith("no problems found.")
+    assert result.stderr == ""
+
+
+def test_content_errors_exit_1_without_traceback(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {"2015/bad.md": briefing(region="Middle east")})
+    result = cli("check", "--root", str(root))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith("content/2015/bad.md:7: region:")
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert cli("publish").returncode == 2
+    assert cli("--no-such-flag").returncode == 2
+    bad_url = cli("check", "--base-url", "not a url")
+    assert bad_url.returncode == 2 and "--base-url" in bad_url.stderr
+    not_archive = cli("check", "--root", str(tmp_path))
+    assert not_archive.returncode == 2 and "is not an archive" in not_archive.stderr
+
+
+def test_missing_site_yaml_is_a_content_error(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {"2015/ok.md": briefing()})
+    (root / "site.yaml").unlink()
+    result = cli("check", "--root", str(root))
+    assert result.returncode == 1
+    assert result.stderr.startswith("site.yaml: not found; the archive needs a site.yaml")
+
+
+def test_quiet_build_prints_nothing_and_summary_otherwise(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {"2015/ok.md": briefing()})
+    quiet = cli("--quiet", "--root", str(root))
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    loud = cli("--root", str(root))
+    assert loud.stdout.startswith("Built ") and "(1 briefing, 1 tag, 2 regions, 1 source)" in loud.stdout

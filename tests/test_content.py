@@ -1,0 +1,97 @@
+"""Parsing briefings: what valid input becomes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from briefings.config import parse_config
+from briefings.content import parse_briefing
+from tests.conftest import SITE_YAML, briefing
+
+CONFIG = parse_config(SITE_YAML)
+PATH = "content/2015/kweiris.md"
+
+
+def parse(text: str | bytes, path: str = PATH):
+    data = text.encode() if isinstance(text, str) else text
+    return parse_briefing(data, path, CONFIG)
+
+
+def test_valid_briefing_parses_with_file_name_as_slug() -> None:
+    parsed, errors = parse(briefing())
+    assert errors == []
+    assert parsed is not None
+    assert (parsed.slug, parsed.title, parsed.region, parsed.tags) == (
+        "kweiris",
+        "A valid briefing",
+        "Middle East",
+        ("Syria",),
+    )
+    assert parsed.body.strip() == "Body text."
+    assert parsed.body_line == 10
+
+
+def test_yaml_11_traps_keep_the_text_as_written() -> None:
+    parsed, errors = parse(briefing(tags="[2016, yes, NO, 1e3, ~x]", title="2016", source="true"))
+    assert errors == []
+    assert parsed is not None
+    assert parsed.tags == ("2016", "yes", "NO", "1e3", "~x")
+    assert parsed.title == "2016"
+    assert parsed.source.name == "true"
+
+
+def test_bom_and_crlf_line_endings_are_accepted_with_right_lines() -> None:
+    text = "\ufeff" + briefing(title="Crlf").replace("\n", "\r\n")
+    parsed, errors = parse(text.encode("utf-8"))
+    assert errors == []
+    assert parsed is not None and parsed.title == "Crlf"
+    bad = "\ufeff" + briefing(region="Middle east").replace("\n", "\r\n")
+    _, errors = parse(bad.encode("utf-8"))
+    assert [e.line for e in errors] == [7]
+
+
+def test_date_without_offset_is_read_in_site_timezone_not_utc() -> None:
+    parsed, _ = parse(briefing(date="2015-09-24T10:00:00"))
+    assert parsed is not None
+    assert parsed.date.utcoffset() == timedelta(hours=3)  # Europe/Istanbul, summer time
+    assert parsed.date_has_time
+
+
+def test_date_only_is_midnight_in_site_timezone() -> None:
+    parsed, _ = parse(briefing(date="2015-09-24"))
+    assert parsed is not None
+    assert (parsed.date.hour, parsed.date_has_time, str(parsed.date.tzinfo)) == (0, False, "Europe/Istanbul")
+
+
+def test_calendar_date_as_written_is_kept_whatever_the_offset() -> None:
+    parsed, _ = parse(briefing(date="2015-09-30T23:30:00-05:00"))
+    assert parsed is not None
+    assert (parsed.date.year, parsed.date.month, parsed.date.day) == (2015, 9, 30)
+
+
+def test_tag_aliases_map_to_canonical_and_repeats_are_dropped() -> None:
+    parsed, _ = parse(briefing(tags="[Islamic State, isil, ISIS, Syria, syria]"))
+    assert parsed is not None
+    assert parsed.tags == ("ISIS", "Syria")
+
+
+def test_source_mapping_and_optional_fields() -> None:
+    extra = (
+        "countries: [Syria, Russia]\nupdated: 2015-09-25\ndraft: true\nslug: kweiris-jets\n"
+        "image:\n  src: /images/jet.jpg\n  alt: A jet on a runway\n  caption: An Su-30SM\n"
+        "corrections:\n  - date: 2015-09-25\n    text: First fix.\n  - date: 2015-09-27\n    text: Second fix.\n"
+    )
+    parsed, errors = parse(briefing(source="{name: TRT World, url: 'https://www.trtworld.com/'}", extra=extra))
+    assert errors == []
+    assert parsed is not None
+    assert parsed.source.url == "https://www.trtworld.com/"
+    assert parsed.countries == ("Syria", "Russia")
+    assert parsed.draft and parsed.slug == "kweiris-jets"
+    assert parsed.image is not None and parsed.image.alt == "A jet on a runway"
+    assert [c.text for c in parsed.corrections] == ["Second fix.", "First fix."]
+    assert parsed.modified.date().isoformat() == "2015-09-27"
+
+
+def test_one_file_reports_all_its_errors() -> None:
+    _, errors = parse(briefing(region="Middle east", tags="[]", extra="draft: maybe\n"))
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [(7, "region"), (8, "tags"), (9, "draft")]

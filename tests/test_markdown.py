@@ -1,0 +1,78 @@
+"""Body rendering: heading outline, ids, link policy, raw HTML, links between briefings."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from briefings.markdown import make_parser, render_body
+
+
+class Collect(HTMLParser):
+    """Collect tags with their attributes, and the text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def render(body: str, allow_html: bool = False, paths: dict[str, str] | None = None, base: str = "/"):
+    known = paths or {}
+    result = render_body(
+        make_parser(allow_html), body, path="content/2016/here.md", first_line=12, base_path=base,
+        resolve=lambda p: base + known[p] if p in known else None, reserved_ids=("main",),
+    )  # fmt: skip
+    parsed = Collect()
+    parsed.feed(result.html)
+    return result, parsed
+
+
+def test_headings_nest_under_the_page_title_without_skipping() -> None:
+    _, parsed = render("# One\n\n#### Deep\n\n### Mid\n\n# Two\n\n###### Six")
+    assert [t for t, _ in parsed.tags if t.startswith("h")] == ["h2", "h3", "h3", "h2", "h3"]
+
+
+def test_heading_ids_are_unique_and_avoid_page_ids() -> None:
+    _, parsed = render("# Main\n\n## Same\n\n## Same\n\n## Ça va")
+    assert [a["id"] for t, a in parsed.tags if t.startswith("h")] == ["main-2", "same", "same-2", "ca-va"]
+
+
+def test_raw_html_is_escaped_unless_allowed() -> None:
+    result, parsed = render('<script>alert(1)</script>\n\n<img src=x onerror="alert(1)">')
+    assert not [t for t, _ in parsed.tags if t in ("script", "img")]
+    assert "<script>alert(1)</script>" in "".join(parsed.text)
+    _, allowed = render("<b>bold</b>", allow_html=True)
+    assert ("b", {}) in allowed.tags
+
+
+def test_unsafe_link_schemes_are_dropped() -> None:
+    body = "[a](javascript:alert(1)) [b](JAVASCRIPT:x) [c](data:text/html,x) [d](vbscript:x) ![e](javascript:x)"
+    _, parsed = render(body + " [ok](https://example.org/) [m](mailto:a@example.org) [r](other/)")
+    hrefs = [a.get("href") or a.get("src") for t, a in parsed.tags if t in ("a", "img")]
+    assert hrefs == ["https://example.org/", "mailto:a@example.org", "other/"]
+
+
+def test_links_to_briefing_files_resolve_to_their_urls_under_the_base_path() -> None:
+    paths = {"content/2015/kweiris.md": "2015/09/kweiris/"}
+    result, parsed = render("[k](../2015/kweiris.md#top) [root](/tags/)", paths=paths, base="/archive/")
+    assert [a["href"] for t, a in parsed.tags if t == "a"] == ["/archive/2015/09/kweiris/#top", "/archive/tags/"]
+    assert result.problems == ()
+
+
+def test_link_to_missing_briefing_is_a_problem_on_its_line() -> None:
+    result, _ = render("Intro.\n\nFirst line\nthen [gone](missing.md) here.")
+    assert result.problems == (
+        (15, 'link "missing.md" points to no briefing (content/2016/missing.md does not exist); fix the path'),
+    )
+
+
+def test_tables_strikethrough_and_footnotes() -> None:
+    _, parsed = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text[^1]\n\n[^1]: A note.")
+    names = [t for t, _ in parsed.tags]
+    assert {"table", "s", "sup", "section"} <= set(names)
