@@ -87,13 +87,20 @@ def briefing_urls(briefings: Iterable[Briefing]) -> dict[str, str]:
     for briefing in briefings:
         by_url[briefing_path(briefing.date, briefing.slug)].append(briefing)
     errors = [
-        SourceError(b.path, b.line_of("slug"), f"/{url} is also the URL of {', '.join(o.path for o in group if o is not b)}; "
-                    "change the slug of one of them")
-        for url, group in by_url.items() if len(group) > 1 for b in group
-    ]  # fmt: skip
+        SourceError(
+            b.path, b.line_of("slug"), f"/{url} is also the URL of {_others(group, b)}; change the slug of one of them"
+        )
+        for url, group in by_url.items()
+        if len(group) > 1
+        for b in group
+    ]
     if errors:
         raise BuildFailed(errors)
     return {b.path: url for url, group in by_url.items() for b in group}
+
+
+def _others(group: list[Briefing], briefing: Briefing) -> str:
+    return ", ".join(other.path for other in group if other is not briefing)
 
 
 def build_archive(config: SiteConfig, briefings: Iterable[Briefing], html: dict[str, str]) -> Archive:

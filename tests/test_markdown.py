@@ -44,7 +44,7 @@ def test_heading_ids_are_unique_and_avoid_page_ids() -> None:
 
 
 def test_raw_html_is_escaped_unless_allowed() -> None:
-    result, parsed = render('<script>alert(1)</script>\n\n<img src=x onerror="alert(1)">')
+    _, parsed = render('<script>alert(1)</script>\n\n<img src=x onerror="alert(1)">')
     assert not [t for t, _ in parsed.tags if t in ("script", "img")]
     assert "<script>alert(1)</script>" in "".join(parsed.text)
     _, allowed = render("<b>bold</b>", allow_html=True)
