@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from briefings.config import SiteConfig
 from briefings.content import Briefing
@@ -76,9 +75,10 @@ class Archive:
     related: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # by entry path
 
 
-def sort_key(briefing: Briefing) -> tuple[datetime, str, str]:
-    """Order by exact instant, then title, then file path (newest first when reversed)."""
-    return (briefing.date, briefing.title, briefing.path)
+def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:
+    """Order by exact instant, newest first; ties by title A-Z, then by file path."""
+    by_name = sorted(briefings, key=lambda b: (b.title, b.path))
+    return sorted(by_name, key=lambda b: b.date, reverse=True)  # stable: ties keep A-Z order
 
 
 def briefing_urls(briefings: Iterable[Briefing]) -> dict[str, str]:
@@ -105,7 +105,7 @@ def _others(group: list[Briefing], briefing: Briefing) -> str:
 
 def build_archive(config: SiteConfig, briefings: Iterable[Briefing], html: dict[str, str]) -> Archive:
     """Model the archive from briefings and their rendered bodies (by file path)."""
-    ordered = sorted(briefings, key=sort_key, reverse=True)
+    ordered = newest_first(briefings)
     paths = briefing_urls(ordered)
     tag_names = _display_names((tag for b in ordered for tag in b.tags), preferred={t for _, t in config.tag_aliases})
     source_names = _display_names(b.source.name for b in ordered)

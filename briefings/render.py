@@ -43,7 +43,7 @@ class Renderer:
             site=archive.config,
             archive=archive,
             url=lambda path="": urls.href(base_path, path),
-            asset=lambda name: f"{urls.href(base_path, name)}?v={fingerprints[name]}",
+            asset=lambda name: self._asset(base_path, fingerprints, name),
             period_path=period_path,
             year_path=urls.year_path,
             month_path=urls.month_path,
@@ -51,6 +51,13 @@ class Renderer:
             term_path=urls.term_path,
         )
         self.env.filters.update(iso=iso_date, human=human_date, human_time=human_time)
+
+    @staticmethod
+    def _asset(base_path: str, fingerprints: Mapping[str, str], name: str) -> str:
+        """Return a static file's URL with a content hash, so browsers may cache it for ever."""
+        if name not in fingerprints:
+            raise LookupError(f"asset({name!r}): there is no static/{name}; add the file or fix the name")
+        return f"{urls.href(base_path, name)}?v={fingerprints[name]}"
 
     def render(self, page: Page) -> bytes:
         """Render one page to UTF-8 bytes; template mistakes raise BuildFailed at file:line."""

@@ -1,0 +1,32 @@
+"""Every page of the example site is valid HTML according to the W3C Nu checker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run
+
+VNU = REPO / ".tools/node_modules/vnu-jar/build/dist/vnu.jar"
+
+
+def test_example_site_has_no_html_errors(tmp_path: Path) -> None:
+    if not VNU.exists() or shutil.which("java") is None:
+        pytest.fail("the Nu checker is missing: run scripts/install-test-tools (make test does)")
+    for name in ("site.yaml", "content", "templates", "static"):
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
+        copy(REPO / name, tmp_path / name)
+    assert run(tmp_path, "--quiet") == 0
+    pages = sorted(str(p) for p in (tmp_path / "_site").rglob("*.html"))
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--format", "json", "--stdout", *pages],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    messages = json.loads(result.stdout)["messages"]
+    problems = [f"{m.get('url', '')}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] != "info"]
+    assert problems == []
+    assert len(pages) > 100

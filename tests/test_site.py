@@ -1,0 +1,212 @@
+"""`python build.py` on fixture archives: every page kind, links, order, counts, safety."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SITE_YAML, briefing, make_archive, run
+from tests.sitetools import broken_links, html_files, page, parse, texts
+
+# Tags: "Syria" on 4 briefings (2 pages at per_page 3), "Russia" on exactly 3 (1 page).
+FILES = {
+    "2015/kweiris.md": briefing("Kweiris jets", "2015-09-24T10:00:00+03:00", "[Syria, Russia, Aleppo]"),
+    "2015/same-day-early.md": briefing("Zeta early", "2015-09-30T08:00:00+03:00", "[Syria, Russia]"),
+    "2015/same-day-late-b.md": briefing("Beta late", "2015-09-30T18:00:00+03:00", "[Syria]"),
+    "2015/same-day-late-a.md": briefing("Alpha late", "2015-09-30T18:00:00+03:00", "[Syria, Russia]"),
+    "2015/paris.md": briefing("Paris attacks", "2015-11-13", "[France, ISIL]", "Europe", source="France 24"),
+    "2016/brexit.md": briefing(
+        "Brexit vote",
+        "2016-06-24T07:00:00+01:00",
+        "[UK]",
+        "Europe",
+        source="{name: The Guardian, url: 'https://www.theguardian.com/'}",
+        body="Links to [Paris](../2015/paris.md).\n\n# Results\n\n## By nation",
+    ),  # fmt: skip
+    "2016/draft.md": briefing("Unfinished draft", "2016-07-01", "[Draft]", extra="draft: true\n"),
+}
+
+
+def build(root: Path, *args: str) -> Path:
+    assert run(root, "--quiet", *args) == 0
+    return root / "_site"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(make_archive(tmp_path_factory.mktemp("site"), FILES))
+
+
+def test_every_page_kind_is_at_its_permanent_url(site: Path) -> None:
+    for path in [
+        "index.html", "page/2/index.html", "2015/09/kweiris/index.html", "2016/06/brexit/index.html",
+        "timeline/index.html", "2015/index.html", "2015/09/index.html", "2016/06/index.html",
+        "tags/index.html", "tags/syria/index.html", "tags/syria/page/2/index.html", "tags/isis/index.html",
+        "regions/index.html", "regions/europe/index.html", "regions/middle-east/page/2/index.html",
+        "sources/index.html", "sources/the-guardian/index.html", "sources/france-24/index.html",
+        "404.html", ".nojekyll", "css/style.css", "favicon.svg",
+    ]:  # fmt: skip
+        assert (site / path).is_file(), path
+
+
+def test_no_broken_internal_links_at_root(site: Path) -> None:
+    assert broken_links(site, "/") == []
+
+
+def test_no_broken_internal_links_under_a_project_base_path(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    project = build(root, "--base-url", "https://user.github.io/archive/")
+    assert broken_links(project, "/archive/") == []
+    hrefs = {h for f in html_files(project) for h in parse(f).xpath("//a/@href | //link/@href")}
+    assert all(h.startswith(("/archive/", "https://", "#")) for h in hrefs), sorted(hrefs)[:5]
+
+
+def test_drafts_are_built_only_with_drafts_flag(site: Path, tmp_path: Path) -> None:
+    assert not (site / "2016/07/draft").exists()
+    with_drafts = build(make_archive(tmp_path / "a", FILES), "--drafts")
+    assert (with_drafts / "2016/07/draft/index.html").is_file()
+
+
+def test_home_lists_newest_first_with_same_day_ties_by_time_then_title(site: Path) -> None:
+    titles = texts(page(site, ""), "//main//h2") + texts(page(site, "page/2/"), "//main//h2")
+    assert titles == ["Brexit vote", "Paris attacks", "Alpha late", "Beta late", "Zeta early", "Kweiris jets"]
+
+
+def test_pagination_boundaries(site: Path) -> None:
+    russia = page(site, "tags/russia/")  # exactly per_page
+    assert len(russia.xpath("//article")) == 3 and not russia.xpath("//nav[@class='pager']")
+    assert not (site / "tags/russia/page/2").exists()
+    syria1, syria2 = page(site, "tags/syria/"), page(site, "tags/syria/page/2/")  # per_page + 1
+    assert len(syria1.xpath("//article")) == 3 and len(syria2.xpath("//article")) == 1
+    assert texts(syria2, "//nav[@class='pager']/p") == ["Page 2 of 2 · 4 briefings"]
+    assert syria2.xpath("//a[@rel='prev']/@href") == ["/tags/syria/"]
+    assert syria1.xpath("//a[@rel='next']/@href") == ["/tags/syria/page/2/"]
+    assert syria1.xpath("//nav[@class='pager']//a[text()='Last »']/@href") == ["/tags/syria/page/2/"]
+
+
+def test_index_pages_count_their_briefings(site: Path) -> None:
+    tags = dict(t.rsplit(" ", 1) for t in texts(page(site, "tags/"), "//ul[@class='terms']/li"))
+    assert tags == {"Aleppo": "1", "France": "1", "ISIS": "1", "Russia": "3", "Syria": "4", "UK": "1"}
+    assert texts(page(site, "tags/"), "//li[@class='top']/a") == ["Syria"]
+    regions = texts(page(site, "regions/"), "//ul[@class='terms']/li")
+    assert regions == ["Middle East 4", "Europe 2"]
+
+
+def test_timeline_counts_months_and_links_neighbours(site: Path) -> None:
+    timeline = page(site, "timeline/")
+    assert len(timeline.xpath("//svg[@class='chart']")) == 2
+    assert len(timeline.xpath("//svg[@class='chart']/*[local-name()='rect']")) == 24
+    assert texts(timeline, "//section[h2/@id='y2015']//ul[@class='months']/li") == ["September 4", "November 1"]
+    sept = page(site, "2015/09/")
+    assert sept.xpath("//a[@rel='next']/@href") == ["/2015/11/"] and not sept.xpath("//a[@rel='prev']")
+    assert page(site, "2016/").xpath("//a[@rel='prev']/@href") == ["/2015/"]
+
+
+def test_briefing_page_shows_everything(site: Path) -> None:
+    doc = page(site, "2016/06/brexit/")
+    assert texts(doc, "//h1") == ["Brexit vote"]
+    assert doc.xpath("//header//time/@datetime") == ["2016-06-24T07:00:00+01:00"]
+    assert doc.xpath("//dd/a[text()='The Guardian']/@href") == ["/sources/the-guardian/"]
+    assert doc.xpath("//a[text()='original']/@href") == ["https://www.theguardian.com/"]
+    assert doc.xpath("//ul[@class='tags']//a/@href") == ["/tags/uk/"]
+    assert doc.xpath("//div[@class='body']//a/@href") == ["/2015/11/paris/"]
+    assert [h.tag for h in doc.xpath("//div[@class='body']/*[self::h2 or self::h3]")] == ["h2", "h3"]
+    assert doc.xpath("//a[@rel='prev']/@href") == ["/2015/11/paris/"]
+
+
+def test_related_briefings_prefer_shared_tags(site: Path) -> None:
+    related = texts(page(site, "2015/09/kweiris/"), "//section[@id='related']//li/a")
+    # Two shared tags each (nearest in time first), then one shared tag.
+    assert related == ["Zeta early", "Alpha late", "Beta late"]
+
+
+def test_404_links_are_absolute_under_the_base_path(site: Path) -> None:
+    links = parse(site / "404.html").xpath("//main//a/@href")
+    assert links and all(link.startswith("/") for link in links)
+
+
+def test_favicon_and_stylesheet_are_linked_under_the_base_path(site: Path) -> None:
+    doc = page(site, "")
+    assert doc.xpath("//link[@rel='icon']/@href")[0].startswith("/favicon.svg?v=")
+    assert doc.xpath("//link[@rel='stylesheet']/@href")[0].startswith("/css/style.css?v=")
+
+
+def tree_digest(site: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in site.rglob("*") if p.is_file()
+    }
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    first = tree_digest(build(make_archive(tmp_path / "a", FILES)))
+    second = tree_digest(build(make_archive(tmp_path / "b", FILES)))
+    assert first == second
+
+
+def test_failed_build_leaves_previous_site_untouched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    before = tree_digest(build(root))
+    template = root / "templates" / "term.html"
+    lines = template.read_text().splitlines()
+    lines.insert(4, "{{ term.no_such_field.deeper }}")
+    template.write_text("\n".join(lines) + "\n")
+    assert run(root, "--quiet") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("templates/term.html:5: template error while rendering /tags/")
+    assert tree_digest(root / "_site") == before
+    assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
+
+
+def test_pages_of_deleted_briefings_do_not_linger(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    build(root)
+    (root / "content/2015/paris.md").unlink()
+    (root / "content/2016/brexit.md").write_text(briefing("Brexit vote", "2016-06-24", "[UK]", "Europe"))
+    site = build(root)
+    assert not (site / "2015/11/paris").exists() and not (site / "tags/france").exists()
+
+
+def test_month_boundary_offsets_never_collide(tmp_path: Path) -> None:
+    files = {
+        "2015/late.md": briefing("Late in Chicago", "2015-09-30T23:30:00-05:00", extra="slug: boundary\n"),
+        "2015/early.md": briefing("Early in Istanbul", "2015-10-01T01:00:00+03:00", extra="slug: boundary\n"),
+    }
+    site = build(make_archive(tmp_path / "a", files))
+    assert (site / "2015/09/boundary/index.html").is_file() and (site / "2015/10/boundary/index.html").is_file()
+    # Istanbul's 1 October 01:00 is 30 September 22:00 UTC: earlier than Chicago's 23:30 (04:30 UTC).
+    assert texts(page(site, ""), "//main//h2") == ["Late in Chicago", "Early in Istanbul"]
+
+
+HOSTILE = {
+    "2015/hostile.md": briefing(
+        title="'<script>alert(1)</script>'",
+        tags="['<img src=x onerror=alert(1)>', Syria]",
+        body='[x](javascript:alert(1)) <img src=x onerror="alert(1)"> <script>alert(2)</script>\n\n'
+        "[y](  JaVaScRiPt:alert(3)) ![z](javascript:alert(4))",
+    ),
+}
+
+
+def test_hostile_content_stays_inert_on_every_page(tmp_path: Path) -> None:
+    site = build(make_archive(tmp_path / "a", HOSTILE))
+    for file in html_files(site):
+        doc = parse(file)
+        assert not doc.xpath("//script"), file
+        assert not doc.xpath("//@*[starts-with(name(), 'on')]"), file
+        links = doc.xpath("//@href | //@src")
+        assert not [link for link in links if "javascript" in link.lower()], file
+    assert texts(page(site, "2015/09/hostile/"), "//h1") == ["<script>alert(1)</script>"]
+
+
+def test_raw_html_allowed_by_site_yaml(tmp_path: Path) -> None:
+    files = {"2015/html.md": briefing(body='<p class="note">Allowed</p>')}
+    site = build(make_archive(tmp_path / "a", files, SITE_YAML + "markdown:\n  allow_html: true\n"))
+    assert texts(page(site, "2015/09/html/"), "//p[@class='note']") == ["Allowed"]
+
+
+def test_related_falls_back_to_nearest_in_time(site: Path) -> None:
+    # "UK" is on no other briefing: the three nearest in time stand in.
+    related = texts(page(site, "2016/06/brexit/"), "//section[@id='related']//li/a")
+    assert related == ["Paris attacks", "Alpha late", "Beta late"]
