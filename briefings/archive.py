@@ -114,12 +114,15 @@ def build_archive(config: SiteConfig, briefings: Iterable[Briefing], html: dict[
     regions = {r.name: Ref(r.name, r.slug) for r in config.regions}
     entries = tuple(
         Entry(
-            briefing=b, path=paths[b.path], html=html.get(b.path, ""),
-            tags=tuple(_ref(tag_names, t) for t in b.tags), region=regions[b.region],
+            briefing=b,
+            path=paths[b.path],
+            html=html.get(b.path, ""),
+            tags=tuple(_ref(tag_names, t) for t in b.tags),
+            region=regions[b.region],
             source=_ref(source_names, b.source.name),
         )
         for b in ordered
-    )  # fmt: skip
+    )
     return Archive(
         config=config,
         entries=entries,

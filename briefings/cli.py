@@ -26,8 +26,13 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         description="Build the briefings archive into _site/, or check it.",
         epilog="Exit status: 0 ok, 1 content errors, 2 usage errors.",
     )
-    parser.add_argument("command", nargs="?", default="build", choices=("build", "check"),
-                        help="build (default): write the site into _site/; check: validate only")  # fmt: skip
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="build",
+        choices=("build", "check"),
+        help="build (default): write the site into _site/; check: validate only",
+    )
     parser.add_argument("--root", type=Path, default=default_root, help="the archive folder (default: %(default)s)")
     parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
     parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
@@ -54,9 +59,12 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         else:
             report = pipeline.build(args.root, drafts=args.drafts, base_url=args.base_url, progress=progress)
             progress.clear()
-            say(args, f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
-                      f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
-                      f"{plural(report.sources, 'source')}) in {progress.elapsed():.1f} s")  # fmt: skip
+            say(
+                args,
+                f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
+                f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
+                f"{plural(report.sources, 'source')}) in {progress.elapsed():.1f} s",
+            )
     except BuildFailed as failed:
         progress.clear()
         report_errors(failed, args.command)

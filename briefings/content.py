@@ -188,10 +188,16 @@ def _read_briefing(
     if reader.errors or when is None or slug is None:
         return None
     return Briefing(
-        path=path, slug=slug, date=when[0], date_has_time=when[1], body=body, body_line=body_line,
-        updated=updated[0] if updated else None, lines=tuple((key, node.line) for key, node in found.items()),
+        path=path,
+        slug=slug,
+        date=when[0],
+        date_has_time=when[1],
+        body=body,
+        body_line=body_line,
+        updated=updated[0] if updated else None,
+        lines=tuple((key, node.line) for key, node in found.items()),
         **{key: value for key, value in values.items() if value is not None},
-    )  # fmt: skip
+    )
 
 
 def _get(found: dict[str, Node], key: str, read: object) -> object:

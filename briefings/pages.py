@@ -69,15 +69,23 @@ def paginate(
     description = context.pop("description", "")
     for number in range(1, count + 1):
         pager = Pager(
-            number=number, count=count, total=len(entries), first=first,
+            number=number,
+            count=count,
+            total=len(entries),
+            first=first,
             prev=urls.page_path(first, number - 1) if number > 1 else None,
             next=urls.page_path(first, number + 1) if number < count else None,
             last=urls.page_path(first, count),
-        )  # fmt: skip
+        )
         shown = entries[(number - 1) * per_page : number * per_page]
         page_title = title if number == 1 else f"{title} (page {number} of {count})"
-        yield Page(urls.page_path(first, number), template, page_title,
-                   {"entries": shown, "pager": pager, **context}, description)  # fmt: skip
+        yield Page(
+            urls.page_path(first, number),
+            template,
+            page_title,
+            {"entries": shown, "pager": pager, **context},
+            description,
+        )
 
 
 def briefing_page(archive: Archive, index: int) -> Page:
@@ -105,18 +113,28 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
         counts = sorted((len(t.entries) for t in terms), reverse=True)
         # "Most used": the top tenth by count, at least one term, never a term with none.
         threshold = max(1, counts[max(0, len(counts) // 10 - 1)]) if counts else 1
-        yield Page(f"{kind}/", "terms.html", plural, {"kind": kind, "terms": terms, "threshold": threshold},
-                   f"All {len(terms)} {plural.lower()} of {archive.config.title}, with their briefings.")  # fmt: skip
+        yield Page(
+            f"{kind}/",
+            "terms.html",
+            plural,
+            {"kind": kind, "terms": terms, "threshold": threshold},
+            f"All {len(terms)} {plural.lower()} of {archive.config.title}, with their briefings.",
+        )
 
 
 def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
     """Yield the paginated pages of one tag, region or source."""
     _, singular = TERM_LABELS[term.kind]
     yield from paginate(
-        archive, urls.term_path(term.kind, term.slug), "term.html", f"{singular}: {term.name}", term.entries,
-        term=term, label=singular,
+        archive,
+        urls.term_path(term.kind, term.slug),
+        "term.html",
+        f"{singular}: {term.name}",
+        term.entries,
+        term=term,
+        label=singular,
         description=term.description or f"Briefings about {term.name}, newest first.",
-    )  # fmt: skip
+    )
 
 
 def timeline_page(archive: Archive) -> Page:
@@ -126,8 +144,13 @@ def timeline_page(archive: Archive) -> Page:
         for year in archive.years
     ]
     peak = max((len(m.entries) for m in archive.months), default=0)
-    return Page("timeline/", "timeline.html", "Timeline", {"years": years, "peak": peak, "month_names": MONTHS},
-                f"{len(archive.entries)} briefings by year and month.")  # fmt: skip
+    return Page(
+        "timeline/",
+        "timeline.html",
+        "Timeline",
+        {"years": years, "peak": peak, "month_names": MONTHS},
+        f"{len(archive.entries)} briefings by year and month.",
+    )
 
 
 def _month_count(archive: Archive, year: int, month: int) -> dict[str, Any]:
@@ -139,19 +162,35 @@ def year_pages(archive: Archive) -> Iterator[Page]:
     """Yield `/YYYY/` pages: the year's briefings grouped by month, with neighbour years."""
     for index, year in enumerate(archive.years):
         months = [m for m in reversed(archive.months) if m.year == year.year]
-        yield Page(urls.year_path(year.year), "year.html", str(year.year), {
-            "period": year, "months": months, "month_names": MONTHS,
-            **_neighbours(archive.years, index),
-        }, f"{len(year.entries)} briefings from {year.year}.")  # fmt: skip
+        yield Page(
+            urls.year_path(year.year),
+            "year.html",
+            str(year.year),
+            {
+                "period": year,
+                "months": months,
+                "month_names": MONTHS,
+                **_neighbours(archive.years, index),
+            },
+            f"{len(year.entries)} briefings from {year.year}.",
+        )
 
 
 def month_pages(archive: Archive) -> Iterator[Page]:
     """Yield `/YYYY/MM/` pages with neighbour months that have briefings."""
     for index, month in enumerate(archive.months):
         title = f"{MONTHS[month.month - 1]} {month.year}"
-        yield Page(urls.month_path(month.year, month.month), "month.html", title, {
-            "period": month, "month_names": MONTHS, **_neighbours(archive.months, index),
-        }, f"{len(month.entries)} briefings from {title}.")  # fmt: skip
+        yield Page(
+            urls.month_path(month.year, month.month),
+            "month.html",
+            title,
+            {
+                "period": month,
+                "month_names": MONTHS,
+                **_neighbours(archive.months, index),
+            },
+            f"{len(month.entries)} briefings from {title}.",
+        )
 
 
 def _neighbours(periods: tuple[Period, ...], index: int) -> dict[str, Period | None]:

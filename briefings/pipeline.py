@@ -67,8 +67,15 @@ def render_bodies(
     html: dict[str, str] = {}
     errors: list[SourceError] = []
     for briefing in briefings:
-        body = render_body(md, briefing.body, path=briefing.path, first_line=briefing.body_line,
-                           base_path=config.base_path, resolve=resolve, reserved_ids=PAGE_IDS)  # fmt: skip
+        body = render_body(
+            md,
+            briefing.body,
+            path=briefing.path,
+            first_line=briefing.body_line,
+            base_path=config.base_path,
+            resolve=resolve,
+            reserved_ids=PAGE_IDS,
+        )
         html[briefing.path] = body.html
         errors += [SourceError(briefing.path, line, message) for line, message in body.problems]
     return html, errors

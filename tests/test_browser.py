@@ -21,8 +21,16 @@ from tests.conftest import REPO, run
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / ".tools/node_modules/axe-core/axe.min.js"
 ARTIFACTS = REPO / "tests/artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PAGES = {"home": "", "briefing": "2015/09/kweiris-russian-jets/", "tag": "tags/isis/", "timeline": "timeline/"}
 
 pytestmark = pytest.mark.browser
@@ -54,7 +62,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
     protocol_version = "HTTP/1.0"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -24,8 +24,10 @@ def test_example_site_has_no_html_errors(tmp_path: Path) -> None:
     pages = sorted(str(p) for p in (tmp_path / "_site").rglob("*.html"))
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--format", "json", "--stdout", *pages],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     messages = json.loads(result.stdout)["messages"]
     problems = [f"{m.get('url', '')}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] != "info"]
     assert problems == []

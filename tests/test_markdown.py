@@ -25,9 +25,14 @@ class Collect(HTMLParser):
 def render(body: str, allow_html: bool = False, paths: dict[str, str] | None = None, base: str = "/"):
     known = paths or {}
     result = render_body(
-        make_parser(allow_html), body, path="content/2016/here.md", first_line=12, base_path=base,
-        resolve=lambda p: base + known[p] if p in known else None, reserved_ids=("main",),
-    )  # fmt: skip
+        make_parser(allow_html),
+        body,
+        path="content/2016/here.md",
+        first_line=12,
+        base_path=base,
+        resolve=lambda p: base + known[p] if p in known else None,
+        reserved_ids=("main",),
+    )
     parsed = Collect()
     parsed.feed(result.html)
     return result, parsed

@@ -24,7 +24,7 @@ FILES = {
         "Europe",
         source="{name: The Guardian, url: 'https://www.theguardian.com/'}",
         body="Links to [Paris](../2015/paris.md).\n\n# Results\n\n## By nation",
-    ),  # fmt: skip
+    ),
     "2016/draft.md": briefing("Unfinished draft", "2016-07-01", "[Draft]", extra="draft: true\n"),
 }
 
@@ -41,13 +41,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_page_kind_is_at_its_permanent_url(site: Path) -> None:
     for path in [
-        "index.html", "page/2/index.html", "2015/09/kweiris/index.html", "2016/06/brexit/index.html",
-        "timeline/index.html", "2015/index.html", "2015/09/index.html", "2016/06/index.html",
-        "tags/index.html", "tags/syria/index.html", "tags/syria/page/2/index.html", "tags/isis/index.html",
-        "regions/index.html", "regions/europe/index.html", "regions/middle-east/page/2/index.html",
-        "sources/index.html", "sources/the-guardian/index.html", "sources/france-24/index.html",
-        "404.html", ".nojekyll", "css/style.css", "favicon.svg",
-    ]:  # fmt: skip
+        "index.html",
+        "page/2/index.html",
+        "2015/09/kweiris/index.html",
+        "2016/06/brexit/index.html",
+        "timeline/index.html",
+        "2015/index.html",
+        "2015/09/index.html",
+        "2016/06/index.html",
+        "tags/index.html",
+        "tags/syria/index.html",
+        "tags/syria/page/2/index.html",
+        "tags/isis/index.html",
+        "regions/index.html",
+        "regions/europe/index.html",
+        "regions/middle-east/page/2/index.html",
+        "sources/index.html",
+        "sources/the-guardian/index.html",
+        "sources/france-24/index.html",
+        "404.html",
+        ".nojekyll",
+        "css/style.css",
+        "favicon.svg",
+    ]:
         assert (site / path).is_file(), path
 
 
