@@ -36,7 +36,7 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     parser.add_argument("--root", type=Path, default=default_root, help="the archive folder (default: %(default)s)")
     parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
     parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     if args.base_url is not None:
         try:

@@ -19,10 +19,11 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
-    "regions", "tag_aliases", "markdown",
+    "id_authority", "regions", "tag_aliases", "markdown",
 )  # fmt: skip
-_REQUIRED = ("title", "description", "base_url", "language", "timezone", "regions")
+_REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 _LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_AUTHORITY_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(@[a-z0-9.-]+)?,\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class SiteConfig:
     language: str
     timezone: str
     per_page: int
+    id_authority: str  # RFC 4151 tagging entity, e.g. "briefings.example.org,2015": never changes
     regions: tuple[Region, ...]
     tag_aliases: tuple[tuple[str, str], ...]  # (folded alias, canonical tag)
     allow_html: bool = False
@@ -52,6 +54,10 @@ class SiteConfig:
     def tz(self) -> ZoneInfo:
         """Return the timezone that dates without an offset are read in."""
         return ZoneInfo(self.timezone)
+
+    def absolute(self, path: str = "") -> str:
+        """Return the absolute URL of a site path."""
+        return self.base_url + path
 
     @property
     def base_path(self) -> str:
@@ -106,6 +112,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         language=values["language"],
         timezone=values["timezone"],
         per_page=values.get("per_page", 10),
+        id_authority=values["id_authority"],
         regions=values["regions"],
         tag_aliases=values.get("tag_aliases", ()),
         allow_html=values.get("markdown", False),
@@ -144,6 +151,8 @@ def _check_simple(key: str, value: str) -> str | None:
             return str(exc)
     elif key == "language" and not _LANGUAGE_RE.match(value):
         return f'"{value}" is not a language tag; write one such as en or en-GB'
+    elif key == "id_authority" and not _AUTHORITY_RE.match(value):
+        return f'"{value}" is not a tag URI authority; write a domain you own and a year, e.g. example.org,2015'
     elif key == "timezone":
         try:
             ZoneInfo(value)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Term
+from briefings.meta import news_article
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")  # fmt: skip
+FEED_KINDS = ("tags", "regions")  # kinds with an Atom feed per term
 TERM_LABELS = {"tags": ("Tags", "Tag"), "regions": ("Regions", "Region"), "sources": ("Sources", "Source")}
 
 
@@ -29,6 +32,16 @@ class Page:
     title: str
     context: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    modified: datetime | None = None  # newest change among the briefings shown: the sitemap's lastmod
+    feeds: tuple[tuple[str, str], ...] = ()  # (title, path) of this page's own Atom feed
+    kind: str = "website"  # Open Graph type: "article" for briefings
+    image: str | None = None  # absolute URL of the sharing image
+    image_alt: str = ""
+
+
+def newest(entries: Sequence[Entry]) -> datetime | None:
+    """Return the latest modification among entries, if any."""
+    return max((e.briefing.modified for e in entries), default=None)
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ def paginate(
     per_page = archive.config.per_page
     count = max(1, math.ceil(len(entries) / per_page))
     description = context.pop("description", "")
+    feeds = context.pop("feeds", ())
     for number in range(1, count + 1):
         pager = Pager(
             number=number,
@@ -85,6 +99,8 @@ def paginate(
             page_title,
             {"entries": shown, "pager": pager, **context},
             description,
+            newest(shown),
+            feeds,
         )
 
 
@@ -92,6 +108,7 @@ def briefing_page(archive: Archive, index: int) -> Page:
     """Return a briefing's page; `newer`/`older` are its neighbours in time."""
     entries = archive.entries
     entry = entries[index]
+    image = _image_url(archive, entry)
     return Page(
         entry.path,
         "briefing.html",
@@ -101,9 +118,22 @@ def briefing_page(archive: Archive, index: int) -> Page:
             "newer": entries[index - 1] if index > 0 else None,
             "older": entries[index + 1] if index + 1 < len(entries) else None,
             "related": archive.related.get(entry.path, ()),
+            "jsonld": news_article(archive.config, entry, image),
         },
         entry.briefing.summary,
+        entry.briefing.modified,
+        kind="article",
+        image=image,
+        image_alt=entry.briefing.image.alt if entry.briefing.image else "",
     )
+
+
+def _image_url(archive: Archive, entry: Entry) -> str | None:
+    """Return the absolute URL of a briefing's image, for sharing cards."""
+    image = entry.briefing.image
+    if image is None:
+        return None
+    return image.src if "://" in image.src else archive.config.absolute(image.src.lstrip("/"))
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:
@@ -119,6 +149,7 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
             plural,
             {"kind": kind, "terms": terms, "threshold": threshold},
             f"All {len(terms)} {plural.lower()} of {archive.config.title}, with their briefings.",
+            newest(archive.entries),
         )
 
 
@@ -134,6 +165,7 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
         term=term,
         label=singular,
         description=term.description or f"Briefings about {term.name}, newest first.",
+        feeds=((f"{singular}: {term.name}", f"{term.kind}/{term.slug}/feed.xml"),) if term.kind in FEED_KINDS else (),
     )
 
 
@@ -150,6 +182,7 @@ def timeline_page(archive: Archive) -> Page:
         "Timeline",
         {"years": years, "peak": peak, "month_names": MONTHS},
         f"{len(archive.entries)} briefings by year and month.",
+        newest(archive.entries),
     )
 
 
@@ -173,6 +206,7 @@ def year_pages(archive: Archive) -> Iterator[Page]:
                 **_neighbours(archive.years, index),
             },
             f"{len(year.entries)} briefings from {year.year}.",
+            newest(year.entries),
         )
 
 
@@ -190,6 +224,7 @@ def month_pages(archive: Archive) -> Iterator[Page]:
                 **_neighbours(archive.months, index),
             },
             f"{len(month.entries)} briefings from {title}.",
+            newest(month.entries),
         )
 
 

@@ -16,6 +16,7 @@ from briefings.archive import Archive, briefing_urls, build_archive
 from briefings.config import SiteConfig, load_config
 from briefings.content import Briefing, load_briefings
 from briefings.errors import BuildFailed, SourceError
+from briefings.feeds import feed_outputs
 from briefings.markdown import make_parser, render_body
 from briefings.pages import site_pages
 from briefings.progress import Progress
@@ -91,6 +92,7 @@ def render_site(root: Path, archive: Archive, progress: Progress) -> dict[str, O
         outputs.append(Output(output_file(page.path), renderer.render(page), f"templates/{page.template}"))
         progress.update("Rendering pages", done, len(pages))
     outputs.append(Output(".nojekyll", b"", "build"))
+    outputs += feed_outputs(archive, pages)
     return unique_outputs(outputs)
 
 

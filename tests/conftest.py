@@ -20,6 +20,7 @@ base_url: https://example.org/
 language: en
 timezone: Europe/Istanbul
 per_page: 3
+id_authority: example.org,2015
 regions:
   - name: Middle East
     slug: middle-east

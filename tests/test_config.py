@@ -41,8 +41,8 @@ def test_unknown_and_invalid_settings_are_reported_together() -> None:
 def test_region_and_alias_mistakes() -> None:
     text = SITE_YAML.replace("slug: europe", "slug: Europe!") + "  Syria: [IS]\n"
     assert errors_of(text) == [
-        'site.yaml:11: slug: "Europe!" may hold only a-z, 0-9 and single hyphens',
-        'site.yaml:14: tag_aliases: "IS" is an alias of both "ISIS" and "Syria"',
+        'site.yaml:12: slug: "Europe!" may hold only a-z, 0-9 and single hyphens',
+        'site.yaml:15: tag_aliases: "IS" is an alias of both "ISIS" and "Syria"',
     ]
 
 
@@ -50,5 +50,13 @@ def test_bad_base_url_and_html_flag() -> None:
     text = SITE_YAML.replace("https://example.org/", "ftp://example.org") + "markdown:\n  allow_html: yes\n"
     assert errors_of(text) == [
         'site.yaml:3: base_url: "ftp://example.org" is not an http(s) URL such as https://example.org/archive/',
-        'site.yaml:15: allow_html: expected true or false, found "yes"',
+        'site.yaml:16: allow_html: expected true or false, found "yes"',
+    ]
+
+
+def test_id_authority_must_be_a_tag_uri_authority() -> None:
+    text = SITE_YAML.replace("id_authority: example.org,2015", "id_authority: https://example.org")
+    assert errors_of(text) == [
+        'site.yaml:7: id_authority: "https://example.org" is not a tag URI authority; '
+        "write a domain you own and a year, e.g. example.org,2015"
     ]

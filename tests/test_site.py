@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -209,11 +210,16 @@ def test_hostile_content_stays_inert_on_every_page(tmp_path: Path) -> None:
     site = build(make_archive(tmp_path / "a", HOSTILE))
     for file in html_files(site):
         doc = parse(file)
-        assert not doc.xpath("//script"), file
+        # The only scripts are JSON-LD data blocks, and each one parses as JSON.
+        assert all(s.get("type") == "application/ld+json" for s in doc.xpath("//script")), file
+        assert all(json.loads(s.text) for s in doc.xpath("//script"))
         assert not doc.xpath("//@*[starts-with(name(), 'on')]"), file
         links = doc.xpath("//@href | //@src")
         assert not [link for link in links if "javascript" in link.lower()], file
-    assert texts(page(site, "2015/09/hostile/"), "//h1") == ["<script>alert(1)</script>"]
+    hostile = page(site, "2015/09/hostile/")
+    assert texts(hostile, "//h1") == ["<script>alert(1)</script>"]
+    assert json.loads(hostile.xpath("//script")[0].text)["headline"] == "<script>alert(1)</script>"
+    assert "</script>" not in hostile.xpath("//script")[0].text
 
 
 def test_raw_html_allowed_by_site_yaml(tmp_path: Path) -> None:

@@ -1,0 +1,162 @@
+"""Machine-readable files: Atom feeds, JSON Feed, sitemap and robots.txt.
+
+Owns entry ids (RFC 4151 `tag:` URIs from site.yaml's `id_authority`, the date as
+written and the slug, so they survive changes of title, host and base path) and the
+shape of every feed. Feed-level dates come from the briefings, never the clock.
+May not write files.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from briefings.archive import Archive, Entry, Term
+from briefings.config import SiteConfig
+from briefings.pages import Page
+from briefings.write import Output
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+FEED_SIZE = 50
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the "updated" of a feed with no entries
+
+
+def entry_id(config: SiteConfig, entry: Entry) -> str:
+    """Return a briefing's permanent id: tag:<authority>:<date as written>:<slug>."""
+    return f"tag:{config.id_authority}:{entry.briefing.date:%Y-%m-%d}:{entry.briefing.slug}"
+
+
+def feed_outputs(archive: Archive, pages: Sequence[Page]) -> list[Output]:
+    """Return every feed, the sitemap and robots.txt."""
+    config = archive.config
+    outputs = [
+        Output("feed.xml", atom(config, "", config.title, archive.entries[:FEED_SIZE]), "feeds"),
+        Output("feed.json", json_feed(config, archive.entries[:FEED_SIZE]), "feeds"),
+        Output("sitemap.xml", sitemap(config, pages), "feeds"),
+        Output("robots.txt", robots(config), "feeds"),
+    ]
+    for term in (*archive.tags, *archive.regions):
+        outputs.append(Output(f"{term.kind}/{term.slug}/feed.xml", term_feed(config, term), "feeds"))
+    return outputs
+
+
+def term_feed(config: SiteConfig, term: Term) -> bytes:
+    """Return the Atom feed of one tag or region."""
+    label = "Tag" if term.kind == "tags" else "Region"
+    return atom(config, f"{term.kind}/{term.slug}/", f"{config.title}: {label} {term.name}", term.entries[:FEED_SIZE])
+
+
+def atom(config: SiteConfig, page_path: str, title: str, entries: Sequence[Entry]) -> bytes:
+    """Return an Atom 1.0 feed of entries for the page at page_path."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": config.language})
+    _text(feed, "id", f"tag:{config.id_authority}:feed/{page_path}")
+    _text(feed, "title", title)
+    _text(feed, "subtitle", config.description)
+    _link(feed, config.absolute(page_path + "feed.xml"), "self", "application/atom+xml")
+    _link(feed, config.absolute(page_path), "alternate", "text/html")
+    _text(feed, "updated", _stamp(max((e.briefing.modified for e in entries), default=EPOCH)))
+    _text(ET.SubElement(feed, f"{{{ATOM_NS}}}author"), "name", config.title)
+    _text(feed, "generator", "briefings")
+    for entry in entries:
+        feed.append(_atom_entry(config, entry))
+    ET.indent(feed)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _atom_entry(config: SiteConfig, entry: Entry) -> ET.Element:
+    """Return one Atom entry: ids, dates, summary, the body as escaped HTML, terms."""
+    b = entry.briefing
+    element = ET.Element(f"{{{ATOM_NS}}}entry")
+    _text(element, "id", entry_id(config, entry))
+    _text(element, "title", b.title)
+    _link(element, config.absolute(entry.path), "alternate", "text/html")
+    _text(element, "published", _stamp(b.date))
+    _text(element, "updated", _stamp(b.modified))
+    author = ET.SubElement(element, f"{{{ATOM_NS}}}author")
+    _text(author, "name", entry.source.name)
+    if b.source.url:
+        _text(author, "uri", b.source.url)
+    _text(element, "summary", b.summary)
+    content = _text(element, "content", entry.html)
+    content.set("type", "html")
+    content.set("xml:base", config.absolute(entry.path))
+    for ref, scheme in [(t, "tags/") for t in entry.tags] + [(entry.region, "regions/")]:
+        ET.SubElement(
+            element, f"{{{ATOM_NS}}}category", {"term": ref.slug, "label": ref.name, "scheme": config.absolute(scheme)}
+        )
+    return element
+
+
+def json_feed(config: SiteConfig, entries: Iterable[Entry]) -> bytes:
+    """Return a JSON Feed 1.1 with the same entries as /feed.xml."""
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": config.title,
+        "description": config.description,
+        "home_page_url": config.absolute(),
+        "feed_url": config.absolute("feed.json"),
+        "language": config.language,
+        "authors": [{"name": config.title, "url": config.absolute()}],
+        "items": [_json_item(config, entry) for entry in entries],
+    }
+    return (json.dumps(feed, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _json_item(config: SiteConfig, entry: Entry) -> dict[str, object]:
+    b = entry.briefing
+    author = {"name": entry.source.name, **({"url": b.source.url} if b.source.url else {})}
+    item: dict[str, object] = {
+        "id": entry_id(config, entry),
+        "url": config.absolute(entry.path),
+        "title": b.title,
+        "summary": b.summary,
+        "content_html": entry.html,
+        "date_published": _stamp(b.date),
+        "date_modified": _stamp(b.modified),
+        "authors": [author],
+        "tags": [t.name for t in entry.tags] + [entry.region.name],
+    }
+    if b.source.url:
+        item["external_url"] = b.source.url
+    if b.image:
+        item["image"] = b.image.src if "://" in b.image.src else config.absolute(b.image.src.lstrip("/"))
+    return item
+
+
+def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
+    """Return sitemap.xml: every HTML page but 404, lastmod from its briefings."""
+    ET.register_namespace("", SITEMAP_NS)
+    urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for page in pages:
+        if page.path == "404.html":
+            continue
+        url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(page.path)
+        if page.modified:
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(page.modified)
+    ET.indent(urlset)
+    return ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def robots(config: SiteConfig) -> bytes:
+    """Return robots.txt allowing everything and naming the sitemap."""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute('sitemap.xml')}\n".encode()
+
+
+def _text(parent: ET.Element, name: str, text: str) -> ET.Element:
+    child = ET.SubElement(parent, f"{{{ATOM_NS}}}{name}")
+    child.text = text
+    return child
+
+
+def _link(parent: ET.Element, href: str, rel: str, kind: str) -> None:
+    ET.SubElement(parent, f"{{{ATOM_NS}}}link", {"rel": rel, "type": kind, "href": href})
+
+
+def _stamp(moment: datetime) -> str:
+    """Return an RFC 3339 timestamp in the offset it was written in."""
+    return moment.isoformat(timespec="seconds")

@@ -1,0 +1,200 @@
+"""Feeds, sitemap, robots.txt and sharing metadata, parsed as machines parse them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from tests.conftest import briefing, make_archive, run
+from tests.sitetools import html_files, page, parse
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+TRICKY = "Fish & chips <b>not bold</b> \"quoted\" 'single'"
+FILES = {
+    "2015/kweiris.md": briefing("Kweiris jets", "2015-09-24T10:00:00+03:00", "[Syria, Russia]"),
+    "2015/tricky.md": briefing(
+        json.dumps(TRICKY),
+        "2015-09-30T08:00:00+03:00",
+        "[Syria, 'R&D']",
+        source="{name: The Guardian, url: 'https://www.theguardian.com/'}",
+        extra="updated: 2015-10-02T09:00:00+03:00\nimage:\n  src: /favicon.svg\n  alt: The site's mark\n",
+        body="A body with a [link](../2015/kweiris.md) & an ampersand.",
+    ),
+    "2016/brexit.md": briefing("Brexit vote", "2016-06-24T07:00:00+01:00", "[UK]", "Europe"),
+}
+NEWEST_FIRST = ["Brexit vote", TRICKY, "Kweiris jets"]
+
+
+def build(root: Path, *args: str) -> Path:
+    assert run(root, "--quiet", *args) == 0
+    return root / "_site"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(make_archive(tmp_path_factory.mktemp("feeds"), FILES))
+
+
+def feeds_of(site: Path) -> list[Path]:
+    return sorted(site.rglob("feed.xml"))
+
+
+def test_every_feed_reads_without_a_warning(site: Path) -> None:
+    feeds = feeds_of(site)
+    assert [str(f.relative_to(site)) for f in feeds] == [
+        "feed.xml", "regions/europe/feed.xml", "regions/middle-east/feed.xml",
+        "tags/r-d/feed.xml", "tags/russia/feed.xml", "tags/syria/feed.xml", "tags/uk/feed.xml",
+    ]  # fmt: skip
+    for feed in feeds:
+        parsed = feedparser.parse(feed.read_bytes())
+        assert not parsed.bozo, (feed, parsed.get("bozo_exception"))
+        assert parsed.version == "atom10"
+
+
+def test_main_feed_entries_in_order_with_exact_titles(site: Path) -> None:
+    parsed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert [e.title for e in parsed.entries] == NEWEST_FIRST
+    tricky = parsed.entries[1]
+    assert tricky.link == "https://example.org/2015/09/tricky/"
+    assert tricky.summary == f"A short summary of {json.dumps(TRICKY)}."  # a plain YAML scalar, kept as written
+    assert tricky.author == "The Guardian"
+    assert [t.term for t in tricky.tags] == ["syria", "r-d", "middle-east"]
+    assert [t.label for t in tricky.tags] == ["Syria", "R&D", "Middle East"]
+    assert 'href="https://example.org/2015/09/kweiris/"' in tricky.content[0].value  # resolved by xml:base
+    assert tricky.published == "2015-09-30T08:00:00+03:00"
+    assert tricky.updated == "2015-10-02T09:00:00+03:00"
+
+
+def test_atom_follows_rfc_4287(site: Path) -> None:
+    for path in feeds_of(site):
+        feed = etree.parse(str(path)).getroot()
+        for name in ("id", "title", "updated"):
+            assert len(feed.findall(ATOM + name)) == 1, (path, name)
+        assert len(feed.findall(f"{ATOM}link[@rel='self']")) == 1
+        entries = feed.findall(ATOM + "entry")
+        ids = [e.findtext(ATOM + "id") for e in entries]
+        assert len(set(ids)) == len(ids)
+        for entry in entries:
+            for name in ("id", "title", "updated", "published", "summary", "content"):
+                assert len(entry.findall(ATOM + name)) == 1, (path, name)
+            assert len(entry.findall(f"{ATOM}link[@rel='alternate'][@type='text/html']")) == 1
+            assert entry.find(f"{ATOM}author/{ATOM}name") is not None
+            assert entry.find(ATOM + "content").get("type") == "html"
+        newest = max((e.findtext(ATOM + "updated") for e in entries), default=None, key=_instant)
+        assert newest is None or feed.findtext(ATOM + "updated") == newest
+
+
+def _instant(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def test_tag_and_region_feeds_hold_their_entries(site: Path) -> None:
+    syria = feedparser.parse((site / "tags/syria/feed.xml").read_bytes())
+    assert [e.title for e in syria.entries] == [TRICKY, "Kweiris jets"]
+    europe = feedparser.parse((site / "regions/europe/feed.xml").read_bytes())
+    assert [e.title for e in europe.entries] == ["Brexit vote"]
+    assert europe.feed.link == "https://example.org/regions/europe/"
+
+
+def entry_ids(site: Path) -> dict[str, str]:
+    parsed = feedparser.parse((site / "feed.xml").read_bytes())
+    return {e.link.rsplit("/", 2)[-2]: e.id for e in parsed.entries}
+
+
+def test_ids_survive_rebuilds_title_changes_and_a_new_host_and_base(site: Path, tmp_path: Path) -> None:
+    before = entry_ids(site)
+    assert before["kweiris"] == "tag:example.org,2015:2015-09-24:kweiris"
+    changed = dict(FILES)
+    changed["2015/kweiris.md"] = briefing("Kweiris jets, corrected title", "2015-09-24T10:00:00+03:00", "[Syria]")
+    moved = build(make_archive(tmp_path / "a", changed), "--base-url", "https://other.example.net/archive/")
+    assert entry_ids(moved) == before
+    assert feedparser.parse((moved / "feed.xml").read_bytes()).entries[2].link == (
+        "https://other.example.net/archive/2015/09/kweiris/"
+    )
+
+
+def test_feeds_are_identical_across_builds(site: Path, tmp_path: Path) -> None:
+    again = build(make_archive(tmp_path / "a", FILES))
+    for name in ("feed.xml", "feed.json", "sitemap.xml", "tags/syria/feed.xml"):
+        assert (again / name).read_bytes() == (site / name).read_bytes()
+
+
+def test_only_the_latest_50_briefings_are_in_the_main_feed(tmp_path: Path) -> None:
+    files = {
+        f"2015/b{n:02d}.md": briefing(f"Briefing {n:02d}", f"2015-09-{1 + n % 28:02d}T{n % 24:02d}:00:00Z")
+        for n in range(55)
+    }
+    site = build(make_archive(tmp_path / "a", files))
+    parsed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert len(parsed.entries) == 50
+    assert len(json.loads((site / "feed.json").read_text())["items"]) == 50
+    stamps = [_instant(e.published) for e in parsed.entries]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_json_feed_has_the_same_entries_and_required_fields(site: Path) -> None:
+    feed = json.loads((site / "feed.json").read_text(encoding="utf-8"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert (feed["title"], feed["home_page_url"], feed["feed_url"]) == (
+        "Test Archive", "https://example.org/", "https://example.org/feed.json",
+    )  # fmt: skip
+    items = feed["items"]
+    assert [i["title"] for i in items] == NEWEST_FIRST
+    assert [i["id"] for i in items] == list(entry_ids(site).values())
+    for item in items:
+        assert {"id", "url", "title", "content_html", "summary", "date_published", "date_modified"} <= set(item)
+    assert items[1]["external_url"] == "https://www.theguardian.com/"
+    assert items[1]["image"] == "https://example.org/favicon.svg"
+
+
+def test_sitemap_lists_every_page_and_only_built_pages(site: Path) -> None:
+    root = etree.parse(str(site / "sitemap.xml")).getroot()
+    locs = [u.findtext(SITEMAP + "loc") for u in root.findall(SITEMAP + "url")]
+    assert all(loc.startswith("https://example.org/") for loc in locs)
+    listed = {loc.removeprefix("https://example.org/") + ("index.html" if loc.endswith("/") else "") for loc in locs}
+    built = {str(p.relative_to(site)) for p in html_files(site)} - {"404.html"}
+    assert listed == built
+    lastmod = {u.findtext(SITEMAP + "loc"): u.findtext(SITEMAP + "lastmod") for u in root.findall(SITEMAP + "url")}
+    assert lastmod["https://example.org/2015/09/tricky/"] == "2015-10-02T09:00:00+03:00"
+    assert lastmod["https://example.org/"] == "2016-06-24T07:00:00+01:00"
+
+
+def test_robots_txt_points_to_the_sitemap(site: Path) -> None:
+    lines = (site / "robots.txt").read_text().splitlines()
+    assert "User-agent: *" in lines and "Sitemap: https://example.org/sitemap.xml" in lines
+
+
+def test_every_page_has_sharing_metadata_and_feed_links(site: Path) -> None:
+    for file in html_files(site):
+        doc = parse(file)
+        meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.xpath("//meta")}
+        assert meta["description"] and meta["og:title"] and meta["og:description"] and meta["twitter:card"], file
+        assert doc.xpath("//link[@rel='alternate'][@type='application/atom+xml']/@href")[0] == "/feed.xml"
+        if file.name != "404.html":
+            canonical = doc.xpath("//link[@rel='canonical']/@href")
+            assert canonical == [meta["og:url"]] and canonical[0].startswith("https://example.org/"), file
+    tag = page(site, "tags/syria/")
+    assert "/tags/syria/feed.xml" in tag.xpath("//link[@rel='alternate']/@href")
+
+
+def test_briefing_pages_describe_a_news_article(site: Path) -> None:
+    doc = page(site, "2015/09/tricky/")
+    meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.xpath("//meta")}
+    assert (meta["og:type"], meta["og:title"], meta["twitter:card"]) == ("article", TRICKY, "summary_large_image")
+    assert meta["og:image"] == "https://example.org/favicon.svg"
+    data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
+    assert data["@type"] == "NewsArticle" and data["headline"] == TRICKY
+    assert (data["datePublished"], data["dateModified"]) == ("2015-09-30T08:00:00+03:00", "2015-10-02T09:00:00+03:00")
+    assert (data["articleSection"], data["keywords"]) == ("Middle East", ["Syria", "R&D"])
+    assert data["isBasedOn"] == "https://www.theguardian.com/"
+    assert data["author"]["name"] == "The Guardian" and data["publisher"]["name"] == "Test Archive"
+    assert data["image"] == ["https://example.org/favicon.svg"]
+    listing = {m.get("property"): m.get("content") for m in page(site, "").xpath("//meta")}
+    assert listing["og:type"] == "website"
