@@ -18,7 +18,7 @@ from briefings.config import SiteConfig
 from briefings.errors import SourceError
 from briefings.schema import FieldReader
 from briefings.urls import SLUG_RE, fold
-from briefings.yamlnodes import Node, Scalar, Seq, YamlProblem, describe, parse_yaml
+from briefings.yamlnodes import Mapping, Node, Scalar, Seq, YamlProblem, describe, parse_yaml
 
 FIELDS = (
     "title", "date", "summary", "source", "credit", "region", "countries", "tags",
@@ -195,9 +195,14 @@ def _read_briefing(
         body=body,
         body_line=body_line,
         updated=updated[0] if updated else None,
-        lines=tuple((key, node.line) for key, node in found.items()),
+        lines=_key_lines(root),
         **{key: value for key, value in values.items() if value is not None},
     )
+
+
+def _key_lines(root: Node) -> tuple[tuple[str, int], ...]:
+    """Return the line each top-level key was written on."""
+    return tuple((key.text, key.line) for key, _ in root.items) if isinstance(root, Mapping) else ()
 
 
 def _get(found: dict[str, Node], key: str, read: object) -> object:

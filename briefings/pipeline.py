@@ -93,7 +93,22 @@ def render_site(root: Path, archive: Archive, progress: Progress) -> dict[str, O
         progress.update("Rendering pages", done, len(pages))
     outputs.append(Output(".nojekyll", b"", "build"))
     outputs += feed_outputs(archive, pages)
-    return unique_outputs(outputs)
+    written = unique_outputs(outputs)
+    missing = missing_images(archive, written)
+    if missing:
+        raise BuildFailed(missing)
+    return written
+
+
+def missing_images(archive: Archive, outputs: dict[str, Output]) -> list[SourceError]:
+    """Return an error for each briefing image that points to a file the site will not have."""
+    errors = []
+    for entry in archive.entries:
+        image = entry.briefing.image
+        if image and "://" not in image.src and image.src.lstrip("/") not in outputs:
+            message = f'image src: "{image.src}" is not a file of the site; add it under static/ or fix the path'
+            errors.append(SourceError(entry.briefing.path, entry.briefing.line_of("image"), message))
+    return errors
 
 
 def read_static(folder: Path) -> dict[str, bytes]:

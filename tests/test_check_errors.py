@@ -122,3 +122,21 @@ def test_duplicate_urls_name_both_files(archive) -> None:
         "content/2015/other.md:9: /2015/09/kweiris/ is also the URL of content/2015/kweiris.md; "
         "change the slug of one of them",
     ]
+
+
+def test_image_that_is_not_in_static_is_an_error(archive) -> None:
+    from tests.conftest import briefing
+
+    image = "image:\n  src: /images/missing.jpg\n  alt: Nothing here\n"
+    root = archive(
+        {
+            "2015/pic.md": briefing(extra=image),
+            "2015/ok.md": briefing(extra=image.replace("/images/missing.jpg", "favicon.svg")),
+        }
+    )
+    with pytest.raises(BuildFailed) as failed:
+        check(root)
+    assert [str(e) for e in failed.value.errors] == [
+        'content/2015/pic.md:9: image src: "/images/missing.jpg" is not a file of the site; '
+        "add it under static/ or fix the path"
+    ]

@@ -232,3 +232,20 @@ def test_related_falls_back_to_nearest_in_time(site: Path) -> None:
     # "UK" is on no other briefing: the three nearest in time stand in.
     related = texts(page(site, "2016/06/brexit/"), "//section[@id='related']//li/a")
     assert related == ["Paris attacks", "Alpha late", "Beta late"]
+
+
+def test_image_caption_credit_countries_and_corrections_are_shown(tmp_path: Path) -> None:
+    extra = (
+        "countries: [Syria, Russia]\nimage:\n  src: /favicon.svg\n  alt: The mark\n  caption: A caption.\n"
+        "corrections:\n  - date: 2015-09-25\n    text: Older fix.\n  - date: 2015-09-28\n    text: Newer fix.\n"
+    )
+    site = build(make_archive(tmp_path / "a", {"2015/full.md": briefing("Full", extra=extra)}))
+    doc = page(site, "2015/09/full/")
+    assert doc.xpath("//figure/img/@alt") == ["The mark"] and doc.xpath("//figure/img/@src") == ["/favicon.svg"]
+    assert texts(doc, "//figcaption") == ["A caption. Photo by Reuters"]
+    assert texts(doc, "//dt[text()='Countries']/following-sibling::dd[1]") == ["Syria, Russia"]
+    assert texts(doc, "//section[@id='corrections']//li") == [
+        "28 September 2015: Newer fix.",
+        "25 September 2015: Older fix.",
+    ]
+    assert doc.xpath("//section[@id='corrections']//time/@datetime")[0].startswith("2015-09-28")
