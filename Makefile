@@ -18,11 +18,12 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 site: $(VENV)/.runtime
 	$(PY) build.py
 
-## Set up (Python packages, Chromium, the HTML checker) and run lint and the whole test suite.
+## Set up (Python packages, Chromium, the HTML checker), then lint, type-check and run the whole test suite.
 test: $(VENV)/.dev
 	scripts/install-test-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict briefings
 	$(PY) -m pytest
 
 check: $(VENV)/.runtime

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefings.errors import BuildFailed, SourceError
-from briefings.schema import FieldReader
+from briefings.schema import FieldReader, optional
 from briefings.urls import SLUG_RE, fold, slugify
 from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse_yaml
 
@@ -102,37 +102,38 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     if root is None:
         raise BuildFailed([SourceError(name, 1, "is empty; see README.md for the settings it needs")])
     found = reader.fields(root, "site.yaml", _KEYS, _REQUIRED)
-    values = {key: _read_setting(reader, key, node) for key, node in found.items()}
-    if reader.errors or len(values) < len(_REQUIRED):
+
+    def setting(key: str) -> str | None:
+        return optional(found, key, lambda node: _read_simple(reader, key, node))
+
+    title, description, base_url = setting("title"), setting("description"), setting("base_url")
+    language, timezone, id_authority = setting("language"), setting("timezone"), setting("id_authority")
+    per_page = optional(found, "per_page", lambda node: reader.integer(node, "per_page", 1, 500))
+    regions = optional(found, "regions", lambda node: _read_regions(reader, node))
+    aliases = optional(found, "tag_aliases", lambda node: _read_aliases(reader, node))
+    allow_html = optional(found, "markdown", lambda node: _read_markdown(reader, node))
+    if (
+        reader.errors or title is None or description is None or base_url is None or language is None
+        or timezone is None or id_authority is None or regions is None
+    ):  # fmt: skip
         raise BuildFailed(reader.errors)
     return SiteConfig(
-        title=values["title"],
-        description=values["description"],
-        base_url=values["base_url"],
-        language=values["language"],
-        timezone=values["timezone"],
-        per_page=values.get("per_page", 10),
-        id_authority=values["id_authority"],
-        regions=values["regions"],
-        tag_aliases=values.get("tag_aliases", ()),
-        allow_html=values.get("markdown", False),
+        title=title,
+        description=description,
+        base_url=base_url,
+        language=language,
+        timezone=timezone,
+        per_page=per_page or 10,
+        id_authority=id_authority,
+        regions=regions,
+        tag_aliases=aliases or (),
+        allow_html=bool(allow_html),
     )
 
 
-def _read_setting(reader: FieldReader, key: str, node: Node) -> object:
-    """Read one top-level setting; problems go to the reader."""
-    if key in ("title", "description"):
-        return reader.text(node, key, max_len=400)
-    if key == "per_page":
-        return reader.integer(node, key, 1, 500)
-    if key == "regions":
-        return _read_regions(reader, node)
-    if key == "tag_aliases":
-        return _read_aliases(reader, node)
-    if key == "markdown":
-        settings = reader.fields(node, "markdown", ("allow_html",))
-        return reader.boolean(settings["allow_html"], "allow_html") if "allow_html" in settings else False
-    value = reader.text(node, key)
+def _read_simple(reader: FieldReader, key: str, node: Node) -> str | None:
+    """Read one text setting and check its form; problems go to the reader."""
+    value = reader.text(node, key, max_len=400)
     if value is None:
         return None
     problem = _check_simple(key, value)
@@ -140,6 +141,12 @@ def _read_setting(reader: FieldReader, key: str, node: Node) -> object:
         reader.error(node.line, f"{key}: {problem}")
         return None
     return normalise_base_url(value) if key == "base_url" else value
+
+
+def _read_markdown(reader: FieldReader, node: Node) -> bool | None:
+    """Read the `markdown:` section."""
+    settings = reader.fields(node, "markdown", ("allow_html",))
+    return optional(settings, "allow_html", lambda n: reader.boolean(n, "allow_html"))
 
 
 def _check_simple(key: str, value: str) -> str | None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from briefings.config import SiteConfig
 from briefings.errors import SourceError
-from briefings.schema import FieldReader
+from briefings.schema import FieldReader, optional
 from briefings.urls import SLUG_RE, fold
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, YamlProblem, describe, parse_yaml
 
@@ -163,51 +163,39 @@ def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
 def _read_briefing(
     reader: FieldReader, root: Node, path: str, body: str, body_line: int, config: SiteConfig
 ) -> Briefing | None:
-    """Read every field; return a Briefing when all required ones are valid."""
+    """Read every field; return a Briefing when all of them are valid."""
     found = reader.fields(root, "front matter", FIELDS, REQUIRED)
-    tz = config.tz
-    when = _when(reader, found["date"], "date", tz) if "date" in found else None
-    values = {
-        "title": _get(found, "title", lambda n: reader.text(n, "title", 200)),
-        "summary": _get(found, "summary", lambda n: reader.text(n, "summary", 400)),
-        "source": _get(found, "source", lambda n: _source(reader, n)),
-        "credit": _get(found, "credit", lambda n: reader.text(n, "credit", 300)),
-        "region": _get(found, "region", lambda n: reader.choice(n, "region", [r.name for r in config.regions])),
-        "tags": _get(found, "tags", lambda n: _tags(reader, n, config)),
-        "countries": _get(found, "countries", lambda n: reader.text_list(n, "countries", 30)),
-        "image": _get(found, "image", lambda n: _image(reader, n)),
-        "draft": _get(found, "draft", lambda n: reader.boolean(n, "draft")),
-        "corrections": _get(found, "corrections", lambda n: _corrections(reader, n, tz)),
-    }
-    updated = _get(found, "updated", lambda n: _when(reader, n, "updated", tz))
+    tz, regions = config.tz, [r.name for r in config.regions]
+    when = optional(found, "date", lambda n: _when(reader, n, "date", tz))
+    updated = optional(found, "updated", lambda n: _when(reader, n, "updated", tz))
+    title = optional(found, "title", lambda n: reader.text(n, "title", 200))
+    summary = optional(found, "summary", lambda n: reader.text(n, "summary", 400))
+    source = optional(found, "source", lambda n: _source(reader, n))
+    credit = optional(found, "credit", lambda n: reader.text(n, "credit", 300))
+    region = optional(found, "region", lambda n: reader.choice(n, "region", regions))
+    tags = optional(found, "tags", lambda n: _tags(reader, n, config))
+    countries = optional(found, "countries", lambda n: reader.text_list(n, "countries", 30))
+    image = optional(found, "image", lambda n: _image(reader, n))
+    draft = optional(found, "draft", lambda n: reader.boolean(n, "draft"))
+    corrections = optional(found, "corrections", lambda n: _corrections(reader, n, tz))
     slug = _slug(reader, found.get("slug"), path)
     if when and updated and updated[0] < when[0]:
         reader.error(found["updated"].line, "updated: is before date; updated must be on or after date")
     if when:
         _check_folder(reader, found["date"], when[0], path)
-    if reader.errors or when is None or slug is None:
+    if reader.errors or not (when and title and summary and source and credit and region and tags and slug):
         return None
     return Briefing(
-        path=path,
-        slug=slug,
-        date=when[0],
-        date_has_time=when[1],
-        body=body,
-        body_line=body_line,
-        updated=updated[0] if updated else None,
-        lines=_key_lines(root),
-        **{key: value for key, value in values.items() if value is not None},
-    )
+        path=path, slug=slug, title=title, date=when[0], date_has_time=when[1], summary=summary,
+        source=source, credit=credit, region=region, tags=tags, body=body, body_line=body_line,
+        countries=countries or (), image=image, updated=updated[0] if updated else None,
+        draft=bool(draft), corrections=corrections or (), lines=_key_lines(root),
+    )  # fmt: skip
 
 
 def _key_lines(root: Node) -> tuple[tuple[str, int], ...]:
     """Return the line each top-level key was written on."""
     return tuple((key.text, key.line) for key, _ in root.items) if isinstance(root, Mapping) else ()
-
-
-def _get(found: dict[str, Node], key: str, read: object) -> object:
-    """Apply `read` to a field when present."""
-    return read(found[key]) if key in found else None  # type: ignore[operator]
 
 
 def _when(reader: FieldReader, node: Node, field: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:

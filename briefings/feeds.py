@@ -63,8 +63,7 @@ def atom(config: SiteConfig, page_path: str, title: str, entries: Sequence[Entry
     _text(feed, "generator", "briefings")
     for entry in entries:
         feed.append(_atom_entry(config, entry))
-    ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    return _xml(feed)
 
 
 def _atom_entry(config: SiteConfig, entry: Entry) -> ET.Element:
@@ -138,13 +137,19 @@ def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
         ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(page.path)
         if page.modified:
             ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(page.modified)
-    ET.indent(urlset)
-    return ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n"
+    return _xml(urlset)
 
 
 def robots(config: SiteConfig) -> bytes:
     """Return robots.txt allowing everything and naming the sitemap."""
     return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute('sitemap.xml')}\n".encode()
+
+
+def _xml(root: ET.Element) -> bytes:
+    """Serialise an XML document, indented, with its declaration."""
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
 
 
 def _text(parent: ET.Element, name: str, text: str) -> ET.Element:

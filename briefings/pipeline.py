@@ -47,7 +47,7 @@ def load_archive(root: Path, *, drafts: bool = False, base_url: str | None = Non
         config = config.with_base_url(base_url)
     briefings, errors = load_briefings(root, config)
     published = [b for b in briefings if drafts or not b.draft]
-    paths, url_errors = _safe(lambda: briefing_urls(published), {})
+    paths, url_errors = _safe(lambda: briefing_urls(published), dict[str, str]())
     html, link_errors = render_bodies(config, published, paths)
     archive, model_errors = _safe(lambda: build_archive(config, published, html), None)
     problems = [*errors, *url_errors, *link_errors, *model_errors]

@@ -8,13 +8,21 @@ naming the field. May not know what a briefing or a site is.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from briefings.errors import SourceError
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe
 
 _TRUE, _FALSE = "true", "false"
+T = TypeVar("T")
+
+
+def optional(found: dict[str, Node], key: str, read: Callable[[Node], T | None]) -> T | None:
+    """Read a field with `read` when it was written; None when it was not."""
+    node = found.get(key)
+    return read(node) if node is not None else None
 
 
 class FieldReader:
