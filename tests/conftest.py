@@ -69,6 +69,12 @@ def run(root: Path, *args: str) -> int:
     return main([*args, "--root", str(root)])
 
 
+def build(root: Path, *args: str) -> Path:
+    """Build the archive at root quietly, require success, and return its _site/."""
+    assert run(root, "--quiet", *args) == 0
+    return root / "_site"
+
+
 @pytest.fixture
 def archive(tmp_path: Path):
     """Return a factory for archives in tmp_path."""

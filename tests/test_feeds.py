@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from tests.conftest import briefing, make_archive, run
+from tests.conftest import briefing, build, make_archive
 from tests.sitetools import html_files, page, parse
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -28,11 +28,6 @@ FILES = {
     "2016/brexit.md": briefing("Brexit vote", "2016-06-24T07:00:00+01:00", "[UK]", "Europe"),
 }
 NEWEST_FIRST = ["Brexit vote", TRICKY, "Kweiris jets"]
-
-
-def build(root: Path, *args: str) -> Path:
-    assert run(root, "--quiet", *args) == 0
-    return root / "_site"
 
 
 @pytest.fixture(scope="module")

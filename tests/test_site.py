@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SITE_YAML, briefing, make_archive, run
+from tests.conftest import SITE_YAML, briefing, build, make_archive, run
 from tests.sitetools import broken_links, html_files, page, parse, texts
 
 # Tags: "Syria" on 4 briefings (2 pages at per_page 3), "Russia" on exactly 3 (1 page).
@@ -28,11 +28,6 @@ FILES = {
     ),
     "2016/draft.md": briefing("Unfinished draft", "2016-07-01", "[Draft]", extra="draft: true\n"),
 }
-
-
-def build(root: Path, *args: str) -> Path:
-    assert run(root, "--quiet", *args) == 0
-    return root / "_site"
 
 
 @pytest.fixture(scope="module")
