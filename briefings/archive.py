@@ -81,8 +81,8 @@ def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:
     return sorted(by_name, key=lambda b: b.date, reverse=True)  # stable: ties keep A-Z order
 
 
-def briefing_urls(briefings: Iterable[Briefing]) -> dict[str, str]:
-    """Return each briefing's site path by file path; raise BuildFailed on collisions."""
+def briefing_urls(briefings: Iterable[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
+    """Return each briefing's site path by file path, and an error per briefing sharing one."""
     by_url: dict[str, list[Briefing]] = defaultdict(list)
     for briefing in briefings:
         by_url[briefing_path(briefing.date, briefing.slug)].append(briefing)
@@ -94,19 +94,18 @@ def briefing_urls(briefings: Iterable[Briefing]) -> dict[str, str]:
         if len(group) > 1
         for b in group
     ]
-    if errors:
-        raise BuildFailed(errors)
-    return {b.path: url for url, group in by_url.items() for b in group}
+    return {b.path: url for url, group in by_url.items() for b in group}, errors
 
 
 def _others(group: list[Briefing], briefing: Briefing) -> str:
     return ", ".join(other.path for other in group if other is not briefing)
 
 
-def build_archive(config: SiteConfig, briefings: Iterable[Briefing], html: dict[str, str]) -> Archive:
-    """Model the archive from briefings and their rendered bodies (by file path)."""
+def build_archive(
+    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], html: dict[str, str]
+) -> Archive:
+    """Model the archive from briefings, their site paths and rendered bodies (by file path)."""
     ordered = newest_first(briefings)
-    paths = briefing_urls(ordered)
     tag_names = _display_names((tag for b in ordered for tag in b.tags), preferred={t for _, t in config.tag_aliases})
     source_names = _display_names(b.source.name for b in ordered)
     _check_slugs("tag", tag_names.values(), ordered, lambda b: b.tags)

@@ -20,7 +20,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 from briefings.urls import slugify
 
 SAFE_SCHEMES = ("http", "https", "mailto")
-Resolver = Callable[[str], str | None]  # repo path of a .md file -> its site href, or None
+# Repo path of a linked .md file -> its href; raises LookupError("why it cannot be linked").
+Resolver = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,10 @@ def _resolve_target(target: str, path: str, base_path: str, resolve: Resolver) -
     if not parts.path.endswith(".md"):
         return target, None
     repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(path), parts.path))
-    href = resolve(repo_path) if not repo_path.startswith("..") else None
-    if href is None:
-        return target, f'link "{target}" points to no briefing ({repo_path} does not exist); fix the path'
+    try:
+        if repo_path.startswith(".."):
+            raise LookupError(f"points outside the repository ({repo_path}); fix the path")
+        href = resolve(repo_path)
+    except LookupError as why:
+        return target, f'link "{target}" {why}'
     return href + (f"#{parts.fragment}" if parts.fragment else ""), None

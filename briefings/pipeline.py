@@ -17,7 +17,7 @@ from briefings.config import SiteConfig, load_config
 from briefings.content import Briefing, load_briefings
 from briefings.errors import BuildFailed, SourceError
 from briefings.feeds import feed_outputs
-from briefings.markdown import make_parser, render_body
+from briefings.markdown import Resolver, make_parser, render_body
 from briefings.pages import site_pages
 from briefings.progress import Progress
 from briefings.render import PAGE_IDS, Renderer
@@ -46,24 +46,26 @@ def load_archive(root: Path, *, drafts: bool = False, base_url: str | None = Non
     if base_url:
         config = config.with_base_url(base_url)
     briefings, errors = load_briefings(root, config)
+    paths, url_errors = briefing_urls(briefings)
     published = [b for b in briefings if drafts or not b.draft]
-    paths, url_errors = _safe(lambda: briefing_urls(published), dict[str, str]())
-    html, link_errors = render_bodies(config, published, paths)
-    archive, model_errors = _safe(lambda: build_archive(config, published, html), None)
-    problems = [*errors, *url_errors, *link_errors, *model_errors]
-    if problems or archive is None:
-        raise BuildFailed(problems)
+    html, link_errors = render_bodies(config, published, paths, {b.path for b in briefings if b.draft})
+    # Model what is valid even when something is not, so that every error shows in one run.
+    archive, model_errors = _safe(lambda: build_archive(config, published, paths, html), None)
+    errors += url_errors + link_errors + model_errors
+    if errors or archive is None:
+        raise BuildFailed(errors)
     return archive
 
 
 def render_bodies(
-    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str]
+    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], drafts: set[str]
 ) -> tuple[dict[str, str], list[SourceError]]:
-    """Render every body to HTML; links to other briefings' files become their URLs."""
-    md = make_parser(config.allow_html)
+    """Render every body to HTML; links to other briefings' files become their URLs.
 
-    def resolve(repo_path: str) -> str | None:
-        return href(config.base_path, paths[repo_path]) if repo_path in paths else None
+    A published briefing may not link to a draft: the link would break once published,
+    so `check` (which sees drafts) and `build` (which does not) report it alike.
+    """
+    md = make_parser(config.allow_html)
 
     html: dict[str, str] = {}
     errors: list[SourceError] = []
@@ -74,12 +76,25 @@ def render_bodies(
             path=briefing.path,
             first_line=briefing.body_line,
             base_path=config.base_path,
-            resolve=resolve,
+            resolve=_resolver(config, paths, drafts, briefing.draft),
             reserved_ids=PAGE_IDS,
         )
         html[briefing.path] = body.html
         errors += [SourceError(briefing.path, line, message) for line, message in body.problems]
     return html, errors
+
+
+def _resolver(config: SiteConfig, paths: dict[str, str], drafts: set[str], from_draft: bool) -> Resolver:
+    """Return the link resolver for one briefing's body."""
+
+    def resolve(repo_path: str) -> str:
+        if repo_path not in paths:
+            raise LookupError(f"points to no briefing ({repo_path} does not exist); fix the path")
+        if repo_path in drafts and not from_draft:
+            raise LookupError(f"points to a draft ({repo_path}); publish it first or remove the link")
+        return href(config.base_path, paths[repo_path])
+
+    return resolve
 
 
 def render_site(root: Path, archive: Archive, progress: Progress) -> dict[str, Output]:

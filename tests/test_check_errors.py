@@ -140,3 +140,21 @@ def test_image_that_is_not_in_static_is_an_error(archive) -> None:
         'content/2015/pic.md:9: image src: "/images/missing.jpg" is not a file of the site; '
         "add it under static/ or fix the path"
     ]
+
+
+def test_published_briefing_may_not_link_to_a_draft(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import briefing
+
+    root = archive(
+        {
+            "2015/draft.md": briefing("Draft", extra="draft: true\n", body="[ok](published.md) from a draft is fine"),
+            "2015/published.md": briefing("Published", body="See [the draft](draft.md)."),
+        }
+    )
+    expected = (
+        'content/2015/published.md:10: link "draft.md" points to a draft (content/2015/draft.md); '
+        "publish it first or remove the link"
+    )
+    for command in ("check", "build"):
+        assert run(root, command) == 1
+        assert capsys.readouterr().err.splitlines()[0] == expected

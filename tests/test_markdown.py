@@ -24,13 +24,19 @@ class Collect(HTMLParser):
 
 def render(body: str, allow_html: bool = False, paths: dict[str, str] | None = None, base: str = "/"):
     known = paths or {}
+
+    def resolve(path: str) -> str:
+        if path not in known:
+            raise LookupError(f"points to no briefing ({path} does not exist); fix the path")
+        return base + known[path]
+
     result = render_body(
         make_parser(allow_html),
         body,
         path="content/2016/here.md",
         first_line=12,
         base_path=base,
-        resolve=lambda p: base + known[p] if p in known else None,
+        resolve=resolve,
         reserved_ids=("main",),
     )
     parsed = Collect()
@@ -74,6 +80,13 @@ def test_link_to_missing_briefing_is_a_problem_on_its_line() -> None:
     result, _ = render("Intro.\n\nFirst line\nthen [gone](missing.md) here.")
     assert result.problems == (
         (15, 'link "missing.md" points to no briefing (content/2016/missing.md does not exist); fix the path'),
+    )
+
+
+def test_link_outside_the_repository_is_a_problem() -> None:
+    result, _ = render("[up](../../../etc/passwd.md)")
+    assert result.problems == (
+        (12, 'link "../../../etc/passwd.md" points outside the repository (../etc/passwd.md); fix the path'),
     )
 
 
