@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
+from briefings.markdown import Body
 from briefings.urls import briefing_path, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 5, 3
@@ -38,6 +39,7 @@ class Entry:
     tags: tuple[Ref, ...]
     region: Ref
     source: Ref
+    site_links: tuple[tuple[int, str], ...] = ()  # (line, "/path/") written in the body
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def _others(group: list[Briefing], briefing: Briefing) -> str:
 
 
 def build_archive(
-    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], html: dict[str, str]
+    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], bodies: dict[str, Body]
 ) -> Archive:
     """Model the archive from briefings, their site paths and rendered bodies (by file path)."""
     ordered = newest_first(briefings)
@@ -115,7 +117,8 @@ def build_archive(
         Entry(
             briefing=b,
             path=paths[b.path],
-            html=html.get(b.path, ""),
+            html=bodies[b.path].html,
+            site_links=bodies[b.path].site_links,
             tags=tuple(_ref(tag_names, t) for t in b.tags),
             region=regions[b.region],
             source=_ref(source_names, b.source.name),

@@ -9,7 +9,7 @@ May not touch files.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,10 +26,11 @@ Resolver = Callable[[str], str]
 
 @dataclass(frozen=True)
 class Body:
-    """A rendered body and the problems found in it, as (file line, message)."""
+    """A rendered body, the problems found in it, and its links to site paths, by file line."""
 
     html: str
     problems: tuple[tuple[int, str], ...] = ()
+    site_links: tuple[tuple[int, str], ...] = ()  # (line, "/tags/isis/") as written, checked after rendering
 
 
 def make_parser(allow_html: bool) -> MarkdownIt:
@@ -61,11 +62,16 @@ def render_body(
     tokens = md.parse(body, env)
     _shift_headings(tokens, set(reserved_ids))
     problems: list[tuple[int, str]] = []
+    site_links: list[tuple[int, str]] = []
     for token in tokens:
         if token.type == "inline" and token.children:
-            line = first_line + (token.map[0] if token.map else 0)
-            problems += _rewrite_links(token.children, line, path, base_path, resolve)
-    return Body(md.renderer.render(tokens, md.options, env), tuple(problems))
+            start = first_line + (token.map[0] if token.map else 0)
+            for line, target, problem in _rewrite_links(token.children, start, path, base_path, resolve):
+                if problem:
+                    problems.append((line, problem))
+                elif target.startswith("/") and not target.startswith("//"):
+                    site_links.append((line, target))
+    return Body(md.renderer.render(tokens, md.options, env), tuple(problems), tuple(site_links))
 
 
 def _shift_headings(tokens: list[Token], used_ids: set[str]) -> None:
@@ -100,21 +106,18 @@ def _unique_id(text: str, used: set[str]) -> str:
 
 def _rewrite_links(
     children: list[Token], line: int, path: str, base_path: str, resolve: Resolver
-) -> list[tuple[int, str]]:
-    """Resolve `.md` links and root-relative links in one inline run; return problems."""
-    problems: list[tuple[int, str]] = []
+) -> Iterator[tuple[int, str, str | None]]:
+    """Rewrite the links of one inline run; yield (line, target as written, problem or None)."""
     for child in children:
         if child.type in ("softbreak", "hardbreak"):
             line += 1
         attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
-        target = str(child.attrGet(attr)) if attr and child.attrGet(attr) is not None else None
+        target = child.attrGet(attr) if attr else None
         if attr is None or target is None:
             continue
-        new, problem = _resolve_target(target, path, base_path, resolve)
+        new, problem = _resolve_target(str(target), path, base_path, resolve)
         child.attrSet(attr, new)
-        if problem:
-            problems.append((line, problem))
-    return problems
+        yield line, str(target), problem
 
 
 def _resolve_target(target: str, path: str, base_path: str, resolve: Resolver) -> tuple[str, str | None]:

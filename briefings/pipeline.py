@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from briefings.archive import Archive, briefing_urls, build_archive
 from briefings.config import SiteConfig, load_config
 from briefings.content import Briefing, load_briefings
 from briefings.errors import BuildFailed, SourceError
 from briefings.feeds import feed_outputs
-from briefings.markdown import Resolver, make_parser, render_body
+from briefings.markdown import Body, Resolver, make_parser, render_body
 from briefings.pages import site_pages
 from briefings.progress import Progress
 from briefings.render import PAGE_IDS, Renderer
@@ -48,9 +49,9 @@ def load_archive(root: Path, *, drafts: bool = False, base_url: str | None = Non
     briefings, errors = load_briefings(root, config)
     paths, url_errors = briefing_urls(briefings)
     published = [b for b in briefings if drafts or not b.draft]
-    html, link_errors = render_bodies(config, published, paths, {b.path for b in briefings if b.draft})
+    bodies, link_errors = render_bodies(config, published, paths, {b.path for b in briefings if b.draft})
     # Model what is valid even when something is not, so that every error shows in one run.
-    archive, model_errors = _safe(lambda: build_archive(config, published, paths, html), None)
+    archive, model_errors = _safe(lambda: build_archive(config, published, paths, bodies), None)
     errors += url_errors + link_errors + model_errors
     if errors or archive is None:
         raise BuildFailed(errors)
@@ -59,7 +60,7 @@ def load_archive(root: Path, *, drafts: bool = False, base_url: str | None = Non
 
 def render_bodies(
     config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], drafts: set[str]
-) -> tuple[dict[str, str], list[SourceError]]:
+) -> tuple[dict[str, Body], list[SourceError]]:
     """Render every body to HTML; links to other briefings' files become their URLs.
 
     A published briefing may not link to a draft: the link would break once published,
@@ -67,7 +68,7 @@ def render_bodies(
     """
     md = make_parser(config.allow_html)
 
-    html: dict[str, str] = {}
+    bodies: dict[str, Body] = {}
     errors: list[SourceError] = []
     for briefing in briefings:
         body = render_body(
@@ -79,9 +80,9 @@ def render_bodies(
             resolve=_resolver(config, paths, drafts, briefing.draft),
             reserved_ids=PAGE_IDS,
         )
-        html[briefing.path] = body.html
+        bodies[briefing.path] = body
         errors += [SourceError(briefing.path, line, message) for line, message in body.problems]
-    return html, errors
+    return bodies, errors
 
 
 def _resolver(config: SiteConfig, paths: dict[str, str], drafts: set[str], from_draft: bool) -> Resolver:
@@ -109,21 +110,30 @@ def render_site(root: Path, archive: Archive, progress: Progress) -> dict[str, O
     outputs.append(Output(".nojekyll", b"", "build"))
     outputs += feed_outputs(archive, pages)
     written = unique_outputs(outputs)
-    missing = missing_images(archive, written)
-    if missing:
-        raise BuildFailed(missing)
+    dangling = dangling_references(archive, written)
+    if dangling:
+        raise BuildFailed(dangling)
     return written
 
 
-def missing_images(archive: Archive, outputs: dict[str, Output]) -> list[SourceError]:
-    """Return an error for each briefing image that points to a file the site will not have."""
+def dangling_references(archive: Archive, outputs: dict[str, Output]) -> list[SourceError]:
+    """Return an error for each image or body link to a site path that will not exist."""
     errors = []
     for entry in archive.entries:
-        image = entry.briefing.image
-        if image and "://" not in image.src and image.src.lstrip("/") not in outputs:
-            message = f'image src: "{image.src}" is not a file of the site; add it under static/ or fix the path'
-            errors.append(SourceError(entry.briefing.path, entry.briefing.line_of("image"), message))
+        b = entry.briefing
+        if b.image and "://" not in b.image.src and not _serves(outputs, b.image.src):
+            message = f'image src: "{b.image.src}" is not a file of the site; add it under static/ or fix the path'
+            errors.append(SourceError(b.path, b.line_of("image"), message))
+        for line, target in entry.site_links:
+            if not _serves(outputs, target):
+                errors.append(SourceError(b.path, line, f'link "{target}" points to no page of the site; fix the path'))
     return errors
+
+
+def _serves(outputs: dict[str, Output], target: str) -> bool:
+    """Return True when a site path (`/tags/isis/`, `favicon.svg`) will be served by a file."""
+    path = urlsplit(target).path.lstrip("/")
+    return any(candidate in outputs for candidate in (output_file(path), path + "/index.html"))
 
 
 def read_static(folder: Path) -> dict[str, bytes]:

@@ -158,3 +158,17 @@ def test_published_briefing_may_not_link_to_a_draft(archive, capsys: pytest.Capt
     for command in ("check", "build"):
         assert run(root, command) == 1
         assert capsys.readouterr().err.splitlines()[0] == expected
+
+
+def test_body_links_to_site_paths_must_exist(archive) -> None:
+    from tests.conftest import briefing
+
+    body = "Good: [tags](/tags/syria/), [icon](/favicon.svg#x), [home](/).\n"
+    body += "Bad: [tag](/tags/nope/) and ![pic](/img/none.png)."
+    root = archive({"2015/links.md": briefing(body=body)})
+    with pytest.raises(BuildFailed) as failed:
+        check(root)
+    assert [str(e) for e in failed.value.errors] == [
+        'content/2015/links.md:11: link "/img/none.png" points to no page of the site; fix the path',
+        'content/2015/links.md:11: link "/tags/nope/" points to no page of the site; fix the path',
+    ]
