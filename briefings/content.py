@@ -15,10 +15,10 @@ from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from briefings.config import SiteConfig
-from briefings.errors import SourceError
+from briefings.errors import Problem, SourceError
 from briefings.schema import FieldReader, optional
 from briefings.urls import SLUG_RE, fold
-from briefings.yamlnodes import Mapping, Node, Scalar, Seq, YamlProblem, describe, parse_yaml
+from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
 FIELDS = (
     "title", "date", "summary", "source", "credit", "region", "countries", "tags",
@@ -106,44 +106,38 @@ def load_briefings(root: Path, config: SiteConfig) -> tuple[list[Briefing], list
 
 def parse_briefing(data: bytes, path: str, config: SiteConfig) -> tuple[Briefing | None, list[SourceError]]:
     """Check one briefing file; return it (or None) and every problem found."""
-    text, problem = decode(data)
-    if problem:
-        return None, [SourceError(path, *problem)]
-    split = split_front_matter(text)
-    if isinstance(split[0], int):
-        return None, [SourceError(path, split[0], str(split[1]))]
-    yaml_text, body, body_line = split
     try:
-        root = parse_yaml(str(yaml_text), first_line=2)
-    except YamlProblem as exc:
-        return None, [SourceError(path, exc.line, exc.message)]
+        front, body, body_line = split_front_matter(decode(data))
+        root = parse_yaml(front, first_line=2)
+    except Problem as problem:
+        return None, [SourceError(path, problem.line, problem.message)]
     if root is None:
         return None, [SourceError(path, 1, "front matter is empty; it needs " + ", ".join(REQUIRED))]
     reader = FieldReader(path)
-    briefing = _read_briefing(reader, root, path, str(body), int(body_line), config)
+    briefing = _read_briefing(reader, root, path, body, body_line, config)
     return (briefing if not reader.errors else None), reader.errors
 
 
-def decode(data: bytes) -> tuple[str, tuple[int, str] | None]:
-    """Return UTF-8 text with a BOM dropped and line endings made `\\n`, or (line, message)."""
+def decode(data: bytes) -> str:
+    """Return UTF-8 text with a BOM dropped and line endings made `\\n`."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start : exc.start + 1].hex()
-        return "", (line, f"is not valid UTF-8 (byte 0x{bad}); save the file with UTF-8 encoding")
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), None
+        raise Problem(line, f"is not valid UTF-8 (byte 0x{bad}); save the file with UTF-8 encoding") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def split_front_matter(text: str) -> tuple[str, str, int] | tuple[int, str]:
-    """Return (yaml, body, body's first line), or (line, message) when it has no front matter."""
+def split_front_matter(text: str) -> tuple[str, str, int]:
+    """Return (front matter YAML, body, the body's first line)."""
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
-        return 1, "must start with a line `---` that opens the front matter (title, date, ...)"
+        raise Problem(1, "must start with a line `---` that opens the front matter (title, date, ...)")
     for index, line in enumerate(lines[1:], start=1):
         if line.rstrip() in ("---", "..."):
             return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
-    return 1, "the front matter opened on line 1 is never closed; add a line `---` after it"
+    raise Problem(1, "the front matter opened on line 1 is never closed; add a line `---` after it")
 
 
 def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:

@@ -1,6 +1,7 @@
 """Problems found in the user's files, as values.
 
-Owns `SourceError` (one problem at `file:line`) and `BuildFailed` (a stage gave up).
+Owns `SourceError` (one problem at `file:line`), `Problem` (raised at a line while one
+file is read) and `BuildFailed` (a stage gave up).
 May not import the rest of the package.
 """
 
@@ -20,6 +21,15 @@ class SourceError:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class Problem(Exception):
+    """A problem at one line of the file being read; the reader adds the file's name."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
 class BuildFailed(Exception):

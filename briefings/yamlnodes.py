@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from briefings.errors import Problem
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: about 8x faster
 
 _CORE = "tag:yaml.org,2002:"
@@ -54,13 +56,8 @@ class Mapping:
 Node = Scalar | Seq | Mapping
 
 
-class YamlProblem(Exception):
+class YamlProblem(Problem):
     """The YAML text cannot be read; `line` is 1-based in the file."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
 
 
 def parse_yaml(text: str, first_line: int = 1) -> Node | None:
