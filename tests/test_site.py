@@ -244,3 +244,24 @@ def test_image_caption_credit_countries_and_corrections_are_shown(tmp_path: Path
         "25 September 2015: Older fix.",
     ]
     assert doc.xpath("//section[@id='corrections']//time/@datetime")[0].startswith("2015-09-28")
+
+
+def test_an_empty_archive_builds_a_working_site(tmp_path: Path) -> None:
+    import feedparser
+
+    site = build(make_archive(tmp_path / "a", {}))
+    assert texts(page(site, ""), "//p[@class='empty']") == ["No briefings here yet."]
+    assert broken_links(site, "/") == []
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo and feed.entries == []
+
+
+def test_static_file_at_a_page_url_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    (root / "static/tags").mkdir(parents=True)
+    (root / "static/tags/index.html").write_text("<p>mine</p>")
+    assert run(root, "--quiet") == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "templates/terms.html: /tags/index.html is also written by static/tags/index.html; rename one"
+    )
+    assert not (root / "_site").exists()
