@@ -265,3 +265,15 @@ def test_static_file_at_a_page_url_is_refused(tmp_path: Path, capsys: pytest.Cap
         "templates/terms.html: /tags/index.html is also written by static/tags/index.html; rename one"
     )
     assert not (root / "_site").exists()
+
+
+def test_tags_differing_in_case_or_accents_are_one_tag(tmp_path: Path) -> None:
+    files = {
+        "2015/a.md": briefing("A", "2015-09-01", "[Türkiye, isis]"),
+        "2015/b.md": briefing("B", "2015-09-02", "[TURKIYE, Islamic State]"),
+        "2015/c.md": briefing("C", "2015-09-03", "[Türkiye]"),
+    }
+    site = build(make_archive(tmp_path / "a", files))
+    # The most used spelling names the tag; an alias target in site.yaml always wins.
+    assert texts(page(site, "tags/"), "//ul[@class='terms']/li") == ["ISIS 2", "Türkiye 3"]
+    assert sorted(p.name for p in (site / "tags").iterdir() if p.is_dir()) == ["isis", "turkiye"]
