@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from briefings.archive import Archive, Entry, Term
 from briefings.config import SiteConfig
 from briefings.pages import Page
+from briefings.urls import src_url
 from briefings.write import Output
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -122,7 +123,7 @@ def _json_item(config: SiteConfig, entry: Entry) -> dict[str, object]:
     if b.source.url:
         item["external_url"] = b.source.url
     if b.image:
-        item["image"] = b.image.src if "://" in b.image.src else config.absolute(b.image.src.lstrip("/"))
+        item["image"] = src_url(config.base_url, b.image.src)
     return item
 
 

@@ -133,7 +133,7 @@ def _image_url(archive: Archive, entry: Entry) -> str | None:
     image = entry.briefing.image
     if image is None:
         return None
-    return image.src if "://" in image.src else archive.config.absolute(image.src.lstrip("/"))
+    return urls.src_url(archive.config.base_url, image.src)
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:

@@ -43,6 +43,7 @@ class Renderer:
             site=archive.config,
             archive=archive,
             url=lambda path="": urls.href(base_path, path),
+            src=lambda src: urls.src_url(base_path, src),
             asset=lambda name: self._asset(base_path, fingerprints, name),
             period_path=period_path,
             year_path=urls.year_path,

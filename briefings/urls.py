@@ -62,3 +62,8 @@ def output_file(path: str) -> str:
 def href(base_path: str, path: str) -> str:
     """Return a link under the site's base path (`/` or `/<repo>/`)."""
     return base_path + path
+
+
+def src_url(base: str, src: str) -> str:
+    """Return an image src for output: an http(s) URL as written, a site path under `base`."""
+    return src if "://" in src else base + src.lstrip("/")
