@@ -19,6 +19,7 @@ from briefings.markdown import Body
 from briefings.urls import briefing_path, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 5, 3
+RELATED_WINDOW = 10  # candidates per tag on each side in time
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,16 @@ def build_archive(
     _check_slugs("tag", tag_names.values(), ordered, lambda b: b.tags)
     _check_slugs("source", source_names.values(), ordered, lambda b: (b.source.name,))
     regions = {r.name: Ref(r.name, r.slug) for r in config.regions}
+    tag_ref, source_ref = _refs(tag_names), _refs(source_names)
     entries = tuple(
         Entry(
             briefing=b,
             path=paths[b.path],
             html=bodies[b.path].html,
             site_links=bodies[b.path].site_links,
-            tags=tuple(_ref(tag_names, t) for t in b.tags),
+            tags=tuple(tag_ref(t) for t in b.tags),
             region=regions[b.region],
-            source=_ref(source_names, b.source.name),
+            source=source_ref(b.source.name),
         )
         for b in ordered
     )
@@ -146,9 +148,17 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
     return chosen
 
 
-def _ref(names: dict[str, str], name: str) -> Ref:
-    display = names[fold(name)]
-    return Ref(display, slugify(display))
+def _refs(names: dict[str, str]) -> Callable[[str], Ref]:
+    """Return a function from a name as written to its one Ref (shared by every entry that uses it)."""
+    by_display = {display: Ref(display, slugify(display)) for display in set(names.values())}
+    by_written: dict[str, Ref] = {}
+
+    def ref(name: str) -> Ref:
+        if name not in by_written:
+            by_written[name] = by_display[names[fold(name)]]
+        return by_written[name]
+
+    return ref
 
 
 def _check_slugs(
@@ -211,32 +221,39 @@ def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]
 
 
 def related_entries(entries: tuple[Entry, ...]) -> dict[str, tuple[Entry, ...]]:
-    """Return 3-5 related entries per entry: most shared tags, then nearest in time.
+    """Return 3-5 related entries per entry: most shared tags, then nearest in time, then newest.
 
-    Uses an inverted index (tag -> entries), so the work grows with tag overlaps, not
-    with the square of the archive.
+    Candidates are, for each tag of the entry, the RELATED_WINDOW entries nearest in time on
+    either side that carry that tag; so the work grows with the archive times the tags per
+    briefing, however popular a tag is. Where fewer than three share a tag, the nearest
+    entries in time fill the list.
     """
-    by_tag: dict[str, list[int]] = defaultdict(list)
+    moments = [entry.briefing.date.timestamp() for entry in entries]
+    by_tag: dict[str, list[int]] = defaultdict(list)  # indexes, newest first
+    places: list[list[tuple[str, int]]] = []  # per entry: (tag slug, its place in by_tag[slug])
     for index, entry in enumerate(entries):
+        places.append([(tag.slug, len(by_tag[tag.slug])) for tag in entry.tags])
         for tag in entry.tags:
             by_tag[tag.slug].append(index)
     related: dict[str, tuple[Entry, ...]] = {}
     for index, entry in enumerate(entries):
-        shared: Counter[int] = Counter(other for tag in entry.tags for other in by_tag[tag.slug] if other != index)
-        ranked = sorted(shared, key=lambda o: (-shared[o], _distance(entry, entries[o]), o))[:RELATED_MAX]
+        shared: Counter[int] = Counter()
+        for slug, place in places[index]:
+            column = by_tag[slug]
+            shared.update(column[max(0, place - RELATED_WINDOW) : place + RELATED_WINDOW + 1])
+        del shared[index]
+        moment = moments[index]
+        ranked = [o for _, _, o in sorted((-n, abs(moments[o] - moment), o) for o, n in shared.items())]
+        ranked = ranked[:RELATED_MAX]
         if len(ranked) < RELATED_MIN:
-            ranked += _nearest(entries, index, exclude=set(ranked), count=RELATED_MIN - len(ranked))
+            ranked += _nearest(moments, index, exclude=set(ranked), count=RELATED_MIN - len(ranked))
         related[entry.path] = tuple(entries[o] for o in ranked)
     return related
 
 
-def _distance(a: Entry, b: Entry) -> float:
-    return abs((a.briefing.date - b.briefing.date).total_seconds())
-
-
-def _nearest(entries: tuple[Entry, ...], index: int, exclude: set[int], count: int) -> list[int]:
+def _nearest(moments: list[float], index: int, exclude: set[int], count: int) -> list[int]:
     """Return up to `count` entries nearest in time (entries are sorted, so look both ways)."""
     reach = count + len(exclude)
-    window = range(max(0, index - reach), min(len(entries), index + reach + 1))
+    window = range(max(0, index - reach), min(len(moments), index + reach + 1))
     candidates = [o for o in window if o != index and o not in exclude]
-    return sorted(candidates, key=lambda o: (_distance(entries[index], entries[o]), o))[:count]
+    return sorted(candidates, key=lambda o: (abs(moments[index] - moments[o]), o))[:count]

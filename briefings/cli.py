@@ -37,6 +37,9 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
     parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "-j", "--jobs", type=_jobs, default=0, help="worker processes (default: one per core; 1 builds serially)"
+    )
     args = parser.parse_args(argv)
     if args.base_url is not None:
         try:
@@ -48,23 +51,25 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     return args
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more, not {text!r}")
+    return int(text)
+
+
 def main(argv: Sequence[str] | None = None, default_root: Path | None = None) -> int:
     """Run one command and return its exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv, default_root or Path.cwd())
     progress = Progress(enabled=not args.quiet)
     try:
         if args.command == "check":
-            archive = pipeline.check(args.root)
+            archive = pipeline.check(args.root, pipeline.Options(jobs=args.jobs))
             say(args, f"Checked {plural(len(archive.entries), 'briefing')}: no problems found.")
         else:
-            report = pipeline.build(args.root, drafts=args.drafts, base_url=args.base_url, progress=progress)
+            options = pipeline.Options(drafts=args.drafts, base_url=args.base_url, jobs=args.jobs)
+            report = pipeline.build(args.root, options, progress=progress)
             progress.clear()
-            say(
-                args,
-                f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
-                f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
-                f"{plural(report.sources, 'source')}) in {progress.elapsed():.1f} s",
-            )
+            say(args, summary(report, progress.elapsed()))
     except BuildFailed as failed:
         progress.clear()
         report_errors(failed, args.command)
@@ -77,6 +82,21 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         print("interrupted; _site/ was left as it was", file=sys.stderr)
         return 130
     return EXIT_OK
+
+
+def summary(report: pipeline.Report, seconds: float) -> str:
+    """Return the closing line of a build: what the site holds, then what this build changed."""
+    done = report.written
+    changes = (
+        f"{done.made} made, {done.written} written, {done.removed} removed"
+        if done.made or done.removed
+        else ("nothing changed")
+    )
+    return (
+        f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
+        f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
+        f"{plural(report.sources, 'source')}) in {seconds:.1f} s: {changes}"
+    )
 
 
 def report_errors(failed: BuildFailed, command: str) -> None:

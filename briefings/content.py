@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
@@ -81,7 +82,7 @@ class Briefing:
         """Return the file line a field was written on (1 when it was not written)."""
         return dict(self.lines).get(field, 1)
 
-    @property
+    @cached_property
     def modified(self) -> datetime:
         """Return when it last changed: the latest of date, updated and corrections."""
         return max([self.date, *([self.updated] if self.updated else []), *(c.date for c in self.corrections)])

@@ -43,3 +43,15 @@ class BuildFailed(Exception):
 def plural(count: int, noun: str) -> str:
     """Return "1 error" / "2 errors"."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def collapse(errors: Iterable[SourceError]) -> list[SourceError]:
+    """Report one error per file line: a template mistake fails every page that uses it."""
+    by_line: dict[tuple[str, int], list[SourceError]] = {}
+    for error in sorted(set(errors)):
+        by_line.setdefault((error.path, error.line), []).append(error)
+    return [
+        group[0] if len(group) == 1 else SourceError(group[0].path, group[0].line, f"{group[0].message} "
+                                                     f"(and the same on {plural(len(group) - 1, 'more page')})")
+        for group in by_line.values()
+    ]  # fmt: skip

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 from briefings.archive import Archive, Entry, Term
 from briefings.config import SiteConfig
 from briefings.pages import Page
 from briefings.urls import src_url
-from briefings.write import Output
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -30,18 +30,25 @@ def entry_id(config: SiteConfig, entry: Entry) -> str:
     return f"tag:{config.id_authority}:{entry.briefing.date:%Y-%m-%d}:{entry.briefing.slug}"
 
 
-def feed_outputs(archive: Archive, pages: Sequence[Page]) -> list[Output]:
-    """Return every feed, the sitemap and robots.txt."""
+# An output made from inputs: (path, the inputs that decide its bytes, how to make it).
+FeedJob = tuple[str, tuple[object, ...], Callable[[], bytes]]
+
+
+def feed_jobs(archive: Archive, pages: Sequence[Page]) -> list[FeedJob]:
+    """Return every feed, the sitemap and robots.txt, each with the inputs its bytes depend on."""
     config = archive.config
-    outputs = [
-        Output("feed.xml", atom(config, "", config.title, archive.entries[:FEED_SIZE]), "feeds"),
-        Output("feed.json", json_feed(config, archive.entries[:FEED_SIZE]), "feeds"),
-        Output("sitemap.xml", sitemap(config, pages), "feeds"),
-        Output("robots.txt", robots(config), "feeds"),
+    latest = archive.entries[:FEED_SIZE]
+    locations = tuple((page.path, page.modified) for page in pages)
+    jobs: list[FeedJob] = [
+        ("feed.xml", (latest,), lambda: atom(config, "", config.title, latest)),
+        ("feed.json", (latest,), lambda: json_feed(config, latest)),
+        ("sitemap.xml", locations, lambda: sitemap(config, pages)),
+        ("robots.txt", (), lambda: robots(config)),
     ]
     for term in (*archive.tags, *archive.regions):
-        outputs.append(Output(f"{term.kind}/{term.slug}/feed.xml", term_feed(config, term), "feeds"))
-    return outputs
+        shown = term.entries[:FEED_SIZE]
+        jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, config, term)))
+    return jobs
 
 
 def term_feed(config: SiteConfig, term: Term) -> bytes:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -25,12 +26,37 @@ Resolver = Callable[[str], str]
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link whose href depends on the rest of the site: a site path or another briefing's file."""
+
+    line: int
+    written: str  # the target as written, for messages
+    repo_path: str | None  # `content/2015/x.md` for a link to a briefing, else None (a site path)
+
+
+@dataclass(frozen=True)
+class BodyTemplate:
+    """A rendered body whose links are placeholders, so it can be cached per file.
+
+    It depends only on the file's bytes and the parser settings: not on the base URL, nor
+    on where other briefings live. `resolve_body` fills the links in.
+    """
+
+    html: str  # link i is written as PLACEHOLDER + str(i) + PLACEHOLDER
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
 class Body:
     """A rendered body, the problems found in it, and its links to site paths, by file line."""
 
     html: str
     problems: tuple[tuple[int, str], ...] = ()
     site_links: tuple[tuple[int, str], ...] = ()  # (line, "/tags/isis/") as written, checked after rendering
+
+
+# markdown-it turns every NUL of the source into U+FFFD, so NUL never occurs in its output.
+PLACEHOLDER = "\x00"
 
 
 def make_parser(allow_html: bool) -> MarkdownIt:
@@ -57,21 +83,55 @@ def render_body(
     resolve: Resolver,
     reserved_ids: Iterable[str] = (),
 ) -> Body:
-    """Render a body: headings start at h2, links honour the base path, `.md` links resolve."""
+    """Render a body and resolve its links at once (see `template_body`, `resolve_body`)."""
+    template = template_body(md, body, path=path, first_line=first_line, reserved_ids=reserved_ids)
+    return resolve_body(template, base_path, resolve)
+
+
+def template_body(
+    md: MarkdownIt, body: str, *, path: str, first_line: int, reserved_ids: Iterable[str] = ()
+) -> BodyTemplate:
+    """Render a body with headings from h2 and unique ids; site links become placeholders."""
     env: dict[str, object] = {}
     tokens = md.parse(body, env)
     _shift_headings(tokens, set(reserved_ids))
-    problems: list[tuple[int, str]] = []
-    site_links: list[tuple[int, str]] = []
+    links: list[Link] = []
     for token in tokens:
         if token.type == "inline" and token.children:
             start = first_line + (token.map[0] if token.map else 0)
-            for line, target, problem in _rewrite_links(token.children, start, path, base_path, resolve):
-                if problem:
-                    problems.append((line, problem))
-                elif target.startswith("/") and not target.startswith("//"):
-                    site_links.append((line, target))
-    return Body(md.renderer.render(tokens, md.options, env), tuple(problems), tuple(site_links))
+            links += _placeholder_links(token.children, start, path, len(links))
+    return BodyTemplate(md.renderer.render(tokens, md.options, env), tuple(links))
+
+
+def resolve_body(template: BodyTemplate, base_path: str, resolve: Resolver) -> Body:
+    """Fill in a body's links: site paths under the base path, `.md` files as their URLs."""
+    if not template.links:
+        return Body(template.html)
+    parts = template.html.split(PLACEHOLDER)
+    problems: list[tuple[int, str]] = []
+    site_links: list[tuple[int, str]] = []
+    for index, link in enumerate(template.links):
+        href, problem = _href(link, base_path, resolve)
+        parts[2 * index + 1] = escapeHtml(href)
+        if problem:
+            problems.append((link.line, problem))
+        elif link.repo_path is None:
+            site_links.append((link.line, link.written))
+    return Body("".join(parts), tuple(problems), tuple(site_links))
+
+
+def _href(link: Link, base_path: str, resolve: Resolver) -> tuple[str, str | None]:
+    """Return the href of one link, and a problem when it is broken."""
+    if link.repo_path is None:
+        return base_path + link.written[1:], None
+    try:
+        if link.repo_path.startswith(".."):
+            raise LookupError(f"points outside the repository ({link.repo_path}); fix the path")
+        href = resolve(link.repo_path)
+    except LookupError as why:
+        return link.written, f'link "{link.written}" {why}'
+    fragment = urlsplit(link.written).fragment
+    return href + (f"#{fragment}" if fragment else ""), None
 
 
 def _shift_headings(tokens: list[Token], used_ids: set[str]) -> None:
@@ -104,10 +164,8 @@ def _unique_id(text: str, used: set[str]) -> str:
     return candidate
 
 
-def _rewrite_links(
-    children: list[Token], line: int, path: str, base_path: str, resolve: Resolver
-) -> Iterator[tuple[int, str, str | None]]:
-    """Rewrite the links of one inline run; yield (line, target as written, problem or None)."""
+def _placeholder_links(children: list[Token], line: int, path: str, numbered: int) -> Iterator[Link]:
+    """Put a placeholder in each link or image of one inline run that needs the site to resolve."""
     for child in children:
         if child.type in ("softbreak", "hardbreak"):
             line += 1
@@ -115,25 +173,20 @@ def _rewrite_links(
         target = child.attrGet(attr) if attr else None
         if attr is None or target is None:
             continue
-        new, problem = _resolve_target(str(target), path, base_path, resolve)
-        child.attrSet(attr, new)
-        yield line, str(target), problem
+        link = _site_link(str(target), line, path)
+        if link is not None:
+            child.attrSet(attr, f"{PLACEHOLDER}{numbered}{PLACEHOLDER}")
+            numbered += 1
+            yield link
 
 
-def _resolve_target(target: str, path: str, base_path: str, resolve: Resolver) -> tuple[str, str | None]:
-    """Return the href to write for one link target, and a problem if it is broken."""
+def _site_link(target: str, line: int, path: str) -> Link | None:
+    """Return the Link for a target that points into the site, or None for one kept as written."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path:
-        return target, None
+        return None
     if parts.path.startswith("/"):
-        return base_path + target[1:], None
+        return Link(line, target, None)
     if not parts.path.endswith(".md"):
-        return target, None
-    repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(path), parts.path))
-    try:
-        if repo_path.startswith(".."):
-            raise LookupError(f"points outside the repository ({repo_path}); fix the path")
-        href = resolve(repo_path)
-    except LookupError as why:
-        return target, f'link "{target}" {why}'
-    return href + (f"#{parts.fragment}" if parts.fragment else ""), None
+        return None
+    return Link(line, target, posixpath.normpath(posixpath.join(posixpath.dirname(path), parts.path)))

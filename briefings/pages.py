@@ -15,7 +15,6 @@ from typing import Any
 
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Term
-from briefings.meta import news_article
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")  # fmt: skip
@@ -37,6 +36,23 @@ class Page:
     kind: str = "website"  # Open Graph type: "article" for briefings
     image: str | None = None  # absolute URL of the sharing image
     image_alt: str = ""
+
+
+@dataclass(frozen=True)
+class TermInfo:
+    """A tag, region or source as listings show it: without its entries, only how many."""
+
+    kind: str
+    name: str
+    slug: str
+    count: int
+    description: str = ""
+    url: str | None = None
+
+
+def term_info(term: Term) -> TermInfo:
+    """Return what a page shows of a term."""
+    return TermInfo(term.kind, term.name, term.slug, len(term.entries), term.description, term.url)
 
 
 def newest(entries: Sequence[Entry]) -> datetime | None:
@@ -118,7 +134,6 @@ def briefing_page(archive: Archive, index: int) -> Page:
             "newer": entries[index - 1] if index > 0 else None,
             "older": entries[index + 1] if index + 1 < len(entries) else None,
             "related": archive.related.get(entry.path, ()),
-            "jsonld": news_article(archive.config, entry, image),
         },
         entry.briefing.summary,
         entry.briefing.modified,
@@ -147,7 +162,7 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
             f"{kind}/",
             "terms.html",
             plural,
-            {"kind": kind, "terms": terms, "threshold": threshold},
+            {"kind": kind, "terms": tuple(term_info(t) for t in terms), "threshold": threshold},
             f"All {len(terms)} {plural.lower()} of {archive.config.title}, with their briefings.",
             newest(archive.entries),
         )
@@ -162,7 +177,7 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
         "term.html",
         f"{singular}: {term.name}",
         term.entries,
-        term=term,
+        term=term_info(term),
         label=singular,
         description=term.description or f"Briefings about {term.name}, newest first.",
         feeds=((f"{singular}: {term.name}", f"{term.kind}/{term.slug}/feed.xml"),) if term.kind in FEED_KINDS else (),
@@ -180,7 +195,7 @@ def timeline_page(archive: Archive) -> Page:
         "timeline/",
         "timeline.html",
         "Timeline",
-        {"years": years, "peak": peak, "month_names": MONTHS},
+        {"years": years, "peak": peak, "month_names": MONTHS, "total": len(archive.entries)},
         f"{len(archive.entries)} briefings by year and month.",
         newest(archive.entries),
     )

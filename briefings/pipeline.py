@@ -1,38 +1,58 @@
-"""The build, as a list of stages: load -> validate -> model -> render -> write.
+"""The build, as a list of stages: load -> validate -> model -> plan -> write.
 
 Owns running the stages in order and the two entry points, `check` (everything but
-writing) and `build`. The complete archive is modelled in memory before anything is
-written. May not hold page logic.
+writing) and `build`. Loading is per file, cached by content digest and parallel; the
+complete archive is then modelled in memory, every output of the site is planned with a
+key (a digest of exactly what it is made from), and only outputs whose key changed are
+made. See docs/architecture.md. May not hold page logic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from briefings.archive import Archive, briefing_urls, build_archive
+from briefings.cache import Cache
 from briefings.config import SiteConfig, load_config
-from briefings.content import Briefing, load_briefings
-from briefings.errors import BuildFailed, SourceError
-from briefings.feeds import feed_outputs
-from briefings.markdown import Body, Resolver, make_parser, render_body
-from briefings.pages import site_pages
+from briefings.errors import BuildFailed, SourceError, collapse
+from briefings.keys import digest_text
+from briefings.markdown import Body, Resolver, resolve_body
+from briefings.plan import Planned, plan_site
 from briefings.progress import Progress
-from briefings.render import PAGE_IDS, Renderer
+from briefings.records import Record, RecordParser, file_digest, parse_settings
 from briefings.urls import href, output_file
-from briefings.write import Output, unique_outputs, write_site
+from briefings.workers import available_cores, forked_map, parallel_map
+from briefings.write import WriteReport, unique_outputs, write_site
 
 OUTPUT_DIR = "_site"
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Options:
+    """How to build: which briefings, for which address, with how many processes."""
+
+    drafts: bool = False
+    base_url: str | None = None
+    jobs: int = 0  # 0: every available core
+    cache: bool = True  # False: neither read nor write .cache/
+
+    @property
+    def workers(self) -> int:
+        """Return the number of worker processes to use."""
+        return self.jobs or available_cores()
+
+
+@dataclass(frozen=True)
 class Report:
     """What a build made, for the closing summary."""
 
+    written: WriteReport
     pages: int
     files: int
     briefings: int
@@ -41,47 +61,91 @@ class Report:
     sources: int
 
 
-def load_archive(root: Path, *, drafts: bool = False, base_url: str | None = None) -> Archive:
-    """Load, validate and model the archive; raise BuildFailed with every problem."""
+def load_config_for(root: Path, options: Options) -> SiteConfig:
+    """Read site.yaml, served from `--base-url` when given."""
     config = load_config(root / "site.yaml")
-    if base_url:
-        config = config.with_base_url(base_url)
-    briefings, errors = load_briefings(root, config)
+    return config.with_base_url(options.base_url) if options.base_url else config
+
+
+def load_records(
+    root: Path, config: SiteConfig, options: Options, progress: Progress, content: Content | None = None
+) -> tuple[list[Record], list[SourceError]]:
+    """Return a record per content file, in path order, parsing only files whose bytes changed."""
+    files, errors = content or read_content(root)
+    cache = Cache(root) if options.cache else None
+    settings = parse_settings(config)
+    cached = cache.load_records(settings) if cache else {}
+    stale = [(path, data) for path, data in files if (r := cached.get(path)) is None or r.digest != file_digest(data)]
+    parser = RecordParser(config)
+    fresh = {}
+    for done, record in enumerate(parallel_map(lambda item: parser.parse(*item), stale, options.workers), start=1):
+        fresh[record.path] = record
+        progress.update("Reading briefings", done, len(stale))
+    records = [fresh.get(path) or cached[path] for path, _ in files]
+    if cache and (fresh or len(cached) != len(records)):
+        cache.save_records(settings, {record.path: record for record in records})
+    return records, errors
+
+
+Content = tuple[list[tuple[str, bytes]], list[SourceError]]
+
+
+def read_content(root: Path) -> Content:
+    """Return (repository path, bytes) of every `content/**/*.md` in path order, and links out refused."""
+    found: list[tuple[str, bytes]] = []
+    errors: list[SourceError] = []
+    inside = root.resolve()
+    for file in sorted(markdown_files(root / "content")):
+        name = file.relative_to(root).as_posix()
+        if file.is_symlink() and not file.resolve().is_relative_to(inside):
+            errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
+        else:
+            found.append((name, file.read_bytes()))
+    return found, errors
+
+
+def markdown_files(folder: Path) -> Iterator[Path]:
+    """Yield every `*.md` file under a folder (faster than Path.rglob on large trees)."""
+    for parent, _, names in os.walk(folder, followlinks=False):
+        yield from (Path(parent, name) for name in names if name.endswith(".md"))
+
+
+def model_archive(
+    config: SiteConfig, records: list[Record], drafts: bool, unreadable: Iterable[SourceError] = ()
+) -> Archive:
+    """Validate across files and model the archive; raise BuildFailed with every problem."""
+    errors = [*unreadable, *(error for record in records for error in record.errors)]
+    valid = [r for r in records if r.briefing is not None]
+    briefings = [r.briefing for r in valid if r.briefing is not None]
     paths, url_errors = briefing_urls(briefings)
-    published = [b for b in briefings if drafts or not b.draft]
-    bodies, link_errors = render_bodies(config, published, paths, {b.path for b in briefings if b.draft})
+    draft_paths = {b.path for b in briefings if b.draft}
+    published = [r for r in valid if r.briefing is not None and (drafts or not r.briefing.draft)]
+    bodies, link_errors = resolve_bodies(config, published, paths, draft_paths)
     # Model what is valid even when something is not, so that every error shows in one run.
-    archive, model_errors = _safe(lambda: build_archive(config, published, paths, bodies), None)
+    shown = [r.briefing for r in published if r.briefing is not None]
+    archive, model_errors = _safe(lambda: build_archive(config, shown, paths, bodies), None)
     errors += url_errors + link_errors + model_errors
     if errors or archive is None:
         raise BuildFailed(errors)
     return archive
 
 
-def render_bodies(
-    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], drafts: set[str]
+def resolve_bodies(
+    config: SiteConfig, records: Iterable[Record], paths: dict[str, str], drafts: set[str]
 ) -> tuple[dict[str, Body], list[SourceError]]:
-    """Render every body to HTML; links to other briefings' files become their URLs.
+    """Resolve every body's links: site paths under the base path, other briefings' files to URLs.
 
     A published briefing may not link to a draft: the link would break once published,
     so `check` (which sees drafts) and `build` (which does not) report it alike.
     """
-    md = make_parser(config.allow_html)
-
     bodies: dict[str, Body] = {}
     errors: list[SourceError] = []
-    for briefing in briefings:
-        body = render_body(
-            md,
-            briefing.body,
-            path=briefing.path,
-            first_line=briefing.body_line,
-            base_path=config.base_path,
-            resolve=_resolver(config, paths, drafts, briefing.draft),
-            reserved_ids=PAGE_IDS,
-        )
-        bodies[briefing.path] = body
-        errors += [SourceError(briefing.path, line, message) for line, message in body.problems]
+    for record in records:
+        assert record.briefing is not None and record.body is not None
+        resolve = _resolver(config, paths, drafts, record.briefing.draft)
+        body = resolve_body(record.body, config.base_path, resolve)
+        bodies[record.path] = body
+        errors += [SourceError(record.path, line, message) for line, message in body.problems]
     return bodies, errors
 
 
@@ -98,76 +162,87 @@ def _resolver(config: SiteConfig, paths: dict[str, str], drafts: set[str], from_
     return resolve
 
 
-def render_site(root: Path, archive: Archive, progress: Progress) -> dict[str, Output]:
-    """Render every file of the site in memory."""
-    static = read_static(root / "static")
-    renderer = Renderer(root / "templates", archive, static)
-    pages = site_pages(archive)
-    outputs = [Output(name, data, f"static/{name}") for name, data in static.items()]
-    for done, page in enumerate(pages, start=1):
-        outputs.append(Output(output_file(page.path), renderer.render(page), f"templates/{page.template}"))
-        progress.update("Rendering pages", done, len(pages))
-    outputs.append(Output(".nojekyll", b"", "build"))
-    outputs += feed_outputs(archive, pages)
-    written = unique_outputs(outputs)
-    dangling = dangling_references(archive, written)
-    if dangling:
-        raise BuildFailed(dangling)
-    return written
-
-
-def dangling_references(archive: Archive, outputs: dict[str, Output]) -> list[SourceError]:
-    """Return an error for each image or body link to a site path that will not exist."""
+def dangling_references(archive: Archive, paths: set[str]) -> list[SourceError]:
+    """Return an error for each image or body link to a site path that no output serves."""
     errors = []
     for entry in archive.entries:
         b = entry.briefing
-        if b.image and "://" not in b.image.src and not _serves(outputs, b.image.src):
+        if b.image and "://" not in b.image.src and not _serves(paths, b.image.src):
             message = f'image src: "{b.image.src}" is not a file of the site; add it under static/ or fix the path'
             errors.append(SourceError(b.path, b.line_of("image"), message))
         for line, target in entry.site_links:
-            if not _serves(outputs, target):
+            if not _serves(paths, target):
                 errors.append(SourceError(b.path, line, f'link "{target}" points to no page of the site; fix the path'))
     return errors
 
 
-def _serves(outputs: dict[str, Output], target: str) -> bool:
+def _serves(paths: set[str], target: str) -> bool:
     """Return True when a site path (`/tags/isis/`, `favicon.svg`) will be served by a file."""
     path = urlsplit(target).path.lstrip("/")
-    return any(candidate in outputs for candidate in (output_file(path), path + "/index.html"))
+    return any(candidate in paths for candidate in (output_file(path), path + "/index.html"))
 
 
-def read_static(folder: Path) -> dict[str, bytes]:
-    """Read `static/` as-is, by path inside it; files linking outside the repository are skipped."""
-    if not folder.is_dir():
-        return {}
-    repo = folder.parent.resolve()
-    return {
-        file.relative_to(folder).as_posix(): file.read_bytes()
-        for file in sorted(folder.rglob("*"))
-        if file.is_file() and file.resolve().is_relative_to(repo)
-    }
+def load_and_plan(
+    root: Path, options: Options, progress: Progress, content: Content | None = None
+) -> tuple[Archive, list[Planned]]:
+    """Run every stage but writing: the archive and the keyed plan of every output file."""
+    config = load_config_for(root, options)
+    records, unreadable = load_records(root, config, options, progress, content)
+    archive = model_archive(config, records, options.drafts, unreadable)
+    planned = plan_site(root, archive, {r.path: r.digest for r in records})
+    unique_outputs(planned)
+    dangling = dangling_references(archive, {p.path for p in planned})
+    if dangling:
+        raise BuildFailed(dangling)
+    return archive, planned
 
 
-def check(root: Path) -> Archive:
-    """Validate everything a build would, rendering in memory; write nothing."""
-    archive = load_archive(root, drafts=True)
-    render_site(root, archive, Progress(enabled=False))
+def check(root: Path, options: Options | None = None) -> Archive:
+    """Validate everything a build would, rendering every page in memory; write nothing."""
+    options = replace(options or Options(), drafts=True)
+    archive, planned = load_and_plan(root, options, Progress(enabled=False))
+    attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
+    errors = [error for problems in attempts for error in problems]
+    if errors:
+        raise BuildFailed(collapse(errors))
     return archive
 
 
-def build(root: Path, *, drafts: bool = False, base_url: str | None = None, progress: Progress) -> Report:
+def build(root: Path, options: Options | None = None, *, progress: Progress | None = None) -> Report:
     """Build the site into `root/_site`, swapping it in only when every file is ready."""
-    archive = load_archive(root, drafts=drafts, base_url=base_url)
-    outputs = render_site(root, archive, progress)
-    write_site(root / OUTPUT_DIR, outputs)
-    return Report(
-        pages=sum(1 for path in outputs if path.endswith(".html")),
-        files=len(outputs),
-        briefings=len(archive.entries),
-        tags=len(archive.tags),
-        regions=len(archive.regions),
-        sources=len(archive.sources),
+    options = options or Options()
+    progress = progress or Progress(enabled=False)
+    cache = Cache(root) if options.cache else None
+    content = read_content(root)
+    inputs = inputs_digest(root, options, content, cache.engine if cache else "")
+    if cache and (unchanged := cache.unchanged_build(root / OUTPUT_DIR, inputs)):
+        return Report(WriteReport(0, 0, 0), *unchanged)
+    archive, planned = load_and_plan(root, options, progress, content)
+    written = write_site(root / OUTPUT_DIR, planned, cache, options.workers, progress)
+    counts = (
+        sum(1 for p in planned if p.path.endswith(".html")),
+        len(planned),
+        len(archive.entries),
+        len(archive.tags),
+        len(archive.regions),
+        len(archive.sources),
     )
+    if cache:
+        cache.record_build(root / OUTPUT_DIR, inputs, counts)
+    return Report(written, *counts)
+
+
+def inputs_digest(root: Path, options: Options, content: Content, engine: str) -> str:
+    """Return a digest of everything a build reads: equal digests give byte-identical sites."""
+    files, refused = content
+    parts: list[str | bytes] = [engine, repr((options.drafts, options.base_url)), repr(refused)]
+    for name in ("site.yaml", "templates", "static"):
+        for file in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
+            if file.is_file():
+                parts += [file.relative_to(root).as_posix(), file.read_bytes()]
+    for path, data in files:
+        parts += [path, data]
+    return digest_text(*parts).hex()
 
 
 def _safe(stage: Callable[[], T], fallback: T) -> tuple[T, list[SourceError]]:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from jinja2 import meta
 
 from briefings import urls
 from briefings.archive import Archive
 from briefings.errors import BuildFailed, SourceError
+from briefings.keys import digest_text
+from briefings.meta import news_article
 from briefings.pages import MONTHS, Page, period_path
-
-# Ids the base layout uses; body headings never take them.
-PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
 
 
 class Renderer:
@@ -41,7 +41,7 @@ class Renderer:
         fingerprints = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in static.items()}
         self.env.globals.update(
             site=archive.config,
-            archive=archive,
+            news_article=lambda entry, image: news_article(archive.config, entry, image),
             url=lambda path="": urls.href(base_path, path),
             src=lambda src: urls.src_url(base_path, src),
             asset=lambda name: self._asset(base_path, fingerprints, name),
@@ -52,6 +52,28 @@ class Renderer:
             term_path=urls.term_path,
         )
         self.env.filters.update(iso=iso_date, human=human_date, human_time=human_time)
+        self._digests: dict[str, bytes] = {}
+
+    def template_digest(self, name: str) -> bytes:
+        """Return a digest of a template and every template it extends, includes or imports."""
+        if name not in self._digests:
+            sources, pending = {}, [name]
+            while pending:
+                current = pending.pop()
+                if current in sources:
+                    continue
+                try:
+                    source = self.env.loader.get_source(self.env, current)[0]  # type: ignore[union-attr]
+                    pending += [n for n in meta.find_referenced_templates(self.env.parse(source)) if n]
+                except jinja2.TemplateError as exc:  # reported with file:line when the page renders
+                    source = f"unreadable: {exc}"
+                sources[current] = source
+            self._digests[name] = digest_text(*(part for n in sorted(sources) for part in (n, sources[n])))
+        return self._digests[name]
+
+    def page_maker(self, page: Page) -> Callable[[], bytes]:
+        """Return a function that renders one page."""
+        return lambda: self.render(page)
 
     @staticmethod
     def _asset(base_path: str, fingerprints: Mapping[str, str], name: str) -> str:

@@ -1,72 +1,246 @@
-"""The output folder: every file written at once, or none.
+"""The output folder: every file written at once, or none; only what changed is written.
 
-Owns writing a complete site into a fresh folder beside the target and swapping it in
-only when everything was written, refusing two files at one path and any path that
-would leave the folder. May not know what a briefing is.
+Owns turning a plan into the folder at `_site/`. Outputs whose key is unchanged are not
+made again; files whose bytes are unchanged are not written again (they keep their
+mtime). The new site is prepared in a second folder, the spare (`.cache/spare_site/`,
+which holds the previous version of the site), and exchanged with `_site/` in one atomic
+rename, so `_site/` is at every moment either the old site or the new one. Files are
+replaced by unlinking first, never written through a hard link. Refuses two files at one
+path and any path that would leave the folder. May not know what a briefing is.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
-from briefings.errors import BuildFailed, SourceError
+from briefings.cache import Cache, OutputState, TreeState
+from briefings.errors import BuildFailed, SourceError, collapse
+from briefings.plan import Planned
+from briefings.progress import Progress
+from briefings.records import file_digest
+from briefings.workers import forked_map
+
+
+class Located(Protocol):
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def origin(self) -> str: ...
 
 
 @dataclass(frozen=True)
-class Output:
-    """One file of the site: its path inside the output folder, its bytes, and its origin."""
+class WriteReport:
+    """What a build did to the output folder."""
 
-    path: str
-    data: bytes
-    origin: str  # what made it, for collision messages: "templates/term.html", "static/x.css"
+    made: int  # outputs rendered because their key changed
+    written: int  # files whose bytes changed
+    removed: int  # files no longer part of the site
 
 
-def unique_outputs(outputs: Iterable[Output]) -> dict[str, Output]:
-    """Return outputs by path; raise BuildFailed naming both origins of any collision."""
-    by_path: dict[str, Output] = {}
+def unique_outputs(outputs: Iterable[Located]) -> None:
+    """Raise BuildFailed naming both origins of any two outputs at one path, or a path outside."""
+    seen: dict[str, str] = {}
     errors: list[SourceError] = []
     for output in outputs:
         if not _is_safe(output.path):
             errors.append(SourceError(output.origin, 0, f"would write outside the site folder ({output.path!r})"))
-        elif output.path in by_path:
-            other = by_path[output.path].origin
-            errors.append(SourceError(output.origin, 0, f"/{output.path} is also written by {other}; rename one"))
+        elif output.path in seen:
+            message = f"/{output.path} is also written by {seen[output.path]}; rename one"
+            errors.append(SourceError(output.origin, 0, message))
         else:
-            by_path[output.path] = output
+            seen[output.path] = output.origin
     if errors:
         raise BuildFailed(errors)
-    return by_path
 
 
-def write_site(target: Path, outputs: dict[str, Output]) -> None:
-    """Write every output into a new folder beside `target`, then swap it in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+def write_site(
+    target: Path, planned: Sequence[Planned], cache: Cache | None, jobs: int, progress: Progress
+) -> WriteReport:
+    """Bring `target` to the planned site, making only outputs whose key changed."""
+    _check_target(target)
+    state = _trusted_state(target, cache)
+    live = state.live.files
+    to_make = [p for p in planned if p.path not in live or live[p.path][0] != p.key]
+    wanted = {p.path for p in planned}
+    gone = [path for path in live if path not in wanted]
+    if not to_make and not gone and target.is_dir():
+        return WriteReport(0, 0, 0)
+    staging, staged = _staging(target, cache, state)
+    made = _make(staging, to_make, staged, jobs, progress)
+    files = {p.path: made.get(p.path) or live[p.path] for p in planned}
+    written = sum(1 for path, (_, digest) in made.items() if live.get(path, ("", ""))[1] != digest)
+    _sync(staging, target, staged, files, made)
+    if not written and not gone and target.is_dir() and state.live.inode >= 0:
+        _save(cache, target, OutputState(state.live, TreeState(_inode(staging), files)))
+        return WriteReport(len(to_make), 0, 0)
+    staging.chmod(0o755)
+    _exchange(staging, target)
+    spare = TreeState(_inode(staging), live) if state.live.inode >= 0 and cache else None
+    if spare is None:
+        shutil.rmtree(staging, ignore_errors=True)
+    _save(cache, target, OutputState(TreeState(_inode(target), files), spare or TreeState()))
+    return WriteReport(len(to_make), written, len(gone))
+
+
+def _check_target(target: Path) -> None:
+    """Refuse to replace anything at the output path that is not a folder."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        message = f"{target.name} is not a folder made by the build; move it away or delete it, then build again"
+        raise BuildFailed([SourceError(target.name, 0, message)])
+
+
+def _inode(folder: Path) -> int:
     try:
-        for path in sorted(outputs):
-            file = fresh / path
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_bytes(outputs[path].data)
-        fresh.chmod(0o755)
-        _swap(fresh, target)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
+        return folder.stat().st_ino
+    except FileNotFoundError:
+        return -1
 
 
-def _swap(fresh: Path, target: Path) -> None:
-    """Put `fresh` at `target`; the old folder is moved aside first, then removed."""
+def _trusted_state(target: Path, cache: Cache | None) -> OutputState:
+    """Return what the output folders hold, trusting the cache only where the folders match it."""
+    if cache is None:
+        return OutputState()
+    state = cache.load_outputs(target.name)
+    live, spare = _inode(target), _inode(cache.spare_folder(target.name))
+    if (state.live.inode, state.spare.inode) == (spare, live) and live >= 0:  # exchanged, then interrupted
+        state = OutputState(state.spare, state.live)
+    trusted_live = state.live if state.live.inode == live >= 0 else TreeState()
+    trusted_spare = state.spare if state.spare.inode == spare >= 0 and trusted_live.inode >= 0 else TreeState()
+    return OutputState(trusted_live, trusted_spare)
+
+
+def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """Return the folder to prepare the new site in, and what it already holds.
+
+    The spare when it can be trusted; else a copy of the live site made of hard links;
+    else an empty folder.
+    """
+    if cache is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent)), {}
+    spare = cache.spare_folder(target.name)
+    if state.spare.inode >= 0:
+        cache.save_outputs(target.name, OutputState(state.live, TreeState()))  # untrusted while it changes
+        return spare, dict(state.spare.files)
+    shutil.rmtree(spare, ignore_errors=True)
+    spare.mkdir(parents=True)
+    if state.live.inode < 0:
+        return spare, {}
+    cache.save_outputs(target.name, OutputState(state.live, TreeState()))
+    for path in state.live.files:
+        _link(target / path, spare / path)
+    return spare, dict(state.live.files)
+
+
+def _make(
+    staging: Path, to_make: Sequence[Planned], staged: dict[str, tuple[str, str]], jobs: int, progress: Progress
+) -> dict[str, tuple[str, str]]:
+    """Make outputs (in parallel), writing into `staging` each one whose bytes differ from what it holds."""
+
+    def make(index: int) -> tuple[str, tuple[str, str] | list[SourceError]]:
+        planned = to_make[index]
+        data, errors = planned.attempt()
+        if data is None:
+            return planned.path, errors
+        digest = file_digest(data)
+        if staged.get(planned.path, ("", ""))[1] != digest:
+            _replace(staging / planned.path, data)
+        return planned.path, (planned.key, digest)
+
+    made: dict[str, tuple[str, str]] = {}
+    errors: list[SourceError] = []
+    for done, (path, result) in enumerate(forked_map(make, len(to_make), jobs), start=1):
+        if isinstance(result, list):
+            errors += result
+        else:
+            made[path] = result
+        progress.update("Rendering", done, len(to_make))
+    if errors:
+        raise BuildFailed(collapse(errors))
+    return made
+
+
+def _sync(
+    staging: Path,
+    target: Path,
+    staged: dict[str, tuple[str, str]],
+    files: dict[str, tuple[str, str]],
+    made: dict[str, tuple[str, str]],
+) -> None:
+    """Bring `staging` to `files`: link unchanged files from the live site, remove what is gone."""
+    for path, (_, digest) in files.items():
+        if path not in made and staged.get(path, ("", ""))[1] != digest:
+            _link(target / path, staging / path)
+    folders: set[Path] = set()
+    for path in staged.keys() - files.keys():
+        (staging / path).unlink(missing_ok=True)
+        folders.update((staging / path).parents)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        if folder.is_relative_to(staging) and folder != staging and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _replace(file: Path, data: bytes) -> None:
+    """Write a file anew: unlink first, so a hard link shared with the live site is never written through."""
+    file.unlink(missing_ok=True)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_bytes(data)
+
+
+def _link(source: Path, file: Path) -> None:
+    """Make `file` a hard link to `source` (a copy where links are not possible)."""
+    file.unlink(missing_ok=True)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, file)
+    except OSError:
+        shutil.copy2(source, file)
+
+
+def _save(cache: Cache | None, target: Path, state: OutputState) -> None:
+    if cache is not None:
+        cache.save_outputs(target.name, state)
+
+
+def _exchange(fresh: Path, target: Path) -> None:
+    """Put `fresh` at `target` atomically; the old `target` ends up at `fresh`'s path."""
     if not target.exists():
-        fresh.replace(target)
+        fresh.rename(target)
+        fresh.mkdir()
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    target.replace(old / target.name)
-    fresh.replace(target)
-    shutil.rmtree(old, ignore_errors=True)
+    if _renameat2_exchange(fresh, target):
+        return
+    # No atomic exchange here (not Linux, or a filesystem without it): two renames.
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)) / target.name
+    target.rename(aside)
+    fresh.rename(target)
+    aside.rename(fresh)
+    aside.parent.rmdir()
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Swap two paths with Linux's renameat2(RENAME_EXCHANGE); return False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2: Callable[..., int] = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def _is_safe(path: str) -> bool:

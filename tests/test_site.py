@@ -166,7 +166,9 @@ def test_failed_build_leaves_previous_site_untouched(tmp_path: Path, capsys: pyt
     template.write_text("\n".join(lines) + "\n")
     assert run(root, "--quiet") == 1
     err = capsys.readouterr().err
-    assert err.startswith("templates/term.html:5: template error while rendering /tags/")
+    # One error for the template line, not one per term page that uses it.
+    assert err.startswith("templates/term.html:5: template error while rendering /regions/europe/")
+    assert "(and the same on 13 more pages)" in err and err.count("templates/term.html:5") == 1
     assert tree_digest(root / "_site") == before
     assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
 

@@ -1,0 +1,119 @@
+"""The build cache under `.cache/`: parsed records and the state of output folders.
+
+Owns reading and writing the cache files. Everything here is an optimisation: a missing,
+stale, corrupt or foreign cache file is ignored, and deleting `.cache/` only makes the
+next build a cold one. Every file is stamped with the engine version (a digest of this
+package's source), so a new version of the generator never reads an old cache.
+Files are replaced atomically (temporary file, then rename). May not hold build logic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from briefings.records import Record
+
+CACHE_DIR = ".cache"
+
+
+def engine_version() -> str:
+    """Return a digest of this package's source and the Python version that pickles the cache."""
+    digest = hashlib.blake2b(sys.version.encode(), digest_size=16)
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class TreeState:
+    """What an output folder holds: its inode, and each file's output key and content digest."""
+
+    inode: int = -1
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (key, digest)
+
+
+@dataclass
+class OutputState:
+    """The live output folder and its spare copy (the previous version, reused by the next build)."""
+
+    live: TreeState = field(default_factory=TreeState)
+    spare: TreeState = field(default_factory=TreeState)
+    inputs: str = ""  # digest of every input of the build that made `live`
+    counts: tuple[int, int, int, int, int, int] | None = None  # pages, files, briefings, tags, regions, sources
+
+
+class Cache:
+    """The `.cache/` folder of one archive."""
+
+    def __init__(self, root: Path, engine: str | None = None) -> None:
+        self.folder = root / CACHE_DIR
+        self.engine = engine or engine_version()
+
+    def load_records(self, settings: tuple[object, ...]) -> dict[str, Record]:
+        """Return the cached records by file path, if they were made with these settings."""
+        stored = self._load("records.pickle", settings)
+        return stored if isinstance(stored, dict) else {}
+
+    def save_records(self, settings: tuple[object, ...], records: dict[str, Record]) -> None:
+        """Store the records for the next build."""
+        self._save("records.pickle", settings, records)
+
+    def load_outputs(self, name: str) -> OutputState:
+        """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""
+        stored = self._load(f"outputs{name}.pickle", None)
+        return stored if isinstance(stored, OutputState) else OutputState()
+
+    def save_outputs(self, name: str, state: OutputState) -> None:
+        """Store the state of the output folder `name`."""
+        self._save(f"outputs{name}.pickle", None, state)
+
+    def forget_outputs(self, name: str) -> None:
+        """Drop the state of an output folder before changing it, so a crash cannot leave it trusted."""
+        (self.folder / f"outputs{name}.pickle").unlink(missing_ok=True)
+
+    def unchanged_build(self, target: Path, inputs: str) -> tuple[int, int, int, int, int, int] | None:
+        """Return the counts of the build that made `target` if it had these exact inputs and is intact."""
+        state = self.load_outputs(target.name)
+        try:
+            intact = target.stat().st_ino == state.live.inode
+        except FileNotFoundError:
+            return None
+        return state.counts if intact and state.inputs == inputs and state.counts else None
+
+    def record_build(self, target: Path, inputs: str, counts: tuple[int, int, int, int, int, int]) -> None:
+        """Remember the inputs of the build that just made `target`."""
+        state = self.load_outputs(target.name)
+        self.save_outputs(target.name, replace(state, inputs=inputs, counts=counts))
+
+    def spare_folder(self, name: str) -> Path:
+        """Return where the spare copy of output folder `name` lives."""
+        return self.folder / f"spare{name}"
+
+    def _load(self, name: str, settings: object) -> Any:
+        try:
+            with (self.folder / name).open("rb") as file:
+                engine, stored_settings, value = pickle.load(file)
+        except Exception:  # noqa: BLE001 - any unreadable cache is simply not used
+            return None
+        return value if engine == self.engine and stored_settings == settings else None
+
+    def _save(self, name: str, settings: object, value: object) -> None:
+        self.folder.mkdir(exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
+        descriptor, temp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                pickle.dump((self.engine, settings, value), file, protocol=pickle.HIGHEST_PROTOCOL)
+            Path(temp).replace(self.folder / name)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise

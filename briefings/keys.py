@@ -1,0 +1,102 @@
+"""Output keys: a digest of exactly the data an output is made from.
+
+Owns `Hasher`, which digests view data (strings, numbers, dates, tuples, dicts and frozen
+dataclasses such as `Entry`, `Term` and `Page`) and remembers the digest of each object
+for the length of one build, so an entry shown on a thousand pages is digested once.
+A page's key is the digest of the data its template receives, of the templates it uses
+and of the site-wide inputs; equal keys mean equal bytes. May not do I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+DIGEST_SIZE = 16
+
+
+def digest_text(*parts: str | bytes) -> bytes:
+    """Return the digest of a sequence of strings, separated so that ("ab", "c") != ("a", "bc")."""
+    hasher = hashlib.blake2b(digest_size=DIGEST_SIZE)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.digest()
+
+
+def _blake(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
+
+
+class Hasher:
+    """Digests view data; objects seen before (by identity) are not digested again.
+
+    Objects must stay alive and unchanged while the hasher is in use: the archive model
+    and its pages are frozen and live for the whole build.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, bytes] = {}
+        self._alive: list[object] = []  # keeps memoised objects alive, so ids stay unique
+        self._fields: dict[type, tuple[str, ...]] = {}
+
+    def seed(self, value: object, digest: bytes) -> None:
+        """Declare the digest of an object whose content is known by other means (its file's digest)."""
+        self._memo[id(value)] = digest
+        self._alive.append(value)
+
+    def key(self, *values: Any) -> str:
+        """Return the hex key of a sequence of values."""
+        return _blake(b"".join(self.digest(value) for value in values)).hex()
+
+    def digest(self, value: Any) -> bytes:
+        """Return the digest of one value."""
+        found = self._memo.get(id(value))
+        if found is not None:
+            return found
+        out: list[bytes] = []
+        self._encode(value, out)
+        result = _blake(b"".join(out))
+        if type(value) is tuple or dataclasses.is_dataclass(value):
+            self.seed(value, result)  # immutable: safe to remember
+        return result
+
+    def _encode(self, value: Any, out: list[bytes]) -> None:
+        """Append an unambiguous encoding of a value; dataclasses appear as their (remembered) digest."""
+        kind = type(value)
+        if kind is str:
+            data = value.encode("utf-8", "surrogatepass")
+            out += (b"s%d:" % len(data), data)
+        elif value is None or kind is bool or kind is int or kind is float:
+            out.append(b"v%s;" % repr(value).encode())
+        elif kind is datetime or kind is date:
+            out.append(b"d%s %s;" % (value.isoformat().encode(), repr(getattr(value, "tzinfo", None)).encode()))
+        elif kind is tuple or kind is list:
+            out.append(b"t%d:" % len(value))
+            for item in value:
+                self._encode(item, out)
+        elif kind is dict:
+            out.append(b"m%d:" % len(value))
+            for key in sorted(value, key=str):
+                self._encode(key, out)
+                self._encode(value[key], out)
+        elif kind is bytes:
+            out += (b"b%d:" % len(value), value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out += (b"c", self._memo.get(id(value)) or self._dataclass(value))
+        else:
+            raise TypeError(f"cannot digest a {kind.__name__}; give templates plain view data")
+
+    def _dataclass(self, value: Any) -> bytes:
+        names = self._fields.get(type(value))
+        if names is None:
+            names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        out = [type(value).__qualname__.encode(), b":"]
+        for name in names:
+            self._encode(getattr(value, name), out)
+        result = _blake(b"".join(out))
+        self.seed(value, result)
+        return result

@@ -1,0 +1,77 @@
+"""The plan of a build: every output file with its key and how to make it.
+
+Owns deciding what the site consists of (pages, feeds, static files) and keying each
+output by a digest of exactly what it is made from: the view data its template receives,
+the templates it uses, the site-wide inputs (settings, static fingerprints). Nothing is
+rendered here; an output is made only when the writer finds its key changed.
+May not write files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefings.archive import Archive
+from briefings.errors import BuildFailed, SourceError
+from briefings.feeds import feed_jobs
+from briefings.keys import Hasher, digest_text
+from briefings.pages import site_pages
+from briefings.render import Renderer
+from briefings.urls import output_file
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One output file: its path in the site, its key, what made it (for messages), and how to make it."""
+
+    path: str
+    key: str
+    origin: str
+    make: Callable[[], bytes]
+
+    def attempt(self) -> tuple[bytes | None, list[SourceError]]:
+        """Make the file; return its bytes, or the errors that stopped it."""
+        try:
+            return self.make(), []
+        except BuildFailed as failed:
+            return None, list(failed.errors)
+
+
+def plan_site(root: Path, archive: Archive, digests: dict[str, str]) -> list[Planned]:
+    """Return every output of the site, keyed; `digests` are the content files' digests by path."""
+    static = read_static(root / "static")
+    renderer = Renderer(root / "templates", archive, static)
+    hasher = Hasher()
+    for entry in archive.entries:
+        # An entry is its file (whose digest covers the briefing) placed in the archive.
+        placed = repr((entry.path, entry.tags, entry.region, entry.source, entry.site_links))
+        hasher.seed(entry.briefing, bytes.fromhex(digests[entry.briefing.path]))
+        hasher.seed(entry, digest_text(digests[entry.briefing.path], entry.html, placed))
+    site_wide = hasher.digest((archive.config, {name: hasher.digest(data) for name, data in static.items()}))
+    planned = [Planned(name, hasher.key(data), f"static/{name}", _constant(data)) for name, data in static.items()]
+    planned.append(Planned(".nojekyll", "", "build", _constant(b"")))
+    pages = site_pages(archive)
+    for page in pages:
+        key = hasher.key(site_wide, renderer.template_digest(page.template), page)
+        planned.append(Planned(output_file(page.path), key, f"templates/{page.template}", renderer.page_maker(page)))
+    for path, inputs, make in feed_jobs(archive, pages):
+        planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make))
+    return planned
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def read_static(folder: Path) -> dict[str, bytes]:
+    """Read `static/` as-is, by path inside it; files linking outside the repository are skipped."""
+    if not folder.is_dir():
+        return {}
+    repo = folder.parent.resolve()
+    return {
+        file.relative_to(folder).as_posix(): file.read_bytes()
+        for file in sorted(folder.rglob("*"))
+        if file.is_file() and file.resolve().is_relative_to(repo)
+    }

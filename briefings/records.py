@@ -1,0 +1,57 @@
+"""One content file to one cacheable record: bytes -> briefing and body template.
+
+Owns the per-file stage of the build: everything about a briefing that depends only on
+its own bytes and on the parse settings of `site.yaml` (timezone, regions, tag aliases,
+raw HTML), so it can be cached by content digest and run in any process. Pure: may not
+touch files, and may not depend on other briefings or on the base URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+
+from briefings.config import SiteConfig
+from briefings.content import Briefing, parse_briefing
+from briefings.errors import SourceError
+from briefings.markdown import BodyTemplate, make_parser, template_body
+
+# Ids the base layout uses; body headings never take them.
+PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What one file gives: its briefing (body text dropped) and body, or its errors."""
+
+    path: str
+    digest: str  # of the file's bytes
+    briefing: Briefing | None
+    body: BodyTemplate | None
+    errors: tuple[SourceError, ...] = ()
+
+
+def file_digest(data: bytes) -> str:
+    """Return the content digest that decides whether a file changed."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def parse_settings(config: SiteConfig) -> tuple[object, ...]:
+    """Return the settings a record depends on; a change to any of them invalidates every record."""
+    return (config.timezone, tuple(r.name for r in config.regions), config.tag_aliases, config.allow_html, PAGE_IDS)
+
+
+class RecordParser:
+    """Turns files into records with one configured Markdown parser."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.md = make_parser(config.allow_html)
+
+    def parse(self, path: str, data: bytes) -> Record:
+        """Parse and validate one file and render its body."""
+        briefing, errors = parse_briefing(data, path, self.config)
+        if briefing is None:
+            return Record(path, file_digest(data), None, None, tuple(errors))
+        body = template_body(self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS)
+        return Record(path, file_digest(data), replace(briefing, body=""), body, tuple(errors))

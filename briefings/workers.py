@@ -1,0 +1,73 @@
+"""Parallel work across processes, with a serial path that gives identical results.
+
+Owns the process pools: `parallel_map` for picklable work (parsing files) and
+`forked_map` for work over data the parent already holds (rendering pages), which
+workers inherit by `fork` instead of receiving it pickled. Results always come back in
+input order, so output never depends on scheduling. May not hold build logic.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many items a pool costs more than it saves.
+MIN_PARALLEL = 64
+
+
+def available_cores() -> int:
+    """Return how many cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Return True where worker processes can inherit the parent's memory."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def chunks(count: int, jobs: int) -> list[range]:
+    """Split range(count) into about four contiguous chunks per worker, for load balance."""
+    size = max(1, -(-count // (jobs * 4)))
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+# The task of the current worker process: set once per worker by `_start`, never in the parent.
+_task: Callable[[int], Any] | None = None
+
+
+def _start(task: Callable[[int], Any]) -> None:
+    global _task
+    _task = task
+
+
+def _run(indexes: range) -> list[Any]:
+    assert _task is not None
+    return [_task(index) for index in indexes]
+
+
+def forked_map(task: Callable[[int], R], count: int, jobs: int) -> Iterator[R]:
+    """Yield task(0) ... task(count - 1) in order, computed by `jobs` forked workers.
+
+    `task` may close over anything the parent holds: workers inherit it, nothing is pickled
+    but the results.
+    """
+    if jobs <= 1 or count < MIN_PARALLEL or not can_fork():
+        yield from (task(index) for index in range(count))
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_start, initargs=(task,)) as pool:
+        for results in pool.imap(_run, chunks(count, jobs)):
+            yield from results
+
+
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:
+    """Yield function(item) for each item, in order, across `jobs` workers."""
+    yield from forked_map(lambda index: function(items[index]), len(items), jobs)

@@ -1,0 +1,150 @@
+"""Incremental builds: after any sequence of changes, the output equals a clean build, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.generate import generate, write_archive
+from tests.conftest import SITE_YAML, briefing, build, make_archive
+
+TAGS = ("Syria", "Russia", "Aleppo", "ISIS", "Energy", "Elections")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Return every file under a folder by relative path, with its bytes."""
+    return {f.relative_to(folder).as_posix(): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+def inputs(root: Path) -> dict[str, bytes]:
+    """Return the archive's inputs (not its output or cache)."""
+    return {k: v for k, v in tree(root).items() if not k.startswith(("_site/", ".cache/"))}
+
+
+def clean_build(root: Path, scratch: Path) -> dict[str, bytes]:
+    """Copy the archive's inputs to a new folder and build it from nothing."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    for name, data in inputs(root).items():
+        (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+        (scratch / name).write_bytes(data)
+    return tree(build(scratch))
+
+
+def text(number: int, tags: list[str], day: int = 1, body: str = "Body text.", title: str = "") -> str:
+    return briefing(
+        title or f"Briefing {number}",
+        f"2016-03-{day:02d}T10:00:00+03:00",
+        "[" + ", ".join(tags) + "]",
+        "Middle East" if number % 2 else "Europe",
+        body=body,
+    )
+
+
+# One step of an editing session: (operation, a briefing number, a choice).
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["title", "body", "tags", "date", "add", "delete", "rename", "template", "static", "settings", "draft"]
+        ),
+        st.integers(0, 9),
+        st.integers(0, 5),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def apply(root: Path, step: tuple[str, int, int]) -> None:
+    """Change the archive at root as a contributor or maintainer would."""
+    operation, number, choice = step
+    files = sorted((root / "content" / "2016").glob("*.md"))
+    file = files[number % len(files)] if files else None
+    if operation == "add" or file is None:
+        new = root / "content" / "2016" / f"new-{number}-{choice}.md"
+        new.write_text(text(number, [TAGS[choice], TAGS[(choice + number) % 6]], day=1 + choice * 4))
+    elif operation == "title":
+        file.write_text(file.read_text().replace("title: ", f"title: Edited {choice} ", 1))
+    elif operation == "body":
+        file.write_text(file.read_text() + f"\nA new paragraph {choice}, linking [the tag](/tags/{choice}/).\n"[:40])
+    elif operation == "tags":
+        lines = [f"tags: [{TAGS[choice]}]" if x.startswith("tags:") else x for x in file.read_text().split("\n")]
+        file.write_text("\n".join(lines))
+    elif operation == "date":
+        text_now = file.read_text()
+        start = text_now.index("date: ") + len("date: 2016-03-")
+        file.write_text(text_now[:start] + f"{choice * 5 + 2:02d}" + text_now[start + 2 :])
+    elif operation == "delete" and len(files) > 1:
+        file.unlink()
+    elif operation == "rename":
+        file.rename(file.with_name(f"renamed-{choice}-{file.name}"))
+    elif operation == "template":
+        template = root / "templates" / ("term.html", "briefing.html", "base.html")[choice % 3]
+        template.write_text(template.read_text().replace("</body>", f"<!-- {choice} --></body>", 1))
+        template.write_text(template.read_text().replace("{% endblock %}", f"<!-- {choice} -->{{% endblock %}}", 1))
+    elif operation == "static":
+        css = root / "static" / "css" / "style.css"
+        css.write_text(css.read_text() + f"\n/* {choice} */\n")
+    elif operation == "settings":
+        site = root / "site.yaml"
+        site.write_text(SITE_YAML.replace("per_page: 3", f"per_page: {2 + choice % 3}").replace("Test", f"T{choice}"))
+    elif operation == "draft":
+        file.write_text(file.read_text().replace("---\n", "---\ndraft: true\n", 1))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(session=steps)
+def test_incremental_output_equals_a_clean_build_after_every_step(
+    tmp_path_factory: pytest.TempPathFactory, session: list[tuple[str, int, int]]
+) -> None:
+    base = tmp_path_factory.mktemp("incremental")
+    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 6], TAGS[(n * 2) % 6]], day=n + 1) for n in range(7)}
+    root = make_archive(base / "archive", files)
+    build(root)
+    for step in session:
+        apply(root, step)
+        incremental = tree(build(root))
+        assert incremental == clean_build(root, base / "clean"), f"after {step}"
+    assert (root / ".cache").is_dir()
+
+
+def test_a_rebuild_writes_only_files_whose_bytes_changed(tmp_path: Path) -> None:
+    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    site = build(root)
+    stamps = {name: (site / name).stat().st_mtime_ns for name in tree(site)}
+    target = root / "content" / "2016" / "briefing-2.md"
+    target.write_text(target.read_text().replace("Body text.", "A corrected body."))
+    build(root)
+    changed = {name for name in tree(site) if (site / name).stat().st_mtime_ns != stamps[name]}
+    # Its page and the feeds that carry its body; no listing shows the body.
+    assert changed == {"2016/03/briefing-2/index.html", "feed.xml", "feed.json", "tags/aleppo/feed.xml",
+                       "regions/europe/feed.xml"}  # fmt: skip
+
+
+def test_nothing_changed_writes_nothing_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_archive(tmp_path / "a", {"2016/one.md": text(1, ["Syria"])})
+    site = build(root)
+    before = {name: (site / name).stat().st_mtime_ns for name in tree(site)}
+    build(root)
+    assert {name: (site / name).stat().st_mtime_ns for name in tree(site)} == before
+
+
+def test_deleting_the_cache_gives_the_same_site(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
+    first = tree(build(root))
+    shutil.rmtree(root / ".cache")
+    assert tree(build(root)) == first
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
+    archive = tmp_path / "generated"
+    write_archive(archive, generate(80, seed=3))
+    shutil.copytree(archive, tmp_path / "serial")
+    parallel = tree(build(archive, "--jobs", "2"))
+    serial = tree(build(tmp_path / "serial", "--jobs", "1"))
+    assert len(parallel) > 200 and parallel == serial
