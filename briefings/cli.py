@@ -30,13 +30,17 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         "command",
         nargs="?",
         default="build",
-        choices=("build", "check"),
-        help="build (default): write the site into _site/; check: validate only",
+        choices=("build", "check", "serve"),
+        help="build (default): write the site into _site/; check: validate only; "
+        "serve: preview on a local server, rebuilding on change",
     )
     parser.add_argument("--root", type=Path, default=default_root, help="the archive folder (default: %(default)s)")
     parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
     parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--host", default="127.0.0.1", help="serve: the address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=8000, help="serve: the port (default: %(default)s; 0 picks one)")
+    parser.add_argument("--open", action="store_true", help="serve: open the preview in a browser")
     parser.add_argument(
         "-j", "--jobs", type=_jobs, default=0, help="worker processes (default: one per core; 1 builds serially)"
     )
@@ -51,6 +55,12 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     return args
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, not {text!r}")
+    return int(text)
+
+
 def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more, not {text!r}")
@@ -61,6 +71,8 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
     """Run one command and return its exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv, default_root or Path.cwd())
     progress = Progress(enabled=not args.quiet)
+    if args.command == "serve":
+        return serve(args)
     try:
         if args.command == "check":
             archive = pipeline.check(args.root, pipeline.Options(jobs=args.jobs))
@@ -82,6 +94,21 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         print("interrupted; _site/ was left as it was", file=sys.stderr)
         return 130
     return EXIT_OK
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the preview server until it is stopped."""
+    from briefings.serve import ServeOptions, serve  # only `serve` needs tornado, watchfiles
+
+    options = ServeOptions(args.host, args.port, args.drafts, args.open, args.jobs)
+    try:
+        return serve(args.root, options, lambda line: print(line, flush=True))
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("Stopped.", flush=True)
+        return EXIT_OK
 
 
 def summary(report: pipeline.Report, seconds: float) -> str:

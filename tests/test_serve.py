@@ -1,0 +1,194 @@
+"""`python build.py serve`: a real server in a subprocess, driven over HTTP and in Chromium."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import lxml.html
+import pytest
+
+from tests.conftest import REPO, SITE_YAML, briefing, make_archive
+
+FILES = {
+    "2015/kweiris.md": briefing("Kweiris jets", "2015-09-24T10:00:00+03:00", "[Syria, Russia]"),
+    "2015/paris.md": briefing("Paris attacks", "2015-11-13", "[France]", "Europe"),
+}
+
+
+@dataclass
+class Server:
+    """A running preview server: its process, its base URL and the archive it serves."""
+
+    process: subprocess.Popen[str]
+    url: str
+    root: Path
+
+    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+        """Request a raw path (sent exactly as given); return status, headers and body."""
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        connection.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+    def page(self, path: str) -> str:
+        return self.get(urlsplit(self.url).path + path)[2]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def start(root: Path, *args: str) -> Server:
+    """Start the server on a free port; return once it prints its URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("Serving "):
+            return Server(process, line.split()[1], root)
+    pytest.fail(f"the server did not start: {process.stderr.read() if process.stderr else ''}")
+
+
+def stop(server: Server, signum: int = signal.SIGINT) -> tuple[int, str, str]:
+    server.process.send_signal(signum)
+    out, err = server.process.communicate(timeout=20)
+    return server.process.returncode, out, err
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    root = make_archive(
+        tmp_path / "a", FILES, SITE_YAML.replace("https://example.org/", "https://example.org/archive/")
+    )
+    running = start(root)
+    yield running
+    if running.process.poll() is None:
+        stop(running)
+
+
+def title(html: str) -> str:
+    return lxml.html.fromstring(html).findtext(".//h1") or ""
+
+
+def test_serves_under_the_base_path_with_reload_script_and_no_caching(server: Server) -> None:
+    assert urlsplit(server.url).path == "/archive/"
+    status, headers, body = server.get("/")
+    assert status in (301, 302) and headers["location"] == "/archive/"
+    status, headers, body = server.get("/archive/2015/09/kweiris/")
+    assert status == 200 and title(body) == "Kweiris jets"
+    assert headers["cache-control"] == "no-store"
+    assert '<script src="/livereload.js?port=' in body
+    # Links point at the preview's own address, under the same base path as production.
+    assert 'href="/archive/tags/syria/"' in body
+    assert server.get("/archive/css/style.css")[0] == 200
+    assert not (server.root / "_site").exists() and (server.root / "_preview").is_dir()
+
+
+def test_edits_additions_and_deletions_are_served(server: Server) -> None:
+    content = server.root / "content"
+    file = content / "2015" / "kweiris.md"
+    file.write_text(file.read_text().replace("title: Kweiris jets", "title: Kweiris jets, edited"))
+    wait_for(lambda: title(server.page("2015/09/kweiris/")) == "Kweiris jets, edited")
+
+    (content / "2015" / "new.md").write_text(briefing("A new one", "2015-10-01", "[Syria]"))
+    wait_for(lambda: "A new one" in server.page("tags/syria/"))
+    assert server.get("/archive/2015/10/new/")[0] == 200
+
+    (content / "2015" / "new.md").unlink()
+    wait_for(lambda: server.get("/archive/2015/10/new/")[0] == 404)
+    assert "A new one" not in server.page("tags/syria/")
+
+
+def test_an_error_is_shown_on_every_page_until_it_is_fixed(server: Server) -> None:
+    file = server.root / "content" / "2015" / "paris.md"
+    good = file.read_text()
+    file.write_text(good.replace("region: Europe", "region: <Europa>"))
+    wait_for(lambda: server.get("/archive/")[0] == 500)
+    for path in ("/archive/", "/archive/2015/09/kweiris/", "/archive/no/such/page/"):
+        status, _, body = server.get(path)
+        doc = lxml.html.fromstring(body)
+        assert status == 500
+        assert 'content/2015/paris.md:7: region: "<Europa>" is not a known region' in doc.text_content()
+        assert "<Europa>" not in body  # escaped
+    file.write_text(good)
+    wait_for(lambda: server.get("/archive/")[0] == 200)
+    assert title(server.page("2015/11/paris/")) == "Paris attacks"
+
+
+@pytest.mark.parametrize(
+    "path", ["/../site.yaml", "/archive/../site.yaml", "/archive/%2e%2e/site.yaml", "/archive/..%2fsite.yaml",
+             "/archive/%2e%2e%2fcontent/2015/paris.md", "/archive/css/", "/site.yaml", "/archive/.cache/"],
+)  # fmt: skip
+def test_nothing_outside_the_preview_is_served(server: Server, path: str) -> None:
+    status, _, body = server.get(path)
+    assert status == 404
+    assert "title: Paris attacks" not in body and "base_url" not in body
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stops_cleanly_on_ctrl_c_and_sigterm(server: Server, signum: int) -> None:
+    code, out, err = stop(server, signum)
+    assert code == 0 and "Stopped." in out and "Traceback" not in err
+    leftovers = [p.name for p in server.root.iterdir() if p.name.startswith(".") and p.name != ".cache"]
+    assert leftovers == []
+
+
+def test_a_port_in_use_gets_a_clear_message(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert f"port {port} is in use" in done.stderr and "--port 0" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARTIFACTS, CHROMIUM, FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        page.goto(server.url + "2015/09/kweiris/")
+        page.wait_for_function("window.LiveReload?.connector?.protocol")  # the WebSocket handshake is done
+        file = server.root / "content" / "2015" / "kweiris.md"
+        file.write_text(file.read_text().replace("title: Kweiris jets", "title: Reloaded by itself"))
+        page.wait_for_function("document.querySelector('h1').textContent === 'Reloaded by itself'", timeout=15000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "serve-reloaded.png"))
+        good = file.read_text()
+        file.write_text(good.replace("region: Middle East", "region: Middle Earth"))
+        page.wait_for_function("document.querySelector('h1').textContent === 'The build failed'", timeout=15000)
+        assert "content/2015/kweiris.md:7: region" in page.inner_text("main")
+        page.screenshot(path=str(ARTIFACTS / "serve-error.png"))
+        file.write_text(good)
+        page.wait_for_function("document.querySelector('h1').textContent === 'Reloaded by itself'", timeout=15000)
+        browser.close()
