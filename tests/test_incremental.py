@@ -92,8 +92,10 @@ def apply(root: Path, step: tuple[str, int, int]) -> None:
     elif operation == "settings":
         site = root / "site.yaml"
         site.write_text(SITE_YAML.replace("per_page: 3", f"per_page: {2 + choice % 3}").replace("Test", f"T{choice}"))
-    elif operation == "draft":
-        file.write_text(file.read_text().replace("---\n", "---\ndraft: true\n", 1))
+    elif operation == "draft":  # toggle: drafted briefings disappear from the site, published ones return
+        now = file.read_text()
+        drafted = now.replace("---\ndraft: true\n", "---\n", 1)
+        file.write_text(drafted if drafted != now else now.replace("---\n", "---\ndraft: true\n", 1))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
