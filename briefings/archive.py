@@ -19,7 +19,7 @@ from briefings.markdown import Body
 from briefings.urls import briefing_path, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 5, 3
-RELATED_WINDOW = 10  # candidates per tag on each side in time
+RELATED_WINDOW = 5  # candidates per tag on each side in time
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,12 @@ from briefings.records import Record
 CACHE_DIR = ".cache"
 
 
+def _shard(path: str) -> str:
+    """Return the cache file of a content file's records: one per folder (`content/2015`)."""
+    folder = path.rpartition("/")[0]
+    return hashlib.blake2b(folder.encode(), digest_size=8).hexdigest() + ".pickle"
+
+
 def engine_version() -> str:
     """Return a digest of this package's source and the Python version that pickles the cache."""
     digest = hashlib.blake2b(sys.version.encode(), digest_size=16)
@@ -58,12 +64,26 @@ class Cache:
 
     def load_records(self, settings: tuple[object, ...]) -> dict[str, Record]:
         """Return the cached records by file path, if they were made with these settings."""
-        stored = self._load("records.pickle", settings)
-        return stored if isinstance(stored, dict) else {}
+        records: dict[str, Record] = {}
+        for shard in sorted((self.folder / "records").glob("*.pickle")):
+            stored = self._load(f"records/{shard.name}", settings)
+            if isinstance(stored, dict):
+                records.update(stored)
+        return records
 
-    def save_records(self, settings: tuple[object, ...], records: dict[str, Record]) -> None:
-        """Store the records for the next build."""
-        self._save("records.pickle", settings, records)
+    def save_records(self, settings: tuple[object, ...], records: dict[str, Record], changed: set[str]) -> None:
+        """Store the records for the next build, rewriting only the shards (content folders) that changed."""
+        shards: dict[str, dict[str, Record]] = {}
+        for path, record in records.items():
+            shards.setdefault(_shard(path), {})[path] = record
+        (self.folder / "records").mkdir(parents=True, exist_ok=True)
+        dirty = {_shard(path) for path in changed}
+        for name, shard in shards.items():
+            if name in dirty or not (self.folder / "records" / name).exists():
+                self._save(f"records/{name}", settings, shard)
+        for stale in (self.folder / "records").glob("*.pickle"):
+            if stale.name not in shards:
+                stale.unlink()
 
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""
@@ -109,7 +129,7 @@ class Cache:
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
-        descriptor, temp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
+        descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:
             with os.fdopen(descriptor, "wb") as file:
                 pickle.dump((self.engine, settings, value), file, protocol=pickle.HIGHEST_PROTOCOL)

@@ -73,11 +73,16 @@ class Hasher:
         elif value is None or kind is bool or kind is int or kind is float:
             out.append(b"v%s;" % repr(value).encode())
         elif kind is datetime or kind is date:
-            out.append(b"d%s %s;" % (value.isoformat().encode(), repr(getattr(value, "tzinfo", None)).encode()))
+            out.append(b"d%s %s;" % (value.isoformat().encode(), str(getattr(value, "tzinfo", None)).encode()))
         elif kind is tuple or kind is list:
             out.append(b"t%d:" % len(value))
+            memo = self._memo
             for item in value:
-                self._encode(item, out)
+                known = memo.get(id(item))
+                if known is not None:  # most items of a listing are entries digested before
+                    out += (b"c", known)
+                else:
+                    self._encode(item, out)
         elif kind is dict:
             out.append(b"m%d:" % len(value))
             for key in sorted(value, key=str):

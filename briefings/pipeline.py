@@ -10,7 +10,7 @@ made. See docs/architecture.md. May not hold page logic.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -83,7 +83,8 @@ def load_records(
         progress.update("Reading briefings", done, len(stale))
     records = [fresh.get(path) or cached[path] for path, _ in files]
     if cache and (fresh or len(cached) != len(records)):
-        cache.save_records(settings, {record.path: record for record in records})
+        removed = cached.keys() - {path for path, _ in files}
+        cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
     return records, errors
 
 
@@ -95,19 +96,23 @@ def read_content(root: Path) -> Content:
     found: list[tuple[str, bytes]] = []
     errors: list[SourceError] = []
     inside = root.resolve()
-    for file in sorted(markdown_files(root / "content")):
-        name = file.relative_to(root).as_posix()
+    for name in markdown_files(root):
+        file = root / name
         if file.is_symlink() and not file.resolve().is_relative_to(inside):
             errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
         else:
-            found.append((name, file.read_bytes()))
+            with open(file, "rb") as opened:  # noqa: PTH123 - os-level reads: 10,000 Path objects cost 0.1 s
+                found.append((name, opened.read()))
     return found, errors
 
 
-def markdown_files(folder: Path) -> Iterator[Path]:
-    """Yield every `*.md` file under a folder (faster than Path.rglob on large trees)."""
-    for parent, _, names in os.walk(folder, followlinks=False):
-        yield from (Path(parent, name) for name in names if name.endswith(".md"))
+def markdown_files(root: Path) -> list[str]:
+    """Return the repository path of every `content/**/*.md`, sorted by path components."""
+    names = []
+    for parent, _, files in os.walk(root / "content"):
+        folder = Path(parent).relative_to(root).as_posix()
+        names += [f"{folder}/{name}" for name in files if name.endswith(".md")]
+    return sorted(names, key=lambda name: name.split("/"))
 
 
 def model_archive(

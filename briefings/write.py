@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
 from briefings.cache import Cache, OutputState, TreeState
@@ -191,9 +191,14 @@ def _sync(
 
 def _replace(file: Path, data: bytes) -> None:
     """Write a file anew: unlink first, so a hard link shared with the live site is never written through."""
-    file.unlink(missing_ok=True)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_bytes(data)
+    # os-level calls on strings: over 18,000 files a build, pathlib's objects cost seconds.
+    name = os.fspath(file)
+    try:
+        os.unlink(name)  # noqa: PTH108
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(name), exist_ok=True)  # noqa: PTH103, PTH120
+    with open(name, "xb") as out:  # noqa: PTH123
+        out.write(data)
 
 
 def _link(source: Path, file: Path) -> None:
@@ -245,5 +250,5 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
 
 def _is_safe(path: str) -> bool:
     """Return True for a relative path that stays inside the output folder."""
-    parts = PurePosixPath(path).parts
-    return bool(parts) and not path.startswith("/") and ".." not in parts and "\\" not in path
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and ".." not in parts and "\\" not in path and "\0" not in path
