@@ -33,10 +33,14 @@ serve: $(VENV)/.runtime
 check: $(VENV)/.runtime
 	$(PY) build.py check
 
-## Time builds of generated archives (1,000 and 10,000 briefings) side by side with Hugo.
-bench: $(VENV)/.runtime
+## Time builds of generated archives (1,000 and 10,000 briefings) side by side with Hugo,
+## then the preview server's save-to-reload latency in Chromium. Takes about 20 minutes.
+bench: $(VENV)/.dev
+	scripts/install-test-tools
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench.run --out bench/results.md
+	$(PY) -m bench.serve_latency
+	$(PY) -m bench.serve_latency --count 10000
 
 clean:
 	rm -rf _site _preview .cache tests/artifacts .pytest_cache

@@ -14,7 +14,7 @@ import os
 import pickle
 import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,10 @@ def engine_version() -> str:
     return digest.hexdigest()
 
 
+# What a build reports: pages, files, briefings, tags, regions, sources.
+Counts = tuple[int, int, int, int, int, int]
+
+
 @dataclass
 class TreeState:
     """What an output folder holds: its inode, and each file's output key and content digest."""
@@ -52,7 +56,7 @@ class OutputState:
     live: TreeState = field(default_factory=TreeState)
     spare: TreeState = field(default_factory=TreeState)
     inputs: str = ""  # digest of every input of the build that made `live`
-    counts: tuple[int, int, int, int, int, int] | None = None  # pages, files, briefings, tags, regions, sources
+    counts: Counts | None = None  # what that build reported
 
 
 class Cache:
@@ -98,19 +102,27 @@ class Cache:
         """Drop the state of an output folder before changing it, so a crash cannot leave it trusted."""
         (self.folder / f"outputs{name}.pickle").unlink(missing_ok=True)
 
-    def unchanged_build(self, target: Path, inputs: str) -> tuple[int, int, int, int, int, int] | None:
+    def unchanged_build(self, target: Path, inputs: str) -> Counts | None:
         """Return the counts of the build that made `target` if it had these exact inputs and is intact."""
         state = self.load_outputs(target.name)
         try:
-            intact = target.stat().st_ino == state.live.inode
+            intact = target.stat().st_ino == state.live.inode and not self.is_changing(target.name)
         except FileNotFoundError:
             return None
         return state.counts if intact and state.inputs == inputs and state.counts else None
 
-    def record_build(self, target: Path, inputs: str, counts: tuple[int, int, int, int, int, int]) -> None:
-        """Remember the inputs of the build that just made `target`."""
-        state = self.load_outputs(target.name)
-        self.save_outputs(target.name, replace(state, inputs=inputs, counts=counts))
+    def mark_changing(self, name: str) -> None:
+        """Note that output folder `name` or its spare is being changed: its recorded state is not to be trusted."""
+        self.folder.mkdir(exist_ok=True)
+        (self.folder / f"changing{name}").touch()
+
+    def done_changing(self, name: str) -> None:
+        """Note that the recorded state of output folder `name` is true again."""
+        (self.folder / f"changing{name}").unlink(missing_ok=True)
+
+    def is_changing(self, name: str) -> bool:
+        """Return True when a build stopped while changing output folder `name`."""
+        return (self.folder / f"changing{name}").exists()
 
     def spare_folder(self, name: str) -> Path:
         """Return where the spare copy of output folder `name` lives."""

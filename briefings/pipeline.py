@@ -17,7 +17,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from briefings.archive import Archive, briefing_urls, build_archive
-from briefings.cache import Cache
+from briefings.cache import CACHE_DIR, Cache
 from briefings.config import SiteConfig, load_config
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import digest_text
@@ -194,7 +194,8 @@ def load_and_plan(
     config = load_config_for(root, options)
     records, unreadable = load_records(root, config, options, progress, content)
     archive = model_archive(config, records, options.drafts, unreadable)
-    planned = plan_site(root, archive, {r.path: r.digest for r in records})
+    compiled = root / CACHE_DIR / "templates" if options.cache else None
+    planned = plan_site(root, archive, {r.path: r.digest for r in records}, compiled)
     unique_outputs(planned)
     dangling = dangling_references(archive, {p.path for p in planned})
     if dangling:
@@ -225,7 +226,6 @@ def build(
     if cache and (unchanged := cache.unchanged_build(root / output, inputs)):
         return Report(WriteReport(0, 0, 0), *unchanged)
     archive, planned = load_and_plan(root, options, progress, content)
-    written = write_site(root / output, planned, cache, options.workers, progress)
     counts = (
         sum(1 for p in planned if p.path.endswith(".html")),
         len(planned),
@@ -234,8 +234,7 @@ def build(
         len(archive.regions),
         len(archive.sources),
     )
-    if cache:
-        cache.record_build(root / output, inputs, counts)
+    written = write_site(root / output, planned, cache, options.workers, progress, (inputs, counts))
     return Report(written, *counts)
 
 

@@ -39,10 +39,13 @@ class Planned:
             return None, list(failed.errors)
 
 
-def plan_site(root: Path, archive: Archive, digests: dict[str, str]) -> list[Planned]:
-    """Return every output of the site, keyed; `digests` are the content files' digests by path."""
+def plan_site(root: Path, archive: Archive, digests: dict[str, str], compiled: Path | None = None) -> list[Planned]:
+    """Return every output of the site, keyed; `digests` are the content files' digests by path.
+
+    `compiled` is a folder where Jinja may keep compiled templates between builds.
+    """
     static = read_static(root / "static")
-    renderer = Renderer(root / "templates", archive, static)
+    renderer = Renderer(root / "templates", archive, static, compiled)
     hasher = Hasher()
     for entry in archive.entries:
         # An entry is its file (whose digest covers the briefing) placed in the archive.

@@ -8,13 +8,13 @@ May not write files.
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
-from jinja2 import meta
 
 from briefings import urls
 from briefings.archive import Archive
@@ -23,14 +23,32 @@ from briefings.keys import digest_text
 from briefings.meta import news_article
 from briefings.pages import MONTHS, Page, period_path
 
+_REFERENCE_RE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+(?:(["'])(?P<name>[^"']+)\1|\S)""")
+
+
+def references(source: str) -> list[str] | None:
+    """Return the templates a template extends, includes or imports; None if one is named by an expression."""
+    names = []
+    for match in _REFERENCE_RE.finditer(source):
+        if match["name"] is None:
+            return None  # e.g. {% include page.template %}: it may use any template
+        names.append(match["name"])
+    return names
+
 
 class Renderer:
     """Renders pages of one archive with the templates in one folder."""
 
-    def __init__(self, templates: Path, archive: Archive, static: Mapping[str, bytes]) -> None:
+    def __init__(
+        self, templates: Path, archive: Archive, static: Mapping[str, bytes], compiled: Path | None = None
+    ) -> None:
         self.templates = templates
+        if compiled is not None:
+            compiled.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates),
+            # Compiled templates are kept by source checksum, so a build does not compile them again.
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -64,10 +82,11 @@ class Renderer:
                     continue
                 try:
                     source = self.env.loader.get_source(self.env, current)[0]  # type: ignore[union-attr]
-                    pending += [n for n in meta.find_referenced_templates(self.env.parse(source)) if n]
                 except jinja2.TemplateError as exc:  # reported with file:line when the page renders
                     source = f"unreadable: {exc}"
                 sources[current] = source
+                named = references(source)
+                pending += named if named is not None else self.env.list_templates()
             self._digests[name] = digest_text(*(part for n in sorted(sources) for part in (n, sources[n])))
         return self._digests[name]
 

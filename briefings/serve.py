@@ -36,7 +36,7 @@ from briefings.progress import Progress
 
 PREVIEW_DIR = "_preview"
 WATCHED = ("content", "templates", "static")
-QUIET_MS = 50  # a burst of saves closer together than this is one change
+QUIET_MS = 20  # a burst of saves closer together than this is one change
 STARTUP_S = 0.5  # time for the file watches to be set up
 
 
@@ -225,8 +225,7 @@ def rebuild_on_change(
             changes.get(timeout=0.2)
         except queue.Empty:
             continue
-        time.sleep(QUIET_MS / 1000)
-        while not changes.empty():
+        while not changes.empty():  # saves that came while the last build ran: one more build covers them
             changes.get_nowait()
         if preview.rebuild():
             notify()

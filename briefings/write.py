@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from briefings.cache import Cache, OutputState, TreeState
+from briefings.cache import Cache, Counts, OutputState, TreeState
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.plan import Planned
 from briefings.progress import Progress
@@ -63,31 +63,46 @@ def unique_outputs(outputs: Iterable[Located]) -> None:
 
 
 def write_site(
-    target: Path, planned: Sequence[Planned], cache: Cache | None, jobs: int, progress: Progress
+    target: Path,
+    planned: Sequence[Planned],
+    cache: Cache | None,
+    jobs: int,
+    progress: Progress,
+    stamp: tuple[str, Counts] | None = None,
 ) -> WriteReport:
-    """Bring `target` to the planned site, making only outputs whose key changed."""
+    """Bring `target` to the planned site, making only outputs whose key changed.
+
+    `stamp` (the build's inputs digest and counts) is recorded with the new state, so
+    that the next build with the same inputs can stop before planning.
+    """
     _check_target(target)
     state = _trusted_state(target, cache)
+    inputs, counts = stamp or ("", None)
     live = state.live.files
     to_make = [p for p in planned if p.path not in live or live[p.path][0] != p.key]
     wanted = {p.path for p in planned}
     gone = [path for path in live if path not in wanted]
     if not to_make and not gone and target.is_dir():
+        _save(cache, target, OutputState(state.live, state.spare, inputs, counts))
         return WriteReport(0, 0, 0)
     staging, staged = _staging(target, cache, state)
-    made = _make(staging, to_make, staged, jobs, progress)
-    files = {p.path: made.get(p.path) or live[p.path] for p in planned}
+    try:
+        made = _make(staging, to_make, staged, jobs, progress)
+        files = {p.path: made.get(p.path) or live[p.path] for p in planned}
+        _sync(staging, target, staged, files, made)
+    except BaseException:
+        _save(cache, target, OutputState(state.live, TreeState()))  # the spare is half-made: rebuild it next time
+        raise
     written = sum(1 for path, (_, digest) in made.items() if live.get(path, ("", ""))[1] != digest)
-    _sync(staging, target, staged, files, made)
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
-        _save(cache, target, OutputState(state.live, TreeState(_inode(staging), files)))
+        _save(cache, target, OutputState(state.live, TreeState(_inode(staging), files), inputs, counts))
         return WriteReport(len(to_make), 0, 0)
     staging.chmod(0o755)
     _exchange(staging, target)
     spare = TreeState(_inode(staging), live) if state.live.inode >= 0 and cache else None
     if spare is None:
         shutil.rmtree(staging, ignore_errors=True)
-    _save(cache, target, OutputState(TreeState(_inode(target), files), spare or TreeState()))
+    _save(cache, target, OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, counts))
     return WriteReport(len(to_make), written, len(gone))
 
 
@@ -110,6 +125,8 @@ def _trusted_state(target: Path, cache: Cache | None) -> OutputState:
     if cache is None:
         return OutputState()
     state = cache.load_outputs(target.name)
+    if cache.is_changing(target.name):  # a build was killed while changing the folders: trust neither
+        return OutputState()
     live, spare = _inode(target), _inode(cache.spare_folder(target.name))
     if (state.live.inode, state.spare.inode) == (spare, live) and live >= 0:  # exchanged, then interrupted
         state = OutputState(state.spare, state.live)
@@ -128,14 +145,13 @@ def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent)), {}
     spare = cache.spare_folder(target.name)
+    cache.mark_changing(target.name)  # until the new state is saved
     if state.spare.inode >= 0:
-        cache.save_outputs(target.name, OutputState(state.live, TreeState()))  # untrusted while it changes
         return spare, dict(state.spare.files)
     shutil.rmtree(spare, ignore_errors=True)
     spare.mkdir(parents=True)
     if state.live.inode < 0:
         return spare, {}
-    cache.save_outputs(target.name, OutputState(state.live, TreeState()))
     for path in state.live.files:
         _link(target / path, spare / path)
     return spare, dict(state.live.files)
@@ -214,6 +230,7 @@ def _link(source: Path, file: Path) -> None:
 def _save(cache: Cache | None, target: Path, state: OutputState) -> None:
     if cache is not None:
         cache.save_outputs(target.name, state)
+        cache.done_changing(target.name)
 
 
 def _exchange(fresh: Path, target: Path) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
-from tests.conftest import SITE_YAML, briefing, build, make_archive
+from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive
 
 TAGS = ("Syria", "Russia", "Aleppo", "ISIS", "Energy", "Elections")
 
@@ -150,3 +154,35 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     parallel = tree(build(archive, "--jobs", "2"))
     serial = tree(build(tmp_path / "serial", "--jobs", "1"))
     assert len(parallel) > 200 and parallel == serial
+
+
+def test_a_killed_build_leaves_a_whole_site_and_the_next_build_is_correct(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    write_archive(root, generate(400, seed=5))
+    base = root / "templates" / "base.html"
+    variants = [base.read_text(), base.read_text().replace("</body>", "<!-- variant -->\n</body>")]
+    sites = []
+    for text in variants:  # the site each template variant gives, built cleanly
+        base.write_text(text)
+        sites.append(clean_build(root, tmp_path / "clean"))
+    base.write_text(variants[0])
+    assert tree(build(root)) == sites[0]
+    base.write_text(variants[1])
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)], check=True)
+    duration = time.perf_counter() - started  # of a build that changes every page
+    sites.reverse()
+    variants.reverse()
+    interrupted = 0
+    for step, fraction in enumerate([0.3, 0.5, 0.7, 0.85, 0.95]):
+        delay = fraction * duration
+        old, new = sites[step % 2], sites[(step + 1) % 2]
+        base.write_text(variants[(step + 1) % 2])  # every page changes
+        killed = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)])
+        time.sleep(delay)
+        killed.send_signal(signal.SIGKILL)
+        interrupted += killed.wait() == -signal.SIGKILL
+        assert tree(root / "_site") in (old, new), f"killed after {delay} s"
+        assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
+        assert tree(build(root)) == new, f"the build after a kill at {delay} s"
+    assert interrupted >= 3  # most kills landed while the build was running

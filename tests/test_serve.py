@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ FILES = {
 
 @dataclass
 class Server:
-    """A running preview server: its process, its base URL and the archive it serves."""
+    """A running preview server: its process, its base URL, the archive it serves and what it printed."""
 
     process: subprocess.Popen[str]
     url: str
     root: Path
+    lines: list[str]
+    reader: threading.Thread
 
     def get(self, path: str) -> tuple[int, dict[str, str], str]:
         """Request a raw path (sent exactly as given); return status, headers and body."""
@@ -64,14 +67,22 @@ def start(root: Path, *args: str) -> Server:
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("Serving "):
-            return Server(process, line.split()[1], root)
+            lines: list[str] = []
+            reader = threading.Thread(target=lines.extend, args=(process.stdout,), daemon=True)
+            reader.start()
+            return Server(process, line.split()[1], root, lines, reader)
     pytest.fail(f"the server did not start: {process.stderr.read() if process.stderr else ''}")
 
 
 def stop(server: Server, signum: int = signal.SIGINT) -> tuple[int, str, str]:
     server.process.send_signal(signum)
-    out, err = server.process.communicate(timeout=20)
-    return server.process.returncode, out, err
+    server.process.wait(timeout=20)
+    server.reader.join(timeout=5)
+    err = server.process.stderr.read() if server.process.stderr else ""
+    for pipe in (server.process.stdout, server.process.stderr):
+        if pipe:
+            pipe.close()
+    return server.process.returncode, "".join(server.lines), err
 
 
 @pytest.fixture
@@ -132,6 +143,20 @@ def test_an_error_is_shown_on_every_page_until_it_is_fixed(server: Server) -> No
     file.write_text(good)
     wait_for(lambda: server.get("/archive/")[0] == 200)
     assert title(server.page("2015/11/paris/")) == "Paris attacks"
+
+
+def test_a_burst_of_saves_causes_one_rebuild(server: Server) -> None:
+    time.sleep(1)  # past the startup check
+    rebuilds = sum(line.startswith("Rebuilt") for line in server.lines)
+    folder = server.root / "content" / "2015"
+    for number in range(8):  # an editor's atomic saves: write a temporary file, rename it over the briefing
+        temporary = folder / f".paris.md.swp{number}"
+        temporary.write_text(briefing(f"Paris attacks {number}", "2015-11-13", "[France]", "Europe"))
+        temporary.replace(folder / "paris.md")
+        time.sleep(0.005)
+    wait_for(lambda: title(server.page("2015/11/paris/")) == "Paris attacks 7")
+    time.sleep(0.5)
+    assert sum(line.startswith("Rebuilt") for line in server.lines) == rebuilds + 1
 
 
 @pytest.mark.parametrize(
