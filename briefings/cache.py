@@ -68,6 +68,8 @@ class Cache:
 
     def load_records(self, settings: tuple[object, ...]) -> dict[str, Record]:
         """Return the cached records by file path, if they were made with these settings."""
+        for temporary in (*self.folder.glob(".new.*"), *self.folder.glob("records/.new.*")):
+            temporary.unlink(missing_ok=True)  # left by a build killed while saving
         records: dict[str, Record] = {}
         for shard in sorted((self.folder / "records").glob("*.pickle")):
             stored = self._load(f"records/{shard.name}", settings)

@@ -16,7 +16,7 @@ from briefings.config import normalise_base_url
 from briefings.errors import BuildFailed, plural
 from briefings.progress import Progress
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
@@ -73,6 +73,7 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
     progress = Progress(enabled=not args.quiet)
     if args.command == "serve":
         return serve(args)
+    site_before = _identity(args.root / pipeline.OUTPUT_DIR)
     try:
         if args.command == "check":
             archive = pipeline.check(args.root, pipeline.Options(jobs=args.jobs))
@@ -91,8 +92,9 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return EXIT_CONTENT
     except KeyboardInterrupt:
-        print("interrupted; _site/ was left as it was", file=sys.stderr)
-        return 130
+        progress.clear()
+        print(f"interrupted; {_outcome(args, site_before)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -109,6 +111,23 @@ def serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("Stopped.", flush=True)
         return EXIT_OK
+
+
+def _identity(folder: Path) -> int | None:
+    """Return the inode of a folder (None if absent): the build exchanges `_site/` in one step."""
+    try:
+        return folder.stat().st_ino
+    except OSError:
+        return None
+
+
+def _outcome(args: argparse.Namespace, site_before: int | None) -> str:
+    """Say truthfully where an interrupted command left `_site/`."""
+    if args.command == "check":
+        return "nothing was written"
+    if _identity(args.root / pipeline.OUTPUT_DIR) == site_before:
+        return "_site/ was left as it was"
+    return "the new site was already complete in _site/"
 
 
 def summary(report: pipeline.Report, seconds: float) -> str:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from briefings.config import SiteConfig
 from briefings.errors import Problem, SourceError
-from briefings.schema import FieldReader, optional
+from briefings.schema import FieldReader, forbidden_character, optional
 from briefings.urls import SLUG_RE, fold
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
@@ -115,8 +115,23 @@ def parse_briefing(data: bytes, path: str, config: SiteConfig) -> tuple[Briefing
     if root is None:
         return None, [SourceError(path, 1, "front matter is empty; it needs " + ", ".join(REQUIRED))]
     reader = FieldReader(path)
+    _check_body(reader, body, body_line, config.max_body_kb)
     briefing = _read_briefing(reader, root, path, body, body_line, config)
     return (briefing if not reader.errors else None), reader.errors
+
+
+def _check_body(reader: FieldReader, body: str, first_line: int, max_kb: int) -> None:
+    """Refuse a body over the size limit, or with characters that pages and feeds cannot carry."""
+    size = len(body.encode("utf-8"))
+    if size > max_kb * 1024:
+        reader.error(
+            first_line,
+            f"body: is {size / 1024:.0f} KB; at most {max_kb} KB are allowed (site.yaml max_body_kb); "
+            "split it into several briefings",
+        )
+    if (bad := forbidden_character(body)) is not None:
+        index = next(i for i, line in enumerate(body.split("\n")) if forbidden_character(line))
+        reader.error(first_line + index, f"body: contains {bad}, which pages and feeds cannot carry; delete it")
 
 
 def decode(data: bytes) -> str:

@@ -234,7 +234,11 @@ def build(
         len(archive.regions),
         len(archive.sources),
     )
-    written = write_site(root / output, planned, cache, options.workers, progress, (inputs, counts))
+    try:
+        written = write_site(root / output, planned, cache, options.workers, progress, (inputs, counts))
+    except OSError as exc:
+        message = f"cannot be written: {exc.strerror or exc} ({exc.filename}); make the project folder writable"
+        raise BuildFailed([SourceError(f"{output}/", 0, message)]) from None
     return Report(written, *counts)
 
 

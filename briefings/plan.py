@@ -21,6 +21,10 @@ from briefings.pages import site_pages
 from briefings.render import Renderer
 from briefings.urls import output_file
 
+# Every output folder holds this file: the build replaces only folders that have it.
+SITE_MARKER = ".briefings-site"
+MARKER_TEXT = b"This folder is made by `python build.py` and replaced by every build; edits here are lost.\n"
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -55,6 +59,7 @@ def plan_site(root: Path, archive: Archive, digests: dict[str, str], compiled: P
     site_wide = hasher.digest((archive.config, {name: hasher.digest(data) for name, data in static.items()}))
     planned = [Planned(name, hasher.key(data), f"static/{name}", _constant(data)) for name, data in static.items()]
     planned.append(Planned(".nojekyll", "", "build", _constant(b"")))
+    planned.append(Planned(SITE_MARKER, "", "build", _constant(MARKER_TEXT)))
     pages = site_pages(archive)
     for page in pages:
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)

@@ -38,7 +38,8 @@ def file_digest(data: bytes) -> str:
 
 def parse_settings(config: SiteConfig) -> tuple[object, ...]:
     """Return the settings a record depends on; a change to any of them invalidates every record."""
-    return (config.timezone, tuple(r.name for r in config.regions), config.tag_aliases, config.allow_html, PAGE_IDS)
+    regions = tuple(r.name for r in config.regions)
+    return (config.timezone, regions, config.tag_aliases, config.allow_html, config.max_body_kb, PAGE_IDS)
 
 
 class RecordParser:

@@ -8,6 +8,7 @@ naming the field. May not know what a briefing or a site is.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -17,6 +18,16 @@ from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe
 
 _TRUE, _FALSE = "true", "false"
 T = TypeVar("T")
+
+
+# What XML 1.0 forbids: C0 controls but tab, newline and carriage return; surrogates; U+FFFE, U+FFFF.
+_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def forbidden_character(text: str) -> str | None:
+    """Return the first character XML 1.0 forbids, as "U+0001", or None."""
+    found = _FORBIDDEN_RE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def optional(found: dict[str, Node], key: str, read: Callable[[Node], T | None]) -> T | None:
@@ -67,6 +78,9 @@ class FieldReader:
         if not value:
             self.error(node.line, f"{field}: is empty; write some text")
             return None
+        if (bad := forbidden_character(value)) is not None:
+            self.error(node.line, f"{field}: contains {bad}, which pages and feeds cannot carry; delete it")
+            return None
         if max_len is not None and len(value) > max_len:
             self.error(node.line, f"{field}: is {len(value)} characters long; at most {max_len} are allowed")
             return None
@@ -92,7 +106,7 @@ class FieldReader:
 
     def integer(self, node: Node, field: str, low: int, high: int) -> int | None:
         """Return a whole number between `low` and `high`."""
-        if isinstance(node, Scalar) and node.plain and node.text.isdigit():
+        if isinstance(node, Scalar) and node.plain and node.text.isascii() and node.text.isdigit():
             value = int(node.text)
             if low <= value <= high:
                 return value
@@ -104,8 +118,12 @@ class FieldReader:
         value = self.text(node, field)
         if value is None:
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+        except ValueError:  # e.g. "https://example.org]": an unbalanced IPv6 bracket
+            valid = False
+        if not valid:
             self.error(node.line, f'{field}: "{value}" is not an http(s) URL; write it like https://example.org/page')
             return None
         return value

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from briefings.cache import Cache, Counts, OutputState, TreeState
 from briefings.errors import BuildFailed, SourceError, collapse
-from briefings.plan import Planned
+from briefings.plan import SITE_MARKER, Planned
 from briefings.progress import Progress
 from briefings.records import file_digest
 from briefings.workers import forked_map
@@ -76,6 +76,7 @@ def write_site(
     that the next build with the same inputs can stop before planning.
     """
     _check_target(target)
+    _remove_leftovers(target)
     state = _trusted_state(target, cache)
     inputs, counts = stamp or ("", None)
     live = state.live.files
@@ -107,10 +108,21 @@ def write_site(
 
 
 def _check_target(target: Path) -> None:
-    """Refuse to replace anything at the output path that is not a folder."""
+    """Refuse to replace anything at the output path that the build did not make."""
     if target.is_symlink() or (target.exists() and not target.is_dir()):
-        message = f"{target.name} is not a folder made by the build; move it away or delete it, then build again"
-        raise BuildFailed([SourceError(target.name, 0, message)])
+        message = "is not a folder made by the build; move it away or delete it, then build again"
+        raise BuildFailed([SourceError(f"{target.name}", 0, message)])
+    if target.is_dir() and not (target / SITE_MARKER).is_file() and any(target.iterdir()):
+        message = f"holds files the build did not make (it has no {SITE_MARKER}); move it away or delete it"
+        raise BuildFailed([SourceError(f"{target.name}/", 0, message)])
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove temporary folders that an earlier, killed build left beside the output folder."""
+    for leftover in target.parent.glob(f".{target.name}.new-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in target.parent.glob(f".{target.name}.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _inode(folder: Path) -> int:

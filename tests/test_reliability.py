@@ -1,0 +1,201 @@
+"""Hostile input and a hostile world: bad bytes, odd output states, interrupted builds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lxml.etree
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.generate import generate, write_archive
+from briefings import write
+from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
+from tests.test_incremental import clean_build, tree
+
+
+def errors_of(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = run(root, *args)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url", ["https://example.org]", "http://[::1", "https://[nope]/"])
+def test_a_malformed_source_url_is_an_error_not_a_traceback(
+    archive, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    root = archive({"2015/a.md": briefing(source=f"{{name: X, url: '{url}'}}")})
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    assert f'content/2015/a.md:5: source url: "{url}" is not an http(s) URL' in err
+
+
+def test_digits_that_are_not_ascii_are_an_error(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive({"2015/a.md": briefing()}, SITE_YAML.replace("per_page: 3", "per_page: ²"))
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1 and "site.yaml:6: per_page: expected a whole number from 1 to 500" in err
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [('"\\x00"', "U+0000"), ('"a\\x1bb"', "U+001B"), ('"\\uFFFF"', "U+FFFF"), ('"\\uFFFE"', "U+FFFE")],
+)
+def test_characters_xml_forbids_are_refused_in_front_matter(
+    archive, capsys: pytest.CaptureFixture[str], title: str, shown: str
+) -> None:
+    root = archive({"2015/a.md": briefing(title=title)})
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    assert f"content/2015/a.md:2: title: contains {shown}, which pages and feeds cannot carry; delete it" in err
+
+
+def test_control_bytes_in_a_body_are_refused_at_their_line(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive({"2015/a.md": briefing(body="Fine.\n\nNot \x01\x02\x1b\x7f fine.").encode()})
+    code, err = errors_of(root, capsys, "build")
+    assert code == 1
+    assert "content/2015/a.md:12: body: contains U+0001, which pages and feeds cannot carry" in err
+    assert not (root / "_site").exists()
+
+
+def test_a_body_over_the_size_limit_is_refused_unless_site_yaml_raises_it(
+    archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = archive({"2015/a.md": briefing(body="*a **a " * 10_000)})
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    assert "content/2015/a.md:10: body: is 68 KB; at most 64 KB are allowed (site.yaml max_body_kb)" in err
+    (root / "site.yaml").write_text(SITE_YAML + "max_body_kb: 100\n")
+    assert run(root, "check") == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(min_size=1, max_size=40), summary=st.text(min_size=1, max_size=40))
+def test_any_text_gives_errors_or_well_formed_feeds(tmp_path_factory: pytest.TempPathFactory, title: str, summary: str):
+    root = make_archive(tmp_path_factory.mktemp("fuzz") / "a", {})
+    text = briefing().replace("title: A valid briefing", f"title: {json.dumps(title)}")
+    text = text.replace("summary: A short summary of A valid briefing.", f"summary: {json.dumps(summary)}")
+    (root / "content" / "2015").mkdir(parents=True)
+    (root / "content" / "2015" / "a.md").write_text(text, encoding="utf-8", errors="surrogatepass")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)], capture_output=True, text=True
+    )
+    if done.returncode:
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert all(line.startswith(("content/2015/a.md:", "Found ")) for line in done.stderr.splitlines())
+        return
+    site = root / "_site"
+    for feed in ("feed.xml", "tags/syria/feed.xml", "regions/middle-east/feed.xml", "sitemap.xml"):
+        lxml.etree.fromstring((site / feed).read_bytes())  # raises on any XML that is not well-formed
+    json.loads((site / "feed.json").read_bytes())
+
+
+def test_a_file_at_site_is_never_replaced(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive({"2015/a.md": briefing()})
+    (root / "_site").write_text("my notes")
+    code, err = errors_of(root, capsys, "build")
+    assert code == 1 and "_site: is not a folder made by the build; move it away or delete it" in err
+    assert (root / "_site").read_text() == "my notes"
+
+
+def test_a_folder_the_build_did_not_make_is_never_replaced(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive({"2015/a.md": briefing()})
+    (root / "_site").mkdir()
+    (root / "_site" / "mine.txt").write_text("keep me")
+    code, err = errors_of(root, capsys, "build")
+    assert code == 1 and "_site/: holds files the build did not make (it has no .briefings-site)" in err
+    assert (root / "_site" / "mine.txt").read_text() == "keep me"
+    (root / "_site" / "mine.txt").unlink()  # an empty folder is fine to fill
+    assert (build(root) / ".briefings-site").is_file()
+
+
+def test_folders_left_by_a_killed_build_are_removed_by_the_next(archive) -> None:
+    root = archive({"2015/a.md": briefing()})
+    for name in ("._site.new-abc123", "._site.old-def456"):
+        (root / name / "_site").mkdir(parents=True)
+    build(root)
+    assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
+
+
+def test_a_write_error_names_the_output_folder(
+    archive, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = archive({"2015/a.md": briefing()})
+
+    def refuse(file: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr(write, "_replace", refuse)
+    code, err = errors_of(root, capsys, "build", "--jobs", "1")
+    assert code == 1 and err.startswith("_site/: cannot be written: Permission denied (")
+
+
+def test_an_interrupt_just_after_the_exchange_says_so_and_the_next_build_is_right(
+    archive, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = archive({"2015/a.md": briefing()})
+    build(root)
+    (root / "content" / "2015" / "b.md").write_text(briefing("Another one"))
+    exchange = write._exchange
+
+    def exchange_then_interrupt(fresh: Path, target: Path) -> None:
+        exchange(fresh, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_exchange", exchange_then_interrupt)
+    code, err = errors_of(root, capsys, "build")
+    assert code == 130 and err == "interrupted; the new site was already complete in _site/\n"
+    monkeypatch.undo()
+    expected = clean_build(root, root.parent / "clean")
+    assert tree(root / "_site") == expected
+    assert tree(build(root)) == expected
+
+
+def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    write_archive(root, generate(400, seed=9))
+    base = root / "templates" / "base.html"
+    variants = [base.read_text(), base.read_text().replace("</body>", "<!-- variant -->\n</body>")]
+    sites = []
+    for text in variants:
+        base.write_text(text)
+        sites.append(clean_build(root, tmp_path / "clean"))
+    base.write_text(variants[0])
+    started = time.perf_counter()
+    build(root)
+    duration = time.perf_counter() - started
+    told = set()
+    for step, fraction in enumerate([0.08, 0.3, 0.6, 0.8, 0.95]):  # 0.08: during the imports
+        old, new = sites[step % 2], sites[(step + 1) % 2]
+        base.write_text(variants[(step + 1) % 2])
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # on a hang, SIGABRT shows where
+        )
+        time.sleep(fraction * duration)
+        process.send_signal(signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            pytest.fail(f"the build hung after Ctrl-C: {process.communicate()[1]}")
+        assert "Traceback" not in err
+        if process.returncode == 130:
+            told.add(err)
+            finished = err == "interrupted; the new site was already complete in _site/\n"
+            assert finished or err in ("interrupted; _site/ was left as it was\n", "interrupted; nothing was changed\n")
+            assert tree(root / "_site") == (new if finished else old)
+        else:  # the build ended before the signal arrived
+            assert process.returncode == 0 and tree(root / "_site") == new
+        assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
+        assert tree(build(root)) == new
+    assert told, "no interrupt landed during a build"
+    shutil.rmtree(root)
