@@ -199,3 +199,13 @@ def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> N
         assert tree(build(root)) == new
     assert told, "no interrupt landed during a build"
     shutil.rmtree(root)
+
+
+def test_the_new_site_is_exchanged_in_one_step_on_linux(tmp_path: Path) -> None:
+    live, fresh = tmp_path / "_site", tmp_path / "spare"
+    (live / "old").mkdir(parents=True)
+    (fresh / "new").mkdir(parents=True)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("renameat2(RENAME_EXCHANGE) is Linux's; elsewhere the build renames twice")
+    assert write._renameat2_exchange(fresh, live)  # one system call: there is no moment without _site/
+    assert (live / "new").is_dir() and (fresh / "old").is_dir()
