@@ -156,17 +156,24 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     assert len(parallel) > 200 and parallel == serial
 
 
-def test_a_killed_build_leaves_a_whole_site_and_the_next_build_is_correct(tmp_path: Path) -> None:
+def template_variants(tmp_path: Path, seed: int) -> tuple[Path, Path, list[str], list[dict[str, bytes]]]:
+    """Return a generated archive built with the first of two base templates, the template's path,
+    both variants, and the site each gives when built cleanly. Switching variants changes every page."""
     root = tmp_path / "archive"
-    write_archive(root, generate(400, seed=5))
+    write_archive(root, generate(400, seed=seed))
     base = root / "templates" / "base.html"
     variants = [base.read_text(), base.read_text().replace("</body>", "<!-- variant -->\n</body>")]
     sites = []
-    for text in variants:  # the site each template variant gives, built cleanly
+    for text in variants:
         base.write_text(text)
         sites.append(clean_build(root, tmp_path / "clean"))
     base.write_text(variants[0])
     assert tree(build(root)) == sites[0]
+    return root, base, variants, sites
+
+
+def test_a_killed_build_leaves_a_whole_site_and_the_next_build_is_correct(tmp_path: Path) -> None:
+    root, base, variants, sites = template_variants(tmp_path, seed=5)
     base.write_text(variants[1])
     started = time.perf_counter()
     subprocess.run([sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)], check=True)

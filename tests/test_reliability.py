@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.generate import generate, write_archive
 from briefings import write
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
-from tests.test_incremental import clean_build, tree
+from tests.test_incremental import clean_build, template_variants, tree
 
 
 def errors_of(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -158,18 +157,13 @@ def test_an_interrupt_just_after_the_exchange_says_so_and_the_next_build_is_righ
 
 
 def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> None:
-    root = tmp_path / "archive"
-    write_archive(root, generate(400, seed=9))
-    base = root / "templates" / "base.html"
-    variants = [base.read_text(), base.read_text().replace("</body>", "<!-- variant -->\n</body>")]
-    sites = []
-    for text in variants:
-        base.write_text(text)
-        sites.append(clean_build(root, tmp_path / "clean"))
-    base.write_text(variants[0])
+    root, base, variants, sites = template_variants(tmp_path, seed=9)
+    base.write_text(variants[1])
     started = time.perf_counter()
     build(root)
-    duration = time.perf_counter() - started
+    duration = time.perf_counter() - started  # of a build that changes every page
+    sites.reverse()
+    variants.reverse()
     told = set()
     for step, fraction in enumerate([0.08, 0.3, 0.6, 0.8, 0.95]):  # 0.08: during the imports
         old, new = sites[step % 2], sites[(step + 1) % 2]
