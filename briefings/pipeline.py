@@ -34,6 +34,18 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """A content file as read: its repository path, bytes and content digest."""
+
+    path: str
+    data: bytes
+    digest: str
+
+
+Content = tuple[list[SourceFile], list[SourceError]]  # the files, and the errors of files refused unread
+
+
+@dataclass(frozen=True)
 class Options:
     """How to build: which briefings, for which address, with how many processes."""
 
@@ -75,25 +87,22 @@ def load_records(
     cache = Cache(root) if options.cache else None
     settings = parse_settings(config)
     cached = cache.load_records(settings) if cache else {}
-    stale = [(path, data) for path, data in files if (r := cached.get(path)) is None or r.digest != file_digest(data)]
+    stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest]
     parser = RecordParser(config)
     fresh = {}
-    for done, record in enumerate(parallel_map(lambda item: parser.parse(*item), stale, options.workers), start=1):
+    for done, record in enumerate(parallel_map(lambda f: parser.parse(f.path, f.data), stale, options.workers), 1):
         fresh[record.path] = record
         progress.update("Reading briefings", done, len(stale))
-    records = [fresh.get(path) or cached[path] for path, _ in files]
+    records = [fresh.get(f.path) or cached[f.path] for f in files]
     if cache and (fresh or len(cached) != len(records)):
-        removed = cached.keys() - {path for path, _ in files}
+        removed = cached.keys() - {f.path for f in files}
         cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
     return records, errors
 
 
-Content = tuple[list[tuple[str, bytes]], list[SourceError]]
-
-
 def read_content(root: Path) -> Content:
-    """Return (repository path, bytes) of every `content/**/*.md` in path order, and links out refused."""
-    found: list[tuple[str, bytes]] = []
+    """Return every `content/**/*.md` in path order with its bytes and digest, and the links out refused."""
+    found: list[SourceFile] = []
     errors: list[SourceError] = []
     inside = root.resolve()
     for name in markdown_files(root):
@@ -102,7 +111,8 @@ def read_content(root: Path) -> Content:
             errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
         else:
             with open(file, "rb") as opened:  # noqa: PTH123 - os-level reads: 10,000 Path objects cost 0.1 s
-                found.append((name, opened.read()))
+                data = opened.read()
+            found.append(SourceFile(name, data, file_digest(data)))
     return found, errors
 
 
@@ -204,7 +214,7 @@ def load_and_plan(
 
 
 def check(root: Path, options: Options | None = None) -> Archive:
-    """Validate everything a build would, rendering every page in memory; write nothing."""
+    """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
     options = replace(options or Options(), drafts=True)
     archive, planned = load_and_plan(root, options, Progress(enabled=False))
     attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
@@ -247,11 +257,11 @@ def inputs_digest(root: Path, options: Options, content: Content, engine: str) -
     files, refused = content
     parts: list[str | bytes] = [engine, repr((options.drafts, options.base_url)), repr(refused)]
     for name in ("site.yaml", "templates", "static"):
-        for file in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
-            if file.is_file():
-                parts += [file.relative_to(root).as_posix(), file.read_bytes()]
-    for path, data in files:
-        parts += [path, data]
+        for other in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
+            if other.is_file():
+                parts += [other.relative_to(root).as_posix(), other.read_bytes()]
+    for source in files:
+        parts += [source.path, source.digest]
     return digest_text(*parts).hex()
 
 
