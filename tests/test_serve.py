@@ -129,6 +129,30 @@ def test_edits_additions_and_deletions_are_served(server: Server) -> None:
     assert "A new one" not in server.page("tags/syria/")
 
 
+def test_template_static_and_settings_changes_are_served(server: Server) -> None:
+    template = server.root / "templates" / "briefing.html"
+    template.write_text(template.read_text().replace("<h1>{{ b.title }}</h1>", "<h1>Now: {{ b.title }}</h1>"))
+    wait_for(lambda: title(server.page("2015/09/kweiris/")) == "Now: Kweiris jets")
+    css = server.root / "static" / "css" / "style.css"
+    css.write_text(css.read_text() + "\n.added-by-test { color: red }\n")
+    wait_for(lambda: ".added-by-test" in server.page("css/style.css"))
+    site = server.root / "site.yaml"  # saved by rename, as editors do
+    site.with_name("site.yaml.tmp").write_text(site.read_text().replace("title: Test Archive", "title: Renamed"))
+    site.with_name("site.yaml.tmp").replace(site)
+    wait_for(lambda: "Renamed" in (lxml.html.fromstring(server.page("")).findtext(".//title") or ""))
+
+
+def test_drafts_are_previewed_with_drafts(tmp_path: Path) -> None:
+    files = {**FILES, "2015/unfinished.md": briefing("Unfinished", "2015-10-02", "[Syria]", extra="draft: true\n")}
+    plain, drafts = start(make_archive(tmp_path / "a", files)), start(make_archive(tmp_path / "b", files), "--drafts")
+    try:
+        assert plain.get("/2015/10/unfinished/")[0] == 404
+        assert title(drafts.page("2015/10/unfinished/")) == "Unfinished"
+    finally:
+        stop(plain)
+        stop(drafts)
+
+
 def test_an_error_is_shown_on_every_page_until_it_is_fixed(server: Server) -> None:
     file = server.root / "content" / "2015" / "paris.md"
     good = file.read_text()
