@@ -9,6 +9,7 @@ May not write files.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 FEED_SIZE = 50
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the "updated" of a feed with no entries
+_PLACEHOLDER_RE = re.compile(rb"<entry>\x00(\d+)\x00</entry>")
 
 
 def entry_id(config: SiteConfig, entry: Entry) -> str:
@@ -37,41 +39,67 @@ FeedJob = tuple[str, tuple[object, ...], Callable[[], bytes]]
 def feed_jobs(archive: Archive, pages: Sequence[Page]) -> list[FeedJob]:
     """Return every feed, the sitemap and robots.txt, each with the inputs its bytes depend on."""
     config = archive.config
+    atom = AtomWriter(config)
     latest = archive.entries[:FEED_SIZE]
     locations = tuple((page.path, page.modified) for page in pages)
     jobs: list[FeedJob] = [
-        ("feed.xml", (latest,), lambda: atom(config, "", config.title, latest)),
+        ("feed.xml", (latest,), lambda: atom.feed("", config.title, latest)),
         ("feed.json", (latest,), lambda: json_feed(config, latest)),
         ("sitemap.xml", locations, lambda: sitemap(config, pages)),
         ("robots.txt", (), lambda: robots(config)),
     ]
     for term in (*archive.tags, *archive.regions):
         shown = term.entries[:FEED_SIZE]
-        jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, config, term)))
+        jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, atom, term)))
     return jobs
 
 
-def term_feed(config: SiteConfig, term: Term) -> bytes:
+def term_feed(atom: AtomWriter, term: Term) -> bytes:
     """Return the Atom feed of one tag or region."""
     label = "Tag" if term.kind == "tags" else "Region"
-    return atom(config, f"{term.kind}/{term.slug}/", f"{config.title}: {label} {term.name}", term.entries[:FEED_SIZE])
+    title = f"{atom.config.title}: {label} {term.name}"
+    return atom.feed(f"{term.kind}/{term.slug}/", title, term.entries[:FEED_SIZE])
 
 
-def atom(config: SiteConfig, page_path: str, title: str, entries: Sequence[Entry]) -> bytes:
-    """Return an Atom 1.0 feed of entries for the page at page_path."""
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": config.language})
-    _text(feed, "id", f"tag:{config.id_authority}:feed/{page_path}")
-    _text(feed, "title", title)
-    _text(feed, "subtitle", config.description)
-    _link(feed, config.absolute(page_path + "feed.xml"), "self", "application/atom+xml")
-    _link(feed, config.absolute(page_path), "alternate", "text/html")
-    _text(feed, "updated", _stamp(max((e.briefing.modified for e in entries), default=EPOCH)))
-    _text(ET.SubElement(feed, f"{{{ATOM_NS}}}author"), "name", config.title)
-    _text(feed, "generator", "briefings")
-    for entry in entries:
-        feed.append(_atom_entry(config, entry))
-    return _xml(feed)
+class AtomWriter:
+    """Writes Atom feeds; an entry is serialised once, however many feeds carry it.
+
+    A briefing is in the site feed and in the feed of each of its tags and of its region,
+    so most entries would otherwise be serialised about seven times.
+    """
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self._entries: dict[str, bytes] = {}  # by entry path, for one build
+
+    def feed(self, page_path: str, title: str, entries: Sequence[Entry]) -> bytes:
+        """Return an Atom 1.0 feed of entries for the page at page_path."""
+        config = self.config
+        ET.register_namespace("", ATOM_NS)
+        feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": config.language})
+        _text(feed, "id", f"tag:{config.id_authority}:feed/{page_path}")
+        _text(feed, "title", title)
+        _text(feed, "subtitle", config.description)
+        _link(feed, config.absolute(page_path + "feed.xml"), "self", "application/atom+xml")
+        _link(feed, config.absolute(page_path), "alternate", "text/html")
+        _text(feed, "updated", _stamp(max((e.briefing.modified for e in entries), default=EPOCH)))
+        _text(ET.SubElement(feed, f"{{{ATOM_NS}}}author"), "name", config.title)
+        _text(feed, "generator", "briefings")
+        for number in range(len(entries)):  # NUL never occurs in a feed otherwise: it is refused on input
+            _text(feed, "entry", f"\x00{number}\x00")
+        fragments = [self.entry(entry) for entry in entries]
+        return _PLACEHOLDER_RE.sub(lambda match: fragments[int(match[1])], _xml(feed))
+
+    def entry(self, entry: Entry) -> bytes:
+        """Return one serialised `<entry>`, indented as a child of `<feed>`."""
+        if entry.path not in self._entries:
+            wrapper = ET.Element(f"{{{ATOM_NS}}}feed")
+            wrapper.append(_atom_entry(self.config, entry))
+            ET.indent(wrapper)
+            text = ET.tostring(wrapper, encoding="unicode")
+            start, end = text.index("<entry>"), text.rindex("</entry>") + len("</entry>")
+            self._entries[entry.path] = text[start:end].encode("utf-8")
+        return self._entries[entry.path]
 
 
 def _atom_entry(config: SiteConfig, entry: Entry) -> ET.Element:
