@@ -22,9 +22,11 @@ from briefings.config import SiteConfig, load_config
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import digest_text
 from briefings.markdown import Body, Resolver, resolve_body
-from briefings.plan import Planned, plan_site
+from briefings.pages import briefing_page
+from briefings.plan import Planned, plan_site, read_static
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, file_digest, parse_settings
+from briefings.render import Renderer
 from briefings.urls import href, output_file
 from briefings.workers import available_cores, forked_map, parallel_map
 from briefings.write import WriteReport, unique_outputs, write_site
@@ -71,6 +73,7 @@ class Report:
     tags: int
     regions: int
     sources: int
+    archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
 
 
 def load_config_for(root: Path, options: Options) -> SiteConfig:
@@ -249,7 +252,41 @@ def build(
     except OSError as exc:
         message = f"cannot be written: {exc.strerror or exc} ({exc.filename}); make the project folder writable"
         raise BuildFailed([SourceError(f"{output}/", 0, message)]) from None
-    return Report(written, *counts)
+    return Report(written, *counts, archive=archive)
+
+
+def quick_page(root: Path, archive: Archive, repo_path: str, data: bytes) -> tuple[str, bytes] | None:
+    """Render one edited briefing's own page from the last build's model, for the preview.
+
+    Returns (output file, bytes), or None when the edit is invalid or moves the briefing
+    (date, slug, draft) or changes its tags, region or source: then only a full build
+    knows which pages it reaches. The result is a preview of the preview: the full
+    incremental build that follows is what the site is made of.
+    """
+    index = next((i for i, entry in enumerate(archive.entries) if entry.briefing.path == repo_path), None)
+    if index is None:
+        return None
+    old = archive.entries[index]
+    record = RecordParser(archive.config).parse(repo_path, data)
+    new = record.briefing
+    if new is None or record.body is None or record.errors:
+        return None
+    where = (new.date, new.slug, new.draft, new.tags, new.region, new.source.name)
+    if where != (old.briefing.date, old.briefing.slug, old.briefing.draft, old.briefing.tags,
+                 old.briefing.region, old.briefing.source.name):  # fmt: skip
+        return None
+    paths = {entry.briefing.path: entry.path for entry in archive.entries}
+    body = resolve_body(record.body, archive.config.base_path, _resolver(archive.config, paths, set(), new.draft))
+    if body.problems:
+        return None
+    entry = replace(old, briefing=new, html=body.html, site_links=body.site_links)
+    model = replace(archive, entries=(*archive.entries[:index], entry, *archive.entries[index + 1 :]))
+    page = briefing_page(model, index)
+    renderer = Renderer(root / "templates", model, read_static(root / "static"), root / CACHE_DIR / "templates")
+    try:
+        return output_file(page.path), renderer.render(page)
+    except BuildFailed:
+        return None
 
 
 def inputs_digest(root: Path, options: Options, content: Content, engine: str) -> str:

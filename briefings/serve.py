@@ -31,6 +31,7 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import httpserver, ioloop, netutil, web
 
 from briefings import pipeline
+from briefings.archive import Archive
 from briefings.errors import BuildFailed, SourceError, plural
 from briefings.progress import Progress
 
@@ -62,30 +63,68 @@ class Preview:
         self.base_path = urlsplit(options.base_url or "/").path
         self.errors: tuple[SourceError, ...] = ()
         self.lock = threading.Lock()  # one build at a time
+        self.model: Archive | None = None  # the archive as the last build modelled it
+        # Pages rendered ahead of the builds, with the generation of the save that made them:
+        # a build drops only the pages of saves made before it started reading the files.
+        self.overlay: dict[Path, tuple[int, bytes]] = {}
+        self.generation = 0
+        self.overlay_lock = threading.Lock()  # the save-watching thread and the build thread both change it
+
+    def quick(self, changed: set[str]) -> bool:
+        """Show one edited briefing's page at once, before the build; return True if it could."""
+        content = (self.root / "content").resolve()
+        paths = [Path(path).resolve() for path in changed]
+        briefings = [path for path in paths if path.suffix == ".md"]
+        # Only an edit of one briefing; an editor's temporary files beside it do not count.
+        if self.model is None or self.errors or len(briefings) != 1 or not briefings[0].is_file():
+            return False
+        if not all(path.is_relative_to(content) for path in paths):
+            return False
+        file = briefings[0]
+        started = time.monotonic()
+        repo_path = file.relative_to(self.root.resolve()).as_posix()
+        made = pipeline.quick_page(self.root, self.model, repo_path, file.read_bytes())
+        if made is None:
+            return False
+        with self.overlay_lock:
+            self.generation += 1
+            self.overlay = {**self.overlay, (self.folder / made[0]).resolve(): (self.generation, made[1])}
+        self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
+        return True
 
     def rebuild(self) -> bool:
         """Build the preview; return True when the served site or its errors changed."""
         with self.lock:
-            started = time.monotonic()
+            covered = self.generation  # saves up to here are on disk before this build reads the files
             try:
-                report = pipeline.build(self.root, self.options, output=PREVIEW_DIR, progress=Progress())
-            except BuildFailed as failed:
-                self.errors = failed.errors
-                for error in failed.errors:
-                    self.say(str(error))
-                self.say(f"Found {plural(len(failed.errors), 'error')}; the preview shows them until they are fixed.")
-                return True
-            except OSError as exc:
-                self.errors = (SourceError(exc.filename or "build", 0, exc.strerror or str(exc)),)
-                self.say(f"error: {exc}")
-                return True
-            had_errors, self.errors = bool(self.errors), ()
-            done = report.written
-            self.say(
-                f"Rebuilt in {time.monotonic() - started:.2f} s: {done.made} made, {done.written} written, "
-                f"{done.removed} removed"
-            )
-            return had_errors or bool(done.written or done.removed)
+                return self._rebuild()
+            finally:  # the folder now holds what those pages showed, or the errors stand
+                with self.overlay_lock:
+                    self.overlay = {file: page for file, page in self.overlay.items() if page[0] > covered}
+
+    def _rebuild(self) -> bool:
+        """Run the incremental build into the preview folder; report what it changed."""
+        started = time.monotonic()
+        try:
+            report = pipeline.build(self.root, self.options, output=PREVIEW_DIR, progress=Progress())
+        except BuildFailed as failed:
+            self.errors = failed.errors
+            for error in failed.errors:
+                self.say(str(error))
+            self.say(f"Found {plural(len(failed.errors), 'error')}; the preview shows them until they are fixed.")
+            return True
+        except OSError as exc:
+            self.errors = (SourceError(exc.filename or "build", 0, exc.strerror or str(exc)),)
+            self.say(f"error: {exc}")
+            return True
+        had_errors, self.errors = bool(self.errors), ()
+        self.model = report.archive or self.model
+        done = report.written
+        self.say(
+            f"Rebuilt in {time.monotonic() - started:.2f} s: {done.made} made, {done.written} written, "
+            f"{done.removed} removed"
+        )
+        return had_errors or bool(done.written or done.removed)
 
     def file_for(self, request_path: str) -> Path | None:
         """Return the preview file that serves a request path, or None (outside, missing, or a folder)."""
@@ -153,7 +192,9 @@ class PreviewHandler(web.RequestHandler):
             self.send(500, "text/html; charset=utf-8", error_page(self.preview.errors))
         elif (file := self.preview.file_for(path)) is not None:
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            self.send(200, kind + ("; charset=utf-8" if kind.startswith("text/") else ""), file.read_bytes())
+            ahead = self.preview.overlay.get(file)
+            data = ahead[1] if ahead else file.read_bytes()
+            self.send(200, kind + ("; charset=utf-8" if kind.startswith("text/") else ""), data)
         else:
             missing = self.preview.folder / "404.html"
             page = missing.read_bytes() if missing.is_file() else b"<!doctype html><title>Not found</title>Not found"
@@ -219,16 +260,27 @@ def watch(root: Path, changes: queue.Queue[set[str]], stop: threading.Event) -> 
 def rebuild_on_change(
     preview: Preview, changes: queue.Queue[set[str]], stop: threading.Event, notify: Callable[[], None]
 ) -> None:
-    """Rebuild after each burst of changes (coalescing those that come during a build), then notify."""
+    """Show each edited page at once, and rebuild after each burst of changes; notify the tabs after each."""
+    pending = threading.Event()
+
+    def build() -> None:  # one build at a time; saves made during a build make one more
+        while not stop.is_set():
+            if pending.wait(timeout=0.2):
+                pending.clear()
+                if preview.rebuild():
+                    notify()
+
+    threading.Thread(target=build, daemon=True).start()
     while not stop.is_set():
         try:
-            changes.get(timeout=0.2)
+            changed = changes.get(timeout=0.2)
         except queue.Empty:
             continue
-        while not changes.empty():  # saves that came while the last build ran: one more build covers them
-            changes.get_nowait()
-        if preview.rebuild():
+        while not changes.empty():
+            changed |= changes.get_nowait()
+        if preview.quick(changed):
             notify()
+        pending.set()
 
 
 def bind(host: str, port: int) -> list[socket.socket]:

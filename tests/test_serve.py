@@ -129,6 +129,26 @@ def test_edits_additions_and_deletions_are_served(server: Server) -> None:
     assert "A new one" not in server.page("tags/syria/")
 
 
+def test_an_edited_page_is_shown_before_the_rest_is_rebuilt(server: Server) -> None:
+    file = server.root / "content" / "2015" / "kweiris.md"
+    saved = file.with_name(".kweiris.md.tmp")  # saved as editors do: a temporary file renamed over it
+    saved.write_text(file.read_text().replace("title: Kweiris jets", "title: Kweiris, quickly"))
+    saved.replace(file)
+    wait_for(lambda: title(server.page("2015/09/kweiris/")) == "Kweiris, quickly")
+    wait_for(lambda: "Kweiris, quickly" in server.page("2015/11/paris/"))  # its neighbour, from the full build
+    shown = [n for n, line in enumerate(server.lines) if line.startswith("Showed content/2015/kweiris.md")]
+    rebuilt = [n for n, line in enumerate(server.lines) if line.startswith("Rebuilt")]
+    assert shown and rebuilt[-1] > shown[-1]
+
+
+def test_a_briefing_that_moves_goes_through_the_full_build(server: Server) -> None:
+    file = server.root / "content" / "2015" / "kweiris.md"
+    file.write_text(file.read_text().replace("date: 2015-09-24T10:00:00+03:00", "date: 2015-10-24T10:00:00+03:00"))
+    wait_for(lambda: server.get("/archive/2015/10/kweiris/")[0] == 200)
+    assert server.get("/archive/2015/09/kweiris/")[0] == 404
+    assert not any(line.startswith("Showed") for line in server.lines)
+
+
 def test_template_static_and_settings_changes_are_served(server: Server) -> None:
     template = server.root / "templates" / "briefing.html"
     template.write_text(template.read_text().replace("<h1>{{ b.title }}</h1>", "<h1>Now: {{ b.title }}</h1>"))
