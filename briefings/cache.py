@@ -100,10 +100,6 @@ class Cache:
         """Store the state of the output folder `name`."""
         self._save(f"outputs{name}.pickle", None, state)
 
-    def forget_outputs(self, name: str) -> None:
-        """Drop the state of an output folder before changing it, so a crash cannot leave it trusted."""
-        (self.folder / f"outputs{name}.pickle").unlink(missing_ok=True)
-
     def unchanged_build(self, target: Path, inputs: str) -> Counts | None:
         """Return the counts of the build that made `target` if it had these exact inputs and is intact."""
         state = self.load_outputs(target.name)

@@ -38,6 +38,9 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
     parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write .cache/: a clean build, as slow as the first"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="serve: the address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=8000, help="serve: the port (default: %(default)s; 0 picks one)")
     parser.add_argument("--open", action="store_true", help="serve: open the preview in a browser")
@@ -76,10 +79,10 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
     site_before = _identity(args.root / pipeline.OUTPUT_DIR)
     try:
         if args.command == "check":
-            archive = pipeline.check(args.root, pipeline.Options(jobs=args.jobs))
+            archive = pipeline.check(args.root, pipeline.Options(jobs=args.jobs, cache=not args.no_cache))
             say(args, f"Checked {plural(len(archive.entries), 'briefing')}: no problems found.")
         else:
-            options = pipeline.Options(drafts=args.drafts, base_url=args.base_url, jobs=args.jobs)
+            options = pipeline.Options(args.drafts, args.base_url, args.jobs, cache=not args.no_cache)
             report = pipeline.build(args.root, options, progress=progress)
             progress.clear()
             say(args, summary(report, progress.elapsed()))

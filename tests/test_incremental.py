@@ -147,6 +147,17 @@ def test_deleting_the_cache_gives_the_same_site(tmp_path: Path) -> None:
     assert tree(build(root)) == first
 
 
+def test_a_build_without_the_cache_is_the_same_and_leaves_no_cache(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
+    cached = tree(build(root))
+    shutil.rmtree(root / ".cache")
+    (root / "content" / "2016" / "b0.md").write_text(text(0, [TAGS[0]], title="Changed"))
+    uncached = tree(build(root, "--no-cache"))
+    assert not (root / ".cache").exists()
+    assert uncached != cached and uncached == clean_build(root, tmp_path / "clean")
+    assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
+
+
 def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     archive = tmp_path / "generated"
     write_archive(archive, generate(80, seed=3))
