@@ -8,6 +8,7 @@ input order, so output never depends on scheduling. May not hold build logic.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,7 @@ R = TypeVar("R")
 
 # Below this many items a pool costs more than it saves.
 MIN_PARALLEL = 64
+PR_SET_PDEATHSIG = 1
 
 
 def available_cores() -> int:
@@ -44,11 +46,23 @@ def chunks(count: int, jobs: int) -> list[range]:
 _task: Callable[[int], Any] | None = None
 
 
-def _start(task: Callable[[int], Any]) -> None:
+def _start(task: Callable[[int], Any], parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
     global _task
     _task = task
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker end when its parent does, even if the parent is killed outright."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # Linux: the kernel signals us when the parent dies
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before we asked
+        os._exit(1)
 
 
 def _run(indexes: range) -> list[Any]:
@@ -66,9 +80,17 @@ def forked_map(task: Callable[[int], R], count: int, jobs: int) -> Iterator[R]:
         yield from (task(index) for index in range(count))
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_start, initargs=(task,)) as pool:
+    # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
+    # until the pool exists, then let it arrive inside the `try` that stops the pool.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for results in pool.imap(_run, chunks(count, jobs)):
             yield from results
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:

@@ -167,6 +167,28 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     assert len(parallel) > 200 and parallel == serial
 
 
+def processes_on(root: Path) -> list[int]:
+    """Return the ids of running processes whose command line names `root` (builds and their workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(root).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue  # it ended while we looked
+    return found
+
+
+def no_processes_left(root: Path, timeout: float = 10) -> bool:
+    """Wait until nothing runs on `root` any more; workers end shortly after their parent."""
+    deadline = time.monotonic() + timeout
+    while processes_on(root):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def template_variants(tmp_path: Path, seed: int) -> tuple[Path, Path, list[str], list[dict[str, bytes]]]:
     """Return a generated archive built with the first of two base templates, the template's path,
     both variants, and the site each gives when built cleanly. Switching variants changes every page."""
@@ -200,6 +222,7 @@ def test_a_killed_build_leaves_a_whole_site_and_the_next_build_is_correct(tmp_pa
         time.sleep(delay)
         killed.send_signal(signal.SIGKILL)
         interrupted += killed.wait() == -signal.SIGKILL
+        assert no_processes_left(root), "a worker outlived its killed build"
         assert tree(root / "_site") in (old, new), f"killed after {delay} s"
         assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
         assert tree(build(root)) == new, f"the build after a kill at {delay} s"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from briefings import write
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
-from tests.test_incremental import clean_build, template_variants, tree
+from tests.test_incremental import clean_build, no_processes_left, template_variants, tree
 
 
 def errors_of(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -182,6 +182,7 @@ def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> N
             process.send_signal(signal.SIGABRT)
             pytest.fail(f"the build hung after Ctrl-C: {process.communicate()[1]}")
         assert "Traceback" not in err
+        assert no_processes_left(root), "a worker outlived the interrupted build"
         if process.returncode == 130:
             told.add(err)
             finished = err == "interrupted; the new site was already complete in _site/\n"
