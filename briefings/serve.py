@@ -37,7 +37,7 @@ from briefings.progress import Progress
 
 PREVIEW_DIR = "_preview"
 WATCHED = ("content", "templates", "static")
-QUIET_MS = 20  # a burst of saves closer together than this is one change
+QUIET_MS = 50  # a burst of saves closer together than this is one change
 STARTUP_S = 0.5  # time for the file watches to be set up
 
 
