@@ -92,11 +92,15 @@ def write_site(
         files = {p.path: made.get(p.path) or live[p.path] for p in planned}
         _sync(staging, target, staged, files, made)
     except BaseException:
+        if cache is None:
+            shutil.rmtree(staging, ignore_errors=True)
         _save(cache, target, OutputState(state.live, TreeState()))  # the spare is half-made: rebuild it next time
         raise
     written = sum(1 for path, (_, digest) in made.items() if live.get(path, ("", ""))[1] != digest)
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
-        _save(cache, target, OutputState(state.live, TreeState(_inode(staging), files), inputs, counts))
+        # Same bytes under new keys: both folders hold `files` now; nothing to exchange.
+        _save(cache, target, OutputState(TreeState(state.live.inode, files), TreeState(_inode(staging), files),
+                                         inputs, counts))  # fmt: skip
         return WriteReport(len(to_make), 0, 0)
     staging.chmod(0o755)
     _exchange(staging, target)

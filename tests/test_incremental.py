@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
-from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive
+from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
 
 TAGS = ("Syria", "Russia", "Aleppo", "ISIS", "Energy", "Elections")
 
@@ -156,6 +156,26 @@ def test_a_build_without_the_cache_is_the_same_and_leaves_no_cache(tmp_path: Pat
     assert not (root / ".cache").exists()
     assert uncached != cached and uncached == clean_build(root, tmp_path / "clean")
     assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
+
+
+def test_outputs_made_with_the_same_bytes_are_not_made_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_archive(tmp_path / "a", {"2016/one.md": text(1, ["Syria"])})
+    build(root)
+    file = root / "content" / "2016" / "one.md"
+    file.write_text(file.read_text() + "\n")  # new bytes, new keys, but a trailing blank line shows nowhere
+    assert run(root) == 0 and ", 0 written" in capsys.readouterr().out
+    site = root / "site.yaml"
+    site.write_text(site.read_text() + "# a comment\n")  # another input changes, no output does
+    assert run(root) == 0 and capsys.readouterr().out.endswith(": nothing changed\n")
+
+
+def test_a_failed_build_without_the_cache_leaves_nothing_behind(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {"2016/one.md": text(1, ["Syria"])})
+    (root / "templates" / "term.html").write_text("{{ no_such_thing.at_all }}")
+    assert run(root, "--quiet", "--no-cache") == 1
+    assert [p.name for p in root.iterdir() if p.name.startswith(("._site", "_site", ".cache"))] == []
 
 
 def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
