@@ -83,17 +83,17 @@ def load_config_for(root: Path, options: Options) -> SiteConfig:
 
 
 def load_records(
-    root: Path, config: SiteConfig, options: Options, progress: Progress, content: Content | None = None
+    root: Path, config: SiteConfig, options: Options, progress: Progress, content: Content, cache: Cache | None
 ) -> tuple[list[Record], list[SourceError]]:
     """Return a record per content file, in path order, parsing only files whose bytes changed."""
-    files, errors = content or read_content(root)
-    cache = Cache(root) if options.cache else None
+    files, errors = content
     settings = parse_settings(config)
     cached = cache.load_records(settings) if cache else {}
     stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest]
     parser = RecordParser(config)
     fresh = {}
-    for done, record in enumerate(parallel_map(lambda f: parser.parse(f.path, f.data), stale, options.workers), 1):
+    parsed = parallel_map(lambda f: parser.parse(f.path, f.data, f.digest), stale, options.workers)
+    for done, record in enumerate(parsed, start=1):
         fresh[record.path] = record
         progress.update("Reading briefings", done, len(stale))
     records = [fresh.get(f.path) or cached[f.path] for f in files]
@@ -201,13 +201,13 @@ def _serves(paths: set[str], target: str) -> bool:
 
 
 def load_and_plan(
-    root: Path, options: Options, progress: Progress, content: Content | None = None
+    root: Path, options: Options, progress: Progress, content: Content, cache: Cache | None
 ) -> tuple[Archive, list[Planned]]:
     """Run every stage but writing: the archive and the keyed plan of every output file."""
     config = load_config_for(root, options)
-    records, unreadable = load_records(root, config, options, progress, content)
+    records, unreadable = load_records(root, config, options, progress, content, cache)
     archive = model_archive(config, records, options.drafts, unreadable)
-    compiled = root / CACHE_DIR / "templates" if options.cache else None
+    compiled = cache.folder / "templates" if cache else None
     planned = plan_site(root, archive, {r.path: r.digest for r in records}, compiled)
     unique_outputs(planned)
     dangling = dangling_references(archive, {p.path for p in planned})
@@ -219,7 +219,8 @@ def load_and_plan(
 def check(root: Path, options: Options | None = None) -> Archive:
     """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
     options = replace(options or Options(), drafts=True)
-    archive, planned = load_and_plan(root, options, Progress(enabled=False))
+    cache = Cache(root) if options.cache else None
+    archive, planned = load_and_plan(root, options, Progress(enabled=False), read_content(root), cache)
     attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
     errors = [error for problems in attempts for error in problems]
     if errors:
@@ -238,7 +239,7 @@ def build(
     inputs = inputs_digest(root, options, content, cache.engine if cache else "")
     if cache and (unchanged := cache.unchanged_build(root / output, inputs)):
         return Report(WriteReport(0, 0, 0), *unchanged)
-    archive, planned = load_and_plan(root, options, progress, content)
+    archive, planned = load_and_plan(root, options, progress, content, cache)
     counts = (
         sum(1 for p in planned if p.path.endswith(".html")),
         len(planned),

@@ -49,10 +49,11 @@ class RecordParser:
         self.config = config
         self.md = make_parser(config.allow_html)
 
-    def parse(self, path: str, data: bytes) -> Record:
-        """Parse and validate one file and render its body."""
+    def parse(self, path: str, data: bytes, digest: str | None = None) -> Record:
+        """Parse and validate one file and render its body; `digest` is its bytes' digest, if known."""
+        digest = digest or file_digest(data)
         briefing, errors = parse_briefing(data, path, self.config)
         if briefing is None:
-            return Record(path, file_digest(data), None, None, tuple(errors))
+            return Record(path, digest, None, None, tuple(errors))
         body = template_body(self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS)
-        return Record(path, file_digest(data), replace(briefing, body=""), body, tuple(errors))
+        return Record(path, digest, replace(briefing, body=""), body, tuple(errors))
