@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from briefings.bodies import BodyRef
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.markdown import Body
 from briefings.urls import briefing_path, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 5, 3
@@ -32,11 +32,11 @@ class Ref:
 
 @dataclass(frozen=True)
 class Entry:
-    """A briefing placed in the archive: its URL path, body HTML and term links."""
+    """A briefing placed in the archive: its URL path, where its body is, and term links."""
 
     briefing: Briefing
     path: str
-    html: str
+    body: BodyRef
     tags: tuple[Ref, ...]
     region: Ref
     source: Ref
@@ -105,9 +105,12 @@ def _others(group: list[Briefing], briefing: Briefing) -> str:
 
 
 def build_archive(
-    config: SiteConfig, briefings: Iterable[Briefing], paths: dict[str, str], bodies: dict[str, Body]
+    config: SiteConfig,
+    briefings: Iterable[Briefing],
+    paths: dict[str, str],
+    bodies: dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]],
 ) -> Archive:
-    """Model the archive from briefings, their site paths and rendered bodies (by file path)."""
+    """Model the archive from briefings, their site paths and bodies with their site links (by file path)."""
     ordered = newest_first(briefings)
     tag_names = _display_names((tag for b in ordered for tag in b.tags), preferred={t for _, t in config.tag_aliases})
     source_names = _display_names(b.source.name for b in ordered)
@@ -119,8 +122,8 @@ def build_archive(
         Entry(
             briefing=b,
             path=paths[b.path],
-            html=bodies[b.path].html,
-            site_links=bodies[b.path].site_links,
+            body=bodies[b.path][0],
+            site_links=bodies[b.path][1],
             tags=tuple(tag_ref(t) for t in b.tags),
             region=regions[b.region],
             source=source_ref(b.source.name),

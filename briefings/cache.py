@@ -39,14 +39,18 @@ def engine_version() -> str:
 
 # What a build reports: pages, files, briefings, tags, regions, sources.
 Counts = tuple[int, int, int, int, int, int]
+# An output file as recorded: its key, the digest of its bytes, and its size.
+FileState = tuple[str, str, int]
+# What a site holds: (kind of output, files, bytes), largest first.
+Sizes = tuple[tuple[str, int, int], ...]
 
 
 @dataclass
 class TreeState:
-    """What an output folder holds: its inode, and each file's output key and content digest."""
+    """What an output folder holds: its inode, and each file's output key, content digest and size."""
 
     inode: int = -1
-    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (key, digest)
+    files: dict[str, FileState] = field(default_factory=dict)  # by path
 
 
 @dataclass
@@ -57,6 +61,7 @@ class OutputState:
     spare: TreeState = field(default_factory=TreeState)
     inputs: str = ""  # digest of every input of the build that made `live`
     counts: Counts | None = None  # what that build reported
+    sizes: Sizes = ()
 
 
 class Cache:
@@ -100,14 +105,14 @@ class Cache:
         """Store the state of the output folder `name`."""
         self._save(f"outputs{name}.pickle", None, state)
 
-    def unchanged_build(self, target: Path, inputs: str) -> Counts | None:
-        """Return the counts of the build that made `target` if it had these exact inputs and is intact."""
+    def unchanged_build(self, target: Path, inputs: str) -> tuple[Counts, Sizes] | None:
+        """Return the counts and sizes of the build that made `target` if it had these exact inputs and is intact."""
         state = self.load_outputs(target.name)
         try:
             intact = target.stat().st_ino == state.live.inode and not self.is_changing(target.name)
         except FileNotFoundError:
             return None
-        return state.counts if intact and state.inputs == inputs and state.counts else None
+        return (state.counts, state.sizes) if intact and state.inputs == inputs and state.counts else None
 
     def mark_changing(self, name: str) -> None:
         """Note that output folder `name` or its spare is being changed: its recorded state is not to be trusted."""

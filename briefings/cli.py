@@ -41,6 +41,9 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write .cache/: a clean build, as slow as the first"
     )
+    parser.add_argument(
+        "--sizes", action="store_true", help="after a build, print the site's size by kind of page and file"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="serve: the address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=8000, help="serve: the port (default: %(default)s; 0 picks one)")
     parser.add_argument("--open", action="store_true", help="serve: open the preview in a browser")
@@ -86,6 +89,8 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
             report = pipeline.build(args.root, options, progress=progress)
             progress.clear()
             say(args, summary(report, progress.elapsed()))
+            if args.sizes:
+                print(size_table(report))
     except BuildFailed as failed:
         progress.clear()
         report_errors(failed, args.command)
@@ -141,11 +146,27 @@ def summary(report: pipeline.Report, seconds: float) -> str:
         if done.made or done.removed
         else ("nothing changed")
     )
+    files, size = sum(row[1] for row in done.sizes), sum(row[2] for row in done.sizes)
     return (
         f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
         f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
         f"{plural(report.sources, 'source')}) in {seconds:.1f} s: {changes}"
+        + (f"; the site is {size_text(size)} in {plural(files, 'file')}" if done.sizes else "")
     )
+
+
+def size_table(report: pipeline.Report) -> str:
+    """Return the site's size by kind of output, largest first, with a total."""
+    rows = [(group, files, size) for group, files, size in report.written.sizes]
+    rows.append(("total", sum(r[1] for r in rows), sum(r[2] for r in rows)))
+    width = max(len(row[0]) for row in rows)
+    lines = [f"  {group:<{width}}  {files:>9,} files  {size_text(size):>10}" for group, files, size in rows]
+    return "\n".join(["Site size by kind (the bytes of its files; 1 MB = 1,000,000 bytes):", *lines])
+
+
+def size_text(size: int) -> str:
+    """Return a size in kB or MB of 1,000 and 1,000,000 bytes (GitHub Pages' 1 GB is 10^9 bytes at most)."""
+    return f"{size / 1_000_000:,.1f} MB" if size >= 100_000 else f"{size / 1000:,.1f} kB"
 
 
 def report_errors(failed: BuildFailed, command: str) -> None:

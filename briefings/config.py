@@ -19,12 +19,25 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
-    "id_authority", "regions", "tag_aliases", "markdown", "max_body_kb",
+    "id_authority", "regions", "tag_aliases", "markdown", "max_body_kb", "feeds",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # The longest of 507 real blog posts we converted is 45 KB; markdown-it-py's emphasis pairing
 # is quadratic on unmatched delimiters, so a 64 KB body of `*a **a ` still checks in about 1 s.
 MAX_BODY_KB = 64
+PER_PAGE = 50  # compact listings: 50 titles are about 12 KB, and few pages of chrome per briefing
+FULL_TEXT = ("site", "all", "none")  # which feeds carry each briefing's full text
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """What the feeds carry: how many briefings, and which feeds have full text (others: summaries)."""
+
+    entries: int = 50  # /feed.xml and /feed.json
+    term_entries: int = 20  # each tag's and region's feed
+    full_text: str = "site"  # one of FULL_TEXT
+
+
 _LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 _AUTHORITY_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(@[a-z0-9.-]+)?,\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -53,6 +66,7 @@ class SiteConfig:
     tag_aliases: tuple[tuple[str, str], ...]  # (folded alias, canonical tag)
     allow_html: bool = False
     max_body_kb: int = MAX_BODY_KB
+    feeds: FeedSettings = FeedSettings()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,6 +131,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     regions = optional(found, "regions", lambda node: _read_regions(reader, node))
     aliases = optional(found, "tag_aliases", lambda node: _read_aliases(reader, node))
     allow_html = optional(found, "markdown", lambda node: _read_markdown(reader, node))
+    feeds = optional(found, "feeds", lambda node: _read_feeds(reader, node))
     if (
         reader.errors or title is None or description is None or base_url is None or language is None
         or timezone is None or id_authority is None or regions is None
@@ -128,12 +143,13 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         base_url=base_url,
         language=language,
         timezone=timezone,
-        per_page=per_page or 10,
+        per_page=per_page or PER_PAGE,
         id_authority=id_authority,
         regions=regions,
         tag_aliases=aliases or (),
         allow_html=bool(allow_html),
         max_body_kb=max_body_kb or MAX_BODY_KB,
+        feeds=feeds or FeedSettings(),
     )
 
 
@@ -153,6 +169,20 @@ def _read_markdown(reader: FieldReader, node: Node) -> bool | None:
     """Read the `markdown:` section."""
     settings = reader.fields(node, "markdown", ("allow_html",))
     return optional(settings, "allow_html", lambda n: reader.boolean(n, "allow_html"))
+
+
+def _read_feeds(reader: FieldReader, node: Node) -> FeedSettings | None:
+    """Read the `feeds:` section; what it leaves out keeps its default."""
+    settings = reader.fields(node, "feeds", ("entries", "term_entries", "full_text"))
+    default = FeedSettings()
+    entries = optional(settings, "entries", lambda n: reader.integer(n, "entries", 1, 1000))
+    term_entries = optional(settings, "term_entries", lambda n: reader.integer(n, "term_entries", 1, 1000))
+    full_text = optional(settings, "full_text", lambda n: reader.choice(n, "full_text", FULL_TEXT))
+    return FeedSettings(
+        entries=default.entries if entries is None else entries,
+        term_entries=default.term_entries if term_entries is None else term_entries,
+        full_text=full_text or default.full_text,
+    )
 
 
 def _check_simple(key: str, value: str) -> str | None:

@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from functools import partial
 
 from briefings.archive import Archive, Entry, Term
+from briefings.bodies import BodyRef
 from briefings.config import SiteConfig
 from briefings.pages import Page
 from briefings.urls import src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-FEED_SIZE = 50
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org); beyond it, /sitemap.xml is an index
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the "updated" of a feed with no entries
 _PLACEHOLDER_RE = re.compile(rb"<entry>\x00(\d+)\x00</entry>")
 
@@ -36,29 +37,33 @@ def entry_id(config: SiteConfig, entry: Entry) -> str:
 FeedJob = tuple[str, tuple[object, ...], Callable[[], bytes]]
 
 
-def feed_jobs(archive: Archive, pages: Sequence[Page]) -> list[FeedJob]:
-    """Return every feed, the sitemap and robots.txt, each with the inputs its bytes depend on."""
+def feed_jobs(archive: Archive, pages: Sequence[Page], body: Callable[[BodyRef], str]) -> list[FeedJob]:
+    """Return every feed, the sitemap and robots.txt, each with the inputs its bytes depend on.
+
+    `body` returns a briefing's body HTML, for feeds with full text.
+    """
     config = archive.config
-    atom = AtomWriter(config)
-    latest = archive.entries[:FEED_SIZE]
-    locations = tuple((page.path, page.modified) for page in pages)
+    settings = config.feeds
+    atom = AtomWriter(config, body)
+    latest = archive.entries[: settings.entries]
+    full = settings.full_text in ("site", "all")
     jobs: list[FeedJob] = [
-        ("feed.xml", (latest,), lambda: atom.feed("", config.title, latest)),
-        ("feed.json", (latest,), lambda: json_feed(config, latest)),
-        ("sitemap.xml", locations, lambda: sitemap(config, pages)),
+        ("feed.xml", (latest,), lambda: atom.feed("", config.title, latest, full)),
+        ("feed.json", (latest,), lambda: json_feed(config, latest, full, body)),
+        *sitemap_jobs(config, pages),
         ("robots.txt", (), lambda: robots(config)),
     ]
     for term in (*archive.tags, *archive.regions):
-        shown = term.entries[:FEED_SIZE]
-        jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, atom, term)))
+        shown = term.entries[: settings.term_entries]
+        jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, atom, term, shown)))
     return jobs
 
 
-def term_feed(atom: AtomWriter, term: Term) -> bytes:
-    """Return the Atom feed of one tag or region."""
+def term_feed(atom: AtomWriter, term: Term, entries: Sequence[Entry]) -> bytes:
+    """Return the Atom feed of one tag or region: summaries, or full text if the settings say `all`."""
     label = "Tag" if term.kind == "tags" else "Region"
     title = f"{atom.config.title}: {label} {term.name}"
-    return atom.feed(f"{term.kind}/{term.slug}/", title, term.entries[:FEED_SIZE])
+    return atom.feed(f"{term.kind}/{term.slug}/", title, entries, atom.config.feeds.full_text == "all")
 
 
 class AtomWriter:
@@ -68,12 +73,13 @@ class AtomWriter:
     so most entries would otherwise be serialised about seven times.
     """
 
-    def __init__(self, config: SiteConfig) -> None:
+    def __init__(self, config: SiteConfig, body: Callable[[BodyRef], str]) -> None:
         self.config = config
-        self._entries: dict[str, bytes] = {}  # by entry path, for one build
+        self.body = body
+        self._entries: dict[tuple[str, bool], bytes] = {}  # by entry path and full text or not, for one build
 
-    def feed(self, page_path: str, title: str, entries: Sequence[Entry]) -> bytes:
-        """Return an Atom 1.0 feed of entries for the page at page_path."""
+    def feed(self, page_path: str, title: str, entries: Sequence[Entry], full: bool) -> bytes:
+        """Return an Atom 1.0 feed of entries for the page at page_path; `full`: with each body."""
         config = self.config
         ET.register_namespace("", ATOM_NS)
         feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": config.language})
@@ -87,23 +93,23 @@ class AtomWriter:
         _text(feed, "generator", "briefings")
         for number in range(len(entries)):  # NUL never occurs in a feed otherwise: it is refused on input
             _text(feed, "entry", f"\x00{number}\x00")
-        fragments = [self.entry(entry) for entry in entries]
+        fragments = [self.entry(entry, full) for entry in entries]
         return _PLACEHOLDER_RE.sub(lambda match: fragments[int(match[1])], _xml(feed))
 
-    def entry(self, entry: Entry) -> bytes:
+    def entry(self, entry: Entry, full: bool) -> bytes:
         """Return one serialised `<entry>`, indented as a child of `<feed>`."""
-        if entry.path not in self._entries:
+        if (entry.path, full) not in self._entries:
             wrapper = ET.Element(f"{{{ATOM_NS}}}feed")
-            wrapper.append(_atom_entry(self.config, entry))
+            wrapper.append(_atom_entry(self.config, entry, self.body(entry.body) if full else None))
             ET.indent(wrapper)
             text = ET.tostring(wrapper, encoding="unicode")
             start, end = text.index("<entry>"), text.rindex("</entry>") + len("</entry>")
-            self._entries[entry.path] = text[start:end].encode("utf-8")
-        return self._entries[entry.path]
+            self._entries[entry.path, full] = text[start:end].encode("utf-8")
+        return self._entries[entry.path, full]
 
 
-def _atom_entry(config: SiteConfig, entry: Entry) -> ET.Element:
-    """Return one Atom entry: ids, dates, summary, the body as escaped HTML, terms."""
+def _atom_entry(config: SiteConfig, entry: Entry, html: str | None) -> ET.Element:
+    """Return one Atom entry: ids, dates, summary, the body as escaped HTML if given, terms."""
     b = entry.briefing
     element = ET.Element(f"{{{ATOM_NS}}}entry")
     _text(element, "id", entry_id(config, entry))
@@ -116,18 +122,17 @@ def _atom_entry(config: SiteConfig, entry: Entry) -> ET.Element:
     if b.source.url:
         _text(author, "uri", b.source.url)
     _text(element, "summary", b.summary)
-    content = _text(element, "content", entry.html)
-    content.set("type", "html")
-    content.set("xml:base", config.absolute(entry.path))
-    for ref, scheme in [(t, "tags/") for t in entry.tags] + [(entry.region, "regions/")]:
-        ET.SubElement(
-            element, f"{{{ATOM_NS}}}category", {"term": ref.slug, "label": ref.name, "scheme": config.absolute(scheme)}
-        )
+    if html is not None:
+        content = _text(element, "content", html)
+        content.set("type", "html")
+        content.set("xml:base", config.absolute(entry.path))
+    for ref in (*entry.tags, entry.region):
+        ET.SubElement(element, f"{{{ATOM_NS}}}category", {"term": ref.slug, "label": ref.name})
     return element
 
 
-def json_feed(config: SiteConfig, entries: Iterable[Entry]) -> bytes:
-    """Return a JSON Feed 1.1 with the same entries as /feed.xml."""
+def json_feed(config: SiteConfig, entries: Iterable[Entry], full: bool, body: Callable[[BodyRef], str]) -> bytes:
+    """Return a JSON Feed 1.1 with the same entries as /feed.xml; without `full`, summaries as text."""
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": config.title,
@@ -136,12 +141,12 @@ def json_feed(config: SiteConfig, entries: Iterable[Entry]) -> bytes:
         "feed_url": config.absolute("feed.json"),
         "language": config.language,
         "authors": [{"name": config.title, "url": config.absolute()}],
-        "items": [_json_item(config, entry) for entry in entries],
+        "items": [_json_item(config, entry, body(entry.body) if full else None) for entry in entries],
     }
     return (json.dumps(feed, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _json_item(config: SiteConfig, entry: Entry) -> dict[str, object]:
+def _json_item(config: SiteConfig, entry: Entry, html: str | None) -> dict[str, object]:
     b = entry.briefing
     author = {"name": entry.source.name, **({"url": b.source.url} if b.source.url else {})}
     item: dict[str, object] = {
@@ -149,7 +154,7 @@ def _json_item(config: SiteConfig, entry: Entry) -> dict[str, object]:
         "url": config.absolute(entry.path),
         "title": b.title,
         "summary": b.summary,
-        "content_html": entry.html,
+        **({"content_html": html} if html is not None else {"content_text": b.summary}),
         "date_published": _stamp(b.date),
         "date_modified": _stamp(b.modified),
         "authors": [author],
@@ -162,8 +167,25 @@ def _json_item(config: SiteConfig, entry: Entry) -> dict[str, object]:
     return item
 
 
+def sitemap_jobs(config: SiteConfig, pages: Sequence[Page], limit: int = SITEMAP_LIMIT) -> list[FeedJob]:
+    """Return /sitemap.xml; past `limit` URLs, an index of /sitemap-1.xml, /sitemap-2.xml, ... at the root."""
+    listed = [page for page in pages if page.path != "404.html"]
+    if len(listed) <= limit:
+        return [("sitemap.xml", _locations(listed), lambda: sitemap(config, listed))]
+    chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]
+    parts = [(f"sitemap-{number}.xml", chunk) for number, chunk in enumerate(chunks, start=1)]
+    jobs: list[FeedJob] = [(name, _locations(chunk), partial(sitemap, config, chunk)) for name, chunk in parts]
+    stamps = tuple((name, max((p.modified for p in chunk if p.modified), default=None)) for name, chunk in parts)
+    jobs.append(("sitemap.xml", stamps, lambda: sitemap_index(config, stamps)))
+    return jobs
+
+
+def _locations(pages: Sequence[Page]) -> tuple[tuple[str, datetime | None], ...]:
+    return tuple((page.path, page.modified) for page in pages)
+
+
 def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
-    """Return sitemap.xml: every HTML page but 404, lastmod from its briefings."""
+    """Return a sitemap of pages (404 left out), lastmod from their briefings."""
     ET.register_namespace("", SITEMAP_NS)
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for page in pages:
@@ -174,6 +196,18 @@ def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
         if page.modified:
             ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(page.modified)
     return _xml(urlset)
+
+
+def sitemap_index(config: SiteConfig, parts: Iterable[tuple[str, datetime | None]]) -> bytes:
+    """Return a sitemap index naming each part (site path, newest lastmod in it)."""
+    ET.register_namespace("", SITEMAP_NS)
+    index = ET.Element(f"{{{SITEMAP_NS}}}sitemapindex")
+    for path, modified in parts:
+        part = ET.SubElement(index, f"{{{SITEMAP_NS}}}sitemap")
+        ET.SubElement(part, f"{{{SITEMAP_NS}}}loc").text = config.absolute(path)
+        if modified:
+            ET.SubElement(part, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(modified)
+    return _xml(index)
 
 
 def robots(config: SiteConfig) -> bytes:

@@ -15,28 +15,20 @@ from briefings.config import SiteConfig
 def news_article(config: SiteConfig, entry: Entry, image: str | None) -> str:
     """Return the JSON-LD NewsArticle of a briefing, escaped for an HTML script element."""
     b = entry.briefing
-    url = config.absolute(entry.path)
     author = {"@type": "Organization", "name": entry.source.name, **({"url": b.source.url} if b.source.url else {})}
+    # What search engines read for a news article (Google's list); the rest is on the page.
     data: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": b.title,
-        "description": b.summary,
-        "url": url,
-        "mainEntityOfPage": url,
         "datePublished": b.date.isoformat(timespec="seconds"),
         "dateModified": b.modified.isoformat(timespec="seconds"),
-        "articleSection": entry.region.name,
-        "keywords": [tag.name for tag in entry.tags],
         "inLanguage": config.language,
         "author": author,
-        "publisher": {"@type": "Organization", "name": config.title, "url": config.absolute()},
-        "creditText": b.credit,
     }
-    if b.source.url:
-        data["isBasedOn"] = b.source.url
     if image:
         data["image"] = [image]
-    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    # Compact: the page's description, Open Graph tags and visible text already carry the rest.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     # "</script>" or "<!--" inside a string must not end or confuse the script element.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

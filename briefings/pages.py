@@ -19,6 +19,8 @@ from briefings.archive import Archive, Entry, Period, Term
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")  # fmt: skip
 FEED_KINDS = ("tags", "regions")  # kinds with an Atom feed per term
+HOME_ENTRIES = 20  # the home page shows the latest briefings; the timeline has them all
+YEAR_MONTH_ENTRIES = 5  # a year page shows each month's latest briefings and links to the rest
 TERM_LABELS = {"tags": ("Tags", "Tag"), "regions": ("Regions", "Region"), "sources": ("Sources", "Source")}
 
 
@@ -76,9 +78,7 @@ class Pager:
 def site_pages(archive: Archive) -> list[Page]:
     """Return every HTML page of the site, in a fixed order."""
     return [
-        *paginate(
-            archive, "", "index.html", archive.config.title, archive.entries, description=archive.config.description
-        ),
+        home_page(archive),
         *(briefing_page(archive, i) for i in range(len(archive.entries))),
         *term_index_pages(archive),
         *(page for kind in TERM_LABELS for term in getattr(archive, kind) for page in term_pages(archive, term)),
@@ -118,6 +118,23 @@ def paginate(
             newest(shown),
             feeds,
         )
+
+
+def home_page(archive: Archive) -> Page:
+    """Return `/`: the latest briefings, pointing to the timeline and indexes for the rest.
+
+    It is not paginated: paging through the whole archive is what month pages are for,
+    and a second copy of every listing would cost a tenth of the site's size.
+    """
+    shown = archive.entries[:HOME_ENTRIES]
+    return Page(
+        "",
+        "index.html",
+        archive.config.title,
+        {"entries": shown, "total": len(archive.entries)},
+        archive.config.description,
+        newest(shown),
+    )
 
 
 def briefing_page(archive: Archive, index: int) -> Page:
@@ -207,15 +224,20 @@ def _month_count(archive: Archive, year: int, month: int) -> dict[str, Any]:
 
 
 def year_pages(archive: Archive) -> Iterator[Page]:
-    """Yield `/YYYY/` pages: the year's briefings grouped by month, with neighbour years."""
+    """Yield `/YYYY/` pages: each month of the year with its count and latest briefings."""
     for index, year in enumerate(archive.years):
-        months = [m for m in reversed(archive.months) if m.year == year.year]
+        months = [
+            {"period": slim(m), "count": len(m.entries), "latest": m.entries[:YEAR_MONTH_ENTRIES]}
+            for m in reversed(archive.months)
+            if m.year == year.year
+        ]
         yield Page(
             urls.year_path(year.year),
             "year.html",
             str(year.year),
             {
-                "period": year,
+                "period": slim(year),
+                "total": len(year.entries),
                 "months": months,
                 "month_names": MONTHS,
                 **_neighbours(archive.years, index),
@@ -226,27 +248,31 @@ def year_pages(archive: Archive) -> Iterator[Page]:
 
 
 def month_pages(archive: Archive) -> Iterator[Page]:
-    """Yield `/YYYY/MM/` pages with neighbour months that have briefings."""
+    """Yield the paginated `/YYYY/MM/` pages, with neighbour months that have briefings."""
     for index, month in enumerate(archive.months):
         title = f"{MONTHS[month.month - 1]} {month.year}"
-        yield Page(
+        yield from paginate(
+            archive,
             urls.month_path(month.year, month.month),
             "month.html",
             title,
-            {
-                "period": month,
-                "month_names": MONTHS,
-                **_neighbours(archive.months, index),
-            },
-            f"{len(month.entries)} briefings from {title}.",
-            newest(month.entries),
+            month.entries,
+            period=slim(month),
+            month_names=MONTHS,
+            description=f"{len(month.entries)} briefings from {title}.",
+            **_neighbours(archive.months, index),
         )
+
+
+def slim(period: Period) -> Period:
+    """Return a period without its briefings: what a page needs to name and link it."""
+    return Period(period.year, period.month, ())
 
 
 def _neighbours(periods: tuple[Period, ...], index: int) -> dict[str, Period | None]:
     return {
-        "earlier": periods[index - 1] if index > 0 else None,
-        "later": periods[index + 1] if index + 1 < len(periods) else None,
+        "earlier": slim(periods[index - 1]) if index > 0 else None,
+        "later": slim(periods[index + 1]) if index + 1 < len(periods) else None,
     }
 
 

@@ -9,6 +9,7 @@ made. See docs/architecture.md. May not hold page logic.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -17,11 +18,12 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from briefings.archive import Archive, briefing_urls, build_archive
+from briefings.bodies import BodyRef, BodyStore, body_store
 from briefings.cache import CACHE_DIR, Cache
 from briefings.config import SiteConfig, load_config
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import digest_text
-from briefings.markdown import Body, Resolver, resolve_body
+from briefings.markdown import BodyTemplate, Resolver, fill, resolve_links
 from briefings.pages import briefing_page
 from briefings.plan import Planned, plan_site, read_static
 from briefings.progress import Progress
@@ -37,10 +39,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A content file as read: its repository path, bytes and content digest."""
+    """A content file as found: its repository path and the digest of its bytes (not kept)."""
 
     path: str
-    data: bytes
     digest: str
 
 
@@ -83,28 +84,61 @@ def load_config_for(root: Path, options: Options) -> SiteConfig:
 
 
 def load_records(
-    root: Path, config: SiteConfig, options: Options, progress: Progress, content: Content, cache: Cache | None
+    root: Path,
+    config: SiteConfig,
+    options: Options,
+    progress: Progress,
+    content: Content,
+    cache: Cache | None,
+    store: BodyStore,
 ) -> tuple[list[Record], list[SourceError]]:
-    """Return a record per content file, in path order, parsing only files whose bytes changed."""
+    """Return a record per content file, in path order, parsing only files whose bytes changed.
+
+    Bodies go to the store as they are parsed: records keep only their links.
+    """
     files, errors = content
     settings = parse_settings(config)
     cached = cache.load_records(settings) if cache else {}
-    stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest]
+    stored = store.digests() if cached else set()
+    stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
     parser = RecordParser(config)
     fresh = {}
-    parsed = parallel_map(lambda f: parser.parse(f.path, f.data, f.digest), stale, options.workers)
+    parsed = parallel_map(lambda f: parser.parse(f.path, _read(root / f.path)), stale, options.workers)
+    batch: list[tuple[str, str]] = []
     for done, record in enumerate(parsed, start=1):
+        if record.body is not None:
+            batch.append((record.digest, record.body.html))
+            record = replace(record, body=BodyTemplate("", record.body.links))
         fresh[record.path] = record
+        if len(batch) >= 500:
+            store.put(batch)
+            batch = []
         progress.update("Reading briefings", done, len(stale))
+    store.put(batch)
     records = [fresh.get(f.path) or cached[f.path] for f in files]
     if cache and (fresh or len(cached) != len(records)):
         removed = cached.keys() - {f.path for f in files}
         cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
+        store.keep_only({record.digest for record in records})
     return records, errors
 
 
+def _lost(record: Record, stored: set[str]) -> bool:
+    """Return True for a cached record whose body is missing from the store."""
+    return record.body is not None and record.digest not in stored
+
+
+def _read(file: Path) -> bytes:
+    with open(file, "rb") as opened:  # noqa: PTH123 - os-level reads: 100,000 Path methods cost seconds
+        return opened.read()
+
+
 def read_content(root: Path) -> Content:
-    """Return every `content/**/*.md` in path order with its bytes and digest, and the links out refused."""
+    """Return every `content/**/*.md` in path order with its digest, and the links out refused.
+
+    Bytes are read for the digest and dropped: parsing reads a changed file again, so
+    memory never holds the whole archive's text.
+    """
     found: list[SourceFile] = []
     errors: list[SourceError] = []
     inside = root.resolve()
@@ -113,9 +147,7 @@ def read_content(root: Path) -> Content:
         if file.is_symlink() and not file.resolve().is_relative_to(inside):
             errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
         else:
-            with open(file, "rb") as opened:  # noqa: PTH123 - os-level reads: 10,000 Path objects cost 0.1 s
-                data = opened.read()
-            found.append(SourceFile(name, data, file_digest(data)))
+            found.append(SourceFile(name, file_digest(_read(file))))
     return found, errors
 
 
@@ -150,20 +182,20 @@ def model_archive(
 
 def resolve_bodies(
     config: SiteConfig, records: Iterable[Record], paths: dict[str, str], drafts: set[str]
-) -> tuple[dict[str, Body], list[SourceError]]:
+) -> tuple[dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]], list[SourceError]]:
     """Resolve every body's links: site paths under the base path, other briefings' files to URLs.
 
     A published briefing may not link to a draft: the link would break once published,
     so `check` (which sees drafts) and `build` (which does not) report it alike.
     """
-    bodies: dict[str, Body] = {}
+    bodies: dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]] = {}
     errors: list[SourceError] = []
     for record in records:
         assert record.briefing is not None and record.body is not None
         resolve = _resolver(config, paths, drafts, record.briefing.draft)
-        body = resolve_body(record.body, config.base_path, resolve)
-        bodies[record.path] = body
-        errors += [SourceError(record.path, line, message) for line, message in body.problems]
+        links = resolve_links(record.body.links, config.base_path, resolve)
+        bodies[record.path] = (BodyRef(record.digest, links.hrefs), links.site_links)
+        errors += [SourceError(record.path, line, message) for line, message in links.problems]
     return bodies, errors
 
 
@@ -201,14 +233,14 @@ def _serves(paths: set[str], target: str) -> bool:
 
 
 def load_and_plan(
-    root: Path, options: Options, progress: Progress, content: Content, cache: Cache | None
+    root: Path, options: Options, progress: Progress, content: Content, cache: Cache | None, store: BodyStore
 ) -> tuple[Archive, list[Planned]]:
     """Run every stage but writing: the archive and the keyed plan of every output file."""
     config = load_config_for(root, options)
-    records, unreadable = load_records(root, config, options, progress, content, cache)
+    records, unreadable = load_records(root, config, options, progress, content, cache, store)
     archive = model_archive(config, records, options.drafts, unreadable)
     compiled = cache.folder / "templates" if cache else None
-    planned = plan_site(root, archive, {r.path: r.digest for r in records}, compiled)
+    planned = plan_site(root, archive, {r.path: r.digest for r in records}, store.html, compiled)
     unique_outputs(planned)
     dangling = dangling_references(archive, {p.path for p in planned})
     if dangling:
@@ -216,13 +248,21 @@ def load_and_plan(
     return archive, planned
 
 
+def open_store(root: Path, options: Options, cache: Cache | None) -> contextlib.AbstractContextManager[BodyStore]:
+    """Return the body store: in `.cache/`, or a temporary one without the cache."""
+    config = load_config_for(root, options)
+    stamp = digest_text(cache.engine if cache else "", repr(parse_settings(config))).hex()
+    return body_store(cache.folder if cache else None, stamp)
+
+
 def check(root: Path, options: Options | None = None) -> Archive:
     """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
     options = replace(options or Options(), drafts=True)
     cache = Cache(root) if options.cache else None
-    archive, planned = load_and_plan(root, options, Progress(enabled=False), read_content(root), cache)
-    attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
-    errors = [error for problems in attempts for error in problems]
+    with open_store(root, options, cache) as store:
+        archive, planned = load_and_plan(root, options, Progress(enabled=False), read_content(root), cache, store)
+        attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
+        errors = [error for problems in attempts for error in problems]
     if errors:
         raise BuildFailed(collapse(errors))
     return archive
@@ -238,21 +278,23 @@ def build(
     content = read_content(root)
     inputs = inputs_digest(root, options, content, cache.engine if cache else "")
     if cache and (unchanged := cache.unchanged_build(root / output, inputs)):
-        return Report(WriteReport(0, 0, 0), *unchanged)
-    archive, planned = load_and_plan(root, options, progress, content, cache)
-    counts = (
-        sum(1 for p in planned if p.path.endswith(".html")),
-        len(planned),
-        len(archive.entries),
-        len(archive.tags),
-        len(archive.regions),
-        len(archive.sources),
-    )
-    try:
-        written = write_site(root / output, planned, cache, options.workers, progress, (inputs, counts))
-    except OSError as exc:
-        message = f"cannot be written: {exc.strerror or exc} ({exc.filename}); make the project folder writable"
-        raise BuildFailed([SourceError(f"{output}/", 0, message)]) from None
+        counts, sizes = unchanged
+        return Report(WriteReport(0, 0, 0, sizes), *counts)
+    with open_store(root, options, cache) as store:
+        archive, planned = load_and_plan(root, options, progress, content, cache, store)
+        counts = (
+            sum(1 for p in planned if p.path.endswith(".html")),
+            len(planned),
+            len(archive.entries),
+            len(archive.tags),
+            len(archive.regions),
+            len(archive.sources),
+        )
+        try:
+            written = write_site(root / output, planned, cache, options.workers, progress, (inputs, counts))
+        except OSError as exc:
+            message = f"cannot be written: {exc.strerror or exc} ({exc.filename}); make the project folder writable"
+            raise BuildFailed([SourceError(f"{output}/", 0, message)]) from None
     return Report(written, *counts, archive=archive)
 
 
@@ -277,17 +319,28 @@ def quick_page(root: Path, archive: Archive, repo_path: str, data: bytes) -> tup
                  old.briefing.region, old.briefing.source.name):  # fmt: skip
         return None
     paths = {entry.briefing.path: entry.path for entry in archive.entries}
-    body = resolve_body(record.body, archive.config.base_path, _resolver(archive.config, paths, set(), new.draft))
-    if body.problems:
+    links = resolve_links(
+        record.body.links, archive.config.base_path, _resolver(archive.config, paths, set(), new.draft)
+    )
+    if links.problems:
         return None
-    entry = replace(old, briefing=new, html=body.html, site_links=body.site_links)
+    body = BodyRef(record.digest, links.hrefs, inline=fill(record.body.html, links.hrefs))
+    entry = replace(old, briefing=new, body=body, site_links=links.site_links)
     model = replace(archive, entries=(*archive.entries[:index], entry, *archive.entries[index + 1 :]))
     page = briefing_page(model, index)
-    renderer = Renderer(root / "templates", model, read_static(root / "static"), root / CACHE_DIR / "templates")
+    static = read_static(root / "static")
+    renderer = Renderer(root / "templates", model, static, inline_body, root / CACHE_DIR / "templates")
     try:
         return output_file(page.path), renderer.render(page)
     except BuildFailed:
         return None
+
+
+def inline_body(body: BodyRef) -> str:
+    """Return a body rendered outside a build; the preview's instant page has no other."""
+    if body.inline is None:
+        raise LookupError("this page needs a stored body; the full build will show it")
+    return body.inline
 
 
 def inputs_digest(root: Path, options: Options, content: Content, engine: str) -> str:

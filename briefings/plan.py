@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefings.archive import Archive
+from briefings.bodies import BodyRef
 from briefings.errors import BuildFailed, SourceError
 from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, digest_text
-from briefings.pages import site_pages
+from briefings.pages import Page, site_pages
 from briefings.render import Renderer
 from briefings.urls import output_file
 
@@ -28,12 +29,16 @@ MARKER_TEXT = b"This folder is made by `python build.py` and replaced by every b
 
 @dataclass(frozen=True)
 class Planned:
-    """One output file: its path in the site, its key, what made it (for messages), and how to make it."""
+    """One output file: its path in the site, its key, what made it (for messages), and how to make it.
+
+    `group` is the kind of output it is, for the size report ("briefings", "tags", "feeds").
+    """
 
     path: str
     key: str
     origin: str
     make: Callable[[], bytes]
+    group: str = "other"
 
     def attempt(self) -> tuple[bytes | None, list[SourceError]]:
         """Make the file; return its bytes, or the errors that stopped it."""
@@ -43,30 +48,59 @@ class Planned:
             return None, list(failed.errors)
 
 
-def plan_site(root: Path, archive: Archive, digests: dict[str, str], compiled: Path | None = None) -> list[Planned]:
+def plan_site(
+    root: Path,
+    archive: Archive,
+    digests: dict[str, str],
+    body: Callable[[BodyRef], str],
+    compiled: Path | None = None,
+) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
-    `compiled` is a folder where Jinja may keep compiled templates between builds.
+    `body` returns a body's HTML (from the store); `compiled` is a folder where Jinja may
+    keep compiled templates between builds.
     """
     static = read_static(root / "static")
-    renderer = Renderer(root / "templates", archive, static, compiled)
+    renderer = Renderer(root / "templates", archive, static, body, compiled)
     hasher = Hasher()
     for entry in archive.entries:
         # An entry is its file (whose digest covers the briefing) placed in the archive.
-        placed = repr((entry.path, entry.tags, entry.region, entry.source, entry.site_links))
+        # Its body is its file's template (so covered by the file digest) with these hrefs.
+        placed = repr((entry.path, entry.tags, entry.region, entry.source, entry.site_links, entry.body.hrefs))
         hasher.seed(entry.briefing, bytes.fromhex(digests[entry.briefing.path]))
-        hasher.seed(entry, digest_text(digests[entry.briefing.path], entry.html, placed))
+        hasher.seed(entry, digest_text(digests[entry.briefing.path], placed))
     site_wide = hasher.digest((archive.config, {name: hasher.digest(data) for name, data in static.items()}))
-    planned = [Planned(name, hasher.key(data), f"static/{name}", _constant(data)) for name, data in static.items()]
+    planned = [
+        Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
+    ]
     planned.append(Planned(".nojekyll", "", "build", _constant(b"")))
     planned.append(Planned(SITE_MARKER, "", "build", _constant(MARKER_TEXT)))
     pages = site_pages(archive)
     for page in pages:
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
-        planned.append(Planned(output_file(page.path), key, f"templates/{page.template}", renderer.page_maker(page)))
-    for path, inputs, make in feed_jobs(archive, pages):
-        planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make))
+        origin = f"templates/{page.template}"
+        planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), _page_group(page)))
+    for path, inputs, make in feed_jobs(archive, pages, body):
+        planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
     return planned
+
+
+def _page_group(page: Page) -> str:
+    """Return the kind of page, for the size report."""
+    if page.template == "briefing.html":
+        return "briefings"
+    if page.template in ("timeline.html", "year.html", "month.html"):
+        return "timeline"
+    if page.template in ("term.html", "terms.html"):
+        return page.path.split("/")[0]
+    return "home" if page.template == "index.html" else "other"
+
+
+def _feed_group(path: str) -> str:
+    """Return the kind of machine-readable file, for the size report."""
+    if path.endswith(("feed.xml", "feed.json")):
+        return "feeds"
+    return "sitemap" if path.startswith("sitemap") else "other"
 
 
 def _constant(data: bytes) -> Callable[[], bytes]:

@@ -18,6 +18,7 @@ import jinja2
 
 from briefings import urls
 from briefings.archive import Archive
+from briefings.bodies import BodyRef
 from briefings.errors import BuildFailed, SourceError
 from briefings.keys import digest_text
 from briefings.meta import news_article
@@ -40,7 +41,12 @@ class Renderer:
     """Renders pages of one archive with the templates in one folder."""
 
     def __init__(
-        self, templates: Path, archive: Archive, static: Mapping[str, bytes], compiled: Path | None = None
+        self,
+        templates: Path,
+        archive: Archive,
+        static: Mapping[str, bytes],
+        body: Callable[[BodyRef], str],
+        compiled: Path | None = None,
     ) -> None:
         self.templates = templates
         if compiled is not None:
@@ -60,6 +66,7 @@ class Renderer:
         self.env.globals.update(
             site=archive.config,
             news_article=lambda entry, image: news_article(archive.config, entry, image),
+            body=lambda entry: body(entry.body),
             url=lambda path="": urls.href(base_path, path),
             src=lambda src: urls.src_url(base_path, src),
             asset=lambda name: self._asset(base_path, fingerprints, name),

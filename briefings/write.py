@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from briefings.cache import Cache, Counts, OutputState, TreeState
+from briefings.cache import Cache, Counts, FileState, OutputState, Sizes, TreeState
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.plan import SITE_MARKER, Planned
 from briefings.progress import Progress
 from briefings.records import file_digest
 from briefings.workers import forked_map
+
+NONE: FileState = ("", "", 0)  # what the state says of a file it does not know
 
 
 class Located(Protocol):
@@ -44,6 +46,7 @@ class WriteReport:
     made: int  # outputs rendered because their key changed
     written: int  # files whose bytes changed
     removed: int  # files no longer part of the site
+    sizes: Sizes = ()  # what the site holds, by kind of output
 
 
 def unique_outputs(outputs: Iterable[Located]) -> None:
@@ -84,31 +87,42 @@ def write_site(
     wanted = {p.path for p in planned}
     gone = [path for path in live if path not in wanted]
     if not to_make and not gone and target.is_dir():
-        _save(cache, target, OutputState(state.live, state.spare, inputs, counts))
-        return WriteReport(0, 0, 0)
+        sizes = site_sizes(planned, live)
+        _save(cache, target, OutputState(state.live, state.spare, inputs, counts, sizes))
+        return WriteReport(0, 0, 0, sizes)
     staging, staged = _staging(target, cache, state)
     try:
         made = _make(staging, to_make, staged, jobs, progress)
         files = {p.path: made.get(p.path) or live[p.path] for p in planned}
         _sync(staging, target, staged, files, made)
+        sizes = site_sizes(planned, files)
     except BaseException:
         if cache is None:
             shutil.rmtree(staging, ignore_errors=True)
         _save(cache, target, OutputState(state.live, TreeState()))  # the spare is half-made: rebuild it next time
         raise
-    written = sum(1 for path, (_, digest) in made.items() if live.get(path, ("", ""))[1] != digest)
+    written = sum(1 for path, (_, digest, _) in made.items() if live.get(path, NONE)[1] != digest)
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
         # Same bytes under new keys: both folders hold `files` now; nothing to exchange.
         _save(cache, target, OutputState(TreeState(state.live.inode, files), TreeState(_inode(staging), files),
-                                         inputs, counts))  # fmt: skip
-        return WriteReport(len(to_make), 0, 0)
+                                         inputs, counts, sizes))  # fmt: skip
+        return WriteReport(len(to_make), 0, 0, sizes)
     staging.chmod(0o755)
     _exchange(staging, target)
     spare = TreeState(_inode(staging), live) if state.live.inode >= 0 and cache else None
     if spare is None:
         shutil.rmtree(staging, ignore_errors=True)
-    _save(cache, target, OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, counts))
-    return WriteReport(len(to_make), written, len(gone))
+    _save(cache, target, OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, counts, sizes))
+    return WriteReport(len(to_make), written, len(gone), sizes)
+
+
+def site_sizes(planned: Iterable[Planned], files: dict[str, FileState]) -> Sizes:
+    """Return (kind, files, bytes) for each kind of output, largest first."""
+    totals: dict[str, tuple[int, int]] = {}
+    for output in planned:
+        count, size = totals.get(output.group, (0, 0))
+        totals[output.group] = (count + 1, size + files[output.path][2])
+    return tuple(sorted(((group, *total) for group, total in totals.items()), key=lambda row: (-row[2], row[0])))
 
 
 def _check_target(target: Path) -> None:
@@ -151,7 +165,7 @@ def _trusted_state(target: Path, cache: Cache | None) -> OutputState:
     return OutputState(trusted_live, trusted_spare)
 
 
-def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Path, dict[str, tuple[str, str]]]:
+def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Path, dict[str, FileState]]:
     """Return the folder to prepare the new site in, and what it already holds.
 
     The spare when it can be trusted; else a copy of the live site made of hard links;
@@ -174,21 +188,25 @@ def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Pat
 
 
 def _make(
-    staging: Path, to_make: Sequence[Planned], staged: dict[str, tuple[str, str]], jobs: int, progress: Progress
-) -> dict[str, tuple[str, str]]:
-    """Make outputs (in parallel), writing into `staging` each one whose bytes differ from what it holds."""
+    staging: Path, to_make: Sequence[Planned], staged: dict[str, FileState], jobs: int, progress: Progress
+) -> dict[str, FileState]:
+    """Make outputs (in parallel), writing into `staging` each one whose bytes differ from what it holds.
 
-    def make(index: int) -> tuple[str, tuple[str, str] | list[SourceError]]:
+    Each worker writes a file as soon as it is rendered: memory holds one page per worker,
+    never the site. The staging folder is exchanged with the live one only after all are written.
+    """
+
+    def make(index: int) -> tuple[str, FileState | list[SourceError]]:
         planned = to_make[index]
         data, errors = planned.attempt()
         if data is None:
             return planned.path, errors
         digest = file_digest(data)
-        if staged.get(planned.path, ("", ""))[1] != digest:
+        if staged.get(planned.path, NONE)[1] != digest:
             _replace(staging / planned.path, data)
-        return planned.path, (planned.key, digest)
+        return planned.path, (planned.key, digest, len(data))
 
-    made: dict[str, tuple[str, str]] = {}
+    made: dict[str, FileState] = {}
     errors: list[SourceError] = []
     for done, (path, result) in enumerate(forked_map(make, len(to_make), jobs), start=1):
         if isinstance(result, list):
@@ -204,13 +222,13 @@ def _make(
 def _sync(
     staging: Path,
     target: Path,
-    staged: dict[str, tuple[str, str]],
-    files: dict[str, tuple[str, str]],
-    made: dict[str, tuple[str, str]],
+    staged: dict[str, FileState],
+    files: dict[str, FileState],
+    made: dict[str, FileState],
 ) -> None:
     """Bring `staging` to `files`: link unchanged files from the live site, remove what is gone."""
-    for path, (_, digest) in files.items():
-        if path not in made and staged.get(path, ("", ""))[1] != digest:
+    for path, (_, digest, _) in files.items():
+        if path not in made and staged.get(path, NONE)[1] != digest:
             _link(target / path, staging / path)
     folders: set[Path] = set()
     for path in staged.keys() - files.keys():

@@ -74,12 +74,14 @@ def test_atom_follows_rfc_4287(site: Path) -> None:
         entries = feed.findall(ATOM + "entry")
         ids = [e.findtext(ATOM + "id") for e in entries]
         assert len(set(ids)) == len(ids)
+        full_text = path == site / "feed.xml"  # the default: full text in the site feed, summaries per term
         for entry in entries:
-            for name in ("id", "title", "updated", "published", "summary", "content"):
+            for name in ("id", "title", "updated", "published", "summary"):
                 assert len(entry.findall(ATOM + name)) == 1, (path, name)
             assert len(entry.findall(f"{ATOM}link[@rel='alternate'][@type='text/html']")) == 1
             assert entry.find(f"{ATOM}author/{ATOM}name") is not None
-            assert entry.find(ATOM + "content").get("type") == "html"
+            assert len(entry.findall(ATOM + "content")) == full_text, path
+            assert not full_text or entry.find(ATOM + "content").get("type") == "html"
         newest = max((e.findtext(ATOM + "updated") for e in entries), default=None, key=_instant)
         assert newest is None or feed.findtext(ATOM + "updated") == newest
 
@@ -170,11 +172,12 @@ def test_every_page_has_sharing_metadata_and_feed_links(site: Path) -> None:
     for file in html_files(site):
         doc = parse(file)
         meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.xpath("//meta")}
-        assert meta["description"] and meta["og:title"] and meta["og:description"] and meta["twitter:card"], file
+        # Link previews read the title, description and canonical link; og: tags add only what those lack.
+        assert doc.findtext(".//title") and meta["description"] and meta["og:type"] and meta["twitter:card"], file
         assert doc.xpath("//link[@rel='alternate'][@type='application/atom+xml']/@href")[0] == "/feed.xml"
         if file.name != "404.html":
             canonical = doc.xpath("//link[@rel='canonical']/@href")
-            assert canonical == [meta["og:url"]] and canonical[0].startswith("https://example.org/"), file
+            assert len(canonical) == 1 and canonical[0].startswith("https://example.org/"), file
     tag = page(site, "tags/syria/")
     assert "/tags/syria/feed.xml" in tag.xpath("//link[@rel='alternate']/@href")
 
@@ -182,14 +185,13 @@ def test_every_page_has_sharing_metadata_and_feed_links(site: Path) -> None:
 def test_briefing_pages_describe_a_news_article(site: Path) -> None:
     doc = page(site, "2015/09/tricky/")
     meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.xpath("//meta")}
-    assert (meta["og:type"], meta["og:title"], meta["twitter:card"]) == ("article", TRICKY, "summary_large_image")
+    assert (meta["og:type"], meta["twitter:card"]) == ("article", "summary_large_image")
     assert meta["og:image"] == "https://example.org/favicon.svg"
     data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert data["@type"] == "NewsArticle" and data["headline"] == TRICKY
     assert (data["datePublished"], data["dateModified"]) == ("2015-09-30T08:00:00+03:00", "2015-10-02T09:00:00+03:00")
-    assert (data["articleSection"], data["keywords"]) == ("Middle East", ["Syria", "R&D"])
-    assert data["isBasedOn"] == "https://www.theguardian.com/"
-    assert data["author"]["name"] == "The Guardian" and data["publisher"]["name"] == "Test Archive"
+    assert data["author"] == {"@type": "Organization", "name": "The Guardian", "url": "https://www.theguardian.com/"}
+    assert data["inLanguage"] == "en"
     assert data["image"] == ["https://example.org/favicon.svg"]
     listing = {m.get("property"): m.get("content") for m in page(site, "").xpath("//meta")}
     assert listing["og:type"] == "website"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from briefings.markdown import make_parser, render_body
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from mdit_py_plugins.footnote import footnote_plugin
+
+from briefings.markdown import is_safe_link, line_table, make_parser, render_body
 
 
 class Collect(HTMLParser):
@@ -94,3 +100,14 @@ def test_tables_strikethrough_and_footnotes() -> None:
     _, parsed = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text[^1]\n\n[^1]: A note.")
     names = [t for t, _ in parsed.tags]
     assert {"table", "s", "sup", "section"} <= set(names)
+
+
+@given(st.text(alphabet=" \t\nab#-*>|1.`", max_size=80))
+def test_the_line_table_is_upstreams(src: str) -> None:
+    # make_parser builds markdown-it's table of lines a line at a time; it must equal upstream's.
+    upstream = StateBlock(src, MarkdownIt(), {}, [])
+    assert line_table(src) == (upstream.bMarks, upstream.eMarks, upstream.tShift, upstream.sCount)
+    plain = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    plain.use(footnote_plugin)
+    plain.validateLink = is_safe_link  # type: ignore[method-assign]
+    assert make_parser(False).render(src) == plain.render(src)

@@ -38,12 +38,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_page_kind_is_at_its_permanent_url(site: Path) -> None:
     for path in [
         "index.html",
-        "page/2/index.html",
         "2015/09/kweiris/index.html",
         "2016/06/brexit/index.html",
         "timeline/index.html",
         "2015/index.html",
         "2015/09/index.html",
+        "2015/09/page/2/index.html",
         "2016/06/index.html",
         "tags/index.html",
         "tags/syria/index.html",
@@ -82,16 +82,17 @@ def test_drafts_are_built_only_with_drafts_flag(site: Path, tmp_path: Path) -> N
 
 
 def test_home_lists_newest_first_with_same_day_ties_by_time_then_title(site: Path) -> None:
-    titles = texts(page(site, ""), "//main//h2") + texts(page(site, "page/2/"), "//main//h2")
+    titles = texts(page(site, ""), "//main//h2")
     assert titles == ["Brexit vote", "Paris attacks", "Alpha late", "Beta late", "Zeta early", "Kweiris jets"]
+    assert not (site / "page").exists()  # the home page is not paginated: month pages hold the whole archive
 
 
 def test_pagination_boundaries(site: Path) -> None:
     russia = page(site, "tags/russia/")  # exactly per_page
-    assert len(russia.xpath("//article")) == 3 and not russia.xpath("//nav[@class='pager']")
+    assert len(russia.xpath("//ul[@class='compact']/li")) == 3 and not russia.xpath("//nav[@class='pager']")
     assert not (site / "tags/russia/page/2").exists()
     syria1, syria2 = page(site, "tags/syria/"), page(site, "tags/syria/page/2/")  # per_page + 1
-    assert len(syria1.xpath("//article")) == 3 and len(syria2.xpath("//article")) == 1
+    assert len(syria1.xpath("//ul[@class='compact']/li")) == 3 and len(syria2.xpath("//ul[@class='compact']/li")) == 1
     assert texts(syria2, "//nav[@class='pager']/p") == ["Page 2 of 2 · 4 briefings"]
     assert syria2.xpath("//a[@rel='prev']/@href") == ["/tags/syria/"]
     assert syria1.xpath("//a[@rel='next']/@href") == ["/tags/syria/page/2/"]
@@ -111,9 +112,14 @@ def test_timeline_counts_months_and_links_neighbours(site: Path) -> None:
     assert len(timeline.xpath("//svg[@class='chart']")) == 2
     assert len(timeline.xpath("//svg[@class='chart']/*[local-name()='rect']")) == 24
     assert texts(timeline, "//section[h2/@id='y2015']//ul[@class='months']/li") == ["September 4", "November 1"]
-    sept = page(site, "2015/09/")
-    assert sept.xpath("//a[@rel='next']/@href") == ["/2015/11/"] and not sept.xpath("//a[@rel='prev']")
-    assert page(site, "2016/").xpath("//a[@rel='prev']/@href") == ["/2015/"]
+    sept, sept2 = page(site, "2015/09/"), page(site, "2015/09/page/2/")  # 4 briefings at per_page 3
+    assert len(sept.xpath("//article")) == 3 and texts(sept2, "//article/h2") == ["Kweiris jets"]
+    assert sept.xpath("//nav[@class='pager']//a[@rel='next']/@href") == ["/2015/09/page/2/"]
+    later = "//nav[@class='neighbours']//li[@class='newer']/a/@href"
+    assert sept.xpath(later) == ["/2015/11/"] and not sept.xpath("//nav[@class='neighbours']//li[@class='older']")
+    assert page(site, "2016/").xpath("//nav[@class='neighbours']//li[@class='older']/a/@href") == ["/2015/"]
+    year = page(site, "2015/")  # each month with its count and latest briefings
+    assert texts(year, "//section[@class='month']/h2") == ["November 1", "September 4"]
 
 
 def test_briefing_page_shows_everything(site: Path) -> None:

@@ -1,0 +1,178 @@
+"""Scale: lean feeds and their settings, pages that stay small as the archive grows, the sitemap
+past 50,000 URLs, the size report, the body store, and writing pages as they are rendered."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from bench.generate import generate, write_archive
+from briefings import pipeline
+from briefings.feeds import sitemap_jobs
+from briefings.pages import site_pages
+from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
+from tests.test_incremental import clean_build, no_processes_left, tree
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+FILES = {
+    f"2016/b{n}.md": briefing(f"Briefing {n}", f"2016-0{1 + n % 3}-{10 + n}T10:00:00+03:00", "[Syria, Aleppo]")
+    for n in range(6)
+}
+
+
+def test_by_default_the_site_feeds_carry_full_text_and_term_feeds_summaries(tmp_path: Path) -> None:
+    site = build(make_archive(tmp_path / "a", FILES))
+    site_feed, tag_feed = feedparser.parse(site / "feed.xml"), feedparser.parse(site / "tags/syria/feed.xml")
+    assert len(site_feed.entries) == 6 and all(e.content[0].value.startswith("<p>") for e in site_feed.entries)
+    assert len(tag_feed.entries) == 6 and not any("content" in e for e in tag_feed.entries)
+    assert all(e.summary.startswith("A short summary of") for e in tag_feed.entries)
+
+
+def test_feed_settings_choose_how_many_entries_and_which_feeds_carry_full_text(tmp_path: Path) -> None:
+    settings = "feeds:\n  entries: 2\n  term_entries: 1\n  full_text: all\n"
+    site = build(make_archive(tmp_path / "all", FILES, SITE_YAML + settings))
+    site_feed, tag_feed = feedparser.parse(site / "feed.xml"), feedparser.parse(site / "tags/syria/feed.xml")
+    assert [e.title for e in site_feed.entries] == ["Briefing 5", "Briefing 2"]  # newest first
+    assert [e.title for e in tag_feed.entries] == ["Briefing 5"] and "content" in tag_feed.entries[0]
+    site = build(make_archive(tmp_path / "none", FILES, SITE_YAML + "feeds:\n  full_text: none\n"))
+    assert not any("content" in e for e in feedparser.parse(site / "feed.xml").entries)
+    items = json.loads((site / "feed.json").read_text())["items"]
+    assert all("content_html" not in item and item["content_text"] == item["summary"] for item in items)
+
+
+def test_a_wrong_feed_setting_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_archive(tmp_path / "a", FILES, SITE_YAML + "feeds:\n  full_text: everything\n  entries: 0\n")
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    assert 'site.yaml:16: full_text: "everything" is not a known full_text; use one of: site, all, none' in err
+    assert "site.yaml:17: entries: expected a whole number from 1 to 1000" in err
+
+
+def test_past_the_limit_the_sitemap_is_an_index_of_parts_at_the_root(tmp_path: Path) -> None:
+    archive = pipeline.check(make_archive(tmp_path / "a", FILES))
+    pages = site_pages(archive)
+    jobs = {path: make() for path, _, make in sitemap_jobs(archive.config, pages, limit=5)}
+    index = etree.fromstring(jobs["sitemap.xml"])
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    parts = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    assert parts == [f"https://example.org/sitemap-{n}.xml" for n in range(1, len(jobs))]
+    listed = []
+    for number in range(1, len(jobs)):
+        urls = [loc.text for loc in etree.fromstring(jobs[f"sitemap-{number}.xml"]).iter(f"{SITEMAP}loc")]
+        assert 0 < len(urls) <= 5
+        listed += urls
+    assert listed == [archive.config.absolute(p.path) for p in pages if p.path != "404.html"]
+    assert [path for path, _, _ in sitemap_jobs(archive.config, pages)] == ["sitemap.xml"]  # under the limit: one
+
+
+def dense_archive(root: Path, count: int) -> Path:
+    """An archive whose briefings all share one month, region, source and tags: every listing is long."""
+    moment = "2016-03-01T{:02}:{:02}:00+03:00"
+    files = {
+        f"2016/b{n:04}.md": briefing(f"Briefing number {n:04}", moment.format(n // 60, n % 60), "[Syria, Aleppo]")
+        for n in range(count)
+    }
+    return make_archive(root, files, SITE_YAML.replace("per_page: 3", "per_page: 10"))
+
+
+def largest_page(site: Path) -> tuple[int, str]:
+    return max((file.stat().st_size, file.relative_to(site).as_posix()) for file in site.rglob("*.html"))
+
+
+def test_no_page_grows_with_the_archive(tmp_path: Path) -> None:
+    # Four times the briefings in one month, region, source and tags: every listing is paginated or
+    # summarised, so the largest page stays the same size (a page that listed them all would grow 4x).
+    small, small_page = largest_page(build(dense_archive(tmp_path / "small", 60)))
+    large, large_page = largest_page(build(dense_archive(tmp_path / "large", 240)))
+    assert large <= small * 1.05, (small_page, small, large_page, large)
+    assert large < 20_000, large_page
+
+
+def test_the_build_reports_the_size_of_the_site_by_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    assert run(root, "--sizes") == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split() for line in out if line.startswith("  ")}
+    files = [f for f in (root / "_site").rglob("*") if f.is_file()]
+    assert int(rows["total"][1].replace(",", "")) == len(files)
+    assert int(rows["briefings"][1]) == 6
+    total = sum(f.stat().st_size for f in files)
+    assert f"the site is {total / 1000:.1f} kB in {len(files)} files" in out[0]
+    assert run(root, "--sizes") == 0  # nothing changed: the same report, from the recorded state
+    assert capsys.readouterr().out.splitlines()[1:] == out[1:]
+
+
+def test_a_lost_or_broken_body_store_only_costs_a_rebuild(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    expected = tree(build(root))
+    store = root / ".cache" / "bodies.sqlite"
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM bodies").fetchone() == (6,)
+    for damage in (store.unlink, lambda: store.write_bytes(b"not a database")):
+        damage()
+        (root / "content/2016/b1.md").write_text(briefing("Briefing 1 again", "2016-02-11T10:00:00+03:00"))
+        assert tree(build(root)) == clean_build(root, tmp_path / "clean")
+    assert tree(build(root)) != expected  # the edit is in
+
+
+def test_a_build_without_the_cache_removes_its_temporary_body_store(tmp_path: Path) -> None:
+    before = {p.name for p in Path(tempfile.gettempdir()).glob("briefings-bodies-*")}
+    root = make_archive(tmp_path / "a", FILES)
+    build(root, "--no-cache")
+    assert {p.name for p in Path(tempfile.gettempdir()).glob("briefings-bodies-*")} == before
+    assert not (root / ".cache").exists()
+
+
+def test_a_build_killed_while_writing_pages_leaves_the_old_site_whole(tmp_path: Path) -> None:
+    # Pages are written as they are rendered, into the spare folder: kill the build once the spare
+    # holds some new pages but not all, and `_site/` must still be the old site, every byte of it.
+    root = tmp_path / "archive"
+    write_archive(root, generate(400, seed=3))
+    old = tree(build(root))
+    base = root / "templates" / "base.html"
+    base.write_text(base.read_text().replace("</body>", "<!-- new -->\n</body>"))  # every page changes
+    new = clean_build(root, tmp_path / "clean")
+    spare = root / ".cache" / "spare_site"
+    build_command = [sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)]
+    process = subprocess.Popen(build_command)
+    written = 0
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        written = _new_pages(spare)
+        if written >= 50:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the build ended before enough pages were written"
+    total = sum(1 for name in new if name.endswith(".html"))
+    assert 50 <= _new_pages(spare) < total  # it was killed mid-write
+    assert no_processes_left(root)
+    assert tree(root / "_site") == old
+    assert tree(build(root)) == new
+
+
+def _new_pages(folder: Path) -> int:
+    """Count the pages in a folder that already carry the new template's mark."""
+    count = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if name.endswith(".html"):
+                try:
+                    with open(os.path.join(parent, name), "rb") as file:  # noqa: PTH118, PTH123
+                        count += b"<!-- new -->" in file.read()
+                except OSError:
+                    continue  # replaced while we looked
+    return count
