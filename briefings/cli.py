@@ -151,7 +151,7 @@ def summary(report: pipeline.Report, seconds: float) -> str:
         f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
         f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
         f"{plural(report.sources, 'source')}) in {seconds:.1f} s: {changes}"
-        + (f"; the site is {size_text(size)} in {plural(files, 'file')}" if done.sizes else "")
+        + (f"; the site is {size_text(size)} in {files:,} files" if done.sizes else "")
     )
 
 

@@ -25,7 +25,7 @@ _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_aut
 # The longest of 507 real blog posts we converted is 45 KB; markdown-it-py's emphasis pairing
 # is quadratic on unmatched delimiters, so a 64 KB body of `*a **a ` still checks in about 1 s.
 MAX_BODY_KB = 64
-PER_PAGE = 50  # compact listings: 50 titles are about 12 KB, and few pages of chrome per briefing
+PER_PAGE = 100  # listings are titles and dates: 100 are about 18 kB, with little chrome per briefing
 FULL_TEXT = ("site", "all", "none")  # which feeds carry each briefing's full text
 
 
@@ -34,7 +34,7 @@ class FeedSettings:
     """What the feeds carry: how many briefings, and which feeds have full text (others: summaries)."""
 
     entries: int = 50  # /feed.xml and /feed.json
-    term_entries: int = 20  # each tag's and region's feed
+    term_entries: int = 10  # each tag's and region's feed, like WordPress's default length
     full_text: str = "site"  # one of FULL_TEXT
 
 

@@ -138,7 +138,11 @@ def home_page(archive: Archive) -> Page:
 
 
 def briefing_page(archive: Archive, index: int) -> Page:
-    """Return a briefing's page; `newer`/`older` are its neighbours in time."""
+    """Return a briefing's page with its related briefings.
+
+    It does not link its neighbours in time: across every region and tag they are
+    unrelated stories, and the links cost 4% of a large site; month pages list them.
+    """
     entries = archive.entries
     entry = entries[index]
     image = _image_url(archive, entry)
@@ -148,8 +152,6 @@ def briefing_page(archive: Archive, index: int) -> Page:
         entry.briefing.title,
         {
             "entry": entry,
-            "newer": entries[index - 1] if index > 0 else None,
-            "older": entries[index + 1] if index + 1 < len(entries) else None,
             "related": archive.related.get(entry.path, ()),
         },
         entry.briefing.summary,

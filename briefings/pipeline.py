@@ -23,7 +23,7 @@ from briefings.cache import CACHE_DIR, Cache
 from briefings.config import SiteConfig, load_config
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import digest_text
-from briefings.markdown import BodyTemplate, Resolver, fill, resolve_links
+from briefings.markdown import Resolver, fill, resolve_links
 from briefings.pages import briefing_page
 from briefings.plan import Planned, plan_site, read_static
 from briefings.progress import Progress
@@ -103,12 +103,11 @@ def load_records(
     stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
     parser = RecordParser(config)
     fresh = {}
-    parsed = parallel_map(lambda f: parser.parse(f.path, _read(root / f.path)), stale, options.workers)
+    parsed = parallel_map(lambda f: parser.parse_apart(f.path, _read(root / f.path)), stale, options.workers)
     batch: list[tuple[str, str]] = []
-    for done, record in enumerate(parsed, start=1):
-        if record.body is not None:
-            batch.append((record.digest, record.body.html))
-            record = replace(record, body=BodyTemplate("", record.body.links))
+    for done, (record, html) in enumerate(parsed, start=1):
+        if html is not None:
+            batch.append((record.digest, html))
         fresh[record.path] = record
         if len(batch) >= 500:
             store.put(batch)
@@ -190,9 +189,10 @@ def resolve_bodies(
     """
     bodies: dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]] = {}
     errors: list[SourceError] = []
+    resolvers = {draft: _resolver(config, paths, drafts, draft) for draft in (False, True)}
     for record in records:
         assert record.briefing is not None and record.body is not None
-        resolve = _resolver(config, paths, drafts, record.briefing.draft)
+        resolve = resolvers[record.briefing.draft]
         links = resolve_links(record.body.links, config.base_path, resolve)
         bodies[record.path] = (BodyRef(record.digest, links.hrefs), links.site_links)
         errors += [SourceError(record.path, line, message) for line, message in links.problems]

@@ -57,3 +57,11 @@ class RecordParser:
             return Record(path, digest, None, None, tuple(errors))
         body = template_body(self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS)
         return Record(path, digest, replace(briefing, body=""), body, tuple(errors))
+
+    def parse_apart(self, path: str, data: bytes) -> tuple[Record, str | None]:
+        """Parse one file; return its record without the body's HTML, and that HTML (for the body store)."""
+        record = self.parse(path, data)
+        if record.body is None:
+            return record, None
+        lean = Record(record.path, record.digest, record.briefing, BodyTemplate("", record.body.links), record.errors)
+        return lean, record.body.html
