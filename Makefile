@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site serve test check bench lint clean
+.PHONY: site serve test check bench bench-scale lint clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: $(VENV)/.dev
 	$(PY) -m bench.run --out bench/results.md
 	$(PY) -m bench.serve_latency
 	$(PY) -m bench.serve_latency --count 10000
+
+## Cold builds of 100,000 generated briefings beside Hugo: time, peak memory, output size
+## and file count. Needs about 6 GB of disk and 40 minutes.
+bench-scale: $(VENV)/.dev
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) -m bench.run --sizes 100000 --runs 3 --cold-only --out bench/results-100k.md
 
 clean:
 	rm -rf _site _preview .cache tests/artifacts .pytest_cache
