@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefings.errors import BuildFailed, SourceError
 from briefings.schema import FieldReader, optional
-from briefings.urls import SLUG_RE, fold, slugify
+from briefings.urls import SLUG_RULE, fold, slug_problem, slugify
 from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse_yaml
 
 _KEYS = (
@@ -216,8 +216,9 @@ def _read_regions(reader: FieldReader, node: Node) -> tuple[Region, ...] | None:
         if name is None:
             continue
         slug = reader.text(found["slug"], "slug") if "slug" in found else slugify(name)
-        if slug is not None and not SLUG_RE.match(slug):
-            reader.error(found["slug"].line, f'slug: "{slug}" may hold only a-z, 0-9 and single hyphens')
+        problem = slug_problem(slug) if slug is not None else None
+        if problem:
+            reader.error(found["slug"].line, f'slug: "{slug}" is not a valid slug: {problem} ({SLUG_RULE})')
             continue
         description = reader.text(found["description"], "description") if "description" in found else ""
         if any(fold(r.name) == fold(name) or r.slug == slug for r in regions):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from briefings.config import SiteConfig
 from briefings.errors import Problem, SourceError
 from briefings.schema import FieldReader, forbidden_character, optional
-from briefings.urls import SLUG_RE, fold
+from briefings.urls import SLUG_RULE, fold, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
 FIELDS = (
@@ -288,13 +288,16 @@ def _slug(reader: FieldReader, node: Node | None, path: str) -> str | None:
     """Return the `slug` field, or the file name when it is a valid slug."""
     if node is not None:
         slug = reader.text(node, "slug")
-        if slug is not None and not SLUG_RE.match(slug):
-            reader.error(node.line, f'slug: "{slug}" may hold only lowercase a-z, 0-9 and single hyphens')
+        problem = slug_problem(slug) if slug is not None else None
+        if problem:
+            reader.error(node.line, f'slug: "{slug}" is not a valid slug: {problem} ({SLUG_RULE})')
             return None
         return slug
     stem = PurePosixPath(path).stem
-    if not SLUG_RE.match(stem):
-        reader.error(1, f'file name "{stem}" is not a valid slug (a-z, 0-9, hyphens); rename the file or add slug:')
+    problem = slug_problem(stem)
+    if problem:
+        message = f'file name "{stem}" is not a valid slug: {problem} ({SLUG_RULE}); rename the file or add slug:'
+        reader.error(1, message)
         return None
     return stem
 

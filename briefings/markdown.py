@@ -161,6 +161,7 @@ def template_body(
     env: dict[str, object] = {}
     tokens = md.parse(body, env)
     _shift_headings(tokens, set(reserved_ids))
+    _empty_header_cells_as_data(tokens)
     links: list[Link] = []
     for token in tokens:
         if token.type == "inline" and token.children:
@@ -221,6 +222,17 @@ def _shift_headings(tokens: list[Token], used_ids: set[str]) -> None:
         stack.append((written, level))
         token.tag = tokens[index + 2].tag = f"h{level}"
         token.attrSet("id", _unique_id(_plain_text(tokens[index + 1]), used_ids))
+
+
+def _empty_header_cells_as_data(tokens: list[Token]) -> None:
+    """Render an empty header cell (the corner above row labels) as `<td>`.
+
+    An empty `<th>` is announced as a header with no name (axe: empty-table-header);
+    a `<td>` in the header row is valid HTML and reads as the blank corner it is.
+    """
+    for index, token in enumerate(tokens):
+        if token.type == "th_open" and not tokens[index + 1].content.strip():
+            token.tag = tokens[index + 2].tag = "td"
 
 
 def _plain_text(inline: Token) -> str:

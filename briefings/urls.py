@@ -12,7 +12,24 @@ import re
 import unicodedata
 from datetime import datetime
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Lowercase ASCII letters and digits, with hyphens (runs of them too: `a-day---ingeniero`)
+# between them, never at either end.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$")
+SLUG_RULE = "a slug holds lowercase a-z, 0-9 and hyphens, and neither starts nor ends with a hyphen"
+
+
+def slug_problem(text: str) -> str | None:
+    """Return what makes `text` not a slug, naming the first wrong character; None for a slug."""
+    if SLUG_RE.match(text):
+        return None
+    if not text:
+        return "it is empty"
+    for position, character in enumerate(text, start=1):
+        if not ("a" <= character <= "z" or "0" <= character <= "9" or character == "-"):
+            kind = "an uppercase letter" if character.isupper() else "not allowed"
+            shown = repr(character) if not character.isprintable() or character.isspace() else f'"{character}"'
+            return f"character {position}, {shown}, is {kind}"
+    return "it starts with a hyphen" if text.startswith("-") else "it ends with a hyphen"
 
 
 def fold(name: str) -> str:

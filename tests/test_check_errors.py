@@ -10,7 +10,7 @@ import pytest
 
 from briefings.errors import BuildFailed
 from briefings.pipeline import check
-from tests.conftest import FIXTURES, make_archive, run
+from tests.conftest import FIXTURES, briefing, make_archive, run
 
 INVALID = FIXTURES / "invalid"
 ALLOWED_KEYS = "title, date, summary, source, credit, region, countries, tags, image, updated, draft, slug, corrections"
@@ -32,7 +32,11 @@ EXPECTED = {
     "date-not-iso": (3, f'date: "24/09/2015" is not an ISO 8601 date or date-time; {DATE_HINT}'),
     "date-impossible": (3, f'date: "2015-02-30" is not an ISO 8601 date or date-time; {DATE_HINT}'),
     "updated-before-date": (10, "updated: is before date; updated must be on or after date"),
-    "slug-invalid": (10, 'slug: "Kweiris_Jets" may hold only lowercase a-z, 0-9 and single hyphens'),
+    "slug-invalid": (
+        10,
+        'slug: "Kweiris_Jets" is not a valid slug: character 1, "K", is an uppercase letter (a slug holds '
+        "lowercase a-z, 0-9 and hyphens, and neither starts nor ends with a hyphen)",
+    ),
     "tags-empty": (10, "tags: is empty; give at least one tag"),
     "tags-too-many": (10, "tags: has 13 items; at most 12 are allowed"),
     "tags-not-a-list": (10, 'tags: expected a list such as [a, b], found "Syria"'),
@@ -172,3 +176,32 @@ def test_body_links_to_site_paths_must_exist(archive) -> None:
         'content/2015/links.md:11: link "/img/none.png" points to no page of the site; fix the path',
         'content/2015/links.md:11: link "/tags/nope/" points to no page of the site; fix the path',
     ]
+
+
+def test_file_names_with_runs_of_hyphens_are_valid_slugs(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    # Real post names: a run of hyphens where a title had a dash or an abbreviation's full stops.
+    names = ["a-day-in-the-life---ingeniero-en-18f", "improving-the-way-the-u-s--tax-court-engages-with-the-public"]
+    root = archive({f"2015/{name}.md": briefing(f"Post {n}", f"2015-09-2{n}") for n, name in enumerate(names)})
+    assert run(root, "check") == 0 and run(root, "--quiet") == 0
+    assert all((root / "_site" / "2015" / "09" / name / "index.html").is_file() for name in names)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("-leading", "it starts with a hyphen"),
+        ("trailing-", "it ends with a hyphen"),
+        ("two_words", 'character 4, "_", is not allowed'),
+        ("Caps", 'character 1, "C", is an uppercase letter'),
+        ("café", 'character 4, "é", is not allowed'),
+        ("a b", "character 2, ' ', is not allowed"),
+    ],
+)
+def test_a_refused_file_name_says_which_character_is_wrong(
+    archive, capsys: pytest.CaptureFixture[str], name: str, problem: str
+) -> None:
+    root = archive({f"2015/{name}.md": briefing()})
+    assert run(root, "check") == 1
+    err = capsys.readouterr().err
+    assert f'content/2015/{name}.md:1: file name "{name}" is not a valid slug: {problem} (' in err, err
+    assert "rename the file or add slug:" in err

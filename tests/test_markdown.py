@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import lxml.html
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -111,3 +112,13 @@ def test_the_line_table_is_upstreams(src: str) -> None:
     plain.use(footnote_plugin)
     plain.validateLink = is_safe_link  # type: ignore[method-assign]
     assert make_parser(False).render(src) == plain.render(src)
+
+
+def test_an_empty_header_cell_is_not_an_empty_table_header() -> None:
+    # Row labels in the first column leave the corner cell empty; an empty <th> has no name for
+    # screen readers (axe: empty-table-header), so it is rendered as a data cell.
+    result, _ = render("|  | 2015 | 2016 |\n|---|:-:|---|\n| Syria | 1 | 2 |\n| Iraq |  | 3 |")
+    header = lxml.html.fromstring(result.html).xpath("//thead/tr")[0]
+    assert [(cell.tag, cell.text_content()) for cell in header] == [("td", ""), ("th", "2015"), ("th", "2016")]
+    assert header[1].get("style") == "text-align:center"
+    assert all(th.text_content().strip() for th in lxml.html.fromstring(result.html).iter("th"))
