@@ -41,7 +41,8 @@ def test_unknown_and_invalid_settings_are_reported_together() -> None:
 def test_region_and_alias_mistakes() -> None:
     text = SITE_YAML.replace("slug: europe", "slug: Europe!") + "  Syria: [IS]\n"
     assert errors_of(text) == [
-        'site.yaml:12: slug: "Europe!" may hold only a-z, 0-9 and single hyphens',
+        'site.yaml:12: slug: "Europe!" is not a valid slug: character 1, "E", is an uppercase letter '
+        "(a slug holds lowercase a-z, 0-9 and hyphens, and neither starts nor ends with a hyphen)",
         'site.yaml:15: tag_aliases: "IS" is an alias of both "ISIS" and "Syria"',
     ]
 
