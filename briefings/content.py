@@ -23,11 +23,17 @@ from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
 FIELDS = (
     "title", "date", "summary", "source", "credit", "region", "countries", "tags",
-    "image", "updated", "draft", "slug", "corrections",
+    "image", "updated", "draft", "slug", "corrections", "language",
 )  # fmt: skip
 REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _DATE_HINT = "write it like 2015-09-24 or 2015-09-24T10:00:00+03:00"
+# A well-formed BCP 47 language tag (RFC 5646): language, extlangs, script, region, variants,
+# extensions, private use. Whether the subtags are registered is not checked.
+LANGUAGE_TAG_RE = re.compile(
+    r"^[a-zA-Z]{2,3}(-[a-zA-Z]{3}){0,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?"
+    r"(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*(-[0-9a-wyzA-WYZ](-[a-zA-Z0-9]{2,8})+)*(-x(-[a-zA-Z0-9]{1,8})+)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class Briefing:
     updated: datetime | None = None
     draft: bool = False
     corrections: tuple[Correction, ...] = ()  # newest first
+    language: str | None = None  # a BCP 47 tag; None: the site's language
     lines: tuple[tuple[str, int], ...] = ()  # (field, file line), for later cross-file errors
 
     def line_of(self, field: str) -> int:
@@ -188,6 +195,7 @@ def _read_briefing(
     image = optional(found, "image", lambda n: _image(reader, n))
     draft = optional(found, "draft", lambda n: reader.boolean(n, "draft"))
     corrections = optional(found, "corrections", lambda n: _corrections(reader, n, tz))
+    language = optional(found, "language", lambda n: _language(reader, n))
     slug = _slug(reader, found.get("slug"), path)
     if when and updated and updated[0] < when[0]:
         reader.error(found["updated"].line, "updated: is before date; updated must be on or after date")
@@ -199,7 +207,7 @@ def _read_briefing(
         path=path, slug=slug, title=title, date=when[0], date_has_time=when[1], summary=summary,
         source=source, credit=credit, region=region, tags=tags, body=body, body_line=body_line,
         countries=countries or (), image=image, updated=updated[0] if updated else None,
-        draft=bool(draft), corrections=corrections or (), lines=_key_lines(root),
+        draft=bool(draft), corrections=corrections or (), language=language, lines=_key_lines(root),
     )  # fmt: skip
 
 
@@ -217,6 +225,15 @@ def _when(reader: FieldReader, node: Node, field: str, tz: ZoneInfo) -> tuple[da
     if parsed is None:
         reader.error(node.line, f'{field}: "{text}" is not an ISO 8601 date or date-time; {_DATE_HINT}')
     return parsed
+
+
+def _language(reader: FieldReader, node: Node) -> str | None:
+    """Read `language`: a BCP 47 tag such as `es` or `pt-BR`."""
+    text = reader.text(node, "language", 35)
+    if text is not None and not LANGUAGE_TAG_RE.match(text):
+        reader.error(node.line, f'language: "{text}" is not a BCP 47 language tag; write it like es, pt-BR or zh-Hant')
+        return None
+    return text
 
 
 def _source(reader: FieldReader, node: Node) -> Source | None:

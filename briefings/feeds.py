@@ -103,7 +103,7 @@ class AtomWriter:
             wrapper.append(_atom_entry(self.config, entry, self.body(entry.body) if full else None))
             ET.indent(wrapper)
             text = ET.tostring(wrapper, encoding="unicode")
-            start, end = text.index("<entry>"), text.rindex("</entry>") + len("</entry>")
+            start, end = text.index("<entry"), text.rindex("</entry>") + len("</entry>")
             self._entries[entry.path, full] = text[start:end].encode("utf-8")
         return self._entries[entry.path, full]
 
@@ -112,6 +112,8 @@ def _atom_entry(config: SiteConfig, entry: Entry, html: str | None) -> ET.Elemen
     """Return one Atom entry: ids, dates, summary, the body as escaped HTML if given, terms."""
     b = entry.briefing
     element = ET.Element(f"{{{ATOM_NS}}}entry")
+    if b.language and b.language.casefold() != config.language.casefold():
+        element.set("xml:lang", b.language)
     _text(element, "id", entry_id(config, entry))
     _text(element, "title", b.title)
     _link(element, config.absolute(entry.path), "alternate", "text/html")

@@ -23,7 +23,7 @@ def news_article(config: SiteConfig, entry: Entry, image: str | None) -> str:
         "headline": b.title,
         "datePublished": b.date.isoformat(timespec="seconds"),
         "dateModified": b.modified.isoformat(timespec="seconds"),
-        "inLanguage": config.language,
+        "inLanguage": b.language or config.language,
         "author": author,
     }
     if image:

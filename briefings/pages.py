@@ -36,6 +36,7 @@ class Page:
     modified: datetime | None = None  # newest change among the briefings shown: the sitemap's lastmod
     feeds: tuple[tuple[str, str], ...] = ()  # (title, path) of this page's own Atom feed
     kind: str = "website"  # Open Graph type: "article" for briefings
+    language: str = ""  # the page's BCP 47 language when it is not the site's
     image: str | None = None  # absolute URL of the sharing image
     image_alt: str = ""
 
@@ -157,6 +158,7 @@ def briefing_page(archive: Archive, index: int) -> Page:
         entry.briefing.summary,
         entry.briefing.modified,
         kind="article",
+        language=entry.briefing.language or "",
         image=image,
         image_alt=entry.briefing.image.alt if entry.briefing.image else "",
     )

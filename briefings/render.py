@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from briefings import urls
 from briefings.archive import Archive
@@ -67,6 +68,9 @@ class Renderer:
             site=archive.config,
             news_article=lambda entry, image: news_article(archive.config, entry, image),
             body=lambda entry: body(entry.body),
+            lang=lambda briefing: lang_attribute(briefing.language, archive.config.language),
+            # On a page in another language, the site's own words (navigation, labels) keep the site's.
+            chrome_lang=lambda page: lang_attribute(archive.config.language, page.language or archive.config.language),
             url=lambda path="": urls.href(base_path, path),
             src=lambda src: urls.src_url(base_path, src),
             asset=lambda name: self._asset(base_path, fingerprints, name),
@@ -134,6 +138,13 @@ class Renderer:
             return (Path("templates") / path.resolve().relative_to(self.templates.resolve())).as_posix()
         except ValueError:
             return filename
+
+
+def lang_attribute(language: str | None, site_language: str) -> Markup:
+    """Return ` lang="es"` for a briefing in another language than the site's, else nothing."""
+    if not language or language.casefold() == site_language.casefold():
+        return Markup("")
+    return Markup(' lang="{}"').format(language)
 
 
 def iso_date(moment: datetime, with_time: bool = True) -> str:
