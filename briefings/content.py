@@ -1,6 +1,6 @@
 """Briefings: find, split, parse and validate `content/**/*.md`.
 
-Owns the `Briefing` model and the front matter schema of DESIGN.md. `parse_briefing` is
+Owns the `Briefing` model and the front matter schema of docs/reference.md. `parse_briefing` is
 pure (bytes in, briefing and errors out); `load_briefings` is the one place that reads
 content from disk. May not know URLs or templates.
 """

@@ -1,6 +1,6 @@
 """The permanent URL scheme and slugs.
 
-Owns every public URL path of the site (see DESIGN.md, "URLs") and how names become slugs.
+Owns every public URL path of the site (see docs/reference.md, "URLs") and how names become slugs.
 Paths here are site-relative (`2015/09/kweiris/`); `href()` adds the base path.
 May not touch disk.
 """

@@ -1,0 +1,58 @@
+"""The repository's own documentation: every relative link in README.md and docs/ resolves."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from markdown_it import MarkdownIt
+
+from tests.conftest import REPO
+
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def links(file: Path) -> list[str]:
+    """Return the targets of a Markdown file's links and images (code spans and blocks hold none)."""
+    found = []
+    for token in MarkdownIt("commonmark").enable("table").parse(file.read_text(encoding="utf-8")):
+        for child in token.children or ():
+            target = child.attrGet("href") if child.type == "link_open" else child.attrGet("src")
+            if child.type in ("link_open", "image") and target is not None:
+                found.append(str(target))
+    return found
+
+
+def anchors(file: Path) -> set[str]:
+    """Return the ids GitHub gives a Markdown file's headings: lowercase, punctuation dropped, spaces to hyphens."""
+    ids = set()
+    for token in MarkdownIt("commonmark").parse(file.read_text(encoding="utf-8")):
+        if token.type == "inline" and token.map is not None and token.content:
+            ids.add(re.sub(r"[^\w\- ]", "", token.content.lower()).replace(" ", "-"))
+    return ids
+
+
+@pytest.mark.parametrize("file", DOCS, ids=lambda f: f.relative_to(REPO).as_posix())
+def test_every_relative_link_resolves(file: Path) -> None:
+    broken = []
+    for target in links(file):
+        parts = urlsplit(target)
+        if parts.scheme or parts.netloc:
+            continue  # an address on the web
+        path = (file.parent / unquote(parts.path)).resolve() if parts.path else file
+        if not path.exists() or not path.is_relative_to(REPO):
+            broken.append(f"{target}: no such file in the repository")
+        elif parts.fragment and path.suffix == ".md" and parts.fragment not in anchors(path):
+            broken.append(f"{target}: no heading #{parts.fragment}")
+    assert broken == [], f"{file.name}: {broken}"
+
+
+def test_the_link_check_sees_links_and_catches_a_broken_one(tmp_path: Path) -> None:
+    page = REPO / "docs" / "reference.md"
+    assert "architecture.md" in links(page) and "../README.md" in links(page)
+    assert "urls" in anchors(page) and "front-matter" in anchors(page)
+    broken = tmp_path / "broken.md"
+    broken.write_text("See [the contract](../shared/DESIGN.md) and `[not a link](nowhere.md)`.\n")
+    assert links(broken) == ["../shared/DESIGN.md"]
