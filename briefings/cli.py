@@ -142,7 +142,7 @@ def summary(report: pipeline.Report, seconds: float) -> str:
     """Return the closing line of a build: what the site holds, then what this build changed."""
     done = report.written
     changes = (
-        f"{done.made} made, {done.written} written, {done.removed} removed"
+        f"{done.made:,} made, {done.written:,} written, {done.removed:,} removed"
         if done.made or done.removed
         else ("nothing changed")
     )

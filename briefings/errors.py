@@ -42,7 +42,7 @@ class BuildFailed(Exception):
 
 def plural(count: int, noun: str) -> str:
     """Return "1 error" / "2 errors"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def collapse(errors: Iterable[SourceError]) -> list[SourceError]:
