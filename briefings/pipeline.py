@@ -103,7 +103,7 @@ def load_records(
     stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
     parser = RecordParser(config)
     fresh = {}
-    parsed = parallel_map(lambda f: parser.parse_apart(f.path, _read(root / f.path)), stale, options.workers)
+    parsed = parallel_map(lambda f: _parse(parser, root, f), stale, options.workers)
     batch: list[tuple[str, str]] = []
     for done, (record, html) in enumerate(parsed, start=1):
         if html is not None:
@@ -120,6 +120,16 @@ def load_records(
         cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
         store.keep_only({record.digest for record in records})
     return records, errors
+
+
+def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, str | None]:
+    """Read and parse one file; a file gone or unreadable since it was listed is an error, not a crash."""
+    try:
+        data = _read(root / file.path)
+    except OSError as exc:
+        problem = SourceError(file.path, 0, f"cannot be read ({exc.strerror or exc}); build again once it is in place")
+        return Record(file.path, file.digest, None, None, (problem,)), None
+    return parser.parse_apart(file.path, data)
 
 
 def _lost(record: Record, stored: set[str]) -> bool:

@@ -36,9 +36,14 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+# The most items a worker handles before sending their results back: the parent then holds
+# a few small chunks of results at a time, never a quarter of the archive's records.
+MAX_CHUNK = 250
+
+
 def chunks(count: int, jobs: int) -> list[range]:
-    """Split range(count) into about four contiguous chunks per worker, for load balance."""
-    size = max(1, -(-count // (jobs * 4)))
+    """Split range(count) into contiguous chunks: at least four per worker, for load balance."""
+    size = max(1, min(-(-count // (jobs * 4)), MAX_CHUNK))
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
