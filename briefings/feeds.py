@@ -187,12 +187,10 @@ def _locations(pages: Sequence[Page]) -> tuple[tuple[str, datetime | None], ...]
 
 
 def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
-    """Return a sitemap of pages (404 left out), lastmod from their briefings."""
+    """Return a sitemap of pages, lastmod from their briefings (`sitemap_jobs` leaves the 404 out)."""
     ET.register_namespace("", SITEMAP_NS)
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for page in pages:
-        if page.path == "404.html":
-            continue
         url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
         ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(page.path)
         if page.modified:

@@ -243,10 +243,15 @@ def _serves(paths: set[str], target: str) -> bool:
 
 
 def load_and_plan(
-    root: Path, options: Options, progress: Progress, content: Content, cache: Cache | None, store: BodyStore
+    root: Path,
+    config: SiteConfig,
+    options: Options,
+    progress: Progress,
+    content: Content,
+    cache: Cache | None,
+    store: BodyStore,
 ) -> tuple[Archive, list[Planned]]:
     """Run every stage but writing: the archive and the keyed plan of every output file."""
-    config = load_config_for(root, options)
     records, unreadable = load_records(root, config, options, progress, content, cache, store)
     archive = model_archive(config, records, options.drafts, unreadable)
     compiled = cache.folder / "templates" if cache else None
@@ -258,9 +263,8 @@ def load_and_plan(
     return archive, planned
 
 
-def open_store(root: Path, options: Options, cache: Cache | None) -> contextlib.AbstractContextManager[BodyStore]:
+def open_store(config: SiteConfig, cache: Cache | None) -> contextlib.AbstractContextManager[BodyStore]:
     """Return the body store: in `.cache/`, or a temporary one without the cache."""
-    config = load_config_for(root, options)
     stamp = digest_text(cache.engine if cache else "", repr(parse_settings(config))).hex()
     return body_store(cache.folder if cache else None, stamp)
 
@@ -269,8 +273,10 @@ def check(root: Path, options: Options | None = None) -> Archive:
     """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
     options = replace(options or Options(), drafts=True)
     cache = Cache(root) if options.cache else None
-    with open_store(root, options, cache) as store:
-        archive, planned = load_and_plan(root, options, Progress(enabled=False), read_content(root), cache, store)
+    config = load_config_for(root, options)
+    with open_store(config, cache) as store:
+        content = read_content(root)
+        archive, planned = load_and_plan(root, config, options, Progress(enabled=False), content, cache, store)
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
         errors = [error for problems in attempts for error in problems]
     if errors:
@@ -290,8 +296,9 @@ def build(
     if cache and (unchanged := cache.unchanged_build(root / output, inputs)):
         counts, sizes = unchanged
         return Report(WriteReport(0, 0, 0, sizes), *counts)
-    with open_store(root, options, cache) as store:
-        archive, planned = load_and_plan(root, options, progress, content, cache, store)
+    config = load_config_for(root, options)
+    with open_store(config, cache) as store:
+        archive, planned = load_and_plan(root, config, options, progress, content, cache, store)
         counts = (
             sum(1 for p in planned if p.path.endswith(".html")),
             len(planned),
