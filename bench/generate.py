@@ -131,6 +131,7 @@ class Generated:
     region: str
     source: str
     tags: tuple[str, ...]
+    countries: tuple[str, ...]
     text: str
 
 
@@ -194,14 +195,14 @@ def generate(count: int, seed: int = 1) -> list[Generated]:
         slug = f"briefing-{number:06d}"
         region, (source, url) = rng.choice(REGIONS), rng.choice(SOURCES)
         tags = pick_tags(rng, names, weights)
-        countries = ", ".join(rng.sample(COUNTRIES, rng.randint(1, 3)))
+        countries = tuple(rng.sample(COUNTRIES, rng.randint(1, 3)))
         front = (
             f"---\ntitle: {title}\ndate: {local.isoformat()}\nsummary: {sentence(rng, 15, 30)}\n"
             f"source:\n  name: {source}\n  url: {url}\ncredit: Reporting by {source}\nregion: {region}\n"
-            f"countries: [{countries}]\ntags: [{', '.join(tags)}]\n---\n"
+            f"countries: [{', '.join(countries)}]\ntags: [{', '.join(tags)}]\n---\n"
         )
         path = f"content/{local.year}/{slug}.md"
-        item = Generated(path, local, slug, title, region, source, tags, front + body(rng, made[-50:]))
+        item = Generated(path, local, slug, title, region, source, tags, countries, front + body(rng, made[-50:]))
         made.append(item)
     return made
 

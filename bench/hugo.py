@@ -3,7 +3,7 @@
 
 Page kinds are those the engine issue measured Hugo with: a page per briefing (with
 newer/older links), the home page, paginated tag, region and source pages with their
-indexes, year and month pages, and one site feed. Hugo has no year or month pages, so
+indexes (and country pages, like ours, since the real-archives issue), year and month pages, and one site feed. Hugo has no year or month pages, so
 they are taxonomies filled from the date. No related list: Hugo's `.Related` on every
 page made its 10,000-briefing build take 70 s here, and our related ranking is ours to
 measure, not Hugo's. Our build also writes per-tag and per-region feeds, a JSON Feed and
@@ -30,6 +30,7 @@ disableKinds = ["section"]
   tag = "tags"
   region = "regions"
   source = "sources"
+  country = "countries"
   year = "years"
   month = "months"
 [permalinks.page]
@@ -54,6 +55,7 @@ LAYOUTS = {
 <p>{{ .Params.summary }}</p><p><time>{{ .Date.Format "2 January 2006" }}</time></p>
 {{ .Content }}
 <ul>{{ range .GetTerms "tags" }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>
+<ul>{{ range .GetTerms "countries" }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>
 <ul>{{ range .GetTerms "regions" }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>
 </article>
 <nav>{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}
@@ -83,9 +85,11 @@ LAYOUTS = {
 def front_matter(item: Generated) -> str:
     """Return Hugo front matter for one generated briefing."""
     tags = ", ".join(f'"{t}"' for t in item.tags)
+    countries = ", ".join(f'"{c}"' for c in item.countries)
     return (
         f'---\ntitle: "{item.title}"\ndate: {item.date.isoformat()}\nslug: {item.slug}\n'
         f'summary: "{item.title}"\ntags: [{tags}]\nregions: ["{item.region}"]\nsources: ["{item.source}"]\n'
+        f"countries: [{countries}]\n"
         f'years: ["{item.date.year}"]\nmonths: ["{item.date:%Y-%m}"]\n---\n'
     )
 

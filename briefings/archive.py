@@ -1,4 +1,4 @@
-"""The archive model: ordering, tags, regions, sources, timeline, related, neighbours.
+"""The archive model: ordering, tags, regions, sources, countries, timeline, related.
 
 Owns turning validated briefings into the `Archive` that pages are rendered from, and
 the cross-file checks (two briefings at one URL, two tags with one slug). Every sort
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from briefings.bodies import BodyRef
 from briefings.config import SiteConfig
 from briefings.content import Briefing
+from briefings.countries import KNOWN_COUNTRIES, near_misses
 from briefings.errors import BuildFailed, SourceError
 from briefings.urls import briefing_path, fold, slugify
 
@@ -41,14 +42,15 @@ class Entry:
     tags: tuple[Ref, ...]
     region: Ref
     source: Ref
+    countries: tuple[Ref, ...] = ()
     site_links: tuple[tuple[int, str], ...] = ()  # (line, "/path/") written in the body
 
 
 @dataclass(frozen=True)
 class Term:
-    """A tag, region or source with its briefings, newest first."""
+    """A tag, region, source or country with its briefings, newest first."""
 
-    kind: str  # "tags", "regions" or "sources"
+    kind: str  # "tags", "regions", "sources" or "countries"
     name: str
     slug: str
     entries: tuple[Entry, ...]
@@ -74,6 +76,7 @@ class Archive:
     tags: tuple[Term, ...]  # A-Z
     regions: tuple[Term, ...]  # in site.yaml's order
     sources: tuple[Term, ...]  # A-Z
+    countries: tuple[Term, ...]  # A-Z
     years: tuple[Period, ...]  # oldest first
     months: tuple[Period, ...]  # oldest first
     related: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # by entry path
@@ -115,10 +118,14 @@ def build_archive(
     ordered = newest_first(briefings)
     tag_names = _display_names((tag for b in ordered for tag in b.tags), preferred={t for _, t in config.tag_aliases})
     source_names = _display_names(b.source.name for b in ordered)
-    _check_slugs("tag", tag_names.values(), ordered, lambda b: b.tags)
-    _check_slugs("source", source_names.values(), ordered, lambda b: (b.source.name,))
+    country_names, errors = _country_names(config, ordered)
+    errors += _check_slugs("tag", tag_names.values(), ordered, lambda b: b.tags)
+    errors += _check_slugs("source", source_names.values(), ordered, lambda b: (b.source.name,))
+    errors += _check_slugs("country", country_names.values(), ordered, lambda b: b.countries)
+    if errors:
+        raise BuildFailed(errors)
     regions = {r.name: Ref(r.name, r.slug) for r in config.regions}
-    tag_ref, source_ref = _refs(tag_names), _refs(source_names)
+    tag_ref, source_ref, country_ref = _refs(tag_names), _refs(source_names), _refs(country_names)
     entries = tuple(
         Entry(
             briefing=b,
@@ -128,6 +135,7 @@ def build_archive(
             tags=tuple(tag_ref(t) for t in b.tags),
             region=regions[b.region],
             source=source_ref(b.source.name),
+            countries=tuple(country_ref(c) for c in b.countries),
         )
         for b in ordered
     )
@@ -137,6 +145,7 @@ def build_archive(
         tags=_terms("tags", entries, lambda e: e.tags),
         regions=_region_terms(config, entries),
         sources=_source_terms(entries),
+        countries=_terms("countries", entries, lambda e: e.countries),
         years=_periods(entries, lambda e: (e.briefing.date.year, 0)),
         months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
         related=related_entries(entries),
@@ -150,6 +159,26 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
     for name in sorted(counts, key=lambda n: (n not in preferred, -counts[n], n)):
         chosen.setdefault(fold(name), name)
     return chosen
+
+
+def _country_names(config: SiteConfig, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
+    """Pick one spelling per country (a known one first); return it with an error per name that looks misspelt."""
+    used = Counter(name for b in briefings for name in b.countries)
+    meant = near_misses(used, config.known_countries)
+    errors = [
+        SourceError(
+            b.path,
+            b.line_of("countries"),
+            f'countries: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
+            f'If "{name}" is right, add it to known_countries in site.yaml',
+        )
+        for b in briefings
+        for name in b.countries
+        if name in meant
+    ]
+    known = {fold(name): name for name in (*KNOWN_COUNTRIES, *config.known_countries)}
+    chosen = _display_names(used.elements())
+    return {folded: known.get(folded, name) for folded, name in chosen.items()}, errors
 
 
 def _refs(names: dict[str, str]) -> Callable[[str], Ref]:
@@ -167,8 +196,8 @@ def _refs(names: dict[str, str]) -> Callable[[str], Ref]:
 
 def _check_slugs(
     kind: str, names: Iterable[str], briefings: list[Briefing], of: Callable[[Briefing], Iterable[str]]
-) -> None:
-    """Raise BuildFailed when two different names share one slug."""
+) -> list[SourceError]:
+    """Return an error for each slug that two different names share."""
     by_slug: dict[str, set[str]] = defaultdict(set)
     for name in names:
         by_slug[slugify(name)].add(name)
@@ -177,11 +206,12 @@ def _check_slugs(
         if len(group) > 1:
             first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in of(b)))
             spelled = " and ".join(f'"{n}"' for n in sorted(group))
-            line = first.line_of("tags" if kind == "tag" else "source")
-            message = f"{kind}s {spelled} would share the URL /{kind}s/{slug}/; rename one"
+            field = {"tag": "tags", "source": "source", "country": "countries"}[kind]
+            plural = "countries" if kind == "country" else f"{kind}s"
+            line = first.line_of(field)
+            message = f"{plural} {spelled} would share the URL /{plural}/{slug}/; rename one"
             errors.append(SourceError(first.path, line, message))
-    if errors:
-        raise BuildFailed(errors)
+    return errors
 
 
 def _terms(kind: str, entries: tuple[Entry, ...], refs: Callable[[Entry], Iterable[Ref]]) -> tuple[Term, ...]:

@@ -37,8 +37,8 @@ def engine_version() -> str:
     return digest.hexdigest()
 
 
-# What a build reports: pages, files, briefings, tags, regions, sources.
-Counts = tuple[int, int, int, int, int, int]
+# What a build reports: pages, files, briefings, tags, regions, sources, countries.
+Counts = tuple[int, int, int, int, int, int, int]
 # An output file as recorded: its key, the digest of its bytes, and its size.
 FileState = tuple[str, str, int]
 # What a site holds: (kind of output, files, bytes), largest first.

@@ -150,8 +150,8 @@ def summary(report: pipeline.Report, seconds: float) -> str:
     return (
         f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
         f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
-        f"{plural(report.sources, 'source')}) in {seconds:.1f} s: {changes}"
-        + (f"; the site is {size_text(size)} in {files:,} files" if done.sizes else "")
+        f"{plural(report.sources, 'source')}, {plural(report.countries, 'country', 'countries')}) "
+        f"in {seconds:.1f} s: {changes}" + (f"; the site is {size_text(size)} in {files:,} files" if done.sizes else "")
     )
 
 

@@ -19,7 +19,7 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
-    "id_authority", "regions", "tag_aliases", "markdown", "max_body_kb", "feeds",
+    "id_authority", "regions", "tag_aliases", "known_countries", "markdown", "max_body_kb", "feeds",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # The longest of 507 real blog posts we converted is 45 KB; markdown-it-py's emphasis pairing
@@ -34,7 +34,7 @@ class FeedSettings:
     """What the feeds carry: how many briefings, and which feeds have full text (others: summaries)."""
 
     entries: int = 50  # /feed.xml and /feed.json
-    term_entries: int = 10  # each tag's and region's feed, like WordPress's default length
+    term_entries: int = 10  # each tag's, region's and country's feed, like WordPress's default length
     full_text: str = "site"  # one of FULL_TEXT
 
 
@@ -67,6 +67,7 @@ class SiteConfig:
     allow_html: bool = False
     max_body_kb: int = MAX_BODY_KB
     feeds: FeedSettings = FeedSettings()
+    known_countries: tuple[str, ...] = ()  # names the built-in list lacks, so not taken for misspellings
 
     @property
     def tz(self) -> ZoneInfo:
@@ -130,6 +131,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     max_body_kb = optional(found, "max_body_kb", lambda node: reader.integer(node, "max_body_kb", 1, 10_000))
     regions = optional(found, "regions", lambda node: _read_regions(reader, node))
     aliases = optional(found, "tag_aliases", lambda node: _read_aliases(reader, node))
+    known = optional(found, "known_countries", lambda node: reader.text_list(node, "known_countries", 1000))
     allow_html = optional(found, "markdown", lambda node: _read_markdown(reader, node))
     feeds = optional(found, "feeds", lambda node: _read_feeds(reader, node))
     if (
@@ -150,6 +152,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         allow_html=bool(allow_html),
         max_body_kb=max_body_kb or MAX_BODY_KB,
         feeds=feeds or FeedSettings(),
+        known_countries=tuple(known or ()),
     )
 
 

@@ -191,7 +191,7 @@ def _read_briefing(
     credit = optional(found, "credit", lambda n: reader.text(n, "credit", 300))
     region = optional(found, "region", lambda n: reader.choice(n, "region", regions))
     tags = optional(found, "tags", lambda n: _tags(reader, n, config))
-    countries = optional(found, "countries", lambda n: reader.text_list(n, "countries", 30))
+    countries = optional(found, "countries", lambda n: _countries(reader, n))
     image = optional(found, "image", lambda n: _image(reader, n))
     draft = optional(found, "draft", lambda n: reader.boolean(n, "draft"))
     corrections = optional(found, "corrections", lambda n: _corrections(reader, n, tz))
@@ -262,6 +262,17 @@ def _tags(reader: FieldReader, node: Node, config: SiteConfig) -> tuple[str, ...
         return None
     canonical = [config.canonical_tag(tag) for tag in tags]
     return tuple({fold(tag): tag for tag in reversed(canonical)}.values())[::-1]
+
+
+def _countries(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
+    """Read up to 30 country names, dropping repeats (case and accents do not count)."""
+    countries = reader.text_list(node, "countries", 30)
+    if countries is None:
+        return None
+    if any(len(country) > 80 for country in countries):
+        reader.error(node.line, "countries: a name is longer than 80 characters; shorten it")
+        return None
+    return tuple({fold(name): name for name in reversed(countries)}.values())[::-1]
 
 
 def _image(reader: FieldReader, node: Node) -> Image | None:

@@ -40,9 +40,9 @@ class BuildFailed(Exception):
         super().__init__(f"{len(self.errors)} error(s)")
 
 
-def plural(count: int, noun: str) -> str:
-    """Return "1 error" / "2 errors"."""
-    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """Return "1 error" / "2 errors" ("1 country" / "2 countries" when given `nouns`)."""
+    return f"{count} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
 
 
 def collapse(errors: Iterable[SourceError]) -> list[SourceError]:

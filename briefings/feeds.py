@@ -18,7 +18,7 @@ from functools import partial
 from briefings.archive import Archive, Entry, Term
 from briefings.bodies import BodyRef
 from briefings.config import SiteConfig
-from briefings.pages import Page
+from briefings.pages import TERM_LABELS, Page
 from briefings.urls import src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -53,15 +53,15 @@ def feed_jobs(archive: Archive, pages: Sequence[Page], body: Callable[[BodyRef],
         *sitemap_jobs(config, pages),
         ("robots.txt", (), lambda: robots(config)),
     ]
-    for term in (*archive.tags, *archive.regions):
+    for term in (*archive.tags, *archive.regions, *archive.countries):
         shown = term.entries[: settings.term_entries]
         jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, atom, term, shown)))
     return jobs
 
 
 def term_feed(atom: AtomWriter, term: Term, entries: Sequence[Entry]) -> bytes:
-    """Return the Atom feed of one tag or region: summaries, or full text if the settings say `all`."""
-    label = "Tag" if term.kind == "tags" else "Region"
+    """Return the Atom feed of one tag, region or country: summaries, or full text if the settings say `all`."""
+    label = TERM_LABELS[term.kind][1]
     title = f"{atom.config.title}: {label} {term.name}"
     return atom.feed(f"{term.kind}/{term.slug}/", title, entries, atom.config.feeds.full_text == "all")
 

@@ -18,10 +18,15 @@ from briefings.archive import Archive, Entry, Period, Term
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")  # fmt: skip
-FEED_KINDS = ("tags", "regions")  # kinds with an Atom feed per term
+FEED_KINDS = ("tags", "regions", "countries")  # kinds with an Atom feed per term
 HOME_ENTRIES = 20  # the home page shows the latest briefings; the timeline has them all
 YEAR_MONTH_ENTRIES = 5  # a year page shows each month's latest briefings and links to the rest
-TERM_LABELS = {"tags": ("Tags", "Tag"), "regions": ("Regions", "Region"), "sources": ("Sources", "Source")}
+TERM_LABELS = {
+    "tags": ("Tags", "Tag"),
+    "regions": ("Regions", "Region"),
+    "sources": ("Sources", "Source"),
+    "countries": ("Countries", "Country"),
+}
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ def _image_url(archive: Archive, entry: Entry) -> str | None:
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:
-    """Yield `/tags/`, `/regions/` and `/sources/`, each listing its terms with counts."""
+    """Yield `/tags/`, `/regions/`, `/sources/` and `/countries/`, each listing its terms with counts."""
     for kind, (plural, _) in TERM_LABELS.items():
         terms: tuple[Term, ...] = getattr(archive, kind)
         counts = sorted((len(t.entries) for t in terms), reverse=True)
@@ -190,8 +195,8 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
 
 
 def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
-    """Yield the paginated pages of one tag, region or source."""
-    _, singular = TERM_LABELS[term.kind]
+    """Yield the paginated pages of one tag, region, source or country."""
+    plural, singular = TERM_LABELS[term.kind]
     yield from paginate(
         archive,
         urls.term_path(term.kind, term.slug),
@@ -200,6 +205,7 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
         term.entries,
         term=term_info(term),
         label=singular,
+        plural=plural,
         description=term.description or f"Briefings about {term.name}, newest first.",
         feeds=((f"{singular}: {term.name}", f"{term.kind}/{term.slug}/feed.xml"),) if term.kind in FEED_KINDS else (),
     )

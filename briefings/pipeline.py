@@ -74,6 +74,7 @@ class Report:
     tags: int
     regions: int
     sources: int
+    countries: int
     archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
 
 
@@ -306,6 +307,7 @@ def build(
             len(archive.tags),
             len(archive.regions),
             len(archive.sources),
+            len(archive.countries),
         )
         try:
             written = write_site(root / output, planned, cache, options.workers, progress, (inputs, counts))
@@ -319,7 +321,7 @@ def quick_page(root: Path, archive: Archive, repo_path: str, data: bytes) -> tup
     """Render one edited briefing's own page from the last build's model, for the preview.
 
     Returns (output file, bytes), or None when the edit is invalid or moves the briefing
-    (date, slug, draft) or changes its tags, region or source: then only a full build
+    (date, slug, draft) or changes its tags, region, source or countries: then only a full build
     knows which pages it reaches. The result is a preview of the preview: the full
     incremental build that follows is what the site is made of.
     """
@@ -331,9 +333,9 @@ def quick_page(root: Path, archive: Archive, repo_path: str, data: bytes) -> tup
     new = record.briefing
     if new is None or record.body is None or record.errors:
         return None
-    where = (new.date, new.slug, new.draft, new.tags, new.region, new.source.name)
+    where = (new.date, new.slug, new.draft, new.tags, new.region, new.source.name, new.countries)
     if where != (old.briefing.date, old.briefing.slug, old.briefing.draft, old.briefing.tags,
-                 old.briefing.region, old.briefing.source.name):  # fmt: skip
+                 old.briefing.region, old.briefing.source.name, old.briefing.countries):  # fmt: skip
         return None
     paths = {entry.briefing.path: entry.path for entry in archive.entries}
     links = resolve_links(

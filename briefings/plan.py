@@ -66,7 +66,8 @@ def plan_site(
     for entry in archive.entries:
         # An entry is its file (whose digest covers the briefing) placed in the archive.
         # Its body is its file's template (so covered by the file digest) with these hrefs.
-        placed = repr((entry.path, entry.tags, entry.region, entry.source, entry.site_links, entry.body.hrefs))
+        terms = (entry.tags, entry.region, entry.source, entry.countries)
+        placed = repr((entry.path, terms, entry.site_links, entry.body.hrefs))
         hasher.seed(entry.briefing, bytes.fromhex(digests[entry.briefing.path]))
         hasher.seed(entry, digest_text(digests[entry.briefing.path], placed))
     site_wide = hasher.digest((archive.config, {name: hasher.digest(data) for name, data in static.items()}))

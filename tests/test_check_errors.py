@@ -66,6 +66,11 @@ EXPECTED = {
     ),
     "correction-without-text": (11, "text: missing from a correction; add `text: ...`"),
     "countries-not-a-list": (10, 'countries: expected a list such as [a, b], found "Syria"'),
+    "country-misspelt": (
+        10,
+        'countries: "Syira" looks like a misspelling of "Syria"; did you mean "Syria"? '
+        'If "Syira" is right, add it to known_countries in site.yaml',
+    ),
     "credit-empty": (8, "credit: is empty; write the credit after the colon"),
     "invalid-utf8": (4, "is not valid UTF-8 (byte 0xe9); save the file with UTF-8 encoding"),
 }

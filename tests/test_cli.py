@@ -52,4 +52,4 @@ def test_quiet_build_prints_nothing_and_summary_otherwise(tmp_path: Path) -> Non
     quiet = cli("--quiet", "--root", str(root))
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     loud = cli("--root", str(root))
-    assert loud.stdout.startswith("Built ") and "(1 briefing, 1 tag, 2 regions, 1 source)" in loud.stdout
+    assert loud.stdout.startswith("Built ") and "(1 briefing, 1 tag, 2 regions, 1 source, 0 countries)" in loud.stdout

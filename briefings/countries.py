@@ -1,0 +1,76 @@
+"""Country names: the ones the checker knows, and telling a misspelling from a new name.
+
+Owns the built-in list of country names (English short names, with the other spellings
+newsrooms use) and the rule for "did you mean": a name that is neither known nor listed in
+site.yaml's `known_countries`, and is close to a known name or to a more used one, is
+taken for a misspelling. Known names are never compared with each other, so Gambia and
+Zambia, or Niger and Nigeria, both stand. May not do I/O.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable
+
+from briefings.urls import fold
+
+NEAR_MISS = 0.8  # difflib ratio of folded names: "Syira" is 0.8 from "Syria", "Somaliland" 0.82 from "Somalia"
+
+KNOWN_COUNTRIES = (
+    "Afghanistan", "Albania", "Algeria", "Andorra", "Angola", "Antigua and Barbuda", "Argentina",
+    "Armenia", "Australia", "Austria", "Azerbaijan", "Bahamas", "Bahrain", "Bangladesh", "Barbados",
+    "Belarus", "Belgium", "Belize", "Benin", "Bhutan", "Bolivia", "Bosnia and Herzegovina", "Botswana",
+    "Brazil", "Brunei", "Bulgaria", "Burkina Faso", "Burma", "Burundi", "Cabo Verde", "Cambodia",
+    "Cameroon", "Canada", "Cape Verde", "Central African Republic", "Chad", "Chile", "China",
+    "Colombia", "Comoros", "Congo", "Congo-Brazzaville", "Congo-Kinshasa", "Costa Rica",
+    "Côte d'Ivoire", "Croatia", "Cuba", "Cyprus", "Czech Republic", "Czechia",
+    "Democratic Republic of the Congo", "Denmark", "Djibouti", "Dominica", "Dominican Republic",
+    "DR Congo", "East Timor", "Ecuador", "Egypt", "El Salvador", "Equatorial Guinea", "Eritrea",
+    "Estonia", "Eswatini", "Ethiopia", "Fiji", "Finland", "France", "Gabon", "Gambia", "Georgia",
+    "Germany", "Ghana", "Greece", "Greenland", "Grenada", "Guatemala", "Guinea", "Guinea-Bissau",
+    "Guyana", "Haiti", "Holy See", "Honduras", "Hong Kong", "Hungary", "Iceland", "India",
+    "Indonesia", "Iran", "Iraq", "Ireland", "Israel", "Italy", "Ivory Coast", "Jamaica", "Japan",
+    "Jordan", "Kazakhstan", "Kenya", "Kiribati", "Kosovo", "Kuwait", "Kyrgyzstan", "Laos", "Latvia",
+    "Lebanon", "Lesotho", "Liberia", "Libya", "Liechtenstein", "Lithuania", "Luxembourg", "Macau",
+    "Macedonia", "Madagascar", "Malawi", "Malaysia", "Maldives", "Mali", "Malta",
+    "Marshall Islands", "Mauritania", "Mauritius", "Mexico", "Micronesia", "Moldova", "Monaco",
+    "Mongolia", "Montenegro", "Morocco", "Mozambique", "Myanmar", "Namibia", "Nauru", "Nepal",
+    "Netherlands", "New Zealand", "Nicaragua", "Niger", "Nigeria", "North Korea", "North Macedonia",
+    "Norway", "Oman", "Pakistan", "Palau", "Palestine", "Panama", "Papua New Guinea", "Paraguay",
+    "Peru", "Philippines", "Poland", "Portugal", "Puerto Rico", "Qatar", "Republic of the Congo",
+    "Romania", "Russia", "Rwanda", "Saint Kitts and Nevis", "Saint Lucia",
+    "Saint Vincent and the Grenadines", "Samoa", "San Marino", "São Tomé and Príncipe",
+    "Saudi Arabia", "Senegal", "Serbia", "Seychelles", "Sierra Leone", "Singapore", "Slovakia",
+    "Slovenia", "Solomon Islands", "Somalia", "Somaliland", "South Africa", "South Korea",
+    "South Sudan", "Spain", "Sri Lanka", "Sudan", "Suriname", "Swaziland", "Sweden", "Switzerland",
+    "Syria", "Taiwan", "Tajikistan", "Tanzania", "Thailand", "Timor-Leste", "Togo", "Tonga",
+    "Trinidad and Tobago", "Tunisia", "Turkey", "Türkiye", "Turkmenistan", "Tuvalu", "Uganda",
+    "Ukraine", "United Arab Emirates", "United Kingdom", "United States", "Uruguay", "Uzbekistan",
+    "Vanuatu", "Vatican City", "Venezuela", "Vietnam", "Western Sahara", "Yemen", "Zambia",
+    "Zimbabwe",
+)  # fmt: skip
+
+
+def near_misses(used: Counter[str], extra: Iterable[str] = ()) -> dict[str, str]:
+    """Return, for each name in `used` (name -> briefings using it) that looks misspelt, the name meant.
+
+    A name is taken as meant when it is known (built in or in `extra`), or when it is used
+    by more briefings than the misspelling; names that fold alike are one name.
+    """
+    known = {fold(name): name for name in (*KNOWN_COUNTRIES, *extra)}
+    uses: Counter[str] = Counter()
+    spelled: dict[str, str] = {}
+    for name, count in used.items():
+        uses[fold(name)] += count
+        spelled.setdefault(fold(name), name)
+    found: dict[str, str] = {}
+    for name in used:
+        folded = fold(name)
+        if folded in known:
+            continue
+        candidates = [*known, *(u for u in uses if u != folded and uses[u] > uses[folded])]
+        match = difflib.get_close_matches(folded, candidates, n=1, cutoff=NEAR_MISS)
+        if match:
+            found[name] = known.get(match[0]) or spelled[match[0]]
+    return found

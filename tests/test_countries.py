@@ -1,0 +1,102 @@
+"""Country pages: /countries/ and /countries/<slug>/, their feeds, folding and "did you mean"."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from briefings.countries import near_misses
+from briefings.errors import BuildFailed
+from briefings.pipeline import check
+from tests.conftest import SITE_YAML, briefing, build, make_archive
+from tests.sitetools import page, texts
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+FILES = {
+    f"2016/s{n}.md": briefing(f"Story {n}", f"2016-03-0{n}", extra=f"countries: [{countries}]\n")
+    for n, countries in enumerate(("Syria, Turkey", "syria", "SYRIA, Türkiye", "Sýria, Russia", "Gambia, Zambia"), 1)
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(make_archive(tmp_path_factory.mktemp("countries"), FILES))
+
+
+def test_a_country_page_lists_its_briefings_whatever_the_case_or_accents(site: Path) -> None:
+    doc = page(site, "countries/syria/")  # per_page is 3 in the test site.yaml: four briefings, two pages
+    assert texts(doc, "//h1") == ["Syria"]  # the built-in spelling, though nobody wrote it first
+    assert texts(doc, "//ul[@class='compact']/li/a") == ["Story 4", "Story 3", "Story 2"]
+    assert doc.xpath("//a[@rel='next']/@href") == ["/countries/syria/page/2/"]
+    assert texts(page(site, "countries/syria/page/2/"), "//ul[@class='compact']/li/a") == ["Story 1"]
+    assert doc.xpath("//p[@class='kicker']/a/@href") == ["/countries/"] and texts(doc, "//p[@class='kicker']") == [
+        "Countries"
+    ]
+    assert not (site / "countries" / "sýria").exists() and not (site / "countries" / "SYRIA").exists()
+
+
+def test_the_briefing_page_links_each_of_its_countries(site: Path) -> None:
+    doc = page(site, "2016/03/s1/")
+    links = doc.xpath("//dt[text()='Countries']/following-sibling::dd[1]//a")
+    assert [(a.text, a.get("href")) for a in links] == [
+        ("Syria", "/countries/syria/"),
+        ("Turkey", "/countries/turkey/"),
+    ]
+
+
+def test_two_known_spellings_stay_two_countries_and_close_known_names_both_stand(site: Path) -> None:
+    doc = page(site, "countries/")
+    names = [(a.text, a.get("href")) for a in doc.xpath("//ul[@class='terms']/li/a")]
+    assert names == [
+        ("Gambia", "/countries/gambia/"),
+        ("Russia", "/countries/russia/"),
+        ("Syria", "/countries/syria/"),
+        ("Turkey", "/countries/turkey/"),
+        ("Türkiye", "/countries/turkiye/"),
+        ("Zambia", "/countries/zambia/"),
+    ]
+    assert texts(doc, "//ul[@class='terms']/li/span") == ["1", "1", "4", "1", "1", "1"]
+
+
+def test_each_country_has_a_feed_and_its_pages_are_in_the_sitemap(site: Path) -> None:
+    feed = feedparser.parse((site / "countries" / "syria" / "feed.xml").read_bytes())
+    assert not feed.bozo and feed.feed.title == "Test Archive: Country Syria"
+    assert [e.title for e in feed.entries] == ["Story 4", "Story 3", "Story 2", "Story 1"]
+    assert feed.feed.link == "https://example.org/countries/syria/"
+    doc = page(site, "countries/syria/")
+    assert doc.xpath("//link[@type='application/atom+xml']/@href")[-1] == "/countries/syria/feed.xml"
+    locations = etree.parse(str(site / "sitemap.xml")).findall(f"{SITEMAP}url/{SITEMAP}loc")
+    listed = {loc.text for loc in locations}
+    assert {"https://example.org/countries/", "https://example.org/countries/syria/page/2/"} <= listed
+
+
+def test_a_misspelt_country_names_the_file_line_and_the_name_meant(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {"2015/typo.md": briefing(extra="countries: [Russia, Untied States]\n")})
+    with pytest.raises(BuildFailed) as failed:
+        check(root)
+    assert [str(e) for e in failed.value.errors] == [
+        'content/2015/typo.md:9: countries: "Untied States" looks like a misspelling of "United States"; '
+        'did you mean "United States"? If "Untied States" is right, add it to known_countries in site.yaml'
+    ]
+    (root / "site.yaml").write_text(SITE_YAML + "known_countries: [Untied States]\n")
+    check(root)
+
+
+def test_a_rare_spelling_of_a_name_others_use_more_is_a_near_miss() -> None:
+    used = Counter({"Kurdistan": 3, "Kurdestan": 1, "Somaliland": 1, "Atlantis": 1})
+    assert near_misses(used) == {"Kurdestan": "Kurdistan"}  # Somaliland is known; Atlantis is near nothing
+    assert near_misses(used, extra=["Kurdistan", "Kurdestan"]) == {}  # both declared right
+    assert near_misses(Counter({"Kurdistan": 1, "Kurdestan": 1})) == {}  # neither is more used: no guess
+
+
+def test_known_countries_must_be_a_list(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", {"2016/ok.md": briefing()}, SITE_YAML + "known_countries: Kurdistan\n")
+    with pytest.raises(BuildFailed) as failed:
+        check(root)
+    assert [str(e) for e in failed.value.errors] == [
+        'site.yaml:15: known_countries: expected a list such as [a, b], found "Kurdistan"'
+    ]
