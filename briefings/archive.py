@@ -20,7 +20,7 @@ from briefings.countries import KNOWN_COUNTRIES, near_misses
 from briefings.errors import BuildFailed, SourceError
 from briefings.urls import briefing_path, fold, slugify
 
-RELATED_MAX, RELATED_MIN = 5, 3
+RELATED_MAX, RELATED_MIN = 4, 3
 RELATED_WINDOW = 5  # candidates per tag on each side in time
 
 
@@ -255,7 +255,7 @@ def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]
 
 
 def related_entries(entries: tuple[Entry, ...]) -> dict[str, tuple[Entry, ...]]:
-    """Return 3-5 related entries per entry: most shared tags, then nearest in time, then newest.
+    """Return 3-4 related entries per entry: most shared tags, then nearest in time, then newest.
 
     Candidates are, for each tag of the entry, the RELATED_WINDOW entries nearest in time on
     either side that carry that tag; so the work grows with the archive times the tags per

@@ -25,7 +25,9 @@ _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_aut
 # The longest of 507 real blog posts we converted is 45 KB; markdown-it-py's emphasis pairing
 # is quadratic on unmatched delimiters, so a 64 KB body of `*a **a ` still checks in about 1 s.
 MAX_BODY_KB = 64
-PER_PAGE = 100  # listings are titles and dates: 100 are about 18 kB, with little chrome per briefing
+# Listings are titles and dates: 200 (Wikipedia's category pages list as many) are about
+# 33 kB, and each listing page repeats the page's chrome (about 2 kB) once for them all.
+PER_PAGE = 200
 FULL_TEXT = ("site", "all", "none")  # which feeds carry each briefing's full text
 
 

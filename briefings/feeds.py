@@ -195,7 +195,7 @@ def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
         ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(page.path)
         if page.modified:
             ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(page.modified)
-    return _xml(urlset)
+    return _xml(urlset, indent=False)
 
 
 def sitemap_index(config: SiteConfig, parts: Iterable[tuple[str, datetime | None]]) -> bytes:
@@ -207,7 +207,7 @@ def sitemap_index(config: SiteConfig, parts: Iterable[tuple[str, datetime | None
         ET.SubElement(part, f"{{{SITEMAP_NS}}}loc").text = config.absolute(path)
         if modified:
             ET.SubElement(part, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(modified)
-    return _xml(index)
+    return _xml(index, indent=False)
 
 
 def robots(config: SiteConfig) -> bytes:
@@ -215,9 +215,10 @@ def robots(config: SiteConfig) -> bytes:
     return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute('sitemap.xml')}\n".encode()
 
 
-def _xml(root: ET.Element) -> bytes:
-    """Serialise an XML document, indented, with its declaration."""
-    ET.indent(root)
+def _xml(root: ET.Element, indent: bool = True) -> bytes:
+    """Serialise an XML document with its declaration, an element per line, indented unless
+    it is only for machines (a sitemap's indentation is a tenth of its size)."""
+    ET.indent(root, space="  " if indent else "")
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
 

@@ -22,10 +22,11 @@ def news_article(config: SiteConfig, entry: Entry, image: str | None) -> str:
         "@type": "NewsArticle",
         "headline": b.title,
         "datePublished": b.date.isoformat(timespec="seconds"),
-        "dateModified": b.modified.isoformat(timespec="seconds"),
         "inLanguage": b.language or config.language,
         "author": author,
     }
+    if b.modified != b.date:  # a briefing never updated has no date of modification to tell
+        data["dateModified"] = b.modified.isoformat(timespec="seconds")
     if image:
         data["image"] = [image]
     # Compact: the page's description, Open Graph tags and visible text already carry the rest.

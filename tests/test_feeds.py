@@ -193,5 +193,7 @@ def test_briefing_pages_describe_a_news_article(site: Path) -> None:
     assert data["author"] == {"@type": "Organization", "name": "The Guardian", "url": "https://www.theguardian.com/"}
     assert data["inLanguage"] == "en"
     assert data["image"] == ["https://example.org/favicon.svg"]
+    never_updated = json.loads(page(site, "2015/09/kweiris/").xpath("//script[@type='application/ld+json']")[0].text)
+    assert "dateModified" not in never_updated and never_updated["datePublished"] == "2015-09-24T10:00:00+03:00"
     listing = {m.get("property"): m.get("content") for m in page(site, "").xpath("//meta")}
     assert listing["og:type"] == "website"
