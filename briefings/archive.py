@@ -139,6 +139,9 @@ def build_archive(
         )
         for b in ordered
     )
+    moved = moved_url_errors(config, entries)
+    if moved:
+        raise BuildFailed(moved)
     return Archive(
         config=config,
         entries=entries,
@@ -150,6 +153,34 @@ def build_archive(
         months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
         related=related_entries(entries),
     )
+
+
+def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
+    """Return an error for each alias or removed URL that is some briefing's URL, or claimed twice."""
+    entries = list(entries)
+    current = {"/" + e.path: e.briefing.path for e in entries}
+    removed = {r.path: r for r in config.removed}
+    claimed: dict[str, str] = {}
+    errors = []
+    for entry in entries:
+        b = entry.briefing
+        for alias in b.aliases:
+            problem = None
+            if alias in current:
+                problem = f"is the URL of {current[alias]}; an alias is an earlier URL that no briefing has now"
+            elif alias in claimed:
+                problem = f"is also an alias of {claimed[alias]}; keep it on one briefing"
+            elif alias in removed:
+                problem = "is also in site.yaml's removed list; take it off that list to redirect it here"
+            claimed.setdefault(alias, b.path)
+            if problem:
+                errors.append(SourceError(b.path, b.line_of("aliases"), f'aliases: "{alias}" {problem}'))
+    for path, withdrawn in removed.items():
+        if path in current:
+            owner = current[path]
+            message = f'removed: "{path}" is still the URL of {owner}; take it off the list, or delete the briefing'
+            errors.append(SourceError("site.yaml", withdrawn.line, message))
+    return errors
 
 
 def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset()) -> dict[str, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from briefings import pipeline
 from briefings.config import normalise_base_url
-from briefings.errors import BuildFailed, plural
+from briefings.errors import BuildFailed, github_annotation, plural
 from briefings.progress import Progress
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -43,6 +43,13 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sizes", action="store_true", help="after a build, print the site's size by kind of page and file"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="how errors are printed: text (default, `file:line: message`) or github "
+        "(workflow commands that GitHub Actions shows on the pull request's diff)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="serve: the address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=8000, help="serve: the port (default: %(default)s; 0 picks one)")
@@ -93,7 +100,7 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
                 print(size_table(report))
     except BuildFailed as failed:
         progress.clear()
-        report_errors(failed, args.command)
+        report_errors(failed, args.command, args.format)
         return EXIT_CONTENT
     except OSError as exc:
         progress.clear()
@@ -169,10 +176,13 @@ def size_text(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB" if size >= 100_000 else f"{size / 1000:,.1f} kB"
 
 
-def report_errors(failed: BuildFailed, command: str) -> None:
-    """Print each error once as `file:line: message`, then a summary line."""
+def report_errors(failed: BuildFailed, command: str, style: str = "text") -> None:
+    """Print each error once as `file:line: message` (or a GitHub annotation), then a summary line."""
     for error in failed.errors:
-        print(error, file=sys.stderr)
+        if style == "github":  # on stdout, where the runner reads workflow commands
+            print(github_annotation(error, f"briefings {command}"), flush=True)
+        else:
+            print(error, file=sys.stderr)
     files = len({error.path for error in failed.errors})
     outcome = "nothing was written" if command == "build" else "fix them and run check again"
     print(f"Found {plural(len(failed.errors), 'error')} in {plural(files, 'file')}; {outcome}.", file=sys.stderr)

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefings.errors import BuildFailed, SourceError
 from briefings.schema import FieldReader, optional
-from briefings.urls import SLUG_RULE, fold, slug_problem, slugify
+from briefings.urls import SLUG_RULE, fold, site_path_problem, slug_problem, slugify
 from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse_yaml
 
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
-    "id_authority", "regions", "tag_aliases", "known_countries", "markdown", "max_body_kb", "feeds",
+    "id_authority", "regions", "tag_aliases", "known_countries", "removed", "markdown", "max_body_kb", "feeds",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # The longest of 507 real blog posts we converted is 45 KB; markdown-it-py's emphasis pairing
@@ -54,6 +54,15 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """A URL deliberately given up (a briefing withdrawn): it keeps a page saying why."""
+
+    path: str  # as written: /2015/09/old-slug/
+    reason: str
+    line: int = 0  # in site.yaml
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything `site.yaml` says, checked."""
 
@@ -70,6 +79,7 @@ class SiteConfig:
     max_body_kb: int = MAX_BODY_KB
     feeds: FeedSettings = FeedSettings()
     known_countries: tuple[str, ...] = ()  # names the built-in list lacks, so not taken for misspellings
+    removed: tuple[Removed, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -134,6 +144,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     regions = optional(found, "regions", lambda node: _read_regions(reader, node))
     aliases = optional(found, "tag_aliases", lambda node: _read_aliases(reader, node))
     known = optional(found, "known_countries", lambda node: reader.text_list(node, "known_countries", 1000))
+    removed = optional(found, "removed", lambda node: _read_removed(reader, node))
     allow_html = optional(found, "markdown", lambda node: _read_markdown(reader, node))
     feeds = optional(found, "feeds", lambda node: _read_feeds(reader, node))
     if (
@@ -155,6 +166,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         max_body_kb=max_body_kb or MAX_BODY_KB,
         feeds=feeds or FeedSettings(),
         known_countries=tuple(known or ()),
+        removed=removed or (),
     )
 
 
@@ -231,6 +243,26 @@ def _read_regions(reader: FieldReader, node: Node) -> tuple[Region, ...] | None:
         elif slug is not None:
             regions.append(Region(name, slug, description or ""))
     return tuple(regions)
+
+
+def _read_removed(reader: FieldReader, node: Node) -> tuple[Removed, ...] | None:
+    """Read `removed:`, a list of `- url: /2015/09/slug/` with the `reason` its page will give."""
+    if not isinstance(node, Seq):
+        reader.error(node.line, f"removed: expected a list of `- url: ...` with `reason: ...`, found {describe(node)}")
+        return None
+    removed: list[Removed] = []
+    for item in node.items:
+        found = reader.fields(item, "a removed URL", ("url", "reason"), ("url", "reason"))
+        path = reader.text(found["url"], "url") if "url" in found else None
+        reason = reader.text(found["reason"], "reason", max_len=1000) if "reason" in found else None
+        problem = site_path_problem(path) if path is not None else None
+        if problem:
+            reader.error(found["url"].line, f'removed: "{path}" is not a path of this site; {problem}')
+        elif path is not None and any(r.path == path for r in removed):
+            reader.error(found["url"].line, f'removed: "{path}" is listed twice; keep one')
+        elif path is not None and reason is not None:
+            removed.append(Removed(path, reason, found["url"].line))
+    return tuple(removed)
 
 
 def _read_aliases(reader: FieldReader, node: Node) -> tuple[tuple[str, str], ...] | None:

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from briefings.config import SiteConfig
 from briefings.errors import Problem, SourceError
 from briefings.schema import FieldReader, forbidden_character, optional
-from briefings.urls import SLUG_RULE, fold, slug_problem
+from briefings.urls import SLUG_RULE, fold, site_path_problem, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
 FIELDS = (
     "title", "date", "summary", "source", "credit", "region", "countries", "tags",
-    "image", "updated", "draft", "slug", "corrections", "language",
+    "image", "updated", "draft", "slug", "corrections", "language", "aliases",
 )  # fmt: skip
 REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
 _ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
@@ -83,6 +83,7 @@ class Briefing:
     draft: bool = False
     corrections: tuple[Correction, ...] = ()  # newest first
     language: str | None = None  # a BCP 47 tag; None: the site's language
+    aliases: tuple[str, ...] = ()  # earlier site paths of this briefing ("/2015/09/old-slug/"), first the oldest
     lines: tuple[tuple[str, int], ...] = ()  # (field, file line), for later cross-file errors
 
     def line_of(self, field: str) -> int:
@@ -196,6 +197,7 @@ def _read_briefing(
     draft = optional(found, "draft", lambda n: reader.boolean(n, "draft"))
     corrections = optional(found, "corrections", lambda n: _corrections(reader, n, tz))
     language = optional(found, "language", lambda n: _language(reader, n))
+    aliases = optional(found, "aliases", lambda n: _aliases(reader, n))
     slug = _slug(reader, found.get("slug"), path)
     if when and updated and updated[0] < when[0]:
         reader.error(found["updated"].line, "updated: is before date; updated must be on or after date")
@@ -207,7 +209,8 @@ def _read_briefing(
         path=path, slug=slug, title=title, date=when[0], date_has_time=when[1], summary=summary,
         source=source, credit=credit, region=region, tags=tags, body=body, body_line=body_line,
         countries=countries or (), image=image, updated=updated[0] if updated else None,
-        draft=bool(draft), corrections=corrections or (), language=language, lines=_key_lines(root),
+        draft=bool(draft), corrections=corrections or (), language=language, aliases=aliases or (),
+        lines=_key_lines(root),
     )  # fmt: skip
 
 
@@ -234,6 +237,19 @@ def _language(reader: FieldReader, node: Node) -> str | None:
         reader.error(node.line, f'language: "{text}" is not a BCP 47 language tag; write it like es, pt-BR or zh-Hant')
         return None
     return text
+
+
+def _aliases(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
+    """Read `aliases`: earlier paths of the briefing, each of which gets a redirect page."""
+    paths = reader.text_list(node, "aliases", 20)
+    if paths is None:
+        return None
+    for path in paths:
+        problem = site_path_problem(path)
+        if problem:
+            reader.error(node.line, f'aliases: "{path}" is not a path of this site; {problem}')
+            return None
+    return tuple(dict.fromkeys(paths))
 
 
 def _source(reader: FieldReader, node: Node) -> Source | None:

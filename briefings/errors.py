@@ -40,6 +40,24 @@ class BuildFailed(Exception):
         super().__init__(f"{len(self.errors)} error(s)")
 
 
+def github_annotation(error: SourceError, title: str) -> str:
+    """Return an error as a GitHub Actions workflow command, which shows it on the pull request's diff.
+
+    The message is escaped as workflow-command data (`%`, CR, LF); the file and title as
+    properties, which also escape `:` and `,`.
+    """
+    where = f"file={_property(error.path)}" + (f",line={error.line}" if error.line else "")
+    return f"::error {where},title={_property(title)}::{_data(error.message)}"
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def plural(count: int, noun: str, nouns: str = "") -> str:
     """Return "1 error" / "2 errors" ("1 country" / "2 countries" when given `nouns`)."""
     return f"{count} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"

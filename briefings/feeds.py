@@ -19,7 +19,7 @@ from briefings.archive import Archive, Entry, Term
 from briefings.bodies import BodyRef
 from briefings.config import SiteConfig
 from briefings.pages import TERM_LABELS, Page
-from briefings.urls import src_url
+from briefings.urls import briefing_path_parts, src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -29,8 +29,18 @@ _PLACEHOLDER_RE = re.compile(rb"<entry>\x00(\d+)\x00</entry>")
 
 
 def entry_id(config: SiteConfig, entry: Entry) -> str:
-    """Return a briefing's permanent id: tag:<authority>:<date as written>:<slug>."""
-    return f"tag:{config.id_authority}:{entry.briefing.date:%Y-%m-%d}:{entry.briefing.slug}"
+    """Return a briefing's permanent id: tag:<authority>:<date as written>:<slug>.
+
+    A briefing that moved keeps the id of its first alias (`/2015/09/old-slug/`): that
+    alias's year, month and slug, with the day of its date, so feed readers do not show it
+    as new. (Only a date moved to another day as well as another month changes it.)
+    """
+    b = entry.briefing
+    year, month, slug = b.date.year, b.date.month, b.slug
+    first = next((parts for alias in b.aliases if (parts := briefing_path_parts(alias))), None)
+    if first:
+        year, month, slug = first
+    return f"tag:{config.id_authority}:{year:04d}-{month:02d}-{b.date.day:02d}:{slug}"
 
 
 # An output made from inputs: (path, the inputs that decide its bytes, how to make it).

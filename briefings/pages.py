@@ -95,6 +95,28 @@ def site_pages(archive: Archive) -> list[Page]:
     ]
 
 
+def moved_pages(archive: Archive) -> list[Page]:
+    """Return the pages at URLs given up: a redirect at each alias, a notice at each removed URL.
+
+    They are not in the sitemap or the feeds: `site_pages` is what the site publishes.
+    """
+    redirects = [
+        Page(
+            alias.lstrip("/"),
+            "redirect.html",
+            entry.briefing.title,
+            {"target": entry.path, "briefing": entry.briefing},
+        )
+        for entry in archive.entries
+        for alias in entry.briefing.aliases
+    ]
+    notices = [
+        Page(removed.path.lstrip("/"), "withdrawn.html", "Briefing withdrawn", {"reason": removed.reason})
+        for removed in archive.config.removed
+    ]
+    return redirects + notices
+
+
 def paginate(
     archive: Archive, first: str, template: str, title: str, entries: Sequence[Entry], **context: Any
 ) -> Iterator[Page]:

@@ -10,7 +10,7 @@ May not write files.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from briefings.archive import Archive
@@ -18,7 +18,7 @@ from briefings.bodies import BodyRef
 from briefings.errors import BuildFailed, SourceError
 from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, digest_text
-from briefings.pages import Page, site_pages
+from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.urls import output_file
 
@@ -70,7 +70,9 @@ def plan_site(
         placed = repr((entry.path, terms, entry.site_links, entry.body.hrefs))
         hasher.seed(entry.briefing, bytes.fromhex(digests[entry.briefing.path]))
         hasher.seed(entry, digest_text(digests[entry.briefing.path], placed))
-    site_wide = hasher.digest((archive.config, {name: hasher.digest(data) for name, data in static.items()}))
+    # Removed URLs reach only their own pages (below), so editing the list rebuilds nothing else.
+    settings = replace(archive.config, removed=())
+    site_wide = hasher.digest((settings, {name: hasher.digest(data) for name, data in static.items()}))
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -81,6 +83,10 @@ def plan_site(
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
         origin = f"templates/{page.template}"
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), _page_group(page)))
+    for page in moved_pages(archive):
+        key = hasher.key(site_wide, renderer.template_digest(page.template), page)
+        origin = page.context["briefing"].path if "briefing" in page.context else "site.yaml (removed)"
+        planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved"))
     for path, inputs, make in feed_jobs(archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
     return planned

@@ -32,6 +32,28 @@ def slug_problem(text: str) -> str | None:
     return "it starts with a hyphen" if text.startswith("-") else "it ends with a hyphen"
 
 
+# A path of this site as written in `aliases` and `removed`: from the root, folders ending
+# in "/" or a file ending in ".html", in URL-safe characters, with no "." or ".." step.
+_SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"
+_SITE_PATH_RE = re.compile(rf"^/(?:{_SEGMENT}/)+$|^/(?:{_SEGMENT}/)*[A-Za-z0-9._~-]+\.html$")
+_BRIEFING_PATH_RE = re.compile(r"^/(\d{4})/(\d{2})/([a-z0-9]+(?:-+[a-z0-9]+)*)/$")
+
+
+def site_path_problem(text: str) -> str | None:
+    """Return what makes `text` not a path of this site (`/2015/09/old-slug/`), or None."""
+    if _SITE_PATH_RE.match(text) and "/../" not in text and "/./" not in text:
+        return None
+    if not text.startswith("/") or "://" in text:
+        return "write it as a path from the site's root, without the host: /2015/09/old-slug/"
+    return "write a folder path ending in / or a file ending in .html, of letters, digits and - . _ ~"
+
+
+def briefing_path_parts(path: str) -> tuple[int, int, str] | None:
+    """Return (year, month, slug) of a path in the briefing URL scheme (`/2015/09/kweiris/`), else None."""
+    found = _BRIEFING_PATH_RE.match(path)
+    return (int(found[1]), int(found[2]), found[3]) if found else None
+
+
 def fold(name: str) -> str:
     """Return the identity of a name: case, accents and spacing do not count."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())

@@ -14,7 +14,8 @@ from tests.conftest import FIXTURES, briefing, make_archive, run
 
 INVALID = FIXTURES / "invalid"
 ALLOWED_KEYS = (
-    "title, date, summary, source, credit, region, countries, tags, image, updated, draft, slug, corrections, language"
+    "title, date, summary, source, credit, region, countries, tags, image, updated, draft, slug, corrections, "
+    "language, aliases"
 )
 REGIONS = "Middle East, Europe, Africa, Asia-Pacific, Americas, Global"
 DATE_HINT = "write it like 2015-09-24 or 2015-09-24T10:00:00+03:00"

@@ -53,3 +53,21 @@ def test_quiet_build_prints_nothing_and_summary_otherwise(tmp_path: Path) -> Non
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     loud = cli("--root", str(root))
     assert loud.stdout.startswith("Built ") and "(1 briefing, 1 tag, 2 regions, 1 source, 0 countries)" in loud.stdout
+
+
+def test_github_format_prints_escaped_workflow_commands(tmp_path: Path) -> None:
+    from briefings.errors import SourceError, github_annotation
+
+    error = SourceError("content/2015/a,b:c.md", 9, "50% done\r\nnext: line, more")
+    assert github_annotation(error, "briefings check: 1") == (
+        "::error file=content/2015/a%2Cb%3Ac.md,line=9,title=briefings check%3A 1::50%25 done%0D%0Anext: line, more"
+    )
+    assert github_annotation(SourceError("site.yaml", 0, "x"), "t") == "::error file=site.yaml,title=t::x"
+    root = make_archive(tmp_path / "a", {"2015/typo.md": briefing(region="Middle east")})
+    result = cli("check", "--format", "github", "--root", str(root))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "::error file=content/2015/typo.md,line=7,title=briefings check::"
+        'region: "Middle east" is not a known region; did you mean "Middle East"?'
+    ]
+    assert result.stderr.splitlines() == ["Found 1 error in 1 file; fix them and run check again."]

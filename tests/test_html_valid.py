@@ -20,7 +20,14 @@ def test_example_site_has_no_html_errors(tmp_path: Path) -> None:
     for name in ("site.yaml", "content", "templates", "static"):
         copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
         copy(REPO / name, tmp_path / name)
+    # A redirect page (an alias) and a withdrawn briefing's page are checked too.
+    first = sorted((tmp_path / "content").rglob("*.md"))[0]
+    first.write_text(first.read_text().replace("\n---\n", "\naliases: [/old/first/]\n---\n", 1))
+    with (tmp_path / "site.yaml").open("a") as settings:
+        settings.write("removed:\n  - url: /2014/01/withdrawn/\n    reason: Its source retracted it.\n")
     assert run(tmp_path, "--quiet") == 0
+    assert (tmp_path / "_site/old/first/index.html").is_file()
+    assert (tmp_path / "_site/2014/01/withdrawn/index.html").is_file()
     pages = sorted(str(p) for p in (tmp_path / "_site").rglob("*.html"))
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--format", "json", "--stdout", *pages],
