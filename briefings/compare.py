@@ -1,0 +1,207 @@
+"""What a change does to the published site: the pull request's view of the archive.
+
+Owns reading the base revision (through `git archive`), comparing it with the working
+tree (briefings added, changed and removed; pages that appear, change or disappear) and
+the permalink guard: every URL the base published (a briefing, an alias's redirect, a
+withdrawn briefing's notice) must still be served, or the check fails naming the files.
+Pages are compared by their keys (a digest of what each is made from), so nothing is
+rendered. May not write the site.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefings import pipeline
+from briefings.errors import BuildFailed, SourceError
+from briefings.urls import fold
+
+LISTED = 50  # items shown per list in the summary; the rest are counted
+
+
+class BaseUnavailable(Exception):
+    """The base revision cannot be read (unknown ref, not a git repository)."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of the archive as published: its briefings and the keys of its pages."""
+
+    files: dict[str, str]  # content file -> digest of its bytes (drafts and invalid files too)
+    briefings: dict[str, tuple[str, str]]  # published briefing's file -> (title, URL path "/2015/09/x/")
+    pages: dict[str, str]  # URL path of each HTML page -> its key
+    permanent: dict[str, str]  # URL path that must keep working -> the file that made it
+
+
+@dataclass(frozen=True)
+class Change:
+    """The difference between the base and the working tree, and what the guard found."""
+
+    added: list[tuple[str, str]] = field(default_factory=list)  # (file, title)
+    changed: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    appear: list[str] = field(default_factory=list)  # URL paths
+    change: list[str] = field(default_factory=list)
+    disappear: list[str] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+    base_problem: str = ""  # why the base could not be compared, if it could not
+
+
+def url_of(output: str) -> str:
+    """Return the URL path an output file serves (`2015/09/x/index.html` -> `/2015/09/x/`)."""
+    return "/" + output.removesuffix("index.html")
+
+
+def revision(root: Path, options: pipeline.Options) -> Revision:
+    """Plan the published site of the archive at root (drafts left out) and describe it."""
+    files, _ = pipeline.read_content(root)
+    archive, planned = pipeline.plan(root, options)
+    briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}
+    pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}
+    permanent = {url_of(p.path): p.origin for p in planned if p.group == "moved"}
+    permanent |= {url: path for path, (_, url) in briefings.items()}
+    return Revision({f.path: f.digest for f in files}, briefings, pages, permanent)
+
+
+def base_revision(root: Path, ref: str, options: pipeline.Options) -> Revision:
+    """Describe the archive as it is at git revision `ref`, read into a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="briefings-base-") as folder:
+        extract(root, ref, Path(folder))
+        return revision(Path(folder), pipeline.Options(jobs=options.jobs, cache=False))
+
+
+def extract(root: Path, ref: str, into: Path) -> None:
+    """Write the tree of git revision `ref` of the repository at root into `into`."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "archive", "--format=tar", ref], capture_output=True, check=False
+        )
+    except OSError as exc:
+        raise BaseUnavailable(f"git cannot be run ({exc.strerror or exc}); install git") from None
+    if result.returncode != 0:
+        said = result.stderr.decode(errors="replace").strip().splitlines()
+        detail = said[-1] if said else "git archive failed"
+        raise BaseUnavailable(f'cannot read revision "{ref}": {detail} (fetch it first, e.g. git fetch origin main)')
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def compare(base: Revision, head: Revision) -> Change:
+    """Return what changes from base to head, with the permalink guard's errors."""
+    files = base.files.keys() | head.files.keys()
+    title = {**base.briefings, **head.briefings}
+
+    def named(paths: set[str]) -> list[tuple[str, str]]:
+        return [(path, title[path][0] if path in title else "") for path in sorted(paths)]
+
+    return Change(
+        added=named({f for f in files if f not in base.files}),
+        changed=named({f for f in files if f in base.files and f in head.files and base.files[f] != head.files[f]}),
+        removed=named({f for f in files if f not in head.files}),
+        appear=sorted(head.pages.keys() - base.pages.keys()),
+        change=sorted(url for url in head.pages.keys() & base.pages.keys() if head.pages[url] != base.pages[url]),
+        disappear=sorted(base.pages.keys() - head.pages.keys()),
+        errors=guard(base, head),
+    )
+
+
+def guard(base: Revision, head: Revision) -> list[SourceError]:
+    """Return an error for each URL the base published that the working tree would no longer serve."""
+    served = head.pages.keys()
+    errors = []
+    for url, origin in sorted(base.permanent.items()):
+        if url in served:
+            continue
+        successor = _successor(base, head, origin)
+        if successor:
+            new_url = head.briefings[successor][1]
+            message = (
+                f"{url}, this briefing's URL on the base branch, would stop working: it is now {new_url}; "
+                f"add `aliases: [{url}]` to its front matter, so the old URL redirects here"
+            )
+            errors.append(SourceError(successor, 1, message))
+        else:
+            message = (
+                f"{url} was published from {origin}, and nothing would be served there; keep it, add "
+                f"`aliases: [{url}]` to the briefing that replaces it, or list it under `removed:` in "
+                "site.yaml with the reason"
+            )
+            errors.append(SourceError(origin if origin in base.files else "site.yaml", 0, message))
+    return errors
+
+
+def _successor(base: Revision, head: Revision, origin: str) -> str | None:
+    """Return the working tree's briefing that a vanished base briefing became: same file, else same title."""
+    if origin in head.briefings:
+        return origin
+    if origin not in base.briefings:
+        return None
+    title = fold(base.briefings[origin][0])
+    return next((path for path, (other, _) in sorted(head.briefings.items()) if fold(other) == title), None)
+
+
+def against(root: Path, ref: str, options: pipeline.Options) -> Change:
+    """Compare the archive at root with git revision `ref`; a base with errors is reported, not compared."""
+    head = revision(root, options)
+    try:
+        base = base_revision(root, ref, options)
+    except BuildFailed as failed:
+        return Change(base_problem=f'"{ref}" has {len(failed.errors)} error(s) of its own, so it was not compared')
+    return compare(base, head)
+
+
+def summary(errors: list[SourceError], change: Change | None, ref: str | None, checked: int) -> str:
+    """Return the check's report for a pull request, in GitHub-flavoured Markdown."""
+    lines = ["## Briefings check", ""]
+    if errors:
+        lines += [f"**{len(errors)} problem(s) to fix** before this can be merged:", ""]
+        lines += [f"- `{_where(e)}`: {_escape(e.message)}" for e in errors[:LISTED]]
+        lines += _more(len(errors))
+    else:
+        lines.append(f"No problems found in {checked} briefing(s).")
+    if change is not None and change.base_problem:
+        lines += ["", f"The base could not be compared: {change.base_problem}."]
+    elif change is not None:
+        lines += ["", f"### Compared with `{ref}`", ""]
+        for label, items in (("Added", change.added), ("Changed", change.changed), ("Removed", change.removed)):
+            named = [f"`{path}`" + (f" {_escape(title)}" if title else "") for path, title in items]
+            lines += _section(f"{label} briefings", named)
+        lines += [
+            "",
+            f"Pages: {len(change.appear)} will appear, {len(change.change)} will change, "
+            f"{len(change.disappear)} will disappear.",
+        ]
+        for label, urls in (("appear", change.appear), ("change", change.change), ("disappear", change.disappear)):
+            lines += _details(f"Pages that will {label}", [f"`{url}`" for url in urls])
+    return "\n".join(lines) + "\n"
+
+
+def _section(title: str, items: list[str]) -> list[str]:
+    if not items:
+        return []
+    return ["", f"**{title} ({len(items)})**", "", *(f"- {item}" for item in items[:LISTED]), *_more(len(items))]
+
+
+def _details(title: str, items: list[str]) -> list[str]:
+    if not items:
+        return []
+    shown = [f"- {item}" for item in items[:LISTED]] + _more(len(items))
+    return ["", f"<details><summary>{title} ({len(items)})</summary>", "", *shown, "", "</details>"]
+
+
+def _more(count: int) -> list[str]:
+    return [f"- ... and {count - LISTED} more"] if count > LISTED else []
+
+
+def _where(error: SourceError) -> str:
+    return f"{error.path}:{error.line}" if error.line else error.path
+
+
+def _escape(text: str) -> str:
+    """Keep Markdown and HTML in titles and messages literal."""
+    return "".join(f"\\{c}" if c in "\\`*_[]<>|#" else c for c in text)
