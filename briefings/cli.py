@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from briefings import compare, pipeline
@@ -31,10 +32,15 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         "command",
         nargs="?",
         default="build",
-        choices=("build", "check", "serve"),
+        choices=("build", "check", "serve", "new", "schema"),
         help="build (default): write the site into _site/; check: validate only; "
-        "serve: preview on a local server, rebuilding on change",
+        "serve: preview on a local server, rebuilding on change; "
+        'new "Title": start a briefing in content/<year>/; schema: print the JSON Schema of front matter',
     )
+    parser.add_argument("title", nargs="?", help='new: the title of the briefing, in quotes ("What happened")')
+    parser.add_argument("--region", help="new: the briefing's region (one of site.yaml's)")
+    parser.add_argument("--tags", help="new: its tags, separated by commas (--tags 'Syria,Ceasefire')")
+    parser.add_argument("--source", help="new: who reported it")
     parser.add_argument("--root", type=Path, default=default_root, help="the archive folder (default: %(default)s)")
     parser.add_argument("--base-url", help="serve from this URL instead of site.yaml's base_url")
     parser.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
@@ -71,6 +77,10 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         "-j", "--jobs", type=_jobs, default=0, help="worker processes (default: one per core; 1 builds serially)"
     )
     args = parser.parse_args(argv)
+    if args.command == "new" and args.title is None:
+        parser.error('new: give the title in quotes: python build.py new "What happened"')
+    if args.command != "new" and args.title is not None:
+        parser.error(f"unexpected argument {args.title!r}: only `new` takes a title")
     if args.base_url is not None:
         try:
             args.base_url = normalise_base_url(args.base_url)
@@ -99,6 +109,10 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
     progress = Progress(enabled=not args.quiet)
     if args.command == "serve":
         return serve(args)
+    if args.command == "new":
+        return new(args)
+    if args.command == "schema":
+        return schema(args)
     site_before = _identity(args.root / pipeline.OUTPUT_DIR)
     try:
         if args.command == "check":
@@ -158,6 +172,39 @@ def _change_line(change: compare.Change) -> str:
         f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed; "
         f"pages: {len(change.appear)} appear, {len(change.change)} change, {len(change.disappear)} disappear"
     )
+
+
+def new(args: argparse.Namespace) -> int:
+    """Write a new briefing's file and print its path."""
+    from briefings.new import Draft, NotCreated, create
+
+    tags = tuple(tag.strip() for tag in (args.tags or "").split(",") if tag.strip())
+    try:
+        config = pipeline.load_config_for(args.root, pipeline.Options())
+        draft = Draft(args.title, args.region, tags, args.source)
+        path = create(args.root, config, draft, datetime.now(config.tz).replace(microsecond=0))
+    except BuildFailed as failed:
+        report_errors(failed, "new", args.format)
+        return EXIT_CONTENT
+    except NotCreated as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(path.relative_to(args.root).as_posix())
+    say(args, "Fill in each TODO: (python build.py check lists those left), then preview with python build.py serve.")
+    return EXIT_OK
+
+
+def schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of front matter for this archive's site.yaml."""
+    from briefings.editor_schema import schema_json
+
+    try:
+        config = pipeline.load_config_for(args.root, pipeline.Options())
+    except BuildFailed as failed:
+        report_errors(failed, "schema", args.format)
+        return EXIT_CONTENT
+    sys.stdout.write(schema_json(config))
+    return EXIT_OK
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from briefings.config import SiteConfig
 from briefings.errors import Problem, SourceError
-from briefings.schema import FieldReader, forbidden_character, optional
+from briefings.schema import PLACEHOLDER, FieldReader, forbidden_character, optional
 from briefings.urls import SLUG_RULE, fold, site_path_problem, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
@@ -26,7 +26,14 @@ FIELDS = (
     "image", "updated", "draft", "slug", "corrections", "language", "aliases",
 )  # fmt: skip
 REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
-_ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+# The longest text each field takes, and the longest lists (checked here, and stated in the
+# JSON Schema that `python build.py schema` prints).
+LIMITS = {
+    "title": 200, "summary": 400, "credit": 300, "source name": 120, "image alt": 300,
+    "image caption": 400, "correction text": 1000, "language": 35,
+    "tags": 12, "tag": 60, "countries": 30, "country": 80, "aliases": 20,
+}  # fmt: skip
+ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _DATE_HINT = "write it like 2015-09-24 or 2015-09-24T10:00:00+03:00"
 # A well-formed BCP 47 language tag (RFC 5646): language, extlangs, script, region, variants,
 # extensions, private use. Whether the subtags are registered is not checked.
@@ -137,6 +144,9 @@ def _check_body(reader: FieldReader, body: str, first_line: int, max_kb: int) ->
             f"body: is {size / 1024:.0f} KB; at most {max_kb} KB are allowed (site.yaml max_body_kb); "
             "split it into several briefings",
         )
+    for index, line in enumerate(body.split("\n") if PLACEHOLDER in body else ()):
+        if line.lstrip().startswith(PLACEHOLDER):
+            reader.error(first_line + index, f'body: "{line.strip()}" is a placeholder; write the briefing there')
     if (bad := forbidden_character(body)) is not None:
         index = next(i for i, line in enumerate(body.split("\n")) if forbidden_character(line))
         reader.error(first_line + index, f"body: contains {bad}, which pages and feeds cannot carry; delete it")
@@ -166,7 +176,7 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
 
 def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
     """Read an ISO 8601 date or date-time; no offset means `tz`. Return (moment, has_time)."""
-    if not _ISO_RE.match(text):
+    if not ISO_RE.match(text):
         return None
     try:
         if len(text) == 10:
@@ -186,10 +196,10 @@ def _read_briefing(
     tz, regions = config.tz, [r.name for r in config.regions]
     when = optional(found, "date", lambda n: _when(reader, n, "date", tz))
     updated = optional(found, "updated", lambda n: _when(reader, n, "updated", tz))
-    title = optional(found, "title", lambda n: reader.text(n, "title", 200))
-    summary = optional(found, "summary", lambda n: reader.text(n, "summary", 400))
+    title = optional(found, "title", lambda n: reader.text(n, "title", LIMITS["title"]))
+    summary = optional(found, "summary", lambda n: reader.text(n, "summary", LIMITS["summary"]))
     source = optional(found, "source", lambda n: _source(reader, n))
-    credit = optional(found, "credit", lambda n: reader.text(n, "credit", 300))
+    credit = optional(found, "credit", lambda n: reader.text(n, "credit", LIMITS["credit"]))
     region = optional(found, "region", lambda n: reader.choice(n, "region", regions))
     tags = optional(found, "tags", lambda n: _tags(reader, n, config))
     countries = optional(found, "countries", lambda n: _countries(reader, n))
@@ -232,7 +242,7 @@ def _when(reader: FieldReader, node: Node, field: str, tz: ZoneInfo) -> tuple[da
 
 def _language(reader: FieldReader, node: Node) -> str | None:
     """Read `language`: a BCP 47 tag such as `es` or `pt-BR`."""
-    text = reader.text(node, "language", 35)
+    text = reader.text(node, "language", LIMITS["language"])
     if text is not None and not LANGUAGE_TAG_RE.match(text):
         reader.error(node.line, f'language: "{text}" is not a BCP 47 language tag; write it like es, pt-BR or zh-Hant')
         return None
@@ -241,7 +251,7 @@ def _language(reader: FieldReader, node: Node) -> str | None:
 
 def _aliases(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
     """Read `aliases`: earlier paths of the briefing, each of which gets a redirect page."""
-    paths = reader.text_list(node, "aliases", 20)
+    paths = reader.text_list(node, "aliases", LIMITS["aliases"])
     if paths is None:
         return None
     for path in paths:
@@ -255,10 +265,10 @@ def _aliases(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
 def _source(reader: FieldReader, node: Node) -> Source | None:
     """Read `source: Name` or `source: {name, url}`."""
     if isinstance(node, Scalar):
-        name = reader.text(node, "source", 120)
+        name = reader.text(node, "source", LIMITS["source name"])
         return Source(name) if name else None
     found = reader.fields(node, "source", ("name", "url"), ("name",))
-    name = reader.text(found["name"], "source name", 120) if "name" in found else None
+    name = reader.text(found["name"], "source name", LIMITS["source name"]) if "name" in found else None
     url = reader.url(found["url"], "source url") if "url" in found else None
     if name is None or ("url" in found and url is None):
         return None
@@ -267,14 +277,14 @@ def _source(reader: FieldReader, node: Node) -> Source | None:
 
 def _tags(reader: FieldReader, node: Node, config: SiteConfig) -> tuple[str, ...] | None:
     """Read 1-12 tags, mapping aliases to their canonical tag and dropping repeats."""
-    tags = reader.text_list(node, "tags", 12)
+    tags = reader.text_list(node, "tags", LIMITS["tags"])
     if tags is None:
         return None
     if not tags:
         reader.error(node.line, "tags: is empty; give at least one tag")
         return None
-    if any(len(tag) > 60 for tag in tags):
-        reader.error(node.line, "tags: a tag is longer than 60 characters; shorten it")
+    if any(len(tag) > LIMITS["tag"] for tag in tags):
+        reader.error(node.line, f"tags: a tag is longer than {LIMITS['tag']} characters; shorten it")
         return None
     canonical = [config.canonical_tag(tag) for tag in tags]
     return tuple({fold(tag): tag for tag in reversed(canonical)}.values())[::-1]
@@ -282,11 +292,11 @@ def _tags(reader: FieldReader, node: Node, config: SiteConfig) -> tuple[str, ...
 
 def _countries(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
     """Read up to 30 country names, dropping repeats (case and accents do not count)."""
-    countries = reader.text_list(node, "countries", 30)
+    countries = reader.text_list(node, "countries", LIMITS["countries"])
     if countries is None:
         return None
-    if any(len(country) > 80 for country in countries):
-        reader.error(node.line, "countries: a name is longer than 80 characters; shorten it")
+    if any(len(country) > LIMITS["country"] for country in countries):
+        reader.error(node.line, f"countries: a name is longer than {LIMITS['country']} characters; shorten it")
         return None
     return tuple({fold(name): name for name in reversed(countries)}.values())[::-1]
 
@@ -295,8 +305,8 @@ def _image(reader: FieldReader, node: Node) -> Image | None:
     """Read `image: {src, alt, caption}`; alt is required, src must be a safe path or URL."""
     found = reader.fields(node, "image", ("src", "alt", "caption"), ("src", "alt"))
     src = reader.text(found["src"], "image src") if "src" in found else None
-    alt = reader.text(found["alt"], "image alt", 300) if "alt" in found else None
-    caption = reader.text(found["caption"], "image caption", 400) if "caption" in found else None
+    alt = reader.text(found["alt"], "image alt", LIMITS["image alt"]) if "alt" in found else None
+    caption = reader.text(found["caption"], "image caption", LIMITS["image caption"]) if "caption" in found else None
     if src is not None and not _safe_src(src):
         reader.error(
             found["src"].line, f'image src: "{src}" must be an http(s) URL or a path such as /images/photo.jpg'
@@ -322,7 +332,7 @@ def _corrections(reader: FieldReader, node: Node, tz: ZoneInfo) -> tuple[Correct
     for item in node.items:
         found = reader.fields(item, "a correction", ("date", "text"), ("date", "text"))
         when = _when(reader, found["date"], "correction date", tz) if "date" in found else None
-        text = reader.text(found["text"], "correction text", 1000) if "text" in found else None
+        text = reader.text(found["text"], "correction text", LIMITS["correction text"]) if "text" in found else None
         if when and text:
             result.append(Correction(when[0], text))
     return tuple(sorted(result, key=lambda c: (c.date, c.text), reverse=True))

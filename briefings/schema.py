@@ -17,6 +17,7 @@ from briefings.errors import SourceError
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe
 
 _TRUE, _FALSE = "true", "false"
+PLACEHOLDER = "TODO:"  # how `new` marks what is left to write; a value or body line starting with it is an error
 T = TypeVar("T")
 
 
@@ -80,6 +81,9 @@ class FieldReader:
             return None
         if (bad := forbidden_character(value)) is not None:
             self.error(node.line, f"{field}: contains {bad}, which pages and feeds cannot carry; delete it")
+            return None
+        if value.startswith(PLACEHOLDER):
+            self.error(node.line, f'{field}: is still the placeholder "{value}"; replace it')
             return None
         if max_len is not None and len(value) > max_len:
             self.error(node.line, f"{field}: is {len(value)} characters long; at most {max_len} are allowed")

@@ -35,13 +35,13 @@ def slug_problem(text: str) -> str | None:
 # A path of this site as written in `aliases` and `removed`: from the root, folders ending
 # in "/" or a file ending in ".html", in URL-safe characters, with no "." or ".." step.
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"
-_SITE_PATH_RE = re.compile(rf"^/(?:{_SEGMENT}/)+$|^/(?:{_SEGMENT}/)*[A-Za-z0-9._~-]+\.html$")
+SITE_PATH_RE = re.compile(rf"^/(?:{_SEGMENT}/)+$|^/(?:{_SEGMENT}/)*[A-Za-z0-9._~-]+\.html$")
 _BRIEFING_PATH_RE = re.compile(r"^/(\d{4})/(\d{2})/([a-z0-9]+(?:-+[a-z0-9]+)*)/$")
 
 
 def site_path_problem(text: str) -> str | None:
     """Return what makes `text` not a path of this site (`/2015/09/old-slug/`), or None."""
-    if _SITE_PATH_RE.match(text) and "/../" not in text and "/./" not in text:
+    if SITE_PATH_RE.match(text) and "/../" not in text and "/./" not in text:
         return None
     if not text.startswith("/") or "://" in text:
         return "write it as a path from the site's root, without the host: /2015/09/old-slug/"

@@ -1,9 +1,11 @@
-"""The repository's own documentation: every relative link in README.md and docs/ resolves."""
+"""The repository's own documentation: every relative link resolves, and the field rules match the checker's."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -11,7 +13,14 @@ from markdown_it import MarkdownIt
 
 from tests.conftest import REPO
 
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+FIELD_ROW = re.compile(r"^\| `(\w+)` \| (yes|no) \| (.*) \|$", re.M)
+
+DOCS = [
+    REPO / "README.md",
+    REPO / "CONTRIBUTING.md",
+    REPO / ".github" / "pull_request_template.md",
+    *sorted((REPO / "docs").glob("*.md")),
+]
 
 
 def links(file: Path) -> list[str]:
@@ -56,3 +65,32 @@ def test_the_link_check_sees_links_and_catches_a_broken_one(tmp_path: Path) -> N
     broken = tmp_path / "broken.md"
     broken.write_text("See [the contract](../shared/DESIGN.md) and `[not a link](nowhere.md)`.\n")
     assert links(broken) == ["../shared/DESIGN.md"]
+
+
+def field_rows(file: Path) -> dict[str, tuple[bool, str]]:
+    """Return a doc's front matter table: field -> (required, rule)."""
+    return {m[1]: (m[2] == "yes", m[3]) for m in FIELD_ROW.finditer(file.read_text(encoding="utf-8"))}
+
+
+def limits(schema: Any) -> set[int]:
+    """Return every length and count limit a schema states, nested ones included."""
+    if isinstance(schema, list):
+        return set().union(*(limits(item) for item in schema))
+    if not isinstance(schema, dict):
+        return set()
+    own = {schema[k] for k in ("maxLength", "maxItems") if k in schema}
+    return own.union(*(limits(value) for value in schema.values()))
+
+
+@pytest.mark.parametrize("name", ["CONTRIBUTING.md", "docs/reference.md"])
+def test_the_field_tables_state_the_checkers_rules(name: str) -> None:
+    schema = json.loads((REPO / "briefing.schema.json").read_text(encoding="utf-8"))
+    rows = field_rows(REPO / name)
+    assert sorted(rows) == sorted(schema["properties"]), "one row per field"
+    assert {field for field, (required, _) in rows.items() if required} == set(schema["required"])
+    if name == "CONTRIBUTING.md":  # the contributors' table states every limit and the regions
+        for field, (_, rule) in rows.items():
+            numbers = {int(n) for n in re.findall(r"\b\d+\b", re.sub(r"`[^`]*`", "", rule))}
+            assert limits(schema["properties"][field]) <= numbers, f"{field}: {rule}"
+        regions = rows["region"][1].split("exactly one of: ")[1]
+        assert regions.split(", ") == schema["properties"]["region"]["enum"]
