@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from markdown_it import MarkdownIt
 
+from briefings.pipeline import check
 from tests.conftest import REPO
 
 FIELD_ROW = re.compile(r"^\| `(\w+)` \| (yes|no) \| (.*) \|$", re.M)
@@ -94,3 +96,18 @@ def test_the_field_tables_state_the_checkers_rules(name: str) -> None:
             assert limits(schema["properties"][field]) <= numbers, f"{field}: {rule}"
         regions = rows["region"][1].split("exactly one of: ")[1]
         assert regions.split(", ") == schema["properties"]["region"]["enum"]
+
+
+def test_the_briefing_in_contributing_md_passes_the_check_as_pasted(tmp_path: Path) -> None:
+    text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    block = re.search(r"```markdown\n(.*?)```", text, re.S)
+    assert block is not None
+    pasted = "\n".join(line.removeprefix("   ") for line in block[1].splitlines()) + "\n"
+    for name in ("site.yaml", "content", "templates", "static"):
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
+        copy(REPO / name, tmp_path / name)
+    (tmp_path / "content" / "2026").mkdir(exist_ok=True)
+    (tmp_path / "content" / "2026" / "ceasefire-holds-in-idlib.md").write_text(pasted, encoding="utf-8")
+    archive = check(tmp_path)
+    entry = next(e for e in archive.entries if e.briefing.path == "content/2026/ceasefire-holds-in-idlib.md")
+    assert entry.path == "2026/11/ceasefire-holds-in-idlib/"
