@@ -1,8 +1,8 @@
 """Rendered bodies, kept on disk: memory grows with the model of the archive, not its text.
 
 Owns the body store, an SQLite file (`.cache/bodies.sqlite`, or a temporary one for
-`--no-cache`) holding each briefing's body template (HTML with link placeholders) by the
-digest of its file. The model keeps only a `BodyRef` per briefing: that digest and the
+`--no-cache`) holding each briefing's body template (HTML with link placeholders) and the words search
+finds it by, by the digest of its file. The model keeps only a `BodyRef` per briefing: that digest and the
 resolved hrefs. Whoever renders a page or a feed asks the store for the HTML; each
 process opens its own connection, so forked workers read it directly. The store is an
 optimisation like the rest of `.cache/`: stamped with the engine version and the parse
@@ -24,6 +24,7 @@ from pathlib import Path
 from briefings.markdown import fill
 
 STORE_FILE = "bodies.sqlite"
+_CREATE_BODIES = "CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, words TEXT)"
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class BodyStore:
             db = self._db()
             row = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
             if row is None or row[0] != self.stamp:
-                with db:
-                    db.execute("DELETE FROM bodies")
+                with db:  # another engine may have stored another shape of table
+                    db.execute("DROP TABLE IF EXISTS bodies")
+                    db.execute(_CREATE_BODIES)
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (self.stamp,))
         except sqlite3.DatabaseError:  # corrupt or foreign: the cache is only an optimisation
             self.close()
@@ -72,13 +74,17 @@ class BodyStore:
             self._pid = os.getpid()
             self._connection.execute("PRAGMA synchronous = OFF")  # a lost write only costs a re-parse
             self._connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self._connection.execute("CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT)")
+            self._connection.execute(_CREATE_BODIES)
         return self._connection
 
-    def put(self, bodies: Iterable[tuple[str, str]]) -> None:
-        """Store (digest, template HTML) pairs."""
+    def put(self, bodies: Iterable[tuple[str, str, str]]) -> None:
+        """Store (digest, template HTML, the words search finds it by) triples."""
         with self._db() as db:
-            db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", bodies)
+            db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", bodies)
+
+    def words(self) -> Iterator[tuple[str, str]]:
+        """Yield (digest, words) of every stored body, for the search index."""
+        yield from self._db().execute("SELECT digest, words FROM bodies")
 
     def digests(self) -> set[str]:
         """Return the digest of every stored body."""

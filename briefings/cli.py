@@ -252,7 +252,13 @@ def summary(report: pipeline.Report, seconds: float) -> str:
         f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
         f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
         f"{plural(report.sources, 'source')}, {plural(report.countries, 'country', 'countries')}) "
-        f"in {seconds:.1f} s: {changes}" + (f"; the site is {size_text(size)} in {files:,} files" if done.sizes else "")
+        f"in {seconds:.1f} s: {changes}"
+        + (f"; the site is {size_text(size)} in {files:,} files" if done.sizes else "")
+        + "".join(
+            f" (search index {size_text(index_size)} in {count:,} files)"
+            for group, count, index_size in done.sizes
+            if group == "search"
+        )
     )
 
 

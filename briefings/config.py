@@ -19,7 +19,8 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
-    "id_authority", "regions", "tag_aliases", "known_countries", "removed", "markdown", "max_body_kb", "feeds",
+    "id_authority", "regions", "tag_aliases", "known_countries", "removed", "search", "markdown",
+    "max_body_kb", "feeds",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # The longest of 507 real blog posts we converted is 45 KB; markdown-it-py's emphasis pairing
@@ -80,6 +81,7 @@ class SiteConfig:
     feeds: FeedSettings = FeedSettings()
     known_countries: tuple[str, ...] = ()  # names the built-in list lacks, so not taken for misspellings
     removed: tuple[Removed, ...] = ()
+    search: bool = True  # the /search/ page and its index
 
     @property
     def tz(self) -> ZoneInfo:
@@ -145,6 +147,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     aliases = optional(found, "tag_aliases", lambda node: _read_aliases(reader, node))
     known = optional(found, "known_countries", lambda node: reader.text_list(node, "known_countries", 1000))
     removed = optional(found, "removed", lambda node: _read_removed(reader, node))
+    search = optional(found, "search", lambda node: reader.boolean(node, "search"))
     allow_html = optional(found, "markdown", lambda node: _read_markdown(reader, node))
     feeds = optional(found, "feeds", lambda node: _read_feeds(reader, node))
     if (
@@ -167,6 +170,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         feeds=feeds or FeedSettings(),
         known_countries=tuple(known or ()),
         removed=removed or (),
+        search=search is not False,
     )
 
 

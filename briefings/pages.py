@@ -91,8 +91,21 @@ def site_pages(archive: Archive) -> list[Page]:
         timeline_page(archive),
         *year_pages(archive),
         *month_pages(archive),
+        *([search_page(archive)] if archive.config.search else []),
         Page("404.html", "404.html", "Page not found"),
     ]
+
+
+def search_page(archive: Archive) -> Page:
+    """Return `/search/`: the form, filled in and answered by static/search.js from search/*.json."""
+    return Page(
+        "search/",
+        "search.html",
+        "Search",
+        {"total": len(archive.entries)},
+        f"Search {len(archive.entries)} briefings by word, region, tag, source and year.",
+        newest(archive.entries),
+    )
 
 
 def moved_pages(archive: Archive) -> list[Page]:

@@ -105,10 +105,11 @@ def load_records(
     parser = RecordParser(config)
     fresh = {}
     parsed = parallel_map(lambda f: _parse(parser, root, f), stale, options.workers)
-    batch: list[tuple[str, str]] = []
-    for done, (record, html) in enumerate(parsed, start=1):
-        if html is not None:
-            batch.append((record.digest, html))
+    batch: list[tuple[str, str, str]] = []
+    for done, (record, kept) in enumerate(parsed, start=1):
+        if kept is not None:
+            html, words = kept
+            batch.append((record.digest, html, words))
         fresh[record.path] = record
         if len(batch) >= 500:
             store.put(batch)
@@ -123,7 +124,7 @@ def load_records(
     return records, errors
 
 
-def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, str | None]:
+def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, tuple[str, str] | None]:
     """Read and parse one file; a file gone or unreadable since it was listed is an error, not a crash."""
     try:
         data = _read(root / file.path)
@@ -256,7 +257,7 @@ def load_and_plan(
     records, unreadable = load_records(root, config, options, progress, content, cache, store)
     archive = model_archive(config, records, options.drafts, unreadable)
     compiled = cache.folder / "templates" if cache else None
-    planned = plan_site(root, archive, {r.path: r.digest for r in records}, store.html, compiled)
+    planned = plan_site(root, archive, {r.path: r.digest for r in records}, store.html, compiled, store.words)
     unique_outputs(planned)
     dangling = dangling_references(archive, {p.path for p in planned})
     if dangling:

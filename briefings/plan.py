@@ -9,7 +9,7 @@ May not write files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, digest_text
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
+from briefings.search import build_index
 from briefings.urls import output_file
 
 # Every output folder holds this file: the build replaces only folders that have it.
@@ -54,11 +55,13 @@ def plan_site(
     digests: dict[str, str],
     body: Callable[[BodyRef], str],
     compiled: Path | None = None,
+    words: Callable[[], Iterable[tuple[str, str]]] = lambda: (),
 ) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
     `body` returns a body's HTML (from the store); `compiled` is a folder where Jinja may
-    keep compiled templates between builds.
+    keep compiled templates between builds; `words` yields (body digest, words) for the
+    search index, which is made here, in one pass, and keyed by its bytes.
     """
     static = read_static(root / "static")
     renderer = Renderer(root / "templates", archive, static, body, compiled)
@@ -89,6 +92,9 @@ def plan_site(
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved"))
     for path, inputs, make in feed_jobs(archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
+    if archive.config.search:
+        for path, data in build_index(archive, words()).files.items():
+            planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     return planned
 
 
@@ -100,6 +106,8 @@ def _page_group(page: Page) -> str:
         return "timeline"
     if page.template in ("term.html", "terms.html"):
         return page.path.split("/")[0]
+    if page.template == "search.html":
+        return "search"
     return "home" if page.template == "index.html" else "other"
 
 

@@ -15,6 +15,7 @@ from briefings.config import SiteConfig
 from briefings.content import Briefing, parse_briefing
 from briefings.errors import SourceError
 from briefings.markdown import BodyTemplate, make_parser, template_body
+from briefings.search import words_of
 
 # Ids the base layout uses; body headings never take them.
 PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
@@ -58,10 +59,13 @@ class RecordParser:
         body = template_body(self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS)
         return Record(path, digest, replace(briefing, body=""), body, tuple(errors))
 
-    def parse_apart(self, path: str, data: bytes) -> tuple[Record, str | None]:
-        """Parse one file; return its record without the body's HTML, and that HTML (for the body store)."""
+    def parse_apart(self, path: str, data: bytes) -> tuple[Record, tuple[str, str] | None]:
+        """Parse one file; return its record without the body's HTML, and for the body store that
+        HTML and the words search finds the briefing by."""
         record = self.parse(path, data)
         if record.body is None:
             return record, None
         lean = Record(record.path, record.digest, record.briefing, BodyTemplate("", record.body.links), record.errors)
-        return lean, record.body.html
+        b = record.briefing
+        words = words_of(b.title, b.summary, record.body.html, b.date.year) if b is not None else ""
+        return lean, (record.body.html, words)

@@ -32,7 +32,13 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAGES = {"home": "", "briefing": "2015/09/kweiris-russian-jets/", "tag": "tags/isis/", "timeline": "timeline/"}
+PAGES = {
+    "home": "",
+    "briefing": "2015/09/kweiris-russian-jets/",
+    "tag": "tags/isis/",
+    "timeline": "timeline/",
+    "search": "search/?q=ceasefire&region=Middle+East",
+}
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,212 @@
+// Search for /search/: reads the static index the build writes under search/ (see
+// briefings/search.py for its format) and shows results newest first, with excerpts taken
+// from the briefing pages themselves. Words are compared as the build folds them: case,
+// accents and punctuation do not count. Only this page loads this script.
+"use strict";
+
+(() => {
+  const form = document.getElementById("search");
+  if (!form || !window.fetch || !window.TextDecoder) return;
+  const indexRoot = form.dataset.index; // the site's /search/ folder, under its base path
+  const siteRoot = form.dataset.base;
+  const input = document.getElementById("q");
+  const status = document.getElementById("search-status");
+  const list = document.getElementById("results");
+  const more = document.getElementById("more");
+  const selects = Array.from(form.querySelectorAll("select"));
+  const PAGE = 10;
+  const files = new Map();
+  let meta = null;
+  let shown = [];
+  let run = 0;
+
+  const load = (path) => {
+    if (!files.has(path)) {
+      files.set(path, fetch(indexRoot + path).then((response) => {
+        if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+        return response.json();
+      }));
+    }
+    return files.get(path);
+  };
+
+  // As briefings/search.py: casefold (near enough), NFKD, no marks; words are letters and digits.
+  const fold = (text) => text.toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ")
+    .normalize("NFKD").replace(/\p{M}/gu, "");
+  const words = (text) => fold(text).match(/[\p{L}\p{N}]+/gu) || [];
+  // The first two UTF-16 code units in hex, as briefings/search.py names a term's shard.
+  const shardOf = (term) => [0, 1].filter((i) => i < term.length)
+    .map((i) => term.charCodeAt(i).toString(16).padStart(4, "0")).join("");
+
+  const bits = () => new Uint8Array((meta.count + 7) >> 3);
+  const decode = (encoded) => {
+    const raw = atob(encoded.slice(1));
+    const set = bits();
+    if (encoded[0] === "b") {
+      for (let i = 0; i < raw.length; i++) set[i] = raw.charCodeAt(i);
+      return set;
+    }
+    let value = 0, shift = 0, place = -1;
+    for (let i = 0; i < raw.length; i++) {
+      const byte = raw.charCodeAt(i);
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+      if (byte < 0x80) {
+        place += value;
+        set[place >> 3] |= 1 << (place & 7);
+        value = 0;
+        shift = 0;
+      }
+    }
+    return set;
+  };
+  const and = (a, b) => { for (let i = 0; i < a.length; i++) a[i] &= b[i]; return a; };
+  const or = (a, b) => { for (let i = 0; i < a.length; i++) a[i] |= b[i]; return a; };
+
+  // The places of briefings with every word (the last one also as the start of a word) and every filter.
+  async function matches(terms, prefix, filters) {
+    let found = null;
+    for (const [index, term] of terms.entries()) {
+      const shard = meta.shards.includes(shardOf(term)) ? await load(`t/${shardOf(term)}.json`) : {};
+      const set = bits();
+      for (const [name, postings] of Object.entries(shard)) {
+        if (name === term || (prefix && index === terms.length - 1 && name.startsWith(term))) or(set, decode(postings));
+      }
+      found = found ? and(found, set) : set;
+    }
+    for (const [facet, value] of filters) {
+      const postings = (await load(`f/${facet}.json`))[value];
+      const set = postings ? decode(postings) : bits();
+      found = found ? and(found, set) : set;
+    }
+    const places = [];
+    if (found) for (let p = 0; p < meta.count; p++) if (found[p >> 3] >> (p & 7) & 1) places.push(p);
+    return places;
+  }
+
+  // An excerpt of the page's text around the first word found, the words marked.
+  function excerpt(text, terms) {
+    const folded = [], origin = [];
+    Array.from(text).forEach((char, at) => { for (const c of fold(char)) { folded.push(c); origin.push(at); } });
+    const chars = Array.from(text), flat = folded.join("");
+    const spans = [];
+    for (const term of terms) {
+      const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "gu");
+      for (const m of flat.matchAll(pattern)) {
+        const start = Array.from(flat.slice(0, m.index)).length, length = Array.from(m[0]).length;
+        spans.push([origin[start], origin[start + length - 1] + 1]);
+      }
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const first = spans.length ? spans[0][0] : 0;
+    // About 80 characters before the first word found and 200 after, cut at spaces.
+    let from = Math.max(0, first - 80), to = Math.min(chars.length, first + 200);
+    while (from > 0 && from < first && chars[from - 1] !== " ") from++;
+    while (to < chars.length && to > first && chars[to] !== " ") to--;
+    const p = document.createElement("p");
+    p.className = "excerpt";
+    let at = from;
+    if (from > 0) p.append("… ");
+    for (const [start, end] of spans) {
+      if (start < at || end > to) continue;
+      p.append(chars.slice(at, start).join(""));
+      const mark = document.createElement("mark");
+      mark.textContent = chars.slice(start, end).join("");
+      p.append(mark);
+      at = end;
+    }
+    p.append(chars.slice(at, to).join("") + (to < chars.length ? " …" : ""));
+    return p;
+  }
+
+  async function fill(item, path, terms) {
+    try {
+      const response = await fetch(siteRoot + path);
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const text = [".summary", ".body"].map((s) => page.querySelector(s)?.textContent || "").join(" ");
+      item.querySelector(".excerpt").replaceWith(excerpt(text.replace(/\s+/g, " ").trim(), terms));
+    } catch {
+      item.querySelector(".excerpt").remove();
+    }
+  }
+
+  async function showMore(terms) {
+    const batch = shown.splice(0, PAGE);
+    for (const place of batch) {
+      const [path, title, date, lang] = (await load(`d/${Math.floor(place / meta.chunk)}.json`))[place % meta.chunk];
+      const item = document.createElement("li");
+      const heading = document.createElement("h2");
+      const link = document.createElement("a");
+      link.href = siteRoot + path;
+      link.textContent = title;
+      if (lang) link.lang = lang;
+      heading.append(link);
+      const when = document.createElement("p");
+      when.className = "meta";
+      when.textContent = date;
+      const pending = document.createElement("p");
+      pending.className = "excerpt";
+      item.append(heading, when, pending);
+      list.append(item);
+      fill(item, path, terms);
+    }
+    more.hidden = shown.length === 0;
+  }
+
+  async function search() {
+    const mine = ++run;
+    const query = input.value;
+    const terms = [...new Set(words(query))];
+    const filters = selects.filter((s) => s.value).map((s) => [s.name, s.value]);
+    const params = new URLSearchParams();
+    if (query.trim()) params.set("q", query.trim());
+    for (const [name, value] of filters) params.set(name, value);
+    history.replaceState(null, "", params.toString() ? `?${params}` : location.pathname);
+    list.replaceChildren();
+    more.hidden = true;
+    if (!terms.length && !filters.length) {
+      status.textContent = "";
+      return;
+    }
+    status.textContent = "Searching…";
+    try {
+      const places = await matches(terms, !/\s$/.test(query), filters);
+      if (mine !== run) return;
+      shown = places;
+      const said = terms.length ? ` for “${query.trim()}”` : "";
+      const narrowed = filters.length ? ` (${filters.map(([, v]) => v).join(", ")})` : "";
+      status.textContent = places.length === 1 ? `1 briefing${said}${narrowed}.`
+        : `${places.length.toLocaleString("en")} briefings${said}${narrowed}, newest first.`;
+      if (!places.length) status.textContent = `No briefings${said}${narrowed}. Try fewer or other words.`;
+      await showMore(terms);
+    } catch (error) {
+      if (mine === run) status.textContent = `The search index could not be read (${error.message}). Try again later.`;
+    }
+  }
+
+  async function start() {
+    meta = await load("index.json");
+    for (const select of selects) {
+      for (const [value, count] of meta.facets[select.name] || []) {
+        select.append(new Option(`${value} (${count.toLocaleString("en")})`, value));
+      }
+    }
+    const params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    for (const select of selects) select.value = params.get(select.name) || "";
+    document.getElementById("no-script").hidden = true;
+    form.hidden = false;
+    let timer = 0;
+    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, 200); });
+    selects.forEach((select) => select.addEventListener("change", search));
+    form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
+    more.addEventListener("click", () => showMore([...new Set(words(input.value))]));
+    if (input.value || selects.some((s) => s.value)) search();
+  }
+
+  start().catch((error) => {
+    document.getElementById("no-script").querySelector("p").prepend(
+      `The search index could not be read (${error.message}). `,
+    );
+  });
+})();

@@ -1,0 +1,167 @@
+"""Search: the index the build writes, and /search/ in headless Chromium under "/" and "/archive/"."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from briefings.search import decode_postings, encode_postings, tokens, words_of
+from tests.conftest import SITE_YAML, briefing, build, make_archive
+from tests.sitetools import page as parse_page
+from tests.test_browser import CHROMIUM, FLAGS, QuietHandler
+
+FILES = {
+    "2015/kweiris.md": briefing("Jets strike near the airbase", body="Russian jets flew from Kweiris at dawn."),
+    "2015/truce.md": briefing("Truce talks open", "2015-09-25", body="A ceasefire was proposed in Geneva."),
+    "2015/holds.md": briefing("Truce holds", "2015-09-26", body="The ceasefire held overnight, officials said."),
+    "2015/europe.md": briefing(
+        "Ukraine talks", "2015-09-27", region="Europe", tags="[Ukraine]", body="A ceasefire in Donbas was agreed."
+    ),
+    "2015/aleppo-ru.md": briefing(
+        "Перемирие в Алеппо", "2015-09-28", extra="language: ru\n", body="Стороны договорились о перемирии."
+    ),
+    "2015/cafe.md": briefing("Café owners protest", "2015-09-29", region="Europe", body="Crème brûlée prices rose."),
+}
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Serve the fixture archive built for "/" and for "/archive/"; return their addresses."""
+    www = tmp_path_factory.mktemp("www")
+    root = make_archive(tmp_path_factory.mktemp("search"), FILES)
+    shutil.copytree(build(root, "--base-url", "http://127.0.0.1/"), www, dirs_exist_ok=True)
+    shutil.copytree(build(root, "--base-url", "http://127.0.0.1/archive/"), www / "archive")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(www)))
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}/"
+    yield {"/": base, "/archive/": base + "archive/"}
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run scripts/install-test-tools (make test does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def results(page: Page, query: str) -> list[str]:
+    """Type a query; return the titles found, once the status reports that query."""
+    page.fill("#q", query)
+    return shown(page, f"for “{query}”")
+
+
+def shown(page: Page, status: str) -> list[str]:
+    """Return the titles listed once the status says `status` and every excerpt is in."""
+    page.wait_for_function("s => document.getElementById('search-status').textContent.includes(s)", arg=status)
+    page.wait_for_function("document.querySelectorAll('#results .excerpt:empty').length === 0")
+    return page.locator("#results h2 a").all_inner_texts()
+
+
+@pytest.fixture(params=["/", "/archive/"])
+def search(request: pytest.FixtureRequest, sites: dict[str, str], browser: Browser) -> Iterator[Page]:
+    """The search page, opened in Chromium, under each base path; fails on any script error or 404."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.goto(sites[request.param] + "search/")
+    page.wait_for_selector("#search:not([hidden])")
+    page.base = sites[request.param]  # type: ignore[attr-defined]
+    yield page
+    page.close()
+    assert problems == []
+
+
+def test_a_word_only_one_briefing_has_finds_exactly_it(search: Page) -> None:
+    assert results(search, "Kweiris") == ["Jets strike near the airbase"]
+    link = search.locator("#results h2 a").first
+    assert link.evaluate("a => a.href") == search.base + "2015/09/kweiris/"  # type: ignore[attr-defined]
+    assert search.locator("#results mark").all_inner_texts() == ["Kweiris"]
+
+
+def test_a_region_filter_narrows_a_common_word(search: Page) -> None:
+    assert results(search, "ceasefire") == ["Ukraine talks", "Truce holds", "Truce talks open"]
+    search.select_option("#f-region", "Europe")
+    assert shown(search, "(Europe)") == ["Ukraine talks"]
+    assert "region=Europe" in search.url and "q=ceasefire" in search.url
+
+
+def test_a_word_only_in_the_navigation_finds_nothing(search: Page) -> None:
+    assert results(search, "timeline") == []
+    assert search.locator("#search-status").inner_text().startswith("No briefings")
+
+
+def test_non_latin_words_and_accents(search: Page) -> None:
+    assert results(search, "Алеппо") == ["Перемирие в Алеппо"]
+    assert search.locator("#results h2 a").first.get_attribute("lang") == "ru"
+    assert results(search, "cafe creme") == ["Café owners protest"]
+
+
+def test_the_query_is_in_the_address_and_restored(search: Page) -> None:
+    search.goto(search.base + "search/?q=truce&year=2015")  # type: ignore[attr-defined]
+    assert shown(search, "for “truce” (2015)") == ["Truce holds", "Truce talks open"]
+    assert search.input_value("#q") == "truce" and search.input_value("#f-year") == "2015"
+
+
+def test_without_javascript_the_page_offers_the_indexes(sites: dict[str, str], browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(sites["/archive/"] + "search/")
+    assert page.locator("#search").is_hidden()
+    links = page.locator("#no-script a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    indexes = ("tags", "regions", "countries", "sources", "timeline")
+    assert links == [f"/archive/{name}/" for name in indexes]
+    context.close()
+
+
+def test_only_the_search_page_loads_a_script(tmp_path: Path) -> None:
+    site = build(make_archive(tmp_path / "a", FILES))
+    for file in site.rglob("*.html"):
+        scripts = parse_page(site, file.relative_to(site).as_posix()).xpath("//script[@src]/@src")
+        expected = ["/search.js"] if file.parent.name == "search" else []
+        assert [src.split("?")[0] for src in scripts] == expected, file
+
+
+def test_the_index_holds_title_summary_and_body_words_only(tmp_path: Path) -> None:
+    site = build(make_archive(tmp_path / "a", FILES))
+    terms = {term for file in (site / "search" / "t").glob("*.json") for term in json.loads(file.read_text())}
+    assert {"kweiris", "ceasefire", "алеппо", "cafe", "creme", "2015", "truce"} <= terms
+    assert not {"timeline", "latest", "related", "middle", "ukraine"} - {"ukraine"} & terms
+    meta = json.loads((site / "search" / "index.json").read_text())
+    assert meta["count"] == 6 and dict(meta["facets"]["region"]) == {"Middle East": 4, "Europe": 2}
+
+
+def test_search_can_be_turned_off(tmp_path: Path) -> None:
+    site = build(make_archive(tmp_path / "a", FILES, SITE_YAML + "search: false\n"))
+    assert not (site / "search").exists()
+    assert "Search" not in parse_page(site, "").xpath("//nav[@id='site-nav']//a/text()")
+
+
+@given(st.sets(st.integers(0, 999)))
+def test_postings_round_trip_in_either_encoding(places: set[int]) -> None:
+    ordered = sorted(places)
+    assert decode_postings(encode_postings(ordered, 1000), 1000) == ordered
+
+
+@given(st.text())
+def test_the_fast_word_list_equals_the_plain_tokenizer(text: str) -> None:
+    body = text.replace("<", "").replace("&", "")  # as HTML text: no tags or entities
+    expected = " ".join(sorted({w for w in tokens(f"t s {body} 2015") if len(w) <= 40}))
+    assert words_of("t", "s", body, 2015) == expected
