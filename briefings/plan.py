@@ -22,6 +22,7 @@ from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.search import build_index
 from briefings.urls import output_file
+from briefings.workers import in_child
 
 # Every output folder holds this file: the build replaces only folders that have it.
 SITE_MARKER = ".briefings-site"
@@ -93,7 +94,8 @@ def plan_site(
     for path, inputs, make in feed_jobs(archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
     if archive.config.search:
-        for path, data in build_index(archive, words()).files.items():
+        index = in_child(lambda: build_index(archive, words()))  # its working memory goes with the child
+        for path, data in index.files.items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     return planned
 

@@ -9,7 +9,8 @@ listings or related lists), and the index files under `search/`:
 - `search/t/<key>.json`: for the terms that start with the same two characters (the key
   is their UTF-16 code units in hex, as JavaScript sees them), each term's postings;
 - `search/f/<facet>.json`: postings of each region, tag, source and year;
-- `search/d/<n>.json`: title, path, date and language of briefings n*500 to n*500+499.
+- `search/d/<n>.json`: the slug and date (so the path) of briefings n*500 to n*500+499;
+  a result's title and excerpt come from its page, which the client fetches anyway.
 
 A briefing is known by its place in the archive, newest first, so results come newest
 first. Postings are base64: a bitmap ("b") when a term is in more than one briefing in 32,
@@ -31,7 +32,6 @@ from dataclasses import dataclass
 from html import unescape
 
 from briefings.archive import Archive, Entry
-from briefings.render import human_date
 
 DOCS_PER_CHUNK = 500  # briefings per metadata file: a page of results fetches one or two
 FACETS = ("region", "tag", "source", "year")
@@ -174,10 +174,10 @@ def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
     return facets
 
 
-def _document(entry: Entry) -> list[str]:
-    """Return what a result shows before its page is fetched: path, title, date, language."""
-    b = entry.briefing
-    return [entry.path, b.title, human_date(b.date), b.language or ""]
+def _document(entry: Entry) -> str:
+    """Return where a briefing is: `YYYY-MM-DD/slug` (its path is `YYYY/MM/slug/`)."""
+    b = entry.briefing  # entry.path is urls.briefing_path(b.date, b.slug): the date as written
+    return f"{b.date:%Y-%m-%d}/{b.slug}"
 
 
 def _json(data: object) -> bytes:

@@ -8,6 +8,7 @@ input order, so output never depends on scheduling. May not hold build logic.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -54,6 +55,12 @@ _task: Callable[[int], Any] | None = None
 def _start(task: Callable[[int], Any], parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pool ends a worker with SIGTERM. A parent running an event loop (the preview
+    # server) has a handler for it that writes to a wakeup fd the worker shares: the
+    # worker's own SIGTERM would stop the parent's server. Workers take the default.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
     _die_with(parent)
     global _task
     _task = task
@@ -93,6 +100,23 @@ def forked_map(task: Callable[[int], R], count: int, jobs: int) -> Iterator[R]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for results in pool.imap(_run, chunks(count, jobs)):
             yield from results
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def in_child(task: Callable[[], R]) -> R:
+    """Return task(), computed in one forked process, so that the memory it takes while it
+    works is given back when it ends (Python keeps what it freed). Serial where fork is not."""
+    if not can_fork():
+        return task()
+    context = multiprocessing.get_context("fork")
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pool = context.Pool(1, initializer=_start, initargs=(lambda _: task(), os.getpid()))
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        result: R = pool.apply(_run, (range(1),))[0]
+        return result
     finally:
         pool.terminate()
         pool.join()

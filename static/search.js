@@ -119,37 +119,42 @@
     return p;
   }
 
-  async function fill(item, path, terms) {
+  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December"];
+
+  // One result: its title, language and excerpt come from its own page.
+  async function result(place, terms) {
+    const where = (await load(`d/${Math.floor(place / meta.chunk)}.json`))[place % meta.chunk];
+    const [year, month, day] = where.slice(0, 10).split("-");
+    const path = `${year}/${month}/${where.slice(11)}/`;
+    const item = document.createElement("li");
+    const heading = document.createElement("h2");
+    const link = document.createElement("a");
+    link.href = siteRoot + path;
+    const when = document.createElement("p");
+    when.className = "meta";
+    when.textContent = `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}`;
+    heading.append(link);
+    item.append(heading, when);
     try {
-      const response = await fetch(siteRoot + path);
+      const response = await fetch(link.href);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      link.textContent = page.querySelector("h1")?.textContent || path;
+      if (page.documentElement.lang !== document.documentElement.lang) link.lang = page.documentElement.lang;
       const text = [".summary", ".body"].map((s) => page.querySelector(s)?.textContent || "").join(" ");
-      item.querySelector(".excerpt").replaceWith(excerpt(text.replace(/\s+/g, " ").trim(), terms));
+      item.append(excerpt(text.replace(/\s+/g, " ").trim(), terms));
     } catch {
-      item.querySelector(".excerpt").remove();
+      link.textContent = path;
     }
+    return item;
   }
 
-  async function showMore(terms) {
+  async function showMore(terms, mine = run) {
     const batch = shown.splice(0, PAGE);
-    for (const place of batch) {
-      const [path, title, date, lang] = (await load(`d/${Math.floor(place / meta.chunk)}.json`))[place % meta.chunk];
-      const item = document.createElement("li");
-      const heading = document.createElement("h2");
-      const link = document.createElement("a");
-      link.href = siteRoot + path;
-      link.textContent = title;
-      if (lang) link.lang = lang;
-      heading.append(link);
-      const when = document.createElement("p");
-      when.className = "meta";
-      when.textContent = date;
-      const pending = document.createElement("p");
-      pending.className = "excerpt";
-      item.append(heading, when, pending);
-      list.append(item);
-      fill(item, path, terms);
-    }
+    const items = await Promise.all(batch.map((place) => result(place, terms)));
+    if (mine !== run) return; // a newer search has started
+    list.append(...items);
     more.hidden = shown.length === 0;
   }
 
@@ -172,13 +177,14 @@
     try {
       const places = await matches(terms, !/\s$/.test(query), filters);
       if (mine !== run) return;
-      shown = places;
+      shown = places.slice(); // showMore takes from the front of `shown`
+      await showMore(terms, mine); // the status is announced once the first results are there
+      if (mine !== run) return;
       const said = terms.length ? ` for “${query.trim()}”` : "";
       const narrowed = filters.length ? ` (${filters.map(([, v]) => v).join(", ")})` : "";
       status.textContent = places.length === 1 ? `1 briefing${said}${narrowed}.`
         : `${places.length.toLocaleString("en")} briefings${said}${narrowed}, newest first.`;
       if (!places.length) status.textContent = `No briefings${said}${narrowed}. Try fewer or other words.`;
-      await showMore(terms);
     } catch (error) {
       if (mine === run) status.textContent = `The search index could not be read (${error.message}). Try again later.`;
     }

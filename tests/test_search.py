@@ -70,8 +70,12 @@ def results(page: Page, query: str) -> list[str]:
 def shown(page: Page, status: str) -> list[str]:
     """Return the titles listed once the status says `status` and every excerpt is in."""
     page.wait_for_function("s => document.getElementById('search-status').textContent.includes(s)", arg=status)
-    page.wait_for_function("document.querySelectorAll('#results .excerpt:empty').length === 0")
-    return page.locator("#results h2 a").all_inner_texts()
+    titles = page.locator("#results h2 a").all_inner_texts()
+    if len(titles) < 10:  # all of them are listed: the count must say as many
+        said = page.locator("#search-status").inner_text()
+        count = f"{len(titles)} briefing{'' if len(titles) == 1 else 's'} " if titles else "No briefings "
+        assert said.startswith(count), said
+    return titles
 
 
 @pytest.fixture(params=["/", "/archive/"])
@@ -165,3 +169,28 @@ def test_the_fast_word_list_equals_the_plain_tokenizer(text: str) -> None:
     body = text.replace("<", "").replace("&", "")  # as HTML text: no tags or entities
     expected = " ".join(sorted({w for w in tokens(f"t s {body} 2015") if len(w) <= 40}))
     assert words_of("t", "s", body, 2015) == expected
+
+
+def test_more_results_come_ten_at_a_time(tmp_path: Path, browser: Browser) -> None:
+    files = {
+        f"2016/b{n:02d}.md": briefing(f"Story {n:02d}", f"2016-01-{n + 1:02d}", body="Aid arrived.") for n in range(25)
+    }
+    site = build(make_archive(tmp_path / "a", files))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_port}/search/?q=aid")
+        assert shown(page, "25 briefings for “aid”") == [f"Story {n:02d}" for n in range(24, 14, -1)]
+        page.click("#more")
+        page.wait_for_function("document.querySelectorAll('#results h2 a').length === 20")
+        page.click("#more")
+        page.wait_for_function("document.querySelectorAll('#results h2 a').length === 25")
+        assert page.locator("#results h2 a").all_inner_texts()[-1] == "Story 00"
+        assert page.locator("#more").is_hidden()
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
