@@ -20,9 +20,11 @@ from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, digest_text
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
-from briefings.search import build_index
+from briefings.search import SearchIndex, build_index
 from briefings.urls import output_file
 from briefings.workers import in_child
+
+CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
 
 # Every output folder holds this file: the build replaces only folders that have it.
 SITE_MARKER = ".briefings-site"
@@ -94,7 +96,12 @@ def plan_site(
     for path, inputs, make in feed_jobs(archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
     if archive.config.search:
-        index = in_child(lambda: build_index(archive, words()))  # its working memory goes with the child
+
+        def make_index() -> SearchIndex:
+            return build_index(archive, words())
+
+        # At scale its working memory (about 80 MB at 100,000 briefings) goes with a child process.
+        index = in_child(make_index) if len(archive.entries) > CHILD_INDEX_FROM else make_index()
         for path, data in index.files.items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     return planned

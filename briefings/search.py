@@ -79,15 +79,16 @@ def term_key(term: str) -> str:
 def encode_postings(places: Iterable[int], count: int) -> str:
     """Return ascending places as a bitmap or as varint gaps, whichever is smaller, in base64."""
     ordered = list(places)
-    gaps = bytearray()
-    previous = -1
-    for place in ordered:
-        gap = place - previous
-        previous = place
-        while gap >= 0x80:
-            gaps.append((gap & 0x7F) | 0x80)
-            gap >>= 7
-        gaps.append(gap)
+    steps = [place - previous for previous, place in zip([-1, *ordered], ordered, strict=False)]
+    if max(steps, default=0) < 0x80:  # each gap is one byte: the usual case, done in C
+        gaps = bytearray(steps)
+    else:
+        gaps = bytearray()
+        for gap in steps:
+            while gap >= 0x80:
+                gaps.append((gap & 0x7F) | 0x80)
+                gap >>= 7
+            gaps.append(gap)
     if len(gaps) * 8 <= count:
         return "v" + base64.b64encode(bytes(gaps)).decode()
     bitmap = bytearray((count + 7) // 8)

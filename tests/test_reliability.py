@@ -204,3 +204,27 @@ def test_the_new_site_is_exchanged_in_one_step_on_linux(tmp_path: Path) -> None:
         pytest.skip("renameat2(RENAME_EXCHANGE) is Linux's; elsewhere the build renames twice")
     assert write._renameat2_exchange(fresh, live)  # one system call: there is no moment without _site/
     assert (live / "new").is_dir() and (fresh / "old").is_dir()
+
+
+def test_a_child_process_ended_by_its_pool_never_signals_the_parents_event_loop() -> None:
+    """The preview server's event loop learns of SIGTERM through a wakeup fd, which forked
+    workers share: a worker's own SIGTERM (the pool ends it so) must not reach the parent.
+    Run apart, with a time limit: a worker that kept the parent's handler would never end."""
+    script = """
+import os, signal, socket, time
+from briefings.workers import forked_map, in_child
+reader, writer = socket.socketpair()
+reader.setblocking(False)
+writer.setblocking(False)
+signal.signal(signal.SIGTERM, lambda *_: None)
+signal.set_wakeup_fd(writer.fileno())
+assert in_child(os.getpid) != os.getpid()
+assert list(forked_map(lambda n: n * 2, 100, 2)) == [n * 2 for n in range(100)]
+time.sleep(0.2)
+try:
+    print("signalled", reader.recv(16))
+except BlockingIOError:
+    print("quiet")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "quiet"), done.stderr
