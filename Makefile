@@ -35,17 +35,20 @@ serve: $(VENV)/.runtime
 check: $(VENV)/.runtime
 	$(PY) build.py check
 
-## Time builds of generated archives (1,000 and 10,000 briefings) side by side with Hugo,
-## then the preview server's save-to-reload latency in Chromium. Takes about 20 minutes.
+## Time builds of generated archives (1,000 and 10,000 briefings) side by side with Hugo, with
+## search on and off and Pagefind indexing the same site, then the preview server's
+## save-to-reload latency and the time to search results in Chromium. About 20 minutes.
 bench: $(VENV)/.dev
 	scripts/install-test-tools
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	$(PY) -m bench.run --out bench/results.md
+	$(PY) -m bench.run --runs 3 --pagefind --out bench/results.md
 	$(PY) -m bench.serve_latency
 	$(PY) -m bench.serve_latency --count 10000
+	$(PY) -m bench.search_latency
+	$(PY) -m bench.search_latency --count 10000
 
 ## Cold builds of 100,000 generated briefings beside Hugo: time, peak memory, output size
-## and file count. Needs about 6 GB of disk and 40 minutes.
+## and file count, with search on and off. Needs about 6 GB of disk and 40 minutes.
 bench-scale: $(VENV)/.dev
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench.run --sizes 100000 --runs 3 --cold-only --out bench/results-100k.md

@@ -175,7 +175,10 @@ def bench_size(
     timings = [median_of(runs, cold, work, "cold")]
 
     def cold_without_search() -> list[str]:
-        (site / "site.yaml").write_text((pristine / "site.yaml").read_text() + "search: false\n")
+        settings = (pristine / "site.yaml").read_text()
+        on = "search: true"
+        off = settings.replace(on, "search: false") if on in settings else settings + "search: false\n"
+        (site / "site.yaml").write_text(off)
         return cold()
 
     timings.append(median_of(runs, cold_without_search, work, "cold, search off"))

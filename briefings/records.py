@@ -40,7 +40,9 @@ def file_digest(data: bytes) -> str:
 def parse_settings(config: SiteConfig) -> tuple[object, ...]:
     """Return the settings a record depends on; a change to any of them invalidates every record."""
     regions = tuple(r.name for r in config.regions)
-    return (config.timezone, regions, config.tag_aliases, config.allow_html, config.max_body_kb, PAGE_IDS)
+    # `search`: the words search finds a briefing by are kept with its body only when search is on.
+    settings = (config.timezone, regions, config.tag_aliases, config.allow_html, config.max_body_kb, config.search)
+    return (*settings, PAGE_IDS)
 
 
 class RecordParser:
@@ -66,6 +68,6 @@ class RecordParser:
         if record.body is None:
             return record, None
         lean = Record(record.path, record.digest, record.briefing, BodyTemplate("", record.body.links), record.errors)
-        b = record.briefing
-        words = words_of(b.title, b.summary, record.body.html, b.date.year) if b is not None else ""
+        b = record.briefing  # with search off, no words: the index is not made
+        words = words_of(b.title, b.summary, record.body.html, b.date.year) if b and self.config.search else ""
         return lean, (record.body.html, words)

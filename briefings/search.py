@@ -13,8 +13,8 @@ listings or related lists), and the index files under `search/`:
   a result's title and excerpt come from its page, which the client fetches anyway.
 
 A briefing is known by its place in the archive, newest first, so results come newest
-first. Postings are base64: a bitmap ("b") when a term is in more than one briefing in 32,
-else the gaps between places as LEB128 varints ("v"), whichever is smaller. Words are
+first. Postings are base64: the gaps between places as LEB128 varints ("v"), or a bitmap
+("b") where that is smaller (a word in more than about one briefing in eight). Words are
 computed when a file is parsed, in parallel, and cached with its body; building the index
 is a single pass over them. May not do I/O.
 """
@@ -27,7 +27,7 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import unescape
 
@@ -42,7 +42,7 @@ MAX_WORD = 40  # longer "words" (hashes, long numbers) are not worth indexing
 
 
 def fold(text: str) -> str:
-    """Return text as search compares it: casefolded, accents removed (NFKD, no combining marks)."""
+    """Return text as search compares it: casefolded, accents removed (NFKD, then no marks)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))  # JS: \p{M}
 
@@ -125,7 +125,7 @@ class SearchIndex:
         return sum(len(data) for data in self.files.values())
 
 
-def build_index(archive: Archive, words: Mapping[str, str] | Iterable[tuple[str, str]]) -> SearchIndex:
+def build_index(archive: Archive, words: Iterable[tuple[str, str]]) -> SearchIndex:
     """Return the index of the archive from (body digest, words) pairs, in any order."""
     entries = archive.entries
     count = len(entries)
@@ -133,7 +133,7 @@ def build_index(archive: Archive, words: Mapping[str, str] | Iterable[tuple[str,
     for place, entry in enumerate(entries):
         places[entry.body.digest].append(place)
     postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
-    for digest, text in words.items() if isinstance(words, Mapping) else words:
+    for digest, text in words:
         for place in places.get(digest, ()):
             for term in text.split():
                 postings[term].append(place)

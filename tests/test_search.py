@@ -194,3 +194,12 @@ def test_more_results_come_ten_at_a_time(tmp_path: Path, browser: Browser) -> No
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_turning_search_on_again_indexes_every_briefing(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES, SITE_YAML + "search: false\n")
+    build(root)  # with search off, no words are kept: turning it on must parse again
+    (root / "site.yaml").write_text(SITE_YAML)
+    site = build(root)
+    terms = {term for file in (site / "search" / "t").glob("*.json") for term in json.loads(file.read_text())}
+    assert {"kweiris", "ceasefire", "алеппо"} <= terms
