@@ -59,8 +59,9 @@ def url_of(output: str) -> str:
 
 def revision(root: Path, options: pipeline.Options) -> Revision:
     """Plan the published site of the archive at root (drafts left out) and describe it."""
-    files, _ = pipeline.read_content(root)
-    archive, planned = pipeline.plan(root, options)
+    content = pipeline.read_content(root)
+    archive, planned = pipeline.plan(root, options, content)
+    files, _ = content
     briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}
     pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}
     permanent = {url_of(p.path): p.origin for p in planned if p.group == "moved"}

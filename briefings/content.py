@@ -8,6 +8,7 @@ content from disk. May not know URLs or templates.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
@@ -287,7 +288,7 @@ def _tags(reader: FieldReader, node: Node, config: SiteConfig) -> tuple[str, ...
         reader.error(node.line, f"tags: a tag is longer than {LIMITS['tag']} characters; shorten it")
         return None
     canonical = [config.canonical_tag(tag) for tag in tags]
-    return tuple({fold(tag): tag for tag in reversed(canonical)}.values())[::-1]
+    return _distinct(canonical)
 
 
 def _countries(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
@@ -298,7 +299,12 @@ def _countries(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
     if any(len(country) > LIMITS["country"] for country in countries):
         reader.error(node.line, f"countries: a name is longer than {LIMITS['country']} characters; shorten it")
         return None
-    return tuple({fold(name): name for name in reversed(countries)}.values())[::-1]
+    return _distinct(countries)
+
+
+def _distinct(names: Iterable[str]) -> tuple[str, ...]:
+    """Return names without repeats (case and accents do not count), each at its first place."""
+    return tuple({fold(name): name for name in reversed(list(names))}.values())[::-1]
 
 
 def _image(reader: FieldReader, node: Node) -> Image | None:

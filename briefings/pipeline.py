@@ -271,12 +271,16 @@ def open_store(config: SiteConfig, cache: Cache | None) -> contextlib.AbstractCo
     return body_store(cache.folder if cache else None, stamp)
 
 
-def plan(root: Path, options: Options) -> tuple[Archive, list[Planned]]:
-    """Return the archive and the keyed plan of its site, making nothing (to compare two revisions)."""
+def plan(root: Path, options: Options, content: Content | None = None) -> tuple[Archive, list[Planned]]:
+    """Return the archive and the keyed plan of its site, making nothing (to compare two revisions).
+
+    `content` is `read_content(root)` when the caller has it already.
+    """
     cache = Cache(root) if options.cache else None
     config = load_config_for(root, options)
     with open_store(config, cache) as store:
-        return load_and_plan(root, config, options, Progress(enabled=False), read_content(root), cache, store)
+        found = content or read_content(root)
+        return load_and_plan(root, config, options, Progress(enabled=False), found, cache, store)
 
 
 def check(root: Path, options: Options | None = None) -> Archive:

@@ -91,18 +91,7 @@ def forked_map(task: Callable[[int], R], count: int, jobs: int) -> Iterator[R]:
     if jobs <= 1 or count < MIN_PARALLEL or not can_fork():
         yield from (task(index) for index in range(count))
         return
-    context = multiprocessing.get_context("fork")
-    # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
-    # until the pool exists, then let it arrive inside the `try` that stops the pool.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        for results in pool.imap(_run, chunks(count, jobs)):
-            yield from results
-    finally:
-        pool.terminate()
-        pool.join()
+    yield from _pooled(task, chunks(count, jobs), jobs)
 
 
 def in_child(task: Callable[[], R]) -> R:
@@ -110,13 +99,21 @@ def in_child(task: Callable[[], R]) -> R:
     works is given back when it ends (Python keeps what it freed). Serial where fork is not."""
     if not can_fork():
         return task()
+    result: R = next(_pooled(lambda _: task(), [range(1)], 1))
+    return result
+
+
+def _pooled(task: Callable[[int], R], work: list[range], jobs: int) -> Iterator[R]:
+    """Yield task(index) for every index of `work`, in order, from `jobs` forked workers."""
     context = multiprocessing.get_context("fork")
+    # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
+    # until the pool exists, then let it arrive inside the `try` that stops the pool.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    pool = context.Pool(1, initializer=_start, initargs=(lambda _: task(), os.getpid()))
+    pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        result: R = pool.apply(_run, (range(1),))[0]
-        return result
+        for results in pool.imap(_run, work):
+            yield from results
     finally:
         pool.terminate()
         pool.join()
