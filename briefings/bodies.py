@@ -17,7 +17,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,9 +82,16 @@ class BodyStore:
         with self._db() as db:
             db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", bodies)
 
-    def words(self) -> Iterator[tuple[str, str]]:
-        """Yield (digest, words) of every stored body, for the search index."""
-        yield from self._db().execute("SELECT digest, words FROM bodies")
+    def words(self, digests: Collection[str] | None = None) -> Iterator[tuple[str, str]]:
+        """Yield (digest, words) of the stored bodies with these digests (all for None), for the search index."""
+        if digests is None:
+            yield from self._db().execute("SELECT digest, words FROM bodies")
+            return
+        wanted = list(digests)
+        for start in range(0, len(wanted), 500):  # SQLite takes up to 999 parameters
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self._db().execute(f"SELECT digest, words FROM bodies WHERE digest IN ({marks})", chunk)
 
     def digests(self) -> set[str]:
         """Return the digest of every stored body."""

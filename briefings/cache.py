@@ -1,4 +1,4 @@
-"""The build cache under `.cache/`: parsed records and the state of output folders.
+"""The build cache under `.cache/`: parsed records, the state of output folders, and what stages remember.
 
 Owns reading and writing the cache files. Everything here is an optimisation: a missing,
 stale, corrupt or foreign cache file is ignored, and deleting `.cache/` only makes the
@@ -30,13 +30,15 @@ def _shard(path: str) -> str:
 
 
 def engine_version() -> str:
-    """Return a digest of this package's source and the Python version that pickles the cache."""
-    digest = hashlib.blake2b(sys.version.encode(), digest_size=16)
+    """Return a digest of this package's source and the Python version and byte order of the cache."""
+    digest = hashlib.blake2b(f"{sys.version} {sys.byteorder}".encode(), digest_size=16)
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 
+# How a content file looked when its digest was taken: (mtime ns, ctime ns, size, inode, device).
+Signature = tuple[int, int, int, int, int]
 # What a build reports: pages, files, briefings, tags, regions, sources, countries.
 Counts = tuple[int, int, int, int, int, int, int]
 # An output file as recorded: its key, the digest of its bytes, and its size.
@@ -95,6 +97,14 @@ class Cache:
         for stale in (self.folder / "records").glob("*.pickle"):
             if stale.name not in shards:
                 stale.unlink()
+
+    def recall(self, name: str) -> object:
+        """Return what a stage remembered under `name` (see `keys.Memo`), or None."""
+        return self._load(f"{name}.pickle", None)
+
+    def remember(self, name: str, value: object) -> None:
+        """Keep `value` under `name` for the next build."""
+        self._save(f"{name}.pickle", None, value)
 
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefings import pipeline
+from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError
 from briefings.urls import fold
 
@@ -59,7 +60,7 @@ def url_of(output: str) -> str:
 
 def revision(root: Path, options: pipeline.Options) -> Revision:
     """Plan the published site of the archive at root (drafts left out) and describe it."""
-    content = pipeline.read_content(root)
+    content = pipeline.read_content(root, Cache(root) if options.cache else None)
     archive, planned = pipeline.plan(root, options, content)
     files, _ = content
     briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}

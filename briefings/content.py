@@ -103,6 +103,11 @@ class Briefing:
         """Return when it last changed: the latest of date, updated and corrections."""
         return max([self.date, *([self.updated] if self.updated else []), *(c.date for c in self.corrections)])
 
+    @cached_property
+    def modified_at(self) -> float:
+        """Return `modified` as a POSIX timestamp: comparing aware datetimes costs far more."""
+        return self.modified.timestamp()
+
 
 def load_briefings(root: Path, config: SiteConfig) -> tuple[list[Briefing], list[SourceError]]:
     """Read and check every `content/**/*.md` under `root`, in path order."""

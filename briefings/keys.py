@@ -12,9 +12,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 DIGEST_SIZE = 16
+
+
+class Memo(Protocol):
+    """Where a stage keeps what it worked out, by name, for the next build (the build cache).
+
+    What comes back may be stale, foreign or missing: the stage checks it against its
+    inputs before using it.
+    """
+
+    def recall(self, name: str) -> object: ...
+
+    def remember(self, name: str, value: object) -> None: ...
 
 
 def digest_text(*parts: str | bytes) -> bytes:
@@ -60,8 +72,8 @@ class Hasher:
         out: list[bytes] = []
         self._encode(value, out)
         result = _blake(b"".join(out))
-        if type(value) is tuple or dataclasses.is_dataclass(value):
-            self.seed(value, result)  # immutable: safe to remember
+        if type(value) is tuple or type(value) is bytes or dataclasses.is_dataclass(value):
+            self.seed(value, result)  # immutable: safe to remember (every page's key has the same site-wide digest)
         return result
 
     def _encode(self, value: Any, out: list[bytes]) -> None:

@@ -4,23 +4,23 @@ Owns deciding what the site consists of (pages, feeds, static files) and keying 
 output by a digest of exactly what it is made from: the view data its template receives,
 the templates it uses, the site-wide inputs (settings, static fingerprints). Nothing is
 rendered here; an output is made only when the writer finds its key changed.
-May not write files.
+May not write files (the search index's postings go to the memo it is given).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from briefings.archive import Archive
+from briefings.archive import Archive, Entry
 from briefings.bodies import BodyRef
 from briefings.errors import BuildFailed, SourceError
 from briefings.feeds import feed_jobs
-from briefings.keys import Hasher, digest_text
+from briefings.keys import Hasher, Memo, digest_text
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
-from briefings.search import SearchIndex, build_index
+from briefings.search import Postings, SearchIndex, WordsOf, build_index
 from briefings.urls import output_file
 from briefings.workers import in_child
 
@@ -58,13 +58,15 @@ def plan_site(
     digests: dict[str, str],
     body: Callable[[BodyRef], str],
     compiled: Path | None = None,
-    words: Callable[[], Iterable[tuple[str, str]]] = lambda: (),
+    words: WordsOf = lambda _: (),
+    memo: Memo | None = None,
 ) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
     `body` returns a body's HTML (from the store); `compiled` is a folder where Jinja may
     keep compiled templates between builds; `words` yields (body digest, words) for the
-    search index, which is made here, in one pass, and keyed by its bytes.
+    search index, which is made here and keyed by its bytes; `memo` keeps its postings
+    between builds, so that an edit updates them instead of making them again.
     """
     static = read_static(root / "static")
     renderer = Renderer(root / "templates", archive, static, body, compiled)
@@ -72,10 +74,9 @@ def plan_site(
     for entry in archive.entries:
         # An entry is its file (whose digest covers the briefing) placed in the archive.
         # Its body is its file's template (so covered by the file digest) with these hrefs.
-        terms = (entry.tags, entry.region, entry.source, entry.countries)
-        placed = repr((entry.path, terms, entry.site_links, entry.body.hrefs))
-        hasher.seed(entry.briefing, bytes.fromhex(digests[entry.briefing.path]))
-        hasher.seed(entry, digest_text(digests[entry.briefing.path], placed))
+        file = digests[entry.briefing.path]
+        hasher.seed(entry.briefing, bytes.fromhex(file))
+        hasher.seed(entry, digest_text(file, _placed(entry)))
     # Removed URLs reach only their own pages (below), so editing the list rebuilds nothing else.
     settings = replace(archive.config, removed=())
     site_wide = hasher.digest((settings, {name: hasher.digest(data) for name, data in static.items()}))
@@ -98,13 +99,24 @@ def plan_site(
     if archive.config.search:
 
         def make_index() -> SearchIndex:
-            return build_index(archive, words())
+            previous = memo.recall("postings") if memo else None
+            index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None)
+            if memo:
+                memo.remember("postings", postings)
+            return index
 
         # At scale its working memory (about 80 MB at 100,000 briefings) goes with a child process.
         index = in_child(make_index) if len(archive.entries) > CHILD_INDEX_FROM else make_index()
         for path, data in index.files.items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     return planned
+
+
+def _placed(entry: Entry) -> str:
+    """Return where the archive placed an entry: its URL, its terms' names and slugs, its body's links."""
+    refs = (*entry.tags, entry.region, entry.source, *entry.countries)
+    terms = tuple((ref.name, ref.slug) for ref in refs)  # repr of plain tuples: in C
+    return repr((entry.path, len(entry.tags), terms, entry.site_links, entry.body.hrefs))
 
 
 def _page_group(page: Page) -> str:

@@ -22,12 +22,13 @@ is a single pass over them. May not do I/O.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 import unicodedata
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from html import unescape
 
@@ -79,6 +80,8 @@ def term_key(term: str) -> str:
 def encode_postings(places: Iterable[int], count: int) -> str:
     """Return ascending places as a bitmap or as varint gaps, whichever is smaller, in base64."""
     ordered = list(places)
+    if len(ordered) * 8 > count:  # every gap takes a byte at least: the bitmap is smaller
+        return "b" + base64.b64encode(_bitmap(ordered, count)).decode()
     steps = [place - previous for previous, place in zip([-1, *ordered], ordered, strict=False)]
     if max(steps, default=0) < 0x80:  # each gap is one byte: the usual case, done in C
         gaps = bytearray(steps)
@@ -91,10 +94,19 @@ def encode_postings(places: Iterable[int], count: int) -> str:
             gaps.append(gap)
     if len(gaps) * 8 <= count:
         return "v" + base64.b64encode(bytes(gaps)).decode()
-    bitmap = bytearray((count + 7) // 8)
-    for place in ordered:
-        bitmap[place >> 3] |= 1 << (place & 7)
-    return "b" + base64.b64encode(bytes(bitmap)).decode()
+    return "b" + base64.b64encode(_bitmap(ordered, count)).decode()
+
+
+_BINARY_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _bitmap(places: list[int], count: int) -> bytes:
+    """Return a bitmap of `count` bits, bit `place % 8` of byte `place // 8` set for each place."""
+    flags = bytearray(count)
+    for place in places:
+        flags[place] = 1
+    # One bit per flag, in C: the flags as binary digits, last place first, make the number.
+    return int(b"0" + flags.translate(_BINARY_DIGITS)[::-1], 2).to_bytes((count + 7) // 8, "little")
 
 
 def decode_postings(encoded: str, count: int) -> list[int]:
@@ -125,22 +137,39 @@ class SearchIndex:
         return sum(len(data) for data in self.files.values())
 
 
-def build_index(archive: Archive, words: Iterable[tuple[str, str]]) -> SearchIndex:
-    """Return the index of the archive from (body digest, words) pairs, in any order."""
+@dataclass
+class Postings:
+    """The index's working state, kept between builds so that an edit updates it in place.
+
+    `docs` is the body digest at each place; `terms` each term's places, ascending (the
+    bytes of an `array("I")`: quicker to load than arrays); `encoded` each term's
+    `encode_postings`; `shards` each shard's terms, sorted, and `files` each shard's file.
+    """
+
+    docs: tuple[str, ...]
+    terms: dict[str, bytes]
+    encoded: dict[str, str]
+    shards: dict[str, list[str]]
+    files: dict[str, bytes]
+
+
+# (body digest, words) of the bodies with the given digests, or of every body for None.
+WordsOf = Callable[[Collection[str] | None], Iterable[tuple[str, str]]]
+
+
+def build_index(archive: Archive, words: WordsOf, previous: Postings | None = None) -> tuple[SearchIndex, Postings]:
+    """Return the index of the archive, and its postings for the next build.
+
+    With the postings of the previous build (which this updates in place), only the terms of
+    briefings whose body changed are encoded again, and only their shards made again,
+    provided every briefing kept its place; else the index is made afresh.
+    The files are the same either way.
+    """
     entries = archive.entries
     count = len(entries)
-    places: dict[str, list[int]] = defaultdict(list)
-    for place, entry in enumerate(entries):
-        places[entry.body.digest].append(place)
-    postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
-    for digest, text in words:
-        for place in places.get(digest, ()):
-            for term in text.split():
-                postings[term].append(place)
-    shards: dict[str, dict[str, str]] = defaultdict(dict)
-    for term in sorted(postings):
-        shards[term_key(term)][term] = encode_postings(sorted(postings[term]), count)
-    files = {f"search/t/{key}.json": _json(shard) for key, shard in shards.items()}
+    docs = tuple(entry.body.digest for entry in entries)
+    postings = (previous and _updated(previous, docs, words)) or _postings(docs, words(None))
+    files = {f"search/t/{key}.json": data for key, data in postings.files.items()}
     facets = _facets(archive)
     for facet, values in facets.items():
         files[f"search/f/{facet}.json"] = _json({name: encode_postings(p, count) for name, p in values.items()})
@@ -150,11 +179,80 @@ def build_index(archive: Archive, words: Iterable[tuple[str, str]]) -> SearchInd
     summary = {
         "count": count,
         "chunk": DOCS_PER_CHUNK,
-        "shards": sorted(shards),
+        "shards": sorted(postings.files),
         "facets": {facet: [[name, len(p)] for name, p in values.items()] for facet, values in facets.items()},
     }
     files["search/index.json"] = _json(summary)
-    return SearchIndex(files)
+    return SearchIndex(files), postings
+
+
+def _postings(docs: tuple[str, ...], words: Iterable[tuple[str, str]]) -> Postings:
+    """Return the postings of every term, from (body digest, words) pairs in any order."""
+    places: dict[str, list[int]] = defaultdict(list)
+    for place, digest in enumerate(docs):
+        places[digest].append(place)
+    found: dict[str, array[int]] = defaultdict(lambda: array("I"))
+    for digest, text in words:
+        for place in places.get(digest, ()):
+            for term in text.split():
+                found[term].append(place)
+    terms = {term: array("I", sorted(found[term])) for term in sorted(found)}
+    encoded = {term: encode_postings(places, len(docs)) for term, places in terms.items()}
+    shards: dict[str, list[str]] = defaultdict(list)
+    for term in terms:
+        shards[term_key(term)].append(term)
+    files = {key: _json({term: encoded[term] for term in shard}) for key, shard in shards.items()}
+    return Postings(docs, {term: places.tobytes() for term, places in terms.items()}, encoded, dict(shards), files)
+
+
+def _updated(previous: Postings, docs: tuple[str, ...], words: WordsOf) -> Postings | None:
+    """Return the previous postings updated for the bodies that changed, or None when every
+    briefing did not keep its place (or the words of a changed body are not at hand)."""
+    if len(previous.docs) != len(docs):
+        return None
+    changed = [place for place, (old, new) in enumerate(zip(previous.docs, docs, strict=True)) if old != new]
+    if len(changed) > len(docs) // 4:
+        return None  # made afresh sooner
+    known = dict(words({previous.docs[place] for place in changed} | {docs[place] for place in changed}))
+    if any(previous.docs[place] not in known or docs[place] not in known for place in changed):
+        return None
+    terms: dict[str, array[int]] = {}  # the terms touched
+
+    def places_of(term: str) -> array[int]:
+        if term not in terms:
+            terms[term] = array("I")
+            terms[term].frombytes(previous.terms.get(term, b""))
+        return terms[term]
+
+    for place in changed:
+        for term in known[previous.docs[place]].split():
+            places = places_of(term)
+            at = bisect.bisect_left(places, place)
+            if at == len(places) or places[at] != place:
+                return None  # not the postings those words made
+            del places[at]
+        for term in known[docs[place]].split():
+            bisect.insort(places_of(term), place)
+    dirty = set()
+    for term, places in terms.items():
+        key = term_key(term)
+        dirty.add(key)
+        shard = previous.shards.setdefault(key, [])
+        if not places:
+            del previous.terms[term], previous.encoded[term]
+            shard.remove(term)
+        else:
+            if term not in previous.encoded:
+                bisect.insort(shard, term)
+            previous.terms[term] = places.tobytes()
+            previous.encoded[term] = encode_postings(places, len(docs))
+    for key in dirty:
+        if previous.shards[key]:
+            previous.files[key] = _json({term: previous.encoded[term] for term in previous.shards[key]})
+        else:
+            del previous.shards[key], previous.files[key]
+    previous.docs = docs
+    return previous
 
 
 def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:

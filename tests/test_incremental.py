@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
+from briefings import archive, pipeline, search
 from briefings.search import term_key
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
 
@@ -138,6 +140,75 @@ def test_a_rebuild_writes_only_files_whose_bytes_changed(tmp_path: Path) -> None
     assert {name for name in changed if name.startswith("search/")} <= {
         f"search/t/{term_key(word)}.json" for word in ("text", "a", "corrected")
     } | {"search/index.json"}
+
+
+def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtime_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "SETTLED_NS", 0)  # as if every file had been written long ago
+    reads: list[str] = []
+    real_read = pipeline._read
+    monkeypatch.setattr(pipeline, "_read", lambda file: reads.append(Path(file).name) or real_read(file))
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
+    build(root)
+    assert sorted(set(reads)) == ["b0.md", "b1.md", "b2.md", "b3.md"]
+    reads.clear()
+    build(root)
+    assert reads == []  # the signatures match: nothing is read, not even to digest it
+    target = root / "content" / "2016" / "b2.md"
+    before = target.stat()
+    target.write_text(target.read_text().replace("Body text.", "Body test."))  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime, as a racy edit has
+    site = build(root)
+    assert "Body test." in (site / "2016" / "03" / "b2" / "index.html").read_text()
+    assert "b2.md" in reads and "b0.md" not in reads  # its ctime changed: it alone was read
+
+
+def test_a_file_changed_just_before_a_build_is_read_by_the_next_one_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    real_read = pipeline._read
+    monkeypatch.setattr(pipeline, "_read", lambda file: reads.append(Path(file).name) or real_read(file))
+    root = make_archive(tmp_path / "a", {"2016/b0.md": text(0, [TAGS[0]])})
+    build(root)
+    reads.clear()
+    build(root)  # written a moment ago: an edit in the same tick of the clock would keep its mtime
+    assert reads == ["b0.md"]
+
+
+def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    real_postings, real_related = search._postings, archive.related_places
+    monkeypatch.setattr(search, "_postings", lambda *a: made.append("postings") or real_postings(*a))
+    monkeypatch.setattr(archive, "related_places", lambda *a: made.append("related") or real_related(*a))
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3], TAGS[3]], day=n + 1) for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    assert made == ["related", "postings"]
+
+    def rebuilt() -> list[str]:
+        made.clear()
+        site = tree(build(root))
+        remade = list(made)
+        assert site == clean_build(root, tmp_path / "clean")
+        return remade
+
+    def edit(name: str, old: str, new: str) -> list[str]:
+        file = root / "content" / "2016" / name
+        assert old in file.read_text()
+        file.write_text(file.read_text().replace(old, new, 1))
+        return rebuilt()
+
+    # Words gained and lost, a title: neither places nor moments nor tags move.
+    assert edit("b2.md", "Body text.", "Zanzibar ferry text.") == []
+    assert edit("b3.md", "title: Briefing 3", "title: Ferry news") == []
+    # New tags change the related lists; a new briefing moves every later one's place.
+    assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related"]
+    (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[0]], day=28))
+    assert rebuilt() == ["related", "postings"]
 
 
 def test_nothing_changed_writes_nothing_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
