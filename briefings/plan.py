@@ -20,7 +20,7 @@ from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
-from briefings.search import Postings, SearchIndex, WordsOf, build_index
+from briefings.search import Postings, SearchIndex, Words, build_index
 from briefings.urls import output_file
 from briefings.workers import in_child
 
@@ -58,14 +58,14 @@ def plan_site(
     digests: dict[str, str],
     body: Callable[[BodyRef], str],
     compiled: Path | None = None,
-    words: WordsOf = lambda _: (),
+    words: Words | None = None,
     memo: Memo | None = None,
 ) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
     `body` returns a body's HTML (from the store); `compiled` is a folder where Jinja may
-    keep compiled templates between builds; `words` yields (body digest, words) for the
-    search index, which is made here and keyed by its bytes; `memo` keeps its postings
+    keep compiled templates between builds; `words` has the words of each body for the
+    search index (made when search is on), which is made here and keyed by its bytes; `memo` keeps its postings
     between builds, so that an edit updates them instead of making them again.
     """
     static = read_static(root / "static")
@@ -96,11 +96,12 @@ def plan_site(
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved"))
     for path, inputs, make in feed_jobs(archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
-    if archive.config.search:
+    if archive.config.search and words:
+        found = words
 
         def make_index() -> SearchIndex:
             previous = memo.recall("postings") if memo else None
-            index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None)
+            index, postings = build_index(archive, found, previous if isinstance(previous, Postings) else None)
             if memo:
                 memo.remember("postings", postings)
             return index

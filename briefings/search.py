@@ -28,9 +28,10 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from html import unescape
+from typing import Protocol
 
 from briefings.archive import Archive, Entry
 
@@ -141,11 +142,13 @@ class SearchIndex:
 class Postings:
     """The index's working state, kept between builds so that an edit updates it in place.
 
-    `docs` is the body digest at each place; `terms` each term's places, ascending (the
-    bytes of an `array("I")`: quicker to load than arrays); `encoded` each term's
-    `encode_postings`; `shards` each shard's terms, sorted, and `files` each shard's file.
+    `stamp` is the words' (see `Words`); `docs` is the body digest at each place; `terms`
+    each term's places, ascending (the bytes of an `array("I")`: quicker to load than
+    arrays); `encoded` each term's `encode_postings`; `shards` each shard's terms, sorted;
+    `files` each shard's file.
     """
 
+    stamp: str
     docs: tuple[str, ...]
     terms: dict[str, bytes]
     encoded: dict[str, str]
@@ -153,11 +156,17 @@ class Postings:
     files: dict[str, bytes]
 
 
-# (body digest, words) of the bodies with the given digests, or of every body for None.
-WordsOf = Callable[[Collection[str] | None], Iterable[tuple[str, str]]]
+class Words(Protocol):
+    """Where the words of each body are kept (the body store)."""
+
+    stamp: str  # what they were made with (engine, parse settings): postings made with others are not theirs
+
+    def words(self, digests: Collection[str] | None = None) -> Iterable[tuple[str, str]]:
+        """Yield (body digest, words) of the bodies with these digests, or of every body for None."""
+        ...
 
 
-def build_index(archive: Archive, words: WordsOf, previous: Postings | None = None) -> tuple[SearchIndex, Postings]:
+def build_index(archive: Archive, words: Words, previous: Postings | None = None) -> tuple[SearchIndex, Postings]:
     """Return the index of the archive, and its postings for the next build.
 
     With the postings of the previous build (which this updates in place), only the terms of
@@ -168,7 +177,7 @@ def build_index(archive: Archive, words: WordsOf, previous: Postings | None = No
     entries = archive.entries
     count = len(entries)
     docs = tuple(entry.body.digest for entry in entries)
-    postings = (previous and _updated(previous, docs, words)) or _postings(docs, words(None))
+    postings = (previous and _updated(previous, docs, words)) or _postings(docs, words)
     files = {f"search/t/{key}.json": data for key, data in postings.files.items()}
     facets = _facets(archive)
     for facet, values in facets.items():
@@ -186,13 +195,13 @@ def build_index(archive: Archive, words: WordsOf, previous: Postings | None = No
     return SearchIndex(files), postings
 
 
-def _postings(docs: tuple[str, ...], words: Iterable[tuple[str, str]]) -> Postings:
-    """Return the postings of every term, from (body digest, words) pairs in any order."""
+def _postings(docs: tuple[str, ...], words: Words) -> Postings:
+    """Return the postings of every term, from the words of every body."""
     places: dict[str, list[int]] = defaultdict(list)
     for place, digest in enumerate(docs):
         places[digest].append(place)
     found: dict[str, array[int]] = defaultdict(lambda: array("I"))
-    for digest, text in words:
+    for digest, text in words.words():
         for place in places.get(digest, ()):
             for term in text.split():
                 found[term].append(place)
@@ -202,18 +211,19 @@ def _postings(docs: tuple[str, ...], words: Iterable[tuple[str, str]]) -> Postin
     for term in terms:
         shards[term_key(term)].append(term)
     files = {key: _json({term: encoded[term] for term in shard}) for key, shard in shards.items()}
-    return Postings(docs, {term: places.tobytes() for term, places in terms.items()}, encoded, dict(shards), files)
+    packed = {term: places.tobytes() for term, places in terms.items()}
+    return Postings(words.stamp, docs, packed, encoded, dict(shards), files)
 
 
-def _updated(previous: Postings, docs: tuple[str, ...], words: WordsOf) -> Postings | None:
+def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Postings | None:
     """Return the previous postings updated for the bodies that changed, or None when every
     briefing did not keep its place (or the words of a changed body are not at hand)."""
-    if len(previous.docs) != len(docs):
+    if previous.stamp != words.stamp or len(previous.docs) != len(docs):
         return None
     changed = [place for place, (old, new) in enumerate(zip(previous.docs, docs, strict=True)) if old != new]
     if len(changed) > len(docs) // 4:
         return None  # made afresh sooner
-    known = dict(words({previous.docs[place] for place in changed} | {docs[place] for place in changed}))
+    known = dict(words.words({previous.docs[place] for place in changed} | {docs[place] for place in changed}))
     if any(previous.docs[place] not in known or docs[place] not in known for place in changed):
         return None
     terms: dict[str, array[int]] = {}  # the terms touched

@@ -211,6 +211,15 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     assert rebuilt() == ["related", "postings"]
 
 
+def test_a_setting_that_changes_the_words_of_unchanged_files_remakes_the_search_index(tmp_path: Path) -> None:
+    # Escaped, raw HTML is text ("span" is a word); allowed, it is markup. No file changes.
+    files = {f"2016/b{n}.md": text(n, [TAGS[n]], body=f"A <span>quokka</span> {n}.") for n in range(3)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    (root / "site.yaml").write_text((root / "site.yaml").read_text() + "markdown:\n  allow_html: true\n")
+    assert tree(build(root)) == clean_build(root, tmp_path / "clean")
+
+
 def test_nothing_changed_writes_nothing_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_archive(tmp_path / "a", {"2016/one.md": text(1, ["Syria"])})
     site = build(root)
