@@ -205,13 +205,14 @@ def _postings(docs: tuple[str, ...], words: Words) -> Postings:
         for place in places.get(digest, ()):
             for term in text.split():
                 found[term].append(place)
-    terms = {term: array("I", sorted(found[term])) for term in sorted(found)}
-    encoded = {term: encode_postings(places, len(docs)) for term, places in terms.items()}
+    packed, encoded = {}, {}
     shards: dict[str, list[str]] = defaultdict(list)
-    for term in terms:
+    for term in sorted(found):
+        ordered = array("I", sorted(found.pop(term)))  # one term at a time: memory stays flat
+        packed[term] = ordered.tobytes()
+        encoded[term] = encode_postings(ordered, len(docs))
         shards[term_key(term)].append(term)
     files = {key: _json({term: encoded[term] for term in shard}) for key, shard in shards.items()}
-    packed = {term: places.tobytes() for term, places in terms.items()}
     return Postings(words.stamp, docs, packed, encoded, dict(shards), files)
 
 
