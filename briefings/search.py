@@ -15,8 +15,9 @@ listings or related lists), and the index files under `search/`:
 A briefing is known by its place in the archive, newest first, so results come newest
 first. Postings are base64: the gaps between places as LEB128 varints ("v"), or a bitmap
 ("b") where that is smaller (a word in more than about one briefing in eight). Words are
-computed when a file is parsed, in parallel, and cached with its body; building the index
-is a single pass over them. May not do I/O.
+computed when a file is parsed, in parallel, and cached with its body; the index is a
+single pass over them, or, after an edit, an update of the postings the last build kept
+(`Postings`). May not do I/O.
 """
 
 from __future__ import annotations
