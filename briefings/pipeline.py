@@ -122,8 +122,9 @@ def load_records(
     content: Content,
     cache: Cache | None,
     store: BodyStore,
-) -> tuple[list[Record], list[SourceError]]:
-    """Return a record per content file, in path order, parsing only files whose bytes changed.
+) -> tuple[list[Record], list[SourceError], bool]:
+    """Return a record per content file, in path order, parsing only files whose bytes changed,
+    the errors of files refused unread, and whether any record changed since the cached ones.
 
     Bodies go to the store as they are parsed: records keep only their links.
     """
@@ -147,10 +148,11 @@ def load_records(
         progress.update("Reading briefings", done, len(stale))
     store.put(batch)
     records = [fresh.get(f.path) or cached[f.path] for f in files]
-    if cache and (fresh or len(cached) != len(records)):
+    changed = bool(fresh) or len(cached) != len(records)
+    if cache and changed:
         removed = cached.keys() - {f.path for f in files}
         cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
-    return records, errors
+    return records, errors, changed
 
 
 def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, tuple[str, str] | None]:
@@ -305,13 +307,13 @@ def load_and_plan(
     store: BodyStore,
 ) -> tuple[Archive, list[Planned]]:
     """Run every stage but writing: the archive and the keyed plan of every output file."""
-    records, unreadable = load_records(root, config, options, progress, content, cache, store)
+    records, unreadable, changed = load_records(root, config, options, progress, content, cache, store)
     archive = model_archive(config, records, options.drafts, unreadable, cache)
     compiled = cache.folder / "templates" if cache else None
     digests = {r.path: r.digest for r in records}
     planned = plan_site(root, archive, digests, store.html, compiled, store, cache)
-    # Only now: planning reads the words of a changed file's previous version to update the search index.
-    store.keep_only({record.digest for record in records})
+    if cache and changed:  # only now: planning read the previous words of changed files for the search index
+        store.keep_only(set(digests.values()))
     unique_outputs(planned)
     dangling = dangling_references(archive, {p.path for p in planned})
     if dangling:
