@@ -62,12 +62,11 @@ def revision(root: Path, options: pipeline.Options) -> Revision:
     """Plan the published site of the archive at root (drafts left out) and describe it."""
     content = pipeline.read_content(root, Cache(root) if options.cache else None)
     archive, planned = pipeline.plan(root, options, content)
-    files, _ = content
     briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}
     pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}
     permanent = {url_of(p.path): p.origin for p in planned if p.group == "moved"}
     permanent |= {url: path for path, (_, url) in briefings.items()}
-    return Revision({f.path: f.digest for f in files}, briefings, pages, permanent)
+    return Revision({f.path: f.digest or "" for f in content.files}, briefings, pages, permanent)
 
 
 def base_revision(root: Path, ref: str, options: pipeline.Options) -> Revision:

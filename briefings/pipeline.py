@@ -48,13 +48,24 @@ COLLECT_EVERY = 50_000  # allocations between collections of the youngest genera
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A content file as found: its repository path and the digest of its bytes (not kept)."""
+    """A content file as found: its repository path and the digest of its bytes (not kept),
+    or None for a file left for parsing to read and digest (see `read_content`)."""
 
     path: str
-    digest: str
+    digest: str | None
 
 
-Content = tuple[list[SourceFile], list[SourceError]]  # the files, and the errors of files refused unread
+@dataclass(frozen=True)
+class Content:
+    """The content files as found, in path order, and the errors of files refused unread.
+
+    `unread` is None when every file has its digest; otherwise none has, and it holds the
+    signature each settled file had before parsing read it, for `remember_digests`.
+    """
+
+    files: list[SourceFile]
+    refused: list[SourceError]
+    unread: dict[str, Signature] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,10 +139,11 @@ def load_records(
 
     Bodies go to the store as they are parsed: records keep only their links.
     """
-    files, errors = content
+    files, errors = content.files, content.refused
     settings = parse_settings(config)
     cached = cache.load_records(settings) if cache else {}
     stored = store.digests() if cached else set()
+    # A file listed unread (digest None) differs from every record.
     stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
     parser = RecordParser(config)
     fresh = {}
@@ -152,6 +164,8 @@ def load_records(
     if cache and changed:
         removed = cached.keys() - {f.path for f in files}
         cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
+    if cache:
+        remember_digests(cache, content, records)
     return records, errors, changed
 
 
@@ -161,7 +175,7 @@ def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, 
         data = _read(root / file.path)
     except OSError as exc:
         problem = SourceError(file.path, 0, f"cannot be read ({exc.strerror or exc}); build again once it is in place")
-        return Record(file.path, file.digest, None, None, (problem,)), None
+        return Record(file.path, file.digest or "", None, None, (problem,)), None
     return parser.parse_apart(file.path, data)
 
 
@@ -175,7 +189,7 @@ def _read(file: Path | str) -> bytes:
         return opened.read()
 
 
-def read_content(root: Path, cache: Cache | None = None) -> Content:
+def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False) -> Content:
     """Return every `content/**/*.md` in path order with its digest, and the links out refused.
 
     Bytes are read for the digest and dropped: parsing reads a changed file again, so
@@ -183,10 +197,14 @@ def read_content(root: Path, cache: Cache | None = None) -> Content:
     (mtime, ctime, size, inode, device) is the one recorded with its digest is not read
     again, as git's index does; a file changed less than `SETTLED_NS` before a build is
     not recorded, so an edit within one tick of the file system's clock is never missed.
+    With `defer`, when no digests were ever recorded (a first build, or one without the
+    cache: every file is parsed anyway), no file is read here: files are listed without
+    digests, and parsing, which reads each file once, digests it.
     """
     started = time.time_ns()
     remembered = cache.recall("digests") if cache else None
     known: dict[str, tuple[Signature, str]] = remembered if isinstance(remembered, dict) else {}
+    unread: dict[str, Signature] | None = {} if defer and remembered is None else None
     recorded: dict[str, tuple[Signature, str]] = {}
     found: list[SourceFile] = []
     errors: list[SourceError] = []
@@ -197,18 +215,32 @@ def read_content(root: Path, cache: Cache | None = None) -> Content:
         if stat.S_ISLNK(status.st_mode):
             if not Path(file).resolve().is_relative_to(inside):
                 errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
-            else:
-                found.append(SourceFile(name, file_digest(_read(file))))  # a link's target is not tracked
+            else:  # a link's target is not tracked
+                found.append(SourceFile(name, None if unread is not None else file_digest(_read(file))))
             continue
         signature = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev)
+        settled = max(status.st_mtime_ns, status.st_ctime_ns) < started - SETTLED_NS
+        if unread is not None:
+            found.append(SourceFile(name, None))
+            if settled:
+                unread[name] = signature
+            continue
         previous = known.get(name)
         digest = previous[1] if previous and previous[0] == signature else file_digest(_read(file))
-        if max(status.st_mtime_ns, status.st_ctime_ns) < started - SETTLED_NS:
+        if settled:
             recorded[name] = (signature, digest)
         found.append(SourceFile(name, digest))
-    if cache and recorded != known:
+    if cache and unread is None and recorded != known:
         cache.remember("digests", recorded)
-    return found, errors
+    return Content(found, errors, unread)
+
+
+def remember_digests(cache: Cache, content: Content, records: Iterable[Record]) -> None:
+    """Record the digests parsing found for files listed unread, with the signatures they had before."""
+    if content.unread is not None:
+        signatures = content.unread
+        digests = {r.path: (signatures[r.path], r.digest) for r in records if r.path in signatures and r.digest}
+        cache.remember("digests", digests)
 
 
 def markdown_files(root: Path) -> list[str]:
@@ -305,8 +337,9 @@ def load_and_plan(
     content: Content,
     cache: Cache | None,
     store: BodyStore,
-) -> tuple[Archive, list[Planned]]:
-    """Run every stage but writing: the archive and the keyed plan of every output file."""
+) -> tuple[Archive, list[Planned], Content]:
+    """Run every stage but writing: the archive, the keyed plan of every output file, and the
+    content with every file's digest."""
     records, unreadable, changed = load_records(root, config, options, progress, content, cache, store)
     archive = model_archive(config, records, options.drafts, unreadable, cache)
     compiled = cache.folder / "templates" if cache else None
@@ -318,7 +351,7 @@ def load_and_plan(
     dangling = dangling_references(archive, {p.path for p in planned})
     if dangling:
         raise BuildFailed(dangling)
-    return archive, planned
+    return archive, planned, Content([SourceFile(path, digest) for path, digest in digests.items()], content.refused)
 
 
 def open_store(config: SiteConfig, cache: Cache | None) -> contextlib.AbstractContextManager[BodyStore]:
@@ -337,7 +370,8 @@ def plan(root: Path, options: Options, content: Content | None = None) -> tuple[
     config = load_config_for(root, options)
     with open_store(config, cache) as store:
         found = content or read_content(root, cache)
-        return load_and_plan(root, config, options, Progress(enabled=False), found, cache, store)
+        archive, planned, _ = load_and_plan(root, config, options, Progress(enabled=False), found, cache, store)
+        return archive, planned
 
 
 @few_collections
@@ -347,8 +381,8 @@ def check(root: Path, options: Options | None = None) -> Archive:
     cache = Cache(root) if options.cache else None
     config = load_config_for(root, options)
     with open_store(config, cache) as store:
-        content = read_content(root, cache)
-        archive, planned = load_and_plan(root, config, options, Progress(enabled=False), content, cache, store)
+        content = read_content(root, cache, defer=True)
+        archive, planned, _ = load_and_plan(root, config, options, Progress(enabled=False), content, cache, store)
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
         errors = [error for problems in attempts for error in problems]
     if errors:
@@ -364,14 +398,16 @@ def build(
     options = options or Options()
     progress = progress or Progress(enabled=False)
     cache = Cache(root) if options.cache else None
-    content = read_content(root, cache)
-    inputs = inputs_digest(root, options, content, cache.engine if cache else "")
-    if cache and (unchanged := cache.unchanged_build(root / output, inputs)):
+    engine = cache.engine if cache else ""
+    content = read_content(root, cache, defer=True)
+    inputs = inputs_digest(root, options, content, engine) if content.unread is None else None
+    if cache and inputs and (unchanged := cache.unchanged_build(root / output, inputs)):
         counts, sizes = unchanged
         return Report(WriteReport(0, 0, 0, sizes), *counts)
     config = load_config_for(root, options)
     with open_store(config, cache) as store:
-        archive, planned = load_and_plan(root, config, options, progress, content, cache, store)
+        archive, planned, digested = load_and_plan(root, config, options, progress, content, cache, store)
+        inputs = inputs or inputs_digest(root, options, digested, engine)
         counts = (
             sum(1 for p in planned if p.path.endswith(".html")),
             len(planned),
@@ -436,13 +472,13 @@ def inline_body(body: BodyRef) -> str:
 
 def inputs_digest(root: Path, options: Options, content: Content, engine: str) -> str:
     """Return a digest of everything a build reads: equal digests give byte-identical sites."""
-    files, refused = content
-    parts: list[str | bytes] = [engine, repr((options.drafts, options.base_url)), repr(refused)]
+    parts: list[str | bytes] = [engine, repr((options.drafts, options.base_url)), repr(content.refused)]
     for name in ("site.yaml", "templates", "static"):
         for other in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
             if other.is_file():
                 parts += [other.relative_to(root).as_posix(), other.read_bytes()]
-    for source in files:
+    for source in content.files:
+        assert source.digest is not None, "the inputs of a build are digested once every file is"
         parts += [source.path, source.digest]
     return digest_text(*parts).hex()
 

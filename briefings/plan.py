@@ -9,7 +9,8 @@ May not write files (the search index's postings go to the memo it is given).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
-from briefings.search import Postings, SearchIndex, Words, build_index
+from briefings.search import Postings, Words, build_index
 from briefings.urls import output_file
 from briefings.workers import in_child
 
@@ -69,12 +70,27 @@ def plan_site(
     `memo` keeps its postings between builds, so that an edit updates them instead of
     making them again.
     """
-    # First, while this process is smallest: past CHILD_INDEX_FROM the index is made in a
-    # forked child, which starts as large as this process is.
-    index = search_index(archive, words, memo).files if archive.config.search and words else {}
+    # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
+    # in a forked child (which starts as large as this process is) while pages are planned here.
+    with search_index(archive, words if archive.config.search else None, memo) as index:
+        hasher = Hasher()
+        planned = _plan_outputs(root, archive, digests, body, compiled, hasher)
+        for path, data in index().items():
+            planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
+    return planned
+
+
+def _plan_outputs(
+    root: Path,
+    archive: Archive,
+    digests: dict[str, str],
+    body: Callable[[BodyRef], str],
+    compiled: Path | None,
+    hasher: Hasher,
+) -> list[Planned]:
+    """Return every output but the search index, keyed (see plan_site)."""
     static = read_static(root / "static")
     renderer = Renderer(root / "templates", archive, static, body, compiled)
-    hasher = Hasher()
     for entry in archive.entries:
         # An entry is its file (whose digest covers the briefing) placed in the archive.
         # Its body is its file's template (so covered by the file digest) with these hrefs.
@@ -100,23 +116,31 @@ def plan_site(
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved"))
     for path, inputs, make in feed_jobs(archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
-    for path, data in index.items():
-        planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     return planned
 
 
-def search_index(archive: Archive, words: Words, memo: Memo | None) -> SearchIndex:
-    """Return the search index, updating the postings the memo kept (and keeping the new ones)."""
+@contextlib.contextmanager
+def search_index(archive: Archive, words: Words | None, memo: Memo | None) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """Start making the search index's files (none without `words`); yield a function that waits for them.
 
-    def make_index() -> SearchIndex:
+    The postings the memo kept are updated (and the new ones kept).
+    """
+
+    def make_index() -> dict[str, bytes]:
+        if words is None:
+            return {}
         previous = memo.recall("postings") if memo else None
         index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None)
         if memo:
             memo.remember("postings", postings)
-        return index
+        return index.files
 
-    # At scale its working memory (about 130 MB at 100,000 briefings) goes with a child process.
-    return in_child(make_index) if len(archive.entries) > CHILD_INDEX_FROM else make_index()
+    if words is None or len(archive.entries) <= CHILD_INDEX_FROM:
+        yield make_index
+        return
+    # At scale its working memory (about 130 MB at 100,000 briefings) goes with the child.
+    with in_child(make_index) as made:
+        yield made
 
 
 def _placed(entry: Entry) -> str:

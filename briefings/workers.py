@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.pool import Pool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -94,17 +95,26 @@ def forked_map(task: Callable[[int], R], count: int, jobs: int) -> Iterator[R]:
     yield from _pooled(task, chunks(count, jobs), jobs)
 
 
-def in_child(task: Callable[[], R]) -> R:
-    """Return task(), computed in one forked process, so that the memory it takes while it
-    works is given back when it ends (Python keeps what it freed). Serial where fork is not."""
+@contextlib.contextmanager
+def in_child(task: Callable[[], R]) -> Iterator[Callable[[], R]]:
+    """Start task() in one forked process now; yield a function that waits for its result.
+
+    The parent goes on with other work meanwhile (on another core), and the memory the
+    task takes while it works is given back when the child ends (Python keeps what it
+    freed). Leaving the block early stops the child. Where fork is not, the task runs when
+    its result is asked for.
+    """
     if not can_fork():
-        return task()
-    result: R = next(_pooled(lambda _: task(), [range(1)], 1))
-    return result
+        yield task
+        return
+    with _pool(lambda _: task(), 1) as pool:
+        pending = pool.apply_async(_run, (range(1),))
+        yield lambda: pending.get()[0]
 
 
-def _pooled(task: Callable[[int], R], work: list[range], jobs: int) -> Iterator[R]:
-    """Yield task(index) for every index of `work`, in order, from `jobs` forked workers."""
+@contextlib.contextmanager
+def _pool(task: Callable[[int], Any], jobs: int) -> Iterator[Pool]:
+    """Yield a pool of `jobs` forked workers that run `task`; stop them when the block ends."""
     context = multiprocessing.get_context("fork")
     # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
     # until the pool exists, then let it arrive inside the `try` that stops the pool.
@@ -112,11 +122,17 @@ def _pooled(task: Callable[[int], R], work: list[range], jobs: int) -> Iterator[
     pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        for results in pool.imap(_run, work):
-            yield from results
+        yield pool
     finally:
         pool.terminate()
         pool.join()
+
+
+def _pooled(task: Callable[[int], R], work: list[range], jobs: int) -> Iterator[R]:
+    """Yield task(index) for every index of `work`, in order, from `jobs` forked workers."""
+    with _pool(task, jobs) as pool:
+        for results in pool.imap(_run, work):
+            yield from results
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[R]:

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
-from briefings import archive, pipeline, search
+from briefings import archive, pipeline, plan, search
 from briefings.search import term_key
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
 
@@ -151,10 +152,10 @@ def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtim
     monkeypatch.setattr(pipeline, "_read", lambda file: reads.append(Path(file).name) or real_read(file))
     root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
     build(root)
-    assert sorted(set(reads)) == ["b0.md", "b1.md", "b2.md", "b3.md"]
+    assert sorted(reads) == ["b0.md", "b1.md", "b2.md", "b3.md"]  # a first build reads each file once, to parse it
     reads.clear()
     build(root)
-    assert reads == []  # the signatures match: nothing is read, not even to digest it
+    assert reads == []  # the signatures parsing recorded match: nothing is read, not even to digest it
     target = root / "content" / "2016" / "b2.md"
     before = target.stat()
     target.write_text(target.read_text().replace("Body text.", "Body test."))  # same size
@@ -168,13 +169,17 @@ def test_a_file_changed_just_before_a_build_is_read_by_the_next_one_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[str] = []
-    real_read = pipeline._read
+    parsed: list[str] = []
+    real_read, real_parse = pipeline._read, pipeline._parse
     monkeypatch.setattr(pipeline, "_read", lambda file: reads.append(Path(file).name) or real_read(file))
+    monkeypatch.setattr(pipeline, "_parse", lambda p, r, file: parsed.append(file.path) or real_parse(p, r, file))
     root = make_archive(tmp_path / "a", {"2016/b0.md": text(0, [TAGS[0]])})
     build(root)
     reads.clear()
+    parsed.clear()
     build(root)  # written a moment ago: an edit in the same tick of the clock would keep its mtime
     assert reads == ["b0.md"]
+    assert parsed == []  # read to digest it, which is the record's: not parsed again
 
 
 def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
@@ -209,6 +214,31 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related"]
     (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[0]], day=28))
     assert rebuilt() == ["related", "postings"]
+
+
+def test_past_the_threshold_the_index_is_made_in_a_child_while_pages_are_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made_by = tmp_path / "pids"
+    real_index = plan.build_index
+
+    def recorded(*args: Any) -> Any:
+        with made_by.open("a") as pids:
+            pids.write(f"{os.getpid()}\n")
+        return real_index(*args)
+
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(4)}
+    root = make_archive(tmp_path / "a", files)
+    with monkeypatch.context() as patched:
+        patched.setattr(plan, "CHILD_INDEX_FROM", 0)
+        patched.setattr(plan, "build_index", recorded)
+        build(root)
+        file = root / "content" / "2016" / "b2.md"
+        file.write_text(file.read_text().replace("Body text.", "Zanzibar ferry text."))
+        site = tree(build(root))  # the postings the child kept are updated by the next child
+    assert len(pids := made_by.read_text().split()) == 2 and str(os.getpid()) not in pids
+    assert "search/index.json" in site
+    assert site == clean_build(root, tmp_path / "clean")
 
 
 def test_a_setting_that_changes_the_words_of_unchanged_files_remakes_the_search_index(tmp_path: Path) -> None:

@@ -218,7 +218,8 @@ reader.setblocking(False)
 writer.setblocking(False)
 signal.signal(signal.SIGTERM, lambda *_: None)
 signal.set_wakeup_fd(writer.fileno())
-assert in_child(os.getpid) != os.getpid()
+with in_child(os.getpid) as child:
+    assert child() != os.getpid()
 assert list(forked_map(lambda n: n * 2, 100, 2)) == [n * 2 for n in range(100)]
 time.sleep(0.2)
 try:
