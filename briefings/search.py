@@ -40,7 +40,10 @@ DOCS_PER_CHUNK = 500  # briefings per metadata file: a page of results fetches o
 FACETS = ("region", "tag", "source", "year")
 _WORD_RE = re.compile(r"[^\W_]+")  # letters and digits; JavaScript: /[\p{L}\p{N}]+/gu
 _TAG_RE = re.compile(r"<[^>]*>")
-_PIECE_RE = re.compile(r"[^\s!-/:-@\[-`{-~]+")  # runs without whitespace or ASCII punctuation
+# ASCII punctuation to spaces, over UTF-8 bytes (every byte of a non-ASCII character is >= 0x80):
+# what remains between spaces is a run without whitespace or ASCII punctuation, never part of a word.
+_PUNCTUATION = bytes(c for c in range(0x21, 0x7F) if not chr(c).isalnum())
+_PUNCTUATION_TO_SPACE = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
 MAX_WORD = 40  # longer "words" (hashes, long numbers) are not worth indexing
 
 
@@ -59,13 +62,14 @@ def words_of(title: str, summary: str, body_html: str, year: int) -> str:
     """Return the distinct words a briefing is found by, space-separated: for the body store.
 
     Equal to `set(tokens(text))`, but faster: the text is cut at spaces and ASCII
-    punctuation (never part of a word), and only the distinct pieces that are not plain
-    ASCII letters and digits go through `tokens`: a body has a few hundred distinct words
-    among thousands.
+    punctuation (never part of a word; over bytes, twice as fast as a regular expression),
+    and only the distinct pieces that are not plain ASCII letters and digits go through
+    `tokens`: a body has a few hundred distinct words among thousands.
     """
-    text = " ".join((title, summary, unescape(_TAG_RE.sub(" ", body_html)), str(year)))
+    text = " ".join((title, summary, unescape(_TAG_RE.sub(" ", body_html)), str(year))).casefold()
+    spaced = text.encode("utf-8", "surrogatepass").translate(_PUNCTUATION_TO_SPACE).decode("utf-8", "surrogatepass")
     found: set[str] = set()
-    for piece in set(_PIECE_RE.findall(text.casefold())):
+    for piece in set(spaced.split()):
         if piece.isascii() and piece.isalnum():
             found.add(piece)
         else:
