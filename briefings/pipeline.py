@@ -67,6 +67,10 @@ class Content:
     refused: list[SourceError]
     unread: dict[str, Signature] | None = None
 
+    def with_digests(self, digests: dict[str, str]) -> Content:
+        """Return the same files with the digests parsing found (`digests` by path)."""
+        return Content([SourceFile(f.path, digests[f.path]) for f in self.files], self.refused)
+
 
 @dataclass(frozen=True)
 class Options:
@@ -337,9 +341,9 @@ def load_and_plan(
     content: Content,
     cache: Cache | None,
     store: BodyStore,
-) -> tuple[Archive, list[Planned], Content]:
-    """Run every stage but writing: the archive, the keyed plan of every output file, and the
-    content with every file's digest."""
+) -> tuple[Archive, list[Planned], dict[str, str]]:
+    """Run every stage but writing: the archive, the keyed plan of every output file, and
+    each content file's digest by path."""
     records, unreadable, changed = load_records(root, config, options, progress, content, cache, store)
     archive = model_archive(config, records, options.drafts, unreadable, cache)
     compiled = cache.folder / "templates" if cache else None
@@ -351,7 +355,7 @@ def load_and_plan(
     dangling = dangling_references(archive, {p.path for p in planned})
     if dangling:
         raise BuildFailed(dangling)
-    return archive, planned, Content([SourceFile(path, digest) for path, digest in digests.items()], content.refused)
+    return archive, planned, digests
 
 
 def open_store(config: SiteConfig, cache: Cache | None) -> contextlib.AbstractContextManager[BodyStore]:
@@ -406,8 +410,8 @@ def build(
         return Report(WriteReport(0, 0, 0, sizes), *counts)
     config = load_config_for(root, options)
     with open_store(config, cache) as store:
-        archive, planned, digested = load_and_plan(root, config, options, progress, content, cache, store)
-        inputs = inputs or inputs_digest(root, options, digested, engine)
+        archive, planned, digests = load_and_plan(root, config, options, progress, content, cache, store)
+        inputs = inputs or inputs_digest(root, options, content.with_digests(digests), engine)
         counts = (
             sum(1 for p in planned if p.path.endswith(".html")),
             len(planned),
