@@ -1,4 +1,4 @@
-"""The archive model: ordering, tags, regions, sources, countries, timeline, related.
+"""The archive model: ordering, the terms of each kind of listing (`kinds.KINDS`), timeline, related.
 
 Owns turning validated briefings into the `Archive` that pages are rendered from, and
 the cross-file checks (two briefings at one URL, two tags with one slug). Every sort
@@ -11,14 +11,16 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from briefings.bodies import BodyRef
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, near_misses
 from briefings.errors import BuildFailed, SourceError
 from briefings.keys import Memo, digest_text
+from briefings.kinds import KINDS, Kind
+from briefings.markdown import BodyRef
 from briefings.urls import briefing_path, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 4, 3
@@ -35,23 +37,41 @@ class Ref:
 
 @dataclass(frozen=True)
 class Entry:
-    """A briefing placed in the archive: its URL path, where its body is, and term links."""
+    """A briefing placed in the archive: its URL path, where its body is, and its terms' links.
+
+    `refs` holds the links to its terms, one tuple per kind of `KINDS`, in that order;
+    templates read them by field name (`entry.tags`, `entry.region`: a single field gives
+    its one link).
+    """
 
     briefing: Briefing
     path: str
     body: BodyRef
-    tags: tuple[Ref, ...]
-    region: Ref
-    source: Ref
-    countries: tuple[Ref, ...] = ()
+    refs: tuple[tuple[Ref, ...], ...]
     site_links: tuple[tuple[int, str], ...] = ()  # (line, "/path/") written in the body
+
+    def terms(self, kind: Kind) -> tuple[Ref, ...]:
+        """Return the links to this entry's terms of one kind."""
+        return self.refs[_PLACE[kind.name]]
+
+    def __getattr__(self, name: str) -> Any:
+        """Return the terms of the kind whose field is `name`: a tuple, or the one link of a single field."""
+        kind = _BY_FIELD.get(name)
+        if kind is None:
+            raise AttributeError(name)
+        refs = self.refs[_PLACE[kind.name]]
+        return refs if kind.many else refs[0]
+
+
+_PLACE = {kind.name: place for place, kind in enumerate(KINDS)}
+_BY_FIELD = {kind.field: kind for kind in KINDS}
 
 
 @dataclass(frozen=True)
 class Term:
     """A tag, region, source or country with its briefings, newest first."""
 
-    kind: str  # "tags", "regions", "sources" or "countries"
+    kind: str  # the name of its kind of `KINDS`: "tags", "regions"...
     name: str
     slug: str
     entries: tuple[Entry, ...]
@@ -74,10 +94,7 @@ class Archive:
 
     config: SiteConfig
     entries: tuple[Entry, ...]
-    tags: tuple[Term, ...]  # A-Z
-    regions: tuple[Term, ...]  # in site.yaml's order
-    sources: tuple[Term, ...]  # A-Z
-    countries: tuple[Term, ...]  # A-Z
+    terms: dict[str, tuple[Term, ...]]  # by kind name; A-Z, or in site.yaml's order for its lists
     years: tuple[Period, ...]  # oldest first
     months: tuple[Period, ...]  # oldest first
     related: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # by entry path
@@ -122,26 +139,24 @@ def build_archive(
     `memo` keeps what is slow to work out (related briefings) for the next build.
     """
     ordered = newest_first(briefings)
-    tag_names = _display_names((tag for b in ordered for tag in b.tags), preferred={t for _, t in config.tag_aliases})
-    source_names = _display_names(b.source.name for b in ordered)
-    country_names, errors = _country_names(config, ordered)
-    errors += _check_slugs("tag", tag_names.values(), ordered, lambda b: b.tags)
-    errors += _check_slugs("source", source_names.values(), ordered, lambda b: (b.source.name,))
-    errors += _check_slugs("country", country_names.values(), ordered, lambda b: b.countries)
+    refs: list[Callable[[str], Ref]] = []
+    errors: list[SourceError] = []
+    for kind in KINDS:
+        names, problems = _term_names(config, kind, ordered)
+        if kind.vocabulary == "site":  # site.yaml gives each its slug
+            refs.append(_refs(names, {r.name: r.slug for r in config.regions}))
+        else:
+            errors += problems + _check_slugs(kind, names.values(), ordered)
+            refs.append(_refs(names))
     if errors:
         raise BuildFailed(errors)
-    regions = {r.name: Ref(r.name, r.slug) for r in config.regions}
-    tag_ref, source_ref, country_ref = _refs(tag_names), _refs(source_names), _refs(country_names)
     entries = tuple(
         Entry(
             briefing=b,
             path=paths[b.path],
             body=bodies[b.path][0],
             site_links=bodies[b.path][1],
-            tags=tuple(tag_ref(t) for t in b.tags),
-            region=regions[b.region],
-            source=source_ref(b.source.name),
-            countries=tuple(country_ref(c) for c in b.countries),
+            refs=tuple(tuple(ref(name) for name in names_of(kind, b)) for kind, ref in zip(KINDS, refs, strict=True)),
         )
         for b in ordered
     )
@@ -151,14 +166,30 @@ def build_archive(
     return Archive(
         config=config,
         entries=entries,
-        tags=_terms("tags", entries, lambda e: e.tags),
-        regions=_region_terms(config, entries),
-        sources=_source_terms(entries),
-        countries=_terms("countries", entries, lambda e: e.countries),
+        terms={kind.name: _kind_terms(config, kind, entries) for kind in KINDS},
         years=_periods(entries, lambda e: (e.briefing.date.year, 0)),
         months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
         related=related_entries(entries, memo),
     )
+
+
+def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:
+    """Return the names a briefing gives for one kind, as written (a source by its name)."""
+    value = getattr(briefing, kind.field)
+    if isinstance(value, tuple):
+        return value
+    return (value if isinstance(value, str) else value.name,)
+
+
+def _term_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
+    """Return the one spelling of each of a kind's names, by folded name, and the names that look misspelt."""
+    if kind.vocabulary == "site":  # checked against site.yaml's list when each file was read
+        return {fold(r.name): r.name for r in config.regions}, []
+    if kind.vocabulary == "known":
+        return _known_names(config, kind, briefings)
+    # site.yaml's tag aliases name the canonical spelling of a tag
+    preferred = {tag for _, tag in config.tag_aliases} if kind.field == "tags" else frozenset()
+    return _display_names((name for b in briefings for name in names_of(kind, b)), preferred), []
 
 
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
@@ -198,19 +229,19 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
     return chosen
 
 
-def _country_names(config: SiteConfig, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
-    """Pick one spelling per country (a known one first); return it with an error per name that looks misspelt."""
-    used = Counter(name for b in briefings for name in b.countries)
+def _known_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
+    """Pick one spelling per name (a known one first); return it with an error per name that looks misspelt."""
+    used = Counter(name for b in briefings for name in names_of(kind, b))
     meant = near_misses(used, config.known_countries)
     errors = [
         SourceError(
             b.path,
-            b.line_of("countries"),
-            f'countries: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
+            b.line_of(kind.field),
+            f'{kind.field}: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
             f'If "{name}" is right, add it to known_countries in site.yaml',
         )
         for b in briefings
-        for name in b.countries
+        for name in names_of(kind, b)
         if name in meant
     ]
     known = {fold(name): name for name in (*KNOWN_COUNTRIES, *config.known_countries)}
@@ -218,9 +249,9 @@ def _country_names(config: SiteConfig, briefings: list[Briefing]) -> tuple[dict[
     return {folded: known.get(folded, name) for folded, name in chosen.items()}, errors
 
 
-def _refs(names: dict[str, str]) -> Callable[[str], Ref]:
+def _refs(names: dict[str, str], slugs: dict[str, str] | None = None) -> Callable[[str], Ref]:
     """Return a function from a name as written to its one Ref (shared by every entry that uses it)."""
-    by_display = {display: Ref(display, slugify(display)) for display in set(names.values())}
+    by_display = {display: Ref(display, (slugs or {}).get(display) or slugify(display)) for display in names.values()}
     by_written: dict[str, Ref] = {}
 
     def ref(name: str) -> Ref:
@@ -231,9 +262,7 @@ def _refs(names: dict[str, str]) -> Callable[[str], Ref]:
     return ref
 
 
-def _check_slugs(
-    kind: str, names: Iterable[str], briefings: list[Briefing], of: Callable[[Briefing], Iterable[str]]
-) -> list[SourceError]:
+def _check_slugs(kind: Kind, names: Iterable[str], briefings: list[Briefing]) -> list[SourceError]:
     """Return an error for each slug that two different names share."""
     by_slug: dict[str, set[str]] = defaultdict(set)
     for name in names:
@@ -241,14 +270,25 @@ def _check_slugs(
     errors = []
     for slug, group in by_slug.items():
         if len(group) > 1:
-            first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in of(b)))
+            first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in names_of(kind, b)))
             spelled = " and ".join(f'"{n}"' for n in sorted(group))
-            field = {"tag": "tags", "source": "source", "country": "countries"}[kind]
-            plural = "countries" if kind == "country" else f"{kind}s"
-            line = first.line_of(field)
-            message = f"{plural} {spelled} would share the URL /{plural}/{slug}/; rename one"
-            errors.append(SourceError(first.path, line, message))
+            message = f"{kind.plural} {spelled} would share the URL /{kind.name}/{slug}/; rename one"
+            errors.append(SourceError(first.path, first.line_of(kind.field), message))
     return errors
+
+
+def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> tuple[Term, ...]:
+    """Return a kind's terms: site.yaml's list in its order (each one, even with no briefings), else A-Z."""
+    if kind.vocabulary == "site":
+        return tuple(
+            Term(kind.name, r.name, r.slug, tuple(e for e in entries if e.terms(kind)[0].slug == r.slug), r.description)
+            for r in config.regions
+        )
+    terms = _terms(kind.name, entries, lambda e: e.terms(kind))
+    if not any(getattr(getattr(e.briefing, kind.field), "url", None) for e in entries):
+        return terms
+    # A term with links (a source) links its most cited URL
+    return tuple(replace(t, url=_most_common(getattr(e.briefing, kind.field).url for e in t.entries)) for t in terms)
 
 
 def _terms(kind: str, entries: tuple[Entry, ...], refs: Callable[[Entry], Iterable[Ref]]) -> tuple[Term, ...]:
@@ -259,23 +299,6 @@ def _terms(kind: str, entries: tuple[Entry, ...], refs: Callable[[Entry], Iterab
             grouped[ref].append(entry)
     ordered = sorted(grouped.items(), key=lambda item: (fold(item[0].name), item[0].slug))
     return tuple(Term(kind, ref.name, ref.slug, tuple(group)) for ref, group in ordered)
-
-
-def _region_terms(config: SiteConfig, entries: tuple[Entry, ...]) -> tuple[Term, ...]:
-    """Return every configured region, in site.yaml's order, even when it has no briefings."""
-    return tuple(
-        Term("regions", r.name, r.slug, tuple(e for e in entries if e.region.slug == r.slug), r.description)
-        for r in config.regions
-    )
-
-
-def _source_terms(entries: tuple[Entry, ...]) -> tuple[Term, ...]:
-    """Group by source; a source's URL is its most cited one (then A-Z)."""
-    terms = _terms("sources", entries, lambda e: (e.source,))
-    return tuple(
-        Term(t.kind, t.name, t.slug, t.entries, url=_most_common(e.briefing.source.url for e in t.entries))
-        for t in terms
-    )
 
 
 def _most_common(values: Iterable[str | None]) -> str | None:
@@ -300,13 +323,13 @@ def related_entries(entries: tuple[Entry, ...], memo: Memo | None = None) -> dic
     moments = [entry.briefing.date.timestamp() for entry in entries]
     tags = [tuple(tag.slug for tag in entry.tags) for entry in entries]
     inputs = digest_text(repr(moments), repr(tags))
-    remembered = memo.recall("related") if memo else None
-    if isinstance(remembered, tuple) and len(remembered) == 2 and remembered[0] == inputs:
-        ranked = remembered[1]
+    remembered = memo.recall("related", inputs) if memo else None
+    if isinstance(remembered, list):
+        ranked: list[tuple[int, ...]] = remembered
     else:
         ranked = related_places(moments, tags)
         if memo:
-            memo.remember("related", (inputs, ranked))
+            memo.remember("related", inputs, ranked)
     return {entry.path: tuple(entries[o] for o in places) for entry, places in zip(entries, ranked, strict=True)}
 
 

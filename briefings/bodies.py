@@ -18,26 +18,12 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from briefings.markdown import fill
+from briefings.markdown import BodyRef, fill
 
 STORE_FILE = "bodies.sqlite"
 _CREATE_BODIES = "CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, words TEXT)"
-
-
-@dataclass(frozen=True)
-class BodyRef:
-    """Where a briefing's body is: its template's digest and its resolved hrefs, or the HTML itself.
-
-    `inline` is for a body rendered outside a build (the preview's instant page), which
-    the store never holds.
-    """
-
-    digest: str
-    hrefs: tuple[str, ...] = ()
-    inline: str | None = None
 
 
 class BodyStore:

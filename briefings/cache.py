@@ -15,10 +15,12 @@ import pickle
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from briefings.records import Record
+if TYPE_CHECKING:
+    from briefings.records import Record
 
 CACHE_DIR = ".cache"
 
@@ -29,18 +31,32 @@ def _shard(path: str) -> str:
     return hashlib.blake2b(folder.encode(), digest_size=8).hexdigest() + ".pickle"
 
 
+# The libraries whose output is in the site (Markdown, templates, YAML): a new version may change it.
+LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "mdurl", "Jinja2", "MarkupSafe", "PyYAML", "tzdata")
+
+
 def engine_version() -> str:
-    """Return a digest of this package's source and the Python version and byte order of the cache."""
-    digest = hashlib.blake2b(f"{sys.version} {sys.byteorder}".encode(), digest_size=16)
+    """Return a digest of this package's source, the versions of the libraries that shape the
+    output, and the Python version and byte order of the cache."""
+    versions = " ".join(f"{name}={_version(name)}" for name in LIBRARIES)
+    digest = hashlib.blake2b(f"{sys.version} {sys.byteorder} {versions}".encode(), digest_size=16)
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 
+def _version(library: str) -> str:
+    """Return an installed library's version, or "absent" (tzdata, where the system's time zones serve)."""
+    try:
+        return metadata.version(library)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
 # How a content file looked when its digest was taken: (mtime ns, ctime ns, size, inode, device).
 Signature = tuple[int, int, int, int, int]
-# What a build reports: pages, files, briefings, tags, regions, sources, countries.
-Counts = tuple[int, int, int, int, int, int, int]
+# What a build reports: pages, files, briefings, and (kind, terms) for each kind of listing.
+Counts = tuple[int, int, int, tuple[tuple[str, int], ...]]
 # An output file as recorded: its key, the digest of its bytes, and its size.
 FileState = tuple[str, str, int]
 # What a site holds: (kind of output, files, bytes), largest first.
@@ -73,7 +89,7 @@ class Cache:
         self.folder = root / CACHE_DIR
         self.engine = engine or engine_version()
 
-    def load_records(self, settings: tuple[object, ...]) -> dict[str, Record]:
+    def load_records(self, settings: object) -> dict[str, Record]:
         """Return the cached records by file path, if they were made with these settings."""
         for temporary in (*self.folder.glob(".new.*"), *self.folder.glob("records/.new.*")):
             temporary.unlink(missing_ok=True)  # left by a build killed while saving
@@ -84,7 +100,7 @@ class Cache:
                 records.update(stored)
         return records
 
-    def save_records(self, settings: tuple[object, ...], records: dict[str, Record], changed: set[str]) -> None:
+    def save_records(self, settings: object, records: dict[str, Record], changed: set[str]) -> None:
         """Store the records for the next build, rewriting only the shards (content folders) that changed."""
         shards: dict[str, dict[str, Record]] = {}
         for path, record in records.items():
@@ -98,13 +114,13 @@ class Cache:
             if stale.name not in shards:
                 stale.unlink()
 
-    def recall(self, name: str) -> object:
-        """Return what a stage remembered under `name` (see `keys.Memo`), or None."""
-        return self._load(f"{name}.pickle", None)
+    def recall(self, name: str, inputs: object) -> object:
+        """Return what a stage remembered under `name` from equal `inputs` (see `keys.Memo`), or None."""
+        return self._load(f"{name}.pickle", inputs)
 
-    def remember(self, name: str, value: object) -> None:
-        """Keep `value` under `name` for the next build."""
-        self._save(f"{name}.pickle", None, value)
+    def remember(self, name: str, inputs: object, value: object) -> None:
+        """Keep `value`, worked out from `inputs`, under `name` for the next build."""
+        self._save(f"{name}.pickle", inputs, value)
 
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""

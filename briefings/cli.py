@@ -16,6 +16,7 @@ from pathlib import Path
 from briefings import compare, pipeline
 from briefings.config import normalise_base_url
 from briefings.errors import BuildFailed, SourceError, github_annotation, plural
+from briefings.kinds import BY_NAME
 from briefings.progress import Progress
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -182,7 +183,7 @@ def new(args: argparse.Namespace) -> int:
     try:
         config = pipeline.load_config_for(args.root, pipeline.Options())
         draft = Draft(args.title, args.region, tags, args.source)
-        path = create(args.root, config, draft, datetime.now(config.tz).replace(microsecond=0))
+        path = create(args.root, config, draft, datetime.now(config.parsing.tz).replace(microsecond=0))
     except BuildFailed as failed:
         report_errors(failed, "new", args.format)
         return EXIT_CONTENT
@@ -248,10 +249,9 @@ def summary(report: pipeline.Report, seconds: float) -> str:
         else ("nothing changed")
     )
     files, size = sum(row[1] for row in done.sizes), sum(row[2] for row in done.sizes)
+    terms = ", ".join(plural(count, BY_NAME[name].singular, BY_NAME[name].plural) for name, count in report.terms)
     return (
-        f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, "
-        f"{plural(report.tags, 'tag')}, {plural(report.regions, 'region')}, "
-        f"{plural(report.sources, 'source')}, {plural(report.countries, 'country', 'countries')}) "
+        f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, {terms}) "
         f"in {seconds:.1f} s: {changes}"
         + (f"; the site is {size_text(size)} in {files:,} files" if done.sizes else "")
         + "".join(

@@ -20,6 +20,7 @@ from pathlib import Path
 from briefings import pipeline
 from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError
+from briefings.sources import read_content
 from briefings.urls import fold
 
 LISTED = 50  # items shown per list in the summary; the rest are counted
@@ -60,7 +61,7 @@ def url_of(output: str) -> str:
 
 def revision(root: Path, options: pipeline.Options) -> Revision:
     """Plan the published site of the archive at root (drafts left out) and describe it."""
-    content = pipeline.read_content(root, Cache(root) if options.cache else None)
+    content = read_content(root, Cache(root) if options.cache else None)
     archive, planned = pipeline.plan(root, options, content)
     briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}
     pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}

@@ -64,6 +64,28 @@ class Removed:
 
 
 @dataclass(frozen=True)
+class ParseSettings:
+    """The settings reading one briefing depends on: its parser receives these and nothing else,
+    so they are exactly what a cached record is stamped with (a change parses every file again)."""
+
+    timezone: str
+    regions: tuple[str, ...]  # the names a region may have
+    tag_aliases: tuple[tuple[str, str], ...]  # (folded alias, canonical tag)
+    allow_html: bool
+    max_body_kb: int
+    search: bool  # the words search finds a briefing by are computed only when search is on
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """Return the timezone that dates without an offset are read in."""
+        return ZoneInfo(self.timezone)
+
+    def canonical_tag(self, tag: str) -> str:
+        """Return the canonical spelling for an alias, or the tag itself."""
+        return dict(self.tag_aliases).get(fold(tag), tag)
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything `site.yaml` says, checked."""
 
@@ -84,9 +106,10 @@ class SiteConfig:
     search: bool = True  # the /search/ page and its index
 
     @property
-    def tz(self) -> ZoneInfo:
-        """Return the timezone that dates without an offset are read in."""
-        return ZoneInfo(self.timezone)
+    def parsing(self) -> ParseSettings:
+        """Return what reading a briefing depends on."""
+        names = tuple(r.name for r in self.regions)
+        return ParseSettings(self.timezone, names, self.tag_aliases, self.allow_html, self.max_body_kb, self.search)
 
     def absolute(self, path: str = "") -> str:
         """Return the absolute URL of a site path."""
@@ -96,10 +119,6 @@ class SiteConfig:
     def base_path(self) -> str:
         """Return the base URL's path: `/` for a user site, `/<repo>/` for a project site."""
         return urlsplit(self.base_url).path
-
-    def canonical_tag(self, tag: str) -> str:
-        """Return the canonical spelling for an alias, or the tag itself."""
-        return dict(self.tag_aliases).get(fold(tag), tag)
 
     def with_base_url(self, url: str) -> SiteConfig:
         """Return a copy served from another base URL (`--base-url`)."""

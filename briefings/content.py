@@ -1,8 +1,8 @@
 """Briefings: find, split, parse and validate `content/**/*.md`.
 
 Owns the `Briefing` model and the front matter schema of docs/reference.md. `parse_briefing` is
-pure (bytes in, briefing and errors out); `load_briefings` is the one place that reads
-content from disk. May not know URLs or templates.
+pure (bytes in, briefing and errors out): reading files is `sources.py`'s.
+May not do I/O, or know pages or templates.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
-from briefings.config import SiteConfig
+from briefings.config import ParseSettings
 from briefings.errors import Problem, SourceError
 from briefings.schema import PLACEHOLDER, FieldReader, forbidden_character, optional
 from briefings.urls import SLUG_RULE, fold, site_path_problem, slug_problem
@@ -109,24 +109,7 @@ class Briefing:
         return self.modified.timestamp()
 
 
-def load_briefings(root: Path, config: SiteConfig) -> tuple[list[Briefing], list[SourceError]]:
-    """Read and check every `content/**/*.md` under `root`, in path order."""
-    briefings: list[Briefing] = []
-    errors: list[SourceError] = []
-    content = root / "content"
-    for file in sorted(content.rglob("*.md")) if content.is_dir() else []:
-        name = file.relative_to(root).as_posix()
-        if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-            errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
-            continue
-        briefing, problems = parse_briefing(file.read_bytes(), name, config)
-        errors.extend(problems)
-        if briefing is not None:
-            briefings.append(briefing)
-    return briefings, errors
-
-
-def parse_briefing(data: bytes, path: str, config: SiteConfig) -> tuple[Briefing | None, list[SourceError]]:
+def parse_briefing(data: bytes, path: str, config: ParseSettings) -> tuple[Briefing | None, list[SourceError]]:
     """Check one briefing file; return it (or None) and every problem found."""
     try:
         front, body, body_line = split_front_matter(decode(data))
@@ -195,11 +178,11 @@ def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
 
 
 def _read_briefing(
-    reader: FieldReader, root: Node, path: str, body: str, body_line: int, config: SiteConfig
+    reader: FieldReader, root: Node, path: str, body: str, body_line: int, config: ParseSettings
 ) -> Briefing | None:
     """Read every field; return a Briefing when all of them are valid."""
     found = reader.fields(root, "front matter", FIELDS, REQUIRED)
-    tz, regions = config.tz, [r.name for r in config.regions]
+    tz, regions = config.tz, list(config.regions)
     when = optional(found, "date", lambda n: _when(reader, n, "date", tz))
     updated = optional(found, "updated", lambda n: _when(reader, n, "updated", tz))
     title = optional(found, "title", lambda n: reader.text(n, "title", LIMITS["title"]))
@@ -281,7 +264,7 @@ def _source(reader: FieldReader, node: Node) -> Source | None:
     return Source(name, url)
 
 
-def _tags(reader: FieldReader, node: Node, config: SiteConfig) -> tuple[str, ...] | None:
+def _tags(reader: FieldReader, node: Node, config: ParseSettings) -> tuple[str, ...] | None:
     """Read 1-12 tags, mapping aliases to their canonical tag and dropping repeats."""
     tags = reader.text_list(node, "tags", LIMITS["tags"])
     if tags is None:

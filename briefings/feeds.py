@@ -12,13 +12,15 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from briefings.archive import Archive, Entry, Term
-from briefings.bodies import BodyRef
+from briefings.archive import Archive, Entry
 from briefings.config import SiteConfig
-from briefings.pages import TERM_LABELS, Page
+from briefings.kinds import KINDS
+from briefings.markdown import BodyRef
+from briefings.pages import Page, term_feed_path
 from briefings.urls import briefing_path_parts, src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -43,37 +45,81 @@ def entry_id(config: SiteConfig, entry: Entry) -> str:
     return f"tag:{config.id_authority}:{year:04d}-{month:02d}-{b.date.day:02d}:{slug}"
 
 
-# An output made from inputs: (path, the inputs that decide its bytes, how to make it).
-FeedJob = tuple[str, tuple[object, ...], Callable[[], bytes]]
+@dataclass(frozen=True)
+class AtomFeed:
+    """What an Atom feed shows: the page it is the feed of ("" for the site), its title, its
+    entries, and whether they carry their full text."""
+
+    page_path: str
+    title: str
+    entries: tuple[Entry, ...]
+    full: bool
 
 
-def feed_jobs(archive: Archive, pages: Sequence[Page], body: Callable[[BodyRef], str]) -> list[FeedJob]:
-    """Return every feed, the sitemap and robots.txt, each with the inputs its bytes depend on.
+@dataclass(frozen=True)
+class JsonFeed:
+    """What the JSON Feed shows: the same entries as the site's Atom feed."""
 
-    `body` returns a briefing's body HTML, for feeds with full text.
+    entries: tuple[Entry, ...]
+    full: bool
+
+
+@dataclass(frozen=True)
+class Sitemap:
+    """The pages a sitemap lists: (site path, lastmod); `index`: the parts of a sitemap index instead."""
+
+    locations: tuple[tuple[str, datetime | None], ...]
+    index: bool = False
+
+
+@dataclass(frozen=True)
+class Robots:
+    """robots.txt: it names the sitemap, so it depends on the site's address only."""
+
+
+FeedView = AtomFeed | JsonFeed | Sitemap | Robots
+# A machine-readable file: (path, the view it is made from, how to make it from that view alone).
+FeedJob = tuple[str, FeedView, Callable[[], bytes]]
+
+
+def feed_jobs(
+    config: SiteConfig, archive: Archive, pages: Sequence[Page], body: Callable[[BodyRef], str]
+) -> list[FeedJob]:
+    """Return every feed, the sitemap and robots.txt, each with the view its bytes are made from.
+
+    `config` is the site as feeds may see it (what their keys digest); `body` returns a
+    briefing's body HTML, for feeds with full text. A file's bytes are a function of its
+    view, `config` and the bodies of the entries in the view, nothing else.
     """
-    config = archive.config
     settings = config.feeds
     atom = AtomWriter(config, body)
     latest = archive.entries[: settings.entries]
     full = settings.full_text in ("site", "all")
-    jobs: list[FeedJob] = [
-        ("feed.xml", (latest,), lambda: atom.feed("", config.title, latest, full)),
-        ("feed.json", (latest,), lambda: json_feed(config, latest, full, body)),
-        *sitemap_jobs(config, pages),
-        ("robots.txt", (), lambda: robots(config)),
+    views: list[tuple[str, FeedView]] = [
+        ("feed.xml", AtomFeed("", config.title, latest, full)),
+        ("feed.json", JsonFeed(latest, full)),
+        *sitemap_views(pages),
+        ("robots.txt", Robots()),
     ]
-    for term in (*archive.tags, *archive.regions, *archive.countries):
-        shown = term.entries[: settings.term_entries]
-        jobs.append((f"{term.kind}/{term.slug}/feed.xml", (term.name, shown), partial(term_feed, atom, term, shown)))
-    return jobs
+    for kind in KINDS:
+        for term in archive.terms[kind.name] if kind.feed else ():
+            title = f"{config.title}: {kind.label_one} {term.name}"
+            shown = term.entries[: settings.term_entries]
+            views.append(
+                (term_feed_path(term), AtomFeed(f"{term.kind}/{term.slug}/", title, shown, settings.full_text == "all"))
+            )
+    return [(path, view, partial(_make, config, atom, body, view)) for path, view in views]
 
 
-def term_feed(atom: AtomWriter, term: Term, entries: Sequence[Entry]) -> bytes:
-    """Return the Atom feed of one tag, region or country: summaries, or full text if the settings say `all`."""
-    label = TERM_LABELS[term.kind][1]
-    title = f"{atom.config.title}: {label} {term.name}"
-    return atom.feed(f"{term.kind}/{term.slug}/", title, entries, atom.config.feeds.full_text == "all")
+def _make(config: SiteConfig, atom: AtomWriter, body: Callable[[BodyRef], str], view: FeedView) -> bytes:
+    """Return the bytes of one machine-readable file from its view."""
+    if isinstance(view, AtomFeed):
+        return atom.feed(view.page_path, view.title, view.entries, view.full)
+    if isinstance(view, JsonFeed):
+        return json_feed(config, view.entries, view.full, body)
+    if isinstance(view, Sitemap):
+        return sitemap_index(config, view.locations) if view.index else sitemap(config, view.locations)
+    return robots(config)
 
 
 class AtomWriter:
@@ -179,32 +225,26 @@ def _json_item(config: SiteConfig, entry: Entry, html: str | None) -> dict[str, 
     return item
 
 
-def sitemap_jobs(config: SiteConfig, pages: Sequence[Page], limit: int = SITEMAP_LIMIT) -> list[FeedJob]:
+def sitemap_views(pages: Sequence[Page], limit: int = SITEMAP_LIMIT) -> list[tuple[str, Sitemap]]:
     """Return /sitemap.xml; past `limit` URLs, an index of /sitemap-1.xml, /sitemap-2.xml, ... at the root."""
-    listed = [page for page in pages if page.path != "404.html"]
+    listed = tuple((page.path, page.modified) for page in pages if page.path != "404.html")
     if len(listed) <= limit:
-        return [("sitemap.xml", _locations(listed), lambda: sitemap(config, listed))]
+        return [("sitemap.xml", Sitemap(listed))]
     chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]
-    parts = [(f"sitemap-{number}.xml", chunk) for number, chunk in enumerate(chunks, start=1)]
-    jobs: list[FeedJob] = [(name, _locations(chunk), partial(sitemap, config, chunk)) for name, chunk in parts]
-    stamps = tuple((name, max((p.modified for p in chunk if p.modified), default=None)) for name, chunk in parts)
-    jobs.append(("sitemap.xml", stamps, lambda: sitemap_index(config, stamps)))
-    return jobs
+    parts = [(f"sitemap-{number}.xml", Sitemap(chunk)) for number, chunk in enumerate(chunks, start=1)]
+    stamps = tuple((name, max((m for _, m in part.locations if m), default=None)) for name, part in parts)
+    return [*parts, ("sitemap.xml", Sitemap(stamps, index=True))]
 
 
-def _locations(pages: Sequence[Page]) -> tuple[tuple[str, datetime | None], ...]:
-    return tuple((page.path, page.modified) for page in pages)
-
-
-def sitemap(config: SiteConfig, pages: Iterable[Page]) -> bytes:
-    """Return a sitemap of pages, lastmod from their briefings (`sitemap_jobs` leaves the 404 out)."""
+def sitemap(config: SiteConfig, locations: Iterable[tuple[str, datetime | None]]) -> bytes:
+    """Return a sitemap of site paths with their lastmod (from their briefings)."""
     ET.register_namespace("", SITEMAP_NS)
     urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
-    for page in pages:
+    for path, modified in locations:
         url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(page.path)
-        if page.modified:
-            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(page.modified)
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(path)
+        if modified:
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(modified)
     return _xml(urlset, indent=False)
 
 

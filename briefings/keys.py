@@ -20,13 +20,15 @@ DIGEST_SIZE = 16
 class Memo(Protocol):
     """Where a stage keeps what it worked out, by name, for the next build (the build cache).
 
-    What comes back may be stale, foreign or missing: the stage checks it against its
-    inputs before using it.
+    Each slot is kept with the inputs it was worked out from (a digest, or any value that
+    compares equal exactly when the inputs are the same), and comes back only to a stage
+    asking with equal inputs; otherwise None. What comes back has the type the stage gave:
+    a stage still checks that before using it.
     """
 
-    def recall(self, name: str) -> object: ...
+    def recall(self, name: str, inputs: object) -> object: ...
 
-    def remember(self, name: str, value: object) -> None: ...
+    def remember(self, name: str, inputs: object, value: object) -> None: ...
 
 
 def digest_text(*parts: str | bytes) -> bytes:
@@ -37,6 +39,11 @@ def digest_text(*parts: str | bytes) -> bytes:
         hasher.update(len(data).to_bytes(8, "little"))
         hasher.update(data)
     return hasher.digest()
+
+
+def file_digest(data: bytes) -> str:
+    """Return the content digest of a file's bytes (hex): what decides whether a file changed."""
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).hexdigest()
 
 
 def _blake(data: bytes) -> bytes:

@@ -51,12 +51,16 @@ class BodyTemplate:
 
 
 @dataclass(frozen=True)
-class Body:
-    """A rendered body with its links in place, the problems found in it, and its site links."""
+class BodyRef:
+    """Where a briefing's body is: its template's digest and its resolved hrefs, or the HTML itself.
 
-    html: str
-    problems: tuple[tuple[int, str], ...] = ()
-    site_links: tuple[tuple[int, str], ...] = ()
+    `inline` is for a body rendered outside a build (the preview's instant page), which
+    the store never holds.
+    """
+
+    digest: str
+    hrefs: tuple[str, ...] = ()
+    inline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,22 +140,6 @@ def is_safe_link(url: str) -> bool:
     """Return True for http(s), mailto and relative links; `javascript:` and the like are dropped."""
     scheme = urlsplit(url.strip()).scheme.lower()
     return scheme in SAFE_SCHEMES or (scheme == "" and not url.strip().startswith("//"))
-
-
-def render_body(
-    md: MarkdownIt,
-    body: str,
-    *,
-    path: str,
-    first_line: int,
-    base_path: str,
-    resolve: Resolver,
-    reserved_ids: Iterable[str] = (),
-) -> Body:
-    """Render a body and resolve its links at once (see `template_body`, `resolve_links`, `fill`)."""
-    template = template_body(md, body, path=path, first_line=first_line, reserved_ids=reserved_ids)
-    links = resolve_links(template.links, base_path, resolve)
-    return Body(fill(template.html, links.hrefs), links.problems, links.site_links)
 
 
 def template_body(

@@ -1,7 +1,7 @@
 """Structured data for search engines: schema.org JSON-LD for briefing pages.
 
 Owns the `NewsArticle` description of a briefing, serialised so it is safe inside a
-`<script>` element. May not render templates or write files.
+`<script>` element. May not render templates, or write files.
 """
 
 from __future__ import annotations

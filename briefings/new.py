@@ -2,7 +2,7 @@
 
 Owns the text of a new briefing: the title, the date and time now in the site's timezone,
 the values given on the command line, and a `TODO:` placeholder for everything else, which
-`check` reports until it is replaced. Never overwrites a file.
+`check` reports until it is replaced. Never overwrites a file. May not build or check the site.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Owns which pages exist, their URLs (through `urls`) and the plain data each template
 receives: pagination, neighbours, counts. Each page is a pure function of the archive,
-so pages can be rendered in any order or in parallel. May not render or write.
+so pages can be rendered in any order or in parallel. May not render, or write files.
 """
 
 from __future__ import annotations
@@ -16,18 +16,12 @@ from typing import Any
 
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Term
+from briefings.kinds import BY_NAME, KINDS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")  # fmt: skip
-FEED_KINDS = ("tags", "regions", "countries")  # kinds with an Atom feed per term
 HOME_ENTRIES = 20  # the home page shows the latest briefings; the timeline has them all
 YEAR_MONTH_ENTRIES = 5  # a year page shows each month's latest briefings and links to the rest
-TERM_LABELS = {
-    "tags": ("Tags", "Tag"),
-    "regions": ("Regions", "Region"),
-    "sources": ("Sources", "Source"),
-    "countries": ("Countries", "Country"),
-}
 
 
 @dataclass(frozen=True)
@@ -91,7 +85,7 @@ def site_pages(archive: Archive) -> list[Page]:
         home_page(archive),
         *(briefing_page(archive, i) for i in range(len(archive.entries))),
         *term_index_pages(archive),
-        *(page for kind in TERM_LABELS for term in getattr(archive, kind) for page in term_pages(archive, term)),
+        *(page for kind in KINDS for term in archive.terms[kind.name] for page in term_pages(archive, term)),
         timeline_page(archive),
         *year_pages(archive),
         *month_pages(archive),
@@ -101,13 +95,18 @@ def site_pages(archive: Archive) -> list[Page]:
 
 
 def search_page(archive: Archive) -> Page:
-    """Return `/search/`: the form, filled in and answered by static/search.js from search/*.json."""
+    """Return `/search/`: the form, filled in and answered by static/search.js from search/*.json.
+
+    It filters by each kind of listing that has a facet, then by year: `filters` holds
+    (facet, label, lowercase noun) for each.
+    """
+    filters = tuple((kind.facet, kind.label_one, kind.singular) for kind in KINDS if kind.facet)
     return Page(
         "search/",
         "search.html",
         "Search",
-        {"total": len(archive.entries)},
-        f"Search {len(archive.entries)} briefings by word, region, tag, source and year.",
+        {"total": len(archive.entries), "filters": filters},
+        f"Search {len(archive.entries)} briefings by word, {', '.join(label for _, _, label in filters)} and year.",
         newest(archive.entries),
     )
 
@@ -217,37 +216,42 @@ def _image_url(archive: Archive, entry: Entry) -> str | None:
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:
-    """Yield `/tags/`, `/regions/`, `/sources/` and `/countries/`, each listing its terms with counts."""
-    for kind, (plural, _) in TERM_LABELS.items():
-        terms: tuple[Term, ...] = getattr(archive, kind)
+    """Yield the index of each kind of listing (`/tags/`, `/regions/`...), listing its terms with counts."""
+    for kind in KINDS:
+        terms = archive.terms[kind.name]
         counts = sorted((len(t.entries) for t in terms), reverse=True)
         # "Most used": the top tenth by count, at least one term, never a term with none.
         threshold = max(1, counts[max(0, len(counts) // 10 - 1)]) if counts else 1
         yield Page(
-            f"{kind}/",
+            f"{kind.name}/",
             "terms.html",
-            plural,
-            {"kind": kind, "terms": tuple(term_info(t) for t in terms), "threshold": threshold},
-            f"All {len(terms)} {plural.lower()} of {archive.config.title}, with their briefings.",
+            kind.label,
+            {"kind": kind.name, "terms": tuple(term_info(t) for t in terms), "threshold": threshold},
+            f"All {len(terms)} {kind.plural} of {archive.config.title}, with their briefings.",
             newest(archive.entries),
         )
 
 
 def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
-    """Yield the paginated pages of one tag, region, source or country."""
-    plural, singular = TERM_LABELS[term.kind]
+    """Yield the paginated pages of one term (a tag, a region...)."""
+    kind = BY_NAME[term.kind]
     yield from paginate(
         archive,
         urls.term_path(term.kind, term.slug),
         "term.html",
-        f"{singular}: {term.name}",
+        f"{kind.label_one}: {term.name}",
         term.entries,
         term=term_info(term),
-        label=singular,
-        plural=plural,
+        label=kind.label_one,
+        plural=kind.label,
         description=term.description or f"Briefings about {term.name}, newest first.",
-        feeds=((f"{singular}: {term.name}", f"{term.kind}/{term.slug}/feed.xml"),) if term.kind in FEED_KINDS else (),
+        feeds=((f"{kind.label_one}: {term.name}", term_feed_path(term)),) if kind.feed else (),
     )
+
+
+def term_feed_path(term: Term) -> str:
+    """Return the site path of a term's Atom feed (its kind must have feeds)."""
+    return f"{term.kind}/{term.slug}/feed.xml"
 
 
 def timeline_page(archive: Archive) -> Page:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from briefings.archive import Archive, Entry
-from briefings.bodies import BodyRef
-from briefings.errors import BuildFailed, SourceError
+from briefings.archive import Archive
+from briefings.config import SiteConfig
 from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
+from briefings.markdown import BodyRef
+from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
@@ -26,31 +27,6 @@ from briefings.urls import output_file
 from briefings.workers import in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
-
-# Every output folder holds this file: the build replaces only folders that have it.
-SITE_MARKER = ".briefings-site"
-MARKER_TEXT = b"This folder is made by `python build.py` and replaced by every build; edits here are lost.\n"
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One output file: its path in the site, its key, what made it (for messages), and how to make it.
-
-    `group` is the kind of output it is, for the size report ("briefings", "tags", "feeds").
-    """
-
-    path: str
-    key: str
-    origin: str
-    make: Callable[[], bytes]
-    group: str = "other"
-
-    def attempt(self) -> tuple[bytes | None, list[SourceError]]:
-        """Make the file; return its bytes, or the errors that stopped it."""
-        try:
-            return self.make(), []
-        except BuildFailed as failed:
-            return None, list(failed.errors)
 
 
 def plan_site(
@@ -88,18 +64,20 @@ def _plan_outputs(
     compiled: Path | None,
     hasher: Hasher,
 ) -> list[Planned]:
-    """Return every output but the search index, keyed (see plan_site)."""
+    """Return every output but the search index, keyed (see plan_site).
+
+    Each key is the digest of exactly what its output is made from: the view its template
+    or feed writer receives, the templates it uses, and `site`, the settings as templates
+    and feeds see them. An entry is digested as the dataclass it is (every field), with its
+    briefing known by its file's path and bytes, which with the settings decide it.
+    """
     static = read_static(root / "static")
-    renderer = Renderer(root / "templates", archive, static, body, compiled)
+    site = site_view(archive.config)
+    renderer = Renderer(root / "templates", site, static, body, compiled)
     for entry in archive.entries:
-        # An entry is its file (whose digest covers the briefing) placed in the archive.
-        # Its body is its file's template (so covered by the file digest) with these hrefs.
-        file = digests[entry.briefing.path]
-        hasher.seed(entry.briefing, bytes.fromhex(file))
-        hasher.seed(entry, digest_text(file, _placed(entry)))
-    # Removed URLs reach only their own pages (below), so editing the list rebuilds nothing else.
-    settings = replace(archive.config, removed=())
-    site_wide = hasher.digest((settings, {name: hasher.digest(data) for name, data in static.items()}))
+        path = entry.briefing.path
+        hasher.seed(entry.briefing, digest_text(path, digests[path]))
+    site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -114,8 +92,8 @@ def _plan_outputs(
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
         origin = page.context["briefing"].path if "briefing" in page.context else "site.yaml (removed)"
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved"))
-    for path, inputs, make in feed_jobs(archive, pages, body):
-        planned.append(Planned(path, hasher.key(site_wide, path, *inputs), "feeds", make, _feed_group(path)))
+    for path, view, make in feed_jobs(site, archive, pages, body):
+        planned.append(Planned(path, hasher.key(site_wide, path, view), "feeds", make, _feed_group(path)))
     return planned
 
 
@@ -129,10 +107,10 @@ def search_index(archive: Archive, words: Words | None, memo: Memo | None) -> It
     def make_index() -> dict[str, bytes]:
         if words is None:
             return {}
-        previous = memo.recall("postings") if memo else None
+        previous = memo.recall("postings", words.stamp) if memo else None
         index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None)
         if memo:
-            memo.remember("postings", postings)
+            memo.remember("postings", words.stamp, postings)
         return index.files
 
     if words is None or len(archive.entries) <= CHILD_INDEX_FROM:
@@ -143,11 +121,10 @@ def search_index(archive: Archive, words: Words | None, memo: Memo | None) -> It
         yield made
 
 
-def _placed(entry: Entry) -> str:
-    """Return where the archive placed an entry: its URL, its terms' names and slugs, its body's links."""
-    refs = (*entry.tags, entry.region, entry.source, *entry.countries)
-    terms = tuple((ref.name, ref.slug) for ref in refs)  # repr of plain tuples: in C
-    return repr((entry.path, len(entry.tags), terms, entry.site_links, entry.body.hrefs))
+def site_view(config: SiteConfig) -> SiteConfig:
+    """Return the settings as templates and feeds see them (what their keys digest): all but the
+    removed URLs, which reach only their own notice pages, so editing that list rebuilds nothing else."""
+    return replace(config, removed=())
 
 
 def _page_group(page: Page) -> str:

@@ -1,21 +1,21 @@
-"""One content file to one cacheable record: bytes -> briefing and body template.
+"""One content file to one cacheable record: path and bytes -> briefing and body template.
 
 Owns the per-file stage of the build: everything about a briefing that depends only on
-its own bytes and on the parse settings of `site.yaml` (timezone, regions, tag aliases,
-raw HTML), so it can be cached by content digest and run in any process. Pure: may not
-touch files, and may not depend on other briefings or on the base URL.
+its own path and bytes and on `ParseSettings` (the parser receives nothing else), so it
+can be cached by path and content digest and run in any process.
+May not do I/O, or know other briefings or the base URL.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 
-from briefings.config import SiteConfig
+from briefings.config import ParseSettings
 from briefings.content import Briefing, parse_briefing
 from briefings.errors import SourceError
+from briefings.keys import file_digest
 from briefings.markdown import BodyTemplate, make_parser, template_body
-from briefings.search import words_of
+from briefings.words import words_of
 
 # Ids the base layout uses; body headings never take them.
 PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
@@ -32,23 +32,10 @@ class Record:
     errors: tuple[SourceError, ...] = ()
 
 
-def file_digest(data: bytes) -> str:
-    """Return the content digest that decides whether a file changed."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def parse_settings(config: SiteConfig) -> tuple[object, ...]:
-    """Return the settings a record depends on; a change to any of them invalidates every record."""
-    regions = tuple(r.name for r in config.regions)
-    # `search`: the words search finds a briefing by are kept with its body only when search is on.
-    settings = (config.timezone, regions, config.tag_aliases, config.allow_html, config.max_body_kb, config.search)
-    return (*settings, PAGE_IDS)
-
-
 class RecordParser:
     """Turns files into records with one configured Markdown parser."""
 
-    def __init__(self, config: SiteConfig) -> None:
+    def __init__(self, config: ParseSettings) -> None:
         self.config = config
         self.md = make_parser(config.allow_html)
 

@@ -8,34 +8,22 @@ May not write files.
 from __future__ import annotations
 
 import hashlib
-import re
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from jinja2 import meta
 from markupsafe import Markup
 
 from briefings import urls
-from briefings.archive import Archive
-from briefings.bodies import BodyRef
+from briefings.config import SiteConfig
 from briefings.errors import BuildFailed, SourceError
 from briefings.keys import digest_text
+from briefings.markdown import BodyRef
 from briefings.meta import news_article
 from briefings.pages import MONTHS, Page, period_path
-
-_REFERENCE_RE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+(?:(["'])(?P<name>[^"']+)\1|\S)""")
-
-
-def references(source: str) -> list[str] | None:
-    """Return the templates a template extends, includes or imports; None if one is named by an expression."""
-    names = []
-    for match in _REFERENCE_RE.finditer(source):
-        if match["name"] is None:
-            return None  # e.g. {% include page.template %}: it may use any template
-        names.append(match["name"])
-    return names
 
 
 class Renderer:
@@ -44,7 +32,7 @@ class Renderer:
     def __init__(
         self,
         templates: Path,
-        archive: Archive,
+        site: SiteConfig,
         static: Mapping[str, bytes],
         body: Callable[[BodyRef], str],
         compiled: Path | None = None,
@@ -62,15 +50,15 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        base_path = archive.config.base_path
+        base_path = site.base_path
         fingerprints = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in static.items()}
         self.env.globals.update(
-            site=archive.config,
-            news_article=lambda entry, image: news_article(archive.config, entry, image),
+            site=site,
+            news_article=lambda entry, image: news_article(site, entry, image),
             body=lambda entry: body(entry.body),
-            lang=lambda briefing: lang_attribute(briefing.language, archive.config.language),
+            lang=lambda briefing: lang_attribute(briefing.language, site.language),
             # On a page in another language, the site's own words (navigation, labels) keep the site's.
-            chrome_lang=lambda page: lang_attribute(archive.config.language, page.language or archive.config.language),
+            chrome_lang=lambda page: lang_attribute(site.language, page.language or site.language),
             url=lambda path="": urls.href(base_path, path),
             src=lambda src: urls.src_url(base_path, src),
             asset=lambda name: self._asset(base_path, fingerprints, name),
@@ -91,15 +79,23 @@ class Renderer:
                 current = pending.pop()
                 if current in sources:
                     continue
-                try:
-                    source = self.env.loader.get_source(self.env, current)[0]  # type: ignore[union-attr]
-                except jinja2.TemplateError as exc:  # reported with file:line when the page renders
-                    source = f"unreadable: {exc}"
-                sources[current] = source
-                named = references(source)
+                sources[current], named = self._source_and_references(current)
                 pending += named if named is not None else self.env.list_templates()
             self._digests[name] = digest_text(*(part for n in sorted(sources) for part in (n, sources[n])))
         return self._digests[name]
+
+    def _source_and_references(self, name: str) -> tuple[str, list[str] | None]:
+        """Return a template's source and the templates it names, as Jinja's own parser finds them
+        (`extends`, `include`, `import`, `from ... import`, any whitespace control); None when
+        one is named by an expression (`{% include page.template %}`): it may use any template."""
+        try:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            referenced = list(meta.find_referenced_templates(self.env.parse(source)))
+        except jinja2.TemplateError as exc:  # reported with file:line when the page renders
+            return f"unreadable: {exc}", []
+        if any(reference is None for reference in referenced):
+            return source, None
+        return source, [reference for reference in referenced if reference is not None]
 
     def page_maker(self, page: Page) -> Callable[[], bytes]:
         """Return a function that renders one page."""

@@ -1,8 +1,7 @@
-"""Full-text search: the words of each briefing, and the static index `/search/` queries.
+"""Full-text search: the static index `/search/` queries, made from the words of each briefing.
 
-Owns tokenising (the same rules as `static/search.js`: case, accents and punctuation do
-not count), the words kept per briefing (its title, summary and body: never navigation,
-listings or related lists), and the index files under `search/`:
+Owns the index files under `search/` (the words themselves, and how text is cut into
+them, are `words.py`'s):
 
 - `search/index.json`: the number of briefings, the filter values with their counts, and
   the names of the term shards;
@@ -25,56 +24,17 @@ from __future__ import annotations
 import base64
 import bisect
 import json
-import re
-import unicodedata
 from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from html import unescape
 from typing import Protocol
 
 from briefings.archive import Archive, Entry
+from briefings.kinds import KINDS
 
 DOCS_PER_CHUNK = 500  # briefings per metadata file: a page of results fetches one or two
-FACETS = ("region", "tag", "source", "year")
-_WORD_RE = re.compile(r"[^\W_]+")  # letters and digits; JavaScript: /[\p{L}\p{N}]+/gu
-_TAG_RE = re.compile(r"<[^>]*>")
-# ASCII punctuation to spaces, over UTF-8 bytes (every byte of a non-ASCII character is >= 0x80):
-# what remains between spaces is a run without whitespace or ASCII punctuation, never part of a word.
-_PUNCTUATION = bytes(c for c in range(0x21, 0x7F) if not chr(c).isalnum())
-_PUNCTUATION_TO_SPACE = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
-MAX_WORD = 40  # longer "words" (hashes, long numbers) are not worth indexing
-
-
-def fold(text: str) -> str:
-    """Return text as search compares it: casefolded, accents removed (NFKD, then no marks)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))  # JS: \p{M}
-
-
-def tokens(text: str) -> list[str]:
-    """Return the words of a text as search compares them."""
-    return [word for word in _WORD_RE.findall(fold(text)) if len(word) <= MAX_WORD]
-
-
-def words_of(title: str, summary: str, body_html: str, year: int) -> str:
-    """Return the distinct words a briefing is found by, space-separated: for the body store.
-
-    Equal to `set(tokens(text))`, but faster: the text is cut at spaces and ASCII
-    punctuation (never part of a word; over bytes, twice as fast as a regular expression),
-    and only the distinct pieces that are not plain ASCII letters and digits go through
-    `tokens`: a body has a few hundred distinct words among thousands.
-    """
-    text = " ".join((title, summary, unescape(_TAG_RE.sub(" ", body_html)), str(year))).casefold()
-    spaced = text.encode("utf-8", "surrogatepass").translate(_PUNCTUATION_TO_SPACE).decode("utf-8", "surrogatepass")
-    found: set[str] = set()
-    for piece in set(spaced.split()):
-        if piece.isascii() and piece.isalnum():
-            found.add(piece)
-        else:
-            found.update(tokens(piece))
-    return " ".join(sorted(word for word in found if len(word) <= MAX_WORD))
+YEAR = "year"  # the facet every archive has, besides those of `kinds.KINDS`
 
 
 def term_key(term: str) -> str:
@@ -273,20 +233,18 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
 
 def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
     """Return each facet's values (in the order the filters list them) with their places."""
-    facets: dict[str, dict[str, list[int]]] = {facet: {} for facet in FACETS}
-    for region in archive.config.regions:
-        facets["region"][region.name] = []
-    for place, entry in enumerate(archive.entries):
-        facets["region"][entry.region.name].append(place)
-        for tag in entry.tags:
-            facets["tag"].setdefault(tag.name, []).append(place)
-        facets["source"].setdefault(entry.source.name, []).append(place)
-        facets["year"].setdefault(str(entry.briefing.date.year), []).append(place)
-    facets["tag"] = dict(sorted(facets["tag"].items(), key=lambda item: fold(item[0])))
-    facets["source"] = dict(sorted(facets["source"].items(), key=lambda item: fold(item[0])))
-    facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
-    facets["region"] = {name: places for name, places in facets["region"].items() if places}
-    return facets
+    place = {entry.path: number for number, entry in enumerate(archive.entries)}
+    facets = {
+        kind.facet: {
+            term.name: [place[e.path] for e in term.entries] for term in archive.terms[kind.name] if term.entries
+        }
+        for kind in KINDS
+        if kind.facet
+    }
+    years: dict[str, list[int]] = {}
+    for number, entry in enumerate(archive.entries):
+        years.setdefault(str(entry.briefing.date.year), []).append(number)
+    return {**facets, YEAR: dict(sorted(years.items(), reverse=True))}
 
 
 def _document(entry: Entry) -> str:

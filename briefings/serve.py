@@ -32,7 +32,9 @@ from tornado import httpserver, ioloop, netutil, web
 
 from briefings import pipeline
 from briefings.archive import Archive
+from briefings.cache import CACHE_DIR
 from briefings.errors import BuildFailed, SourceError, plural
+from briefings.preview import instant_page
 from briefings.progress import Progress
 
 PREVIEW_DIR = "_preview"
@@ -87,7 +89,7 @@ class Preview:
         file = briefings[0]
         started = time.monotonic()
         repo_path = file.relative_to(self.root.resolve()).as_posix()
-        made = pipeline.quick_page(self.root, self.model, repo_path, file.read_bytes())
+        made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.root / CACHE_DIR / "templates")
         if made is None:
             return False
         with self.overlay_lock:

@@ -23,9 +23,9 @@ from typing import Protocol
 
 from briefings.cache import Cache, Counts, FileState, OutputState, Sizes, TreeState
 from briefings.errors import BuildFailed, SourceError, collapse
-from briefings.plan import SITE_MARKER, Planned
+from briefings.keys import file_digest
+from briefings.outputs import SITE_MARKER, Planned
 from briefings.progress import Progress
-from briefings.records import file_digest
 from briefings.workers import forked_map
 
 NONE: FileState = ("", "", 0)  # what the state says of a file it does not know

@@ -19,7 +19,7 @@ def test_example_settings_parse() -> None:
     config = parse_config(SITE_YAML)
     assert (config.base_path, config.per_page, config.allow_html) == ("/", 3, False)
     assert [r.slug for r in config.regions] == ["middle-east", "europe"]
-    assert config.canonical_tag("islamic state") == "ISIS"
+    assert config.parsing.canonical_tag("islamic state") == "ISIS"
 
 
 def test_base_url_path_is_kept_for_project_sites() -> None:

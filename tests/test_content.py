@@ -8,7 +8,7 @@ from briefings.config import parse_config
 from briefings.content import parse_briefing
 from tests.conftest import SITE_YAML, briefing
 
-CONFIG = parse_config(SITE_YAML)
+CONFIG = parse_config(SITE_YAML).parsing
 PATH = "content/2015/kweiris.md"
 
 

@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
-from briefings import archive, pipeline, plan, search
+from briefings import archive, pipeline, plan, search, sources
 from briefings.search import term_key
-from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
+from tests.conftest import REPO, briefing, build, make_archive, run
 
 TAGS = ("Syria", "Russia", "Aleppo", "ISIS", "Energy", "Elections")
 
@@ -53,75 +51,6 @@ def text(number: int, tags: list[str], day: int = 1, body: str = "Body text.", t
     )
 
 
-# One step of an editing session: (operation, a briefing number, a choice).
-steps = st.lists(
-    st.tuples(
-        st.sampled_from(
-            ["title", "body", "tags", "date", "add", "delete", "rename", "template", "static", "settings", "draft"]
-        ),
-        st.integers(0, 9),
-        st.integers(0, 5),
-    ),
-    min_size=1,
-    max_size=6,
-)
-
-
-def apply(root: Path, step: tuple[str, int, int]) -> None:
-    """Change the archive at root as a contributor or maintainer would."""
-    operation, number, choice = step
-    files = sorted((root / "content" / "2016").glob("*.md"))
-    file = files[number % len(files)] if files else None
-    if operation == "add" or file is None:
-        new = root / "content" / "2016" / f"new-{number}-{choice}.md"
-        new.write_text(text(number, [TAGS[choice], TAGS[(choice + number) % 6]], day=1 + choice * 4))
-    elif operation == "title":
-        file.write_text(file.read_text().replace("title: ", f"title: Edited {choice} ", 1))
-    elif operation == "body":
-        file.write_text(file.read_text() + f"\nA new paragraph {choice}, linking [the tag](/tags/{choice}/).\n"[:40])
-    elif operation == "tags":
-        lines = [f"tags: [{TAGS[choice]}]" if x.startswith("tags:") else x for x in file.read_text().split("\n")]
-        file.write_text("\n".join(lines))
-    elif operation == "date":
-        text_now = file.read_text()
-        start = text_now.index("date: ") + len("date: 2016-03-")
-        file.write_text(text_now[:start] + f"{choice * 5 + 2:02d}" + text_now[start + 2 :])
-    elif operation == "delete" and len(files) > 1:
-        file.unlink()
-    elif operation == "rename":
-        file.rename(file.with_name(f"renamed-{choice}-{file.name}"))
-    elif operation == "template":
-        template = root / "templates" / ("term.html", "briefing.html", "base.html")[choice % 3]
-        template.write_text(template.read_text().replace("</body>", f"<!-- {choice} --></body>", 1))
-        template.write_text(template.read_text().replace("{% endblock %}", f"<!-- {choice} -->{{% endblock %}}", 1))
-    elif operation == "static":
-        css = root / "static" / "css" / "style.css"
-        css.write_text(css.read_text() + f"\n/* {choice} */\n")
-    elif operation == "settings":
-        site = root / "site.yaml"
-        site.write_text(SITE_YAML.replace("per_page: 3", f"per_page: {2 + choice % 3}").replace("Test", f"T{choice}"))
-    elif operation == "draft":  # toggle: drafted briefings disappear from the site, published ones return
-        now = file.read_text()
-        drafted = now.replace("---\ndraft: true\n", "---\n", 1)
-        file.write_text(drafted if drafted != now else now.replace("---\n", "---\ndraft: true\n", 1))
-
-
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(session=steps)
-def test_incremental_output_equals_a_clean_build_after_every_step(
-    tmp_path_factory: pytest.TempPathFactory, session: list[tuple[str, int, int]]
-) -> None:
-    base = tmp_path_factory.mktemp("incremental")
-    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 6], TAGS[(n * 2) % 6]], day=n + 1) for n in range(7)}
-    root = make_archive(base / "archive", files)
-    build(root)
-    for step in session:
-        apply(root, step)
-        incremental = tree(build(root))
-        assert incremental == clean_build(root, base / "clean"), f"after {step}"
-    assert (root / ".cache").is_dir()
-
-
 def test_a_rebuild_writes_only_files_whose_bytes_changed(tmp_path: Path) -> None:
     files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
     root = make_archive(tmp_path / "a", files)
@@ -146,10 +75,10 @@ def test_a_rebuild_writes_only_files_whose_bytes_changed(tmp_path: Path) -> None
 def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtime_is_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "SETTLED_NS", 0)  # as if every file had been written long ago
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
     reads: list[str] = []
-    real_read = pipeline._read
-    monkeypatch.setattr(pipeline, "_read", lambda file: reads.append(Path(file).name) or real_read(file))
+    real_read = sources.read_bytes
+    monkeypatch.setattr(sources, "read_bytes", lambda file: reads.append(Path(file).name) or real_read(file))
     root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
     build(root)
     assert sorted(reads) == ["b0.md", "b1.md", "b2.md", "b3.md"]  # a first build reads each file once, to parse it
@@ -170,8 +99,8 @@ def test_a_file_changed_just_before_a_build_is_read_by_the_next_one_too(
 ) -> None:
     reads: list[str] = []
     parsed: list[str] = []
-    real_read, real_parse = pipeline._read, pipeline._parse
-    monkeypatch.setattr(pipeline, "_read", lambda file: reads.append(Path(file).name) or real_read(file))
+    real_read, real_parse = sources.read_bytes, pipeline._parse
+    monkeypatch.setattr(sources, "read_bytes", lambda file: reads.append(Path(file).name) or real_read(file))
     monkeypatch.setattr(pipeline, "_parse", lambda p, r, file: parsed.append(file.path) or real_parse(p, r, file))
     root = make_archive(tmp_path / "a", {"2016/b0.md": text(0, [TAGS[0]])})
     build(root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 import lxml.html
 from hypothesis import given
@@ -11,7 +12,15 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from mdit_py_plugins.footnote import footnote_plugin
 
-from briefings.markdown import is_safe_link, line_table, make_parser, render_body
+from briefings.markdown import fill, is_safe_link, line_table, make_parser, resolve_links, template_body
+
+
+class Rendered(NamedTuple):
+    """A body as a briefing page shows it: its HTML with links in place, and what was wrong."""
+
+    html: str
+    problems: tuple[tuple[int, str], ...]
+    site_links: tuple[tuple[int, str], ...]
 
 
 class Collect(HTMLParser):
@@ -37,15 +46,11 @@ def render(body: str, allow_html: bool = False, paths: dict[str, str] | None = N
             raise LookupError(f"points to no briefing ({path} does not exist); fix the path")
         return base + known[path]
 
-    result = render_body(
-        make_parser(allow_html),
-        body,
-        path="content/2016/here.md",
-        first_line=12,
-        base_path=base,
-        resolve=resolve,
-        reserved_ids=("main",),
+    template = template_body(
+        make_parser(allow_html), body, path="content/2016/here.md", first_line=12, reserved_ids=("main",)
     )
+    links = resolve_links(template.links, base, resolve)
+    result = Rendered(fill(template.html, links.hrefs), links.problems, links.site_links)
     parsed = Collect()
     parsed.feed(result.html)
     return result, parsed

@@ -9,7 +9,7 @@ from briefings.config import parse_config
 from briefings.content import parse_briefing
 from tests.conftest import SITE_YAML, briefing
 
-CONFIG = parse_config(SITE_YAML)
+CONFIG = parse_config(SITE_YAML).parsing
 YAMLISH = st.text(alphabet=st.sampled_from(list("abc:-[]{},&*!|>'\"#%@`? \n\t\r\\0129\ufeff\x00é")), max_size=300)
 FIELD_VALUES = st.one_of(YAMLISH, st.sampled_from(["", "~", "yes", "NO", "2016", "[a, b]", "{x: 1}", "&a x", "*a"]))
 

@@ -19,7 +19,7 @@ from lxml import etree
 
 from bench.generate import generate, write_archive
 from briefings import pipeline
-from briefings.feeds import sitemap_jobs
+from briefings.feeds import sitemap, sitemap_index, sitemap_views
 from briefings.pages import site_pages
 from briefings.records import RecordParser
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
@@ -64,7 +64,8 @@ def test_a_wrong_feed_setting_is_a_clear_error(tmp_path: Path, capsys: pytest.Ca
 def test_past_the_limit_the_sitemap_is_an_index_of_parts_at_the_root(tmp_path: Path) -> None:
     archive = pipeline.check(make_archive(tmp_path / "a", FILES))
     pages = site_pages(archive)
-    jobs = {path: make() for path, _, make in sitemap_jobs(archive.config, pages, limit=5)}
+    views = sitemap_views(pages, limit=5)
+    jobs = {path: (sitemap_index if view.index else sitemap)(archive.config, view.locations) for path, view in views}
     index = etree.fromstring(jobs["sitemap.xml"])
     assert index.tag == f"{SITEMAP}sitemapindex"
     parts = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
@@ -75,7 +76,7 @@ def test_past_the_limit_the_sitemap_is_an_index_of_parts_at_the_root(tmp_path: P
         assert 0 < len(urls) <= 5
         listed += urls
     assert listed == [archive.config.absolute(p.path) for p in pages if p.path != "404.html"]
-    assert [path for path, _, _ in sitemap_jobs(archive.config, pages)] == ["sitemap.xml"]  # under the limit: one
+    assert [path for path, _ in sitemap_views(pages)] == ["sitemap.xml"]  # under the limit: one
 
 
 def dense_archive(root: Path, count: int) -> Path:
@@ -183,7 +184,7 @@ def test_a_file_gone_between_listing_and_parsing_is_an_error_not_a_crash(tmp_pat
     # Files are digested when listed and read again when parsed (memory never holds the archive's
     # text); one deleted in between, say by a `git checkout` during a preview build, is reported.
     root = make_archive(tmp_path / "a", FILES)
-    parser = RecordParser(pipeline.load_config_for(root, pipeline.Options()))
+    parser = RecordParser(pipeline.load_config_for(root, pipeline.Options()).parsing)
     record, html = pipeline._parse(parser, root, pipeline.SourceFile("content/2016/gone.md", "0" * 32))
     assert html is None and record.briefing is None
     assert [str(e) for e in record.errors] == [

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from briefings.search import decode_postings, encode_postings, tokens, words_of
+from briefings.search import decode_postings, encode_postings
+from briefings.words import tokens, words_of
 from tests.conftest import SITE_YAML, briefing, build, make_archive
 from tests.sitetools import page as parse_page
 from tests.test_browser import CHROMIUM, FLAGS, QuietHandler

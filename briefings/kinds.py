@@ -1,0 +1,47 @@
+"""The kinds of listing: tags, regions, sources and countries, declared once.
+
+Owns the registry every stage reads to know which front-matter fields give listing pages:
+the field, its names for readers and messages, its URL prefix, whether its terms have a
+feed and a search filter, and where its names come from (which decides "did you mean").
+The model, pages, feeds, plan, search, schema and command line loop over `KINDS`; adding
+a kind is one entry here, its field in the front matter, and its templates.
+May not import the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# Where a kind's names come from:
+# - "site": the list in site.yaml (regions): every one has a page, in that order, even when empty;
+#   any other name is an error with "did you mean".
+# - "known": any name, but one close to a known name (countries: a built-in list plus site.yaml's
+#   `known_countries`) that is not known itself is an error with "did you mean".
+# - "free": any name (tags, sources).
+Vocabulary = Literal["site", "known", "free"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of listing: a front-matter field whose names each get a page of their briefings."""
+
+    name: str  # "tags": the URL prefix (/tags/<slug>/), the index page and the size report's group
+    field: str  # the front-matter field and the `Entry` attribute holding its terms: "tags", "region"
+    singular: str  # "tag", in messages and the summary line
+    plural: str  # "tags"
+    label: str  # "Tags": the index page's title
+    label_one: str  # "Tag": before a term's name ("Tag: Syria")
+    many: bool  # the field is a list of names (else one name)
+    feed: bool  # each term has an Atom feed at /<name>/<slug>/feed.xml
+    facet: str | None  # the search page's filter by this kind, if it has one
+    vocabulary: Vocabulary
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("tags", "tags", "tag", "tags", "Tags", "Tag", many=True, feed=True, facet="tag", vocabulary="free"),
+    Kind("regions", "region", "region", "regions", "Regions", "Region", False, True, "region", "site"),
+    Kind("sources", "source", "source", "sources", "Sources", "Source", False, False, "source", "free"),
+    Kind("countries", "countries", "country", "countries", "Countries", "Country", True, True, None, "known"),
+)
+BY_NAME = {kind.name: kind for kind in KINDS}

@@ -1,0 +1,138 @@
+"""The read stage: which files a build reads, and the digest of each.
+
+Owns listing `content/**/*.md` with each file's digest (taken without reading a file whose
+signature is the one recorded, as git's index does), and the digest of every input of a
+build, which decides whether there is anything to do at all. `INPUTS` names what a build
+reads; the preview server watches the same. May not parse briefings or know the site's pages.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefings.cache import Cache, Signature
+from briefings.errors import SourceError
+from briefings.keys import digest_text, file_digest
+
+# Everything a build reads, relative to the archive's folder (besides the engine and the options).
+CONTENT = "content"
+INPUTS = ("site.yaml", "templates", "static", CONTENT)
+# A file changed this recently is read on the next build too: its mtime may not change again
+# if it is edited within the same tick of the file system's clock (2 s on FAT).
+SETTLED_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A content file as found: its repository path and the digest of its bytes (not kept),
+    or None for a file left for parsing to read and digest (see `read_content`)."""
+
+    path: str
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class Content:
+    """The content files as found, in path order, and the errors of files refused unread.
+
+    `unread` is None when every file has its digest; otherwise none has, and it holds the
+    signature each settled file had before parsing read it, for `remember_digests`.
+    """
+
+    files: list[SourceFile]
+    refused: list[SourceError]
+    unread: dict[str, Signature] | None = None
+
+    def with_digests(self, digests: dict[str, str]) -> Content:
+        """Return the same files with the digests parsing found (`digests` by path)."""
+        return Content([SourceFile(f.path, digests[f.path]) for f in self.files], self.refused)
+
+
+def read_bytes(file: Path | str) -> bytes:
+    """Return a file's bytes."""
+    with open(file, "rb") as opened:  # noqa: PTH123 - os-level reads: 100,000 Path methods cost seconds
+        return opened.read()
+
+
+def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False) -> Content:
+    """Return every `content/**/*.md` in path order with its digest, and the links out refused.
+
+    Bytes are read for the digest and dropped: parsing reads a changed file again, so
+    memory never holds the whole archive's text. With a cache, a file whose signature
+    (mtime, ctime, size, inode, device) is the one recorded with its digest is not read
+    again, as git's index does; a file changed less than `SETTLED_NS` before a build is
+    not recorded, so an edit within one tick of the file system's clock is never missed.
+    With `defer`, when no digests were ever recorded (a first build, or one without the
+    cache: every file is parsed anyway), no file is read here: files are listed without
+    digests, and parsing, which reads each file once, digests it.
+    """
+    started = time.time_ns()
+    remembered = cache.recall("digests", str(root.resolve())) if cache else None
+    known: dict[str, tuple[Signature, str]] = remembered if isinstance(remembered, dict) else {}
+    unread: dict[str, Signature] | None = {} if defer and remembered is None else None
+    recorded: dict[str, tuple[Signature, str]] = {}
+    found: list[SourceFile] = []
+    errors: list[SourceError] = []
+    inside = root.resolve()
+    for name in markdown_files(root):
+        file = os.path.join(root, name)  # noqa: PTH118 - Path objects for 100,000 files cost a tenth of a second
+        status = os.lstat(file)
+        if stat.S_ISLNK(status.st_mode):
+            if not Path(file).resolve().is_relative_to(inside):
+                errors.append(SourceError(name, 0, "is a link to a file outside the repository; copy the file in"))
+            else:  # a link's target is not tracked
+                found.append(SourceFile(name, None if unread is not None else file_digest(read_bytes(file))))
+            continue
+        signature = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev)
+        settled = max(status.st_mtime_ns, status.st_ctime_ns) < started - SETTLED_NS
+        if unread is not None:
+            found.append(SourceFile(name, None))
+            if settled:
+                unread[name] = signature
+            continue
+        previous = known.get(name)
+        digest = previous[1] if previous and previous[0] == signature else file_digest(read_bytes(file))
+        if settled:
+            recorded[name] = (signature, digest)
+        found.append(SourceFile(name, digest))
+    if cache and unread is None and recorded != known:
+        cache.remember("digests", str(root.resolve()), recorded)
+    return Content(found, errors, unread)
+
+
+def remember_digests(root: Path, cache: Cache, content: Content, digests: Iterable[tuple[str, str]]) -> None:
+    """Record the digests parsing found (path, digest) for files listed unread, with the signatures they had before."""
+    if content.unread is not None:
+        signatures = content.unread
+        found = {path: (signatures[path], d) for path, d in digests if path in signatures and d}
+        cache.remember("digests", str(root.resolve()), found)
+
+
+def markdown_files(root: Path) -> list[str]:
+    """Return the repository path of every `content/**/*.md`, sorted by path components."""
+    names = []
+    for parent, _, files in os.walk(root / CONTENT):
+        folder = Path(parent).relative_to(root).as_posix()
+        names += [f"{folder}/{name}" for name in files if name.endswith(".md")]
+    return sorted(names, key=lambda name: name.split("/"))
+
+
+def inputs_digest(root: Path, options: object, content: Content, engine: str) -> str:
+    """Return a digest of everything a build reads (`INPUTS`, the engine, the options given):
+    equal digests give byte-identical sites."""
+    parts: list[str | bytes] = [engine, repr(options), repr(content.refused)]
+    for name in INPUTS:
+        if name == CONTENT:  # by the digests already taken
+            for source in content.files:
+                assert source.digest is not None, "the inputs of a build are digested once every file is"
+                parts += [source.path, source.digest]
+            continue
+        for other in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
+            if other.is_file():
+                parts += [other.relative_to(root).as_posix(), other.read_bytes()]
+    return digest_text(*parts).hex()

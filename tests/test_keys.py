@@ -1,0 +1,345 @@
+"""Keys by construction: after any change to any input, an incremental build equals a clean one.
+
+The changes are generated from what the engine declares: every front-matter field
+(`content.FIELDS`; the fields of the kinds of listing take their values from
+`kinds.KINDS`), every `site.yaml` key (`config._KEYS`), every template and static file in
+the archive (partials, macros, imports and inheritance included), and a content file's
+path and bytes. A field or setting this file cannot change yet fails
+`test_every_input_has_a_change`, so a new one is covered before it ships.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from briefings import config, content, plan
+from briefings.kinds import KINDS, Kind
+from tests.conftest import SITE_YAML, make_archive, run
+from tests.test_incremental import tree
+
+SETTINGS = yaml.safe_load(SITE_YAML) | {"known_countries": ["Kurdistan"], "search": True}
+# Names each kind of listing may take, by where its names come from.
+NAMES = {
+    "site": [r["name"] for r in SETTINGS["regions"]],
+    "known": ["Syria", "Russia", "Turkey", "Kurdistan"],
+    "free": ["Syria", "Russia", "Aleppo", "ISIS", "Energy", "Islamic State", "TRT World", "Reuters"],
+}
+
+
+def names(kind: Kind, choice: int) -> object:
+    """Return a value of a kind's field: one name, or a list of one to three."""
+    pool = NAMES[kind.vocabulary]
+    if not kind.many:
+        return pool[choice % len(pool)]
+    return [pool[(choice + step) % len(pool)] for step in range(choice % 3 + (kind.field == "tags"))]
+
+
+# How each front-matter field that is not a kind's changes: choice -> value (None: the field is left out).
+FIELD_VALUES: dict[str, Callable[[int], object]] = {
+    "title": lambda c: f"Briefing edited {c}",
+    "date": lambda c: ("2016-03-{:02d}T10:00:00+03:00", "2016-04-{:02d} 09:30", "2016-02-{:02d}")[c % 3].format(c + 1),
+    "summary": lambda c: f"A summary, version {c}.",
+    "credit": lambda c: f"Photo by agency {c}",
+    "image": lambda c: None if c % 2 else {"src": "/favicon.svg", "alt": f"Icon {c}", "caption": "A caption"},
+    "updated": lambda c: None if c % 2 else "2016-06-01T12:00:00+03:00",
+    "draft": lambda c: c % 2 == 1,
+    "slug": lambda c: None if c % 2 else f"chosen-slug-{c}",
+    "corrections": lambda c: None if c % 2 else [{"date": "2016-05-02", "text": f"Corrected {c}."}],
+    "language": lambda c: (None, "es", "pt-BR")[c % 3],
+    "aliases": lambda c: None if c % 2 else [f"/2010/01/earlier-{c}/"],
+}
+# How each site.yaml key changes: (settings, choice) -> new settings.
+SITE_VALUES: dict[str, Callable[[dict[str, object], int], dict[str, object]]] = {
+    "title": lambda s, c: s | {"title": f"Archive {c}"},
+    "description": lambda s, c: s | {"description": f"About the archive, version {c}."},
+    "base_url": lambda s, c: s | {"base_url": ("https://example.org/", "https://example.org/archive/")[c % 2]},
+    "language": lambda s, c: s | {"language": ("en", "en-GB")[c % 2]},
+    "timezone": lambda s, c: s | {"timezone": ("Europe/Istanbul", "UTC", "America/New_York")[c % 3]},
+    "per_page": lambda s, c: s | {"per_page": 2 + c % 3},
+    "id_authority": lambda s, c: s | {"id_authority": f"example.org,{2015 + c % 3}"},
+    "regions": lambda s, c: s
+    | {"regions": [*SETTINGS["regions"], {"name": "Africa", "slug": f"africa-{c}"}][: 2 + c % 2]},
+    "tag_aliases": lambda s, c: s | {"tag_aliases": {"ISIS": ["IS"], "Syria": ["Aleppo"]} if c % 2 else {}},
+    "known_countries": lambda s, c: s | {"known_countries": ["Kurdistan", "Rojava"][: 1 + c % 2]},
+    "removed": lambda s, c: s | {"removed": [{"url": f"/2009/0{1 + c % 3}/gone/", "reason": "Withdrawn."}]},
+    "search": lambda s, c: s | {"search": c % 2 == 0},
+    "markdown": lambda s, c: s | {"markdown": {"allow_html": c % 2 == 1}},
+    "max_body_kb": lambda s, c: s | {"max_body_kb": 64 + c},
+    "feeds": lambda s, c: s
+    | {"feeds": {"entries": 1 + c % 3, "term_entries": 1 + c % 2, "full_text": ("site", "all", "none")[c % 3]}},
+}
+# Templates the archive adds to the repository's, so that every way of using one is changed:
+# a partial included with whitespace control, macros imported, and a layout extended twice.
+EXTRA_TEMPLATES = {
+    "_note.html": '<p class="note">A note</p>\n',
+    "_extra.html": "{% macro source_line(entry) %}<p>Edit <code>{{ entry.briefing.path }}</code></p>{% endmacro %}\n",
+    "layout.html": '{% extends "base.html" %}\n{% block head %}<meta name="layout" content="one">{% endblock %}\n',
+}
+
+
+@dataclass
+class Archive:
+    """The archive's inputs as the test keeps them: front matter by file, bodies, settings."""
+
+    root: Path
+    files: dict[str, dict[str, object]] = field(default_factory=dict)  # repo path -> front matter
+    bodies: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=lambda: dict(SETTINGS))
+
+    def write(self) -> None:
+        """Write every file whose text changed, remove the ones gone."""
+        wanted = {path: render(front, self.bodies[path]) for path, front in self.files.items()}
+        for old in (self.root / "content").rglob("*.md"):
+            if old.relative_to(self.root).as_posix() not in wanted:
+                old.unlink()
+        for path, text in wanted.items():
+            target = self.root / path
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        site = yaml.safe_dump(self.settings, sort_keys=False, allow_unicode=True)
+        if (self.root / "site.yaml").read_text(encoding="utf-8") != site:
+            (self.root / "site.yaml").write_text(site, encoding="utf-8")
+
+
+def render(front: dict[str, object], body: str) -> str:
+    """Return a briefing's text: each field as JSON (which YAML reads as written), then the body."""
+    lines = [f"{name}: {json.dumps(value, ensure_ascii=False)}" for name, value in front.items() if value is not None]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+def briefing(number: int) -> dict[str, object]:
+    """Return the front matter of briefing `number`, every kind of listing set."""
+    front: dict[str, object] = {
+        "title": f"Briefing {number}",
+        "date": f"2016-03-{number + 1:02d}T10:00:00+03:00",
+        "summary": f"What happened, part {number}.",
+        "credit": "Photo by Reuters",
+    }
+    return front | {kind.field: names(kind, number) for kind in KINDS}
+
+
+def new_archive(base: Path) -> Archive:
+    """Return a six-briefing archive whose templates print each briefing's file and use every kind of template."""
+    root = make_archive(base, {})
+    templates = root / "templates"
+    for name, text in EXTRA_TEMPLATES.items():
+        (templates / name).write_text(text, encoding="utf-8")
+    edit(
+        templates / "base.html",
+        '<main id="main" class="wrap">',
+        '{%+ include "_note.html" %}<main id="main" class="wrap">',
+    )
+    edit(templates / "briefing.html", '{% extends "base.html" %}', '{% extends "layout.html" %}')
+    edit(
+        templates / "briefing.html",
+        "{% block main %}",
+        '{% block main %}{% from "_extra.html" import source_line %}{{ source_line(entry) }}',
+    )
+    archive = Archive(root)
+    for number in range(6):
+        path = f"content/2016/briefing-{number}.md"
+        archive.files[path] = briefing(number)
+        link = f"[the one before](briefing-{number - 1}.md)" if number else "[the tag](/tags/syria/)"
+        archive.bodies[path] = f"Body of {number}, with {link}.\n\n## A heading\n\n<b>bold</b> text.\n"
+    archive.write()
+    return archive
+
+
+def edit(file: Path, old: str, new: str) -> None:
+    text = file.read_text(encoding="utf-8")
+    assert old in text, f"{file.name} no longer has {old!r}"
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+Change = Callable[[Archive, int, int], None]
+
+
+def field_change(name: str) -> Change:
+    """Return the change of one front-matter field in one briefing."""
+    kind = next((k for k in KINDS if k.field == name), None)
+
+    def change(archive: Archive, which: int, choice: int) -> None:
+        if not archive.files:
+            return
+        path = sorted(archive.files)[which % len(archive.files)]
+        value = names(kind, choice) if kind else FIELD_VALUES[name](choice)
+        archive.files[path] = archive.files[path] | {name: value}
+
+    return change
+
+
+def setting_change(key: str) -> Change:
+    def change(archive: Archive, which: int, choice: int) -> None:
+        archive.settings = SITE_VALUES[key](archive.settings, choice + which)
+
+    return change
+
+
+def file_change(operation: str) -> Change:
+    """Return a change of a content file as a whole: its path, its bytes, its existence."""
+
+    def change(archive: Archive, which: int, choice: int) -> None:
+        paths = sorted(archive.files)
+        path = paths[which % len(paths)] if paths else None
+        if operation == "add" or path is None:
+            new = f"content/201{6 + choice % 2}/added-{which}-{choice}.md"
+            archive.files[new], archive.bodies[new] = briefing(which + choice), f"Added body {choice}.\n"
+        elif operation == "delete":
+            del archive.files[path]
+        elif operation == "rename":  # keeps its URL when it has a slug: only the path changes
+            new = path.replace(".md", f"-moved{choice}.md") if choice % 2 else f"content/2015/{path.split('/')[-1]}"
+            archive.files[new], archive.bodies[new] = archive.files.pop(path), archive.bodies[path]
+            archive.files[new].setdefault("slug", path.split("/")[-1].removesuffix(".md"))
+        else:  # body
+            archive.bodies[path] = archive.bodies[path] + f"\nA paragraph added, version {choice}.\n"
+
+    return change
+
+
+def folder_change(folder: str, name: str) -> Change:
+    """Return a change of one template or static file: text inside its first block, or appended."""
+
+    def change(archive: Archive, which: int, choice: int) -> None:
+        file = archive.root / folder / name
+        text = file.read_text(encoding="utf-8")
+        mark = f"<!-- {name} {choice} -->" if folder == "templates" else f"\n/* {choice} */\n"
+        for opening in ("{% block main %}", "{% block head %}", "{% macro ", "<body>"):
+            if folder == "templates" and opening in text:
+                at = text.index("%}", text.index(opening)) + 2 if opening.startswith("{%") else text.index(opening)
+                file.write_text(text[:at] + mark + text[at:], encoding="utf-8")
+                return
+        file.write_text((mark + text) if folder == "templates" else text + mark, encoding="utf-8")
+
+    return change
+
+
+def changes(root: Path) -> dict[str, Change]:
+    """Return every change this test makes, by name, generated from the engine's declarations."""
+    found = {f"field {name}": field_change(name) for name in content.FIELDS}
+    found |= {f"site.yaml {key}": setting_change(key) for key in config._KEYS}
+    found |= {f"file {op}": file_change(op) for op in ("add", "delete", "rename", "body")}
+    for folder in ("templates", "static"):
+        for file in sorted((root / folder).rglob("*")):
+            if file.is_file():
+                name = file.relative_to(root / folder).as_posix()
+                found[f"{folder}/{name}"] = folder_change(folder, name)
+    return found
+
+
+def clean_build(archive: Archive, scratch: Path) -> tuple[int, dict[str, bytes]]:
+    """Copy the archive's inputs to a new folder, build it from nothing; return its status and site."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    shutil.copytree(archive.root, scratch, ignore=shutil.ignore_patterns("_site", ".cache"))
+    status = run(scratch, "--quiet")
+    return status, tree(scratch / "_site") if status == 0 else {}
+
+
+def check_step(archive: Archive, scratch: Path, label: str) -> None:
+    """Build incrementally and from nothing; both fail, or both give the same bytes."""
+    archive.write()
+    status = run(archive.root, "--quiet")
+    clean_status, clean = clean_build(archive, scratch)
+    assert status == clean_status, f"after {label}: incremental exit {status}, clean exit {clean_status}"
+    if status == 0:
+        incremental = tree(archive.root / "_site")
+        differ = sorted(name for name in incremental.keys() | clean.keys() if incremental.get(name) != clean.get(name))
+        assert not differ, f"after {label}, the incremental build differs from a clean one in {differ[:10]}"
+
+
+def test_every_input_has_a_change(tmp_path: Path) -> None:
+    kinds = {kind.field for kind in KINDS}
+    assert set(FIELD_VALUES) | kinds == set(content.FIELDS), "a front-matter field this test cannot change"
+    assert not set(FIELD_VALUES) & kinds, "a kind's field takes its values from the registry"
+    assert set(SITE_VALUES) == set(config._KEYS), "a site.yaml key this test cannot change"
+    archive = new_archive(tmp_path / "a")
+    assert {"templates/_note.html", "templates/_extra.html", "templates/layout.html"} <= set(changes(archive.root))
+
+
+def test_every_change_once_in_turn_equals_a_clean_build(tmp_path: Path) -> None:
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    for number, (label, change) in enumerate(changes(archive.root).items()):
+        change(archive, number, number)
+        check_step(archive, tmp_path / "clean", label)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_sequences_of_changes_equal_a_clean_build(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    base = tmp_path_factory.mktemp("keys")
+    archive = new_archive(base / "a")
+    available = changes(archive.root)
+    steps = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(sorted(available)), st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=5
+        )
+    )
+    assert run(archive.root, "--quiet") == 0
+    for label, which, choice in steps:
+        available[label](archive, which, choice)
+        check_step(archive, base / "clean", label)
+
+
+def test_a_key_that_drops_an_input_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep above can fail: a briefing known by its bytes alone (not its path) leaves a stale page."""
+    real = plan.digest_text
+    monkeypatch.setattr(plan, "digest_text", lambda *parts: real(*parts[1:]))
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    archive.files[path := "content/2016/briefing-5.md"] |= {"slug": "briefing-5"}  # no body links it
+    check_step(archive, tmp_path / "clean", "a slug")
+    file_change("rename")(archive, 5, 1)
+    with pytest.raises(AssertionError, match="differs from a clean one"):
+        check_step(archive, tmp_path / "clean", f"renaming {path}")
+
+
+def test_renaming_a_file_that_keeps_its_slug_updates_a_page_printing_its_path(tmp_path: Path) -> None:
+    archive = new_archive(tmp_path / "a")
+    archive.files["content/2016/briefing-5.md"] |= {"slug": "kept"}
+    archive.write()
+    assert run(archive.root, "--quiet") == 0
+    (archive.root / "content/2016/briefing-5.md").rename(archive.root / "content/2016/renamed.md")
+    archive.files["content/2016/renamed.md"] = archive.files.pop("content/2016/briefing-5.md")
+    archive.bodies["content/2016/renamed.md"] = archive.bodies.pop("content/2016/briefing-5.md")
+    assert run(archive.root, "--quiet") == 0
+    page = (archive.root / "_site/2016/03/kept/index.html").read_text(encoding="utf-8")
+    assert "<code>content/2016/renamed.md</code>" in page
+
+
+def test_a_partial_included_with_whitespace_control_reaches_every_page(tmp_path: Path) -> None:
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    (archive.root / "templates/_note.html").write_text('<p class="note">A new note</p>\n', encoding="utf-8")
+    assert run(archive.root, "--quiet") == 0
+    laid_out = [
+        p for p in (archive.root / "_site").rglob("*.html") if '<main id="main"' in p.read_text(encoding="utf-8")
+    ]
+    assert len(laid_out) > 20
+    assert [p.name for p in laid_out if "A new note" not in p.read_text(encoding="utf-8")] == []
+
+
+def test_a_template_named_at_run_time_makes_its_pages_depend_on_every_template(tmp_path: Path) -> None:
+    archive = new_archive(tmp_path / "a")
+    (archive.root / "templates/_aside.html").write_text("<p>Aside</p>\n", encoding="utf-8")
+    edit(
+        archive.root / "templates/404.html",
+        "{% block main %}",
+        "{% block main %}{% include page.context.get('part', '_aside.html') %}",
+    )
+    assert run(archive.root, "--quiet") == 0
+    (archive.root / "templates/_aside.html").write_text("<p>Changed</p>\n", encoding="utf-8")
+    assert run(archive.root, "--quiet") == 0
+    assert "<p>Changed</p>" in (archive.root / "_site/404.html").read_text(encoding="utf-8")
