@@ -13,6 +13,8 @@ May not know what a page is.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hmac
 import os
 import shutil
 import sqlite3
@@ -20,18 +22,26 @@ import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
+from briefings.cache import seal
+from briefings.errors import CacheDamaged
 from briefings.markdown import BodyRef, fill
 
 STORE_FILE = "bodies.sqlite"
-_CREATE_BODIES = "CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, words TEXT)"
+TEMPORARY_PREFIX = "briefings-bodies-"  # then the pid of the build that made it
+# Each body's HTML and words with their seals (keyed digests): what is read back is checked against them.
+_CREATE_BODIES = (
+    "CREATE TABLE IF NOT EXISTS bodies "
+    "(digest TEXT PRIMARY KEY, html TEXT, words TEXT, html_seal BLOB, words_seal BLOB)"
+)
 
 
 class BodyStore:
     """Body templates by file digest, in one SQLite file."""
 
-    def __init__(self, file: Path, stamp: str) -> None:
+    def __init__(self, file: Path, stamp: str, key: bytes) -> None:
         self.file = file
         self.stamp = stamp  # engine version and parse settings: a different stamp empties the store
+        self.key = key  # seals what is stored: anything changed behind the build's back is refused
         self._connection: sqlite3.Connection | None = None
         self._pid = -1
         self._prepare()
@@ -49,6 +59,8 @@ class BodyStore:
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (self.stamp,))
         except sqlite3.DatabaseError:  # corrupt or foreign: the cache is only an optimisation
             self.close()
+            if self.file.is_dir() and not self.file.is_symlink():
+                shutil.rmtree(self.file)
             self.file.unlink(missing_ok=True)
             with self._db() as db:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (self.stamp,))
@@ -65,39 +77,55 @@ class BodyStore:
 
     def put(self, bodies: Iterable[tuple[str, str, str]]) -> None:
         """Store (digest, template HTML, the words search finds it by) triples."""
-        with self._db() as db:
-            db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", bodies)
+        rows = [(d, html, words, self._seal(d, html), self._seal(d, words)) for d, html, words in bodies]
+        with _damage_reported(self.file), self._db() as db:
+            db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)", rows)
+
+    def _seal(self, digest: str, text: str) -> bytes:
+        return seal(self.key, digest.encode() + b"\0" + text.encode("utf-8", "surrogatepass"))
+
+    def _checked(self, digest: str, text: str, stamp: bytes) -> str:
+        """Return a stored text whose seal holds; raise CacheDamaged otherwise."""
+        if not hmac.compare_digest(stamp, self._seal(digest, text)):
+            raise CacheDamaged(f"{self.file.name}: a stored body was changed outside the build")
+        return text
 
     def words(self, digests: Collection[str] | None = None) -> Iterator[tuple[str, str]]:
         """Yield (digest, words) of the stored bodies with these digests (all for None), for the search index."""
-        if digests is None:
-            yield from self._db().execute("SELECT digest, words FROM bodies")
-            return
-        wanted = list(digests)
-        for start in range(0, len(wanted), 500):  # SQLite takes up to 999 parameters
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            yield from self._db().execute(f"SELECT digest, words FROM bodies WHERE digest IN ({marks})", chunk)
+        with _damage_reported(self.file):
+            if digests is None:
+                rows = self._db().execute("SELECT digest, words, words_seal FROM bodies")
+                yield from ((digest, self._checked(digest, words, stamp)) for digest, words, stamp in rows)
+                return
+            wanted = list(digests)
+            for start in range(0, len(wanted), 500):  # SQLite takes up to 999 parameters
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT digest, words, words_seal FROM bodies WHERE digest IN ({marks})"
+                for digest, words, stamp in self._db().execute(query, chunk):
+                    yield digest, self._checked(digest, words, stamp)
 
     def digests(self) -> set[str]:
         """Return the digest of every stored body."""
-        return {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
+        with _damage_reported(self.file):
+            return {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
 
     def keep_only(self, digests: set[str]) -> None:
         """Delete the bodies of files that are gone or changed."""
         stale = self.digests() - digests
         if stale:
-            with self._db() as db:
+            with _damage_reported(self.file), self._db() as db:
                 db.executemany("DELETE FROM bodies WHERE digest = ?", ((d,) for d in stale))
 
     def html(self, body: BodyRef) -> str:
         """Return a body's HTML with its links in place."""
         if body.inline is not None:
             return body.inline
-        row = self._db().execute("SELECT html FROM bodies WHERE digest = ?", (body.digest,)).fetchone()
+        with _damage_reported(self.file):
+            row = self._db().execute("SELECT html, html_seal FROM bodies WHERE digest = ?", (body.digest,)).fetchone()
         if row is None:
-            raise LookupError(f"no stored body for {body.digest}; delete .cache/ and build again")
-        return fill(row[0], body.hrefs)
+            raise CacheDamaged(f"{self.file.name}: the body of {body.digest} is missing")
+        return fill(self._checked(body.digest, row[0], row[1]), body.hrefs)
 
     def close(self) -> None:
         """Close this process's connection."""
@@ -107,13 +135,48 @@ class BodyStore:
 
 
 @contextlib.contextmanager
-def body_store(cache_folder: Path | None, stamp: str) -> Iterator[BodyStore]:
-    """Yield the store in `cache_folder`, or in a temporary folder removed afterwards (no cache)."""
-    temporary = None if cache_folder else Path(tempfile.mkdtemp(prefix="briefings-bodies-"))
-    store = BodyStore((cache_folder or temporary or Path()) / STORE_FILE, stamp)
+def _damage_reported(file: Path) -> Iterator[None]:
+    """Turn SQLite's word that the file is damaged (or the disk full) into one the build reports in a line."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if "full" in str(exc):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(file)) from None
+        raise CacheDamaged(f"{file.name}: {exc}") from None
+
+
+@contextlib.contextmanager
+def body_store(cache_folder: Path | None, stamp: str, key: bytes) -> Iterator[BodyStore]:
+    """Yield the store in `cache_folder`, or in a temporary folder removed afterwards (no cache).
+
+    A temporary folder is named with this process's id; those of processes that are gone
+    (a build killed with SIGKILL) are removed by the next build without the cache.
+    """
+    if cache_folder is None:
+        remove_orphans()
+    temporary = None if cache_folder else Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-"))
+    store = BodyStore((cache_folder or temporary or Path()) / STORE_FILE, stamp, key)
     try:
         yield store
     finally:
         store.close()
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def remove_orphans(folder: Path | None = None) -> None:
+    """Remove the temporary body stores of builds that are no longer running."""
+    for leftover in Path(folder or tempfile.gettempdir()).glob(f"{TEMPORARY_PREFIX}*-*"):
+        pid = leftover.name.removeprefix(TEMPORARY_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

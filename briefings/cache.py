@@ -1,17 +1,27 @@
 """The build cache under `.cache/`: parsed records, the state of output folders, and what stages remember.
 
 Owns reading and writing the cache files. Everything here is an optimisation: a missing,
-stale, corrupt or foreign cache file is ignored, and deleting `.cache/` only makes the
+stale, damaged or foreign cache file is ignored, and deleting `.cache/` only makes the
 next build a cold one. Every file is stamped with the engine version (a digest of this
 package's source), so a new version of the generator never reads an old cache.
-Files are replaced atomically (temporary file, then rename). May not hold build logic.
+
+Nothing is loaded unverified: each file carries a seal, a digest of its bytes keyed with
+the cache's own random key (`.cache/key`), checked before anything is unpickled, and the
+unpickler builds only the package's dataclasses and a few value types (never a function
+call), so a damaged or planted file is a miss, not code that runs. What the seal can and
+cannot promise is in docs/reference.md. Files are replaced atomically (temporary file,
+then rename). May not hold build logic.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import hmac
+import io
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -19,10 +29,101 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+import jinja2.bccache
+
 if TYPE_CHECKING:
     from briefings.records import Record
 
 CACHE_DIR = ".cache"
+KEY_FILE = "key"
+_MAGIC = b"briefings-cache-1\n"
+_SEAL_SIZE = 32
+# What a cache file may hold besides the package's dataclasses: (module, name) of value types.
+_VALUE_TYPES = {
+    ("builtins", "set"), ("builtins", "frozenset"), ("datetime", "datetime"), ("datetime", "date"),
+    ("datetime", "timezone"), ("datetime", "timedelta"), ("zoneinfo", "ZoneInfo._unpickle"),
+}  # fmt: skip
+
+
+class _ValuesOnly(pickle.Unpickler):
+    """Unpickles the package's dataclasses and plain values; refuses every other global (no code runs)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _VALUE_TYPES:
+            return super().find_class(module, name)
+        if module.startswith("briefings.") and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and dataclasses.is_dataclass(found):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not a value a cache file may hold")
+
+
+def seal(key: bytes, data: bytes) -> bytes:
+    """Return the keyed digest that vouches for bytes the cache wrote."""
+    return hashlib.blake2b(data, key=key, digest_size=_SEAL_SIZE).digest()
+
+
+def cache_key(folder: Path) -> bytes:
+    """Return the cache's random key, made on first use (readable by its owner only)."""
+    file = folder / KEY_FILE
+    try:
+        key = file.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
+    key = os.urandom(32)
+    descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=folder)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(key)
+    _replace_path(Path(temp), file)
+    return key
+
+
+class SealedBytecodeCache(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept between builds in a folder, each file sealed.
+
+    Jinja runs what it loads from here as code, so a file the build did not write (or one
+    damaged since) is never loaded: its template is compiled again.
+    """
+
+    def __init__(self, folder: Path, key: bytes) -> None:
+        self.folder = folder
+        self.key = key
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Fill the bucket from its file, if that file is one this cache sealed."""
+        try:
+            data = (self.folder / f"{bucket.key}.cache").read_bytes()
+        except OSError:
+            return
+        stamp, payload = data[:_SEAL_SIZE], data[_SEAL_SIZE:]
+        if hmac.compare_digest(stamp, seal(self.key, payload)):
+            bucket.bytecode_from_string(payload)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the bucket's compiled code, sealed; a cache that cannot be written is only slower."""
+        payload = bucket.bytecode_to_string()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=self.folder)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(seal(self.key, payload) + payload)
+            _replace_path(Path(temp), self.folder / f"{bucket.key}.cache")
+        except OSError:
+            return
+
+
+def _replace_path(temp: Path, target: Path) -> None:
+    """Move `temp` to `target`, removing a folder that stands where a cache file should be."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    temp.replace(target)
 
 
 def _shard(path: str) -> str:
@@ -88,6 +189,23 @@ class Cache:
     def __init__(self, root: Path, engine: str | None = None) -> None:
         self.folder = root / CACHE_DIR
         self.engine = engine or engine_version()
+        self._key: bytes | None = None
+
+    @property
+    def key(self) -> bytes:
+        """Return the key the cache's seals are made with."""
+        if self._key is None:
+            self._key = cache_key(self.folder)
+        return self._key
+
+    def compiled_templates(self) -> SealedBytecodeCache:
+        """Return where Jinja keeps compiled templates between builds."""
+        return SealedBytecodeCache(self.folder / "templates", self.key)
+
+    def clear(self) -> None:
+        """Empty the cache (a damaged one): the next build is a cold one."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._key = None
 
     def load_records(self, settings: object) -> dict[str, Record]:
         """Return the cached records by file path, if they were made with these settings."""
@@ -158,9 +276,13 @@ class Cache:
         return self.folder / f"spare{name}"
 
     def _load(self, name: str, settings: object) -> Any:
+        """Return what `_save` stored under `name` with these settings; None for anything else."""
         try:
-            with (self.folder / name).open("rb") as file:
-                engine, stored_settings, value = pickle.load(file)
+            data = (self.folder / name).read_bytes()
+            stamp, payload = data[len(_MAGIC) : len(_MAGIC) + _SEAL_SIZE], data[len(_MAGIC) + _SEAL_SIZE :]
+            if not data.startswith(_MAGIC) or not hmac.compare_digest(stamp, seal(self.key, payload)):
+                return None  # damaged, or not written by this cache
+            engine, stored_settings, value = _ValuesOnly(io.BytesIO(payload)).load()
         except Exception:  # noqa: BLE001 - any unreadable cache is simply not used
             return None
         return value if engine == self.engine and stored_settings == settings else None
@@ -170,11 +292,12 @@ class Cache:
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
+        payload = pickle.dumps((self.engine, settings, value), protocol=pickle.HIGHEST_PROTOCOL)
         descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:
             with os.fdopen(descriptor, "wb") as file:
-                pickle.dump((self.engine, settings, value), file, protocol=pickle.HIGHEST_PROTOCOL)
-            Path(temp).replace(self.folder / name)
+                file.write(_MAGIC + seal(self.key, payload) + payload)
+            _replace_path(Path(temp), self.folder / name)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise

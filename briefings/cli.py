@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from briefings import compare, pipeline
+from briefings.cache import CACHE_DIR
 from briefings.config import normalise_base_url
-from briefings.errors import BuildFailed, SourceError, github_annotation, plural
+from briefings.errors import BuildFailed, CacheDamaged, SourceError, github_annotation, os_problem, plural
 from briefings.kinds import BY_NAME
 from briefings.progress import Progress
 
@@ -130,7 +131,11 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         return EXIT_CONTENT
     except OSError as exc:
         progress.clear()
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        print(f"error: {exc.filename or 'build'}: {os_problem(exc)}", file=sys.stderr)
+        return EXIT_CONTENT
+    except CacheDamaged as damage:  # damaged again after the cache was cleared: the disk, most likely
+        progress.clear()
+        print(f"error: {CACHE_DIR}/{damage}; check the disk, delete {CACHE_DIR}/ and build again", file=sys.stderr)
         return EXIT_CONTENT
     except KeyboardInterrupt:
         progress.clear()
@@ -145,7 +150,7 @@ def check(args: argparse.Namespace) -> int:
     errors: list[SourceError] = []
     change, checked = None, 0
     try:
-        checked = len(pipeline.check(args.root, options).entries)
+        checked = len(pipeline.check(args.root, options, Progress(enabled=not args.quiet)).entries)
         if args.base:
             change = compare.against(args.root, args.base, options)
             errors = change.errors

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefings import pipeline
-from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError
-from briefings.sources import read_content
 from briefings.urls import fold
 
 LISTED = 50  # items shown per list in the summary; the rest are counted
@@ -61,8 +59,7 @@ def url_of(output: str) -> str:
 
 def revision(root: Path, options: pipeline.Options) -> Revision:
     """Plan the published site of the archive at root (drafts left out) and describe it."""
-    content = read_content(root, Cache(root) if options.cache else None)
-    archive, planned = pipeline.plan(root, options, content)
+    archive, planned, content = pipeline.plan(root, options)
     briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}
     pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}
     permanent = {url_of(p.path): p.origin for p in planned if p.group == "moved"}

@@ -7,6 +7,7 @@ May not import the rest of the package.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,3 +74,19 @@ def collapse(errors: Iterable[SourceError]) -> list[SourceError]:
                                                      f"(and the same on {plural(len(group) - 1, 'more page')})")
         for group in by_line.values()
     ]  # fmt: skip
+
+
+class CacheDamaged(Exception):
+    """A cache file (the body store) was found damaged or changed while the build was using it."""
+
+
+def os_problem(exc: OSError) -> str:
+    """Return what went wrong with a file, and what to do, in words (no traceback)."""
+    cause = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return f"{cause}; free some space on that disk and build again"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{cause}; make the project folder writable"
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"{cause}; shorten the slug or alias that names it"
+    return cause

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,12 +21,13 @@ from typing import ParamSpec, TypeVar
 from briefings import sources
 from briefings.archive import Archive, briefing_urls, build_archive
 from briefings.bodies import BodyStore, body_store
-from briefings.cache import Cache
+from briefings.cache import CACHE_DIR, Cache
 from briefings.config import SiteConfig, load_config
-from briefings.errors import BuildFailed, SourceError, collapse
+from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, os_problem
 from briefings.keys import digest_text
 from briefings.kinds import KINDS
 from briefings.links import dangling_references, resolve_bodies
+from briefings.lock import one_at_a_time
 from briefings.outputs import Planned
 from briefings.plan import plan_site
 from briefings.progress import Progress
@@ -107,13 +109,39 @@ def load_config_for(root: Path, options: Options) -> SiteConfig:
 
 
 @contextlib.contextmanager
-def session(root: Path, options: Options, progress: Progress | None = None) -> Iterator[Session]:
-    """Open a run of the stages: read site.yaml, open the cache (unless `options.cache` is off) and the body store."""
-    cache = Cache(root) if options.cache else None
+def session(root: Path, options: Options, progress: Progress, cache: Cache | None) -> Iterator[Session]:
+    """Open a run of the stages: read site.yaml, open the body store (in the cache, or a temporary one)."""
     config = load_config_for(root, options)
     stamp = digest_text(cache.engine if cache else "", repr(config.parsing)).hex()
-    with body_store(cache.folder if cache else None, stamp) as store:
-        yield Session(root, config, options, progress or Progress(enabled=False), cache, store)
+    with body_store(cache.folder if cache else None, stamp, cache.key if cache else os.urandom(32)) as store:
+        yield Session(root, config, options, progress, cache, store)
+
+
+def usable_cache(root: Path, options: Options, progress: Progress) -> Cache | None:
+    """Return the archive's cache, or None without one (`--no-cache`, or `.cache` is not a folder)."""
+    if not options.cache:
+        return None
+    folder = root / CACHE_DIR
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        progress.note(f"{CACHE_DIR} is not a folder, so this build keeps no cache; delete it to have one")
+        return None
+    return Cache(root)
+
+
+def exclusive(stage: Callable[[Path, Options, Progress], T]) -> Callable[[Path, Options, Progress], T]:
+    """Run a stage holding the archive's build lock; if the cache proves damaged, clear it and run it once more."""
+
+    @functools.wraps(stage)
+    def run(root: Path, options: Options, progress: Progress) -> T:
+        with one_at_a_time(root, lambda: progress.note("Waiting for another build of this archive to finish...")):
+            try:
+                return stage(root, options, progress)
+            except CacheDamaged as damage:
+                progress.note(f"{CACHE_DIR}/{damage}: the cache was cleared and the build runs again without it")
+                Cache(root).clear()
+                return stage(root, options, progress)
+
+    return run
 
 
 def load_records(run: Session, content: Content) -> tuple[list[Record], list[SourceError], bool]:
@@ -192,7 +220,7 @@ def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned
     records, unreadable, changed = load_records(run, content)
     archive = model_archive(run, records, unreadable)
     cache, store = run.cache, run.store
-    compiled = cache.folder / "templates" if cache else None
+    compiled = cache.compiled_templates() if cache else None
     digests = {r.path: r.digest for r in records}
     planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
@@ -205,21 +233,31 @@ def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned
 
 
 @few_collections
-def plan(root: Path, options: Options, content: Content | None = None) -> tuple[Archive, list[Planned]]:
-    """Return the archive and the keyed plan of its site, making nothing (to compare two revisions).
+def plan(root: Path, options: Options) -> tuple[Archive, list[Planned], Content]:
+    """Return the archive, the keyed plan of its site and its content files, making nothing (to
+    compare two revisions)."""
+    return _plan(root, options, Progress(enabled=False))
 
-    `content` is `read_content(root)` when the caller has it already.
-    """
-    with session(root, options) as run:
-        archive, planned, _ = load_and_plan(run, content or read_content(root, run.cache))
-        return archive, planned
+
+@exclusive
+def _plan(root: Path, options: Options, progress: Progress) -> tuple[Archive, list[Planned], Content]:
+    cache = usable_cache(root, options, progress)
+    with session(root, options, progress, cache) as run:
+        content = read_content(root, run.cache)
+        archive, planned, _ = load_and_plan(run, content)
+        return archive, planned, content
 
 
 @few_collections
-def check(root: Path, options: Options | None = None) -> Archive:
+def check(root: Path, options: Options | None = None, progress: Progress | None = None) -> Archive:
     """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
-    options = replace(options or Options(), drafts=True)
-    with session(root, options) as run:
+    return _check(root, replace(options or Options(), drafts=True), progress or Progress(enabled=False))
+
+
+@exclusive
+def _check(root: Path, options: Options, progress: Progress) -> Archive:
+    cache = usable_cache(root, options, progress)
+    with session(root, options, progress, cache) as run:
         archive, planned, _ = load_and_plan(run, read_content(root, run.cache, defer=True))
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
         errors = [error for problems in attempts for error in problems]
@@ -233,15 +271,19 @@ def build(
     root: Path, options: Options | None = None, *, progress: Progress | None = None, output: str = OUTPUT_DIR
 ) -> Report:
     """Build the site into `root/<output>` (`_site`), swapping it in only when every file is ready."""
-    options = options or Options()
-    cache = Cache(root) if options.cache else None
+    stage = functools.partial(_build, output=output)
+    return exclusive(stage)(root, options or Options(), progress or Progress(enabled=False))
+
+
+def _build(root: Path, options: Options, progress: Progress, output: str) -> Report:
+    cache = usable_cache(root, options, progress)
     engine = cache.engine if cache else ""
     content = read_content(root, cache, defer=True)
     inputs = inputs_digest(root, options, content, engine) if content.unread is None else None
     if cache and inputs and (unchanged := cache.unchanged_build(root / output, inputs)):
         counts, sizes = unchanged
         return Report(WriteReport(0, 0, 0, sizes), *counts)
-    with session(root, options, progress) as run:
+    with session(root, options, progress, cache) as run:
         archive, planned, digests = load_and_plan(run, content)
         inputs = inputs or inputs_digest(root, options, content.with_digests(digests), engine)
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
@@ -249,9 +291,20 @@ def build(
         try:
             written = write_site(root / output, planned, run.cache, options.workers, run.progress, (inputs, counts))
         except OSError as exc:
-            message = f"cannot be written: {exc.strerror or exc} ({exc.filename}); make the project folder writable"
-            raise BuildFailed([SourceError(f"{output}/", 0, message)]) from None
+            where = _site_path(root, output, exc.filename)
+            raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
     return Report(written, *counts, archive=archive)
+
+
+def _site_path(root: Path, output: str, filename: object) -> str:
+    """Return the file an I/O error names as the user knows it: a file of `_site/` for one of its spare."""
+    if not isinstance(filename, str) or not filename:
+        return f"{output}/"
+    path = Path(filename).absolute()
+    for folder, shown in ((root / CACHE_DIR / f"spare{output}", output), (root, "")):
+        with contextlib.suppress(ValueError):
+            return f"{shown}/{path.relative_to(folder.absolute()).as_posix()}".lstrip("/")
+    return filename
 
 
 def _safe(stage: Callable[[], T], fallback: T) -> tuple[T, list[SourceError]]:

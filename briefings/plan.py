@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import jinja2
+
 from briefings.archive import Archive
 from briefings.config import SiteConfig
 from briefings.feeds import feed_jobs
@@ -34,14 +36,14 @@ def plan_site(
     archive: Archive,
     digests: dict[str, str],
     body: Callable[[BodyRef], str],
-    compiled: Path | None = None,
+    compiled: jinja2.BytecodeCache | None = None,
     words: Words | None = None,
     memo: Memo | None = None,
 ) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
-    `body` returns a body's HTML (from the store); `compiled` is a folder where Jinja may
-    keep compiled templates between builds; `words` has the words of each body for the
+    `body` returns a body's HTML (from the store); `compiled` is where Jinja may keep
+    compiled templates between builds; `words` has the words of each body for the
     search index (made when search is on), which is made here and keyed by its bytes;
     `memo` keeps its postings between builds, so that an edit updates them instead of
     making them again.
@@ -61,7 +63,7 @@ def _plan_outputs(
     archive: Archive,
     digests: dict[str, str],
     body: Callable[[BodyRef], str],
-    compiled: Path | None,
+    compiled: jinja2.BytecodeCache | None,
     hasher: Hasher,
 ) -> list[Planned]:
     """Return every output but the search index, keyed (see plan_site).

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import jinja2
+
 from briefings.archive import Archive, names_of
 from briefings.content import Briefing
 from briefings.errors import BuildFailed
@@ -24,7 +26,7 @@ from briefings.urls import output_file
 
 
 def instant_page(
-    root: Path, archive: Archive, repo_path: str, data: bytes, compiled: Path | None = None
+    root: Path, archive: Archive, repo_path: str, data: bytes, compiled: jinja2.BytecodeCache | None = None
 ) -> tuple[str, bytes] | None:
     """Render one edited briefing's own page from the last build's model, for the preview.
 

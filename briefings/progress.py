@@ -16,6 +16,7 @@ class Progress:
 
     def __init__(self, stream: TextIO | None = None, enabled: bool = True, delay: float = 1.0) -> None:
         self.stream = stream or sys.stderr
+        self.talks = enabled  # one-line notices (`note`), terminal or not; off with --quiet
         self.enabled = enabled and self.stream.isatty()
         self.start = time.monotonic()
         self.delay = delay
@@ -30,6 +31,13 @@ class Progress:
         self.stream.write(f"\r{label} {done}/{total}\x1b[K")
         self.stream.flush()
         self.shown = True
+
+    def note(self, message: str) -> None:
+        """Say something the user should know about this build, on a line of its own."""
+        if self.talks:
+            self.clear()
+            self.stream.write(message + "\n")
+            self.stream.flush()
 
     def clear(self) -> None:
         """Remove the status line before the summary is printed."""

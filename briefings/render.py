@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from briefings import urls
 from briefings.config import SiteConfig
-from briefings.errors import BuildFailed, SourceError
+from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import digest_text
 from briefings.markdown import BodyRef
 from briefings.meta import news_article
@@ -35,15 +35,13 @@ class Renderer:
         site: SiteConfig,
         static: Mapping[str, bytes],
         body: Callable[[BodyRef], str],
-        compiled: Path | None = None,
+        compiled: jinja2.BytecodeCache | None = None,
     ) -> None:
         self.templates = templates
-        if compiled is not None:
-            compiled.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates),
             # Compiled templates are kept by source checksum, so a build does not compile them again.
-            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
+            bytecode_cache=compiled,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -116,6 +114,8 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             where = self._relative(exc.filename) if exc.filename else f"templates/{page.template}"
             raise BuildFailed([SourceError(where, exc.lineno, f"template syntax: {exc.message}")]) from None
+        except CacheDamaged:
+            raise  # not the template's fault: the build clears the cache and runs again
         except Exception as exc:  # noqa: BLE001 - any template mistake becomes a file:line error
             raise BuildFailed([self._locate(exc, page)]) from None
         return html.encode("utf-8")

@@ -32,7 +32,7 @@ from tornado import httpserver, ioloop, netutil, web
 
 from briefings import pipeline
 from briefings.archive import Archive
-from briefings.cache import CACHE_DIR
+from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError, plural
 from briefings.preview import instant_page
 from briefings.progress import Progress
@@ -69,6 +69,7 @@ class Preview:
         self.errors: tuple[SourceError, ...] = ()
         self.lock = threading.Lock()  # one build at a time
         self.model: Archive | None = None  # the archive as the last build modelled it
+        self.compiled = Cache(root).compiled_templates() if options.cache else None
         # Pages rendered ahead of the builds, with the generation of the save that made them:
         # a build drops only the pages of saves made before it started reading the files.
         self.overlay: dict[Path, tuple[int, bytes]] = {}
@@ -89,7 +90,7 @@ class Preview:
         file = briefings[0]
         started = time.monotonic()
         repo_path = file.relative_to(self.root.resolve()).as_posix()
-        made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.root / CACHE_DIR / "templates")
+        made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.compiled)
         if made is None:
             return False
         with self.overlay_lock:

@@ -11,6 +11,7 @@ path and any path that would leave the folder. May not know what a briefing is.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -97,9 +98,13 @@ def write_site(
         _sync(staging, target, staged, files, made)
         sizes = site_sizes(planned, files)
     except BaseException:
-        if cache is None:
-            shutil.rmtree(staging, ignore_errors=True)
-        _save(cache, target, OutputState(state.live, TreeState()))  # the spare is half-made: rebuild it next time
+        # The spare is half-made: removed (which also frees its space on a full disk); the next build
+        # makes it again from hard links to the live site, which this build has not touched.
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            _save(cache, target, OutputState(state.live, TreeState()))
+        if cache is not None:
+            cache.done_changing(target.name)  # no spare left to distrust; the live site is as recorded
         raise
     written = sum(1 for path, (_, digest, _) in made.items() if live.get(path, NONE)[1] != digest)
     if not written and not gone and target.is_dir() and state.live.inode >= 0:

@@ -122,7 +122,7 @@ def test_folders_left_by_a_killed_build_are_removed_by_the_next(archive) -> None
     assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
 
 
-def test_a_write_error_names_the_output_folder(
+def test_a_write_error_names_the_file_and_the_cause(
     archive, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = archive({"2015/a.md": briefing()})
@@ -132,7 +132,10 @@ def test_a_write_error_names_the_output_folder(
 
     monkeypatch.setattr(write, "_replace", refuse)
     code, err = errors_of(root, capsys, "build", "--jobs", "1")
-    assert code == 1 and err.startswith("_site/: cannot be written: Permission denied (")
+    assert code == 1
+    assert err.startswith(
+        "_site/css/style.css: cannot be written: Permission denied; make the project folder writable\n"
+    )
 
 
 def test_an_interrupt_just_after_the_exchange_says_so_and_the_next_build_is_right(

@@ -1,0 +1,183 @@
+"""What the build trusts: one build at a time, and a cache that is verified before it is used."""
+
+from __future__ import annotations
+
+import errno
+import os
+import pickle
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from briefings import bodies, cache, lock, write
+from tests.conftest import REPO, briefing, build, run
+from tests.test_incremental import clean_build, tree
+
+FILES = {f"2015/b{n}.md": briefing(f"Briefing {n}", f"2015-09-{n + 10}T10:00:00+03:00") for n in range(4)}
+
+
+def errors_of(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = run(root, *args)
+    return code, capsys.readouterr().err
+
+
+def build_process(root: Path, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(root), *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_second_build_waits_for_the_first_and_both_leave_a_whole_site(archive, tmp_path: Path) -> None:
+    root = archive(FILES)
+    build(root)
+    (root / "content/2015/b1.md").write_text(briefing("Edited while another build runs", "2015-09-11T10:00:00+03:00"))
+    with lock.one_at_a_time(root, lambda: pytest.fail("nothing else holds the lock")):
+        second = build_process(root)
+        assert second.stderr is not None
+        said = second.stderr.readline()  # observed state: the second build is waiting, not writing
+        assert said == "Waiting for another build of this archive to finish...\n"
+        assert second.poll() is None
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_overlapping_builds_leave_the_site_a_clean_build_makes(archive, tmp_path: Path) -> None:
+    root = archive(FILES)
+    builds = [build_process(root, "--quiet") for _ in range(3)]
+    for process in builds:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    assert run(root, "--quiet") == 0 and tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_planted_pickle_is_never_run(archive, tmp_path: Path) -> None:
+    root = archive(FILES)
+    build(root)
+    proof = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (os.system, (f"touch {proof}",))
+
+    for shard in (root / ".cache/records").glob("*.pickle"):
+        shard.write_bytes(pickle.dumps(Payload()))
+    # Even one with a valid seal (whoever can read .cache/key) builds only values, never calls a function.
+    sealed = cache.Cache(root)
+    sealed._save("related.pickle", None, Payload())
+    (root / "content/2015/b2.md").write_text(briefing("Edited", "2015-09-12T10:00:00+03:00"))
+    assert run(root, "--quiet") == 0
+    assert not proof.exists()
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_body_changed_in_the_store_is_not_published(
+    archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = archive(FILES)
+    build(root)
+    with sqlite3.connect(root / ".cache/bodies.sqlite") as db:
+        db.execute("UPDATE bodies SET html = html || '<script>alert(1)</script>'")
+    (root / "templates/briefing.html").write_text((root / "templates/briefing.html").read_text() + "\n")
+    code, err = errors_of(root, capsys, "build")
+    assert code == 0, err
+    assert "a stored body was changed outside the build: the cache was cleared" in err
+    assert not any(b"<script>alert" in data for data in tree(root / "_site").values())
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_damaged_body_store_is_rebuilt_without_a_traceback(
+    archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = archive(FILES)
+    build(root)
+    store = root / ".cache/bodies.sqlite"
+    data = bytearray(store.read_bytes())
+    data[4096 : 4096 * 2] = b"\xff" * 4096  # a damaged page, past the header
+    store.write_bytes(bytes(data))
+    (root / "templates/briefing.html").write_text((root / "templates/briefing.html").read_text() + "\n")
+    for command in ("check", "build"):
+        code, err = errors_of(root, capsys, command)
+        assert code == 0, err
+        assert "Traceback" not in err
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("damage", ["cache is a file", "a cache file is a folder", "the store is a folder"])
+def test_a_cache_in_the_wrong_shape_is_a_miss(archive, tmp_path: Path, damage: str) -> None:
+    root = archive(FILES)
+    build(root)
+    if damage == "cache is a file":
+        cache.Cache(root).clear()
+        (root / ".cache").write_text("not a folder")
+    else:
+        name = "related.pickle" if damage == "a cache file is a folder" else "bodies.sqlite"
+        (root / ".cache" / name).unlink()
+        (root / ".cache" / name / "inside").mkdir(parents=True)
+    (root / "content/2015/b0.md").write_text(briefing("Edited", "2015-09-10T10:00:00+03:00", tags="[Energy]"))
+    assert run(root, "--quiet") == 0
+    assert run(root, "check", "--quiet") == 0
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_planted_compiled_template_is_never_loaded(archive) -> None:
+    root = archive(FILES)
+    build(root)
+    for compiled in (root / ".cache/templates").glob("*.cache"):
+        compiled.write_bytes(b"\x00" * 40 + compiled.read_bytes()[40:])  # what Jinja would read as code
+    (root / "content/2015/b0.md").write_text(briefing("Edited", "2015-09-10T10:00:00+03:00"))
+    assert run(root, "--quiet") == 0
+    assert "Edited" in (root / "_site/2015/09/b0/index.html").read_text()
+
+
+def test_a_full_disk_is_one_line_and_the_next_build_is_not_cold(
+    archive, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = archive(FILES)
+    twin = tmp_path / "twin"
+    shutil.copytree(root, twin)
+    build(root)
+    build(twin)
+    real = write._replace
+    made: list[str] = []
+
+    def full(file: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(file))
+
+    monkeypatch.setattr(write, "_replace", full)
+    edited = briefing("Edited", "2015-09-10T10:00:00+03:00")
+    (root / "content/2015/b0.md").write_text(edited)
+    code, err = errors_of(root, capsys, "build", "--jobs", "1")
+    assert code == 1
+    first = err.splitlines()[0]
+    cause = "No space left on device; free some space on that disk and build again"
+    assert first.startswith("_site/") and first.endswith(f".html: cannot be written: {cause}")
+    assert "Traceback" not in err
+    assert not list((root / ".cache").glob("changing*"))  # no marker: the live site is still trusted
+    monkeypatch.setattr(write, "_replace", lambda file, data: made.append(file.name) or real(file, data))
+    assert run(root, "--quiet", "--jobs", "1") == 0
+    after_failure = len(made)
+    made.clear()
+    (twin / "content/2015/b0.md").write_text(edited)
+    assert run(twin, "--quiet", "--jobs", "1") == 0
+    assert after_failure == len(made) < len(tree(root / "_site")) / 2  # what the edit makes, not the whole site
+
+
+def test_a_killed_build_without_the_cache_leaves_no_temporary_folder_after_the_next(
+    archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    root = archive(FILES)
+    code = "import os, briefings.bodies as b\nwith b.body_store(None, 's', b's' * 32):\n    os.kill(os.getpid(), 9)"
+    killed = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert killed.returncode == -signal.SIGKILL
+    assert list(tmp_path.glob(f"{bodies.TEMPORARY_PREFIX}*"))
+    assert run(root, "--quiet", "--no-cache") == 0
+    assert list(tmp_path.glob(f"{bodies.TEMPORARY_PREFIX}*")) == []
