@@ -7,6 +7,7 @@ May not read content or write output.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -126,11 +127,21 @@ class SiteConfig:
 
 
 def normalise_base_url(url: str) -> str:
-    """Return an http(s) base URL ending with "/", or raise ValueError."""
+    """Return an http(s) base URL ending with "/", or raise ValueError.
+
+    It is written raw into robots.txt, feeds and the sitemap, so a character that would
+    need escaping there (quotes, angle brackets, spaces, controls, bidirectional marks) is refused.
+    """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ValueError(f'"{url}" is not an http(s) URL such as https://example.org/archive/')
+    odd = next((c for c in url.strip() if c in _URL_UNSAFE or unicodedata.category(c) in ("Cc", "Cf", "Zs")), None)
+    if odd is not None:
+        raise ValueError(f"{url.strip()!r} holds {odd!r} (U+{ord(odd):04X}), which a URL may not; percent-encode it")
     return url.strip().rstrip("/") + "/"
+
+
+_URL_UNSAFE = frozenset('"<>\\^`{|}')
 
 
 def load_config(path: Path, name: str = "site.yaml") -> SiteConfig:

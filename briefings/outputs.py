@@ -28,6 +28,7 @@ class Planned:
     origin: str
     make: Callable[[], bytes]
     group: str = "other"
+    line: int = 0  # of `origin`, where a line of it decides the path (a slug, an alias)
 
     def attempt(self) -> tuple[bytes | None, list[SourceError]]:
         """Make the file; return its bytes, or the errors that stopped it."""

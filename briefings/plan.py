@@ -18,6 +18,7 @@ import jinja2
 
 from briefings.archive import Archive
 from briefings.config import SiteConfig
+from briefings.content import Briefing
 from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.markdown import BodyRef
@@ -25,6 +26,7 @@ from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
 from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
+from briefings.sources import read_static
 from briefings.urls import output_file
 from briefings.workers import in_child
 
@@ -73,7 +75,7 @@ def _plan_outputs(
     and feeds see them. An entry is digested as the dataclass it is (every field), with its
     briefing known by its file's path and bytes, which with the settings decide it.
     """
-    static = read_static(root / "static")
+    static = read_static(root)
     site = site_view(archive.config)
     renderer = Renderer(root / "templates", site, static, body, compiled)
     for entry in archive.entries:
@@ -88,12 +90,15 @@ def _plan_outputs(
     pages = site_pages(archive)
     for page in pages:
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
-        origin = f"templates/{page.template}"
-        planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), _page_group(page)))
+        origin, line = (b.path, b.line_of("slug")) if (b := _briefing_of(page)) else (f"templates/{page.template}", 0)
+        make = renderer.page_maker(page)
+        planned.append(Planned(output_file(page.path), key, origin, make, _page_group(page), line))
+    removed = {r.path.lstrip("/"): r.line for r in archive.config.removed}
     for page in moved_pages(archive):
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
-        origin = page.context["briefing"].path if "briefing" in page.context else "site.yaml (removed)"
-        planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved"))
+        b = page.context.get("briefing")
+        origin, line = (b.path, b.line_of("aliases")) if b else ("site.yaml (removed)", removed.get(page.path, 0))
+        planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved", line))
     for path, view, make in feed_jobs(site, archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, view), "feeds", make, _feed_group(path)))
     return planned
@@ -121,6 +126,12 @@ def search_index(archive: Archive, words: Words | None, memo: Memo | None) -> It
     # At scale its working memory (about 130 MB at 100,000 briefings) goes with the child.
     with in_child(make_index) as made:
         yield made
+
+
+def _briefing_of(page: Page) -> Briefing | None:
+    """Return the briefing whose own page this is, if it is one."""
+    entry = page.context.get("entry")
+    return entry.briefing if page.template == "briefing.html" and entry is not None else None
 
 
 def site_view(config: SiteConfig) -> SiteConfig:
@@ -151,15 +162,3 @@ def _feed_group(path: str) -> str:
 
 def _constant(data: bytes) -> Callable[[], bytes]:
     return lambda: data
-
-
-def read_static(folder: Path) -> dict[str, bytes]:
-    """Read `static/` as-is, by path inside it; files linking outside the repository are skipped."""
-    if not folder.is_dir():
-        return {}
-    repo = folder.parent.resolve()
-    return {
-        file.relative_to(folder).as_posix(): file.read_bytes()
-        for file in sorted(folder.rglob("*"))
-        if file.is_file() and file.resolve().is_relative_to(repo)
-    }

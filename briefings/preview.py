@@ -19,9 +19,10 @@ from briefings.kinds import KINDS
 from briefings.links import resolver
 from briefings.markdown import BodyRef, fill, resolve_links
 from briefings.pages import briefing_page
-from briefings.plan import read_static, site_view
+from briefings.plan import site_view
 from briefings.records import RecordParser
 from briefings.render import Renderer
+from briefings.sources import read_static
 from briefings.urls import output_file
 
 
@@ -56,7 +57,7 @@ def instant_page(
     entry = replace(old, briefing=new, body=body, site_links=links.site_links)
     model = replace(archive, entries=(*archive.entries[:index], entry, *archive.entries[index + 1 :]))
     page = briefing_page(model, index)
-    static = read_static(root / "static")
+    static = read_static(root)
     renderer = Renderer(root / "templates", site_view(model.config), static, inline_body, compiled)
     try:
         return output_file(page.path), renderer.render(page)

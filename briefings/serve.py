@@ -36,9 +36,11 @@ from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError, plural
 from briefings.preview import instant_page
 from briefings.progress import Progress
+from briefings.sources import INPUTS
 
 PREVIEW_DIR = "_preview"
-WATCHED = ("content", "templates", "static")
+WATCHED = tuple(name for name in INPUTS if name != "site.yaml")  # folders; site.yaml is watched on its own
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 QUIET_MS = 50  # a burst of saves closer together than this is one change
 STARTUP_S = 0.5  # time for the file watches to be set up
 # After a page is shown at once, the full build waits this long: the tabs' reload is then
@@ -142,11 +144,14 @@ class Preview:
         parts = [part for part in path[len(self.base_path) :].split("/") if part]
         if any(part in (".", "..") or "\\" in part or "\0" in part for part in parts):
             return None
-        file = self.folder.joinpath(*parts)
-        if path.endswith("/") or file.is_dir():
-            file = file / "index.html"
-        resolved = file.resolve()
-        if not resolved.is_relative_to(self.folder.resolve()) or not resolved.is_file():
+        try:  # a name too long for the file system is simply not there
+            file = self.folder.joinpath(*parts)
+            if path.endswith("/") or file.is_dir():
+                file = file / "index.html"
+            resolved = file.resolve()
+            if not resolved.is_relative_to(self.folder.resolve()) or not resolved.is_file():
+                return None
+        except OSError:
             return None
         return resolved
 
@@ -164,11 +169,23 @@ class Clients:
             client.send_message(message)
 
 
+def own_host(host: str, allowed: Iterable[str]) -> bool:
+    """Return True when a `Host` value (name and port) names this server, not some other site's
+    name pointed at it (DNS rebinding: a page elsewhere reading the preview, drafts included)."""
+    name = urlsplit(f"//{host}").hostname or ""
+    return name in allowed
+
+
 class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is untyped
     """livereload's protocol handler, registering tabs with our `Clients` instead of its class globals."""
 
-    def initialize(self, clients: Clients) -> None:
+    def initialize(self, clients: Clients, hosts: tuple[str, ...]) -> None:
         self.clients = clients
+        self.hosts = hosts
+
+    def check_origin(self, origin: str) -> bool:
+        """Accept only the preview's own pages (livereload accepts any)."""
+        return own_host(urlsplit(origin).netloc, self.hosts) and own_host(self.request.host, self.hosts)
 
     def on_message(self, message: str | bytes) -> None:
         command = json.loads(message).get("command")
@@ -185,12 +202,20 @@ class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is un
 class PreviewHandler(web.RequestHandler):
     """Serves the preview folder under the base path, with the reload script in every page."""
 
-    def initialize(self, preview: Preview, port: int) -> None:
+    def initialize(self, preview: Preview, port: int, hosts: tuple[str, ...]) -> None:
         self.preview = preview
         self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
+        self.hosts = hosts
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
+
+    def prepare(self) -> None:
+        """Answer only requests made to this server by its own name (see `own_host`)."""
+        if not own_host(self.request.host, self.hosts):
+            self.set_status(421)  # Misdirected Request
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(b"This preview answers only at its own address, such as http://127.0.0.1.\n")
 
     def get(self, _: str = "") -> None:
         path = self.request.path
@@ -326,10 +351,11 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
         preview.errors = preview_errors
     preview.rebuild()
     clients = Clients()
+    hosts = (*LOCAL_HOSTS, options.host.strip("[]"))
     app = web.Application([
-        (r"/livereload", ReloadSocket, {"clients": clients}),
+        (r"/livereload", ReloadSocket, {"clients": clients, "hosts": hosts}),
         (r"/livereload\.js", LiveReloadJSHandler),
-        (r"/(.*)", PreviewHandler, {"preview": preview, "port": port}),
+        (r"/(.*)", PreviewHandler, {"preview": preview, "port": port, "hosts": hosts}),
     ])  # fmt: skip
     server = httpserver.HTTPServer(app)
     server.add_sockets(sockets)

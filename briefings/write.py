@@ -39,6 +39,13 @@ class Located(Protocol):
     @property
     def origin(self) -> str: ...
 
+    @property
+    def line(self) -> int: ...
+
+
+NAME_MAX = 255  # bytes in one file name, on the file systems a site is built and served from
+PATH_MAX = 3000  # bytes in a path inside the site, leaving room for where the site itself lives
+
 
 @dataclass(frozen=True)
 class WriteReport:
@@ -51,19 +58,39 @@ class WriteReport:
 
 
 def unique_outputs(outputs: Iterable[Located]) -> None:
-    """Raise BuildFailed naming both origins of any two outputs at one path, or a path outside."""
-    seen: dict[str, str] = {}
+    """Raise BuildFailed for every output the folder could not hold: two at one path, a file
+    where another needs a folder, a path outside the folder, a name too long for a file system."""
+    seen: dict[str, Located] = {}
     errors: list[SourceError] = []
     for output in outputs:
-        if not _is_safe(output.path):
-            errors.append(SourceError(output.origin, 0, f"would write outside the site folder ({output.path!r})"))
+        problem = _path_problem(output.path)
+        if problem:
+            errors.append(SourceError(output.origin, output.line, problem))
         elif output.path in seen:
-            message = f"/{output.path} is also written by {seen[output.path]}; rename one"
-            errors.append(SourceError(output.origin, 0, message))
+            message = f"/{output.path} is also written by {seen[output.path].origin}; rename one"
+            errors.append(SourceError(output.origin, output.line, message))
         else:
-            seen[output.path] = output.origin
+            seen[output.path] = output
+    for path, output in seen.items():
+        parts = path.split("/")
+        for folder in ("/".join(parts[:depth]) for depth in range(1, len(parts))):
+            if folder in seen:
+                message = (f"/{path} needs /{folder} to be a folder, but it is a file ({seen[folder].origin} "
+                           "writes it); change the path of one of them")  # fmt: skip
+                errors.append(SourceError(output.origin, output.line, message))
     if errors:
         raise BuildFailed(errors)
+
+
+def _path_problem(path: str) -> str | None:
+    """Return why the output folder cannot hold a file at `path`, or None."""
+    if not _is_safe(path):
+        return f"would write outside the site folder ({path!r})"
+    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in path.split("/")):
+        return f"/{path[:60]}... has a name longer than {NAME_MAX} bytes, more than file systems hold; shorten it"
+    if len(path.encode("utf-8", "surrogatepass")) > PATH_MAX:
+        return f"/{path[:60]}... is longer than {PATH_MAX} bytes; shorten it"
+    return None
 
 
 def write_site(

@@ -35,11 +35,11 @@ class Server:
     lines: list[str]
     reader: threading.Thread
 
-    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
         """Request a raw path (sent exactly as given); return status, headers and body."""
         parts = urlsplit(self.url)
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         body = response.read().decode("utf-8", "replace")
         connection.close()
@@ -212,6 +212,36 @@ def test_nothing_outside_the_preview_is_served(server: Server, path: str) -> Non
     status, _, body = server.get(path)
     assert status == 404
     assert "title: Paris attacks" not in body and "base_url" not in body
+
+
+@pytest.mark.parametrize("path", ["/archive/" + "a" * 300 + "/", "/archive/" + "a/" * 2100])
+def test_a_path_too_long_for_the_file_system_is_not_found(server: Server, path: str) -> None:
+    status, _, _ = server.get(path)
+    assert status == 404
+    assert server.get("/archive/")[0] == 200  # and the server is still well
+    assert "Traceback" not in "".join(server.lines)
+
+
+def test_only_the_previews_own_address_is_answered(server: Server) -> None:
+    port = urlsplit(server.url).port
+    for host in ("attacker.example", f"attacker.example:{port}", "127.0.0.1.attacker.example"):
+        status, _, body = server.get("/archive/2015/11/paris/", {"Host": host})
+        assert status == 421 and "Paris attacks" not in body
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+        assert server.get("/archive/2015/11/paris/", {"Host": host})[0] == 200
+
+
+def test_the_reload_socket_accepts_only_the_previews_own_pages(server: Server) -> None:
+    parts = urlsplit(server.url)
+    handshake = {
+        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }  # fmt: skip
+    for origin, expected in (("https://attacker.example", 403), (f"http://127.0.0.1:{parts.port}", 101)):
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        connection.request("GET", "/livereload", headers={**handshake, "Origin": origin})
+        assert connection.getresponse().status == expected
+        connection.close()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

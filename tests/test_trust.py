@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from briefings import bodies, cache, lock, write
-from tests.conftest import REPO, briefing, build, run
+from tests.conftest import REPO, SITE_YAML, briefing, build, run
 from tests.test_incremental import clean_build, tree
 
 FILES = {f"2015/b{n}.md": briefing(f"Briefing {n}", f"2015-09-{n + 10}T10:00:00+03:00") for n in range(4)}
@@ -181,3 +182,108 @@ def test_a_killed_build_without_the_cache_leaves_no_temporary_folder_after_the_n
     assert list(tmp_path.glob(f"{bodies.TEMPORARY_PREFIX}*"))
     assert run(root, "--quiet", "--no-cache") == 0
     assert list(tmp_path.glob(f"{bodies.TEMPORARY_PREFIX}*")) == []
+
+
+@pytest.mark.parametrize("alias", ["/feed.xml/", "/favicon.svg/", "/sitemap.xml/", "/css/style.css/"])
+def test_check_refuses_an_alias_onto_a_file_of_the_site(
+    archive, capsys: pytest.CaptureFixture[str], alias: str
+) -> None:
+    root = archive({"2015/a.md": briefing(extra=f"aliases: ['{alias}']\n")})
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    folder = alias.strip("/")
+    assert f"content/2015/a.md:9: /{folder}/index.html needs /{folder} to be a folder, but it is a file" in err
+
+
+def test_check_refuses_two_aliases_where_one_needs_the_other_as_a_folder(
+    archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = archive({
+        "2015/a.md": briefing("A", extra="aliases: ['/old/a.html']\n"),
+        "2015/b.md": briefing("B", extra="aliases: ['/old/a.html/']\n"),
+    })  # fmt: skip
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    needs = "/old/a.html/index.html needs /old/a.html to be a folder, but it is a file (content/2015/a.md writes it)"
+    assert f"content/2015/b.md:9: {needs}" in err
+
+
+def test_check_refuses_a_slug_too_long_for_a_file_system(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive({"2015/a.md": briefing(extra=f"slug: {'a' * 300}\n")})
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    assert f"content/2015/a.md:9: /2015/09/{'a' * 52}... has a name longer than 255 bytes" in err
+    assert (root / "_site").exists() is False
+
+
+@pytest.mark.parametrize(
+    ("make", "where", "message"),
+    [
+        (lambda root: (root / "static/config.txt").symlink_to(root / ".git/config"), "static/config.txt",
+         "is a link to a file outside static/; copy the file in"),
+        (lambda root: (root / "static/outside.txt").symlink_to("/etc/hostname"), "static/outside.txt",
+         "is a link to a file outside static/; copy the file in"),
+        (lambda root: (root / "content/2016").symlink_to(root / "content/2015"), "content/2016",
+         "is a link to a folder; make it a real folder"),
+        (lambda root: os.mkfifo(root / "content/2015/pipe.md"), "content/2015/pipe.md",
+         "is not a regular file; remove it or replace it with one"),
+    ],
+)  # fmt: skip
+def test_links_out_of_their_folder_and_odd_files_are_errors(
+    archive, capsys: pytest.CaptureFixture[str], make, where: str, message: str
+) -> None:
+    root = archive(FILES)
+    (root / ".git").mkdir()
+    (root / ".git/config").write_text('[http]\n\textraheader = "AUTHORIZATION: basic c2VjcmV0"\n')
+    make(root)
+    for command in ("check", "build"):
+        code, err = errors_of(root, capsys, command)
+        assert code == 1
+        assert f"{where}: {message}" in err
+    assert not (root / "_site").exists()
+
+
+def test_an_unreadable_year_folder_is_an_error(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive(FILES)
+    folder = root / "content/2015"
+    if os.geteuid() == 0:  # root reads any folder: stand in with the error the walk gets
+        real = os.walk
+
+        def walk(top, onerror=None, **kwargs):  # type: ignore[no-untyped-def]
+            onerror(PermissionError(errno.EACCES, "Permission denied", str(folder)))
+            yield from ()
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "walk", walk)
+            code, err = errors_of(root, capsys, "check")
+        assert real is os.walk
+    else:
+        folder.chmod(0)
+        try:
+            code, err = errors_of(root, capsys, "check")
+        finally:
+            folder.chmod(0o755)
+    assert code == 1
+    assert "content/2015: cannot be read (Permission denied); fix its permissions" in err
+
+
+def test_the_deploy_job_restores_only_what_deploys_saved() -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text())
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/cache"):
+                keys = [step["with"]["key"], *str(step["with"].get("restore-keys", "")).splitlines()]
+                prefix = "briefings-deploy-" if name == "deploy" else "briefings-check-"
+                assert all(key.startswith(prefix) for key in keys), (name, keys)
+                assert ".cache/key" in step["with"]["path"]  # without it, nothing restored passes its seal
+
+
+@pytest.mark.parametrize("url", ['https://example.org/a"b/', "https://example.org/<x>/", "https://example.org/a b/",
+                                 "https://example.org/\u202eevil/"])  # fmt: skip
+def test_a_base_url_a_feed_could_not_carry_raw_is_an_error_at_its_line(
+    archive, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    root = archive(FILES, SITE_YAML.replace("base_url: https://example.org/", f"base_url: '{url}'"))
+    code, err = errors_of(root, capsys, "check")
+    assert code == 1
+    assert err.startswith("site.yaml:3: base_url: ") and "which a URL may not; percent-encode it" in err
