@@ -8,9 +8,26 @@ def run() -> int:
     """Import and run the command line; imports happen inside, where Ctrl-C is handled."""
     from pathlib import Path
 
-    from briefings.cli import main
+    try:
+        from briefings.cli import main
+    except ModuleNotFoundError as missing:
+        use_project_environment(Path(__file__).resolve().parent, missing)
 
     return main(default_root=Path(__file__).resolve().parent)
+
+
+def use_project_environment(folder, missing):  # type: ignore[no-untyped-def]
+    """Run again with the project's `.venv` (made by `make site`) when this Python lacks a dependency;
+    without one (or in it already), say what to do and exit 2."""
+    import os
+    from pathlib import Path
+
+    python = folder / ".venv" / "bin" / "python"
+    if not python.is_file() or Path(sys.prefix).resolve() == python.parent.parent.resolve():
+        print(f"error: {missing}; run `make site` first (it installs what build.py needs into .venv/)", file=sys.stderr)
+        sys.exit(2)
+    print(f"note: this Python has no {missing.name}; using .venv/bin/python (made by `make site`)", file=sys.stderr)
+    os.execv(python, [str(python), *sys.argv])
 
 
 if __name__ == "__main__":

@@ -190,6 +190,11 @@ def _href(link: Link, base_path: str, resolve: Resolver) -> tuple[str, str | Non
     try:
         if link.repo_path.startswith(".."):
             raise LookupError(f"points outside the repository ({link.repo_path}); fix the path")
+        if not link.repo_path.endswith(".md"):
+            raise LookupError(
+                f"is relative to the file ({link.repo_path}), which the site does not serve; link a briefing's "
+                ".md file or a site path such as /tags/syria/, or put the file under static/ and link /its/path"
+            )
         href = resolve(link.repo_path)
     except LookupError as why:
         return link.written, f'link "{link.written}" {why}'
@@ -261,6 +266,5 @@ def _site_link(target: str, line: int, path: str) -> Link | None:
         return None
     if parts.path.startswith("/"):
         return Link(line, target, None)
-    if not parts.path.endswith(".md"):
-        return None
+    # Relative to the file, as GitHub reads it: a briefing's .md file, or something the site cannot serve.
     return Link(line, target, posixpath.normpath(posixpath.join(posixpath.dirname(path), parts.path)))
