@@ -150,13 +150,14 @@ def build_archive(
             refs.append(_refs(names))
     if errors:
         raise BuildFailed(errors)
+    placed = tuple(zip(KINDS, refs, strict=True))
     entries = tuple(
         Entry(
             briefing=b,
             path=paths[b.path],
             body=bodies[b.path][0],
             site_links=bodies[b.path][1],
-            refs=tuple(tuple(ref(name) for name in names_of(kind, b)) for kind, ref in zip(KINDS, refs, strict=True)),
+            refs=tuple(tuple(map(ref, names_of(kind, b))) for kind, ref in placed),
         )
         for b in ordered
     )
@@ -176,9 +177,9 @@ def build_archive(
 def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:
     """Return the names a briefing gives for one kind, as written (a source by its name)."""
     value = getattr(briefing, kind.field)
-    if isinstance(value, tuple):
-        return value
-    return (value if isinstance(value, str) else value.name,)
+    if kind.many:
+        return value  # type: ignore[no-any-return]
+    return (value if type(value) is str else value.name,)
 
 
 def _term_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:

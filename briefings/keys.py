@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -60,7 +62,8 @@ class Hasher:
     def __init__(self) -> None:
         self._memo: dict[int, bytes] = {}
         self._alive: list[object] = []  # keeps memoised objects alive, so ids stay unique
-        self._fields: dict[type, tuple[str, ...]] = {}
+        # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields.
+        self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
 
     def seed(self, value: object, digest: bytes) -> None:
         """Declare the digest of an object whose content is known by other means (its file's digest)."""
@@ -95,13 +98,7 @@ class Hasher:
             out.append(b"d%s %s;" % (value.isoformat().encode(), str(getattr(value, "tzinfo", None)).encode()))
         elif kind is tuple or kind is list:
             out.append(b"t%d:" % len(value))
-            memo = self._memo
-            for item in value:
-                known = memo.get(id(item))
-                if known is not None:  # most items of a listing are entries digested before
-                    out += (b"c", known)
-                else:
-                    self._encode(item, out)
+            self._encode_items(value, out)
         elif kind is dict:
             out.append(b"m%d:" % len(value))
             for key in sorted(value, key=str):
@@ -109,18 +106,37 @@ class Hasher:
                 self._encode(value[key], out)
         elif kind is bytes:
             out += (b"b%d:" % len(value), value)
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        elif kind in self._fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
             out += (b"c", self._memo.get(id(value)) or self._dataclass(value))
         else:
             raise TypeError(f"cannot digest a {kind.__name__}; give templates plain view data")
 
+    def _encode_items(self, items: tuple[Any, ...] | list[Any], out: list[bytes]) -> None:
+        """Append the encoding of each item: text inline, an object digested before as its digest."""
+        memo = self._memo
+        for item in items:
+            if type(item) is str:
+                data = item.encode("utf-8", "surrogatepass")
+                out += (b"s%d:" % len(data), data)
+                continue
+            known = memo.get(id(item))  # objects in the memo are kept alive, so their ids are theirs
+            if known is not None:  # most items of a listing are entries digested before
+                out += (b"c", known)
+            else:
+                self._encode(item, out)
+
     def _dataclass(self, value: Any) -> bytes:
-        names = self._fields.get(type(value))
-        if names is None:
-            names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-        out = [type(value).__qualname__.encode(), b":"]
-        for name in names:
-            self._encode(getattr(value, name), out)
+        """Digest a frozen dataclass as its type's name and every field, in order."""
+        kind = type(value)
+        shape = self._fields.get(kind)
+        if shape is None:
+            names = tuple(f.name for f in dataclasses.fields(value))
+            getter = operator.attrgetter(*names) if names else lambda _: ()
+            shape = self._fields[kind] = (kind.__qualname__.encode() + b":", getter, len(names))
+        prefix, fields, count = shape
+        out = [prefix]
+        values = fields(value)
+        self._encode_items(values if count != 1 else (values,), out)
         result = _blake(b"".join(out))
         self.seed(value, result)
         return result

@@ -77,10 +77,9 @@ def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False)
     unread: dict[str, Signature] | None = {} if defer and remembered is None else None
     recorded: dict[str, tuple[Signature, str]] = {}
     found: list[SourceFile] = []
-    names, errors = walk(root, CONTENT, ".md")
-    for name in names:
+    listed, errors = walk(root, CONTENT, ".md")
+    for name, status in listed:
         file = os.path.join(root, name)  # noqa: PTH118 - Path objects for 100,000 files cost a tenth of a second
-        status = os.lstat(file)
         if stat.S_ISLNK(status.st_mode):  # a link inside content/: its target's signature is not tracked
             found.append(SourceFile(name, None if unread is not None else file_digest(read_bytes(file))))
             continue
@@ -111,15 +110,15 @@ def remember_digests(root: Path, cache: Cache, content: Content, digests: Iterab
 
 def markdown_files(root: Path) -> list[str]:
     """Return the repository path of every `content/**/*.md`, sorted by path components (see `walk`)."""
-    names, problems = walk(root, CONTENT, ".md")
+    listed, problems = walk(root, CONTENT, ".md")
     if problems:
         raise BuildFailed(problems)
-    return names
+    return [name for name, _ in listed]
 
 
-def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[str], list[SourceError]]:
-    """Return the repository path of every file under `root/folder` (ending with `suffix`), sorted
-    by path components, and an error for each thing a build may not take silently.
+def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.stat_result]], list[SourceError]]:
+    """Return the repository path of every file under `root/folder` (ending with `suffix`) with its
+    `lstat`, sorted by path components, and an error for each thing a build may not take silently.
 
     A link is taken only when it points to a file inside the same folder and outside
     `.git` and `.cache` (a link elsewhere could publish secrets); a folder that is a link,
@@ -145,17 +144,17 @@ def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[str], list[Sou
             if os.path.islink(os.path.join(parent, name)):  # noqa: PTH114, PTH118 - cheaper than Path at 100,000 files
                 problems.append(SourceError(f"{here}/{name}", 0, "is a link to a folder; make it a real folder"))
         for name in (name for name in files if name.endswith(suffix)):
-            problem = _file_problem(os.path.join(parent, name), inside, private)  # noqa: PTH118
+            status = os.lstat(os.path.join(parent, name))  # noqa: PTH118
+            problem = _file_problem(os.path.join(parent, name), status, inside, private)  # noqa: PTH118
             if problem:
                 problems.append(SourceError(f"{here}/{name}", 0, problem.replace("FOLDER", folder)))
             else:
-                names.append(f"{here}/{name}")
-    return sorted(names, key=lambda name: name.split("/")), problems
+                names.append((f"{here}/{name}", status))
+    return sorted(names, key=lambda item: item[0].split("/")), problems
 
 
-def _file_problem(path: str, inside: Path, private: list[Path]) -> str | None:
+def _file_problem(path: str, status: os.stat_result, inside: Path, private: list[Path]) -> str | None:
     """Return why a build may not take a file (a link out of its folder, not a regular file), or None."""
-    status = os.lstat(path)
     if stat.S_ISLNK(status.st_mode):
         target = Path(path).resolve()
         if not target.is_relative_to(inside) or any(target.is_relative_to(p) for p in private):
@@ -171,10 +170,10 @@ def _file_problem(path: str, inside: Path, private: list[Path]) -> str | None:
 
 def read_static(root: Path) -> dict[str, bytes]:
     """Return `static/` as-is, by path inside it; raise BuildFailed for what it may not hold (see `walk`)."""
-    names, problems = walk(root, "static")
+    listed, problems = walk(root, "static")
     if problems:
         raise BuildFailed(problems)
-    return {name.removeprefix("static/"): (root / name).read_bytes() for name in names}
+    return {name.removeprefix("static/"): (root / name).read_bytes() for name, _ in listed}
 
 
 def inputs_digest(root: Path, options: object, content: Content, engine: str) -> str:
