@@ -114,14 +114,20 @@ class Hasher:
     def _encode_items(self, items: tuple[Any, ...] | list[Any], out: list[bytes]) -> None:
         """Append the encoding of each item: text inline, an object digested before as its digest."""
         memo = self._memo
-        for item in items:
-            if type(item) is str:
+        for item in items:  # the commonest kinds inline (the same bytes `_encode` gives): a call each is dear
+            kind = type(item)
+            if kind is str:
                 data = item.encode("utf-8", "surrogatepass")
                 out += (b"s%d:" % len(data), data)
-                continue
-            known = memo.get(id(item))  # objects in the memo are kept alive, so their ids are theirs
-            if known is not None:  # most items of a listing are entries digested before
-                out += (b"c", known)
+            elif kind is int:
+                out.append(b"v%d;" % item)
+            elif item is None:
+                out.append(b"vNone;")
+            elif (known := memo.get(id(item))) is not None:  # objects in the memo are kept alive: ids are theirs
+                out += (b"c", known)  # most items of a listing are entries digested before
+            elif kind is tuple:
+                out.append(b"t%d:" % len(item))
+                self._encode_items(item, out)
             else:
                 self._encode(item, out)
 
