@@ -200,6 +200,7 @@ class Cache:
         self.folder = root / CACHE_DIR
         self.engine = engine or engine_version()
         self._key: bytes | None = None
+        self.damaged: list[str] = []  # cache files found damaged (or not the build's), ignored
 
     @property
     def key(self) -> bytes:
@@ -289,11 +290,15 @@ class Cache:
         """Return what `_save` stored under `name` with these settings; None for anything else."""
         try:
             data = (self.folder / name).read_bytes()
-            stamp, payload = data[len(_MAGIC) : len(_MAGIC) + _SEAL_SIZE], data[len(_MAGIC) + _SEAL_SIZE :]
+        except OSError:  # not there (or not a file): a miss
+            return None
+        stamp, payload = data[len(_MAGIC) : len(_MAGIC) + _SEAL_SIZE], data[len(_MAGIC) + _SEAL_SIZE :]
+        try:
             if not data.startswith(_MAGIC) or not hmac.compare_digest(stamp, seal(self.key, payload)):
-                return None  # damaged, or not written by this cache
+                raise ValueError("its seal does not hold")
             engine, stored_settings, value = _ValuesOnly(io.BytesIO(payload)).load()
-        except Exception:  # noqa: BLE001 - any unreadable cache is simply not used
+        except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
+            self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
         return value if engine == self.engine and stored_settings == settings else None
 

@@ -259,6 +259,7 @@ def _check(root: Path, options: Options, progress: Progress) -> Archive:
     cache = usable_cache(root, options, progress)
     with session(root, options, progress, cache) as run:
         archive, planned, _ = load_and_plan(run, read_content(root, run.cache, defer=True))
+        _say_damage(cache, progress)
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
         errors = [error for problems in attempts for error in problems]
     if errors:
@@ -285,6 +286,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
         return Report(WriteReport(0, 0, 0, sizes), *counts)
     with session(root, options, progress, cache) as run:
         archive, planned, digests = load_and_plan(run, content)
+        _say_damage(cache, progress)
         inputs = inputs or inputs_digest(root, options, content.with_digests(digests), engine)
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
         counts = (sum(1 for p in planned if p.path.endswith(".html")), len(planned), len(archive.entries), terms)
@@ -294,6 +296,13 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
     return Report(written, *counts, archive=archive)
+
+
+def _say_damage(cache: Cache | None, progress: Progress) -> None:
+    """Say, in one line, which cache files were ignored as damaged (what they held was made again)."""
+    if cache and cache.damaged:
+        shown = ", ".join(sorted(set(cache.damaged))[:3]) + (" and others" if len(set(cache.damaged)) > 3 else "")
+        progress.note(f"{shown}: damaged or not written by this build, so ignored; what it held was made again")
 
 
 def _site_path(root: Path, output: str, filename: object) -> str:

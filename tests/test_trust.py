@@ -287,3 +287,22 @@ def test_a_base_url_a_feed_could_not_carry_raw_is_an_error_at_its_line(
     code, err = errors_of(root, capsys, "check")
     assert code == 1
     assert err.startswith("site.yaml:3: base_url: ") and "which a URL may not; percent-encode it" in err
+
+
+def test_a_flipped_byte_in_a_cached_record_is_said_and_never_published(
+    archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = archive(FILES)
+    build(root)
+    shard = next((root / ".cache/records").glob("*.pickle"))
+    data = bytearray(shard.read_bytes())
+    at = data.index(b"Briefing 2")
+    data[at] = ord("X")  # a wrong title, were it trusted
+    shard.write_bytes(bytes(data))
+    (root / "templates/base.html").write_text((root / "templates/base.html").read_text() + "\n")
+    code, err = errors_of(root, capsys, "build")
+    assert code == 0
+    assert err.count("\n") == 1 and err.startswith(".cache/records/")
+    assert "damaged or not written by this build, so ignored" in err
+    assert not any(b"Xriefing 2" in page for page in tree(root / "_site").values())
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
