@@ -9,20 +9,24 @@ May not touch files.
 from __future__ import annotations
 
 import posixpath
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import MethodType
+from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.parser_block import ParserBlock
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType
 from mdit_py_plugins.footnote import footnote_plugin
 
-from briefings.urls import slugify
+from briefings.sanitize import sanitize
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 # Repo path of a linked .md file -> its href; raises LookupError("why it cannot be linked").
@@ -76,13 +80,90 @@ class ResolvedLinks:
 PLACEHOLDER = "\x00"
 
 
-def make_parser(allow_html: bool) -> MarkdownIt:
-    """Return the configured markdown-it parser; raw HTML is escaped unless allowed."""
-    md = MarkdownIt("commonmark", {"html": allow_html}).enable(["table", "strikethrough"])
-    md.use(footnote_plugin)
+def make_parser() -> MarkdownIt:
+    """Return the configured markdown-it parser: GitHub Flavored Markdown's tables, strikethrough
+    and footnotes (not Pandoc's inline `^[...]` ones, which GitHub lacks); raw HTML passes
+    through, to be sanitised (`template_body`)."""
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "strikethrough", "linkify"])
+    md.use(footnote_plugin, inline=False)
+    # GitHub links http(s):// URLs, www. addresses and e-mail addresses; not README.md or worker.id.
+    linkify = md.linkify
+    assert linkify is not None, "linkify-it-py is installed with the project"
+    linkify.set({"fuzzy_link": False, "fuzzy_email": True})
+    linkify.add("www.", {"validate": _www_address, "normalize": _with_http})
+    md.inline.ruler2.at("fragments_join", join_fragments)
+    for rule in ("fence", "code_block"):
+        md.add_render_rule(rule, _focusable(md.renderer.rules[rule]))  # type: ignore[attr-defined]
     md.validateLink = is_safe_link  # type: ignore[method-assign]
     md.block.parse = MethodType(_parse_blocks, md.block)  # type: ignore[method-assign]
     return md
+
+
+_WWW_TAIL_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*[^\s<]*")
+_TRAILING = "?!.,:*_~"  # GFM: not part of an autolink at its end
+
+
+def _www_address(_: object, text: str, at: int) -> int:
+    """Return the length of a `www.` autolink's rest at `at` (after "www."), as GFM's extension finds it."""
+    found = _WWW_TAIL_RE.match(text, at)
+    if found is None:
+        return 0
+    tail = found.group(0)
+    while tail:
+        if tail[-1] in _TRAILING or (tail.endswith(")") and tail.count(")") > tail.count("(")):
+            tail = tail[:-1]
+        else:
+            break
+    return len(tail)
+
+
+def _with_http(_: object, match: Any) -> None:
+    match.url = "http://" + match.url
+
+
+def _focusable(render: Any) -> Any:
+    """Wrap a code block renderer so its `<pre>` can take the keyboard's focus, with a label: a
+    wide block scrolls, and a region that scrolls must be reachable without a mouse (axe:
+    scrollable-region-focusable)."""
+
+    def rendered(self: Any, tokens: list[Token], index: int, options: Any, env: Any) -> str:
+        language = tokens[index].info.split(maxsplit=1)[0] if tokens[index].info.strip() else ""
+        label = f"Code: {escapeHtml(language)}" if language else "Code"
+        html: str = render(tokens, index, options, env)
+        return html.replace("<pre>", f'<pre tabindex="0" role="region" aria-label="{label}">', 1)
+
+    return rendered
+
+
+def join_fragments(state: StateInline) -> None:
+    """markdown-it's `fragments_join` (merge adjacent text tokens, set every token's level) in
+    linear time: upstream adds each fragment to a growing string, which made a 136 KB body of
+    unmatched `*` take 20 s; here each run of text is joined once."""
+    level = 0
+    kept: list[Token] = []
+    run: list[Token] = []
+    for token in state.tokens:
+        if token.nesting < 0:
+            level -= 1
+        token.level = level
+        if token.nesting > 0:
+            level += 1
+        if token.type == "text":
+            run.append(token)
+            continue
+        _merge(run, kept)
+        kept.append(token)
+    _merge(run, kept)
+    state.tokens[:] = kept
+
+
+def _merge(run: list[Token], kept: list[Token]) -> None:
+    """Keep the last token of a run of text tokens with the run's text (as upstream does); empty the run."""
+    if run:
+        if len(run) > 1:
+            run[-1].content = "".join(token.content for token in run)
+        kept.append(run[-1])
+        run.clear()
 
 
 class LineTable(StateBlock):
@@ -143,9 +224,12 @@ def is_safe_link(url: str) -> bool:
 
 
 def template_body(
-    md: MarkdownIt, body: str, *, path: str, first_line: int, reserved_ids: Iterable[str] = ()
+    md: MarkdownIt, body: str, *, path: str, first_line: int, reserved_ids: Iterable[str] = (), trusted: bool = False
 ) -> BodyTemplate:
-    """Render a body with headings from h2 and unique ids; site links become placeholders."""
+    """Render a body with headings from h2 and unique ids; site links become placeholders.
+
+    Authors' HTML goes through the allowlist sanitiser (`sanitize`), unless `trusted`.
+    """
     env: dict[str, object] = {}
     tokens = md.parse(body, env)
     _shift_headings(tokens, set(reserved_ids))
@@ -155,7 +239,8 @@ def template_body(
         if token.type == "inline" and token.children:
             start = first_line + (token.map[0] if token.map else 0)
             links += _placeholder_links(token.children, start, path, len(links))
-    return BodyTemplate(md.renderer.render(tokens, md.options, env), tuple(links))
+    html = md.renderer.render(tokens, md.options, env)
+    return BodyTemplate(html if trusted else sanitize(html), tuple(links))
 
 
 def resolve_links(links: Iterable[Link], base_path: str, resolve: Resolver) -> ResolvedLinks:
@@ -233,10 +318,20 @@ def _plain_text(inline: Token) -> str:
     return "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
 
 
+def heading_id(text: str) -> str:
+    """Return the id GitHub gives a heading (github-slugger): lowercased, every character but
+    letters, digits, marks, `-` and `_` dropped, spaces as hyphens. "Node.js 2.0" -> "nodejs-20"."""
+    kept = "".join(c for c in text.lower() if c in " -_" or unicodedata.category(c)[0] in "LNM")
+    return kept.replace(" ", "-")
+
+
 def _unique_id(text: str, used: set[str]) -> str:
-    """Return a slug id for `text` that is not yet in `used`, and record it."""
-    base = slugify(text) if text.strip() else "section"
-    candidate, number = base, 2
+    """Return GitHub's id for a heading that is not yet in `used` (repeats get -1, -2...), and record it.
+
+    The page's own ids are in `used` from the start, so a heading "Main" gets "main-1".
+    """
+    base = heading_id(text) or "section"
+    candidate, number = base, 1
     while candidate in used:
         candidate, number = f"{base}-{number}", number + 1
     used.add(candidate)

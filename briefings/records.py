@@ -37,7 +37,7 @@ class RecordParser:
 
     def __init__(self, config: ParseSettings) -> None:
         self.config = config
-        self.md = make_parser(config.allow_html)
+        self.md = make_parser()
 
     def parse(self, path: str, data: bytes, digest: str | None = None) -> Record:
         """Parse and validate one file and render its body; `digest` is its bytes' digest, if known."""
@@ -45,7 +45,10 @@ class RecordParser:
         briefing, errors = parse_briefing(data, path, self.config)
         if briefing is None:
             return Record(path, digest, None, None, tuple(errors))
-        body = template_body(self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS)
+        body = template_body(
+            self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS,
+            trusted=self.config.allow_html,
+        )  # fmt: skip
         return Record(path, digest, replace(briefing, body=""), body, tuple(errors))
 
     def parse_apart(self, path: str, data: bytes) -> tuple[Record, tuple[str, str] | None]:

@@ -144,8 +144,9 @@ def lang_attribute(language: str | None, site_language: str) -> Markup:
 
 
 def iso_date(moment: datetime, with_time: bool = True) -> str:
-    """Return a `<time datetime>` value: a date, or a date-time with its offset."""
-    return moment.isoformat() if with_time else moment.date().isoformat()
+    """Return a `<time datetime>` value: a date, or a date-time to the second with its offset
+    (fractions of a second, `2012-07-19T17:09:26.413Z` as written, are not valid there)."""
+    return moment.isoformat(timespec="seconds") if with_time else moment.date().isoformat()
 
 
 def human_date(moment: datetime) -> str:

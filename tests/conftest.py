@@ -83,3 +83,58 @@ def archive(tmp_path: Path):
         return make_archive(tmp_path / "archive", files, site_yaml)
 
     return factory
+
+
+# A briefing written as contributors write for GitHub: what its preview renders, the site must too.
+# (Its code block is wider than any page, on purpose.)
+REAL_MARKDOWN = """\
+---
+title: Release notes, rendered as GitHub renders them
+date: 2016-07-19T17:09:26.413Z
+updated: 2016-07-20T08:00:00.5+03:00
+summary: Raw HTML, bare links, GitHub's heading ids, a wide code block and fractions of a second.
+source: {name: Example Project, url: "https://example.org/releases"}
+credit: Text by the project
+region: Global
+tags: [Software]
+---
+<!-- lint disable maximum-line-length -->
+See the [changes](#whats-new-in-20) below, <a id="CVE-2016-1000">CVE-2016-1000</a> and
+https://example.org/releases, www.example.org/docs. Questions: security@example.org.
+
+## What's new in 2.0?
+
+Press <kbd>Ctrl</kbd>+<kbd>C</kbd>; H<sub>2</sub>O and x<sup>2</sup>; <math><mi>x</mi><mo>=</mo><mn>2</mn></math>.
+
+<details><summary>Full list</summary>
+
+| Change | Count |
+|:-------|------:|
+| Fixed  |    12 |
+
+</details>
+
+## What's new in 2.0?
+
+```sh
+WIDE_LINE
+```
+
+<pre style="color: red">coloured <b>output</b></pre>
+
+A note.[^1] <script>alert(1)</script>
+
+[^1]: As written on GitHub.
+""".replace(
+    "WIDE_LINE",
+    "curl --fail --silent --show-error --location https://example.org/releases/2.0/install.sh "
+    "--output install.sh && sh install.sh --prefix /usr/local --with-everything",
+)
+
+
+def add_real_markdown(root: Path) -> Path:
+    """Add REAL_MARKDOWN to an archive copied from the example; return its file."""
+    file = root / "content" / "2016" / "real-markdown.md"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(REAL_MARKDOWN, encoding="utf-8")
+    return file

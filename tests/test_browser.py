@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.conftest import REPO, run
+from tests.conftest import REPO, add_real_markdown, run
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))  # Debian's; CI may point to another build
 AXE = REPO / ".tools/node_modules/axe-core/axe.min.js"
@@ -38,6 +38,7 @@ PAGES = {
     "tag": "tags/isis/",
     "timeline": "timeline/",
     "search": "search/?q=ceasefire&region=Middle+East",
+    "markdown": "2016/07/real-markdown/",  # authors' HTML, a wide code block, bare links
 }
 
 pytestmark = pytest.mark.browser
@@ -50,6 +51,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name in ("site.yaml", "content", "templates", "static"):
         copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
         copy(REPO / name, out / name)
+    add_real_markdown(out)
     assert run(out, "--quiet", "--base-url", "http://127.0.0.1/archive/") == 0
     (out / "www").mkdir()
     (out / "_site").rename(out / "www" / "archive")

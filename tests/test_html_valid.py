@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run
+from tests.conftest import REPO, add_real_markdown, run
 
 VNU = REPO / ".tools/node_modules/vnu-jar/build/dist/vnu.jar"
 
@@ -20,6 +20,7 @@ def test_example_site_has_no_html_errors(tmp_path: Path) -> None:
     for name in ("site.yaml", "content", "templates", "static"):
         copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
         copy(REPO / name, tmp_path / name)
+    add_real_markdown(tmp_path)  # fractions of a second, authors' HTML, MathML, a wide code block
     # A redirect page (an alias) and a withdrawn briefing's page are checked too.
     first = sorted((tmp_path / "content").rglob("*.md"))[0]
     first.write_text(first.read_text().replace("\n---\n", "\naliases: [/old/first/]\n---\n", 1))
@@ -39,3 +40,5 @@ def test_example_site_has_no_html_errors(tmp_path: Path) -> None:
     problems = [f"{m.get('url', '')}:{m.get('lastLine')}: {m['message']}" for m in messages if m["type"] != "info"]
     assert problems == []
     assert len(pages) > 100
+    page = (tmp_path / "_site/2016/07/real-markdown/index.html").read_text(encoding="utf-8")
+    assert '<time datetime="2016-07-19T17:09:26+00:00">' in page and ".413" not in page

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+from types import MethodType
 from typing import NamedTuple
 
 import lxml.html
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from markdown_it.parser_block import ParserBlock
 from markdown_it.rules_block import StateBlock
-from mdit_py_plugins.footnote import footnote_plugin
+from markdown_it.rules_inline.fragments_join import fragments_join
 
-from briefings.markdown import fill, is_safe_link, line_table, make_parser, resolve_links, template_body
+from briefings.markdown import fill, line_table, make_parser, resolve_links, template_body
 
 
 class Rendered(NamedTuple):
@@ -47,7 +50,7 @@ def render(body: str, allow_html: bool = False, paths: dict[str, str] | None = N
         return base + known[path]
 
     template = template_body(
-        make_parser(allow_html), body, path="content/2016/here.md", first_line=12, reserved_ids=("main",)
+        make_parser(), body, path="content/2016/here.md", first_line=12, reserved_ids=("main",), trusted=allow_html
     )
     links = resolve_links(template.links, base, resolve)
     result = Rendered(fill(template.html, links.hrefs), links.problems, links.site_links)
@@ -63,15 +66,30 @@ def test_headings_nest_under_the_page_title_without_skipping() -> None:
 
 def test_heading_ids_are_unique_and_avoid_page_ids() -> None:
     _, parsed = render("# Main\n\n## Same\n\n## Same\n\n## Ça va")
-    assert [a["id"] for t, a in parsed.tags if t.startswith("h")] == ["main-2", "same", "same-2", "ca-va"]
+    assert [a["id"] for t, a in parsed.tags if t.startswith("h")] == ["main-1", "same", "same-1", "ça-va"]
 
 
-def test_raw_html_is_escaped_unless_allowed() -> None:
-    _, parsed = render('<script>alert(1)</script>\n\n<img src=x onerror="alert(1)">')
-    assert not [t for t, _ in parsed.tags if t in ("script", "img")]
-    assert "<script>alert(1)</script>" in "".join(parsed.text)
-    _, allowed = render("<b>bold</b>", allow_html=True)
-    assert ("b", {}) in allowed.tags
+def test_heading_ids_are_githubs() -> None:
+    body = "# Building Node.js from source\n\n## What's new in 2.0?\n\n## C++ & Rust\n\n## under_score\n\n## 日本語"
+    _, parsed = render(body)
+    ids = [a["id"] for t, a in parsed.tags if t.startswith("h")]
+    assert ids == ["building-nodejs-from-source", "whats-new-in-20", "c--rust", "under_score", "日本語"]
+
+
+def test_raw_html_is_sanitised_as_github_does_unless_trusted() -> None:
+    body = (
+        '<script>alert(1)</script>\n\n<img src=x onerror="alert(1)">\n\n<!-- lint disable -->\n\n'
+        '<a id="CVE-2017-1000">CVE</a> <a href="javascript:x">j</a> <iframe src="https://e.org/"></iframe>\n\n'
+        "<details><summary>More</summary>\n\nHidden <kbd>Ctrl</kbd> H<sub>2</sub>O x<sup>2</sup>\n\n</details>\n"
+    )
+    result, parsed = render(body)
+    assert ("img", {"src": "x"}) in parsed.tags  # the image stays, its handler does not
+    assert not [t for t, _ in parsed.tags if t in ("script", "iframe")]
+    assert "alert" not in result.html and "lint disable" not in result.html and "javascript" not in result.html
+    assert ("a", {"id": "CVE-2017-1000"}) in parsed.tags
+    assert {"details", "summary", "kbd", "sub", "sup"} <= {t for t, _ in parsed.tags}
+    _, trusted = render("<b>bold</b><script>x()</script>", allow_html=True)
+    assert ("script", {}) in trusted.tags
 
 
 def test_unsafe_link_schemes_are_dropped() -> None:
@@ -113,10 +131,43 @@ def test_the_line_table_is_upstreams(src: str) -> None:
     # make_parser builds markdown-it's table of lines a line at a time; it must equal upstream's.
     upstream = StateBlock(src, MarkdownIt(), {}, [])
     assert line_table(src) == (upstream.bMarks, upstream.eMarks, upstream.tShift, upstream.sCount)
-    plain = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-    plain.use(footnote_plugin)
-    plain.validateLink = is_safe_link  # type: ignore[method-assign]
-    assert make_parser(False).render(src) == plain.render(src)
+    upstream = make_parser()
+    upstream.block.parse = MethodType(ParserBlock.parse, upstream.block)  # type: ignore[method-assign]
+    assert make_parser().render(src) == upstream.render(src)
+
+
+@given(st.text(alphabet=" \nab*_~`[]()!<>", max_size=120))
+def test_joining_text_fragments_is_upstreams(src: str) -> None:
+    # make_parser joins text fragments in linear time; the tokens must be upstream's.
+    upstream = make_parser()
+    upstream.inline.ruler2.at("fragments_join", fragments_join)
+    assert make_parser().render(src) == upstream.render(src)
+
+
+def test_code_blocks_can_take_the_keyboards_focus_and_have_a_label() -> None:
+    _, parsed = render("```python\nx = 1\n```\n\n    indented\n")
+    pres = [a for t, a in parsed.tags if t == "pre"]
+    assert pres == [
+        {"tabindex": "0", "role": "region", "aria-label": "Code: python"},
+        {"tabindex": "0", "role": "region", "aria-label": "Code"},
+    ]
+
+
+def test_bare_urls_and_addresses_are_linked_as_github_links_them() -> None:
+    result, _ = render(
+        "See https://example.org/a_(b), www.example.com/x. and me@example.org; not README.md or worker.id."
+    )
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', result.html)
+    assert links == [
+        ("https://example.org/a_(b)", "https://example.org/a_(b)"),
+        ("http://www.example.com/x", "www.example.com/x"),
+        ("mailto:me@example.org", "me@example.org"),
+    ]
+
+
+def test_inline_footnotes_are_not_githubs_and_stay_text() -> None:
+    result, _ = render("Team lead at ^[Lift](https://example.org/).")
+    assert result.html == '<p>Team lead at ^<a href="https://example.org/">Lift</a>.</p>\n'  # as on GitHub
 
 
 def test_an_empty_header_cell_is_not_an_empty_table_header() -> None:

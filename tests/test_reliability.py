@@ -66,12 +66,29 @@ def test_control_bytes_in_a_body_are_refused_at_their_line(archive, capsys: pyte
 def test_a_body_over_the_size_limit_is_refused_unless_site_yaml_raises_it(
     archive, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = archive({"2015/a.md": briefing(body="*a **a " * 10_000)})
+    root = archive({"2015/a.md": briefing(body="*a **a " * 10_000)}, SITE_YAML + "max_body_kb: 64\n")
     code, err = errors_of(root, capsys, "check")
     assert code == 1
     assert "content/2015/a.md:10: body: is 68 KB; at most 64 KB are allowed (site.yaml max_body_kb)" in err
     (root / "site.yaml").write_text(SITE_YAML + "max_body_kb: 100\n")
     assert run(root, "check") == 0
+
+
+def test_a_long_release_note_builds_and_unmatched_emphasis_is_linear(archive) -> None:
+    notes = (
+        "## Changes\n\n"
+        + "* Fixed **the parser** with `code`, [a link](https://example.org/) and www.example.org.\n" * 40
+        + "\n"
+    ) * 250
+    assert len(notes.encode()) > 850_000
+    pathological = "*a **a " * 20_000  # upstream joined its text quadratically: 20 s here
+    root = archive(
+        {"2015/a.md": briefing("Release notes", body=notes), "2015/b.md": briefing("Odd", body=pathological)}
+    )
+    started = time.monotonic()
+    site = build(root)
+    assert time.monotonic() - started < 12  # linear: about 3 s for both here; the quadratic join took 20 s for b alone
+    assert (site / "2015/09/a/index.html").stat().st_size > 850_000
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

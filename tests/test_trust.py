@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from briefings import bodies, cache, lock, write
+from briefings import bodies, cache, lock, pipeline, write
 from tests.conftest import REPO, SITE_YAML, briefing, build, run
 from tests.test_incremental import clean_build, tree
 
@@ -306,3 +306,40 @@ def test_a_flipped_byte_in_a_cached_record_is_said_and_never_published(
     assert "damaged or not written by this build, so ignored" in err
     assert not any(b"Xriefing 2" in page for page in tree(root / "_site").values())
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_cache_an_earlier_version_wrote_is_a_silent_miss(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    root = archive(FILES)
+    build(root)
+    for shard in (root / ".cache/records").glob("*.pickle"):
+        shard.write_bytes(pickle.dumps(("an older engine", None, {})))  # what versions before seals wrote
+    code, err = errors_of(root, capsys, "check")
+    assert (code, err) == (0, "")
+
+
+def test_cached_records_are_used_again_whatever_their_time_zone(
+    archive, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Dates without an offset are read in site.yaml's zone: a ZoneInfo, which pickle rebuilds by a getattr.
+    root = archive({f"2015/b{n}.md": briefing(f"B{n}", f"2015-09-{n + 10} 10:00") for n in range(3)})
+    build(root)
+    parsed: list[str] = []
+    real = pipeline._parse
+    monkeypatch.setattr(pipeline, "_parse", lambda p, r, file: parsed.append(file.path) or real(p, r, file))
+    (root / "templates/base.html").write_text((root / "templates/base.html").read_text() + "\n")
+    code, err = errors_of(root, capsys, "build")
+    assert (code, err, parsed) == (0, "", [])
+
+
+def test_a_sealed_file_may_not_reach_a_function_through_getattr(archive) -> None:
+    root = archive(FILES)
+    build(root)
+
+    class Reach:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (getattr, (cache.Cache, "clear"))
+
+    sealed = cache.Cache(root)
+    sealed._save("related.pickle", None, Reach())
+    assert sealed.recall("related", None) is None
+    assert sealed.damaged == [".cache/related.pickle"]
