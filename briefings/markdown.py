@@ -94,6 +94,9 @@ def make_parser() -> MarkdownIt:
     md.inline.ruler2.at("fragments_join", join_fragments)
     for rule in ("fence", "code_block"):
         md.add_render_rule(rule, _focusable(md.renderer.rules[rule]))  # type: ignore[attr-defined]
+    # GitHub marks ~~struck~~ text as deleted: <del>, not markdown-it's <s>.
+    md.add_render_rule("s_open", lambda *_: "<del>")
+    md.add_render_rule("s_close", lambda *_: "</del>")
     md.validateLink = is_safe_link  # type: ignore[method-assign]
     md.block.parse = MethodType(_parse_blocks, md.block)  # type: ignore[method-assign]
     return md

@@ -123,7 +123,7 @@ def test_link_outside_the_repository_is_a_problem() -> None:
 def test_tables_strikethrough_and_footnotes() -> None:
     _, parsed = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ text[^1]\n\n[^1]: A note.")
     names = [t for t, _ in parsed.tags]
-    assert {"table", "s", "sup", "section"} <= set(names)
+    assert {"table", "del", "sup", "section"} <= set(names)
 
 
 @given(st.text(alphabet=" \t\nab#-*>|1.`", max_size=80))
