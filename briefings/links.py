@@ -8,44 +8,82 @@ May not do I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from urllib.parse import urlsplit
+import difflib
+from collections.abc import Iterable, Iterator
+from urllib.parse import unquote, urlsplit
 
 from briefings.archive import Archive
 from briefings.config import SiteConfig
 from briefings.errors import SourceError
 from briefings.markdown import BodyRef, Resolver, resolve_links
-from briefings.records import Record
-from briefings.urls import href, output_file
+from briefings.records import PAGE_IDS, Record
+from briefings.urls import href, media_path, output_file
 
 # Each body by file path: where it is (digest and resolved hrefs) and its site links by line.
 Bodies = dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]]
 
 
 def resolve_bodies(
-    config: SiteConfig, records: Iterable[Record], paths: dict[str, str], drafts: set[str]
+    config: SiteConfig,
+    records: Iterable[Record],
+    paths: dict[str, str],
+    drafts: set[str],
+    assets: frozenset[str] = frozenset(),
 ) -> tuple[Bodies, list[SourceError]]:
     """Resolve every body's links: site paths under the base path, other briefings' files to URLs.
 
     A published briefing may not link to a draft: the link would break once published,
-    so `check` (which sees drafts) and `build` (which does not) report it alike.
+    so `check` (which sees drafts) and `build` (which does not) report it alike. `assets` are
+    the other files under `content/` (images beside a briefing), served under /media/.
     """
     bodies: Bodies = {}
     errors: list[SourceError] = []
-    resolvers = {draft: resolver(config, paths, drafts, draft) for draft in (False, True)}
+    resolvers = {draft: resolver(config, paths, drafts, draft, assets) for draft in (False, True)}
+    records = list(records)
+    ids = {r.path: frozenset((*r.body.ids, *PAGE_IDS)) for r in records if r.body is not None}
     for record in records:
         assert record.briefing is not None and record.body is not None
         resolve = resolvers[record.briefing.draft]
         links = resolve_links(record.body.links, config.base_path, resolve)
         bodies[record.path] = (BodyRef(record.digest, links.hrefs), links.site_links)
         errors += [SourceError(record.path, line, message) for line, message in links.problems]
+        errors += [SourceError(record.path, line, message) for line, message in _missing_fragments(record, ids)]
     return bodies, errors
 
 
-def resolver(config: SiteConfig, paths: dict[str, str], drafts: set[str], from_draft: bool) -> Resolver:
-    """Return the link resolver for one briefing's body."""
+def _missing_fragments(record: Record, ids: dict[str, frozenset[str]]) -> Iterator[tuple[int, str]]:
+    """Yield (line, message) for each link to a #fragment that its page does not have."""
+    assert record.body is not None
+    for line, fragment in record.body.fragments:
+        own = ids[record.path]
+        if unquote(fragment) not in own:
+            yield line, f'link "#{fragment}" points to no heading or anchor of this briefing{_meant(fragment, own)}'
+    for link in record.body.links:
+        fragment = urlsplit(link.written).fragment
+        if link.repo_path in ids and fragment and unquote(fragment) not in ids[link.repo_path]:
+            where = f"{link.repo_path}{_meant(fragment, ids[link.repo_path])}"
+            yield link.line, f'link "{link.written}" points to no heading or anchor of {where}'
+
+
+def _meant(fragment: str, ids: frozenset[str]) -> str:
+    """Return "; did you mean ...?" with the nearest id, or a hint where none is near."""
+    near = difflib.get_close_matches(unquote(fragment), sorted(ids), n=1, cutoff=0.6)
+    return f'; did you mean "#{near[0]}"?' if near else "; link a heading by its id as GitHub shows it"
+
+
+def resolver(
+    config: SiteConfig, paths: dict[str, str], drafts: set[str], from_draft: bool, assets: frozenset[str] = frozenset()
+) -> Resolver:
+    """Return the link resolver for one briefing's body: another briefing's file, or a file beside it."""
 
     def resolve(repo_path: str) -> str:
+        if not repo_path.endswith(".md"):
+            if repo_path not in assets:
+                raise LookupError(
+                    f"is relative to the file, so it was looked for at {repo_path}, which does not exist; put the "
+                    "file there (as GitHub's preview expects), or under static/ and link /its/path"
+                )
+            return href(config.base_path, media_path(repo_path))
         if repo_path not in paths:
             raise LookupError(f"points to no briefing ({repo_path} does not exist); fix the path")
         if repo_path in drafts and not from_draft:

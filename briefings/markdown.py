@@ -52,6 +52,8 @@ class BodyTemplate:
 
     html: str  # link i is written as PLACEHOLDER + str(i) + PLACEHOLDER
     links: tuple[Link, ...] = ()
+    ids: tuple[str, ...] = ()  # every id (and anchor name) in the body, for links to its #fragments
+    fragments: tuple[tuple[int, str], ...] = ()  # (line, fragment) of each link within the page: "#top"
 
 
 @dataclass(frozen=True)
@@ -238,12 +240,29 @@ def template_body(
     _shift_headings(tokens, set(reserved_ids))
     _empty_header_cells_as_data(tokens)
     links: list[Link] = []
+    fragments: list[tuple[int, str]] = []
     for token in tokens:
         if token.type == "inline" and token.children:
             start = first_line + (token.map[0] if token.map else 0)
+            fragments += _fragment_links(token.children, start)
             links += _placeholder_links(token.children, start, path, len(links))
     html = md.renderer.render(tokens, md.options, env)
-    return BodyTemplate(html if trusted else sanitize(html), tuple(links))
+    html = html if trusted else sanitize(html)
+    ids = tuple(sorted({found[1] for found in _ID_RE.findall(html)}))
+    return BodyTemplate(html, tuple(links), ids, tuple(fragments))
+
+
+_ID_RE = re.compile(r"""\s(?:id|name)=(["'])(.*?)\1""")
+
+
+def _fragment_links(children: list[Token], line: int) -> Iterator[tuple[int, str]]:
+    """Yield (line, fragment) of each link of an inline run to a place in the same page (`#top`)."""
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        href = child.attrGet("href") if child.type == "link_open" else None
+        if isinstance(href, str) and href.startswith("#") and len(href) > 1:
+            yield line, href[1:]
 
 
 def resolve_links(links: Iterable[Link], base_path: str, resolve: Resolver) -> ResolvedLinks:
@@ -278,11 +297,6 @@ def _href(link: Link, base_path: str, resolve: Resolver) -> tuple[str, str | Non
     try:
         if link.repo_path.startswith(".."):
             raise LookupError(f"points outside the repository ({link.repo_path}); fix the path")
-        if not link.repo_path.endswith(".md"):
-            raise LookupError(
-                f"is relative to the file ({link.repo_path}), which the site does not serve; link a briefing's "
-                ".md file or a site path such as /tags/syria/, or put the file under static/ and link /its/path"
-            )
         href = resolve(link.repo_path)
     except LookupError as why:
         return link.written, f'link "{link.written}" {why}'

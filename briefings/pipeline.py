@@ -195,7 +195,9 @@ def _lost(record: Record, stored: set[str]) -> bool:
     return record.body is not None and record.digest not in stored
 
 
-def model_archive(run: Session, records: list[Record], unreadable: list[SourceError]) -> Archive:
+def model_archive(
+    run: Session, records: list[Record], unreadable: list[SourceError], assets: frozenset[str] = frozenset()
+) -> Archive:
     """Validate across files and model the archive; raise BuildFailed with every problem."""
     config, drafts = run.config, run.options.drafts
     errors = [*unreadable, *(error for record in records for error in record.errors)]
@@ -204,7 +206,7 @@ def model_archive(run: Session, records: list[Record], unreadable: list[SourceEr
     paths, url_errors = briefing_urls(briefings)
     draft_paths = {b.path for b in briefings if b.draft}
     published = [r for r in valid if r.briefing is not None and (drafts or not r.briefing.draft)]
-    bodies, link_errors = resolve_bodies(config, published, paths, draft_paths)
+    bodies, link_errors = resolve_bodies(config, published, paths, draft_paths, assets)
     # Model what is valid even when something is not, so that every error shows in one run.
     shown = [r.briefing for r in published if r.briefing is not None]
     archive, model_errors = _safe(lambda: build_archive(config, shown, paths, bodies, run.cache), None)
@@ -218,11 +220,11 @@ def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned
     """Run every stage but writing: the archive, the keyed plan of every output file, and
     each content file's digest by path."""
     records, unreadable, changed = load_records(run, content)
-    archive = model_archive(run, records, unreadable)
+    archive = model_archive(run, records, unreadable, frozenset(content.assets))
     cache, store = run.cache, run.store
     compiled = cache.compiled_templates() if cache else None
     digests = {r.path: r.digest for r in records}
-    planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache)
+    planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     unique_outputs(planned)

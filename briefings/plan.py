@@ -27,7 +27,7 @@ from briefings.pages import Page, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
 from briefings.sources import read_static
-from briefings.urls import output_file
+from briefings.urls import media_path, output_file
 from briefings.workers import in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
@@ -41,6 +41,7 @@ def plan_site(
     compiled: jinja2.BytecodeCache | None = None,
     words: Words | None = None,
     memo: Memo | None = None,
+    assets: tuple[str, ...] = (),
 ) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -48,7 +49,8 @@ def plan_site(
     compiled templates between builds; `words` has the words of each body for the
     search index (made when search is on), which is made here and keyed by its bytes;
     `memo` keeps its postings between builds, so that an edit updates them instead of
-    making them again.
+    making them again. `assets` are the other files under `content/` (images beside a
+    briefing), copied as they are to /media/.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
@@ -57,6 +59,9 @@ def plan_site(
         planned = _plan_outputs(root, archive, digests, body, compiled, hasher)
         for path, data in index().items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
+    for name in assets:
+        data = (root / name).read_bytes()
+        planned.append(Planned(media_path(name), hasher.key(data), name, _constant(data), "media"))
     return planned
 
 

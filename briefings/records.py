@@ -57,7 +57,7 @@ class RecordParser:
         record = self.parse(path, data)
         if record.body is None:
             return record, None
-        lean = Record(record.path, record.digest, record.briefing, BodyTemplate("", record.body.links), record.errors)
+        lean = Record(record.path, record.digest, record.briefing, replace(record.body, html=""), record.errors)
         b = record.briefing  # with search off, no words: the index is not made
         words = words_of(b.title, b.summary, record.body.html, b.date.year) if b and self.config.search else ""
         return lean, (record.body.html, words)

@@ -47,10 +47,11 @@ class Content:
     files: list[SourceFile]
     refused: list[SourceError]
     unread: dict[str, Signature] | None = None
+    assets: tuple[str, ...] = ()  # the other files under content/ (images beside briefings), by repository path
 
     def with_digests(self, digests: dict[str, str]) -> Content:
         """Return the same files with the digests parsing found (`digests` by path)."""
-        return Content([SourceFile(f.path, digests[f.path]) for f in self.files], self.refused)
+        return Content([SourceFile(f.path, digests[f.path]) for f in self.files], self.refused, None, self.assets)
 
 
 def read_bytes(file: Path | str) -> bytes:
@@ -77,8 +78,10 @@ def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False)
     unread: dict[str, Signature] | None = {} if defer and remembered is None else None
     recorded: dict[str, tuple[Signature, str]] = {}
     found: list[SourceFile] = []
-    listed, errors = walk(root, CONTENT, ".md")
-    for name, status in listed:
+    listed, errors = walk(root, CONTENT)
+    # The other files beside the briefings (images), but hidden ones (.DS_Store and the like).
+    assets = tuple(name for name, _ in listed if not name.endswith(".md") and "/." not in name)
+    for name, status in (item for item in listed if item[0].endswith(".md")):
         file = os.path.join(root, name)  # noqa: PTH118 - Path objects for 100,000 files cost a tenth of a second
         if stat.S_ISLNK(status.st_mode):  # a link inside content/: its target's signature is not tracked
             found.append(SourceFile(name, None if unread is not None else file_digest(read_bytes(file))))
@@ -97,7 +100,7 @@ def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False)
         found.append(SourceFile(name, digest))
     if cache and unread is None and recorded != known:
         cache.remember("digests", str(root.resolve()), recorded)
-    return Content(found, errors, unread)
+    return Content(found, errors, unread, assets)
 
 
 def remember_digests(root: Path, cache: Cache, content: Content, digests: Iterable[tuple[str, str]]) -> None:
@@ -185,10 +188,12 @@ def inputs_digest(root: Path, options: object, content: Content, engine: str) ->
     equal digests give byte-identical sites."""
     parts: list[str | bytes] = [engine, repr(options), repr(content.refused)]
     for name in INPUTS:
-        if name == CONTENT:  # by the digests already taken
+        if name == CONTENT:  # by the digests already taken, and the bytes of the files beside them
             for source in content.files:
                 assert source.digest is not None, "the inputs of a build are digested once every file is"
                 parts += [source.path, source.digest]
+            for asset in content.assets:
+                parts += [asset, (root / asset).read_bytes()]
             continue
         for other in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
             if other.is_file() or other.is_symlink():  # a link's target, or that it dangles

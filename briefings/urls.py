@@ -106,3 +106,11 @@ def href(base_path: str, path: str) -> str:
 def src_url(base: str, src: str) -> str:
     """Return an image src for output: an http(s) URL as written, a site path under `base`."""
     return src if "://" in src else base + src.lstrip("/")
+
+
+MEDIA = "media/"  # where files kept beside briefings in content/ are served: content/2019/x.png -> /media/2019/x.png
+
+
+def media_path(repo_path: str) -> str:
+    """Return the site path of a file kept in `content/` beside the briefings (an image)."""
+    return MEDIA + repo_path.removeprefix("content/")

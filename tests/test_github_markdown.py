@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from briefings.markdown import fill, make_parser, template_body
 from briefings.sanitize import sanitize
-from tests.conftest import FIXTURES, REAL_MARKDOWN, REPO
+from tests.conftest import FIXTURES, REAL_MARKDOWN, REPO, briefing, build, run
 
 GITHUB = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 # GitHub's extensions but its tag filter, which shows <script> and the like as text: the site removes them.
@@ -141,3 +141,48 @@ block = st.one_of(
 @given(st.lists(block, min_size=1, max_size=6).map("\n\n".join))
 def test_generated_markdown_renders_as_on_github(body: str) -> None:
     assert normalised(ours(body)) == normalised(githubs(body))
+
+
+def test_links_to_fragments_are_checked_in_the_page_and_across_briefings(
+    archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here = (
+        "## What's new in 2.0?\n\n"
+        '[ok](#whats-new-in-20) [bad](#whats-new) [anchor](#CVE-1) <a id="CVE-1">x</a> [top](#main) note[^1]\n\n'
+        "[other](b.md#background) [bad other](b.md#backgrund)\n\n[^1]: A note, linked as [#fnref1](#fnref1)."
+    )
+    root = archive({
+        "2015/a.md": briefing("A", body=here),
+        "2015/b.md": briefing("B", body="## Background\n\nText."),
+    })  # fmt: skip
+    assert run(root, "check") == 1
+    assert capsys.readouterr().err.splitlines()[:-1] == [
+        'content/2015/a.md:12: link "#whats-new" points to no heading or anchor of this briefing; '
+        'did you mean "#whats-new-in-20"?',
+        'content/2015/a.md:14: link "b.md#backgrund" points to no heading or anchor of content/2015/b.md; '
+        'did you mean "#background"?',
+    ]
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x1f\x15\xc4\x89" + bytes(20)
+
+
+def test_an_image_beside_the_briefing_is_published_as_github_shows_it(
+    archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = archive({"2015/a.md": briefing("A", body="![A chart](images/chart.png)\n\n![Gone](images/gone.png)")})
+    assert run(root, "check") == 1
+    assert capsys.readouterr().err.splitlines()[1] == (
+        'content/2015/a.md:12: link "images/gone.png" is relative to the file, so it was looked for at '
+        "content/2015/images/gone.png, which does not exist; put the file there (as GitHub's preview expects), "
+        "or under static/ and link /its/path"
+    )
+    (root / "content/2015/images").mkdir()
+    (root / "content/2015/images/chart.png").write_bytes(PNG)
+    (root / "content/2015/images/.DS_Store").write_bytes(b"junk")
+    (root / "content/2015/a.md").write_text(briefing("A", body="![A chart](images/chart.png)"))
+    site = build(root)
+    page = lxml.html.fromstring((site / "2015/09/a/index.html").read_bytes())
+    assert page.xpath("//div[@class='body']//img/@src") == ["/media/2015/images/chart.png"]
+    assert (site / "media/2015/images/chart.png").read_bytes() == PNG
+    assert not (site / "media/2015/images/.DS_Store").exists()

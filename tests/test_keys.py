@@ -206,6 +206,16 @@ def file_change(operation: str) -> Change:
     return change
 
 
+def asset_change(archive: Archive, which: int, choice: int) -> None:
+    """Add, change or remove a file kept beside the briefings (an image, published under /media/)."""
+    file = archive.root / "content" / "2016" / "images" / f"chart-{which % 2}.png"
+    if choice % 3 == 0:
+        file.unlink(missing_ok=True)
+    else:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([choice]) * 16)
+
+
 def folder_change(folder: str, name: str) -> Change:
     """Return a change of one template or static file: text inside its first block, or appended."""
 
@@ -228,6 +238,7 @@ def changes(root: Path) -> dict[str, Change]:
     found = {f"field {name}": field_change(name) for name in content.FIELDS}
     found |= {f"site.yaml {key}": setting_change(key) for key in config._KEYS}
     found |= {f"file {op}": file_change(op) for op in ("add", "delete", "rename", "body")}
+    found["file beside a briefing"] = asset_change
     for folder in ("templates", "static"):
         for file in sorted((root / folder).rglob("*")):
             if file.is_file():
