@@ -76,6 +76,7 @@ class ParseSettings:
     allow_html: bool
     max_body_kb: int
     search: bool  # the words search finds a briefing by are computed only when search is on
+    inline_footnotes: bool = False  # Pandoc's `^[note]`, which GitHub lacks
 
     @property
     def tz(self) -> ZoneInfo:
@@ -101,6 +102,7 @@ class SiteConfig:
     regions: tuple[Region, ...]
     tag_aliases: tuple[tuple[str, str], ...]  # (folded alias, canonical tag)
     allow_html: bool = False
+    inline_footnotes: bool = False
     max_body_kb: int = MAX_BODY_KB
     feeds: FeedSettings = FeedSettings()
     known_countries: tuple[str, ...] = ()  # names the built-in list lacks, so not taken for misspellings
@@ -111,7 +113,10 @@ class SiteConfig:
     def parsing(self) -> ParseSettings:
         """Return what reading a briefing depends on."""
         names = tuple(r.name for r in self.regions)
-        return ParseSettings(self.timezone, names, self.tag_aliases, self.allow_html, self.max_body_kb, self.search)
+        return ParseSettings(
+            self.timezone, names, self.tag_aliases, self.allow_html, self.max_body_kb, self.search,
+            self.inline_footnotes,
+        )  # fmt: skip
 
     def absolute(self, path: str = "") -> str:
         """Return the absolute URL of a site path."""
@@ -179,7 +184,8 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     known = optional(found, "known_countries", lambda node: reader.text_list(node, "known_countries", 1000))
     removed = optional(found, "removed", lambda node: _read_removed(reader, node))
     search = optional(found, "search", lambda node: reader.boolean(node, "search"))
-    allow_html = optional(found, "markdown", lambda node: _read_markdown(reader, node))
+    markdown = optional(found, "markdown", lambda node: _read_markdown(reader, node))
+    allow_html, inline_footnotes = markdown or (False, False)
     feeds = optional(found, "feeds", lambda node: _read_feeds(reader, node))
     if (
         reader.errors or title is None or description is None or base_url is None or language is None
@@ -196,7 +202,8 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         id_authority=id_authority,
         regions=regions,
         tag_aliases=aliases or (),
-        allow_html=bool(allow_html),
+        allow_html=allow_html,
+        inline_footnotes=inline_footnotes,
         max_body_kb=max_body_kb or MAX_BODY_KB,
         feeds=feeds or FeedSettings(),
         known_countries=tuple(known or ()),
@@ -217,10 +224,12 @@ def _read_simple(reader: FieldReader, key: str, node: Node) -> str | None:
     return normalise_base_url(value) if key == "base_url" else value
 
 
-def _read_markdown(reader: FieldReader, node: Node) -> bool | None:
-    """Read the `markdown:` section."""
-    settings = reader.fields(node, "markdown", ("allow_html",))
-    return optional(settings, "allow_html", lambda n: reader.boolean(n, "allow_html"))
+def _read_markdown(reader: FieldReader, node: Node) -> tuple[bool, bool]:
+    """Read the `markdown:` section: (allow_html, inline_footnotes)."""
+    settings = reader.fields(node, "markdown", ("allow_html", "inline_footnotes"))
+    allow_html = optional(settings, "allow_html", lambda n: reader.boolean(n, "allow_html"))
+    inline = optional(settings, "inline_footnotes", lambda n: reader.boolean(n, "inline_footnotes"))
+    return bool(allow_html), bool(inline)
 
 
 def _read_feeds(reader: FieldReader, node: Node) -> FeedSettings | None:

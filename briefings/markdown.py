@@ -12,7 +12,7 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MethodType
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,12 +82,12 @@ class ResolvedLinks:
 PLACEHOLDER = "\x00"
 
 
-def make_parser() -> MarkdownIt:
+def make_parser(inline_footnotes: bool = False) -> MarkdownIt:
     """Return the configured markdown-it parser: GitHub Flavored Markdown's tables, strikethrough
-    and footnotes (not Pandoc's inline `^[...]` ones, which GitHub lacks); raw HTML passes
-    through, to be sanitised (`template_body`)."""
+    and footnotes (Pandoc's inline `^[...]` ones, which GitHub lacks, only when asked); raw
+    HTML passes through, to be sanitised (`template_body`)."""
     md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "strikethrough", "linkify"])
-    md.use(footnote_plugin, inline=False)
+    md.use(footnote_plugin, inline=inline_footnotes)
     # GitHub links http(s):// URLs, www. addresses and e-mail addresses; not README.md or worker.id.
     linkify = md.linkify
     assert linkify is not None, "linkify-it-py is installed with the project"
@@ -235,17 +235,21 @@ def template_body(
 
     Authors' HTML goes through the allowlist sanitiser (`sanitize`), unless `trusted`.
     """
-    env: dict[str, object] = {}
+    env: dict[str, Any] = {}
     tokens = md.parse(body, env)
     _shift_headings(tokens, set(reserved_ids))
     _empty_header_cells_as_data(tokens)
     links: list[Link] = []
     fragments: list[tuple[int, str]] = []
+    defined = _definitions(env, first_line)
+    lines = body.split("\n")
     for token in tokens:
         if token.type == "inline" and token.children:
             start = first_line + (token.map[0] if token.map else 0)
             fragments += _fragment_links(token.children, start)
-            links += _placeholder_links(token.children, start, path, len(links))
+            block = "\n".join(lines[token.map[0] : token.map[1]]) if token.map else ""
+            found = _placeholder_links(token.children, start, path, len(links))
+            links += (_at_definition(link, block, defined) for link in found)
     html = md.renderer.render(tokens, md.options, env)
     html = html if trusted else sanitize(html)
     ids = tuple(sorted({found[1] for found in _ID_RE.findall(html)}))
@@ -253,6 +257,20 @@ def template_body(
 
 
 _ID_RE = re.compile(r"""\s(?:id|name)=(["'])(.*?)\1""")
+
+
+def _definitions(env: dict[str, Any], first_line: int) -> dict[str, int]:
+    """Return the file line of each reference definition (`[chart]: images/chart.png`), by its target."""
+    references = env.get("references") or {}
+    return {ref["href"]: first_line + ref["map"][0] for ref in references.values() if ref.get("map")}
+
+
+def _at_definition(link: Link, block: str, defined: dict[str, int]) -> Link:
+    """Return a link written by reference (`![chart][c]`) at the line of its definition, where its path is."""
+    written = link.written
+    if written in defined and f"]({written}" not in block and f"](<{written}>" not in block:
+        return replace(link, line=defined[written])
+    return link
 
 
 def _fragment_links(children: list[Token], line: int) -> Iterator[tuple[int, str]]:

@@ -37,7 +37,7 @@ class RecordParser:
 
     def __init__(self, config: ParseSettings) -> None:
         self.config = config
-        self.md = make_parser()
+        self.md = make_parser(config.inline_footnotes)
 
     def parse(self, path: str, data: bytes, digest: str | None = None) -> Record:
         """Parse and validate one file and render its body; `digest` is its bytes' digest, if known."""

@@ -186,3 +186,12 @@ def test_an_image_beside_the_briefing_is_published_as_github_shows_it(
     assert page.xpath("//div[@class='body']//img/@src") == ["/media/2015/images/chart.png"]
     assert (site / "media/2015/images/chart.png").read_bytes() == PNG
     assert not (site / "media/2015/images/.DS_Store").exists()
+
+
+def test_a_reference_style_image_is_reported_at_its_definition(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "Intro.\n\n![A chart][chart] and [the source][src].\n\n[chart]: images/none.png\n[src]: ../2014/gone.md"
+    root = archive({"2015/a.md": briefing("A", body=body)})
+    assert run(root, "check") == 1
+    errors = capsys.readouterr().err.splitlines()[:-1]
+    assert [error.split(": link")[0] for error in errors] == ["content/2015/a.md:14", "content/2015/a.md:15"]
+    assert "content/2015/images/none.png" in errors[0] and "content/2014/gone.md" in errors[1]

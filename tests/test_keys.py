@@ -72,7 +72,7 @@ SITE_VALUES: dict[str, Callable[[dict[str, object], int], dict[str, object]]] = 
     "known_countries": lambda s, c: s | {"known_countries": ["Kurdistan", "Rojava"][: 1 + c % 2]},
     "removed": lambda s, c: s | {"removed": [{"url": f"/2009/0{1 + c % 3}/gone/", "reason": "Withdrawn."}]},
     "search": lambda s, c: s | {"search": c % 2 == 0},
-    "markdown": lambda s, c: s | {"markdown": {"allow_html": c % 2 == 1}},
+    "markdown": lambda s, c: s | {"markdown": {"allow_html": c % 2 == 1, "inline_footnotes": c % 3 == 1}},
     "max_body_kb": lambda s, c: s | {"max_body_kb": 64 + c},
     "feeds": lambda s, c: s
     | {"feeds": {"entries": 1 + c % 3, "term_entries": 1 + c % 2, "full_text": ("site", "all", "none")[c % 3]}},

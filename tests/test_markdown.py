@@ -185,3 +185,10 @@ def test_a_relative_link_is_resolved_against_the_file_as_github_does() -> None:
     assert [line for line, _ in result.problems] == [12, 14]
     assert result.problems[0][1].startswith('link "../../../../etc/passwd" points outside the repository')
     assert "content/2016/images/chart.png" in result.problems[1][1]  # asked of the resolver, where GitHub looks
+
+
+def test_inline_footnotes_when_site_yaml_asks_for_them() -> None:
+    template = template_body(
+        make_parser(inline_footnotes=True), "Lead at ^[Lift].", path="content/2016/a.md", first_line=1
+    )
+    assert 'class="footnote-ref"' in template.html and "Lift" in template.html
