@@ -67,5 +67,9 @@ def sanitize(html: str) -> str:
     stand_in = "x-briefings-link-" + hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     while stand_in in html:
         stand_in += "x"
-    clean = _CLEANER.clean(_MARK_RE.sub(lambda match: f"{stand_in}-{match[1]}-", html))
-    return re.sub(re.escape(stand_in) + r"-(\d+)-", lambda match: f"\x00{match[1]}\x00", clean)
+    clean = _CLEANER.clean(_MARK_RE.sub(lambda match: f"{stand_in}-{match[1]}-", html)).split(stand_in + "-")
+    back = [clean[0]]
+    for part in clean[1:]:  # "<number>-<what follows>"
+        number, _, rest = part.partition("-")
+        back += ("\x00", number, "\x00", rest)
+    return "".join(back)
