@@ -256,9 +256,19 @@ def template_body(
             found = _placeholder_links(token.children, start, path, len(links))
             links += (_at_definition(link, block, defined) for link in found)
     html = md.renderer.render(tokens, md.options, env)
-    html = html if trusted else sanitize(html)
+    # Without raw HTML, markdown-it escaped every character of the text and checked every link:
+    # its own markup is all in the allowlist, so only a body with raw HTML needs the sanitiser.
+    html = html if trusted or not _has_raw_html(tokens) else sanitize(html)
     ids = tuple(sorted({found[1] for found in _ID_RE.findall(html)}))
     return BodyTemplate(html, tuple(links), ids, tuple(fragments))
+
+
+def _has_raw_html(tokens: list[Token]) -> bool:
+    """Return True when a body holds HTML as written (a block, or tags inside a paragraph)."""
+    return any(
+        token.type == "html_block" or (token.children and any(c.type == "html_inline" for c in token.children))
+        for token in tokens
+    )
 
 
 _ID_RE = re.compile(r"""\s(?:id|name)=(["'])(.*?)\1""")
