@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from briefings import compare, pipeline
 from briefings.cache import CACHE_DIR
@@ -28,7 +29,7 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python build.py",
         description="Build the briefings archive into _site/, or check it.",
-        epilog="Exit status: 0 ok, 1 content errors, 2 usage errors.",
+        epilog="Exit status: 0 ok, 1 content errors, 2 usage errors, 130 interrupted (Ctrl-C).",
     )
     parser.add_argument(
         "command",
@@ -79,6 +80,9 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         "-j", "--jobs", type=_jobs, default=0, help="worker processes (default: one per core; 1 builds serially)"
     )
     args = parser.parse_args(argv)
+    for option in sorted(_given(parser, args) - USES[args.command]):
+        users = ", ".join(command for command, used in USES.items() if option in used) or "no command"
+        parser.error(f"--{option.replace('_', '-')}: `{args.command}` does not use it (it is for {users})")
     if args.command == "new" and args.title is None:
         parser.error('new: give the title in quotes: python build.py new "What happened"')
     if args.command != "new" and args.title is not None:
@@ -91,6 +95,21 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     if not (args.root / "site.yaml").is_file() and not (args.root / "content").is_dir():
         parser.error(f"--root: {args.root} is not an archive (it has no site.yaml or content/)")
     return args
+
+
+# The options each command uses; any other given is a usage error, never silently ignored.
+USES = {
+    "build": {"root", "base_url", "drafts", "quiet", "no_cache", "sizes", "format", "jobs"},
+    "check": {"root", "base_url", "quiet", "no_cache", "format", "base", "summary", "jobs"},
+    "serve": {"root", "base_url", "drafts", "quiet", "host", "port", "open", "jobs"},
+    "new": {"root", "title", "region", "tags", "source", "quiet", "format"},
+    "schema": {"root"},
+}
+
+
+def _given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> set[str]:
+    """Return the options given on the command line (those whose value is not the default)."""
+    return {name for name, value in vars(args).items() if name != "command" and value != parser.get_default(name)}
 
 
 def _port(text: str) -> int:
@@ -146,7 +165,7 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
 
 def check(args: argparse.Namespace) -> int:
     """Validate the archive; with --base, compare it with that revision and guard its URLs; report."""
-    options = pipeline.Options(jobs=args.jobs, cache=not args.no_cache)
+    options = pipeline.Options(base_url=args.base_url, jobs=args.jobs, cache=not args.no_cache)
     errors: list[SourceError] = []
     change, checked = None, 0
     try:
@@ -217,7 +236,8 @@ def serve(args: argparse.Namespace) -> int:
     """Run the preview server until it is stopped."""
     from briefings.serve import ServeOptions, serve  # only `serve` needs tornado, watchfiles
 
-    options = ServeOptions(args.host, args.port, args.drafts, args.open, args.jobs)
+    base_path = urlsplit(args.base_url).path if args.base_url else None  # served here, at that path
+    options = ServeOptions(args.host, args.port, args.drafts, args.open, args.jobs, base_path)
     try:
         return serve(args.root, options, lambda line: print(line, flush=True))
     except OSError as exc:

@@ -226,7 +226,12 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
             f"{kind.name}/",
             "terms.html",
             kind.label,
-            {"kind": kind.name, "terms": tuple(term_info(t) for t in terms), "threshold": threshold},
+            {
+                "kind": kind.name,
+                "terms": tuple(term_info(t) for t in terms),
+                "threshold": threshold,
+                "order": "in the order site.yaml lists them" if kind.vocabulary == "site" else "A–Z",
+            },
             f"All {len(terms)} {kind.plural} of {archive.config.title}, with their briefings.",
             newest(archive.entries),
         )

@@ -57,6 +57,7 @@ class ServeOptions:
     drafts: bool = False
     open_browser: bool = False
     jobs: int = 0
+    base_path: str | None = None  # the path to serve under (from --base-url), instead of site.yaml's
 
 
 class Preview:
@@ -328,9 +329,9 @@ def bind(host: str, port: int) -> list[socket.socket]:
         raise
 
 
-def preview_url(root: Path, host: str, port: int) -> str:
-    """Return the preview's base URL: this host and port, with the production base path."""
-    base_path = urlsplit(pipeline.load_config_for(root, pipeline.Options()).base_url).path
+def preview_url(root: Path, host: str, port: int, base_path: str | None = None) -> str:
+    """Return the preview's base URL: this host and port, with the production base path (or `base_path`)."""
+    base_path = base_path or urlsplit(pipeline.load_config_for(root, pipeline.Options()).base_url).path
     shown = f"[{host}]" if ":" in host else host
     return urlunsplit(("http", f"{shown}:{port}", base_path, "", ""))
 
@@ -340,7 +341,7 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     sockets = bind(options.host, options.port)
     port = sockets[0].getsockname()[1]
     try:
-        url = preview_url(root, options.host, port)
+        url = preview_url(root, options.host, port, options.base_path)
     except BuildFailed as failed:  # an unreadable site.yaml: serve its errors at /
         url, preview_errors = f"http://{options.host}:{port}/", failed.errors
     else:

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from briefings.cli import main
 from tests.conftest import REPO, briefing, make_archive
 
 
@@ -71,3 +74,27 @@ def test_github_format_prints_escaped_workflow_commands(tmp_path: Path) -> None:
         'region: "Middle east" is not a known region; did you mean "Middle East"?'
     ]
     assert result.stderr.splitlines() == ["Found 1 error in 1 file; fix them and run check again."]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["serve", "--sizes"], "--sizes: `serve` does not use it (it is for build)"),
+        (["serve", "--no-cache"], "--no-cache: `serve` does not use it (it is for build, check)"),
+        (["build", "--host", "0.0.0.0"], "--host: `build` does not use it (it is for serve)"),
+        (["schema", "--drafts"], "--drafts: `schema` does not use it (it is for build, serve)"),
+    ],
+)
+def test_an_option_a_command_does_not_use_is_a_usage_error(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--root", str(REPO)])
+    assert exited.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_help_names_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "130 interrupted (Ctrl-C)" in " ".join(capsys.readouterr().out.split())

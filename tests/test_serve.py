@@ -292,3 +292,13 @@ def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> Non
         file.write_text(good)
         page.wait_for_function("document.querySelector('h1').textContent === 'Reloaded by itself'", timeout=15000)
         browser.close()
+
+
+def test_serve_honours_base_url(tmp_path: Path) -> None:
+    running = start(make_archive(tmp_path / "a", FILES), "--base-url", "https://user.github.io/briefings/")
+    try:
+        assert urlsplit(running.url).path == "/briefings/"
+        assert title(running.page("2015/11/paris/")) == "Paris attacks"
+        assert 'href="/briefings/tags/' in running.page("")
+    finally:
+        stop(running)

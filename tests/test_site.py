@@ -288,3 +288,10 @@ def test_tags_differing_in_case_or_accents_are_one_tag(tmp_path: Path) -> None:
     # The most used spelling names the tag; an alias target in site.yaml always wins.
     assert texts(page(site, "tags/"), "//ul[@class='terms']/li") == ["ISIS 2", "Türkiye 3"]
     assert sorted(p.name for p in (site / "tags").iterdir() if p.is_dir()) == ["isis", "turkiye"]
+
+
+def test_the_regions_index_says_the_order_it_lists_them_in(tmp_path: Path) -> None:
+    site = build(make_archive(tmp_path / "a", {"2015/a.md": briefing()}))
+    regions = " ".join(page(site, "regions/").xpath("string(//p[@class='lede'])").split())
+    tags = " ".join(page(site, "tags/").xpath("string(//p[@class='lede'])").split())
+    assert regions.startswith("2 regions, in the order site.yaml lists them.") and "A–Z" in tags
