@@ -24,6 +24,7 @@ from briefings.markdown import BodyRef
 from briefings.urls import briefing_path, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 4, 3
+BUILTIN = {"countries": KNOWN_COUNTRIES}  # names known without site.yaml, by kind
 RELATED_WINDOW = 5  # candidates per tag on each side in time
 
 
@@ -188,9 +189,7 @@ def _term_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tu
         return {fold(r.name): r.name for r in config.regions}, []
     if kind.vocabulary == "known":
         return _known_names(config, kind, briefings)
-    # site.yaml's tag aliases name the canonical spelling of a tag
-    preferred = {tag for _, tag in config.tag_aliases} if kind.field == "tags" else frozenset()
-    return _display_names((name for b in briefings for name in names_of(kind, b)), preferred), []
+    return _display_names(name for b in briefings for name in names_of(kind, b)), []
 
 
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
@@ -233,20 +232,21 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
 def _known_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
     """Pick one spelling per name (a known one first); return it with an error per name that looks misspelt."""
     used = Counter(name for b in briefings for name in names_of(kind, b))
-    meant = near_misses(used, config.known_countries)
+    builtin = BUILTIN.get(kind.name, ())
+    meant = near_misses(used, config.known_names(kind.known), builtin)
     errors = [
         SourceError(
             b.path,
             b.line_of(kind.field),
             f'{kind.field}: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
-            f'If "{name}" is right, add it to known_countries in site.yaml',
+            f'If "{name}" is right, add it to {kind.known} in site.yaml',
         )
         for b in briefings
         for name in names_of(kind, b)
         if name in meant
     ]
-    known = {fold(name): name for name in (*KNOWN_COUNTRIES, *config.known_countries)}
-    chosen = _display_names(used.elements())
+    known = {fold(name): name for name in (*builtin, *config.known_names(kind.known))}
+    chosen = _display_names(used.elements(), preferred=set(known.values()))
     return {folded: known.get(folded, name) for folded, name in chosen.items()}, errors
 
 

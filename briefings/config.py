@@ -20,7 +20,7 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
-    "id_authority", "regions", "tag_aliases", "known_countries", "removed", "search", "markdown",
+    "id_authority", "regions", "tag_aliases", "known_tags", "known_countries", "removed", "search", "markdown",
     "max_body_kb", "feeds",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
@@ -106,6 +106,7 @@ class SiteConfig:
     max_body_kb: int = MAX_BODY_KB
     feeds: FeedSettings = FeedSettings()
     known_countries: tuple[str, ...] = ()  # names the built-in list lacks, so not taken for misspellings
+    known_tags: tuple[str, ...] = ()  # tags close to others on purpose ("Russia" and "Russian")
     removed: tuple[Removed, ...] = ()
     search: bool = True  # the /search/ page and its index
 
@@ -117,6 +118,12 @@ class SiteConfig:
             self.timezone, names, self.tag_aliases, self.allow_html, self.max_body_kb, self.search,
             self.inline_footnotes,
         )  # fmt: skip
+
+    def known_names(self, key: str) -> tuple[str, ...]:
+        """Return the names a `known_*` setting lists (with tags, also the canonical tags of `tag_aliases`)."""
+        if key == "known_tags":
+            return (*self.known_tags, *(tag for _, tag in self.tag_aliases))
+        return self.known_countries if key == "known_countries" else ()
 
     def absolute(self, path: str = "") -> str:
         """Return the absolute URL of a site path."""
@@ -182,6 +189,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     regions = optional(found, "regions", lambda node: _read_regions(reader, node))
     aliases = optional(found, "tag_aliases", lambda node: _read_aliases(reader, node))
     known = optional(found, "known_countries", lambda node: reader.text_list(node, "known_countries", 1000))
+    known_tags = optional(found, "known_tags", lambda node: reader.text_list(node, "known_tags", 1000))
     removed = optional(found, "removed", lambda node: _read_removed(reader, node))
     search = optional(found, "search", lambda node: reader.boolean(node, "search"))
     markdown = optional(found, "markdown", lambda node: _read_markdown(reader, node))
@@ -207,6 +215,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         max_body_kb=max_body_kb or MAX_BODY_KB,
         feeds=feeds or FeedSettings(),
         known_countries=tuple(known or ()),
+        known_tags=tuple(known_tags or ()),
         removed=removed or (),
         search=search is not False,
     )

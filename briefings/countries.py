@@ -10,6 +10,7 @@ Zambia, or Niger and Nigeria, both stand. May not do I/O.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -52,13 +53,18 @@ KNOWN_COUNTRIES = (
 )  # fmt: skip
 
 
-def near_misses(used: Counter[str], extra: Iterable[str] = ()) -> dict[str, str]:
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def near_misses(
+    used: Counter[str], extra: Iterable[str] = (), builtin: Iterable[str] = KNOWN_COUNTRIES
+) -> dict[str, str]:
     """Return, for each name in `used` (name -> briefings using it) that looks misspelt, the name meant.
 
     A name is taken as meant when it is known (built in or in `extra`), or when it is used
     by more briefings than the misspelling; names that fold alike are one name.
     """
-    known = {fold(name): name for name in (*KNOWN_COUNTRIES, *extra)}
+    known = {fold(name): name for name in (*builtin, *extra)}
     uses: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for name, count in used.items():
@@ -69,7 +75,12 @@ def near_misses(used: Counter[str], extra: Iterable[str] = ()) -> dict[str, str]
         folded = fold(name)
         if folded in known:
             continue
-        candidates = [*known, *(u for u in uses if u != folded and uses[u] > uses[folded])]
+        numbers = _DIGITS_RE.findall(folded)  # "COP 26" and "COP 27", "G7" and "G8" are not typos of each other
+        candidates = [
+            other
+            for other in (*known, *(u for u in uses if u != folded and uses[u] > uses[folded]))
+            if _DIGITS_RE.findall(other) == numbers
+        ]
         match = difflib.get_close_matches(folded, candidates, n=1, cutoff=NEAR_MISS)
         if match:
             found[name] = known.get(match[0]) or spelled[match[0]]

@@ -16,9 +16,11 @@ from typing import Literal
 # Where a kind's names come from:
 # - "site": the list in site.yaml (regions): every one has a page, in that order, even when empty;
 #   any other name is an error with "did you mean".
-# - "known": any name, but one close to a known name (countries: a built-in list plus site.yaml's
-#   `known_countries`) that is not known itself is an error with "did you mean".
-# - "free": any name (tags, sources).
+# - "known": any name, but one close to a known name or to a more used one, and not known itself,
+#   is an error with "did you mean" (countries: a built-in list plus site.yaml's `known_countries`;
+#   tags: `known_tags` and the canonical tags of `tag_aliases`), so "Ceasefire" does not quietly
+#   make a page beside "Ceasefires".
+# - "free": any name (sources).
 Vocabulary = Literal["site", "known", "free"]
 
 
@@ -36,12 +38,25 @@ class Kind:
     feed: bool  # each term has an Atom feed at /<name>/<slug>/feed.xml
     facet: str | None  # the search page's filter by this kind, if it has one
     vocabulary: Vocabulary
+    known: str = ""  # with "known": the site.yaml key that lists names known to be right
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("tags", "tags", "tag", "tags", "Tags", "Tag", many=True, feed=True, facet="tag", vocabulary="free"),
+    Kind("tags", "tags", "tag", "tags", "Tags", "Tag", True, True, "tag", "known", known="known_tags"),
     Kind("regions", "region", "region", "regions", "Regions", "Region", False, True, "region", "site"),
     Kind("sources", "source", "source", "sources", "Sources", "Source", False, False, "source", "free"),
-    Kind("countries", "countries", "country", "countries", "Countries", "Country", True, True, None, "known"),
+    Kind(
+        "countries",
+        "countries",
+        "country",
+        "countries",
+        "Countries",
+        "Country",
+        True,
+        True,
+        None,
+        "known",
+        "known_countries",
+    ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -12,7 +12,7 @@ from lxml import etree
 from briefings.countries import near_misses
 from briefings.errors import BuildFailed
 from briefings.pipeline import check
-from tests.conftest import SITE_YAML, briefing, build, make_archive
+from tests.conftest import SITE_YAML, briefing, build, make_archive, run
 from tests.sitetools import page, texts
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -100,3 +100,22 @@ def test_known_countries_must_be_a_list(tmp_path: Path) -> None:
     assert [str(e) for e in failed.value.errors] == [
         'site.yaml:15: known_countries: expected a list such as [a, b], found "Kurdistan"'
     ]
+
+
+def test_a_tag_close_to_a_more_used_one_gets_did_you_mean(archive, capsys: pytest.CaptureFixture[str]) -> None:
+    files = {f"2015/b{n}.md": briefing(f"B{n}", f"2015-09-{n + 10}T10:00:00+03:00", "[Ceasefires]") for n in range(3)}
+    files["2015/new.md"] = briefing("New", "2015-09-20T10:00:00+03:00", "[Syrian civil war, Ceasefire]")
+    root = archive(files)
+    assert run(root, "check") == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        'content/2015/new.md:8: tags: "Ceasefire" looks like a misspelling of "Ceasefires"; did you mean '
+        '"Ceasefires"? If "Ceasefire" is right, add it to known_tags in site.yaml'
+    )
+    (root / "site.yaml").write_text(SITE_YAML + "known_tags: [Ceasefire, Ceasefires]\n")  # both meant
+    assert run(root, "check") == 0
+
+
+def test_names_that_differ_in_their_numbers_are_not_misspellings() -> None:
+    used = Counter({"COP 26": 5, "COP 27": 1, "G7": 4, "G8": 1, "Topic 113": 1, "Topic 183": 3})
+    assert near_misses(used, builtin=()) == {}
+    assert near_misses(Counter({"Ceasefires": 3, "Ceasefire": 1}), builtin=()) == {"Ceasefire": "Ceasefires"}

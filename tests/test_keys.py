@@ -70,6 +70,7 @@ SITE_VALUES: dict[str, Callable[[dict[str, object], int], dict[str, object]]] = 
     | {"regions": [*SETTINGS["regions"], {"name": "Africa", "slug": f"africa-{c}"}][: 2 + c % 2]},
     "tag_aliases": lambda s, c: s | {"tag_aliases": {"ISIS": ["IS"], "Syria": ["Aleppo"]} if c % 2 else {}},
     "known_countries": lambda s, c: s | {"known_countries": ["Kurdistan", "Rojava"][: 1 + c % 2]},
+    "known_tags": lambda s, c: s | {"known_tags": ["Russian", "Energy"][: c % 3]},
     "removed": lambda s, c: s | {"removed": [{"url": f"/2009/0{1 + c % 3}/gone/", "reason": "Withdrawn."}]},
     "search": lambda s, c: s | {"search": c % 2 == 0},
     "markdown": lambda s, c: s | {"markdown": {"allow_html": c % 2 == 1, "inline_footnotes": c % 3 == 1}},
