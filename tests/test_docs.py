@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -111,3 +113,28 @@ def test_the_briefing_in_contributing_md_passes_the_check_as_pasted(tmp_path: Pa
     archive = check(tmp_path)
     entry = next(e for e in archive.entries if e.briefing.path == "content/2026/ceasefire-holds-in-idlib.md")
     assert entry.path == "2026/11/ceasefire-holds-in-idlib/"
+
+
+def test_the_documented_sequence_works_in_a_fresh_copy_with_the_plain_python(tmp_path: Path) -> None:
+    # After `make site` (which makes .venv), CONTRIBUTING says `python build.py new/check` and
+    # `python build.py`: with a Python that lacks the dependencies, build.py runs itself with .venv.
+    listed = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for name in (n for n in listed if not n.startswith("tests/")):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, tmp_path / name)
+    (tmp_path / ".venv").symlink_to(REPO / ".venv")
+    python = str(Path(sys.base_prefix) / "bin" / "python3")
+
+    def step(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([python, "build.py", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    made = step("new", "Ceasefire holds in Idlib", "--region", "Middle East", "--tags", "Syrian civil war,Ceasefires")
+    file = tmp_path / made.stdout.splitlines()[0]
+    file.write_text(file.read_text(encoding="utf-8").replace("TODO: ", ""), encoding="utf-8")  # as a writer fills it in
+    assert step("check").stdout.strip().endswith("briefings: no problems found.")
+    assert "Built " in step().stdout
+    plain = subprocess.run([python, "-c", "import markdown_it"], capture_output=True, check=False).returncode
+    if plain != 0:  # this Python lacks the dependencies: build.py said which one it used
+        assert "using .venv/bin/python (made by `make site`)" in made.stderr
