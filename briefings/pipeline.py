@@ -282,14 +282,15 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
     cache = usable_cache(root, options, progress)
     engine = cache.engine if cache else ""
     content = read_content(root, cache, defer=True)
-    inputs = inputs_digest(root, options, content, engine) if content.unread is None else None
+    shaping = (options.drafts, options.base_url)  # the options that change the output (not --jobs)
+    inputs = inputs_digest(root, shaping, content, engine) if content.unread is None else None
     if cache and inputs and (unchanged := cache.unchanged_build(root / output, inputs)):
         counts, sizes = unchanged
         return Report(WriteReport(0, 0, 0, sizes), *counts)
     with session(root, options, progress, cache) as run:
         archive, planned, digests = load_and_plan(run, content)
         _say_damage(cache, progress)
-        inputs = inputs or inputs_digest(root, options, content.with_digests(digests), engine)
+        inputs = inputs or inputs_digest(root, shaping, content.with_digests(digests), engine)
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
         counts = (sum(1 for p in planned if p.path.endswith(".html")), len(planned), len(archive.entries), terms)
         try:

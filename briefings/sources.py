@@ -184,8 +184,8 @@ def read_static(root: Path) -> dict[str, bytes]:
 
 
 def inputs_digest(root: Path, options: object, content: Content, engine: str) -> str:
-    """Return a digest of everything a build reads (`INPUTS`, the engine, the options given):
-    equal digests give byte-identical sites."""
+    """Return a digest of everything a build reads (`INPUTS`, the engine, the options that shape
+    the output): equal digests give byte-identical sites."""
     parts: list[str | bytes] = [engine, repr(options), repr(content.refused)]
     for name in INPUTS:
         if name == CONTENT:  # by the digests already taken, and the bytes of the files beside them
