@@ -111,14 +111,6 @@ def remember_digests(root: Path, cache: Cache, content: Content, digests: Iterab
         cache.remember("digests", str(root.resolve()), found)
 
 
-def markdown_files(root: Path) -> list[str]:
-    """Return the repository path of every `content/**/*.md`, sorted by path components (see `walk`)."""
-    listed, problems = walk(root, CONTENT, ".md")
-    if problems:
-        raise BuildFailed(problems)
-    return [name for name, _ in listed]
-
-
 def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.stat_result]], list[SourceError]]:
     """Return the repository path of every file under `root/folder` (ending with `suffix`) with its
     `lstat`, sorted by path components, and an error for each thing a build may not take silently.
