@@ -158,13 +158,20 @@ class Preview:
 
 
 class Clients:
-    """The browser tabs connected over livereload's WebSocket; used on the IO loop only."""
+    """The browser tabs connected over livereload's WebSocket; used on the IO loop only.
+
+    `version` counts the reloads sent. Each page is served with the version it was served at,
+    and asks for the current one once its socket is connected: a build that finished while the
+    page was loading (its old socket closed, its new one not yet open) still reloads it.
+    """
 
     def __init__(self) -> None:
         self.sockets: set[ReloadSocket] = set()
+        self.version = 0
 
     def reload(self) -> None:
         """Tell every tab to reload."""
+        self.version += 1
         message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
         for client in list(self.sockets):
             client.send_message(message)
@@ -190,23 +197,48 @@ class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is un
 
     def on_message(self, message: str | bytes) -> None:
         command = json.loads(message).get("command")
-        if command == "hello":
+        if command == "hello":  # registered before the answer, so no reload falls between the two
+            self.clients.sockets.add(self)
             protocols = ["http://livereload.com/protocols/official-7"]
             self.send_message({"command": "hello", "protocols": protocols, "serverName": "briefings"})
-        elif command == "info":
-            self.clients.sockets.add(self)
 
     def on_close(self) -> None:
         self.clients.sockets.discard(self)
 
 
+class VersionHandler(web.RequestHandler):
+    """Answers `/livereload/version` with the number of reloads sent so far (see `Clients`)."""
+
+    def initialize(self, clients: Clients) -> None:
+        self.clients = clients
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/plain")
+        self.finish(str(self.clients.version))
+
+
+# Reload when a build finished between this page being served and its socket connecting.
+CATCH_UP = (
+    '<script>document.addEventListener("LiveReloadConnect",()=>fetch("/livereload/version",{cache:"no-store"})'
+    '.then(r=>r.text()).then(v=>{if(v!=="%d")location.reload()}))</script>'
+)
+
+
 class PreviewHandler(web.RequestHandler):
     """Serves the preview folder under the base path, with the reload script in every page."""
 
-    def initialize(self, preview: Preview, port: int, hosts: tuple[str, ...]) -> None:
+    def initialize(self, preview: Preview, clients: Clients, port: int, hosts: tuple[str, ...]) -> None:
         self.preview = preview
-        self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
+        self.clients = clients
+        self.port = port
         self.hosts = hosts
+
+    @property
+    def script(self) -> bytes:
+        """The reload scripts, stamped with the version of the site this page is served from."""
+        loader = f'<script src="/livereload.js?port={self.port}"></script>'
+        return (loader + CATCH_UP % self.clients.version).encode()
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -356,7 +388,8 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     app = web.Application([
         (r"/livereload", ReloadSocket, {"clients": clients, "hosts": hosts}),
         (r"/livereload\.js", LiveReloadJSHandler),
-        (r"/(.*)", PreviewHandler, {"preview": preview, "port": port, "hosts": hosts}),
+        (r"/livereload/version", VersionHandler, {"clients": clients}),
+        (r"/(.*)", PreviewHandler, {"preview": preview, "clients": clients, "port": port, "hosts": hosts}),
     ])  # fmt: skip
     server = httpserver.HTTPServer(app)
     server.add_sockets(sockets)

@@ -294,6 +294,32 @@ def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> Non
         browser.close()
 
 
+@pytest.mark.browser
+def test_a_page_still_loading_when_a_build_finishes_reloads_once_connected(server: Server) -> None:
+    """The reload is sent while the tab has no socket (its reload script still loading): the page
+    is stale when its socket opens, and must reload then rather than wait for the next save."""
+    from playwright.sync_api import Route, sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    held: list[Route] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        page.route("**/livereload.js*", lambda route: held.append(route))
+        page.goto(server.url + "2015/09/kweiris/", wait_until="commit")
+        while not held:  # the page asked for its reload script, which is held back
+            page.wait_for_timeout(20)
+        builds = sum(line.startswith("Rebuilt") for line in server.lines)
+        file = server.root / "content" / "2015" / "kweiris.md"
+        file.write_text(file.read_text().replace("title: Kweiris jets", "title: Built while loading"))
+        wait_for(lambda: sum(line.startswith("Rebuilt") for line in server.lines) > builds)
+        assert page.text_content("h1") == "Kweiris jets"
+        held[0].continue_()
+        page.wait_for_function("document.querySelector('h1').textContent === 'Built while loading'", timeout=15000)
+        browser.close()
+
+
 def test_serve_honours_base_url(tmp_path: Path) -> None:
     running = start(make_archive(tmp_path / "a", FILES), "--base-url", "https://user.github.io/briefings/")
     try:
