@@ -17,7 +17,7 @@ from typing import Any
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, near_misses
-from briefings.errors import BuildFailed, SourceError
+from briefings.errors import SourceError
 from briefings.keys import Memo, digest_text
 from briefings.kinds import KINDS, Kind
 from briefings.markdown import BodyRef
@@ -134,23 +134,25 @@ def build_archive(
     paths: dict[str, str],
     bodies: dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]],
     memo: Memo | None = None,
-) -> Archive:
-    """Model the archive from briefings, their site paths and bodies with their site links (by file path).
+    standins: Iterable[Briefing] = (),
+) -> tuple[Archive, list[SourceError]]:
+    """Model the archive from briefings, their site paths and bodies with their site links (by
+    file path); return it with every problem found across files (none: it may be published).
 
-    `memo` keeps what is slow to work out (related briefings) for the next build.
+    `memo` keeps what is slow to work out (related briefings) for the next build. `standins`
+    (of files with field errors) are not modelled, but their names are checked with the rest.
     """
     ordered = newest_first(briefings)
+    named = [*ordered, *standins]
     refs: list[Callable[[str], Ref]] = []
     errors: list[SourceError] = []
     for kind in KINDS:
-        names, problems = _term_names(config, kind, ordered)
+        names, problems = _term_names(config, kind, named)
         if kind.vocabulary == "site":  # site.yaml gives each its slug
             refs.append(_refs(names, {r.name: r.slug for r in config.regions}))
         else:
-            errors += problems + _check_slugs(kind, names.values(), ordered)
+            errors += problems + _check_slugs(kind, names.values(), named)
             refs.append(_refs(names))
-    if errors:
-        raise BuildFailed(errors)
     placed = tuple(zip(KINDS, refs, strict=True))
     entries = tuple(
         Entry(
@@ -162,10 +164,8 @@ def build_archive(
         )
         for b in ordered
     )
-    moved = moved_url_errors(config, entries)
-    if moved:
-        raise BuildFailed(moved)
-    return Archive(
+    errors += moved_url_errors(config, entries)
+    archive = Archive(
         config=config,
         entries=entries,
         terms={kind.name: _kind_terms(config, kind, entries) for kind in KINDS},
@@ -173,6 +173,7 @@ def build_archive(
         months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
         related=related_entries(entries, memo),
     )
+    return archive, errors
 
 
 def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:

@@ -170,11 +170,14 @@ def check(args: argparse.Namespace) -> int:
     change, checked = None, 0
     try:
         checked = len(pipeline.check(args.root, options, Progress(enabled=not args.quiet)).entries)
-        if args.base:
-            change = compare.against(args.root, args.base, options)
-            errors = change.errors
     except BuildFailed as failed:
         errors = list(failed.errors)
+    try:  # the URLs the base published are guarded even when the working tree has other errors
+        if args.base:
+            change = compare.against(args.root, args.base, options)
+            errors += change.errors
+    except BuildFailed:  # site.yaml cannot be read: its errors are already listed
+        pass
     except compare.BaseUnavailable as exc:
         print(f"error: --base: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -14,14 +14,15 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefings import pipeline
 from briefings.errors import BuildFailed, SourceError
-from briefings.urls import fold
+from briefings.urls import briefing_path, fold
 
 LISTED = 50  # items shown per list in the summary; the rest are counted
+NOT_COMPARED = "not compared until the problems are fixed (the URLs published before were checked)"
 
 
 class BaseUnavailable(Exception):
@@ -36,6 +37,7 @@ class Revision:
     briefings: dict[str, tuple[str, str]]  # published briefing's file -> (title, URL path "/2015/09/x/")
     pages: dict[str, str]  # URL path of each HTML page -> its key
     permanent: dict[str, str]  # URL path that must keep working -> the file that made it
+    sketched: bool = False  # made from the files of a revision with errors: `pages` holds no keys
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Change:
     disappear: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     base_problem: str = ""  # why the base could not be compared, if it could not
+    pages_compared: bool = True  # False when the working tree has errors: pages are not known
 
 
 def url_of(output: str) -> str:
@@ -58,13 +61,30 @@ def url_of(output: str) -> str:
 
 
 def revision(root: Path, options: pipeline.Options) -> Revision:
-    """Plan the published site of the archive at root (drafts left out) and describe it."""
-    archive, planned, content = pipeline.plan(root, options)
+    """Plan the published site of the archive at root (drafts left out) and describe it; an
+    archive with errors is sketched from its files instead."""
+    try:
+        archive, planned, content = pipeline.plan(root, options)
+    except BuildFailed:
+        return sketch(pipeline.survey(root, options))
     briefings = {e.briefing.path: (e.briefing.title, "/" + e.path) for e in archive.entries}
     pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}
     permanent = {url_of(p.path): p.origin for p in planned if p.group == "moved"}
     permanent |= {url: path for path, (_, url) in briefings.items()}
     return Revision({f.path: f.digest or "" for f in content.files}, briefings, pages, permanent)
+
+
+def sketch(survey: pipeline.Survey) -> Revision:
+    """Describe an archive that has errors from what its files give, without planning it: the
+    URLs of its briefings (stand-ins too), their aliases and the removed URLs are what it serves
+    for good, which is what the permalink guard needs."""
+    read = [r.as_read for r in survey.records if r.as_read is not None and not r.as_read.draft]
+    briefings = {b.path: (b.title, "/" + briefing_path(b.date, b.slug)) for b in read}
+    served = {url: path for path, (_, url) in briefings.items()}
+    served |= {alias: b.path for b in read for alias in b.aliases}
+    served |= {removed.path: "site.yaml (removed)" for removed in survey.config.removed}
+    files = {f.path: f.digest or "" for f in survey.content.files}
+    return Revision(files, briefings, dict.fromkeys(served, ""), served, sketched=True)
 
 
 def base_revision(root: Path, ref: str, options: pipeline.Options) -> Revision:
@@ -98,14 +118,19 @@ def compare(base: Revision, head: Revision) -> Change:
     def named(paths: set[str]) -> list[tuple[str, str]]:
         return [(path, title[path][0] if path in title else "") for path in sorted(paths)]
 
-    return Change(
+    briefings = Change(
         added=named({f for f in files if f not in base.files}),
         changed=named({f for f in files if f in base.files and f in head.files and base.files[f] != head.files[f]}),
         removed=named({f for f in files if f not in head.files}),
+        errors=guard(base, head),
+    )
+    if head.sketched:  # its pages are not known
+        return replace(briefings, pages_compared=False)
+    return replace(
+        briefings,
         appear=sorted(head.pages.keys() - base.pages.keys()),
         change=sorted(url for url in head.pages.keys() & base.pages.keys() if head.pages[url] != base.pages[url]),
         disappear=sorted(base.pages.keys() - head.pages.keys()),
-        errors=guard(base, head),
     )
 
 
@@ -170,6 +195,9 @@ def summary(errors: list[SourceError], change: Change | None, ref: str | None, c
         for label, items in (("Added", change.added), ("Changed", change.changed), ("Removed", change.removed)):
             named = [f"`{path}`" + (f" {_escape(title)}" if title else "") for path, title in items]
             lines += _section(f"{label} briefings", named)
+        if not change.pages_compared:
+            lines += ["", f"Pages: {NOT_COMPARED}."]
+            return "\n".join(lines) + "\n"
         lines += [
             "",
             f"Pages: {len(change.appear)} will appear, {len(change.change)} will change, "

@@ -109,8 +109,15 @@ class Briefing:
         return self.modified.timestamp()
 
 
-def parse_briefing(data: bytes, path: str, config: ParseSettings) -> tuple[Briefing | None, list[SourceError]]:
-    """Check one briefing file; return it (or None) and every problem found."""
+def parse_briefing(
+    data: bytes, path: str, config: ParseSettings, *, lenient: bool = False
+) -> tuple[Briefing | None, list[SourceError]]:
+    """Check one briefing file; return it (or None) and every problem found.
+
+    With `lenient`, a file with field errors whose date and slug are valid still gives a
+    briefing: a *stand-in*, whose fields in error are empty, so that its links and names can
+    be checked in the same run and links to it found. It must never be published.
+    """
     try:
         front, body, body_line = split_front_matter(decode(data))
         root = parse_yaml(front, first_line=2)
@@ -119,13 +126,14 @@ def parse_briefing(data: bytes, path: str, config: ParseSettings) -> tuple[Brief
     if root is None:
         return None, [SourceError(path, 1, "front matter is empty; it needs " + ", ".join(REQUIRED))]
     reader = FieldReader(path)
-    _check_body(reader, body, body_line, config.max_body_kb)
+    renderable = _check_body(reader, body, body_line, config.max_body_kb)
     briefing = _read_briefing(reader, root, path, body, body_line, config)
-    return (briefing if not reader.errors else None), reader.errors
+    return (briefing if not reader.errors or (lenient and renderable) else None), reader.errors
 
 
-def _check_body(reader: FieldReader, body: str, first_line: int, max_kb: int) -> None:
-    """Refuse a body over the size limit, or with characters that pages and feeds cannot carry."""
+def _check_body(reader: FieldReader, body: str, first_line: int, max_kb: int) -> bool:
+    """Refuse a body over the size limit, or with characters that pages and feeds cannot carry;
+    return False when it is too big to be rendered at all."""
     size = len(body.encode("utf-8"))
     if size > max_kb * 1024:
         reader.error(
@@ -133,12 +141,14 @@ def _check_body(reader: FieldReader, body: str, first_line: int, max_kb: int) ->
             f"body: is {size / 1024:.0f} KB; at most {max_kb} KB are allowed (site.yaml max_body_kb); "
             "split it into several briefings",
         )
+        return False
     for index, line in enumerate(body.split("\n") if PLACEHOLDER in body else ()):
         if line.lstrip().startswith(PLACEHOLDER):
             reader.error(first_line + index, f'body: "{line.strip()}" is a placeholder; write the briefing there')
     if (bad := forbidden_character(body)) is not None:
         index = next(i for i, line in enumerate(body.split("\n")) if forbidden_character(line))
         reader.error(first_line + index, f"body: contains {bad}, which pages and feeds cannot carry; delete it")
+    return True
 
 
 def decode(data: bytes) -> str:
@@ -180,7 +190,8 @@ def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
 def _read_briefing(
     reader: FieldReader, root: Node, path: str, body: str, body_line: int, config: ParseSettings
 ) -> Briefing | None:
-    """Read every field; return a Briefing when all of them are valid."""
+    """Read every field; return a Briefing when the date and slug are valid, with the fields in
+    error left empty (the caller tells a stand-in by `reader.errors`)."""
     found = reader.fields(root, "front matter", FIELDS, REQUIRED)
     tz, regions = config.tz, list(config.regions)
     when = optional(found, "date", lambda n: _when(reader, n, "date", tz))
@@ -202,11 +213,12 @@ def _read_briefing(
         reader.error(found["updated"].line, "updated: is before date; updated must be on or after date")
     if when:
         _check_folder(reader, found["date"], when[0], path)
-    if reader.errors or not (when and title and summary and source and credit and region and tags and slug):
+    if not (when and slug):
         return None
     return Briefing(
-        path=path, slug=slug, title=title, date=when[0], date_has_time=when[1], summary=summary,
-        source=source, credit=credit, region=region, tags=tags, body=body, body_line=body_line,
+        path=path, slug=slug, title=title or "", date=when[0], date_has_time=when[1], summary=summary or "",
+        source=source or Source(""), credit=credit or "", region=region or "", tags=tags or (), body=body,
+        body_line=body_line,
         countries=countries or (), image=image, updated=updated[0] if updated else None,
         draft=bool(draft), corrections=corrections or (), language=language, aliases=aliases or (),
         lines=_key_lines(root),

@@ -12,8 +12,8 @@ import difflib
 from collections.abc import Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from briefings.archive import Archive
 from briefings.config import SiteConfig
+from briefings.content import Briefing
 from briefings.errors import SourceError
 from briefings.markdown import BodyRef, Resolver, resolve_links
 from briefings.records import PAGE_IDS, Record
@@ -42,8 +42,8 @@ def resolve_bodies(
     records = list(records)
     ids = {r.path: frozenset((*r.body.ids, *PAGE_IDS)) for r in records if r.body is not None}
     for record in records:
-        assert record.briefing is not None and record.body is not None
-        resolve = resolvers[record.briefing.draft]
+        assert record.as_read is not None and record.body is not None
+        resolve = resolvers[record.as_read.draft]
         links = resolve_links(record.body.links, config.base_path, resolve)
         bodies[record.path] = (BodyRef(record.digest, links.hrefs), links.site_links)
         errors += [SourceError(record.path, line, message) for line, message in links.problems]
@@ -93,15 +93,17 @@ def resolver(
     return resolve
 
 
-def dangling_references(archive: Archive, paths: set[str]) -> list[SourceError]:
-    """Return an error for each image or body link to a site path that no output serves."""
+def dangling_references(
+    linking: Iterable[tuple[Briefing, tuple[tuple[int, str], ...]]], paths: set[str]
+) -> list[SourceError]:
+    """Return an error for each image or body link to a site path that no output serves; `linking`
+    gives each briefing with its body's site links by line."""
     errors = []
-    for entry in archive.entries:
-        b = entry.briefing
+    for b, site_links in linking:
         if b.image and "://" not in b.image.src and not _serves(paths, b.image.src):
             message = f'image src: "{b.image.src}" is not a file of the site; add it under static/ or fix the path'
             errors.append(SourceError(b.path, b.line_of("image"), message))
-        for line, target in entry.site_links:
+        for line, target in site_links:
             if not _serves(paths, target):
                 errors.append(SourceError(b.path, line, f'link "{target}" points to no page of the site; fix the path'))
     return errors

@@ -29,10 +29,11 @@ from briefings.kinds import KINDS
 from briefings.links import dangling_references, resolve_bodies
 from briefings.lock import one_at_a_time
 from briefings.outputs import Planned
-from briefings.plan import plan_site
+from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser
 from briefings.sources import Content, SourceFile, inputs_digest, read_content, remember_digests
+from briefings.urls import output_file
 from briefings.workers import available_cores, forked_map, parallel_map
 from briefings.write import WriteReport, unique_outputs, write_site
 
@@ -197,30 +198,37 @@ def _lost(record: Record, stored: set[str]) -> bool:
 
 def model_archive(
     run: Session, records: list[Record], unreadable: list[SourceError], assets: frozenset[str] = frozenset()
-) -> Archive:
-    """Validate across files and model the archive; raise BuildFailed with every problem."""
+) -> tuple[Archive, list[SourceError]]:
+    """Validate across files and model the archive of the valid ones; return it with every
+    problem found (none: it may be published)."""
     config, drafts = run.config, run.options.drafts
     errors = [*unreadable, *(error for record in records for error in record.errors)]
-    valid = [r for r in records if r.briefing is not None]
-    briefings = [r.briefing for r in valid if r.briefing is not None]
-    paths, url_errors = briefing_urls(briefings)
-    draft_paths = {b.path for b in briefings if b.draft}
-    published = [r for r in valid if r.briefing is not None and (drafts or not r.briefing.draft)]
-    bodies, link_errors = resolve_bodies(config, published, paths, draft_paths, assets)
-    # Model what is valid even when something is not, so that every error shows in one run.
-    shown = [r.briefing for r in published if r.briefing is not None]
-    archive, model_errors = _safe(lambda: build_archive(config, shown, paths, bodies, run.cache), None)
+    # Files with field errors take part through their stand-ins (never published), so that
+    # every error shows in one run: their links and names are checked, links to them found.
+    read = [r for r in records if r.as_read is not None and (drafts or not r.as_read.draft)]
+    paths, url_errors = briefing_urls(r.as_read for r in records if r.as_read is not None)
+    draft_paths = {r.path for r in records if r.as_read is not None and r.as_read.draft}
+    # A link to a file whose errors hide its URL is not an error of its own: that file's are.
+    hidden = {r.path: "" for r in records if r.as_read is None} | {e.path: "" for e in unreadable}
+    bodies, link_errors = resolve_bodies(config, read, paths | hidden, draft_paths, assets)
+    shown = [r.briefing for r in read if r.briefing is not None]
+    standins = [r.standin for r in read if r.standin is not None]
+    archive, model_errors = build_archive(config, shown, paths, bodies, run.cache, standins)
     errors += url_errors + link_errors + model_errors
-    if errors or archive is None:
-        raise BuildFailed(errors)
-    return archive
+    if errors:  # the links no output would serve, found without planning the site
+        served = output_paths(run.root, archive, assets) | {output_file(paths[b.path]) for b in standins}
+        linking = [*((e.briefing, e.site_links) for e in archive.entries), *((b, bodies[b.path][1]) for b in standins)]
+        errors += dangling_references(linking, served)
+    return archive, errors
 
 
 def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned], dict[str, str]]:
     """Run every stage but writing: the archive, the keyed plan of every output file, and
     each content file's digest by path."""
     records, unreadable, changed = load_records(run, content)
-    archive = model_archive(run, records, unreadable, frozenset(content.assets))
+    archive, errors = model_archive(run, records, unreadable, frozenset(content.assets))
+    if errors:
+        raise BuildFailed(errors)
     cache, store = run.cache, run.store
     compiled = cache.compiled_templates() if cache else None
     digests = {r.path: r.digest for r in records}
@@ -228,7 +236,7 @@ def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     unique_outputs(planned)
-    dangling = dangling_references(archive, {p.path for p in planned})
+    dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), {p.path for p in planned})
     if dangling:
         raise BuildFailed(dangling)
     return archive, planned, digests
@@ -248,6 +256,30 @@ def _plan(root: Path, options: Options, progress: Progress) -> tuple[Archive, li
         content = read_content(root, run.cache)
         archive, planned, _ = load_and_plan(run, content)
         return archive, planned, content
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What an archive with errors still tells: its settings, its files and what each one gave."""
+
+    config: SiteConfig
+    content: Content
+    records: list[Record]
+
+
+@few_collections
+def survey(root: Path, options: Options) -> Survey:
+    """Read and parse every file, checking nothing across files (for an archive that cannot be planned)."""
+    return _survey(root, options, Progress(enabled=False))
+
+
+@exclusive
+def _survey(root: Path, options: Options, progress: Progress) -> Survey:
+    cache = usable_cache(root, options, progress)
+    with session(root, options, progress, cache) as run:
+        content = read_content(root, run.cache)
+        records, _, _ = load_records(run, content)
+        return Survey(run.config, content, records)
 
 
 @few_collections
@@ -317,11 +349,3 @@ def _site_path(root: Path, output: str, filename: object) -> str:
         with contextlib.suppress(ValueError):
             return f"{shown}/{path.relative_to(folder.absolute()).as_posix()}".lstrip("/")
     return filename
-
-
-def _safe(stage: Callable[[], T], fallback: T) -> tuple[T, list[SourceError]]:
-    """Run a model stage, turning BuildFailed into errors so all problems are reported together."""
-    try:
-        return stage(), []
-    except BuildFailed as exc:
-        return fallback, list(exc.errors)

@@ -10,7 +10,7 @@ May not write files (the search index's postings go to the memo it is given).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,6 +107,15 @@ def _plan_outputs(
     for path, view, make in feed_jobs(site, archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, view), "feeds", make, _feed_group(path)))
     return planned
+
+
+def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> set[str]:
+    """Return the path of every output but the search index's, unkeyed: what a failed build
+    would have served, for checking links in the same run."""
+    pages = site_pages(archive)
+    paths = {".nojekyll", SITE_MARKER, *read_static(root), *map(media_path, assets)}
+    paths |= {output_file(page.path) for page in (*pages, *moved_pages(archive))}
+    return paths | {path for path, _, _ in feed_jobs(site_view(archive.config), archive, pages, lambda _: "")}
 
 
 @contextlib.contextmanager

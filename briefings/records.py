@@ -23,13 +23,24 @@ PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corr
 
 @dataclass(frozen=True)
 class Record:
-    """What one file gives: its briefing (body text dropped) and body, or its errors."""
+    """What one file gives: its briefing (body text dropped) and body, or its errors.
+
+    A file with field errors whose date and slug are valid keeps a `standin` (see
+    `content.parse_briefing`) and its body, so that its links and names are checked in the
+    same run; it is never published.
+    """
 
     path: str
     digest: str  # of the file's bytes
     briefing: Briefing | None
     body: BodyTemplate | None
     errors: tuple[SourceError, ...] = ()
+    standin: Briefing | None = None
+
+    @property
+    def as_read(self) -> Briefing | None:
+        """The briefing, or the stand-in of a file with field errors."""
+        return self.briefing or self.standin
 
 
 class RecordParser:
@@ -42,14 +53,17 @@ class RecordParser:
     def parse(self, path: str, data: bytes, digest: str | None = None) -> Record:
         """Parse and validate one file and render its body; `digest` is its bytes' digest, if known."""
         digest = digest or file_digest(data)
-        briefing, errors = parse_briefing(data, path, self.config)
+        briefing, errors = parse_briefing(data, path, self.config, lenient=True)
         if briefing is None:
             return Record(path, digest, None, None, tuple(errors))
         body = template_body(
             self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS,
             trusted=self.config.allow_html,
         )  # fmt: skip
-        return Record(path, digest, replace(briefing, body=""), body, tuple(errors))
+        read = replace(briefing, body="")
+        if errors:
+            return Record(path, digest, None, body, tuple(errors), standin=read)
+        return Record(path, digest, read, body)
 
     def parse_apart(self, path: str, data: bytes) -> tuple[Record, tuple[str, str] | None]:
         """Parse one file; return its record without the body's HTML, and for the body store that
@@ -57,7 +71,7 @@ class RecordParser:
         record = self.parse(path, data)
         if record.body is None:
             return record, None
-        lean = Record(record.path, record.digest, record.briefing, replace(record.body, html=""), record.errors)
-        b = record.briefing  # with search off, no words: the index is not made
+        lean = replace(record, body=replace(record.body, html=""))
+        b = record.as_read  # with search off, no words: the index is not made
         words = words_of(b.title, b.summary, record.body.html, b.date.year) if b and self.config.search else ""
         return lean, (record.body.html, words)

@@ -122,3 +122,33 @@ def test_the_summary_goes_to_github_step_summary_when_set(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(target))
     assert run(repo, "check") == 0
     assert target.read_text().splitlines()[:3] == ["earlier step", "## Briefings check", ""]
+
+
+def test_every_problem_shows_in_one_run(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Field, name, link and permalink problems, in one file and across files, all in one `check`:
+    a file with field errors still has its links and names checked, and its URL guarded."""
+    (repo / "content/2015/kweiris.md").unlink()
+    body = "See [talks](aleppo.md#no-such-heading), [gone](missing.md) and [tags](/tags/nothing/)."
+    renamed = briefing("Kweiris jets", region="Middle Eest", extra="countries: [Frnace]\n", body=body)
+    (repo / "content/2015/kweiris-airbase.md").write_text(renamed)
+    (repo / "content/2015/broken.md").write_text(briefing("Broken", tags="[Syria"))
+    (repo / "content/2015/near.md").write_text(briefing("Near", tags="[Syira]"))
+    aleppo = repo / "content/2015/aleppo.md"
+    aleppo.write_text(aleppo.read_text().replace("Body text.", "After [the broken one](broken.md)."))
+    status, err, summary = check_against_main(repo, capsys)
+    problems = {(line.split(": ")[0], line.split(": ", 1)[1].split(";")[0]) for line in err[:-1]}
+    assert problems == {
+        ("content/2015/kweiris-airbase.md:7", 'region: "Middle Eest" is not a known region'),
+        ("content/2015/kweiris-airbase.md:9", 'countries: "Frnace" looks like a misspelling of "France"'),
+        ("content/2015/kweiris-airbase.md:11", 'link "aleppo.md#no-such-heading" points to no heading or anchor of '
+         "content/2015/aleppo.md"),
+        ("content/2015/kweiris-airbase.md:11", 'link "missing.md" points to no briefing (content/2015/missing.md '
+         "does not exist)"),
+        ("content/2015/kweiris-airbase.md:11", 'link "/tags/nothing/" points to no page of the site'),
+        ("content/2015/kweiris-airbase.md:1", "/2015/09/kweiris/, this briefing's URL on the base branch, would "
+         "stop working: it is now /2015/09/kweiris-airbase/"),
+        ("content/2015/broken.md:9", "invalid YAML: did not find expected ',' or ']'"),
+        ("content/2015/near.md:8", 'tags: "Syira" looks like a misspelling of "Syria"'),
+    }  # fmt: skip
+    assert status == 1 and err[-1] == "Found 8 errors in 3 files; fix them and run check again."
+    assert "**8 problem(s) to fix**" in summary and "Pages: not compared until the problems are fixed" in summary
