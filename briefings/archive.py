@@ -19,9 +19,9 @@ from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, near_misses
 from briefings.errors import SourceError
 from briefings.keys import Memo, digest_text
-from briefings.kinds import KINDS, Kind
+from briefings.kinds import BY_NAME, KINDS, Kind
 from briefings.markdown import BodyRef
-from briefings.urls import briefing_path, fold, slugify
+from briefings.urls import briefing_path, distinct, fold, slugify
 
 RELATED_MAX, RELATED_MIN = 4, 3
 BUILTIN = {"countries": KNOWN_COUNTRIES}  # names known without site.yaml, by kind
@@ -90,6 +90,18 @@ class Period:
 
 
 @dataclass(frozen=True)
+class GivenWay:
+    """A name of one kind listed as a term of another (see `Kind.merges_into`): the tag "Russia"
+    is listed as the country. The pages and feed it would have had keep working, pointing there."""
+
+    kind: str  # the kind it was given as: "tags"
+    slug: str  # its slug as that kind: /tags/<slug>/
+    term: Term  # the term it is listed as
+    given: int  # how many briefings give it as `kind` (so how many listing pages it had)
+    origin: str  # the file of the newest of them
+
+
+@dataclass(frozen=True)
 class Archive:
     """Everything pages are made from. `entries` are newest first."""
 
@@ -99,6 +111,7 @@ class Archive:
     years: tuple[Period, ...]  # oldest first
     months: tuple[Period, ...]  # oldest first
     related: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # by entry path
+    given_way: tuple[GivenWay, ...] = ()  # ordered by kind, then slug
 
 
 def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:
@@ -144,14 +157,16 @@ def build_archive(
     """
     ordered = newest_first(briefings)
     named = [*ordered, *standins]
+    merge = Merge(config, named)
+    names_in = merge.names_in
     refs: list[Callable[[str], Ref]] = []
     errors: list[SourceError] = []
     for kind in KINDS:
-        names, problems = _term_names(config, kind, named)
+        names, problems = _term_names(config, kind, named, names_in)
         if kind.vocabulary == "site":  # site.yaml gives each its slug
             refs.append(_refs(names, {r.name: r.slug for r in config.regions}))
         else:
-            errors += problems + _check_slugs(kind, names.values(), named)
+            errors += problems + _check_slugs(kind, names.values(), named, names_in)
             refs.append(_refs(names))
     placed = tuple(zip(KINDS, refs, strict=True))
     entries = tuple(
@@ -160,20 +175,29 @@ def build_archive(
             path=paths[b.path],
             body=bodies[b.path][0],
             site_links=bodies[b.path][1],
-            refs=tuple(tuple(map(ref, names_of(kind, b))) for kind, ref in placed),
+            refs=tuple(tuple(map(ref, names_in(kind, b))) for kind, ref in placed),
         )
         for b in ordered
     )
     errors += moved_url_errors(config, entries)
+    terms = {kind.name: _kind_terms(config, kind, entries) for kind in KINDS}
     archive = Archive(
         config=config,
         entries=entries,
-        terms={kind.name: _kind_terms(config, kind, entries) for kind in KINDS},
+        terms=terms,
         years=_periods(entries, lambda e: (e.briefing.date.year, 0)),
         months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
-        related=related_entries(entries, memo),
+        related=related_entries(entries, memo, _written_tags(entries)),
+        given_way=merge.given_way(ordered, terms),
     )
     return archive, errors
+
+
+def _written_tags(entries: tuple[Entry, ...]) -> list[tuple[str, ...]]:
+    """Return the slugs of each entry's tags as written, a tag that became a country included:
+    that a briefing's "Russia" is listed as a country does not make it less related."""
+    tags, slugs = BY_NAME["tags"], dict[str, str]()
+    return [tuple(slugs.get(n) or slugs.setdefault(n, slugify(n)) for n in names_of(tags, e.briefing)) for e in entries]
 
 
 def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:
@@ -184,13 +208,62 @@ def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:
     return (value if type(value) is str else value.name,)
 
 
-def _term_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
+Names = Callable[[Kind, Briefing], tuple[str, ...]]
+
+
+class Merge:
+    """Each briefing's names by kind, with the names a kind gives way to moved to that kind (see
+    `Kind.merges_into`): a tag that is a country's name, known or used as one, is that country."""
+
+    def __init__(self, config: SiteConfig, briefings: list[Briefing]) -> None:
+        self.moved: dict[str, dict[str, tuple[str, ...]]] = {}  # by file path, the names of kinds that changed
+        self.given: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, folded name) -> files
+        folded: dict[str, str] = {}
+        for kind in KINDS:
+            if not kind.merges_into:
+                continue
+            target = BY_NAME[kind.merges_into]
+            known = (*BUILTIN.get(target.name, ()), *config.known_names(target.known))
+            into = {fold(name) for name in known} | {fold(name) for b in briefings for name in names_of(target, b)}
+            for b in briefings:
+                own = names_of(kind, b)
+                given = [name for name in own if folded.setdefault(name, fold(name)) in into]
+                if given:
+                    names = self.moved.setdefault(b.path, {})
+                    names[kind.name] = tuple(name for name in own if folded[name] not in into)
+                    names[target.name] = distinct((*names.get(target.name, names_of(target, b)), *given))
+                    for name in given:
+                        self.given[kind.name, folded[name]].append(b.path)
+
+    def names_in(self, kind: Kind, briefing: Briefing) -> tuple[str, ...]:
+        """Return the names a briefing has for one kind once merged."""
+        changed = self.moved.get(briefing.path)
+        return changed[kind.name] if changed and kind.name in changed else names_of(kind, briefing)
+
+    def given_way(self, ordered: list[Briefing], terms: dict[str, tuple[Term, ...]]) -> tuple[GivenWay, ...]:
+        """Return the names given way to, each with the term it is listed as; `ordered`: newest first."""
+        place = {b.path: index for index, b in enumerate(ordered)}
+        by_name = {kind: {fold(t.name): t for t in terms[kind]} for kind in {k.merges_into for k in KINDS} - {""}}
+        found = []
+        for (kind, folded), paths in self.given.items():
+            listed = [path for path in paths if path in place]  # stand-ins are not listed
+            if not listed:
+                continue
+            term = by_name[BY_NAME[kind].merges_into][folded]
+            newest = min(listed, key=place.__getitem__)
+            found.append(GivenWay(kind, slugify(folded), term, len(listed), newest))
+        return tuple(sorted(found, key=lambda way: (way.kind, way.slug)))
+
+
+def _term_names(
+    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of
+) -> tuple[dict[str, str], list[SourceError]]:
     """Return the one spelling of each of a kind's names, by folded name, and the names that look misspelt."""
     if kind.vocabulary == "site":  # checked against site.yaml's list when each file was read
         return {fold(r.name): r.name for r in config.regions}, []
     if kind.vocabulary == "known":
-        return _known_names(config, kind, briefings)
-    return _display_names(name for b in briefings for name in names_of(kind, b)), []
+        return _known_names(config, kind, briefings, names_in)
+    return _display_names(name for b in briefings for name in names_in(kind, b)), []
 
 
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
@@ -230,9 +303,11 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
     return chosen
 
 
-def _known_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> tuple[dict[str, str], list[SourceError]]:
+def _known_names(
+    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of
+) -> tuple[dict[str, str], list[SourceError]]:
     """Pick one spelling per name (a known one first); return it with an error per name that looks misspelt."""
-    used = Counter(name for b in briefings for name in names_of(kind, b))
+    used = Counter(name for b in briefings for name in names_in(kind, b))
     builtin = BUILTIN.get(kind.name, ())
     meant = near_misses(used, config.known_names(kind.known), builtin)
     errors = [
@@ -243,7 +318,7 @@ def _known_names(config: SiteConfig, kind: Kind, briefings: list[Briefing]) -> t
             f'If "{name}" is right, add it to {kind.known} in site.yaml',
         )
         for b in briefings
-        for name in names_of(kind, b)
+        for name in names_in(kind, b)
         if name in meant
     ]
     known = {fold(name): name for name in (*builtin, *config.known_names(kind.known))}
@@ -264,7 +339,9 @@ def _refs(names: dict[str, str], slugs: dict[str, str] | None = None) -> Callabl
     return ref
 
 
-def _check_slugs(kind: Kind, names: Iterable[str], briefings: list[Briefing]) -> list[SourceError]:
+def _check_slugs(
+    kind: Kind, names: Iterable[str], briefings: list[Briefing], names_in: Names = names_of
+) -> list[SourceError]:
     """Return an error for each slug that two different names share."""
     by_slug: dict[str, set[str]] = defaultdict(set)
     for name in names:
@@ -272,7 +349,7 @@ def _check_slugs(kind: Kind, names: Iterable[str], briefings: list[Briefing]) ->
     errors = []
     for slug, group in by_slug.items():
         if len(group) > 1:
-            first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in names_of(kind, b)))
+            first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in names_in(kind, b)))
             spelled = " and ".join(f'"{n}"' for n in sorted(group))
             message = f"{kind.plural} {spelled} would share the URL /{kind.name}/{slug}/; rename one"
             errors.append(SourceError(first.path, first.line_of(kind.field), message))
@@ -316,14 +393,16 @@ def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]
     return tuple(Period(year, month, tuple(grouped[(year, month)])) for year, month in sorted(grouped))
 
 
-def related_entries(entries: tuple[Entry, ...], memo: Memo | None = None) -> dict[str, tuple[Entry, ...]]:
+def related_entries(
+    entries: tuple[Entry, ...], memo: Memo | None = None, tags: list[tuple[str, ...]] | None = None
+) -> dict[str, tuple[Entry, ...]]:
     """Return 3-4 related entries per entry: most shared tags, then nearest in time, then newest.
 
-    They depend only on each entry's moment and tags, in order: with a `memo`, an edit that
-    changes neither (a title, a body) reuses the last build's ranking.
+    They depend only on each entry's moment and tags (its tags' slugs, or `tags`), in order:
+    with a `memo`, an edit that changes neither (a title, a body) reuses the last build's ranking.
     """
     moments = [entry.briefing.date.timestamp() for entry in entries]
-    tags = [tuple(tag.slug for tag in entry.tags) for entry in entries]
+    tags = tags if tags is not None else [tuple(tag.slug for tag in entry.tags) for entry in entries]
     inputs = digest_text(repr(moments), repr(tags))
     remembered = memo.recall("related", inputs) if memo else None
     if isinstance(remembered, list):

@@ -301,7 +301,7 @@ def size_table(report: pipeline.Report) -> str:
 
 def size_text(size: int) -> str:
     """Return a size in kB or MB of 1,000 and 1,000,000 bytes (GitHub Pages' 1 GB is 10^9 bytes at most)."""
-    return f"{size / 1_000_000:,.1f} MB" if size >= 100_000 else f"{size / 1000:,.1f} kB"
+    return f"{size / 1_000_000:,.1f} MB" if size >= 1_000_000 else f"{size / 1000:,.1f} kB"
 
 
 def report_errors(failed: BuildFailed, command: str, style: str = "text") -> None:

@@ -8,7 +8,6 @@ May not do I/O, or know pages or templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 from briefings.config import ParseSettings
 from briefings.errors import Problem, SourceError
 from briefings.schema import PLACEHOLDER, FieldReader, forbidden_character, optional
-from briefings.urls import SLUG_RULE, fold, site_path_problem, slug_problem
+from briefings.urls import SLUG_RULE, distinct, site_path_problem, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
 FIELDS = (
@@ -288,7 +287,7 @@ def _tags(reader: FieldReader, node: Node, config: ParseSettings) -> tuple[str, 
         reader.error(node.line, f"tags: a tag is longer than {LIMITS['tag']} characters; shorten it")
         return None
     canonical = [config.canonical_tag(tag) for tag in tags]
-    return _distinct(canonical)
+    return distinct(canonical)
 
 
 def _countries(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
@@ -299,12 +298,7 @@ def _countries(reader: FieldReader, node: Node) -> tuple[str, ...] | None:
     if any(len(country) > LIMITS["country"] for country in countries):
         reader.error(node.line, f"countries: a name is longer than {LIMITS['country']} characters; shorten it")
         return None
-    return _distinct(countries)
-
-
-def _distinct(names: Iterable[str]) -> tuple[str, ...]:
-    """Return names without repeats (case and accents do not count), each at its first place."""
-    return tuple({fold(name): name for name in reversed(list(names))}.values())[::-1]
+    return distinct(countries)
 
 
 def _image(reader: FieldReader, node: Node) -> Image | None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from briefings.archive import Archive, Entry
+from briefings.archive import Archive, Entry, Ref
 from briefings.config import SiteConfig
-from briefings.kinds import KINDS
+from briefings.kinds import BY_NAME, KINDS
 from briefings.markdown import BodyRef
 from briefings.pages import Page, term_feed_path
 from briefings.urls import briefing_path_parts, src_url
@@ -101,13 +101,18 @@ def feed_jobs(
         *sitemap_views(pages),
         ("robots.txt", Robots()),
     ]
+    term_full = settings.full_text == "all"
     for kind in KINDS:
         for term in archive.terms[kind.name] if kind.feed else ():
             title = f"{config.title}: {kind.label_one} {term.name}"
             shown = term.entries[: settings.term_entries]
-            views.append(
-                (term_feed_path(term), AtomFeed(f"{term.kind}/{term.slug}/", title, shown, settings.full_text == "all"))
-            )
+            views.append((term_feed_path(term), AtomFeed(f"{term.kind}/{term.slug}/", title, shown, term_full)))
+    for way in archive.given_way:  # its feed goes on (same id), carrying the term it is listed as
+        if BY_NAME[way.kind].feed and BY_NAME[way.term.kind].feed:
+            title = f"{config.title}: {BY_NAME[way.term.kind].label_one} {way.term.name}"
+            shown = way.term.entries[: settings.term_entries]
+            page = f"{way.kind}/{way.slug}/"  # a feed cannot redirect, and readers know it by its id
+            views.append((f"{page}feed.xml", AtomFeed(page, title, shown, term_full)))
     return [(path, view, partial(_make, config, atom, body, view)) for path, view in views]
 
 
@@ -184,9 +189,16 @@ def _atom_entry(config: SiteConfig, entry: Entry, html: str | None) -> ET.Elemen
         content = _text(element, "content", html)
         content.set("type", "html")
         content.set("xml:base", config.absolute(entry.path))
-    for ref in (*entry.tags, entry.region):
-        ET.SubElement(element, f"{{{ATOM_NS}}}category", {"term": ref.slug, "label": ref.name})
+    for kind, ref in _categories(entry):  # the scheme tells a tag from a country of the same slug
+        scheme = config.absolute(f"{kind}/")
+        ET.SubElement(element, f"{{{ATOM_NS}}}category", {"term": ref.slug, "scheme": scheme, "label": ref.name})
     return element
+
+
+def _categories(entry: Entry) -> list[tuple[str, Ref]]:
+    """Return what a feed entry is filed under, with the kind of each: its terms of every kind
+    whose terms have feeds (tags, region, countries; not its source, which is the author)."""
+    return [(kind.name, ref) for kind in KINDS if kind.feed for ref in entry.terms(kind)]
 
 
 def json_feed(config: SiteConfig, entries: Iterable[Entry], full: bool, body: Callable[[BodyRef], str]) -> bytes:
@@ -216,7 +228,7 @@ def _json_item(config: SiteConfig, entry: Entry, html: str | None) -> dict[str, 
         "date_published": _stamp(b.date),
         "date_modified": _stamp(b.modified),
         "authors": [author],
-        "tags": [t.name for t in entry.tags] + [entry.region.name],
+        "tags": [ref.name for _, ref in _categories(entry)],
     }
     if b.source.url:
         item["external_url"] = b.source.url

@@ -39,10 +39,13 @@ class Kind:
     facet: str | None  # the search page's filter by this kind, if it has one
     vocabulary: Vocabulary
     known: str = ""  # with "known": the site.yaml key that lists names known to be right
+    # A kind whose name (known, or used as one) this kind's names give way to: a tag "Russia"
+    # is the country Russia, so readers meet one Russia page, not a tag page and a country page.
+    merges_into: str = ""
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("tags", "tags", "tag", "tags", "Tags", "Tag", True, True, "tag", "known", known="known_tags"),
+    Kind("tags", "tags", "tag", "tags", "Tags", "Tag", True, True, "tag", "known", "known_tags", "countries"),
     Kind("regions", "region", "region", "regions", "Regions", "Region", False, True, "region", "site"),
     Kind("sources", "source", "source", "sources", "Sources", "Source", False, False, "source", "free"),
     Kind(

@@ -133,6 +133,22 @@ def moved_pages(archive: Archive) -> list[Page]:
     return redirects + notices
 
 
+def given_way_pages(archive: Archive) -> list[Page]:
+    """Return a redirect at each listing page a name given way to would have had (`/tags/russia/`
+    and its further pages), to the term it is listed as (`/countries/russia/`). Like the listing
+    it stands for, it lasts as long as some briefing gives that name: it is not a moved URL."""
+    return [
+        Page(
+            urls.page_path(urls.term_path(way.kind, way.slug), number),
+            "redirect.html",
+            way.term.name,
+            {"target": urls.term_path(way.term.kind, way.term.slug), "origin": way.origin},
+        )
+        for way in archive.given_way
+        for number in range(1, max(1, math.ceil(way.given / archive.config.per_page)) + 1)
+    ]
+
+
 def paginate(
     archive: Archive, first: str, template: str, title: str, entries: Sequence[Entry], **context: Any
 ) -> Iterator[Page]:

@@ -23,7 +23,7 @@ from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.markdown import BodyRef
 from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
-from briefings.pages import Page, moved_pages, site_pages
+from briefings.pages import Page, given_way_pages, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
 from briefings.sources import read_static
@@ -104,6 +104,10 @@ def _plan_outputs(
         b = page.context.get("briefing")
         origin, line = (b.path, b.line_of("aliases")) if b else ("site.yaml (removed)", removed.get(page.path, 0))
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved", line))
+    for page in given_way_pages(archive):
+        key = hasher.key(site_wide, renderer.template_digest(page.template), page)
+        make, group = renderer.page_maker(page), page.path.split("/")[0]
+        planned.append(Planned(output_file(page.path), key, page.context["origin"], make, group))
     for path, view, make in feed_jobs(site, archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, view), "feeds", make, _feed_group(path)))
     return planned
@@ -114,7 +118,7 @@ def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> se
     would have served, for checking links in the same run."""
     pages = site_pages(archive)
     paths = {".nojekyll", SITE_MARKER, *read_static(root), *map(media_path, assets)}
-    paths |= {output_file(page.path) for page in (*pages, *moved_pages(archive))}
+    paths |= {output_file(page.path) for page in (*pages, *moved_pages(archive), *given_way_pages(archive))}
     return paths | {path for path, _, _ in feed_jobs(site_view(archive.config), archive, pages, lambda _: "")}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 
 # Lowercase ASCII letters and digits, with hyphens (runs of them too: `a-day---ingeniero`)
@@ -58,6 +59,14 @@ def fold(name: str) -> str:
     """Return the identity of a name: case, accents and spacing do not count."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def distinct(names: Iterable[str]) -> tuple[str, ...]:
+    """Return names without repeats (case and accents do not count), each at its first place."""
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(fold(name), name)
+    return tuple(first.values())
 
 
 def slugify(name: str) -> str:

@@ -13,6 +13,11 @@ def html_files(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
+def published_pages(site: Path) -> list[Path]:
+    """Return the HTML pages the site publishes: all but the redirects at URLs given up."""
+    return [file for file in html_files(site) if not parse(file).xpath("//meta[@http-equiv='refresh']")]
+
+
 def parse(file: Path) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(file.read_bytes())
 

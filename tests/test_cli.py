@@ -55,7 +55,7 @@ def test_quiet_build_prints_nothing_and_summary_otherwise(tmp_path: Path) -> Non
     quiet = cli("--quiet", "--root", str(root))
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     loud = cli("--root", str(root))
-    assert loud.stdout.startswith("Built ") and "(1 briefing, 1 tag, 2 regions, 1 source, 0 countries)" in loud.stdout
+    assert loud.stdout.startswith("Built ") and "(1 briefing, 0 tags, 2 regions, 1 source, 1 country)" in loud.stdout
 
 
 def test_github_format_prints_escaped_workflow_commands(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from tests.sitetools import page, texts
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 FILES = {
-    f"2016/s{n}.md": briefing(f"Story {n}", f"2016-03-0{n}", extra=f"countries: [{countries}]\n")
+    f"2016/s{n}.md": briefing(f"Story {n}", f"2016-03-0{n}", "[Civil war]", extra=f"countries: [{countries}]\n")
     for n, countries in enumerate(("Syria, Turkey", "syria", "SYRIA, Türkiye", "Sýria, Russia", "Gambia, Zambia"), 1)
 }
 
@@ -119,3 +119,39 @@ def test_names_that_differ_in_their_numbers_are_not_misspellings() -> None:
     used = Counter({"COP 26": 5, "COP 27": 1, "G7": 4, "G8": 1, "Topic 113": 1, "Topic 183": 3})
     assert near_misses(used, builtin=()) == {}
     assert near_misses(Counter({"Ceasefires": 3, "Ceasefire": 1}), builtin=()) == {"Ceasefire": "Ceasefires"}
+
+
+def test_a_tag_that_names_a_country_is_that_country_and_its_tag_urls_keep_working(tmp_path: Path) -> None:
+    """Readers meet one Russia page: tagged or listed as a country, a briefing is on /countries/russia/;
+    /tags/russia/ (and each page it had) redirects there, and its feed goes on under its own id."""
+    files = {
+        "2016/a.md": briefing("A", "2016-03-01", "[russia, Airstrikes]"),
+        "2016/b.md": briefing("B", "2016-03-02", "[Russia]", extra="countries: [Syria]\n"),
+        "2016/c.md": briefing("C", "2016-03-03", "[Russia, Airstrikes]"),
+        "2016/d.md": briefing("D", "2016-03-04", "[Kurdistan, Russia]"),
+        "2016/e.md": briefing("E", "2016-03-05", "[Airstrikes]", extra="countries: [Russia, Kurdistan]\n"),
+    }
+    site = build(make_archive(tmp_path / "a", files))
+    first, second = page(site, "countries/russia/"), page(site, "countries/russia/page/2/")  # per_page is 3
+    listed = texts(first, "//ul[@class='compact']/li/a") + texts(second, "//ul[@class='compact']/li/a")
+    assert listed == ["E", "D", "C", "B", "A"]
+    # A name only used as a country elsewhere ("Kurdistan") is a country too.
+    assert texts(page(site, "countries/kurdistan/"), "//ul[@class='compact']/li/a") == ["E", "D"]
+    assert texts(page(site, "tags/"), "//ul[@class='terms']/li/a") == ["Airstrikes"]
+    b = page(site, "2016/03/b/")
+    assert texts(b, "//dt[text()='Countries']/following-sibling::dd[1]//a") == ["Syria", "Russia"]
+    assert not b.xpath("//dt[text()='Tags']")  # its only tag is a country
+    # As a tag, Russia had four briefings: two pages, each now a redirect.
+    for old, new in (
+        ("tags/russia/", "countries/russia/"),
+        ("tags/russia/page/2/", "countries/russia/"),
+        ("tags/kurdistan/", "countries/kurdistan/"),
+    ):
+        refresh = page(site, old).xpath("//meta[@http-equiv='refresh']/@content")
+        assert refresh == [f"0; url=https://example.org/{new}"], old
+    assert not (site / "tags/russia/page/3").exists() and not (site / "tags/kurdistan/page/2").exists()
+    feed = feedparser.parse((site / "tags/russia/feed.xml").read_bytes())
+    assert feed.feed.id == "tag:example.org,2015:feed/tags/russia/" and len(feed.entries) == 5
+    sitemap = etree.parse(str(site / "sitemap.xml")).getroot()
+    locations = [u.findtext(SITEMAP + "loc") for u in sitemap]
+    assert "https://example.org/countries/russia/" in locations and "https://example.org/tags/russia/" not in locations

@@ -42,7 +42,7 @@ def test_listings_mark_the_title_and_summary_with_their_language(site: Path) -> 
     assert home.xpath("//a[text()='Se reanudan las conversaciones']/@lang") == ["es"]
     assert home.xpath("//p[starts-with(., 'A short summary of Se reanudan')]/@lang") == ["es"]
     assert home.xpath("//a[text()='Ceasefire talks resume']/@lang") == []
-    assert page(site, "tags/syria/").xpath("//a[text()='Se reanudan las conversaciones']/@lang") == ["es"]
+    assert page(site, "countries/syria/").xpath("//a[text()='Se reanudan las conversaciones']/@lang") == ["es"]
     related = page(site, "2016/02/english/").xpath("//section[@id='related']//a/@lang")
     assert related == ["es"]
 

@@ -129,10 +129,12 @@ def test_every_problem_shows_in_one_run(repo: Path, capsys: pytest.CaptureFixtur
     a file with field errors still has its links and names checked, and its URL guarded."""
     (repo / "content/2015/kweiris.md").unlink()
     body = "See [talks](aleppo.md#no-such-heading), [gone](missing.md) and [tags](/tags/nothing/)."
-    renamed = briefing("Kweiris jets", region="Middle Eest", extra="countries: [Frnace]\n", body=body)
+    renamed = briefing(
+        "Kweiris jets", tags="[Diplomacy]", region="Middle Eest", extra="countries: [Frnace]\n", body=body
+    )
     (repo / "content/2015/kweiris-airbase.md").write_text(renamed)
     (repo / "content/2015/broken.md").write_text(briefing("Broken", tags="[Syria"))
-    (repo / "content/2015/near.md").write_text(briefing("Near", tags="[Syira]"))
+    (repo / "content/2015/near.md").write_text(briefing("Near", tags="[Diplomcy]"))
     aleppo = repo / "content/2015/aleppo.md"
     aleppo.write_text(aleppo.read_text().replace("Body text.", "After [the broken one](broken.md)."))
     status, err, summary = check_against_main(repo, capsys)
@@ -148,7 +150,7 @@ def test_every_problem_shows_in_one_run(repo: Path, capsys: pytest.CaptureFixtur
         ("content/2015/kweiris-airbase.md:1", "/2015/09/kweiris/, this briefing's URL on the base branch, would "
          "stop working: it is now /2015/09/kweiris-airbase/"),
         ("content/2015/broken.md:9", "invalid YAML: did not find expected ',' or ']'"),
-        ("content/2015/near.md:8", 'tags: "Syira" looks like a misspelling of "Syria"'),
+        ("content/2015/near.md:8", 'tags: "Diplomcy" looks like a misspelling of "Diplomacy"'),
     }  # fmt: skip
     assert status == 1 and err[-1] == "Found 8 errors in 3 files; fix them and run check again."
     assert "**8 problem(s) to fix**" in summary and "Pages: not compared until the problems are fixed" in summary

@@ -109,7 +109,7 @@ def test_serves_under_the_base_path_with_reload_script_and_no_caching(server: Se
     assert headers["cache-control"] == "no-store"
     assert '<script src="/livereload.js?port=' in body
     # Links point at the preview's own address, under the same base path as production.
-    assert 'href="/archive/tags/syria/"' in body
+    assert 'href="/archive/countries/syria/"' in body
     assert server.get("/archive/css/style.css")[0] == 200
     assert not (server.root / "_site").exists() and (server.root / "_preview").is_dir()
 
@@ -121,12 +121,12 @@ def test_edits_additions_and_deletions_are_served(server: Server) -> None:
     wait_for(lambda: title(server.page("2015/09/kweiris/")) == "Kweiris jets, edited")
 
     (content / "2015" / "new.md").write_text(briefing("A new one", "2015-10-01", "[Syria]"))
-    wait_for(lambda: "A new one" in server.page("tags/syria/"))
+    wait_for(lambda: "A new one" in server.page("countries/syria/"))
     assert server.get("/archive/2015/10/new/")[0] == 200
 
     (content / "2015" / "new.md").unlink()
     wait_for(lambda: server.get("/archive/2015/10/new/")[0] == 404)
-    assert "A new one" not in server.page("tags/syria/")
+    assert "A new one" not in server.page("countries/syria/")
 
 
 def test_an_edited_page_is_shown_before_the_rest_is_rebuilt(server: Server) -> None:
