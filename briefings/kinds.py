@@ -57,7 +57,7 @@ KINDS: tuple[Kind, ...] = (
         "Country",
         True,
         True,
-        None,
+        "country",
         "known",
         "known_countries",
     ),

@@ -7,7 +7,7 @@ them, are `words.py`'s):
   the names of the term shards;
 - `search/t/<key>.json`: for the terms that start with the same two characters (the key
   is their UTF-16 code units in hex, as JavaScript sees them), each term's postings;
-- `search/f/<facet>.json`: postings of each region, tag, source and year;
+- `search/f/<facet>.json`: postings of each tag, region, source, country and year;
 - `search/d/<n>.json`: the slug and date (so the path) of briefings n*500 to n*500+499;
   a result's title and excerpt come from its page, which the client fetches anyway.
 

@@ -108,6 +108,13 @@ def test_a_region_filter_narrows_a_common_word(search: Page) -> None:
     assert "region=Europe" in search.url and "q=ceasefire" in search.url
 
 
+def test_a_country_filter_finds_a_briefing_tagged_with_the_countrys_name(search: Page) -> None:
+    assert results(search, "ceasefire") == ["Ukraine talks", "Truce holds", "Truce talks open"]
+    search.select_option("#f-country", "Ukraine")  # it was written `tags: [Ukraine]`
+    assert shown(search, "(Ukraine)") == ["Ukraine talks"]
+    assert "country=Ukraine" in search.url
+
+
 def test_a_word_only_in_the_navigation_finds_nothing(search: Page) -> None:
     assert results(search, "timeline") == []
     assert search.locator("#search-status").inner_text().startswith("No briefings")
