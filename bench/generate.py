@@ -232,8 +232,9 @@ def main() -> None:
     write_archive(args.out, briefings)
     if args.hugo:
         from bench.hugo import write_hugo_site
+        from briefings.config import load_config
 
-        write_hugo_site(args.out / "hugo", briefings)
+        write_hugo_site(args.out / "hugo", briefings, load_config(args.out / "site.yaml").per_page)
     print(f"Wrote {len(briefings)} briefings to {args.out}")
 
 

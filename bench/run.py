@@ -24,6 +24,7 @@ the briefing pages of the same built site, timed and measured the same way, for 
 from __future__ import annotations
 
 import argparse
+import datetime
 import filecmp
 import importlib.util
 import os
@@ -38,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import generate, write_archive
-from bench.hugo import write_hugo_site
+from bench.hugo import DIFFERENCES, write_hugo_site
+from briefings.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,28 +70,41 @@ def measure(folder: Path, generator: str) -> Output:
 
 @dataclass(frozen=True)
 class Timing:
-    """The median seconds and peak memory (MB) of one scenario."""
+    """The medians of one scenario's wall and CPU seconds, and its peak memory (MB)."""
 
     scenario: str
     seconds: float
+    cpu: float  # user + system seconds of the whole process tree
     peak_mb: float
 
 
-# Runs one command and prints its wall time and the peak resident set of its largest process
-# (the build or one of its workers: a reaped child's peak rolls up into its parent's rusage).
+@dataclass(frozen=True)
+class Run:
+    """One timed run."""
+
+    seconds: float
+    cpu: float
+    peak_mb: float
+
+
+# Runs one command and prints its wall time, the CPU time (user + system) of its whole
+# process tree and the peak resident set of its largest process (the build or one of its
+# workers): a reaped child's usage rolls up into its parent's, and so into ours.
 WRAPPER = """
 import resource, subprocess, sys, time
 start = time.perf_counter()
 subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 """
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a command to completion; return (wall seconds, peak MB of its largest process)."""
+def timed(command: list[str], cwd: Path) -> Run:
+    """Run a command to completion; return its wall and CPU seconds and the peak MB of its largest process."""
     out = subprocess.run([sys.executable, "-c", WRAPPER, *command], cwd=cwd, check=True, capture_output=True)
-    seconds, peak_kb = out.stdout.split()
-    return float(seconds), int(peak_kb) / 1024
+    seconds, cpu, peak_kb = out.stdout.split()
+    return Run(float(seconds), float(cpu), int(peak_kb) / 1024)
 
 
 def hugo_binary() -> str:
@@ -167,11 +182,16 @@ def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str
     results = []
     for number in range(runs + 1):
         command = prepare()
-        seconds, peak = timed(command, cwd)
-        print(f"  {label}: run {number or 'warm-up'}: {seconds:.2f} s", file=sys.stderr)
+        run = timed(command, cwd)
+        print(f"  {label}: run {number or 'warm-up'}: {run.seconds:.2f} s, CPU {run.cpu:.2f} s", file=sys.stderr)
         if number:
-            results.append((seconds, peak))
-    return Timing(label, statistics.median(s for s, _ in results), max(p for _, p in results))
+            results.append(run)
+    return Timing(
+        label,
+        statistics.median(r.seconds for r in results),
+        statistics.median(r.cpu for r in results),
+        max(r.peak_mb for r in results),
+    )
 
 
 def bench_size(
@@ -181,7 +201,7 @@ def bench_size(
     pristine = work / f"archive-{count}"
     briefings = generate(count)
     write_archive(pristine, briefings)
-    write_hugo_site(work / f"hugo-{count}", briefings)
+    write_hugo_site(work / f"hugo-{count}", briefings, load_config(pristine / "site.yaml").per_page)
     build = [sys.executable, str(REPO / "build.py"), "--quiet", "--root"]
     site = work / "site"
 
@@ -241,17 +261,25 @@ def bench_size(
 
 def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> str:
     """Return the results as a Markdown table, with the machine."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     lines = [
+        f"Command: `python -m bench.{' '.join(['run', *sys.argv[1:]])}` at commit {commit.stdout.strip() or '?'}, "
+        f"{datetime.date.today().isoformat()}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up.",
         "",
-        "| briefings | scenario | seconds | peak MB | ratio to Hugo cold |",
-        "|---|---|---|---|---|",
+        DIFFERENCES,
+        "",
+        "| briefings | scenario | wall s | CPU s | peak MB | wall / Hugo cold | CPU / Hugo cold |",
+        "|---|---|---|---|---|---|---|",
     ]
     for count, (timings, _) in results.items():
-        hugo = next(t.seconds for t in timings if t.scenario == "Hugo cold")
+        hugo = next(t for t in timings if t.scenario == "Hugo cold")
         for t in timings:
-            lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.peak_mb:.0f} | {t.seconds / hugo:.2f}x |")
+            lines.append(
+                f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | "
+                f"{t.seconds / hugo.seconds:.2f}x | {t.cpu / hugo.cpu:.2f}x |"
+            )
     lines += [
         "",
         "Output (MB = 1,000,000 bytes; the artifact is the gzipped tar GitHub Pages deploys):",
