@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,13 +258,57 @@ def no_processes_left(root: Path, timeout: float = 10) -> bool:
     return True
 
 
-def template_variants(tmp_path: Path, seed: int) -> tuple[Path, Path, list[str], list[dict[str, bytes]]]:
-    """Return a generated archive built with the first of two base templates, the template's path,
-    both variants, and the site each gives when built cleanly. Switching variants changes every page."""
+def build_locked(root: Path) -> bool:
+    """Return True while some process holds the archive's build lock (an flock on its folder)."""
+    inode = f":{root.stat().st_ino} "
+    return any(inode in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def rewritten(root: Path, since_ns: int, sample: list[str]) -> int:
+    """Return how many of the `sample` files of the spare output folder were written since `since_ns`
+    (a sample, so that looking is quick enough to catch each moment)."""
+    spare, count = root / ".cache" / "spare_site", 0
+    for name in sample:
+        with contextlib.suppress(OSError):  # not there yet, or the folder is being exchanged
+            count += (spare / name).stat().st_mtime_ns >= since_ns
+    return count
+
+
+def moments(root: Path, changed: list[str]) -> list[tuple[str, Callable[[int], bool]]]:
+    """Return the observable moments of a build that rewrites the files `changed`, each as a test
+    on the build's start time in ns: starting (the imports), holding the lock (reading and
+    planning), and a first, half and every file of a sample of them written to the spare folder
+    (then comes the exchange)."""
+    sample = sorted(changed)[:: max(1, len(changed) // 40)]
+    return [
+        ("starting", lambda _: True),
+        ("holding the lock", lambda _: build_locked(root)),
+        ("writing the first pages", lambda t: rewritten(root, t, sample) >= 1),
+        ("half the pages written", lambda t: rewritten(root, t, sample) >= len(sample) // 2),
+        ("every page written", lambda t: rewritten(root, t, sample) >= len(sample)),
+    ]
+
+
+def signal_when(process: subprocess.Popen[Any], ready: Callable[[int], bool], started: int, signum: int) -> bool:
+    """Send `signum` as soon as `ready(started)` holds; return False if the process ended first."""
+    while process.poll() is None:
+        if ready(started):
+            process.send_signal(signum)
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def template_variants(tmp_path: Path, seed: int, count: int) -> tuple[Path, Path, list[str], list[dict[str, bytes]]]:
+    """Return a generated archive built with the first of `count` base templates, the template's
+    path, the variants, and the site each gives when built cleanly. Each variant changes every
+    page, and none is the one before (whose site the spare output folder holds, so that a switch
+    back would write nothing)."""
     root = tmp_path / "archive"
-    write_archive(root, generate(400, seed=seed))
+    write_archive(root, generate(200, seed=seed))
     base = root / "templates" / "base.html"
-    variants = [base.read_text(), base.read_text().replace("</body>", "<!-- variant -->\n</body>")]
+    original = base.read_text()
+    variants = [original.replace("</body>", f"<!-- variant {n} -->\n</body>") for n in range(count)]
     sites = []
     for text in variants:
         base.write_text(text)
@@ -273,24 +319,19 @@ def template_variants(tmp_path: Path, seed: int) -> tuple[Path, Path, list[str],
 
 
 def test_a_killed_build_leaves_a_whole_site_and_the_next_build_is_correct(tmp_path: Path) -> None:
-    root, base, variants, sites = template_variants(tmp_path, seed=5)
-    base.write_text(variants[1])
-    started = time.perf_counter()
-    subprocess.run([sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)], check=True)
-    duration = time.perf_counter() - started  # of a build that changes every page
-    sites.reverse()
-    variants.reverse()
-    interrupted = 0
-    for step, fraction in enumerate([0.3, 0.5, 0.7, 0.85, 0.95]):
-        delay = fraction * duration
-        old, new = sites[step % 2], sites[(step + 1) % 2]
-        base.write_text(variants[(step + 1) % 2])  # every page changes
+    root, base, variants, sites = template_variants(tmp_path, seed=5, count=6)
+    changed = [name for name, data in sites[0].items() if data != sites[1].get(name)]  # by each switch
+    interrupted = []
+    for step, (moment, ready) in enumerate(moments(root, changed)):
+        old, new = sites[step], sites[step + 1]
+        base.write_text(variants[step + 1])  # every page changes
+        started = time.time_ns()
         killed = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)])
-        time.sleep(delay)
-        killed.send_signal(signal.SIGKILL)
-        interrupted += killed.wait() == -signal.SIGKILL
-        assert no_processes_left(root), "a worker outlived its killed build"
-        assert tree(root / "_site") in (old, new), f"killed after {delay} s"
+        if signal_when(killed, ready, started, signal.SIGKILL):
+            interrupted.append(moment)
+        killed.wait()
+        assert no_processes_left(root), f"a worker outlived its build killed {moment}"
+        assert tree(root / "_site") in (old, new), f"killed {moment}"
         assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
-        assert tree(build(root)) == new, f"the build after a kill at {delay} s"
-    assert interrupted >= 2  # kills landed while the build was running (timing varies from machine to machine)
+        assert tree(build(root)) == new, f"the build after a kill {moment}"
+    assert len(interrupted) >= 4, interrupted  # the last moment may come as the build ends

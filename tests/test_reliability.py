@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from briefings import write
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
-from tests.test_incremental import clean_build, no_processes_left, template_variants, tree
+from tests.test_incremental import clean_build, moments, no_processes_left, signal_when, template_variants, tree
 
 
 def errors_of(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -177,25 +177,21 @@ def test_an_interrupt_just_after_the_exchange_says_so_and_the_next_build_is_righ
 
 
 def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> None:
-    root, base, variants, sites = template_variants(tmp_path, seed=9)
-    base.write_text(variants[1])
-    started = time.perf_counter()
-    build(root)
-    duration = time.perf_counter() - started  # of a build that changes every page
-    sites.reverse()
-    variants.reverse()
-    told = set()
-    for step, fraction in enumerate([0.08, 0.3, 0.6, 0.8, 0.95]):  # 0.08: during the imports
-        old, new = sites[step % 2], sites[(step + 1) % 2]
-        base.write_text(variants[(step + 1) % 2])
+    root, base, variants, sites = template_variants(tmp_path, seed=9, count=6)
+    changed = [name for name, data in sites[0].items() if data != sites[1].get(name)]  # by each switch
+    told, interrupted = set(), []
+    for step, (moment, ready) in enumerate(moments(root, changed)):
+        old, new = sites[step], sites[step + 1]
+        base.write_text(variants[step + 1])
+        started = time.time_ns()
         process = subprocess.Popen(
             [sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)],
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # on a hang, SIGABRT shows where
         )
-        time.sleep(fraction * duration)
-        process.send_signal(signal.SIGINT)
+        if signal_when(process, ready, started, signal.SIGINT):
+            interrupted.append(moment)
         try:
             _, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
@@ -208,11 +204,13 @@ def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> N
             finished = err == "interrupted; the new site was already complete in _site/\n"
             assert finished or err in ("interrupted; _site/ was left as it was\n", "interrupted; nothing was changed\n")
             assert tree(root / "_site") == (new if finished else old)
+        elif process.returncode == -signal.SIGINT:  # so early that Python had not taken over the signal yet
+            assert moment == "starting" and tree(root / "_site") == old
         else:  # the build ended before the signal arrived
             assert process.returncode == 0 and tree(root / "_site") == new
         assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
         assert tree(build(root)) == new
-    assert told, "no interrupt landed during a build"
+    assert len(interrupted) >= 4 and told, interrupted  # the last moment may come as the build ends
     shutil.rmtree(root)
 
 
