@@ -138,3 +138,27 @@ def test_the_documented_sequence_works_in_a_fresh_copy_with_the_plain_python(tmp
     plain = subprocess.run([python, "-c", "import markdown_it"], capture_output=True, check=False).returncode
     if plain != 0:  # this Python lacks the dependencies: build.py said which one it used
         assert "using .venv/bin/python (made by `make site`)" in made.stderr
+
+
+def test_the_readme_is_a_users_guide() -> None:
+    """A newcomer reaches publishing within the first third; every optional field and every option
+    of the commands is named; benchmark tables live in docs/performance.md, not here."""
+    from briefings.content import FIELDS, REQUIRED
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings[:4] == [
+        "Quick start",
+        "Writing and checking a briefing",
+        "Previewing",
+        "Publishing on GitHub Pages",
+    ]
+    assert readme.index("## Publishing") < len(readme) / 3
+    optional = readme[readme.index("Optional:") : readme.index("Every rule is in")]
+    assert [f for f in FIELDS if f not in REQUIRED and f"`{f}`" not in optional] == []
+    commands = readme[readme.index("## Commands") : readme.index("## What a build makes")]
+    for option in ("--root", "--base-url", "--drafts", "--jobs", "--no-cache", "--quiet", "--sizes", "--host",
+                   "--port", "--open", "--base", "--format", "--summary"):  # fmt: skip
+        assert option in commands, option
+    assert "wall s" not in readme and "| seconds |" not in readme
+    assert "wall s | CPU s" in (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
