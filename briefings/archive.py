@@ -168,6 +168,7 @@ def build_archive(
         else:
             errors += problems + _check_slugs(kind, names.values(), named, names_in)
             refs.append(_refs(names))
+    errors += merge.errors
     placed = tuple(zip(KINDS, refs, strict=True))
     entries = tuple(
         Entry(
@@ -213,12 +214,16 @@ Names = Callable[[Kind, Briefing], tuple[str, ...]]
 
 class Merge:
     """Each briefing's names by kind, with the names a kind gives way to moved to that kind (see
-    `Kind.merges_into`): a tag that is a country's name, known or used as one, is that country."""
+    `Kind.merges_into`): a tag that is a country's name, known or used as one, is that country.
+    A tag that is a region's name is an error (`errors`): a briefing has one region, so it cannot
+    be listed there as a country can."""
 
     def __init__(self, config: SiteConfig, briefings: list[Briefing]) -> None:
         self.moved: dict[str, dict[str, tuple[str, ...]]] = {}  # by file path, the names of kinds that changed
         self.given: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, folded name) -> files
+        self.errors: list[SourceError] = []
         folded: dict[str, str] = {}
+        regions = {fold(region.name): region.name for region in config.regions}
         for kind in KINDS:
             if not kind.merges_into:
                 continue
@@ -227,7 +232,9 @@ class Merge:
             into = {fold(name) for name in known} | {fold(name) for b in briefings for name in names_of(target, b)}
             for b in briefings:
                 own = names_of(kind, b)
-                given = [name for name in own if folded.setdefault(name, fold(name)) in into]
+                folds = [folded.get(name) or folded.setdefault(name, fold(name)) for name in own]
+                self.errors += [_like_a_region(kind, b, regions[f]) for f in folds if f in regions]
+                given = [name for name, f in zip(own, folds, strict=True) if f in into]
                 if given:
                     names = self.moved.setdefault(b.path, {})
                     names[kind.name] = tuple(name for name in own if folded[name] not in into)
@@ -253,6 +260,15 @@ class Merge:
             newest = min(listed, key=place.__getitem__)
             found.append(GivenWay(kind, slugify(folded), term, len(listed), newest))
         return tuple(sorted(found, key=lambda way: (way.kind, way.slug)))
+
+
+def _like_a_region(kind: Kind, briefing: Briefing, region: str) -> SourceError:
+    """Return the error for a name of `kind` that is a region's name: it would make a page beside the region's."""
+    message = (
+        f'{kind.field}: "{region}" is the name of a region, which `region:` gives; drop it from '
+        f"{kind.field}, or name what it means more precisely (a place, an organisation)"
+    )
+    return SourceError(briefing.path, briefing.line_of(kind.field), message)
 
 
 def _term_names(

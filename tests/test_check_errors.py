@@ -213,3 +213,15 @@ def test_a_refused_file_name_says_which_character_is_wrong(
     err = capsys.readouterr().err
     assert f'content/2015/{name}.md:1: file name "{name}" is not a valid slug: {problem} (' in err, err
     assert "rename the file or add slug:" in err
+
+
+def test_a_tag_named_like_a_region_is_an_error(archive) -> None:
+    """A tag page "Europe" beside the region page Europe would list other briefings; a briefing
+    has one region, so the tag cannot simply join it as a country's name does."""
+    root = archive({"2016/brexit.md": briefing("Brexit vote", "2016-06-24", "[Brexit, europe]", region="Europe")})
+    with pytest.raises(BuildFailed) as failed:
+        check(root)
+    assert [str(e) for e in failed.value.errors] == [
+        'content/2016/brexit.md:8: tags: "Europe" is the name of a region, which `region:` gives; drop it from '
+        "tags, or name what it means more precisely (a place, an organisation)"
+    ]
