@@ -177,10 +177,11 @@ def test_an_interrupt_just_after_the_exchange_says_so_and_the_next_build_is_righ
 
 
 def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> None:
-    root, base, variants, sites = template_variants(tmp_path, seed=9, count=6)
+    root, base, variants, sites = template_variants(tmp_path, seed=9, count=5)
     changed = [name for name, data in sites[0].items() if data != sites[1].get(name)]  # by each switch
     told, interrupted = set(), []
-    for step, (moment, ready) in enumerate(moments(root, changed)):
+    # Not at "starting": a signal during Python's own start-up is Python's to report, not ours.
+    for step, (moment, ready) in enumerate(moments(root, changed)[1:]):
         old, new = sites[step], sites[step + 1]
         base.write_text(variants[step + 1])
         started = time.time_ns()
@@ -204,13 +205,11 @@ def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> N
             finished = err == "interrupted; the new site was already complete in _site/\n"
             assert finished or err in ("interrupted; _site/ was left as it was\n", "interrupted; nothing was changed\n")
             assert tree(root / "_site") == (new if finished else old)
-        elif process.returncode == -signal.SIGINT:  # so early that Python had not taken over the signal yet
-            assert moment == "starting" and tree(root / "_site") == old
         else:  # the build ended before the signal arrived
             assert process.returncode == 0 and tree(root / "_site") == new
         assert [p.name for p in root.iterdir() if p.name.startswith("._site")] == []
         assert tree(build(root)) == new
-    assert len(interrupted) >= 4 and told, interrupted  # the last moment may come as the build ends
+    assert len(interrupted) >= 3 and told, interrupted  # the last moment may come as the build ends
     shutil.rmtree(root)
 
 
