@@ -229,7 +229,8 @@ class Merge:
                 continue
             target = BY_NAME[kind.merges_into]
             known = (*BUILTIN.get(target.name, ()), *config.known_names(target.known))
-            into = {fold(name) for name in known} | {fold(name) for b in briefings for name in names_of(target, b)}
+            used = {name for b in briefings for name in names_of(target, b)}  # folded once per spelling
+            into = {fold(name) for name in (*known, *used)}
             for b in briefings:
                 own = names_of(kind, b)
                 folds = [folded.get(name) or folded.setdefault(name, fold(name)) for name in own]
