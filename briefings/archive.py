@@ -42,7 +42,7 @@ class Entry:
 
     `refs` holds the links to its terms, one tuple per kind of `KINDS`, in that order;
     templates read them by field name (`entry.tags`, `entry.region`: a single field gives
-    its one link).
+    its one link, or None when it is optional and not given: `entry.story`).
     """
 
     briefing: Briefing
@@ -61,7 +61,7 @@ class Entry:
         if kind is None:
             raise AttributeError(name)
         refs = self.refs[_PLACE[kind.name]]
-        return refs if kind.many else refs[0]
+        return refs if kind.many else (refs[0] if refs else None)
 
 
 _PLACE = {kind.name: place for place, kind in enumerate(KINDS)}
@@ -163,11 +163,10 @@ def build_archive(
     errors: list[SourceError] = []
     for kind in KINDS:
         names, problems = _term_names(config, kind, named, names_in)
-        if kind.vocabulary == "site":  # site.yaml gives each its slug
-            refs.append(_refs(names, {r.name: r.slug for r in config.regions}))
-        else:
-            errors += problems + _check_slugs(kind, names.values(), named, names_in)
-            refs.append(_refs(names))
+        slugs = config.term_slugs(kind.name)  # site.yaml fixes some (regions, stories it lists)
+        if kind.vocabulary != "site":
+            errors += problems + _check_slugs(kind, names.values(), named, names_in, slugs)
+        refs.append(_refs(names, slugs))
     errors += merge.errors
     placed = tuple(zip(KINDS, refs, strict=True))
     entries = tuple(
@@ -194,6 +193,13 @@ def build_archive(
     return archive, errors
 
 
+def story_slug(config: SiteConfig, name: str) -> str:
+    """Return the slug of a story's page from its name as written: site.yaml's for a story it
+    lists, else one made from the name."""
+    fixed = {fold(story.name): story.slug for story in config.stories}
+    return fixed.get(fold(name)) or slugify(name)
+
+
 def _written_tags(entries: tuple[Entry, ...]) -> list[tuple[str, ...]]:
     """Return the slugs of each entry's tags as written, a tag that became a country included:
     that a briefing's "Russia" is listed as a country does not make it less related."""
@@ -206,6 +212,8 @@ def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:
     value = getattr(briefing, kind.field)
     if kind.many:
         return value  # type: ignore[no-any-return]
+    if value is None:  # an optional field not given (a story)
+        return ()
     return (value if type(value) is str else value.name,)
 
 
@@ -357,16 +365,22 @@ def _refs(names: dict[str, str], slugs: dict[str, str] | None = None) -> Callabl
 
 
 def _check_slugs(
-    kind: Kind, names: Iterable[str], briefings: list[Briefing], names_in: Names = names_of
+    kind: Kind,
+    names: Iterable[str],
+    briefings: list[Briefing],
+    names_in: Names = names_of,
+    fixed: dict[str, str] | None = None,
 ) -> list[SourceError]:
-    """Return an error for each slug that two different names share."""
+    """Return an error for each slug that two different names share (`fixed`: slugs site.yaml gives, by name)."""
+    fixed = fixed or {}
     by_slug: dict[str, set[str]] = defaultdict(set)
     for name in names:
-        by_slug[slugify(name)].add(name)
+        by_slug[fixed.get(name) or slugify(name)].add(name)
     errors = []
     for slug, group in by_slug.items():
         if len(group) > 1:
-            first = next(b for b in reversed(briefings) if any(slugify(n) == slug for n in names_in(kind, b)))
+            folded = {fold(name) for name in group}
+            first = next(b for b in reversed(briefings) if any(fold(n) in folded for n in names_in(kind, b)))
             spelled = " and ".join(f'"{n}"' for n in sorted(group))
             message = f"{kind.plural} {spelled} would share the URL /{kind.name}/{slug}/; rename one"
             errors.append(SourceError(first.path, first.line_of(kind.field), message))
@@ -381,6 +395,8 @@ def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> t
             for r in config.regions
         )
     terms = _terms(kind.name, entries, lambda e: e.terms(kind))
+    if described := config.term_descriptions(kind.name):
+        terms = tuple(replace(t, description=described.get(t.name, "")) for t in terms)
     if not any(getattr(getattr(e.briefing, kind.field), "url", None) for e in entries):
         return terms
     # A term with links (a source) links its most cited URL

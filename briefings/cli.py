@@ -277,7 +277,9 @@ def summary(report: pipeline.Report, seconds: float) -> str:
         else ("nothing changed")
     )
     files, size = sum(row[1] for row in done.sizes), sum(row[2] for row in done.sizes)
-    terms = ", ".join(plural(count, BY_NAME[name].singular, BY_NAME[name].plural) for name, count in report.terms)
+    # An optional kind (stories) is named once the archive uses it.
+    shown = [(name, count) for name, count in report.terms if count or not BY_NAME[name].chronicle]
+    terms = ", ".join(plural(count, BY_NAME[name].singular, BY_NAME[name].plural) for name, count in shown)
     return (
         f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, {terms}) "
         f"in {seconds:.1f} s: {changes}"

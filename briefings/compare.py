@@ -18,11 +18,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefings import pipeline
+from briefings.archive import story_slug
 from briefings.errors import BuildFailed, SourceError
-from briefings.urls import briefing_path, fold
+from briefings.kinds import KINDS
+from briefings.urls import briefing_path, fold, term_path
 
 LISTED = 50  # items shown per list in the summary; the rest are counted
 NOT_COMPARED = "not compared until the problems are fixed (the URLs published before were checked)"
+STORIES = "site.yaml (stories)"  # the origin of a story's page: the guard's advice names site.yaml's `stories:`
 
 
 class BaseUnavailable(Exception):
@@ -71,6 +74,11 @@ def revision(root: Path, options: pipeline.Options) -> Revision:
     pages = {url_of(p.path): p.key for p in planned if p.path.endswith(".html")}
     permanent = {url_of(p.path): p.origin for p in planned if p.group == "moved"}
     permanent |= {url: path for path, (_, url) in briefings.items()}
+    # A developing story's page is cited like a briefing's: its first page is permanent.
+    chronicles = [kind.name for kind in KINDS if kind.chronicle]
+    permanent |= {
+        "/" + term_path(name, t.slug): STORIES for name in chronicles for t in archive.terms[name] if t.entries
+    }
     return Revision({f.path: f.digest or "" for f in content.files}, briefings, pages, permanent)
 
 
@@ -83,6 +91,8 @@ def sketch(survey: pipeline.Survey) -> Revision:
     served = {url: path for path, (_, url) in briefings.items()}
     served |= {alias: b.path for b in read for alias in b.aliases}
     served |= {removed.path: "site.yaml (removed)" for removed in survey.config.removed}
+    served |= {alias: STORIES for story in survey.config.stories for alias in story.aliases}
+    served |= {"/" + term_path("stories", story_slug(survey.config, b.story)): STORIES for b in read if b.story}
     files = {f.path: f.digest or "" for f in survey.content.files}
     return Revision(files, briefings, dict.fromkeys(served, ""), served, sketched=True)
 
@@ -142,7 +152,14 @@ def guard(base: Revision, head: Revision) -> list[SourceError]:
         if url in served:
             continue
         successor = _successor(base, head, origin)
-        if successor:
+        if origin == STORIES:
+            message = (
+                f"{url}, a story's page on the base branch, would stop working; to rename the story, give it "
+                f"its old slug under `stories:` in site.yaml (`slug: {url.rstrip('/').rsplit('/', 1)[-1]}`), or "
+                f"list `{url}` in its `aliases:` there, so the old page redirects"
+            )
+            errors.append(SourceError("site.yaml", 0, message))
+        elif successor:
             new_url = head.briefings[successor][1]
             message = (
                 f"{url}, this briefing's URL on the base branch, would stop working: it is now {new_url}; "

@@ -21,7 +21,7 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
     "id_authority", "regions", "tag_aliases", "known_tags", "known_countries", "removed", "search", "markdown",
-    "max_body_kb", "feeds",
+    "max_body_kb", "feeds", "stories", "corrections_policy", "publishing_principles",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # A sanity bound, not a style rule: real release notes reach 850 KB. Parsing is linear (the
@@ -54,6 +54,18 @@ class Region:
     name: str
     slug: str
     description: str = ""
+
+
+@dataclass(frozen=True)
+class Story:
+    """A developing story as site.yaml describes it: its name, its URL slug (fixed, so that the
+    story may be renamed), a description, and earlier paths of its page that redirect to it."""
+
+    name: str
+    slug: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()  # "/stories/old-slug/"
+    line: int = 0  # in site.yaml
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,25 @@ class SiteConfig:
     known_tags: tuple[str, ...] = ()  # tags close to others on purpose ("Russia" and "Russian")
     removed: tuple[Removed, ...] = ()
     search: bool = True  # the /search/ page and its index
+    stories: tuple[Story, ...] = ()  # stories described in site.yaml (a story needs no entry to exist)
+    corrections_policy: str = ""  # URL or site path of the site's corrections policy, if it has one
+    publishing_principles: str = ""  # URL or site path of its publishing principles, if it has them
+
+    def term_slugs(self, kind: str) -> dict[str, str]:
+        """Return the slugs site.yaml fixes for a kind's names (regions, stories), by name."""
+        if kind == "regions":
+            return {r.name: r.slug for r in self.regions}
+        return {s.name: s.slug for s in self.stories} if kind == "stories" else {}
+
+    def term_descriptions(self, kind: str) -> dict[str, str]:
+        """Return the descriptions site.yaml gives a kind's names (regions, stories), by name."""
+        if kind == "regions":
+            return {r.name: r.description for r in self.regions}
+        return {s.name: s.description for s in self.stories} if kind == "stories" else {}
+
+    def policy_url(self, value: str) -> str:
+        """Return the absolute URL of a policy setting (a URL, or a path of this site)."""
+        return value if value.startswith(("https://", "http://")) else self.absolute(value.lstrip("/"))
 
     @property
     def parsing(self) -> ParseSettings:
@@ -123,6 +154,8 @@ class SiteConfig:
         """Return the names a `known_*` setting lists (with tags, also the canonical tags of `tag_aliases`)."""
         if key == "known_tags":
             return (*self.known_tags, *(tag for _, tag in self.tag_aliases))
+        if key == "stories":
+            return tuple(story.name for story in self.stories)
         return self.known_countries if key == "known_countries" else ()
 
     def absolute(self, path: str = "") -> str:
@@ -195,6 +228,9 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     markdown = optional(found, "markdown", lambda node: _read_markdown(reader, node))
     allow_html, inline_footnotes = markdown or (False, False)
     feeds = optional(found, "feeds", lambda node: _read_feeds(reader, node))
+    stories = optional(found, "stories", lambda node: _read_stories(reader, node))
+    policy = optional(found, "corrections_policy", lambda node: _read_link(reader, "corrections_policy", node))
+    principles = optional(found, "publishing_principles", lambda n: _read_link(reader, "publishing_principles", n))
     if (
         reader.errors or title is None or description is None or base_url is None or language is None
         or timezone is None or id_authority is None or regions is None
@@ -218,6 +254,9 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         known_tags=tuple(known_tags or ()),
         removed=removed or (),
         search=search is not False,
+        stories=stories or (),
+        corrections_policy=policy or "",
+        publishing_principles=principles or "",
     )
 
 
@@ -296,6 +335,44 @@ def _read_regions(reader: FieldReader, node: Node) -> tuple[Region, ...] | None:
         elif slug is not None:
             regions.append(Region(name, slug, description or ""))
     return tuple(regions)
+
+
+def _read_stories(reader: FieldReader, node: Node) -> tuple[Story, ...] | None:
+    """Read `stories:`, a list of `- name: ...` with an optional slug, description and aliases."""
+    if not isinstance(node, Seq):
+        reader.error(node.line, f"stories: expected a list of `- name: ...` entries, found {describe(node)}")
+        return None
+    stories: list[Story] = []
+    for item in node.items:
+        found = reader.fields(item, "a story", ("name", "slug", "description", "aliases"), ("name",))
+        name = reader.text(found["name"], "name", max_len=120) if "name" in found else None
+        slug = reader.text(found["slug"], "slug") if "slug" in found else (slugify(name) if name else None)
+        if "slug" in found and slug is not None and (problem := slug_problem(slug)):
+            reader.error(found["slug"].line, f'slug: "{slug}" is not a valid slug: {problem} ({SLUG_RULE})')
+            continue
+        description = reader.text(found["description"], "description", 400) if "description" in found else ""
+        aliases = reader.text_list(found["aliases"], "aliases", 20) if "aliases" in found else ()
+        for alias in aliases or ():
+            if problem := site_path_problem(alias):
+                reader.error(found["aliases"].line, f'aliases: "{alias}" is not a path of this site; {problem}')
+        if name is None or slug is None or aliases is None:
+            continue
+        if any(fold(s.name) == fold(name) or s.slug == slug for s in stories):
+            reader.error(item.line, f'story "{name}" is listed twice (same name or slug); keep one')
+            continue
+        stories.append(Story(name, slug, description or "", tuple(dict.fromkeys(aliases)), item.line))
+    return tuple(stories)
+
+
+def _read_link(reader: FieldReader, key: str, node: Node) -> str | None:
+    """Read a setting that links a page: an http(s) URL, or a path of this site such as /about/."""
+    value = reader.text(node, key, max_len=400)
+    if value is None or value.startswith(("https://", "http://")):
+        return reader.url(node, key) if value else None
+    if problem := site_path_problem(value):
+        reader.error(node.line, f'{key}: "{value}" is neither an http(s) URL nor a path of this site; {problem}')
+        return None
+    return value
 
 
 def _read_removed(reader: FieldReader, node: Node) -> tuple[Removed, ...] | None:

@@ -23,7 +23,7 @@ from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
 
 FIELDS = (
     "title", "date", "summary", "source", "credit", "region", "countries", "tags",
-    "image", "updated", "draft", "slug", "corrections", "language", "aliases",
+    "image", "updated", "draft", "slug", "corrections", "language", "aliases", "story",
 )  # fmt: skip
 REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
 # The longest text each field takes, and the longest lists (checked here, and stated in the
@@ -31,7 +31,7 @@ REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
 LIMITS = {
     "title": 200, "summary": 400, "credit": 300, "source name": 120, "image alt": 300,
     "image caption": 400, "correction text": 1000, "language": 35,
-    "tags": 12, "tag": 60, "countries": 30, "country": 80, "aliases": 20,
+    "tags": 12, "tag": 60, "countries": 30, "country": 80, "aliases": 20, "story": 120,
 }  # fmt: skip
 ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _DATE_HINT = "write it like 2015-09-24 or 2015-09-24T10:00:00+03:00"
@@ -91,6 +91,7 @@ class Briefing:
     corrections: tuple[Correction, ...] = ()  # newest first
     language: str | None = None  # a BCP 47 tag; None: the site's language
     aliases: tuple[str, ...] = ()  # earlier site paths of this briefing ("/2015/09/old-slug/"), first the oldest
+    story: str | None = None  # the developing story it is part of, as written
     lines: tuple[tuple[str, int], ...] = ()  # (field, file line), for later cross-file errors
 
     def line_of(self, field: str) -> int:
@@ -207,6 +208,7 @@ def _read_briefing(
     corrections = optional(found, "corrections", lambda n: _corrections(reader, n, tz))
     language = optional(found, "language", lambda n: _language(reader, n))
     aliases = optional(found, "aliases", lambda n: _aliases(reader, n))
+    story = optional(found, "story", lambda n: reader.text(n, "story", LIMITS["story"]))
     slug = _slug(reader, found.get("slug"), path)
     if when and updated and updated[0] < when[0]:
         reader.error(found["updated"].line, "updated: is before date; updated must be on or after date")
@@ -220,7 +222,7 @@ def _read_briefing(
         body_line=body_line,
         countries=countries or (), image=image, updated=updated[0] if updated else None,
         draft=bool(draft), corrections=corrections or (), language=language, aliases=aliases or (),
-        lines=_key_lines(root),
+        story=story, lines=_key_lines(root),
     )  # fmt: skip
 
 

@@ -102,6 +102,9 @@ def front_matter_schema(config: SiteConfig) -> dict[str, Any]:
             LIMITS["aliases"],
             description="earlier URLs of this briefing: each gets a page that redirects here",
         ),
+        "story": text(
+            LIMITS["story"], "the developing story it is part of: briefings with one story share a page at /stories/"
+        ),
     }
     assert tuple(properties) == FIELDS, "every front matter field is described, in the checker's order"
     return {

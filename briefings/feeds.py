@@ -20,7 +20,7 @@ from briefings.archive import Archive, Entry, Ref
 from briefings.config import SiteConfig
 from briefings.kinds import BY_NAME, KINDS
 from briefings.markdown import BodyRef
-from briefings.pages import Page, term_feed_path
+from briefings.pages import CorrectionItem, Page, corrections, term_feed_path
 from briefings.urls import briefing_path_parts, src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -73,11 +73,18 @@ class Sitemap:
 
 
 @dataclass(frozen=True)
+class CorrectionsFeed:
+    """The Atom feed of the corrections record: an entry per correction, newest first."""
+
+    items: tuple[CorrectionItem, ...]
+
+
+@dataclass(frozen=True)
 class Robots:
     """robots.txt: it names the sitemap, so it depends on the site's address only."""
 
 
-FeedView = AtomFeed | JsonFeed | Sitemap | Robots
+FeedView = AtomFeed | JsonFeed | Sitemap | Robots | CorrectionsFeed
 # A machine-readable file: (path, the view it is made from, how to make it from that view alone).
 FeedJob = tuple[str, FeedView, Callable[[], bytes]]
 
@@ -100,6 +107,7 @@ def feed_jobs(
         ("feed.json", JsonFeed(latest, full)),
         *sitemap_views(pages),
         ("robots.txt", Robots()),
+        ("corrections/feed.xml", CorrectionsFeed(corrections(archive)[: settings.entries])),
     ]
     term_full = settings.full_text == "all"
     for kind in KINDS:
@@ -124,6 +132,8 @@ def _make(config: SiteConfig, atom: AtomWriter, body: Callable[[BodyRef], str], 
         return json_feed(config, view.entries, view.full, body)
     if isinstance(view, Sitemap):
         return sitemap_index(config, view.locations) if view.index else sitemap(config, view.locations)
+    if isinstance(view, CorrectionsFeed):
+        return corrections_feed(config, view.items)
     return robots(config)
 
 
@@ -193,6 +203,41 @@ def _atom_entry(config: SiteConfig, entry: Entry, html: str | None) -> ET.Elemen
         scheme = config.absolute(f"{kind}/")
         ET.SubElement(element, f"{{{ATOM_NS}}}category", {"term": ref.slug, "scheme": scheme, "label": ref.name})
     return element
+
+
+def correction_id(config: SiteConfig, item: CorrectionItem) -> str:
+    """Return a correction's permanent id: its briefing's id and the moment of the correction as
+    written (`:correction:2016-12-23T09:00:00+02:00`), with `-2`, `-3` for more at the same moment."""
+    stamp = _stamp(item.correction.date)
+    same = [c for c in item.entry.briefing.corrections if _stamp(c.date) == stamp]  # newest first
+    place = len(same) - same.index(item.correction)
+    return f"{entry_id(config, item.entry)}:correction:{stamp}" + (f"-{place}" if place > 1 else "")
+
+
+def corrections_feed(config: SiteConfig, items: Sequence[CorrectionItem]) -> bytes:
+    """Return the Atom feed of corrections: an entry per correction, linking the corrected briefing."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": config.language})
+    _text(feed, "id", f"tag:{config.id_authority}:feed/corrections/")
+    _text(feed, "title", f"{config.title}: Corrections")
+    _text(feed, "subtitle", f"Every correction made to {config.title}'s briefings, newest first.")
+    _link(feed, config.absolute("corrections/feed.xml"), "self", "application/atom+xml")
+    _link(feed, config.absolute("corrections/"), "alternate", "text/html")
+    _text(feed, "updated", _stamp(max((i.correction.date for i in items), default=EPOCH)))
+    _text(ET.SubElement(feed, f"{{{ATOM_NS}}}author"), "name", config.title)
+    _text(feed, "generator", "briefings")
+    for item in items:
+        b = item.entry.briefing
+        element = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
+        if b.language and b.language.casefold() != config.language.casefold():
+            element.set("xml:lang", b.language)
+        _text(element, "id", correction_id(config, item))
+        _text(element, "title", f"Correction: {b.title}")
+        _link(element, config.absolute(item.entry.path) + "#corrections", "alternate", "text/html")
+        _text(element, "published", _stamp(item.correction.date))
+        _text(element, "updated", _stamp(item.correction.date))
+        _text(element, "summary", item.correction.text)
+    return _xml(feed)
 
 
 def _categories(entry: Entry) -> list[tuple[str, Ref]]:

@@ -18,8 +18,8 @@ from typing import Literal
 #   any other name is an error with "did you mean".
 # - "known": any name, but one close to a known name or to a more used one, and not known itself,
 #   is an error with "did you mean" (countries: a built-in list plus site.yaml's `known_countries`;
-#   tags: `known_tags` and the canonical tags of `tag_aliases`), so "Ceasefire" does not quietly
-#   make a page beside "Ceasefires".
+#   tags: `known_tags` and the canonical tags of `tag_aliases`; stories: site.yaml's `stories`),
+#   so "Ceasefire" does not quietly make a page beside "Ceasefires".
 # - "free": any name (sources).
 Vocabulary = Literal["site", "known", "free"]
 
@@ -34,7 +34,7 @@ class Kind:
     plural: str  # "tags"
     label: str  # "Tags": the index page's title
     label_one: str  # "Tag": before a term's name ("Tag: Syria")
-    many: bool  # the field is a list of names (else one name)
+    many: bool  # the field is a list of names (else one name, which may be optional: a story)
     feed: bool  # each term has an Atom feed at /<name>/<slug>/feed.xml
     facet: str | None  # the search page's filter by this kind, if it has one
     vocabulary: Vocabulary
@@ -42,6 +42,12 @@ class Kind:
     # A kind whose name (known, or used as one) this kind's names give way to: a tag "Russia"
     # is the country Russia, so readers meet one Russia page, not a tag page and a country page.
     merges_into: str = ""
+    # A chronicle (a developing story) is read from its start: its pages list its briefings oldest
+    # first with their summaries, its index lists terms by their latest briefing, each briefing
+    # links its neighbours in it, and its pages' URLs are permanent (the permalink guard keeps them).
+    chronicle: bool = False
+    template: str = "term.html"  # of each term's pages
+    index_template: str = "terms.html"  # of the kind's index, /<name>/
 
 
 KINDS: tuple[Kind, ...] = (
@@ -60,6 +66,22 @@ KINDS: tuple[Kind, ...] = (
         "country",
         "known",
         "known_countries",
+    ),
+    Kind(
+        "stories",
+        "story",
+        "story",
+        "stories",
+        "Stories",
+        "Story",
+        False,
+        True,
+        "story",
+        "known",
+        "stories",
+        chronicle=True,
+        template="story.html",
+        index_template="stories.html",
     ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

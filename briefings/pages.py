@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from briefings import urls
-from briefings.archive import Archive, Entry, Period, Term
-from briefings.kinds import BY_NAME, KINDS
+from briefings.archive import Archive, Entry, Period, Ref, Term
+from briefings.content import Correction
+from briefings.kinds import BY_NAME, KINDS, Kind
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")  # fmt: skip
@@ -79,19 +80,76 @@ class Pager:
     last: str
 
 
+@dataclass(frozen=True)
+class StoryPlace:
+    """Where a briefing sits in its developing story: part `number` of `count`, with the parts before and after."""
+
+    term: TermInfo
+    number: int
+    count: int
+    earlier: Entry | None
+    later: Entry | None
+
+
+@dataclass(frozen=True)
+class CorrectionItem:
+    """One correction in the corrections record, with the briefing it corrects."""
+
+    entry: Entry
+    correction: Correction
+
+
 def site_pages(archive: Archive) -> list[Page]:
     """Return every HTML page of the site, in a fixed order."""
+    places = story_places(archive)
     return [
         home_page(archive),
-        *(briefing_page(archive, i) for i in range(len(archive.entries))),
+        *(briefing_page(archive, i, places) for i in range(len(archive.entries))),
         *term_index_pages(archive),
         *(page for kind in KINDS for term in archive.terms[kind.name] for page in term_pages(archive, term)),
         timeline_page(archive),
         *year_pages(archive),
         *month_pages(archive),
+        *corrections_pages(archive),
         *([search_page(archive)] if archive.config.search else []),
         Page("404.html", "404.html", "Page not found"),
     ]
+
+
+def story_places(archive: Archive) -> dict[str, StoryPlace]:
+    """Return, by entry path, where each briefing of a developing story (a `chronicle` kind) sits in it."""
+    places = {}
+    for kind in KINDS:
+        for term in archive.terms[kind.name] if kind.chronicle else ():
+            told = term.entries[::-1]  # oldest first, as a story is read
+            info = term_info(term)
+            for number, entry in enumerate(told, start=1):
+                earlier = told[number - 2] if number > 1 else None
+                later = told[number] if number < len(told) else None
+                places[entry.path] = StoryPlace(info, number, len(told), earlier, later)
+    return places
+
+
+def corrections(archive: Archive) -> tuple[CorrectionItem, ...]:
+    """Return every correction of the archive's briefings, newest first (ties: by briefing, newest first)."""
+    items = [CorrectionItem(entry, c) for entry in archive.entries for c in entry.briefing.corrections]
+    return tuple(sorted(items, key=lambda item: item.correction.date.timestamp(), reverse=True))  # stable
+
+
+def corrections_pages(archive: Archive) -> Iterator[Page]:
+    """Yield `/corrections/` and its further pages: every correction, newest first, with its briefing."""
+    items = corrections(archive)
+    yield from paginate(
+        archive,
+        "corrections/",
+        "corrections.html",
+        "Corrections",
+        items,
+        modified=lambda shown: max((item.correction.date for item in shown), default=None),
+        description=f"Every correction made to {archive.config.title}'s briefings, newest first.",
+        feeds=(("Corrections", "corrections/feed.xml"),),
+        total_corrected=len({item.entry.path for item in items}),
+    )
 
 
 def search_page(archive: Archive) -> Page:
@@ -130,7 +188,19 @@ def moved_pages(archive: Archive) -> list[Page]:
         Page(removed.path.lstrip("/"), "withdrawn.html", "Briefing withdrawn", {"reason": removed.reason})
         for removed in archive.config.removed
     ]
-    return redirects + notices
+    stories = {t.slug: t for t in archive.terms.get("stories", ()) if t.entries}
+    moved_stories = [
+        Page(
+            alias.lstrip("/"),
+            "redirect.html",
+            story.name,
+            {"target": urls.term_path("stories", story.slug), "story_line": story.line},
+        )
+        for story in archive.config.stories
+        if story.slug in stories
+        for alias in story.aliases
+    ]
+    return redirects + notices + moved_stories
 
 
 def given_way_pages(archive: Archive) -> list[Page]:
@@ -150,9 +220,16 @@ def given_way_pages(archive: Archive) -> list[Page]:
 
 
 def paginate(
-    archive: Archive, first: str, template: str, title: str, entries: Sequence[Entry], **context: Any
+    archive: Archive,
+    first: str,
+    template: str,
+    title: str,
+    entries: Sequence[Any],
+    modified: Callable[[Sequence[Any]], datetime | None] = newest,
+    **context: Any,
 ) -> Iterator[Page]:
-    """Yield the pages of a listing: `first`, then `first/page/2/` and on."""
+    """Yield the pages of a listing of entries (or other items, with their `modified`): `first`,
+    then `first/page/2/` and on."""
     per_page = archive.config.per_page
     count = max(1, math.ceil(len(entries) / per_page))
     description = context.pop("description", "")
@@ -175,7 +252,7 @@ def paginate(
             page_title,
             {"entries": shown, "pager": pager, **context},
             description,
-            newest(shown),
+            modified(shown),
             feeds,
         )
 
@@ -197,15 +274,17 @@ def home_page(archive: Archive) -> Page:
     )
 
 
-def briefing_page(archive: Archive, index: int) -> Page:
-    """Return a briefing's page with its related briefings.
+def briefing_page(archive: Archive, index: int, places: dict[str, StoryPlace] | None = None) -> Page:
+    """Return a briefing's page with its related briefings, and its place in its story if it has one.
 
     It does not link its neighbours in time: across every region and tag they are
     unrelated stories, and the links cost 4% of a large site; month pages list them.
+    Within a developing story it does (`places`, from `story_places`): that is how a story is read.
     """
     entries = archive.entries
     entry = entries[index]
     image = _image_url(archive, entry)
+    place = (story_places(archive) if places is None else places).get(entry.path)
     return Page(
         entry.path,
         "briefing.html",
@@ -213,6 +292,7 @@ def briefing_page(archive: Archive, index: int) -> Page:
         {
             "entry": entry,
             "related": archive.related.get(entry.path, ()),
+            "story": place,
         },
         entry.briefing.summary,
         entry.briefing.modified,
@@ -234,13 +314,16 @@ def _image_url(archive: Archive, entry: Entry) -> str | None:
 def term_index_pages(archive: Archive) -> Iterator[Page]:
     """Yield the index of each kind of listing (`/tags/`, `/regions/`...), listing its terms with counts."""
     for kind in KINDS:
+        if kind.chronicle:
+            yield stories_index_page(archive, kind)
+            continue
         terms = archive.terms[kind.name]
         counts = sorted((len(t.entries) for t in terms), reverse=True)
         # "Most used": the top tenth by count, at least one term, never a term with none.
         threshold = max(1, counts[max(0, len(counts) // 10 - 1)]) if counts else 1
         yield Page(
             f"{kind.name}/",
-            "terms.html",
+            kind.index_template,
             kind.label,
             {
                 "kind": kind.name,
@@ -253,21 +336,65 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
         )
 
 
+@dataclass(frozen=True)
+class Span:
+    """A developing story as its index lists it: the term, and the dates of its first and latest briefing."""
+
+    term: TermInfo
+    first: datetime
+    latest: datetime
+
+
+def stories_index_page(archive: Archive, kind: Kind) -> Page:
+    """Return the index of a chronicle kind (`/stories/`): each story with its span, latest first."""
+    terms = [t for t in archive.terms[kind.name] if t.entries]
+    spans = tuple(
+        Span(term_info(t), t.entries[-1].briefing.date, t.entries[0].briefing.date)
+        for t in sorted(terms, key=lambda t: t.entries[0].briefing.date.timestamp(), reverse=True)
+    )
+    return Page(
+        f"{kind.name}/",
+        kind.index_template,
+        kind.label,
+        {"kind": kind.name, "spans": spans},
+        f"{len(spans)} developing {kind.plural} of {archive.config.title}, each told in its briefings from the start.",
+        newest(archive.entries),
+    )
+
+
 def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
-    """Yield the paginated pages of one term (a tag, a region...)."""
+    """Yield the paginated pages of one term (a tag, a region...); a story's read oldest first."""
     kind = BY_NAME[term.kind]
+    extra: dict[str, Any] = {}
+    if kind.chronicle:
+        extra = {"span": (term.entries[-1].briefing.date, term.entries[0].briefing.date), **touched(term)}
+    order = "oldest first" if kind.chronicle else "newest first"
     yield from paginate(
         archive,
         urls.term_path(term.kind, term.slug),
-        "term.html",
+        kind.template,
         f"{kind.label_one}: {term.name}",
-        term.entries,
+        term.entries[::-1] if kind.chronicle else term.entries,
         term=term_info(term),
         label=kind.label_one,
         plural=kind.label,
-        description=term.description or f"Briefings about {term.name}, newest first.",
+        description=term.description or f"Briefings about {term.name}, {order}.",
         feeds=((f"{kind.label_one}: {term.name}", term_feed_path(term)),) if kind.feed else (),
+        **extra,
     )
+
+
+def touched(term: Term) -> dict[str, tuple[Ref, ...]]:
+    """Return the regions and countries a term's briefings touched, most often first (ties A-Z)."""
+    found: dict[str, tuple[Ref, ...]] = {}
+    for name in ("regions", "countries"):
+        kind = BY_NAME[name]
+        counts: dict[Ref, int] = {}
+        for entry in term.entries:
+            for ref in entry.terms(kind):
+                counts[ref] = counts.get(ref, 0) + 1
+        found[name] = tuple(sorted(counts, key=lambda r: (-counts[r], r.name)))
+    return found
 
 
 def term_feed_path(term: Term) -> str:
@@ -343,7 +470,7 @@ def slim(period: Period) -> Period:
     return Period(period.year, period.month, ())
 
 
-def _neighbours(periods: tuple[Period, ...], index: int) -> dict[str, Period | None]:
+def _neighbours(periods: tuple[Period, ...], index: int) -> dict[str, Any]:
     return {
         "earlier": slim(periods[index - 1]) if index > 0 else None,
         "later": slim(periods[index + 1]) if index + 1 < len(periods) else None,

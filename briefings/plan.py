@@ -21,6 +21,7 @@ from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
+from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
 from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
 from briefings.pages import Page, given_way_pages, moved_pages, site_pages
@@ -102,7 +103,12 @@ def _plan_outputs(
     for page in moved_pages(archive):
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
         b = page.context.get("briefing")
-        origin, line = (b.path, b.line_of("aliases")) if b else ("site.yaml (removed)", removed.get(page.path, 0))
+        if b:
+            origin, line = b.path, b.line_of("aliases")
+        elif "story_line" in page.context:
+            origin, line = "site.yaml (stories)", page.context["story_line"]
+        else:
+            origin, line = "site.yaml (removed)", removed.get(page.path, 0)
         planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved", line))
     for page in given_way_pages(archive):
         key = hasher.key(site_wide, renderer.template_digest(page.template), page)
@@ -164,8 +170,8 @@ def _page_group(page: Page) -> str:
         return "briefings"
     if page.template in ("timeline.html", "year.html", "month.html"):
         return "timeline"
-    if page.template in ("term.html", "terms.html"):
-        return page.path.split("/")[0]
+    if (first := page.path.split("/")[0]) in BY_NAME or first == "corrections":
+        return first
     if page.template == "search.html":
         return "search"
     return "home" if page.template == "index.html" else "other"

@@ -22,7 +22,7 @@ from briefings.config import SiteConfig
 from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import digest_text
 from briefings.markdown import BodyRef
-from briefings.meta import news_article
+from briefings.meta import news_article, site_publisher, story_series
 from briefings.pages import MONTHS, Page, period_path
 
 
@@ -53,6 +53,8 @@ class Renderer:
         self.env.globals.update(
             site=site,
             news_article=lambda entry, image: news_article(site, entry, image),
+            story_series=lambda term, entries: story_series(site, term, entries),
+            site_publisher=lambda: site_publisher(site),
             body=lambda entry: body(entry.body),
             lang=lambda briefing: lang_attribute(briefing.language, site.language),
             # On a page in another language, the site's own words (navigation, labels) keep the site's.
@@ -66,7 +68,7 @@ class Renderer:
             page_path=urls.page_path,
             term_path=urls.term_path,
         )
-        self.env.filters.update(iso=iso_date, human=human_date, human_time=human_time)
+        self.env.filters.update(iso=iso_date, human=human_date, human_time=human_time, month_year=month_year)
         self._digests: dict[str, bytes] = {}
 
     def template_digest(self, name: str) -> bytes:
@@ -152,6 +154,11 @@ def iso_date(moment: datetime, with_time: bool = True) -> str:
 def human_date(moment: datetime) -> str:
     """Return "24 September 2015" (fixed English names: output must not depend on locale)."""
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def month_year(moment: datetime) -> str:
+    """Return "September 2015"."""
+    return f"{MONTHS[moment.month - 1]} {moment.year}"
 
 
 def human_time(moment: datetime) -> str:

@@ -37,6 +37,8 @@ PAGES = {
     "briefing": "2015/09/kweiris-russian-jets/",
     "tag": "tags/isis/",
     "timeline": "timeline/",
+    "story": "stories/russia-in-syria/",
+    "corrections": "corrections/",
     "search": "search/?q=ceasefire&region=Middle+East",
     "markdown": "2016/07/real-markdown/",  # authors' HTML, a wide code block, bare links
 }

@@ -15,7 +15,7 @@ from tests.conftest import FIXTURES, briefing, make_archive, run
 INVALID = FIXTURES / "invalid"
 ALLOWED_KEYS = (
     "title, date, summary, source, credit, region, countries, tags, image, updated, draft, slug, corrections, "
-    "language, aliases"
+    "language, aliases, story"
 )
 REGIONS = "Middle East, Europe, Africa, Asia-Pacific, Americas, Global"
 DATE_HINT = "write it like 2015-09-24 or 2015-09-24T10:00:00+03:00"

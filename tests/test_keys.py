@@ -38,6 +38,8 @@ NAMES = {
 def names(kind: Kind, choice: int) -> object:
     """Return a value of a kind's field: one name, or a list of one to three."""
     pool = NAMES[kind.vocabulary]
+    if kind.field == "story" and choice % 4 == 3:  # an optional field: sometimes left out
+        return None
     if not kind.many:
         return pool[choice % len(pool)]
     return [pool[(choice + step) % len(pool)] for step in range(choice % 3 + (kind.field == "tags"))]
@@ -77,6 +79,10 @@ SITE_VALUES: dict[str, Callable[[dict[str, object], int], dict[str, object]]] = 
     "max_body_kb": lambda s, c: s | {"max_body_kb": 64 + c},
     "feeds": lambda s, c: s
     | {"feeds": {"entries": 1 + c % 3, "term_entries": 1 + c % 2, "full_text": ("site", "all", "none")[c % 3]}},
+    "stories": lambda s, c: s
+    | {"stories": [{"name": "Syria", "slug": f"syria-story-{c % 2}", "description": f"About {c}.", "aliases": ["/s/"]}]},
+    "corrections_policy": lambda s, c: s | {"corrections_policy": ("/about/corrections/", "https://example.org/c")[c % 2]},
+    "publishing_principles": lambda s, c: s | {"publishing_principles": f"/about/principles-{c % 2}/"},
 }
 # Templates the archive adds to the repository's, so that every way of using one is changed:
 # a partial included with whitespace control, macros imported, and a layout extended twice.
