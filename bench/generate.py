@@ -4,7 +4,9 @@
 
 The same count and seed always give the same bytes. Briefings span ten years (2015-2024),
 every region of the repository's `site.yaml`, a dozen sources, and tags drawn from a Zipf
-distribution: a few tags sit on most briefings, most tags on a handful. Bodies are about
+distribution: a few tags sit on most briefings, most tags on a handful. One briefing in five
+is part of a developing story (about twenty briefings each, close in time), and one in fifty
+has a correction. Bodies are about
 4.7 KB of Markdown with headings, lists, a table now and then, and links to earlier
 briefings. With `--hugo`, OUT/hugo/ holds the same briefings as a Hugo site whose page
 kinds match ours (briefing, home, paginated tag, region and source pages, years, months).
@@ -118,6 +120,8 @@ WORDS = [
     "news",
 ]
 TAG_COUNT = 400
+STORY_SHARE, CORRECTION_SHARE = 1 / 5, 1 / 50  # of briefings
+STORY_WINDOW, STORIES_AT_ONCE = 500, 5  # briefings in a row share STORIES_AT_ONCE stories: about 20 each
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class Generated:
     tags: tuple[str, ...]
     countries: tuple[str, ...]
     text: str
+    story: str | None = None
 
 
 def tag_names() -> list[str]:
@@ -188,6 +193,7 @@ def generate(count: int, seed: int = 1) -> list[Generated]:
     span = (datetime(YEARS[-1] + 1, 1, 1, tzinfo=UTC) - start).total_seconds()
     moments = sorted(start + timedelta(seconds=int(rng.random() * span)) for _ in range(count))
     made: list[Generated] = []
+    side = random.Random(seed + 1)  # stories and corrections: the rest stays as it was without them
     for number, moment in enumerate(moments):
         offset = timezone(timedelta(hours=rng.choice((0, 1, 3, -5))))
         local = moment.astimezone(offset)
@@ -196,13 +202,20 @@ def generate(count: int, seed: int = 1) -> list[Generated]:
         region, (source, url) = rng.choice(REGIONS), rng.choice(SOURCES)
         tags = pick_tags(rng, names, weights)
         countries = tuple(rng.sample(COUNTRIES, rng.randint(1, 3)))
+        story = None
+        if side.random() < STORY_SHARE:
+            story = f"Story {number // STORY_WINDOW:04d}-{side.randrange(STORIES_AT_ONCE)}"
+        extra = f"story: {story}\n" if story else ""
+        if side.random() < CORRECTION_SHARE:
+            extra += f"corrections:\n  - date: {(local + timedelta(days=1)).isoformat()}\n    text: {sentence(side)}\n"
         front = (
             f"---\ntitle: {title}\ndate: {local.isoformat()}\nsummary: {sentence(rng, 15, 30)}\n"
             f"source:\n  name: {source}\n  url: {url}\ncredit: Reporting by {source}\nregion: {region}\n"
-            f"countries: [{', '.join(countries)}]\ntags: [{', '.join(tags)}]\n---\n"
+            f"countries: [{', '.join(countries)}]\ntags: [{', '.join(tags)}]\n{extra}---\n"
         )
         path = f"content/{local.year}/{slug}.md"
-        item = Generated(path, local, slug, title, region, source, tags, countries, front + body(rng, made[-50:]))
+        text = front + body(rng, made[-50:])
+        item = Generated(path, local, slug, title, region, source, tags, countries, text, story)
         made.append(item)
     return made
 

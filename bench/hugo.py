@@ -3,14 +3,15 @@
 
 Hugo renders the page kinds our build renders, in the same numbers: a page per briefing;
 the home page with the latest 20 and their summaries (not paginated, as ours); tag, region,
-source and country pages and their indexes, listing titles and dates `per_page` to a page
+source, country and story pages and their indexes, listing titles and dates `per_page` to a page
 (the archive's `site.yaml` value, 200 by default); year and month pages (Hugo has none, so
 they are taxonomies filled from the date, `per_page` to a page too); the site feed; and a
 sitemap (Hugo makes one by default). What differs, and is reported with the figures: our
 build also writes a related list on every briefing page (Hugo's `.Related` on every page
 made its 10,000-briefing build take 70 s here, and our ranking is ours to measure), an Atom
-feed per tag, region and country, a JSON Feed, the search index and page, the timeline
-page, and a 404 page; Hugo writes RSS where we write Atom.
+feed per tag, region, country and story, a JSON Feed, the search index and page, the timeline
+page, the corrections record and its feed, and a 404 page; our story pages carry summaries
+and each storied briefing links its neighbours in the story; Hugo writes RSS where we write Atom.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ if TYPE_CHECKING:
 
 # What the two builds do not both render, printed with every result.
 DIFFERENCES = (
-    "Like for like: both render a page per briefing, the home page (latest 20), tag, region, source and "
-    "country pages and their indexes, year and month pages, listing per_page to a page, the site feed and a "
-    "sitemap. Only ours renders a related list on each briefing page, an Atom feed per tag, region and "
-    "country, a JSON Feed, the search index and page, the timeline and a 404 page; Hugo writes RSS, we write Atom."
+    "Like for like: both render a page per briefing, the home page (latest 20), tag, region, source, "
+    "country and story pages and their indexes, year and month pages, listing per_page to a page, the site "
+    "feed and a sitemap. Only ours renders a related list on each briefing page, an Atom feed per tag, "
+    "region, country and story, a JSON Feed, the search index and page, the timeline, the corrections record "
+    "and its feed and a 404 page, summaries on story pages and story neighbours on briefing pages; Hugo "
+    "writes RSS, we write Atom."
 )
 
 CONFIG = """\
@@ -42,6 +45,7 @@ disableKinds = ["section"]
   region = "regions"
   source = "sources"
   country = "countries"
+  story = "stories"
   year = "years"
   month = "months"
 [permalinks.page]
@@ -96,7 +100,8 @@ def front_matter(item: Generated) -> str:
         f'---\ntitle: "{item.title}"\ndate: {item.date.isoformat()}\nslug: {item.slug}\n'
         f'summary: "{item.title}"\ntags: [{tags}]\nregions: ["{item.region}"]\nsources: ["{item.source}"]\n'
         f"countries: [{countries}]\n"
-        f'years: ["{item.date.year}"]\nmonths: ["{item.date:%Y-%m}"]\n---\n'
+        + (f'stories: ["{item.story}"]\n' if item.story else "")
+        + f'years: ["{item.date.year}"]\nmonths: ["{item.date:%Y-%m}"]\n---\n'
     )
 
 
