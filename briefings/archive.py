@@ -8,12 +8,15 @@ states its tie-breaker. May not do I/O.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from briefings.clock import NEWS_WINDOW
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, near_misses
@@ -26,6 +29,7 @@ from briefings.urls import briefing_path, distinct, fold, slugify
 RELATED_MAX, RELATED_MIN = 4, 3
 BUILTIN = {"countries": KNOWN_COUNTRIES}  # names known without site.yaml, by kind
 RELATED_WINDOW = 5  # candidates per tag on each side in time
+NEWS_MOST = 1000  # URLs in a news sitemap (Google's limit)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class Archive:
     months: tuple[Period, ...]  # oldest first
     related: dict[str, tuple[Entry, ...]] = field(default_factory=dict)  # by entry path
     given_way: tuple[GivenWay, ...] = ()  # ordered by kind, then slug
+    scheduled: frozenset[str] = frozenset()  # file paths of entries shown before their date (the preview)
+    recent: tuple[Entry, ...] = ()  # published in the two days before the build's clock, newest first
 
 
 def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:
@@ -148,12 +154,16 @@ def build_archive(
     bodies: dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]],
     memo: Memo | None = None,
     standins: Iterable[Briefing] = (),
+    scheduled: frozenset[str] = frozenset(),
+    now: datetime | None = None,
 ) -> tuple[Archive, list[SourceError]]:
     """Model the archive from briefings, their site paths and bodies with their site links (by
     file path); return it with every problem found across files (none: it may be published).
 
     `memo` keeps what is slow to work out (related briefings) for the next build. `standins`
     (of files with field errors) are not modelled, but their names are checked with the rest.
+    `scheduled` names the briefings given although dated after the build's clock (the preview
+    shows them); `now`, the build's clock, decides which are recent (for the news sitemap).
     """
     ordered = newest_first(briefings)
     named = [*ordered, *standins]
@@ -189,8 +199,18 @@ def build_archive(
         months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
         related=related_entries(entries, memo, _written_tags(entries)),
         given_way=merge.given_way(ordered, terms),
+        scheduled=scheduled,
+        recent=recent_entries(entries, now) if now else (),
     )
     return archive, errors
+
+
+def recent_entries(entries: tuple[Entry, ...], now: datetime) -> tuple[Entry, ...]:
+    """Return the entries published in the two days before `now` (`clock.NEWS_WINDOW`), newest first,
+    at most NEWS_MOST (Google News reads no more); `entries` are newest first."""
+    published = itertools.dropwhile(lambda e: e.briefing.date > now, entries)  # shown before their date
+    recent = itertools.takewhile(lambda e: e.briefing.date > now - NEWS_WINDOW, published)
+    return tuple(itertools.islice(recent, NEWS_MOST))
 
 
 def story_slug(config: SiteConfig, name: str) -> str:

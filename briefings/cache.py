@@ -27,12 +27,15 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.bccache
+
+from briefings.clock import Position
 
 if TYPE_CHECKING:
     from briefings.records import Record
@@ -181,7 +184,7 @@ def _version(module: str, dist: str) -> str:
 # How a content file looked when its digest was taken: (mtime ns, ctime ns, size, inode, device).
 Signature = tuple[int, int, int, int, int]
 # What a build reports: pages, files, briefings, and (kind, terms) for each kind of listing.
-Counts = tuple[int, int, int, tuple[tuple[str, int], ...]]
+Counts = tuple[int, int, int, tuple[tuple[str, int], ...], int]  # pages, files, briefings, terms, scheduled
 # An output file as recorded: its key, the digest of its bytes, and its size.
 FileState = tuple[str, str, int]
 # What a site holds: (kind of output, files, bytes), largest first.
@@ -205,6 +208,9 @@ class OutputState:
     inputs: str = ""  # digest of every input of the build that made `live`
     counts: Counts | None = None  # what that build reported
     sizes: Sizes = ()
+    position: Position = field(
+        default_factory=Position
+    )  # the span of time in which that build's clock would publish the same
 
 
 class Cache:
@@ -274,14 +280,16 @@ class Cache:
         """Store the state of the output folder `name`."""
         self._save(f"outputs{name}.pickle", None, state)
 
-    def unchanged_build(self, target: Path, inputs: str) -> tuple[Counts, Sizes] | None:
-        """Return the counts and sizes of the build that made `target` if it had these exact inputs and is intact."""
+    def unchanged_build(self, target: Path, inputs: str, now: datetime) -> tuple[Counts, Sizes] | None:
+        """Return the counts and sizes of the build that made `target` if it had these exact inputs,
+        its clock was at the position `now` is (no briefing fell due since), and it is intact."""
         state = self.load_outputs(target.name)
         try:
             intact = target.stat().st_ino == state.live.inode and not self.is_changing(target.name)
         except FileNotFoundError:
             return None
-        return (state.counts, state.sizes) if intact and state.inputs == inputs and state.counts else None
+        same = intact and state.inputs == inputs and state.position.holds(now)
+        return (state.counts, state.sizes) if same and state.counts else None
 
     def mark_changing(self, name: str) -> None:
         """Note that output folder `name` or its spare is being changed: its recorded state is not to be trusted."""

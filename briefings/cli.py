@@ -7,6 +7,7 @@ errors, 2 usage errors). May not hold build logic.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from briefings.config import normalise_base_url
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, github_annotation, os_problem, plural
 from briefings.kinds import BY_NAME
 from briefings.progress import Progress
+from briefings.render import human_moment
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -35,10 +37,11 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
         "command",
         nargs="?",
         default="build",
-        choices=("build", "check", "serve", "new", "schema"),
+        choices=("build", "check", "serve", "new", "schema", "ping"),
         help="build (default): write the site into _site/; check: validate only; "
         "serve: preview on a local server, rebuilding on change; "
-        'new "Title": start a briefing in content/<year>/; schema: print the JSON Schema of front matter',
+        'new "Title": start a briefing in content/<year>/; schema: print the JSON Schema of front matter; '
+        "ping: after a deploy, tell site.yaml's websub_hub which feeds of _site/ changed",
     )
     parser.add_argument("title", nargs="?", help='new: the title of the briefing, in quotes ("What happened")')
     parser.add_argument("--region", help="new: the briefing's region (one of site.yaml's)")
@@ -104,6 +107,7 @@ USES = {
     "serve": {"root", "base_url", "drafts", "quiet", "host", "port", "open", "jobs"},
     "new": {"root", "title", "region", "tags", "source", "quiet", "format"},
     "schema": {"root"},
+    "ping": {"root", "quiet", "format"},
 }
 
 
@@ -134,6 +138,8 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
         return new(args)
     if args.command == "schema":
         return schema(args)
+    if args.command == "ping":
+        return ping(args)
     site_before = _identity(args.root / pipeline.OUTPUT_DIR)
     try:
         if args.command == "check":
@@ -167,9 +173,10 @@ def check(args: argparse.Namespace) -> int:
     """Validate the archive; with --base, compare it with that revision and guard its URLs; report."""
     options = pipeline.Options(base_url=args.base_url, jobs=args.jobs, cache=not args.no_cache)
     errors: list[SourceError] = []
-    change, checked = None, 0
+    change, checked, scheduled = None, 0, {}
     try:
-        checked = len(pipeline.check(args.root, options, Progress(enabled=not args.quiet)).entries)
+        planning = pipeline.check(args.root, options, Progress(enabled=not args.quiet))
+        checked, scheduled = len(planning.archive.entries), planning.scheduled
     except BuildFailed as failed:
         errors = list(failed.errors)
     try:  # the URLs the base published are guarded even when the working tree has other errors
@@ -192,6 +199,8 @@ def check(args: argparse.Namespace) -> int:
     if change is not None:
         said += f" Against {args.base}: " + (change.base_problem or _change_line(change)) + "."
     say(args, said)
+    for path, date in sorted(scheduled.items(), key=lambda item: (item[1].timestamp(), item[0])):
+        say(args, f"Scheduled: {path} goes live at {human_moment(date)}.")
     return EXIT_OK
 
 
@@ -232,6 +241,41 @@ def schema(args: argparse.Namespace) -> int:
         report_errors(failed, "schema", args.format)
         return EXIT_CONTENT
     sys.stdout.write(schema_json(config))
+    return EXIT_OK
+
+
+def ping(args: argparse.Namespace) -> int:
+    """Tell the WebSub hub which feeds of _site/ changed since it was last told; never fail a deploy."""
+    from briefings import ping as websub
+
+    try:
+        hub = pipeline.load_config_for(args.root, pipeline.Options()).websub_hub
+    except BuildFailed as failed:
+        report_errors(failed, "ping", args.format)
+        return EXIT_CONTENT
+    site = args.root / pipeline.OUTPUT_DIR
+    if not hub:
+        say(args, "site.yaml names no websub_hub: no hub to tell.")
+        return EXIT_OK
+    if not site.is_dir():
+        print(f"error: {pipeline.OUTPUT_DIR}/ does not exist; build the site first (python build.py)", file=sys.stderr)
+        return EXIT_USAGE
+    record_file = args.root / CACHE_DIR / websub.RECORD
+    outcome, record = websub.ping(hub, websub.site_feeds(site), websub.load_record(record_file), websub.http_post)
+    record_file.parent.mkdir(exist_ok=True)
+    record_file.write_text(json.dumps(record, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    for problem in outcome.problems:
+        annotation = f"::warning title=briefings ping::{problem}" if args.format == "github" else f"warning: {problem}"
+        print(annotation, file=sys.stdout if args.format == "github" else sys.stderr)
+    if outcome.first:
+        say(
+            args,
+            f"No record of the feeds the hub was told about: recorded {len(record)}; "
+            "the next deploy tells it what changed.",
+        )
+    else:
+        unsent = f"; {len(outcome.problems)} not sent (sent again next time)" if outcome.problems else ""
+        say(args, f"Told {hub} of {plural(len(outcome.sent), 'changed feed')}{unsent}.")
     return EXIT_OK
 
 
@@ -280,6 +324,8 @@ def summary(report: pipeline.Report, seconds: float) -> str:
     # An optional kind (stories) is named once the archive uses it.
     shown = [(name, count) for name, count in report.terms if count or not BY_NAME[name].chronicle]
     terms = ", ".join(plural(count, BY_NAME[name].singular, BY_NAME[name].plural) for name, count in shown)
+    if report.scheduled:  # dated after the build's clock: published by the first build after their date
+        terms += f"; {report.scheduled:,} scheduled"
     return (
         f"Built {plural(report.pages, 'page')} ({plural(report.briefings, 'briefing')}, {terms}) "
         f"in {seconds:.1f} s: {changes}"

@@ -21,7 +21,7 @@ from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse
 _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
     "id_authority", "regions", "tag_aliases", "known_tags", "known_countries", "removed", "search", "markdown",
-    "max_body_kb", "feeds", "stories", "corrections_policy", "publishing_principles",
+    "max_body_kb", "feeds", "stories", "corrections_policy", "publishing_principles", "news_sitemap", "websub_hub",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # A sanity bound, not a style rule: real release notes reach 850 KB. Parsing is linear (the
@@ -124,6 +124,8 @@ class SiteConfig:
     stories: tuple[Story, ...] = ()  # stories described in site.yaml (a story needs no entry to exist)
     corrections_policy: str = ""  # URL or site path of the site's corrections policy, if it has one
     publishing_principles: str = ""  # URL or site path of its publishing principles, if it has them
+    news_sitemap: bool = True  # /news-sitemap.xml, Google News' list of the last two days' briefings
+    websub_hub: str = ""  # a WebSub hub the feeds name, and `build.py ping` notifies of changed feeds
 
     def term_slugs(self, kind: str) -> dict[str, str]:
         """Return the slugs site.yaml fixes for a kind's names (regions, stories), by name."""
@@ -231,6 +233,8 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     stories = optional(found, "stories", lambda node: _read_stories(reader, node))
     policy = optional(found, "corrections_policy", lambda node: _read_link(reader, "corrections_policy", node))
     principles = optional(found, "publishing_principles", lambda n: _read_link(reader, "publishing_principles", n))
+    news_sitemap = optional(found, "news_sitemap", lambda node: reader.boolean(node, "news_sitemap"))
+    hub = optional(found, "websub_hub", lambda node: reader.url(node, "websub_hub"))
     if (
         reader.errors or title is None or description is None or base_url is None or language is None
         or timezone is None or id_authority is None or regions is None
@@ -257,6 +261,8 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         stories=stories or (),
         corrections_policy=policy or "",
         publishing_principles=principles or "",
+        news_sitemap=news_sitemap is not False,
+        websub_hub=hub or "",
     )
 
 

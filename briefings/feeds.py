@@ -25,6 +25,8 @@ from briefings.urls import briefing_path_parts, src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+NEWS_SITEMAP = "news-sitemap.xml"
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org); beyond it, /sitemap.xml is an index
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the "updated" of a feed with no entries
 _PLACEHOLDER_RE = re.compile(rb"<entry>\x00(\d+)\x00</entry>")
@@ -73,6 +75,13 @@ class Sitemap:
 
 
 @dataclass(frozen=True)
+class NewsSitemap:
+    """Google News' sitemap: each recent briefing's (site path, title, date, language)."""
+
+    items: tuple[tuple[str, str, datetime, str], ...]
+
+
+@dataclass(frozen=True)
 class CorrectionsFeed:
     """The Atom feed of the corrections record: an entry per correction, newest first."""
 
@@ -84,7 +93,7 @@ class Robots:
     """robots.txt: it names the sitemap, so it depends on the site's address only."""
 
 
-FeedView = AtomFeed | JsonFeed | Sitemap | Robots | CorrectionsFeed
+FeedView = AtomFeed | JsonFeed | Sitemap | Robots | CorrectionsFeed | NewsSitemap
 # A machine-readable file: (path, the view it is made from, how to make it from that view alone).
 FeedJob = tuple[str, FeedView, Callable[[], bytes]]
 
@@ -105,10 +114,13 @@ def feed_jobs(
     views: list[tuple[str, FeedView]] = [
         ("feed.xml", AtomFeed("", config.title, latest, full)),
         ("feed.json", JsonFeed(latest, full)),
-        *sitemap_views(pages),
+        *sitemap_views(pages, news=_newest(archive.recent) if config.news_sitemap else False),
         ("robots.txt", Robots()),
         ("corrections/feed.xml", CorrectionsFeed(corrections(archive)[: settings.entries])),
     ]
+    if config.news_sitemap:
+        recent = tuple((e.path, e.briefing.title, e.briefing.date, e.briefing.language or "") for e in archive.recent)
+        views.append((NEWS_SITEMAP, NewsSitemap(recent)))
     term_full = settings.full_text == "all"
     for kind in KINDS:
         for term in archive.terms[kind.name] if kind.feed else ():
@@ -134,6 +146,8 @@ def _make(config: SiteConfig, atom: AtomWriter, body: Callable[[BodyRef], str], 
         return sitemap_index(config, view.locations) if view.index else sitemap(config, view.locations)
     if isinstance(view, CorrectionsFeed):
         return corrections_feed(config, view.items)
+    if isinstance(view, NewsSitemap):
+        return news_sitemap(config, view.items)
     return robots(config)
 
 
@@ -158,6 +172,7 @@ class AtomWriter:
         _text(feed, "title", title)
         _text(feed, "subtitle", config.description)
         _link(feed, config.absolute(page_path + "feed.xml"), "self", "application/atom+xml")
+        _hub(feed, config)
         _link(feed, config.absolute(page_path), "alternate", "text/html")
         _text(feed, "updated", _stamp(max((e.briefing.modified for e in entries), default=EPOCH)))
         _text(ET.SubElement(feed, f"{{{ATOM_NS}}}author"), "name", config.title)
@@ -222,6 +237,7 @@ def corrections_feed(config: SiteConfig, items: Sequence[CorrectionItem]) -> byt
     _text(feed, "title", f"{config.title}: Corrections")
     _text(feed, "subtitle", f"Every correction made to {config.title}'s briefings, newest first.")
     _link(feed, config.absolute("corrections/feed.xml"), "self", "application/atom+xml")
+    _hub(feed, config)
     _link(feed, config.absolute("corrections/"), "alternate", "text/html")
     _text(feed, "updated", _stamp(max((i.correction.date for i in items), default=EPOCH)))
     _text(ET.SubElement(feed, f"{{{ATOM_NS}}}author"), "name", config.title)
@@ -258,6 +274,8 @@ def json_feed(config: SiteConfig, entries: Iterable[Entry], full: bool, body: Ca
         "authors": [{"name": config.title, "url": config.absolute()}],
         "items": [_json_item(config, entry, body(entry.body) if full else None) for entry in entries],
     }
+    if config.websub_hub:
+        feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
     return (json.dumps(feed, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
@@ -282,15 +300,51 @@ def _json_item(config: SiteConfig, entry: Entry, html: str | None) -> dict[str, 
     return item
 
 
-def sitemap_views(pages: Sequence[Page], limit: int = SITEMAP_LIMIT) -> list[tuple[str, Sitemap]]:
-    """Return /sitemap.xml; past `limit` URLs, an index of /sitemap-1.xml, /sitemap-2.xml, ... at the root."""
+def sitemap_views(
+    pages: Sequence[Page], limit: int = SITEMAP_LIMIT, news: datetime | None | bool = False
+) -> list[tuple[str, Sitemap]]:
+    """Return /sitemap.xml; past `limit` URLs, an index of /sitemap-1.xml, /sitemap-2.xml, ... at the
+    root, which also lists the news sitemap unless `news` is False (else it is its newest date, or None)."""
     listed = tuple((page.path, page.modified) for page in pages if page.path != "404.html")
     if len(listed) <= limit:
         return [("sitemap.xml", Sitemap(listed))]
     chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]
     parts = [(f"sitemap-{number}.xml", Sitemap(chunk)) for number, chunk in enumerate(chunks, start=1)]
     stamps = tuple((name, max((m for _, m in part.locations if m), default=None)) for name, part in parts)
+    if news is not False:
+        stamps += ((NEWS_SITEMAP, news if isinstance(news, datetime) else None),)
     return [*parts, ("sitemap.xml", Sitemap(stamps, index=True))]
+
+
+def _newest(entries: Sequence[Entry]) -> datetime | None:
+    return max((e.briefing.date for e in entries), default=None, key=lambda d: d.timestamp())
+
+
+def news_language(tag: str) -> str:
+    """Return the ISO 639 code Google News wants for a BCP 47 tag: its language (`en-GB` is `en`),
+    except Chinese, which is `zh-cn` (simplified) or `zh-tw` (traditional)."""
+    subtags = tag.casefold().split("-")
+    if subtags[0] != "zh":
+        return subtags[0]
+    return "zh-tw" if {"hant", "tw", "hk", "mo"} & set(subtags[1:]) else "zh-cn"
+
+
+def news_sitemap(config: SiteConfig, items: Iterable[tuple[str, str, datetime, str]]) -> bytes:
+    """Return a Google News sitemap of briefings (site path, title, date, language): each with the
+    publication's name and language, its publication date (W3C, with its offset) and title."""
+    ET.register_namespace("", SITEMAP_NS)
+    ET.register_namespace("news", NEWS_NS)
+    urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for path, title, date, language in items:
+        url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(path)
+        news = ET.SubElement(url, f"{{{NEWS_NS}}}news")
+        publication = ET.SubElement(news, f"{{{NEWS_NS}}}publication")
+        ET.SubElement(publication, f"{{{NEWS_NS}}}name").text = config.title
+        ET.SubElement(publication, f"{{{NEWS_NS}}}language").text = news_language(language or config.language)
+        ET.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = _stamp(date)
+        ET.SubElement(news, f"{{{NEWS_NS}}}title").text = title
+    return _xml(urlset)
 
 
 def sitemap(config: SiteConfig, locations: Iterable[tuple[str, datetime | None]]) -> bytes:
@@ -318,8 +372,9 @@ def sitemap_index(config: SiteConfig, parts: Iterable[tuple[str, datetime | None
 
 
 def robots(config: SiteConfig) -> bytes:
-    """Return robots.txt allowing everything and naming the sitemap."""
-    return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute('sitemap.xml')}\n".encode()
+    """Return robots.txt allowing everything and naming the sitemaps."""
+    news = f"Sitemap: {config.absolute(NEWS_SITEMAP)}\n" if config.news_sitemap else ""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {config.absolute('sitemap.xml')}\n{news}".encode()
 
 
 def _xml(root: ET.Element, indent: bool = True) -> bytes:
@@ -338,6 +393,12 @@ def _text(parent: ET.Element, name: str, text: str) -> ET.Element:
 
 def _link(parent: ET.Element, href: str, rel: str, kind: str) -> None:
     ET.SubElement(parent, f"{{{ATOM_NS}}}link", {"rel": rel, "type": kind, "href": href})
+
+
+def _hub(feed: ET.Element, config: SiteConfig) -> None:
+    """Name the WebSub hub that announces the feed's changes (with its `self` link, the topic), if there is one."""
+    if config.websub_hub:
+        ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "hub", "href": config.websub_hub})
 
 
 def _stamp(moment: datetime) -> str:

@@ -9,7 +9,7 @@ May not do I/O.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import unquote, urlsplit
 
 from briefings.config import SiteConfig
@@ -27,23 +27,24 @@ def resolve_bodies(
     config: SiteConfig,
     records: Iterable[Record],
     paths: dict[str, str],
-    drafts: set[str],
+    unpublished: Mapping[str, str],
     assets: frozenset[str] = frozenset(),
 ) -> tuple[Bodies, list[SourceError]]:
     """Resolve every body's links: site paths under the base path, other briefings' files to URLs.
 
-    A published briefing may not link to a draft: the link would break once published,
-    so `check` (which sees drafts) and `build` (which does not) report it alike. `assets` are
-    the other files under `content/` (images beside a briefing), served under /media/.
+    A published briefing may not link to an unpublished one (a draft, or one scheduled for
+    later: `unpublished` says which, by file path, with why): the link would break, so `check`
+    (which sees them) and `build` (which does not) report it alike. `assets` are the other
+    files under `content/` (images beside a briefing), served under /media/.
     """
     bodies: Bodies = {}
     errors: list[SourceError] = []
-    resolvers = {draft: resolver(config, paths, drafts, draft, assets) for draft in (False, True)}
+    resolvers = {hidden: resolver(config, paths, unpublished, hidden, assets) for hidden in (False, True)}
     records = list(records)
     ids = {r.path: frozenset((*r.body.ids, *PAGE_IDS)) for r in records if r.body is not None}
     for record in records:
         assert record.as_read is not None and record.body is not None
-        resolve = resolvers[record.as_read.draft]
+        resolve = resolvers[record.path in unpublished]
         links = resolve_links(record.body.links, config.base_path, resolve)
         bodies[record.path] = (BodyRef(record.digest, links.hrefs), links.site_links)
         errors += [SourceError(record.path, line, message) for line, message in links.problems]
@@ -72,9 +73,17 @@ def _meant(fragment: str, ids: frozenset[str]) -> str:
 
 
 def resolver(
-    config: SiteConfig, paths: dict[str, str], drafts: set[str], from_draft: bool, assets: frozenset[str] = frozenset()
+    config: SiteConfig,
+    paths: dict[str, str],
+    unpublished: Mapping[str, str],
+    from_unpublished: bool,
+    assets: frozenset[str] = frozenset(),
 ) -> Resolver:
-    """Return the link resolver for one briefing's body: another briefing's file, or a file beside it."""
+    """Return the link resolver for one briefing's body: another briefing's file, or a file beside it.
+
+    `unpublished` gives, by file path, why a briefing is not published ("a draft", "scheduled
+    for ..."); only a briefing that is not published either may link to one.
+    """
 
     def resolve(repo_path: str) -> str:
         if not repo_path.endswith(".md"):
@@ -86,8 +95,9 @@ def resolver(
             return href(config.base_path, media_path(repo_path))
         if repo_path not in paths:
             raise LookupError(f"points to no briefing ({repo_path} does not exist); fix the path")
-        if repo_path in drafts and not from_draft:
-            raise LookupError(f"points to a draft ({repo_path}); publish it first or remove the link")
+        if repo_path in unpublished and not from_unpublished:
+            why = unpublished[repo_path]
+            raise LookupError(f"points to {repo_path}, {why}; link to it once it is published, or remove the link")
         return href(config.base_path, paths[repo_path])
 
     return resolve

@@ -285,6 +285,7 @@ def briefing_page(archive: Archive, index: int, places: dict[str, StoryPlace] | 
     entry = entries[index]
     image = _image_url(archive, entry)
     place = (story_places(archive) if places is None else places).get(entry.path)
+    status = "draft" if entry.briefing.draft else "scheduled" if entry.briefing.path in archive.scheduled else ""
     return Page(
         entry.path,
         "briefing.html",
@@ -293,6 +294,8 @@ def briefing_page(archive: Archive, index: int, places: dict[str, StoryPlace] | 
             "entry": entry,
             "related": archive.related.get(entry.path, ()),
             "story": place,
+            # Shown only in the preview and check: why it is not on the published site.
+            "status": status,
         },
         entry.briefing.summary,
         entry.briefing.modified,

@@ -15,6 +15,7 @@ import gc
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -22,7 +23,9 @@ from briefings import sources
 from briefings.archive import Archive, briefing_urls, build_archive
 from briefings.bodies import BodyStore, body_store
 from briefings.cache import CACHE_DIR, Cache
+from briefings.clock import Position, build_time, is_due, position
 from briefings.config import SiteConfig, load_config
+from briefings.content import Briefing
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, os_problem
 from briefings.keys import digest_text
 from briefings.kinds import KINDS
@@ -49,6 +52,7 @@ class Options:
 
     drafts: bool = False
     base_url: str | None = None
+    scheduled: bool = False  # also briefings dated after the build's clock, with a banner (the preview, check)
     jobs: int = 0  # 0: every available core
     cache: bool = True  # False: neither read nor write .cache/
 
@@ -67,6 +71,7 @@ class Report:
     files: int
     briefings: int
     terms: tuple[tuple[str, int], ...]  # (kind name, how many), in the order of `KINDS`
+    scheduled: int = 0  # briefings dated after the build's clock: checked, not published
     archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
 
 
@@ -80,6 +85,7 @@ class Session:
     progress: Progress
     cache: Cache | None
     store: BodyStore
+    now: datetime  # the build's clock (`clock.build_time`)
 
 
 def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
@@ -110,12 +116,16 @@ def load_config_for(root: Path, options: Options) -> SiteConfig:
 
 
 @contextlib.contextmanager
-def session(root: Path, options: Options, progress: Progress, cache: Cache | None) -> Iterator[Session]:
-    """Open a run of the stages: read site.yaml, open the body store (in the cache, or a temporary one)."""
+def session(
+    root: Path, options: Options, progress: Progress, cache: Cache | None, now: datetime | None = None
+) -> Iterator[Session]:
+    """Open a run of the stages at the build's clock (read now unless given): read site.yaml, open
+    the body store (in the cache, or a temporary one)."""
     config = load_config_for(root, options)
+    now = now or build_time()
     stamp = digest_text(cache.engine if cache else "", repr(config.parsing)).hex()
     with body_store(cache.folder if cache else None, stamp, cache.key if cache else os.urandom(32)) as store:
-        yield Session(root, config, options, progress, cache, store)
+        yield Session(root, config, options, progress, cache, store, now)
 
 
 def usable_cache(root: Path, options: Options, progress: Progress) -> Cache | None:
@@ -201,19 +211,20 @@ def model_archive(
 ) -> tuple[Archive, list[SourceError]]:
     """Validate across files and model the archive of the valid ones; return it with every
     problem found (none: it may be published)."""
-    config, drafts = run.config, run.options.drafts
+    config, options = run.config, run.options
     errors = [*unreadable, *(error for record in records for error in record.errors)]
+    unpublished = unpublished_briefings(records, run.now)
     # Files with field errors take part through their stand-ins (never published), so that
     # every error shows in one run: their links and names are checked, links to them found.
-    read = [r for r in records if r.as_read is not None and (drafts or not r.as_read.draft)]
+    read = [r for r in records if r.as_read is not None and shown_at(r.as_read, run.now, options)]
     paths, url_errors = briefing_urls(r.as_read for r in records if r.as_read is not None)
-    draft_paths = {r.path for r in records if r.as_read is not None and r.as_read.draft}
     # A link to a file whose errors hide its URL is not an error of its own: that file's are.
     hidden = {r.path: "" for r in records if r.as_read is None} | {e.path: "" for e in unreadable}
-    bodies, link_errors = resolve_bodies(config, read, paths | hidden, draft_paths, assets)
+    bodies, link_errors = resolve_bodies(config, read, paths | hidden, unpublished, assets)
     shown = [r.briefing for r in read if r.briefing is not None]
     standins = [r.standin for r in read if r.standin is not None]
-    archive, model_errors = build_archive(config, shown, paths, bodies, run.cache, standins)
+    scheduled = frozenset(b.path for b in shown if not is_due(b.date, run.now))
+    archive, model_errors = build_archive(config, shown, paths, bodies, run.cache, standins, scheduled, run.now)
     errors += url_errors + link_errors + model_errors
     if errors:  # the links no output would serve, found without planning the site
         served = output_paths(run.root, archive, assets) | {output_file(paths[b.path]) for b in standins}
@@ -222,9 +233,40 @@ def model_archive(
     return archive, errors
 
 
-def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned], dict[str, str]]:
-    """Run every stage but writing: the archive, the keyed plan of every output file, and
-    each content file's digest by path."""
+def shown_at(briefing: Briefing, now: datetime, options: Options) -> bool:
+    """Return True when a briefing is in the site built at `now`: published, or a draft or a
+    scheduled briefing the options ask for (the preview, check)."""
+    if briefing.draft:
+        return options.drafts
+    return options.scheduled or is_due(briefing.date, now)
+
+
+def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str]:
+    """Return why each briefing that is not published at `now` is not (a draft, scheduled), by file path."""
+    found = {}
+    for record in records:
+        b = record.as_read
+        if b is not None and b.draft:
+            found[b.path] = "a draft"
+        elif b is not None and not is_due(b.date, now):
+            found[b.path] = f"which is scheduled: it goes live at {b.date.isoformat(timespec='minutes')}"
+    return found
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What every stage but writing gives: the archive, the keyed plan of every output file, each
+    content file's digest by path, and when the briefings not yet due are (by file path)."""
+
+    archive: Archive
+    planned: list[Planned]
+    digests: dict[str, str]
+    scheduled: dict[str, datetime]
+    position: Position
+
+
+def load_and_plan(run: Session, content: Content) -> Planning:
+    """Run every stage but writing (see `Planning`)."""
     records, unreadable, changed = load_records(run, content)
     archive, errors = model_archive(run, records, unreadable, frozenset(content.assets))
     if errors:
@@ -239,7 +281,10 @@ def load_and_plan(run: Session, content: Content) -> tuple[Archive, list[Planned
     dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), {p.path for p in planned})
     if dangling:
         raise BuildFailed(dangling)
-    return archive, planned, digests
+    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
+    scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
+    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
+    return Planning(archive, planned, digests, scheduled, clock)
 
 
 @few_collections
@@ -254,8 +299,8 @@ def _plan(root: Path, options: Options, progress: Progress) -> tuple[Archive, li
     cache = usable_cache(root, options, progress)
     with session(root, options, progress, cache) as run:
         content = read_content(root, run.cache)
-        archive, planned, _ = load_and_plan(run, content)
-        return archive, planned, content
+        planning = load_and_plan(run, content)
+        return planning.archive, planning.planned, content
 
 
 @dataclass(frozen=True)
@@ -283,22 +328,25 @@ def _survey(root: Path, options: Options, progress: Progress) -> Survey:
 
 
 @few_collections
-def check(root: Path, options: Options | None = None, progress: Progress | None = None) -> Archive:
-    """Validate everything a build would, rendering every page in memory; write no site (only the cache)."""
-    return _check(root, replace(options or Options(), drafts=True), progress or Progress(enabled=False))
+def check(root: Path, options: Options | None = None, progress: Progress | None = None) -> Planning:
+    """Validate everything a build would (drafts and scheduled briefings too), rendering every
+    page in memory; write no site (only the cache)."""
+    checking = replace(options or Options(), drafts=True, scheduled=True)
+    return _check(root, checking, progress or Progress(enabled=False))
 
 
 @exclusive
-def _check(root: Path, options: Options, progress: Progress) -> Archive:
+def _check(root: Path, options: Options, progress: Progress) -> Planning:
     cache = usable_cache(root, options, progress)
     with session(root, options, progress, cache) as run:
-        archive, planned, _ = load_and_plan(run, read_content(root, run.cache, defer=True))
+        planning = load_and_plan(run, read_content(root, run.cache, defer=True))
         _say_damage(cache, progress)
+        planned = planning.planned
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
         errors = [error for problems in attempts for error in problems]
     if errors:
         raise BuildFailed(collapse(errors))
-    return archive
+    return planning
 
 
 @few_collections
@@ -314,19 +362,23 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
     cache = usable_cache(root, options, progress)
     engine = cache.engine if cache else ""
     content = read_content(root, cache, defer=True)
-    shaping = (options.drafts, options.base_url)  # the options that change the output (not --jobs)
+    shaping = (options.drafts, options.scheduled, options.base_url)  # the options that change the output
     inputs = inputs_digest(root, shaping, content, engine) if content.unread is None else None
-    if cache and inputs and (unchanged := cache.unchanged_build(root / output, inputs)):
+    now = build_time()
+    if cache and inputs and (unchanged := cache.unchanged_build(root / output, inputs, now)):
         counts, sizes = unchanged
         return Report(WriteReport(0, 0, 0, sizes), *counts)
-    with session(root, options, progress, cache) as run:
-        archive, planned, digests = load_and_plan(run, content)
+    with session(root, options, progress, cache, now) as run:
+        planning = load_and_plan(run, content)
+        archive, planned = planning.archive, planning.planned
         _say_damage(cache, progress)
-        inputs = inputs or inputs_digest(root, shaping, content.with_digests(digests), engine)
+        inputs = inputs or inputs_digest(root, shaping, content.with_digests(planning.digests), engine)
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
-        counts = (sum(1 for p in planned if p.path.endswith(".html")), len(planned), len(archive.entries), terms)
+        pages = sum(1 for p in planned if p.path.endswith(".html"))
+        counts = (pages, len(planned), len(archive.entries), terms, len(planning.scheduled))
+        stamp = (inputs, counts, planning.position)
         try:
-            written = write_site(root / output, planned, run.cache, options.workers, run.progress, (inputs, counts))
+            written = write_site(root / output, planned, run.cache, options.workers, run.progress, stamp)
         except OSError as exc:
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None

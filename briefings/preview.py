@@ -48,9 +48,7 @@ def instant_page(
     if _place(new) != _place(old.briefing):
         return None
     paths = {entry.briefing.path: entry.path for entry in archive.entries}
-    links = resolve_links(
-        record.body.links, archive.config.base_path, resolver(archive.config, paths, set(), new.draft)
-    )
+    links = resolve_links(record.body.links, archive.config.base_path, resolver(archive.config, paths, {}, new.draft))
     if links.problems:
         return None
     body = BodyRef(record.digest, links.hrefs, inline=fill(record.body.html, links.hrefs))

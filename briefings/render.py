@@ -68,7 +68,9 @@ class Renderer:
             page_path=urls.page_path,
             term_path=urls.term_path,
         )
-        self.env.filters.update(iso=iso_date, human=human_date, human_time=human_time, month_year=month_year)
+        self.env.filters.update(
+            iso=iso_date, human=human_date, human_time=human_time, month_year=month_year, human_moment=human_moment
+        )
         self._digests: dict[str, bytes] = {}
 
     def template_digest(self, name: str) -> bytes:
@@ -159,6 +161,15 @@ def human_date(moment: datetime) -> str:
 def month_year(moment: datetime) -> str:
     """Return "September 2015"."""
     return f"{MONTHS[moment.month - 1]} {moment.year}"
+
+
+def human_moment(moment: datetime) -> str:
+    """Return "3 December 2026, 06:00 (UTC+3)": when a scheduled briefing goes live, as written."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    zone = "UTC" if minutes == 0 else f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} ({zone})"
 
 
 def human_time(moment: datetime) -> str:

@@ -378,7 +378,8 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
         url, preview_errors = f"http://{options.host}:{port}/", failed.errors
     else:
         preview_errors = ()
-    build_options = pipeline.Options(drafts=options.drafts, base_url=url, jobs=options.jobs)
+    # The preview shows what is scheduled (with a banner), as it shows drafts with --drafts.
+    build_options = pipeline.Options(drafts=options.drafts, base_url=url, jobs=options.jobs, scheduled=True)
     preview = Preview(root, build_options, say)
     if preview_errors:
         preview.errors = preview_errors

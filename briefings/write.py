@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from briefings.cache import Cache, Counts, FileState, OutputState, Sizes, TreeState
+from briefings.clock import Position
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import file_digest
 from briefings.outputs import SITE_MARKER, Planned
@@ -99,24 +100,24 @@ def write_site(
     cache: Cache | None,
     jobs: int,
     progress: Progress,
-    stamp: tuple[str, Counts] | None = None,
+    stamp: tuple[str, Counts, Position] | None = None,
 ) -> WriteReport:
     """Bring `target` to the planned site, making only outputs whose key changed.
 
-    `stamp` (the build's inputs digest and counts) is recorded with the new state, so
-    that the next build with the same inputs can stop before planning.
+    `stamp` (the build's inputs digest, counts and clock position) is recorded with the new
+    state, so that the next build with the same inputs at the same position can stop before planning.
     """
     _check_target(target)
     _remove_leftovers(target)
     state = _trusted_state(target, cache)
-    inputs, counts = stamp or ("", None)
+    inputs, counts, position = stamp or ("", None, Position())
     live = state.live.files
     to_make = [p for p in planned if p.path not in live or live[p.path][0] != p.key]
     wanted = {p.path for p in planned}
     gone = [path for path in live if path not in wanted]
     if not to_make and not gone and target.is_dir():
         sizes = site_sizes(planned, live)
-        _save(cache, target, OutputState(state.live, state.spare, inputs, counts, sizes))
+        _save(cache, target, OutputState(state.live, state.spare, inputs, counts, sizes, position))
         return WriteReport(0, 0, 0, sizes)
     staging, staged = _staging(target, cache, state)
     try:
@@ -137,14 +138,18 @@ def write_site(
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
         # Same bytes under new keys: both folders hold `files` now; nothing to exchange.
         _save(cache, target, OutputState(TreeState(state.live.inode, files), TreeState(_inode(staging), files),
-                                         inputs, counts, sizes))  # fmt: skip
+                                         inputs, counts, sizes, position))  # fmt: skip
         return WriteReport(len(to_make), 0, 0, sizes)
     staging.chmod(0o755)
     _exchange(staging, target)
     spare = TreeState(_inode(staging), live) if state.live.inode >= 0 and cache else None
     if spare is None:
         shutil.rmtree(staging, ignore_errors=True)
-    _save(cache, target, OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, counts, sizes))
+    _save(
+        cache,
+        target,
+        OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, counts, sizes, position),
+    )
     return WriteReport(len(to_make), written, len(gone), sizes)
 
 

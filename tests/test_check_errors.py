@@ -164,8 +164,8 @@ def test_published_briefing_may_not_link_to_a_draft(archive, capsys: pytest.Capt
         }
     )
     expected = (
-        'content/2015/published.md:10: link "draft.md" points to a draft (content/2015/draft.md); '
-        "publish it first or remove the link"
+        'content/2015/published.md:10: link "draft.md" points to content/2015/draft.md, a draft; '
+        "link to it once it is published, or remove the link"
     )
     for command in ("check", "build"):
         assert run(root, command) == 1

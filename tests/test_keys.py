@@ -80,9 +80,11 @@ SITE_VALUES: dict[str, Callable[[dict[str, object], int], dict[str, object]]] = 
     "feeds": lambda s, c: s
     | {"feeds": {"entries": 1 + c % 3, "term_entries": 1 + c % 2, "full_text": ("site", "all", "none")[c % 3]}},
     "stories": lambda s, c: s
-    | {"stories": [{"name": "Syria", "slug": f"syria-story-{c % 2}", "description": f"About {c}.", "aliases": ["/s/"]}]},
-    "corrections_policy": lambda s, c: s | {"corrections_policy": ("/about/corrections/", "https://example.org/c")[c % 2]},
+    | {"stories": [{"name": "Syria", "slug": f"syria-{c % 2}", "description": f"About {c}.", "aliases": ["/s/"]}]},
+    "corrections_policy": lambda s, c: s | {"corrections_policy": ("/about/fixes/", "https://example.org/")[c % 2]},
     "publishing_principles": lambda s, c: s | {"publishing_principles": f"/about/principles-{c % 2}/"},
+    "news_sitemap": lambda s, c: s | {"news_sitemap": c % 2 == 0},
+    "websub_hub": lambda s, c: s | {"websub_hub": f"https://hub.example.org/{c % 2}"},
 }
 # Templates the archive adds to the repository's, so that every way of using one is changed:
 # a partial included with whitespace control, macros imported, and a layout extended twice.

@@ -62,7 +62,7 @@ def test_a_wrong_feed_setting_is_a_clear_error(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_past_the_limit_the_sitemap_is_an_index_of_parts_at_the_root(tmp_path: Path) -> None:
-    archive = pipeline.check(make_archive(tmp_path / "a", FILES))
+    archive = pipeline.check(make_archive(tmp_path / "a", FILES)).archive
     pages = site_pages(archive)
     views = sitemap_views(pages, limit=5)
     jobs = {path: (sitemap_index if view.index else sitemap)(archive.config, view.locations) for path, view in views}

@@ -1,0 +1,63 @@
+"""The build's clock: what time it is for publishing, and how long that answer holds.
+
+Owns reading the time a build publishes at (the real time, or `SOURCE_DATE_EPOCH` when set,
+the reproducible-builds convention, so tests and reproducible builds fix it) and the clock's
+*position*: between which two events (a scheduled briefing falling due, a briefing leaving
+the news sitemap's window) the build happened. Two builds at one position publish the same
+site. May not do other I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from briefings.errors import BuildFailed, SourceError
+
+NEWS_WINDOW = timedelta(days=2)  # Google News lists articles published in the last two days
+
+
+@dataclass(frozen=True)
+class Position:
+    """The span of time in which a build's publishing decisions stay the same: [since, until) in POSIX seconds."""
+
+    since: float = -math.inf
+    until: float = math.inf
+
+    def holds(self, moment: datetime) -> bool:
+        """Return True when a build at `moment` would publish what this position's build published."""
+        return self.since <= moment.timestamp() < self.until
+
+
+def build_time(environ: Mapping[str, str] | None = None) -> datetime:
+    """Return the time the build publishes at: `SOURCE_DATE_EPOCH` (seconds since 1970, UTC) when set, else now."""
+    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return datetime.now(UTC)
+    if not value.isdigit():
+        message = f'SOURCE_DATE_EPOCH is "{value}"; set it to whole seconds since 1970-01-01 UTC, or unset it'
+        raise BuildFailed([SourceError("SOURCE_DATE_EPOCH", 0, message)])
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def position(now: datetime, dates: Iterable[datetime], news: bool) -> Position:
+    """Return the clock's position among the events the dates of the archive's briefings make:
+    each date (a briefing falls due) and, with the news sitemap, each date two days on (it leaves it)."""
+    moment = now.timestamp()
+    since, until = -math.inf, math.inf
+    for date in dates:
+        stamp = date.timestamp()
+        for event in (stamp, stamp + NEWS_WINDOW.total_seconds()) if news else (stamp,):
+            if event <= moment:
+                since = max(since, event)
+            else:
+                until = min(until, event)
+    return Position(since, until)
+
+
+def is_due(date: datetime, now: datetime) -> bool:
+    """Return True when a briefing dated `date` is published at `now` (not scheduled)."""
+    return date <= now
