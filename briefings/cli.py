@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from briefings import compare, pipeline
 from briefings.cache import CACHE_DIR
+from briefings.clock import human_moment
 from briefings.config import normalise_base_url
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, github_annotation, os_problem, plural
 from briefings.kinds import BY_NAME
 from briefings.progress import Progress
-from briefings.render import human_moment
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

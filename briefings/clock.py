@@ -4,7 +4,8 @@ Owns reading the time a build publishes at (the real time, or `SOURCE_DATE_EPOCH
 the reproducible-builds convention, so tests and reproducible builds fix it) and the clock's
 *position*: between which two events (a scheduled briefing falling due, a briefing leaving
 the news sitemap's window) the build happened. Two builds at one position publish the same
-site. May not do other I/O.
+site. And how a moment is written for readers (fixed English names: output must not
+depend on locale). May not write files, or know pages or templates.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from briefings.errors import BuildFailed, SourceError
 
 NEWS_WINDOW = timedelta(days=2)  # Google News lists articles published in the last two days
+MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+          "August", "September", "October", "November", "December")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,12 @@ def position(now: datetime, dates: Iterable[datetime], news: bool) -> Position:
 def is_due(date: datetime, now: datetime) -> bool:
     """Return True when a briefing dated `date` is published at `now` (not scheduled)."""
     return date <= now
+
+
+def human_moment(moment: datetime) -> str:
+    """Return "3 December 2026, 06:00 (UTC+3)": when a scheduled briefing goes live, as written."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    zone = "UTC" if minutes == 0 else f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} ({zone})"

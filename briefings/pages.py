@@ -16,11 +16,10 @@ from typing import Any
 
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Ref, Term
+from briefings.clock import MONTHS
 from briefings.content import Correction
 from briefings.kinds import BY_NAME, KINDS, Kind
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July",
-          "August", "September", "October", "November", "December")  # fmt: skip
 HOME_ENTRIES = 20  # the home page shows the latest briefings; the timeline has them all
 YEAR_MONTH_ENTRIES = 5  # a year page shows each month's latest briefings and links to the rest
 

@@ -5,6 +5,7 @@ those the hub was last told about (`.cache/websub.json`: each feed's path and di
 the hub one `hub.mode=publish` request per feed whose bytes changed, naming the feed by its
 `self` URL (the topic its readers subscribed to). A hub that cannot be reached is reported,
 never fatal: the deploy has happened, and the feeds it missed are sent again next time.
+May not build or check the site.
 """
 
 from __future__ import annotations

@@ -18,12 +18,13 @@ from jinja2 import meta
 from markupsafe import Markup
 
 from briefings import urls
+from briefings.clock import MONTHS, human_moment
 from briefings.config import SiteConfig
 from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import digest_text
 from briefings.markdown import BodyRef
 from briefings.meta import news_article, site_publisher, story_series
-from briefings.pages import MONTHS, Page, period_path
+from briefings.pages import Page, period_path
 
 
 class Renderer:
@@ -161,15 +162,6 @@ def human_date(moment: datetime) -> str:
 def month_year(moment: datetime) -> str:
     """Return "September 2015"."""
     return f"{MONTHS[moment.month - 1]} {moment.year}"
-
-
-def human_moment(moment: datetime) -> str:
-    """Return "3 December 2026, 06:00 (UTC+3)": when a scheduled briefing goes live, as written."""
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
-    zone = "UTC" if minutes == 0 else f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} ({zone})"
 
 
 def human_time(moment: datetime) -> str:
