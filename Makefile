@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: site serve test check bench bench-scale lint clean
+.PHONY: site serve test check bench bench-scale screenshots lint clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ serve: $(VENV)/.runtime
 
 check: $(VENV)/.runtime
 	$(PY) build.py check
+
+## Screenshots of every kind of page at 1280 and 390 px, light and dark, into docs/screenshots/.
+screenshots: $(VENV)/.dev
+	scripts/install-test-tools
+	$(PY) scripts/screenshots.py
 
 ## Time builds of generated archives (1,000 and 10,000 briefings) side by side with Hugo, with
 ## search on and off and Pagefind indexing the same site, then the preview server's

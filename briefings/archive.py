@@ -415,8 +415,8 @@ def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> t
             for r in config.regions
         )
     terms = _terms(kind.name, entries, lambda e: e.terms(kind))
-    if described := config.term_descriptions(kind.name):
-        terms = tuple(replace(t, description=described.get(t.name, "")) for t in terms)
+    if described := {fold(name): text for name, text in config.term_descriptions(kind.name).items()}:
+        terms = tuple(replace(t, description=described.get(fold(t.name), "")) for t in terms)
     if not any(getattr(getattr(e.briefing, kind.field), "url", None) for e in entries):
         return terms
     # A term with links (a source) links its most cited URL

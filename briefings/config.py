@@ -22,6 +22,7 @@ _KEYS = (
     "title", "description", "base_url", "language", "timezone", "per_page",
     "id_authority", "regions", "tag_aliases", "known_tags", "known_countries", "removed", "search", "markdown",
     "max_body_kb", "feeds", "stories", "corrections_policy", "publishing_principles", "news_sitemap", "websub_hub",
+    "descriptions",
 )  # fmt: skip
 _REQUIRED = ("title", "description", "base_url", "language", "timezone", "id_authority", "regions")
 # A sanity bound, not a style rule: real release notes reach 850 KB. Parsing is linear (the
@@ -89,6 +90,7 @@ class ParseSettings:
     max_body_kb: int
     search: bool  # the words search finds a briefing by are computed only when search is on
     inline_footnotes: bool = False  # Pandoc's `^[note]`, which GitHub lacks
+    stemmed: bool = False  # search finds words by their stem (`words.stem`): a site in English
 
     @property
     def tz(self) -> ZoneInfo:
@@ -126,6 +128,7 @@ class SiteConfig:
     publishing_principles: str = ""  # URL or site path of its publishing principles, if it has them
     news_sitemap: bool = True  # /news-sitemap.xml, Google News' list of the last two days' briefings
     websub_hub: str = ""  # a WebSub hub the feeds name, and `build.py ping` notifies of changed feeds
+    descriptions: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (kind, ((name, text), ...))
 
     def term_slugs(self, kind: str) -> dict[str, str]:
         """Return the slugs site.yaml fixes for a kind's names (regions, stories), by name."""
@@ -137,7 +140,9 @@ class SiteConfig:
         """Return the descriptions site.yaml gives a kind's names (regions, stories), by name."""
         if kind == "regions":
             return {r.name: r.description for r in self.regions}
-        return {s.name: s.description for s in self.stories} if kind == "stories" else {}
+        if kind == "stories":
+            return {s.name: s.description for s in self.stories}
+        return dict(dict(self.descriptions).get(kind, ()))
 
     def policy_url(self, value: str) -> str:
         """Return the absolute URL of a policy setting (a URL, or a path of this site)."""
@@ -149,8 +154,13 @@ class SiteConfig:
         names = tuple(r.name for r in self.regions)
         return ParseSettings(
             self.timezone, names, self.tag_aliases, self.allow_html, self.max_body_kb, self.search,
-            self.inline_footnotes,
+            self.inline_footnotes, self.stemmed,
         )  # fmt: skip
+
+    @property
+    def stemmed(self) -> bool:
+        """Return True when search compares words by their English stem: the site is in English."""
+        return self.language.split("-")[0].casefold() == "en"
 
     def known_names(self, key: str) -> tuple[str, ...]:
         """Return the names a `known_*` setting lists (with tags, also the canonical tags of `tag_aliases`)."""
@@ -235,6 +245,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
     principles = optional(found, "publishing_principles", lambda n: _read_link(reader, "publishing_principles", n))
     news_sitemap = optional(found, "news_sitemap", lambda node: reader.boolean(node, "news_sitemap"))
     hub = optional(found, "websub_hub", lambda node: reader.url(node, "websub_hub"))
+    descriptions = optional(found, "descriptions", lambda node: _read_descriptions(reader, node))
     if (
         reader.errors or title is None or description is None or base_url is None or language is None
         or timezone is None or id_authority is None or regions is None
@@ -263,6 +274,7 @@ def parse_config(text: str, name: str = "site.yaml") -> SiteConfig:
         publishing_principles=principles or "",
         news_sitemap=news_sitemap is not False,
         websub_hub=hub or "",
+        descriptions=descriptions or (),
     )
 
 
@@ -368,6 +380,27 @@ def _read_stories(reader: FieldReader, node: Node) -> tuple[Story, ...] | None:
             continue
         stories.append(Story(name, slug, description or "", tuple(dict.fromkeys(aliases)), item.line))
     return tuple(stories)
+
+
+DESCRIBED = ("tags", "countries", "sources")  # regions and stories are described in their own lists
+
+
+def _read_descriptions(reader: FieldReader, node: Node) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None:
+    """Read `descriptions:`, a line of text for a term's page by kind and name (`tags: {Syria: ...}`)."""
+    found = reader.fields(node, "descriptions", DESCRIBED)
+    described = []
+    for kind in DESCRIBED:
+        if kind not in found:
+            continue
+        names = found[kind]
+        if not isinstance(names, Mapping):
+            reader.error(
+                names.line, f"descriptions {kind}: expected `Name: description` lines, found {describe(names)}"
+            )
+            continue
+        texts = [(key.text, reader.text(value, f"description of {key.text}", 400)) for key, value in names.items]
+        described.append((kind, tuple((name, text) for name, text in texts if text)))
+    return tuple(described)
 
 
 def _read_link(reader: FieldReader, key: str, node: Node) -> str | None:

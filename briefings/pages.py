@@ -21,6 +21,7 @@ from briefings.content import Correction
 from briefings.kinds import BY_NAME, KINDS, Kind
 
 HOME_ENTRIES = 20  # the home page shows the latest briefings; the timeline has them all
+HOME_REGION_ENTRIES = 3  # and each region's latest, as a way in by region
 YEAR_MONTH_ENTRIES = 5  # a year page shows each month's latest briefings and links to the rest
 
 
@@ -263,11 +264,12 @@ def home_page(archive: Archive) -> Page:
     and a second copy of every listing would cost a tenth of the site's size.
     """
     shown = archive.entries[:HOME_ENTRIES]
+    regions = tuple((term_info(t), t.entries[:HOME_REGION_ENTRIES]) for t in archive.terms["regions"])
     return Page(
         "",
         "index.html",
         archive.config.title,
-        {"entries": shown, "total": len(archive.entries)},
+        {"entries": shown, "total": len(archive.entries), "regions": regions},
         archive.config.description,
         newest(shown),
     )
@@ -371,6 +373,8 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
     if kind.chronicle:
         extra = {"span": (term.entries[-1].briefing.date, term.entries[0].briefing.date), **touched(term)}
     order = "oldest first" if kind.chronicle else "newest first"
+    if not kind.chronicle:  # a country is in the region most of its briefings are
+        extra["region"] = touched(term)["regions"][0] if term.kind == "countries" and term.entries else None
     yield from paginate(
         archive,
         urls.term_path(term.kind, term.slug),

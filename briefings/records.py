@@ -73,5 +73,8 @@ class RecordParser:
             return record, None
         lean = replace(record, body=replace(record.body, html=""))
         b = record.as_read  # with search off, no words: the index is not made
-        words = words_of(b.title, b.summary, record.body.html, b.date.year) if b and self.config.search else ""
+        if b is None or not self.config.search:
+            return lean, (record.body.html, "")
+        names = (*b.tags, *b.countries)  # a tag or country is a word it is found by
+        words = words_of(b.title, b.summary, record.body.html, b.date.year, names, self.config.stemmed)
         return lean, (record.body.html, words)

@@ -8,10 +8,13 @@ May not write files.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2 import meta
@@ -70,7 +73,14 @@ class Renderer:
             term_path=urls.term_path,
         )
         self.env.filters.update(
-            iso=iso_date, human=human_date, human_time=human_time, month_year=month_year, human_moment=human_moment
+            iso=iso_date,
+            human=human_date,
+            human_time=human_time,
+            month_year=month_year,
+            human_moment=human_moment,
+            day_month=day_month,
+            by_period=by_period,
+            language_name=language_name,
         )
         self._digests: dict[str, bytes] = {}
 
@@ -157,6 +167,57 @@ def iso_date(moment: datetime, with_time: bool = True) -> str:
 def human_date(moment: datetime) -> str:
     """Return "24 September 2015" (fixed English names: output must not depend on locale)."""
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A heading of a listing and the entries under it: a year (level 2), or a month of a dense year (level 3)."""
+
+    label: str
+    level: int
+    entries: tuple[Any, ...]  # none under a year that is split into months
+    start: int  # the place of its first entry in the listing
+
+
+DENSE_YEAR = 30  # entries of one year on a listing page past which its months get headings
+
+
+def by_period(entries: Sequence[Any]) -> list[Group]:
+    """Group a listing's entries (newest first) under their years, and the months of a year with
+    more than DENSE_YEAR of them on the page, so that a long list scans by date."""
+    groups: list[Group] = []
+    start = 0
+    for year, in_year in itertools.groupby(entries, key=lambda e: e.briefing.date.year):
+        shown = tuple(in_year)
+        if len(shown) <= DENSE_YEAR:
+            groups.append(Group(str(year), 2, shown, start))
+            start += len(shown)
+            continue
+        groups.append(Group(str(year), 2, (), start))
+        for month, in_month in itertools.groupby(shown, key=lambda e: e.briefing.date.month):
+            listed = tuple(in_month)
+            groups.append(Group(MONTHS[month - 1], 3, listed, start))
+            start += len(listed)
+    return groups
+
+
+def day_month(moment: datetime) -> str:
+    """Return "24 Sep": a listing's date column, under its year's heading."""
+    return f"{moment.day} {MONTHS[moment.month - 1][:3]}"
+
+
+# The names readers see for a briefing's language (a label beside its title); another is shown as its tag.
+LANGUAGES = {
+    "ar": "Arabic", "de": "German", "el": "Greek", "en": "English", "es": "Spanish", "fa": "Persian",
+    "fr": "French", "he": "Hebrew", "hi": "Hindi", "id": "Indonesian", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "ku": "Kurdish", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ru": "Russian",
+    "sv": "Swedish", "sw": "Swahili", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu", "zh": "Chinese",
+}  # fmt: skip
+
+
+def language_name(tag: str) -> str:
+    """Return the English name of a BCP 47 tag's language (`pt-BR`: Portuguese), or the tag."""
+    return LANGUAGES.get(tag.split("-")[0].casefold(), tag)
 
 
 def month_year(moment: datetime) -> str:

@@ -153,6 +153,7 @@ def build_index(archive: Archive, words: Words, previous: Postings | None = None
     summary = {
         "count": count,
         "chunk": DOCS_PER_CHUNK,
+        "stem": "en" if archive.config.stemmed else "",  # queries are stemmed as the words were
         "shards": sorted(postings.files),
         "facets": {facet: [[name, len(p)] for name, p in values.items()] for facet, values in facets.items()},
     }

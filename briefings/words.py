@@ -31,15 +31,33 @@ def tokens(text: str) -> list[str]:
     return [word for word in _WORD_RE.findall(fold(text)) if len(word) <= MAX_WORD]
 
 
-def words_of(title: str, summary: str, body_html: str, year: int) -> str:
+def stem(word: str) -> str:
+    """Return the stem of a folded English word, so that singular and plural meet: Harman's
+    "S" stemmer (`ceasefires` and `ceasefire`, `countries` and `country`, not `crisis`), on
+    words of four letters or more. static/search.js has the same function for queries."""
+    if len(word) < 4 or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and not word.endswith(("aies", "eies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    return word if word.endswith(("us", "ss")) else word[:-1]
+
+
+def words_of(
+    title: str, summary: str, body_html: str, year: int, names: tuple[str, ...] = (), stemmed: bool = False
+) -> str:
     """Return the distinct words a briefing is found by, space-separated: for the body store.
 
-    Equal to `set(tokens(text))`, but faster: the text is cut at spaces and ASCII
-    punctuation (never part of a word; over bytes, twice as fast as a regular expression),
-    and only the distinct pieces that are not plain ASCII letters and digits go through
-    `tokens`: a body has a few hundred distinct words among thousands.
+    `names` are its tags and countries, so a word that is a tag finds the tag's briefings;
+    with `stemmed` (a site in English), each word is its `stem`. Equal to `set(tokens(text))`
+    (stemmed), but faster: the text is cut at spaces and ASCII punctuation (never part of a
+    word; over bytes, twice as fast as a regular expression), and only the distinct pieces
+    that are not plain ASCII letters and digits go through `tokens`: a body has a few
+    hundred distinct words among thousands.
     """
-    text = " ".join((title, summary, unescape(_TAG_RE.sub(" ", body_html)), str(year))).casefold()
+    parts = (title, summary, unescape(_TAG_RE.sub(" ", body_html)), str(year), *names)
+    text = " ".join(parts).casefold()
     spaced = text.encode("utf-8", "surrogatepass").translate(_PUNCTUATION_TO_SPACE).decode("utf-8", "surrogatepass")
     found: set[str] = set()
     for piece in set(spaced.split()):
@@ -47,4 +65,6 @@ def words_of(title: str, summary: str, body_html: str, year: int) -> str:
             found.add(piece)
         else:
             found.update(tokens(piece))
+    if stemmed:
+        found = {stem(word) for word in found}
     return " ".join(sorted(word for word in found if len(word) <= MAX_WORD))

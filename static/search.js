@@ -34,6 +34,14 @@
   const fold = (text) => text.toLowerCase().replace(/ß/g, "ss").replace(/ς/g, "σ")
     .normalize("NFKD").replace(/\p{M}/gu, "");
   const words = (text) => fold(text).match(/[\p{L}\p{N}]+/gu) || [];
+  // As briefings/words.py's `stem` (Harman's "S" stemmer), for a site in English: singular and plural meet.
+  const stem = (word) => {
+    if ([...word].length < 4 || !word.endsWith("s")) return word;
+    if (word.endsWith("ies") && !/[ae]ies$/.test(word)) return `${word.slice(0, -3)}y`;
+    if (word.endsWith("es") && !/[aeo]es$/.test(word)) return word.slice(0, -1);
+    return /[us]s$/.test(word) ? word : word.slice(0, -1);
+  };
+  const queryTerms = (text) => [...new Set(words(text).map((word) => (meta.stem === "en" ? stem(word) : word)))];
   // The first two UTF-16 code units in hex, as briefings/search.py names a term's shard.
   const shardOf = (term) => [0, 1].filter((i) => i < term.length)
     .map((i) => term.charCodeAt(i).toString(16).padStart(4, "0")).join("");
@@ -84,20 +92,40 @@
     return places;
   }
 
-  // An excerpt of the page's text around the first word found, the words marked.
-  function excerpt(text, terms) {
+  // Where the query's words (their stems) start in a text: [start, end] of each, in code points.
+  function found(text, terms) {
     const folded = [], origin = [];
     Array.from(text).forEach((char, at) => { for (const c of fold(char)) { folded.push(c); origin.push(at); } });
-    const chars = Array.from(text), flat = folded.join("");
+    const flat = folded.join("");
     const spans = [];
     for (const term of terms) {
-      const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "gu");
+      // The whole word the term (a stem, or the start of the last word typed) begins.
+      const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\p{L}\\p{N}]*`, "gu");
       for (const m of flat.matchAll(pattern)) {
         const start = Array.from(flat.slice(0, m.index)).length, length = Array.from(m[0]).length;
         spans.push([origin[start], origin[start + length - 1] + 1]);
       }
     }
-    spans.sort((a, b) => a[0] - b[0]);
+    return spans.sort((a, b) => a[0] - b[0]);
+  }
+
+  // Text with the spans found marked, appended to an element.
+  function marked(element, chars, spans, from, to) {
+    let at = from;
+    for (const [start, end] of spans) {
+      if (start < at || end > to) continue;
+      element.append(chars.slice(at, start).join(""));
+      const mark = document.createElement("mark");
+      mark.textContent = chars.slice(start, end).join("");
+      element.append(mark);
+      at = end;
+    }
+    element.append(chars.slice(at, to).join(""));
+  }
+
+  // An excerpt of the page's text around the first word found, the words marked.
+  function excerpt(text, terms) {
+    const chars = Array.from(text), spans = found(text, terms);
     const first = spans.length ? spans[0][0] : 0;
     // About 80 characters before the first word found and 200 after, cut at spaces.
     let from = Math.max(0, first - 80), to = Math.min(chars.length, first + 200);
@@ -105,24 +133,16 @@
     while (to < chars.length && to > first && chars[to] !== " ") to--;
     const p = document.createElement("p");
     p.className = "excerpt";
-    let at = from;
     if (from > 0) p.append("… ");
-    for (const [start, end] of spans) {
-      if (start < at || end > to) continue;
-      p.append(chars.slice(at, start).join(""));
-      const mark = document.createElement("mark");
-      mark.textContent = chars.slice(start, end).join("");
-      p.append(mark);
-      at = end;
-    }
-    p.append(chars.slice(at, to).join("") + (to < chars.length ? " …" : ""));
+    marked(p, chars, spans, from, to);
+    if (to < chars.length) p.append(" …");
     return p;
   }
 
   const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December"];
 
-  // One result: its title, language and excerpt come from its own page.
+  // One result: its title (the words found marked), region, source, language and excerpt come from its own page.
   async function result(place, terms) {
     const where = (await load(`d/${Math.floor(place / meta.chunk)}.json`))[place % meta.chunk];
     const [year, month, day] = where.slice(0, 10).split("-");
@@ -140,8 +160,13 @@
       const response = await fetch(link.href);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      link.textContent = page.querySelector("h1")?.textContent || path;
+      const title = page.querySelector("h1")?.textContent || path;
+      marked(link, Array.from(title), found(title, terms), 0, Array.from(title).length);
       if (page.documentElement.lang !== document.documentElement.lang) link.lang = page.documentElement.lang;
+      // The page's region (the last step of its breadcrumb trail) and source (linked by its dateline).
+      const region = page.querySelector(".crumbs li:last-child")?.textContent.trim();
+      const source = page.querySelector(".meta a[href*='/sources/']")?.textContent.trim();
+      when.textContent = [when.textContent, region, source].filter(Boolean).join(" · ");
       const text = [".summary", ".body"].map((s) => page.querySelector(s)?.textContent || "").join(" ");
       item.append(excerpt(text.replace(/\s+/g, " ").trim(), terms));
     } catch {
@@ -161,7 +186,7 @@
   async function search() {
     const mine = ++run;
     const query = input.value;
-    const terms = [...new Set(words(query))];
+    const wanted = queryTerms(query);
     const filters = selects.filter((s) => s.value).map((s) => [s.name, s.value]);
     const params = new URLSearchParams();
     if (query.trim()) params.set("q", query.trim());
@@ -169,18 +194,18 @@
     history.replaceState(null, "", params.toString() ? `?${params}` : location.pathname);
     list.replaceChildren();
     more.hidden = true;
-    if (!terms.length && !filters.length) {
+    if (!wanted.length && !filters.length) {
       status.textContent = "";
       return;
     }
     status.textContent = "Searching…";
     try {
-      const places = await matches(terms, !/\s$/.test(query), filters);
+      const places = await matches(wanted, !/\s$/.test(query), filters);
       if (mine !== run) return;
       shown = places.slice(); // showMore takes from the front of `shown`
-      await showMore(terms, mine); // the status is announced once the first results are there
+      await showMore(wanted, mine); // the status is announced once the first results are there
       if (mine !== run) return;
-      const said = terms.length ? ` for “${query.trim()}”` : "";
+      const said = wanted.length ? ` for “${query.trim()}”` : "";
       const narrowed = filters.length ? ` (${filters.map(([, v]) => v).join(", ")})` : "";
       status.textContent = places.length === 1 ? `1 briefing${said}${narrowed}.`
         : `${places.length.toLocaleString("en")} briefings${said}${narrowed}, newest first.`;
@@ -201,12 +226,14 @@
     input.value = params.get("q") || "";
     for (const select of selects) select.value = params.get(select.name) || "";
     document.getElementById("no-script").hidden = true;
+    // The filters fold away on a narrow screen, so that results come first; open when one is set.
+    document.getElementById("narrow").open = matchMedia("(min-width: 40rem)").matches || selects.some((s) => s.value);
     form.hidden = false;
     let timer = 0;
     input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, 200); });
     selects.forEach((select) => select.addEventListener("change", search));
     form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
-    more.addEventListener("click", () => showMore([...new Set(words(input.value))]));
+    more.addEventListener("click", () => showMore(queryTerms(input.value)));
     if (input.value || selects.some((s) => s.value)) search();
   }
 

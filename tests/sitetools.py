@@ -8,6 +8,9 @@ from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
+LISTED = "//ol[contains(@class, 'dated')]/li/a"  # the titles a listing page lists
+LISTED_ITEMS = "//ol[contains(@class, 'dated')]/li"
+
 
 def html_files(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))

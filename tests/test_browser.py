@@ -39,6 +39,9 @@ PAGES = {
     "timeline": "timeline/",
     "story": "stories/russia-in-syria/",
     "corrections": "corrections/",
+    "country": "countries/syria/",
+    "month": "2016/12/",
+    "not-found": "404.html",
     "search": "search/?q=ceasefire&region=Middle+East",
     "markdown": "2016/07/real-markdown/",  # authors' HTML, a wide code block, bare links
 }
@@ -128,4 +131,29 @@ def test_keyboard_focus_reaches_skip_link_first(browser: Browser, base_url: str)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.close()
+
+
+def test_a_listing_reads_as_a_column_of_dates_beside_titles_on_a_phone(browser: Browser, base_url: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(base_url + "tags/syrian-civil-war/")
+    headings = page.locator("main h2.period").all_inner_texts()
+    assert headings[:2] == ["2019", "2018"]
+    for item in page.locator("ol.dated > li").all()[:6]:
+        date, title = item.locator("span").first.bounding_box(), item.locator("a").first.bounding_box()
+        assert date and title and date["x"] + date["width"] <= title["x"]  # the date column, then the title
+        assert abs(date["y"] - title["y"]) < 8  # on the title's first line
+    page.close()
+
+
+def test_a_phone_gets_one_row_of_masthead_and_the_trail_home(browser: Browser, base_url: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(base_url + "2016/12/aleppo-government-control/")
+    masthead = page.locator("header.masthead").bounding_box()
+    assert masthead and masthead["height"] < 70  # one row: the name and the sections beside it
+    crumbs = page.locator("nav.crumbs a")
+    assert crumbs.all_inner_texts() == ["Home", "Regions", "Middle East"] and crumbs.first.is_visible()
+    page.locator("nav#site-nav a", has_text="Search").scroll_into_view_if_needed()
+    assert page.locator("nav#site-nav a", has_text="Search").is_visible()  # the sections scroll sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.close()

@@ -13,7 +13,7 @@ from briefings.countries import near_misses
 from briefings.errors import BuildFailed
 from briefings.pipeline import check
 from tests.conftest import SITE_YAML, briefing, build, make_archive, run
-from tests.sitetools import page, texts
+from tests.sitetools import LISTED, page, texts
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 FILES = {
@@ -30,12 +30,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_country_page_lists_its_briefings_whatever_the_case_or_accents(site: Path) -> None:
     doc = page(site, "countries/syria/")  # per_page is 3 in the test site.yaml: four briefings, two pages
     assert texts(doc, "//h1") == ["Syria"]  # the built-in spelling, though nobody wrote it first
-    assert texts(doc, "//ul[@class='compact']/li/a") == ["Story 4", "Story 3", "Story 2"]
+    assert texts(doc, LISTED) == ["Story 4", "Story 3", "Story 2"]
     assert doc.xpath("//a[@rel='next']/@href") == ["/countries/syria/page/2/"]
-    assert texts(page(site, "countries/syria/page/2/"), "//ul[@class='compact']/li/a") == ["Story 1"]
-    assert doc.xpath("//p[@class='kicker']/a/@href") == ["/countries/"] and texts(doc, "//p[@class='kicker']") == [
-        "Countries"
-    ]
+    assert texts(page(site, "countries/syria/page/2/"), LISTED) == ["Story 1"]
+    assert doc.xpath("//nav[@class='crumbs']//a/@href") == ["/", "/countries/"]
+    assert texts(doc, "//nav[@class='crumbs']//li") == ["Home", "Countries", "Syria"]
+    assert texts(doc, "//p[@class='lede']/a") == ["Middle East"]  # the region most of its briefings are in
     assert not (site / "countries" / "sýria").exists() and not (site / "countries" / "SYRIA").exists()
 
 
@@ -133,10 +133,10 @@ def test_a_tag_that_names_a_country_is_that_country_and_its_tag_urls_keep_workin
     }
     site = build(make_archive(tmp_path / "a", files))
     first, second = page(site, "countries/russia/"), page(site, "countries/russia/page/2/")  # per_page is 3
-    listed = texts(first, "//ul[@class='compact']/li/a") + texts(second, "//ul[@class='compact']/li/a")
+    listed = texts(first, LISTED) + texts(second, LISTED)
     assert listed == ["E", "D", "C", "B", "A"]
     # A name only used as a country elsewhere ("Kurdistan") is a country too.
-    assert texts(page(site, "countries/kurdistan/"), "//ul[@class='compact']/li/a") == ["E", "D"]
+    assert texts(page(site, "countries/kurdistan/"), LISTED) == ["E", "D"]
     assert texts(page(site, "tags/"), "//ul[@class='terms']/li/a") == ["Airstrikes"]
     b = page(site, "2016/03/b/")
     assert texts(b, "//dt[text()='Countries']/following-sibling::dd[1]//a") == ["Syria", "Russia"]

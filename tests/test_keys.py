@@ -85,6 +85,7 @@ SITE_VALUES: dict[str, Callable[[dict[str, object], int], dict[str, object]]] = 
     "publishing_principles": lambda s, c: s | {"publishing_principles": f"/about/principles-{c % 2}/"},
     "news_sitemap": lambda s, c: s | {"news_sitemap": c % 2 == 0},
     "websub_hub": lambda s, c: s | {"websub_hub": f"https://hub.example.org/{c % 2}"},
+    "descriptions": lambda s, c: s | {"descriptions": {"tags": {"Syria": f"About Syria, {c}."}}},
 }
 # Templates the archive adds to the repository's, so that every way of using one is changed:
 # a partial included with whitespace control, macros imported, and a layout extended twice.
@@ -145,8 +146,8 @@ def new_archive(base: Path) -> Archive:
         (templates / name).write_text(text, encoding="utf-8")
     edit(
         templates / "base.html",
-        '<main id="main" class="wrap">',
-        '{%+ include "_note.html" %}<main id="main" class="wrap">',
+        '<main id="main"',
+        '{%+ include "_note.html" %}<main id="main"',
     )
     edit(templates / "briefing.html", '{% extends "base.html" %}', '{% extends "layout.html" %}')
     edit(

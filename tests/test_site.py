@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SITE_YAML, briefing, build, make_archive, run
-from tests.sitetools import broken_links, html_files, page, parse, texts
+from tests.sitetools import LISTED, LISTED_ITEMS, broken_links, html_files, page, parse, texts
 
 # Tags: "Civil war" on 4 briefings (2 pages at per_page 3), "Airstrikes" on exactly 3 (1 page).
 # (A tag that names a country, such as "Syria", is listed as the country: see test_countries.)
@@ -83,17 +83,18 @@ def test_drafts_are_built_only_with_drafts_flag(site: Path, tmp_path: Path) -> N
 
 
 def test_home_lists_newest_first_with_same_day_ties_by_time_then_title(site: Path) -> None:
-    titles = texts(page(site, ""), "//main//h2")
+    home = page(site, "")
+    titles = texts(home, "//article[@class='lead']/h2") + texts(home, "//section[@class='latest']/article/h3")
     assert titles == ["Brexit vote", "Paris attacks", "Alpha late", "Beta late", "Zeta early", "Kweiris jets"]
     assert not (site / "page").exists()  # the home page is not paginated: month pages hold the whole archive
 
 
 def test_pagination_boundaries(site: Path) -> None:
     russia = page(site, "tags/airstrikes/")  # exactly per_page
-    assert len(russia.xpath("//ul[@class='compact']/li")) == 3 and not russia.xpath("//nav[@class='pager']")
+    assert len(russia.xpath(LISTED_ITEMS)) == 3 and not russia.xpath("//nav[@class='pager']")
     assert not (site / "tags/airstrikes/page/2").exists()
     syria1, syria2 = page(site, "tags/civil-war/"), page(site, "tags/civil-war/page/2/")  # per_page + 1
-    assert len(syria1.xpath("//ul[@class='compact']/li")) == 3 and len(syria2.xpath("//ul[@class='compact']/li")) == 1
+    assert len(syria1.xpath(LISTED_ITEMS)) == 3 and len(syria2.xpath(LISTED_ITEMS)) == 1
     assert texts(syria2, "//nav[@class='pager']/p") == ["Page 2 of 2 · 4 briefings"]
     assert syria2.xpath("//a[@rel='prev']/@href") == ["/tags/civil-war/"]
     assert syria1.xpath("//a[@rel='next']/@href") == ["/tags/civil-war/page/2/"]
@@ -111,11 +112,12 @@ def test_index_pages_count_their_briefings(site: Path) -> None:
 def test_timeline_counts_months_and_links_neighbours(site: Path) -> None:
     timeline = page(site, "timeline/")
     assert len(timeline.xpath("//svg[@class='chart']")) == 2
-    assert len(timeline.xpath("//svg[@class='chart']/*[local-name()='rect']")) == 24
+    assert len(timeline.xpath("//svg[@class='chart']//*[local-name()='rect'][not(@class='hit')]")) == 24
+    assert timeline.xpath("//svg[@class='chart']//*[local-name()='a']/@href")[0] == "/2016/06/"  # the bars link
     assert texts(timeline, "//section[h2/@id='y2015']//ul[@class='months']/li") == ["September 4", "November 1"]
     sept, sept2 = page(site, "2015/09/"), page(site, "2015/09/page/2/")  # 4 briefings at per_page 3
-    assert len(sept.xpath("//ul[@class='compact']/li")) == 3
-    assert texts(sept2, "//ul[@class='compact']/li/a") == ["Kweiris jets"]
+    assert len(sept.xpath(LISTED_ITEMS)) == 3
+    assert texts(sept2, LISTED) == ["Kweiris jets"]
     assert sept.xpath("//nav[@class='pager']//a[@rel='next']/@href") == ["/2015/09/page/2/"]
     later = "//nav[@class='neighbours']//li[@class='newer']/a/@href"
     assert sept.xpath(later) == ["/2015/11/"] and not sept.xpath("//nav[@class='neighbours']//li[@class='older']")
@@ -128,7 +130,7 @@ def test_briefing_page_shows_everything(site: Path) -> None:
     doc = page(site, "2016/06/brexit/")
     assert texts(doc, "//h1") == ["Brexit vote"]
     assert doc.xpath("//header//time/@datetime") == ["2016-06-24T07:00:00+01:00"]
-    assert doc.xpath("//dd/a[text()='The Guardian']/@href") == ["/sources/the-guardian/"]
+    assert doc.xpath("//header/p[@class='meta']/a[text()='The Guardian']/@href") == ["/sources/the-guardian/"]
     assert doc.xpath("//a[text()='original']/@href") == ["https://www.theguardian.com/"]
     assert doc.xpath("//ul[@class='tags']//a/@href") == ["/tags/uk/"]
     assert doc.xpath("//div[@class='body']//a/@href") == ["/2015/11/paris/"]
@@ -198,7 +200,9 @@ def test_month_boundary_offsets_never_collide(tmp_path: Path) -> None:
     site = build(make_archive(tmp_path / "a", files))
     assert (site / "2015/09/boundary/index.html").is_file() and (site / "2015/10/boundary/index.html").is_file()
     # Istanbul's 1 October 01:00 is 30 September 22:00 UTC: earlier than Chicago's 23:30 (04:30 UTC).
-    assert texts(page(site, ""), "//main//h2") == ["Late in Chicago", "Early in Istanbul"]
+    home = page(site, "")
+    listed = texts(home, "//article[@class='lead']/h2") + texts(home, "//section[@class='latest']/article/h3")
+    assert listed == ["Late in Chicago", "Early in Istanbul"]
 
 
 HOSTILE = {
