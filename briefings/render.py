@@ -61,6 +61,7 @@ class Renderer:
             site_publisher=lambda: site_publisher(site),
             body=lambda entry: body(entry.body),
             lang=lambda briefing: lang_attribute(briefing.language, site.language),
+            language_label=lambda briefing, before: language_label(briefing.language, site.language, before),
             # On a page in another language, the site's own words (navigation, labels) keep the site's.
             chrome_lang=lambda page: lang_attribute(site.language, page.language or site.language),
             url=lambda path="": urls.href(base_path, path),
@@ -156,6 +157,13 @@ def lang_attribute(language: str | None, site_language: str) -> Markup:
     if not language or language.casefold() == site_language.casefold():
         return Markup("")
     return Markup(' lang="{}"').format(language)
+
+
+def language_label(language: str | None, site_language: str, before: str) -> Markup:
+    """Return `before` and a label naming a briefing's language ("Spanish") when it is not the site's, else nothing."""
+    if not language or language.casefold() == site_language.casefold():
+        return Markup("")
+    return Markup('{}<span class="lang">{}</span>').format(before, language_name(language))
 
 
 def iso_date(moment: datetime, with_time: bool = True) -> str:
