@@ -319,7 +319,7 @@ def term_index_pages(archive: Archive) -> Iterator[Page]:
     """Yield the index of each kind of listing (`/tags/`, `/regions/`...), listing its terms with counts."""
     for kind in KINDS:
         if kind.chronicle:
-            yield stories_index_page(archive, kind)
+            yield from stories_index_pages(archive, kind)
             continue
         terms = archive.terms[kind.name]
         counts = sorted((len(t.entries) for t in terms), reverse=True)
@@ -349,20 +349,24 @@ class Span:
     latest: datetime
 
 
-def stories_index_page(archive: Archive, kind: Kind) -> Page:
-    """Return the index of a chronicle kind (`/stories/`): each story with its span, latest first."""
+def stories_index_pages(archive: Archive, kind: Kind) -> Iterator[Page]:
+    """Yield the index of a chronicle kind (`/stories/`): each story with its span, latest first,
+    `per_page` to a page (an archive may hold thousands of stories; no page grows with it)."""
     terms = [t for t in archive.terms[kind.name] if t.entries]
     spans = tuple(
         Span(term_info(t), t.entries[-1].briefing.date, t.entries[0].briefing.date)
         for t in sorted(terms, key=lambda t: t.entries[0].briefing.date.timestamp(), reverse=True)
     )
-    return Page(
+    yield from paginate(
+        archive,
         f"{kind.name}/",
         kind.index_template,
         kind.label,
-        {"kind": kind.name, "spans": spans},
-        f"{len(spans)} developing {kind.plural} of {archive.config.title}, each told in its briefings from the start.",
-        newest(archive.entries),
+        spans,
+        modified=lambda shown: max((s.latest for s in shown), key=datetime.timestamp, default=None),
+        kind=kind.name,
+        description=f"{len(spans)} developing {kind.singular if len(spans) == 1 else kind.plural} of "
+        f"{archive.config.title}, each told from its start.",
     )
 
 

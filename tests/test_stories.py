@@ -85,6 +85,15 @@ def test_the_stories_index_lists_stories_by_their_latest_briefing(site: Path) ->
     assert sorted(index) == ["A story of one", "Mosul", "The fall of Aleppo"]
 
 
+def test_the_stories_index_is_paged_like_other_listings(tmp_path: Path) -> None:
+    files = FILES | {"2014/early.md": briefing("Early", "2014-05-01", extra="story: An early story\n")}
+    site = build(make_archive(tmp_path / "archive", files))  # four stories at per_page 3
+    first, second = page(site, "stories/"), page(site, "stories/page/2/")
+    assert texts(first, "//ul[@class='stories']/li/h2") == ["A story of one", "The fall of Aleppo", "Mosul"]
+    assert texts(second, "//ul[@class='stories']/li/h2") == ["An early story"]
+    assert texts(first, "//nav[@class='pager']/p") == ["Page 1 of 2 · 4 stories"]
+
+
 def json_ld(doc: object) -> list[dict[str, object]]:
     return [json.loads(text) for text in doc.xpath("//script[@type='application/ld+json']/text()")]  # type: ignore[attr-defined]
 
