@@ -378,7 +378,8 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
         extra = {"span": (term.entries[-1].briefing.date, term.entries[0].briefing.date), **touched(term)}
     order = "oldest first" if kind.chronicle else "newest first"
     if not kind.chronicle:  # a country is in the region most of its briefings are
-        extra["region"] = touched(term)["regions"][0] if term.kind == "countries" and term.entries else None
+        is_country = term.kind == "countries" and term.entries
+        extra["region"] = touched(term, ("regions",))["regions"][0] if is_country else None
     yield from paginate(
         archive,
         urls.term_path(term.kind, term.slug),
@@ -394,10 +395,10 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
     )
 
 
-def touched(term: Term) -> dict[str, tuple[Ref, ...]]:
-    """Return the regions and countries a term's briefings touched, most often first (ties A-Z)."""
+def touched(term: Term, kinds: tuple[str, ...] = ("regions", "countries")) -> dict[str, tuple[Ref, ...]]:
+    """Return the terms of these kinds a term's briefings touched, most often first (ties A-Z)."""
     found: dict[str, tuple[Ref, ...]] = {}
-    for name in ("regions", "countries"):
+    for name in kinds:
         kind = BY_NAME[name]
         counts: dict[Ref, int] = {}
         for entry in term.entries:

@@ -181,7 +181,7 @@ def _feed_group(path: str) -> str:
     """Return the kind of machine-readable file, for the size report."""
     if path.endswith(("feed.xml", "feed.json")):
         return "feeds"
-    return "sitemap" if path.endswith("sitemap.xml") or path.startswith("sitemap") else "other"
+    return "sitemap" if "sitemap" in path else "other"
 
 
 def _constant(data: bytes) -> Callable[[], bytes]:
