@@ -130,6 +130,9 @@ def test_edits_additions_and_deletions_are_served(server: Server) -> None:
 
 
 def test_an_edited_page_is_shown_before_the_rest_is_rebuilt(server: Server) -> None:
+    # Once the watches are up (the startup check has reported): a save before that is caught by the
+    # startup check's full build, which shows no page first.
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
     file = server.root / "content" / "2015" / "kweiris.md"
     saved = file.with_name(".kweiris.md.tmp")  # saved as editors do: a temporary file renamed over it
     saved.write_text(file.read_text().replace("title: Kweiris jets", "title: Kweiris, quickly"))
