@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
     try:
         if args.command == "check":
             return check(args)
-        options = pipeline.Options(args.drafts, args.base_url, args.jobs, cache=not args.no_cache)
+        options = pipeline.Options(drafts=args.drafts, base_url=args.base_url, jobs=args.jobs, cache=not args.no_cache)
         report = pipeline.build(args.root, options, progress=progress)
         progress.clear()
         say(args, summary(report, progress.elapsed()))

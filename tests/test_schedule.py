@@ -13,7 +13,7 @@ from typing import ClassVar
 import lxml.etree
 import pytest
 
-from briefings import pipeline
+from briefings import pipeline, workers
 from briefings.archive import Entry, recent_entries
 from briefings.config import parse_config
 from briefings.feeds import NEWS_NS, SITEMAP_NS, news_language, news_sitemap, sitemap_views
@@ -73,6 +73,24 @@ def test_a_scheduled_briefing_is_nowhere_until_its_time(tmp_path: Path, at, caps
     )
     at(LIVE)
     assert run(root, "--quiet") == 0 and (site / "2016/03/embargoed/index.html").is_file()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_jobs_option_neither_publishes_a_scheduled_briefing_nor_is_ignored(
+    tmp_path: Path, at, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """`--jobs N` once reached the build as "show scheduled briefings" (a positional argument
+    in the wrong place): the embargoed page went out, built on every core."""
+    root = make_archive(tmp_path / "archive", FILES)
+    at("2016-03-10T05:59:59+02:00")
+    pools = []
+    monkeypatch.setattr(workers, "MIN_PARALLEL", 1)  # a pool for any work, when more than one job is asked
+    real_pool = workers._pool
+    monkeypatch.setattr(workers, "_pool", lambda task, count: pools.append(count) or real_pool(task, count))
+    assert run(root, "--quiet", "--jobs", jobs) == 0
+    assert not (root / "_site/2016/03/embargoed").exists()
+    assert "Embargoed report" not in site_text(root / "_site")
+    assert set(pools) == ({int(jobs)} if jobs != "1" else set())
 
 
 def test_when_it_falls_due_only_what_shows_it_changes_and_incremental_equals_clean(tmp_path: Path, at) -> None:
