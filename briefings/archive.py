@@ -172,7 +172,7 @@ def build_archive(
     refs: list[Callable[[str], Ref]] = []
     errors: list[SourceError] = []
     for kind in KINDS:
-        names, problems = _term_names(config, kind, named, names_in)
+        names, problems = _term_names(config, kind, named, names_in, memo)
         slugs = config.term_slugs(kind.name)  # site.yaml fixes some (regions, stories it lists)
         if kind.vocabulary != "site":
             errors += problems + _check_slugs(kind, names.values(), named, names_in, slugs)
@@ -301,13 +301,13 @@ def _like_a_region(kind: Kind, briefing: Briefing, region: str) -> SourceError:
 
 
 def _term_names(
-    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of
+    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of, memo: Memo | None = None
 ) -> tuple[dict[str, str], list[SourceError]]:
     """Return the one spelling of each of a kind's names, by folded name, and the names that look misspelt."""
     if kind.vocabulary == "site":  # checked against site.yaml's list when each file was read
         return {fold(r.name): r.name for r in config.regions}, []
     if kind.vocabulary == "known":
-        return _known_names(config, kind, briefings, names_in)
+        return _known_names(config, kind, briefings, names_in, memo)
     return _display_names(name for b in briefings for name in names_in(kind, b)), []
 
 
@@ -349,12 +349,12 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
 
 
 def _known_names(
-    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of
+    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of, memo: Memo | None = None
 ) -> tuple[dict[str, str], list[SourceError]]:
     """Pick one spelling per name (a known one first); return it with an error per name that looks misspelt."""
     used = Counter(name for b in briefings for name in names_in(kind, b))
     builtin = BUILTIN.get(kind.name, ())
-    meant = near_misses(used, config.known_names(kind.known), builtin)
+    meant = _near_misses(used, config.known_names(kind.known), builtin, memo, kind.name)
     errors = [
         SourceError(
             b.path,
@@ -369,6 +369,22 @@ def _known_names(
     known = {fold(name): name for name in (*builtin, *config.known_names(kind.known))}
     chosen = _display_names(used.elements(), preferred=set(known.values()))
     return {folded: known.get(folded, name) for folded, name in chosen.items()}, errors
+
+
+def _near_misses(
+    used: Counter[str], known: Iterable[str], builtin: Iterable[str], memo: Memo | None, kind: str
+) -> dict[str, str]:
+    """Return `countries.near_misses`, remembered: it compares every name with every more used one,
+    which at a thousand names is seconds, and the names and their counts rarely change in an edit."""
+    known, builtin = tuple(known), tuple(builtin)
+    inputs = digest_text(repr(sorted(used.items())), repr(known), repr(builtin))
+    remembered = memo.recall(f"near-misses-{kind}", inputs) if memo else None
+    if isinstance(remembered, dict):
+        return remembered
+    meant = near_misses(used, known, builtin)
+    if memo:
+        memo.remember(f"near-misses-{kind}", inputs, meant)
+    return meant
 
 
 def _refs(names: dict[str, str], slugs: dict[str, str] | None = None) -> Callable[[str], Ref]:

@@ -284,7 +284,9 @@ def serve(args: argparse.Namespace) -> int:
     from briefings.serve import ServeOptions, serve  # only `serve` needs tornado, watchfiles
 
     base_path = urlsplit(args.base_url).path if args.base_url else None  # served here, at that path
-    options = ServeOptions(args.host, args.port, args.drafts, args.open, args.jobs, base_path)
+    options = ServeOptions(
+        host=args.host, port=args.port, drafts=args.drafts, open_browser=args.open, jobs=args.jobs, base_path=base_path
+    )
     try:
         return serve(args.root, options, lambda line: print(line, flush=True))
     except OSError as exc:

@@ -57,7 +57,7 @@ def plan_site(
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo) as index:
         hasher = Hasher()
-        planned = _plan_outputs(root, archive, digests, body, compiled, hasher)
+        planned = _plan_outputs(root, archive, digests, body, compiled, hasher, memo)
         for path, data in index().items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     for name in assets:
@@ -73,6 +73,7 @@ def _plan_outputs(
     body: Callable[[BodyRef], str],
     compiled: jinja2.BytecodeCache | None,
     hasher: Hasher,
+    memo: Memo | None = None,
 ) -> list[Planned]:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -83,7 +84,7 @@ def _plan_outputs(
     """
     static = read_static(root)
     site = site_view(archive.config)
-    renderer = Renderer(root / "templates", site, static, body, compiled)
+    renderer = Renderer(root / "templates", site, static, body, compiled, memo)
     for entry in archive.entries:
         path = entry.briefing.path
         hasher.seed(entry.briefing, digest_text(path, digests[path]))
@@ -116,6 +117,7 @@ def _plan_outputs(
         planned.append(Planned(output_file(page.path), key, page.context["origin"], make, group))
     for path, view, make in feed_jobs(site, archive, pages, body):
         planned.append(Planned(path, hasher.key(site_wide, path, view), "feeds", make, _feed_group(path)))
+    renderer.keep_references()
     return planned
 
 

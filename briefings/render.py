@@ -24,10 +24,12 @@ from briefings import urls
 from briefings.clock import MONTHS, human_moment
 from briefings.config import SiteConfig
 from briefings.errors import BuildFailed, CacheDamaged, SourceError
-from briefings.keys import digest_text
+from briefings.keys import Memo, digest_text
 from briefings.markdown import BodyRef
 from briefings.meta import news_article, site_publisher, story_series
 from briefings.pages import Page, period_path
+
+REFERENCES, REFERENCES_FORMAT = "template-references", 1  # the memo slot, and its layout's version
 
 
 class Renderer:
@@ -40,6 +42,7 @@ class Renderer:
         static: Mapping[str, bytes],
         body: Callable[[BodyRef], str],
         compiled: jinja2.BytecodeCache | None = None,
+        memo: Memo | None = None,
     ) -> None:
         self.templates = templates
         self.env = jinja2.Environment(
@@ -84,6 +87,12 @@ class Renderer:
             language_name=language_name,
         )
         self._digests: dict[str, bytes] = {}
+        self._memo = memo
+        # What each template names, by a digest of its name and source: parsing is most of a
+        # template digest's cost, so it is kept between builds (see `keep_references`).
+        known = memo.recall(REFERENCES, REFERENCES_FORMAT) if memo else None
+        self._known: dict[bytes, tuple[str, ...] | None] = known if isinstance(known, dict) else {}
+        self._used: dict[bytes, tuple[str, ...] | None] = {}
 
     def template_digest(self, name: str) -> bytes:
         """Return a digest of a template and every template it extends, includes or imports."""
@@ -98,18 +107,32 @@ class Renderer:
             self._digests[name] = digest_text(*(part for n in sorted(sources) for part in (n, sources[n])))
         return self._digests[name]
 
-    def _source_and_references(self, name: str) -> tuple[str, list[str] | None]:
+    def _source_and_references(self, name: str) -> tuple[str, tuple[str, ...] | None]:
         """Return a template's source and the templates it names, as Jinja's own parser finds them
         (`extends`, `include`, `import`, `from ... import`, any whitespace control); None when
         one is named by an expression (`{% include page.template %}`): it may use any template."""
         try:
             source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
-            referenced = list(meta.find_referenced_templates(self.env.parse(source)))
         except jinja2.TemplateError as exc:  # reported with file:line when the page renders
-            return f"unreadable: {exc}", []
-        if any(reference is None for reference in referenced):
-            return source, None
-        return source, [reference for reference in referenced if reference is not None]
+            return f"unreadable: {exc}", ()
+        known = digest_text(name, source)
+        if known in self._used:
+            return source, self._used[known]
+        if known in self._known:
+            self._used[known] = self._known[known]
+            return source, self._known[known]
+        try:
+            referenced = list(meta.find_referenced_templates(self.env.parse(source)))
+        except jinja2.TemplateError as exc:
+            return f"unreadable: {exc}", ()
+        named = None if None in referenced else tuple(r for r in referenced if r is not None)
+        self._used[known] = named
+        return source, named
+
+    def keep_references(self) -> None:
+        """Keep what each template used in this build names, for the next build (if anything was parsed)."""
+        if self._memo is not None and self._used.keys() != self._known.keys():
+            self._memo.remember(REFERENCES, REFERENCES_FORMAT, self._used)
 
     def page_maker(self, page: Page) -> Callable[[], bytes]:
         """Return a function that renders one page."""

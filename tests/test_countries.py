@@ -9,6 +9,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from briefings import archive as model
 from briefings.countries import near_misses
 from briefings.errors import BuildFailed
 from briefings.pipeline import check
@@ -84,6 +85,29 @@ def test_a_misspelt_country_names_the_file_line_and_the_name_meant(tmp_path: Pat
     ]
     (root / "site.yaml").write_text(SITE_YAML + "known_countries: [Untied States]\n")
     check(root)
+
+
+def test_near_misses_are_worked_out_again_only_when_the_names_or_their_counts_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every name is compared with every more used one (seconds at a thousand stories): an edit that
+    leaves the names alone reuses the last build's answer, and one that adds a misspelling is caught."""
+    compared: list[str] = []
+    real = model.near_misses
+    monkeypatch.setattr(model, "near_misses", lambda *args: compared.append("") or real(*args))
+    root = make_archive(tmp_path / "a", FILES)
+    assert run(root, "--quiet") == 0
+    first = len(compared)
+    assert first > 0
+    s1 = root / "content/2016/s1.md"
+    s1.write_text(s1.read_text().replace("Story 1", "Story one"))
+    assert run(root, "--quiet") == 0
+    assert len(compared) == first
+    s1.write_text(s1.read_text().replace("countries: [Syria, Turkey]", "countries: [Syira, Turkey]"))
+    with pytest.raises(BuildFailed) as failed:
+        check(root)
+    assert 'countries: "Syira" looks like a misspelling of "Syria"' in str(failed.value.errors[0])
+    assert len(compared) > first
 
 
 def test_a_rare_spelling_of_a_name_others_use_more_is_a_near_miss() -> None:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from briefings import config, content, plan
+from briefings import render as rendering
 from briefings.kinds import KINDS, Kind
 from tests.conftest import SITE_YAML, make_archive, run
 from tests.test_incremental import tree
@@ -364,3 +365,25 @@ def test_a_template_named_at_run_time_makes_its_pages_depend_on_every_template(t
     (archive.root / "templates/_aside.html").write_text("<p>Changed</p>\n", encoding="utf-8")
     assert run(archive.root, "--quiet") == 0
     assert "<p>Changed</p>" in (archive.root / "_site/404.html").read_text(encoding="utf-8")
+
+
+def test_a_template_is_parsed_for_its_references_only_when_its_source_is_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding what a template includes is most of a template digest's cost: it is kept between
+    builds by the template's name and source, and a changed template is parsed again (its new
+    include counted in the keys: the sweep above checks that)."""
+    parsed: list[str] = []
+    real = rendering.meta.find_referenced_templates
+    monkeypatch.setattr(rendering.meta, "find_referenced_templates", lambda ast: parsed.append("") or real(ast))
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    first = len(parsed)
+    assert first >= len(list((archive.root / "templates").glob("*.html"))) - 2  # a few serve no page here
+    edit(archive.root / "content/2016/briefing-5.md", "title: ", "title: Edited ")
+    assert run(archive.root, "--quiet") == 0
+    assert len(parsed) == first
+    (archive.root / "templates/_note.html").write_text('<p class="note">A new note</p>\n', encoding="utf-8")
+    assert run(archive.root, "--quiet") == 0
+    assert len(parsed) == first + 1
+    assert "A new note" in (archive.root / "_site/index.html").read_text(encoding="utf-8")
