@@ -1,11 +1,13 @@
 """Measure save-to-reload latency of `python build.py serve` in headless Chromium.
 
-    python -m bench.serve_latency [--count 10000] [--edits 7]
+    python -m bench.serve_latency [--count 10000] [--edits 7] [--kind title|tags|story]
 
 Starts the preview server on a copy of the example archive (or, with `--count`, of a
 generated archive), opens a briefing in Debian's Chromium, then edits that briefing's
-title `--edits` times. Each latency runs from just before the file is written until the
-reloaded page shows the new title; the median is reported.
+title `--edits` times; with `--kind tags` each edit also gives it a new tag, with
+`--kind story` a new story (edits that change which listings it is in). Each latency runs
+from just before the file is written until the reloaded page shows the new title; the
+median is reported.
 """
 
 from __future__ import annotations
@@ -62,7 +64,24 @@ def page_url(root: Path, base: str, file: str) -> str:
     return f"{base}{date[:4]}/{date[5:7]}/{Path(file).stem}/"
 
 
-def measure(root: Path, file: str, edits: int) -> list[float]:
+def edited(original: str, number: int, kind: str) -> tuple[str, str]:
+    """Return the briefing's text after edit `number` of this kind, and the title it shows."""
+    title = f"Latency probe {number}"
+    lines = []
+    for line in original.split("\n"):
+        if line.startswith("title:"):
+            line = f"title: {title}"
+            if kind == "story":
+                line += f"\nstory: Latency story {number}"
+        elif line.startswith("tags:") and kind == "tags":
+            line = f"tags: [Latency tag {number}]"
+        elif line.startswith("story:") and kind == "story":
+            continue
+        lines.append(line)
+    return "\n".join(lines), title
+
+
+def measure(root: Path, file: str, edits: int, kind: str = "title") -> list[float]:
     """Return the save-to-reload latency of each edit, in seconds."""
     server, base = start(root)
     latencies = []
@@ -75,11 +94,10 @@ def measure(root: Path, file: str, edits: int) -> list[float]:
             source = root / file
             original = source.read_text(encoding="utf-8")
             for number in range(edits):
-                title = f"Latency probe {number}"
-                lines = [f"title: {title}" if x.startswith("title:") else x for x in original.split("\n")]
+                text, title = edited(original, number, kind)
                 time.sleep(0.5)  # let the previous reload settle
                 started = time.perf_counter()
-                source.write_text("\n".join(lines), encoding="utf-8")
+                source.write_text(text, encoding="utf-8")
                 page.wait_for_function(f"document.querySelector('h1')?.textContent === {title!r}", timeout=60000)
                 latencies.append(time.perf_counter() - started)
                 print(f"  edit {number + 1}: {latencies[-1] * 1000:.0f} ms", file=sys.stderr)
@@ -94,12 +112,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, help="serve a generated archive of this many briefings")
     parser.add_argument("--edits", type=int, default=7)
+    parser.add_argument("--kind", choices=("title", "tags", "story"), default="title", help="what each edit changes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-latency-") as folder:
         root, file = prepare(Path(folder), args.count)
-        latencies = measure(root, file, args.edits)
+        latencies = measure(root, file, args.edits, args.kind)
     label = f"{args.count:,} generated briefings" if args.count else "the example archive"
-    print(f"Save-to-reload on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
+    edit = {"title": "title", "tags": "title and tags", "story": "title and story"}[args.kind]
+    print(f"Save-to-reload ({edit} edited) on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, {len(latencies)} edits)")  # fmt: skip
 
 

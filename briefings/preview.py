@@ -1,8 +1,9 @@
 """The preview's instant page: an edited briefing shown before the full build has run.
 
 Owns rendering one briefing's own page from the model the last build left (the warm
-build), when the edit leaves every other page as it was. The full incremental build that
-follows is what the preview serves afterwards. May not write files.
+build), patched with the edit: its terms of every kind (tags, region, countries, source,
+story) and its moment within its URL. The full incremental build that follows is what the
+preview serves afterwards, other pages included. May not write files.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import Archive, names_of
+from briefings.archive import BUILTIN, Archive, Entry, Ref, Term, names_of
+from briefings.clock import build_time, is_due
 from briefings.content import Briefing
 from briefings.errors import BuildFailed
-from briefings.kinds import KINDS
+from briefings.kinds import BY_NAME, KINDS
 from briefings.links import resolver
 from briefings.markdown import BodyRef, fill, resolve_links
 from briefings.pages import briefing_page
@@ -23,7 +25,7 @@ from briefings.plan import site_view
 from briefings.records import RecordParser
 from briefings.render import Renderer
 from briefings.sources import read_static
-from briefings.urls import output_file
+from briefings.urls import briefing_path, distinct, fold, output_file, slugify
 
 
 def instant_page(
@@ -31,11 +33,14 @@ def instant_page(
 ) -> tuple[str, bytes] | None:
     """Render one edited briefing's own page from the last build's model, for the preview.
 
-    Returns (output file, bytes), or None when the edit is invalid or moves the briefing
-    (date, slug, draft) or changes its terms of any kind (`kinds.KINDS`): then only a full
-    build knows which pages it reaches. The result is a preview of the preview: the full
-    incremental build that follows is what the site is made of. `compiled` is where Jinja
-    keeps compiled templates.
+    The edit may change anything but the briefing's URL (its slug, or its date's year and
+    month) and whether it is published (draft, or a date on the other side of the build's
+    clock); otherwise, or when it is invalid, None: only the full build knows every page it
+    reaches. Its terms of every kind (`kinds.KINDS`) are placed in the model as the full build
+    would place them, so a new tag links its page and a new story shows the briefing's part
+    in it; its related briefings are the last build's until the full build ranks them again.
+    The result is a preview of the preview: the full incremental build that follows is what
+    the site is made of. `compiled` is where Jinja keeps compiled templates.
     """
     index = next((i for i, entry in enumerate(archive.entries) if entry.briefing.path == repo_path), None)
     if index is None:
@@ -45,16 +50,20 @@ def instant_page(
     new = record.briefing
     if new is None or record.body is None or record.errors:
         return None
-    if _place(new) != _place(old.briefing):
+    try:
+        now = build_time()
+    except BuildFailed:  # the full build says what is wrong with the clock
+        return None
+    if _place(new) != _place(old.briefing) or is_due(new.date, now) != is_due(old.briefing.date, now):
         return None
     paths = {entry.briefing.path: entry.path for entry in archive.entries}
     links = resolve_links(record.body.links, archive.config.base_path, resolver(archive.config, paths, {}, new.draft))
     if links.problems:
         return None
     body = BodyRef(record.digest, links.hrefs, inline=fill(record.body.html, links.hrefs))
-    entry = replace(old, briefing=new, body=body, site_links=links.site_links)
-    model = replace(archive, entries=(*archive.entries[:index], entry, *archive.entries[index + 1 :]))
-    page = briefing_page(model, index)
+    entry = replace(old, briefing=new, body=body, site_links=links.site_links, refs=_refs(archive, new))
+    model = _patched(archive, old, entry)
+    page = briefing_page(model, model.entries.index(entry))
     static = read_static(root)
     renderer = Renderer(root / "templates", site_view(model.config), static, inline_body, compiled)
     try:
@@ -64,8 +73,66 @@ def instant_page(
 
 
 def _place(briefing: Briefing) -> tuple[object, ...]:
-    """Return what decides where a briefing appears: its URL, whether it is shown, its terms."""
-    return (briefing.date, briefing.slug, briefing.draft, *(names_of(kind, briefing) for kind in KINDS))
+    """Return what decides the briefing's URL and whether it is shown at all."""
+    return (briefing_path(briefing.date, briefing.slug), briefing.draft)
+
+
+def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:
+    """Return the briefing's links to its terms, one tuple per kind, as the full build would make them:
+    a name the archive lists has its term's spelling and slug, a tag that names a country is the
+    country (`archive.Merge`), a new name is spelt as a known name or as written."""
+    config = archive.config
+    names = {kind.name: names_of(kind, briefing) for kind in KINDS}
+    for kind in KINDS:
+        if kind.merges_into:
+            target = BY_NAME[kind.merges_into]
+            into = {fold(t.name) for t in archive.terms[target.name]}
+            into |= {
+                fold(n) for n in (*BUILTIN.get(target.name, ()), *config.known_names(target.known), *names[target.name])
+            }
+            given = tuple(n for n in names[kind.name] if fold(n) in into)
+            names[kind.name] = tuple(n for n in names[kind.name] if fold(n) not in into)
+            names[target.name] = distinct((*names[target.name], *given))
+    refs = []
+    for kind in KINDS:
+        listed = {fold(t.name): Ref(t.name, t.slug) for t in archive.terms[kind.name]}
+        known = {fold(n): n for n in (*BUILTIN.get(kind.name, ()), *config.known_names(kind.known))}
+        known |= {fold(r.name): r.name for r in config.regions} if kind.vocabulary == "site" else {}
+        slugs = config.term_slugs(kind.name)
+        spelled = (known.get(fold(n), n) for n in names[kind.name])
+        refs.append(tuple(listed.get(fold(n)) or Ref(n, slugs.get(n) or slugify(n)) for n in spelled))
+    return tuple(refs)
+
+
+def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
+    """Return the model with `old` replaced by `new` everywhere: in the archive's order (by its
+    moment) and in the terms of every kind, leaving the terms it left and joining (or starting)
+    the terms it names."""
+    order = _newest_first
+    if order(old) == order(new):
+        entries = tuple(new if e is old else e for e in archive.entries)
+    else:
+        entries = tuple(sorted((*(e for e in archive.entries if e is not old), new), key=order))
+    terms = {}
+    for place, kind in enumerate(KINDS):
+        left, joined = {r.slug for r in old.refs[place]}, {r.slug for r in new.refs[place]}
+        kept = []
+        for term in archive.terms[kind.name]:
+            if term.slug in left or term.slug in joined:
+                members = [e for e in term.entries if e is not old]
+                if term.slug in joined:
+                    members = sorted((*members, new), key=order)
+                term = replace(term, entries=tuple(members))
+            kept.append(term)
+        listed = {term.slug for term in kept}
+        kept += [Term(kind.name, ref.name, ref.slug, (new,)) for ref in new.refs[place] if ref.slug not in listed]
+        terms[kind.name] = tuple(kept)
+    return replace(archive, entries=entries, terms=terms)
+
+
+def _newest_first(entry: Entry) -> tuple[float, str, str]:
+    """The archive's order (`archive.newest_first`): newest first, then title A-Z, then file path."""
+    return (-entry.briefing.date.timestamp(), entry.briefing.title, entry.briefing.path)
 
 
 def inline_body(body: BodyRef) -> str:

@@ -145,6 +145,16 @@ def test_an_edited_page_is_shown_before_the_rest_is_rebuilt(server: Server) -> N
     wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines[shown[-1] :]))
 
 
+def test_a_new_tag_and_story_are_shown_before_the_rest_is_rebuilt(server: Server) -> None:
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
+    file = server.root / "content" / "2015" / "kweiris.md"
+    file.write_text(file.read_text().replace("tags: [Syria, Russia]", "story: Kweiris airbase\ntags: [Sieges]"))
+    wait_for(lambda: 'href="/archive/tags/sieges/"' in server.page("2015/09/kweiris/"))
+    assert 'href="/archive/stories/kweiris-airbase/"' in server.page("2015/09/kweiris/")
+    assert any(line.startswith("Showed content/2015/kweiris.md") for line in server.lines)
+    wait_for(lambda: server.get("/archive/tags/sieges/")[0] == 200)  # the full build makes the tag's page
+
+
 def test_a_briefing_that_moves_goes_through_the_full_build(server: Server) -> None:
     file = server.root / "content" / "2015" / "kweiris.md"
     file.write_text(file.read_text().replace("date: 2015-09-24T10:00:00+03:00", "date: 2015-10-24T10:00:00+03:00"))

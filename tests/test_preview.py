@@ -1,0 +1,110 @@
+"""The preview's instant page: for any edit that keeps a briefing's URL, the page shown at once
+is the page the full build then makes (its related list aside, which only the full build ranks)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from briefings import pipeline
+from briefings.preview import instant_page
+from tests.conftest import briefing, make_archive
+
+STORY = "story: The fall of Aleppo\n"
+FILES = {
+    "2015/kweiris.md": briefing("Kweiris", "2015-09-24T10:00:00+03:00", "[Syrian civil war, Air strikes]"),
+    "2015/paris.md": briefing("Paris", "2015-11-14T10:00:00+01:00", "[Terrorism]", "Europe", extra=STORY),
+    "2015/palmyra.md": briefing("Palmyra", "2015-09-10T10:00:00+03:00", "[Syrian civil war]", extra=STORY),
+    "2015/latakia.md": briefing("Latakia", "2015-09-30T10:00:00+03:00", "[Air strikes]", extra=STORY),
+    "2015/ankara.md": briefing("Ankara", "2015-10-10T10:00:00+03:00", "[Terrorism]", source="Reuters"),
+    "2016/geneva.md": briefing("Geneva", "2016-02-01T10:00:00+01:00", "[Talks]", "Europe"),
+}
+EDITED = "content/2015/kweiris.md"
+RELATED = re.compile(rb'<section id="related".*?</section>\n', re.S)
+
+# Edits that keep the URL (2015/09/kweiris/), each as (old text, new text) in the file.
+EDITS: dict[str, tuple[str, str]] = {
+    "a title": ("title: Kweiris", "title: Kweiris airbase"),
+    "a tag the archive has": ("[Syrian civil war, Air strikes]", "[Syrian civil war, Terrorism]"),
+    "a new tag": ("[Syrian civil war, Air strikes]", "[Syrian civil war, Sieges]"),
+    "a tag that names a country": ("[Syrian civil war, Air strikes]", "[Air strikes, russia]"),
+    "the region": ("region: Middle East", "region: Europe"),
+    "the source": ("source: TRT World", "source: Reuters"),
+    "countries": ("tags:", "countries: [Syria, Turkey]\ntags:"),
+    "joining a story": ("tags:", "story: The fall of Aleppo\ntags:"),
+    "starting a story": ("tags:", "story: The siege of Kweiris\ntags:"),
+    "the moment, within the month": ("2015-09-24T10:00:00+03:00", "2015-09-05T08:00:00+03:00"),
+    "the moment, and a story": ("date: 2015-09-24T10:00:00+03:00", "date: 2015-09-28\nstory: The fall of Aleppo"),
+}
+
+
+def warm(root: Path) -> pipeline.Report:
+    """Build as the preview does (scheduled briefings shown), returning the report with its model."""
+    return pipeline.build(root, pipeline.Options(scheduled=True))
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_the_instant_page_is_the_page_the_full_build_makes(tmp_path: Path, edit: str) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    file = root / EDITED
+    old, new = EDITS[edit]
+    assert old in file.read_text()
+    file.write_text(file.read_text().replace(old, new, 1))
+    shown = instant_page(root, model, EDITED, file.read_bytes())
+    assert shown is not None, f"{edit}: no instant page"
+    path, html = shown
+    warm(root)
+    built = (root / "_site" / path).read_bytes()
+    assert RELATED.sub(b"", html) == RELATED.sub(b"", built)
+    if "tag" not in edit and "moment" not in edit:  # related briefings depend only on tags and moments
+        assert html == built
+
+
+def test_a_new_story_and_a_new_tag_link_their_pages(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    file = root / EDITED
+    text = file.read_text().replace("tags:", "story: The siege of Kweiris\ntags:")
+    file.write_text(text.replace("Air strikes", "Sieges"))
+    shown = instant_page(root, model, EDITED, file.read_bytes())
+    assert shown is not None
+    html = shown[1].decode()
+    assert 'href="/tags/sieges/"' in html and 'href="/stories/the-siege-of-kweiris/"' in html
+    assert "(1 of 1)" in html
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda text: text.replace("2015-09-24T10:00:00+03:00", "2015-10-24T10:00:00+03:00"),  # another month
+        lambda text: text.replace("tags:", "slug: kweiris-airbase\ntags:"),
+        lambda text: text.replace("tags:", "draft: true\ntags:"),
+        lambda text: text.replace("tags:", "tags: [\ntags:"),  # invalid
+    ],
+    ids=["date in another month", "slug", "draft", "invalid"],
+)
+def test_an_edit_that_moves_or_hides_the_briefing_waits_for_the_full_build(
+    tmp_path: Path, change: Callable[[str], str]
+) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    file = root / EDITED
+    file.write_text(change(file.read_text()))
+    assert instant_page(root, model, EDITED, file.read_bytes()) is None
+
+
+def test_a_date_moved_past_the_clock_waits_for_the_full_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1443600000")  # 30 September 2015, 08:00 UTC
+    root = make_archive(tmp_path / "a", {k: v for k, v in FILES.items() if "2015" in k and "latakia" not in k})
+    model = warm(root).archive
+    assert model is not None
+    file = root / EDITED
+    file.write_text(file.read_text().replace("2015-09-24T10:00:00+03:00", "2015-09-30T20:00:00+03:00"))
+    assert instant_page(root, model, EDITED, file.read_bytes()) is None  # it became scheduled: a banner
