@@ -2,7 +2,7 @@
 
 Owns rendering one briefing's own page from the model the last build left (the warm
 build), patched with the edit: its terms of every kind (tags, region, countries, source,
-story) and its moment within its URL. The full incremental build that follows is what the
+story), its moment and its URL. The full incremental build that follows is what the
 preview serves afterwards, other pages included. May not write files.
 """
 
@@ -20,7 +20,7 @@ from briefings.errors import BuildFailed
 from briefings.kinds import BY_NAME, KINDS
 from briefings.links import resolver
 from briefings.markdown import BodyRef, fill, resolve_links
-from briefings.pages import briefing_page
+from briefings.pages import Page, briefing_page
 from briefings.plan import site_view
 from briefings.records import RecordParser
 from briefings.render import Renderer
@@ -30,17 +30,19 @@ from briefings.urls import briefing_path, distinct, fold, output_file, slugify
 
 def instant_page(
     root: Path, archive: Archive, repo_path: str, data: bytes, compiled: jinja2.BytecodeCache | None = None
-) -> tuple[str, bytes] | None:
-    """Render one edited briefing's own page from the last build's model, for the preview.
+) -> tuple[tuple[str, bytes], ...] | None:
+    """Render one edited briefing's own page from the last build's model, for the preview:
+    (output file, bytes) for its page and, when the edit moved it (its slug, or its date's
+    year or month), for a redirect at its old URL, so the open tab follows it.
 
-    The edit may change anything but the briefing's URL (its slug, or its date's year and
-    month) and whether it is published (draft, or a date on the other side of the build's
-    clock); otherwise, or when it is invalid, None: only the full build knows every page it
-    reaches. Its terms of every kind (`kinds.KINDS`) are placed in the model as the full build
-    would place them, so a new tag links its page and a new story shows the briefing's part
-    in it; its related briefings are the last build's until the full build ranks them again.
-    The result is a preview of the preview: the full incremental build that follows is what
-    the site is made of. `compiled` is where Jinja keeps compiled templates.
+    None when the edit is invalid, or changes whether the briefing is published (draft, or a
+    date on the other side of the build's clock), or takes another briefing's URL: only the
+    full build knows every page those reach. Its terms of every kind (`kinds.KINDS`) are
+    placed in the model as the full build would place them, so a new tag links its page and a
+    new story shows the briefing's part in it; its related briefings are the last build's
+    until the full build ranks them again. The result is a preview of the preview: the full
+    incremental build that follows is what the site is made of. `compiled` is where Jinja
+    keeps compiled templates.
     """
     index = next((i for i, entry in enumerate(archive.entries) if entry.briefing.path == repo_path), None)
     if index is None:
@@ -54,27 +56,26 @@ def instant_page(
         now = build_time()
     except BuildFailed:  # the full build says what is wrong with the clock
         return None
-    if _place(new) != _place(old.briefing) or is_due(new.date, now) != is_due(old.briefing.date, now):
+    if new.draft != old.briefing.draft or is_due(new.date, now) != is_due(old.briefing.date, now):
         return None
-    paths = {entry.briefing.path: entry.path for entry in archive.entries}
+    path = briefing_path(new.date, new.slug)
+    paths = {entry.briefing.path: entry.path for entry in archive.entries} | {repo_path: path}
+    if path != old.path and path in (entry.path for entry in archive.entries):
+        return None  # two briefings at one URL: the full build's error says so
     links = resolve_links(record.body.links, archive.config.base_path, resolver(archive.config, paths, {}, new.draft))
     if links.problems:
         return None
     body = BodyRef(record.digest, links.hrefs, inline=fill(record.body.html, links.hrefs))
-    entry = replace(old, briefing=new, body=body, site_links=links.site_links, refs=_refs(archive, new))
+    entry = replace(old, briefing=new, path=path, body=body, site_links=links.site_links, refs=_refs(archive, new))
     model = _patched(archive, old, entry)
-    page = briefing_page(model, model.entries.index(entry))
-    static = read_static(root)
-    renderer = Renderer(root / "templates", site_view(model.config), static, inline_body, compiled)
+    pages = [briefing_page(model, model.entries.index(entry))]
+    if path != old.path:
+        pages.append(Page(old.path, "redirect.html", new.title, {"target": path, "briefing": new}))
+    renderer = Renderer(root / "templates", site_view(model.config), read_static(root), inline_body, compiled)
     try:
-        return output_file(page.path), renderer.render(page)
+        return tuple((output_file(page.path), renderer.render(page)) for page in pages)
     except BuildFailed:
         return None
-
-
-def _place(briefing: Briefing) -> tuple[object, ...]:
-    """Return what decides the briefing's URL and whether it is shown at all."""
-    return (briefing_path(briefing.date, briefing.slug), briefing.draft)
 
 
 def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:
@@ -127,7 +128,8 @@ def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
         listed = {term.slug for term in kept}
         kept += [Term(kind.name, ref.name, ref.slug, (new,)) for ref in new.refs[place] if ref.slug not in listed]
         terms[kind.name] = tuple(kept)
-    return replace(archive, entries=entries, terms=terms)
+    related = {**archive.related, new.path: archive.related.get(old.path, ())}
+    return replace(archive, entries=entries, terms=terms, related=related)
 
 
 def _newest_first(entry: Entry) -> tuple[float, str, str]:

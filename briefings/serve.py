@@ -76,6 +76,9 @@ class Preview:
         # Pages rendered ahead of the builds, with the generation of the save that made them:
         # a build drops only the pages of saves made before it started reading the files.
         self.overlay: dict[Path, tuple[int, bytes]] = {}
+        # Redirects from the URLs briefings were moved from during this preview, to where they
+        # went: served where no file is, so a tab left on an old URL follows (kept while it runs).
+        self.moved: dict[Path, bytes] = {}
         self.generation = 0
         self.overlay_lock = threading.Lock()  # the save-watching thread and the build thread both change it
         self.quiet_until = 0.0  # monotonic time before which a build should not start (see RELOAD_GRACE_S)
@@ -96,9 +99,11 @@ class Preview:
         made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.compiled)
         if made is None:
             return False
+        (path, page), *moves = made
         with self.overlay_lock:
             self.generation += 1
-            self.overlay = {**self.overlay, (self.folder / made[0]).resolve(): (self.generation, made[1])}
+            self.overlay = {**self.overlay, (self.folder / path).resolve(): (self.generation, page)}
+            self.moved = {**self.moved, **{(self.folder / old).resolve(): redirect for old, redirect in moves}}
         self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
         self.quiet_until = time.monotonic() + RELOAD_GRACE_S
         return True
@@ -138,7 +143,9 @@ class Preview:
         return had_errors or bool(done.written or done.removed)
 
     def file_for(self, request_path: str) -> Path | None:
-        """Return the preview file that serves a request path, or None (outside, missing, or a folder)."""
+        """Return the preview file that serves a request path, or None (outside, missing, or a folder);
+        a page shown ahead of the build (the overlay) or a moved briefing's old URL counts although
+        no file is there."""
         path = unquote(request_path)
         if not path.startswith(self.base_path):
             return None
@@ -150,7 +157,9 @@ class Preview:
             if path.endswith("/") or file.is_dir():
                 file = file / "index.html"
             resolved = file.resolve()
-            if not resolved.is_relative_to(self.folder.resolve()) or not resolved.is_file():
+            if not resolved.is_relative_to(self.folder.resolve()):
+                return None
+            if not resolved.is_file() and resolved not in self.overlay and resolved not in self.moved:
                 return None
         except OSError:
             return None
@@ -256,10 +265,8 @@ class PreviewHandler(web.RequestHandler):
             self.redirect(self.preview.base_path)
         elif self.preview.errors:
             self.send(500, "text/html; charset=utf-8", error_page(self.preview.errors))
-        elif (file := self.preview.file_for(path)) is not None:
+        elif (file := self.preview.file_for(path)) is not None and (data := self._read(file)) is not None:
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            ahead = self.preview.overlay.get(file)
-            data = ahead[1] if ahead else file.read_bytes()
             self.send(200, kind + ("; charset=utf-8" if kind.startswith("text/") else ""), data)
         else:
             missing = self.preview.folder / "404.html"
@@ -268,6 +275,18 @@ class PreviewHandler(web.RequestHandler):
 
     def head(self, _: str = "") -> None:
         self.get()
+
+    def _read(self, file: Path) -> bytes | None:
+        """Return what serves a preview file: its page ahead of the build, else its bytes, else the
+        redirect from a moved briefing's old URL (None if none: a page that was only ahead, dropped
+        by the build that just finished)."""
+        ahead = self.preview.overlay.get(file)
+        if ahead:
+            return ahead[1]
+        try:
+            return file.read_bytes()
+        except OSError:
+            return self.preview.moved.get(file)
 
     def send(self, status: int, kind: str, data: bytes) -> None:
         """Send a response; HTML gets the reload script."""

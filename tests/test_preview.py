@@ -1,5 +1,6 @@
-"""The preview's instant page: for any edit that keeps a briefing's URL, the page shown at once
-is the page the full build then makes (its related list aside, which only the full build ranks)."""
+"""The preview's instant page: for any edit of a briefing that keeps it published, the page shown
+at once is the page the full build then makes (its related list aside, which only the full build
+ranks); a briefing that moves leaves a redirect at its old URL for the open tab to follow."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from briefings import pipeline
@@ -57,7 +59,7 @@ def test_the_instant_page_is_the_page_the_full_build_makes(tmp_path: Path, edit:
     file.write_text(file.read_text().replace(old, new, 1))
     shown = instant_page(root, model, EDITED, file.read_bytes())
     assert shown is not None, f"{edit}: no instant page"
-    path, html = shown
+    [(path, html)] = shown
     warm(root)
     built = (root / "_site" / path).read_bytes()
     assert RELATED.sub(b"", html) == RELATED.sub(b"", built)
@@ -74,22 +76,52 @@ def test_a_new_story_and_a_new_tag_link_their_pages(tmp_path: Path) -> None:
     file.write_text(text.replace("Air strikes", "Sieges"))
     shown = instant_page(root, model, EDITED, file.read_bytes())
     assert shown is not None
-    html = shown[1].decode()
+    html = shown[0][1].decode()
     assert 'href="/tags/sieges/"' in html and 'href="/stories/the-siege-of-kweiris/"' in html
     assert "(1 of 1)" in html
 
 
 @pytest.mark.parametrize(
+    ("change", "moved_to"),
+    [
+        (("2015-09-24T10:00:00+03:00", "2015-10-24T10:00:00+03:00"), "2015/10/kweiris/index.html"),
+        (("tags:", "slug: kweiris-airbase\ntags:"), "2015/09/kweiris-airbase/index.html"),
+        (
+            ("date: 2015-09-24T10:00:00+03:00", "date: 2015-12-02\nstory: The fall of Aleppo"),
+            "2015/12/kweiris/index.html",
+        ),
+    ],
+    ids=["another month", "a new slug", "another month, and a story"],
+)
+def test_a_briefing_that_moves_is_shown_at_its_new_url_and_its_old_one_redirects_there(
+    tmp_path: Path, change: tuple[str, str], moved_to: str
+) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    file = root / EDITED
+    file.write_text(file.read_text().replace(*change, 1))
+    shown = instant_page(root, model, EDITED, file.read_bytes())
+    assert shown is not None
+    [(path, html), (old, redirect)] = shown
+    assert (path, old) == (moved_to, "2015/09/kweiris/index.html")
+    target = "https://example.org/" + moved_to.removesuffix("index.html")
+    assert lxml.html.fromstring(redirect).xpath("//link[@rel='canonical']/@href") == [target]
+    warm(root)
+    assert RELATED.sub(b"", html) == RELATED.sub(b"", (root / "_site" / path).read_bytes())
+    assert not (root / "_site" / old).exists()
+
+
+@pytest.mark.parametrize(
     "change",
     [
-        lambda text: text.replace("2015-09-24T10:00:00+03:00", "2015-10-24T10:00:00+03:00"),  # another month
-        lambda text: text.replace("tags:", "slug: kweiris-airbase\ntags:"),
         lambda text: text.replace("tags:", "draft: true\ntags:"),
         lambda text: text.replace("tags:", "tags: [\ntags:"),  # invalid
-    ],
-    ids=["date in another month", "slug", "draft", "invalid"],
+        lambda text: text.replace("2015-09-24T10:00:00+03:00", "2015-11-02").replace("tags:", "slug: paris\ntags:"),
+    ],  # the last takes another briefing's URL: an error the full build reports
+    ids=["draft", "invalid", "taken"],
 )
-def test_an_edit_that_moves_or_hides_the_briefing_waits_for_the_full_build(
+def test_an_edit_that_hides_the_briefing_or_is_an_error_waits_for_the_full_build(
     tmp_path: Path, change: Callable[[str], str]
 ) -> None:
     root = make_archive(tmp_path / "a", FILES)
