@@ -15,9 +15,11 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import os
 import queue
 import signal
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -39,6 +41,7 @@ from briefings.progress import Progress
 from briefings.sources import INPUTS
 
 PREVIEW_DIR = "_preview"
+STOP_WAIT_S = 2.0  # how long Ctrl-C waits for a build in progress before abandoning it
 WATCHED = tuple(name for name in INPUTS if name != "site.yaml")  # folders; site.yaml is watched on its own
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 QUIET_MS = 50  # a burst of saves closer together than this is one change
@@ -428,7 +431,15 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     loop.start()
     stop.set()
     server.stop()
-    with preview.lock:  # let a build in progress finish, so nothing is left half-made
-        pass
-    say("Stopped.")
-    return 0
+    if preview.lock.acquire(timeout=STOP_WAIT_S):  # no build running, or one about to finish
+        preview.lock.release()
+        say("Stopped.")
+        return 0
+    # A build is running, which a thread cannot be told to stop (at 100,000 briefings it takes
+    # half a minute). Leaving it is safe: like a killed `build`, it has either exchanged its
+    # folder whole or not at all, its workers end with this process, and the next build
+    # distrusts what it was changing.
+    say("Stopped; the build in progress was abandoned (_preview/ keeps the last complete one).")
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)

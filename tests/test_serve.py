@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from tests.conftest import REPO, SITE_YAML, briefing, make_archive
+from tests.conftest import REPO, SITE_YAML, briefing, make_archive, run
+from tests.test_incremental import build_locked, no_processes_left, tree
 
 FILES = {
     "2015/kweiris.md": briefing("Kweiris jets", "2015-09-24T10:00:00+03:00", "[Syria, Russia]"),
@@ -272,6 +273,31 @@ def test_stops_cleanly_on_ctrl_c_and_sigterm(server: Server, signum: int) -> Non
     assert code == 0 and "Stopped." in out and "Traceback" not in err
     leftovers = [p.name for p in server.root.iterdir() if p.name.startswith(".") and p.name != ".cache"]
     assert leftovers == []
+
+
+def test_ctrl_c_during_a_long_build_stops_at_once_and_leaves_a_complete_preview(server: Server) -> None:
+    """At 100,000 briefings a build takes half a minute; Ctrl-C does not wait for it. A template
+    that takes seconds a page makes the build long here; the signal comes once it holds the lock."""
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
+    before = tree(server.root / "_preview")
+    base = server.root / "templates" / "base.html"
+    base.write_text(base.read_text().replace("</body>", "{% for _ in range(30000000) %}{% endfor %}</body>"))
+    wait_for(lambda: build_locked(server.root))
+    started = time.monotonic()
+    code, out, err = stop(server)
+    assert time.monotonic() - started < 10  # a page alone takes longer
+    assert code == 0 and "Traceback" not in err
+    assert "Stopped; the build in progress was abandoned (_preview/ keeps the last complete one)." in out
+    assert no_processes_left(server.root)
+    assert tree(server.root / "_preview") == before
+    base.write_text(base.read_text().replace("{% for _ in range(30000000) %}{% endfor %}", "<!-- fast -->"))
+    assert run(server.root, "--quiet") == 0  # the next builds are right, whatever the abandoned one left
+    assert "<!-- fast -->" in (server.root / "_site" / "index.html").read_text(encoding="utf-8")
+    again = start(server.root)
+    try:
+        assert "<!-- fast -->" in again.page("")
+    finally:
+        stop(again)
 
 
 def test_a_port_in_use_gets_a_clear_message(tmp_path: Path) -> None:
