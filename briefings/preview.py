@@ -8,6 +8,7 @@ preview serves afterwards, other pages included. May not write files.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def instant_page(
     body = BodyRef(record.digest, links.hrefs, inline=fill(record.body.html, links.hrefs))
     entry = replace(old, briefing=new, path=path, body=body, site_links=links.site_links, refs=_refs(archive, new))
     model = _patched(archive, old, entry)
-    pages = [briefing_page(model, model.entries.index(entry))]
+    pages = [briefing_page(model, next(i for i, e in enumerate(model.entries) if e is entry))]
     if path != old.path:
         pages.append(Page(old.path, "redirect.html", new.title, {"target": path, "briefing": new}))
     renderer = Renderer(root / "templates", site_view(model.config), read_static(root), inline_body, compiled)
@@ -108,12 +109,11 @@ def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:
 def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
     """Return the model with `old` replaced by `new` everywhere: in the archive's order (by its
     moment) and in the terms of every kind, leaving the terms it left and joining (or starting)
-    the terms it names."""
-    order = _newest_first
-    if order(old) == order(new):
+    the terms it names. Each list is in order already: `new` is placed by binary search."""
+    if _newest_first(old) == _newest_first(new):
         entries = tuple(new if e is old else e for e in archive.entries)
     else:
-        entries = tuple(sorted((*(e for e in archive.entries if e is not old), new), key=order))
+        entries = _placed([e for e in archive.entries if e is not old], new)
     terms = {}
     for place, kind in enumerate(KINDS):
         left, joined = {r.slug for r in old.refs[place]}, {r.slug for r in new.refs[place]}
@@ -121,15 +121,19 @@ def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
         for term in archive.terms[kind.name]:
             if term.slug in left or term.slug in joined:
                 members = [e for e in term.entries if e is not old]
-                if term.slug in joined:
-                    members = sorted((*members, new), key=order)
-                term = replace(term, entries=tuple(members))
+                term = replace(term, entries=_placed(members, new) if term.slug in joined else tuple(members))
             kept.append(term)
         listed = {term.slug for term in kept}
         kept += [Term(kind.name, ref.name, ref.slug, (new,)) for ref in new.refs[place] if ref.slug not in listed]
         terms[kind.name] = tuple(kept)
     related = {**archive.related, new.path: archive.related.get(old.path, ())}
     return replace(archive, entries=entries, terms=terms, related=related)
+
+
+def _placed(entries: list[Entry], entry: Entry) -> tuple[Entry, ...]:
+    """Return `entries` (in the archive's order) with `entry` in its place."""
+    bisect.insort(entries, entry, key=_newest_first)
+    return tuple(entries)
 
 
 def _newest_first(entry: Entry) -> tuple[float, str, str]:
