@@ -143,10 +143,17 @@ def _replace_path(temp: Path, target: Path) -> None:
     temp.replace(target)
 
 
+SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
+
+
 def _shard(path: str) -> str:
-    """Return the cache file of a content file's records: one per folder (`content/2015`)."""
-    folder = path.rpartition("/")[0]
-    return hashlib.blake2b(folder.encode(), digest_size=8).hexdigest() + ".pickle"
+    """Return the cache file of a content file's record: one of SHARDS_PER_FOLDER per folder
+    (`content/2015`), by the file's name. An edit rewrites one small file, and loading them
+    is many short steps, not one long one the preview's instant page would wait behind
+    (a thread cannot run while another is inside one call to the unpickler)."""
+    folder, _, name = path.rpartition("/")
+    bucket = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=2).digest()[0] % SHARDS_PER_FOLDER
+    return hashlib.blake2b(folder.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest() + f"-{bucket:02d}.pickle"
 
 
 # The libraries whose output is in the site (Markdown, templates, YAML, time zones), as
@@ -250,7 +257,7 @@ class Cache:
         return records
 
     def save_records(self, settings: object, records: dict[str, Record], changed: set[str]) -> None:
-        """Store the records for the next build, rewriting only the shards (content folders) that changed."""
+        """Store the records for the next build, rewriting only the shards (see `_shard`) that changed."""
         shards: dict[str, dict[str, Record]] = {}
         for path, record in records.items():
             shards.setdefault(_shard(path), {})[path] = record

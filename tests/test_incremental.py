@@ -74,6 +74,22 @@ def test_a_rebuild_writes_only_files_whose_bytes_changed(tmp_path: Path) -> None
     } | {"search/index.json"}
 
 
+def test_an_edit_rewrites_one_small_file_of_cached_records(tmp_path: Path) -> None:
+    """Records are kept in up to 16 files per content folder: at 10,000 briefings a folder, an
+    edit rewrites a sixteenth of it, and no single load holds the interpreter for long."""
+    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n % 28 + 1) for n in range(60)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    shards = root / ".cache" / "records"
+    stamps = {shard.name: shard.stat().st_mtime_ns for shard in shards.iterdir()}
+    assert 8 <= len(stamps) <= 16
+    target = root / "content" / "2016" / "briefing-7.md"
+    target.write_text(target.read_text().replace("Body text.", "A corrected body."))
+    build(root)
+    assert sum(shard.stat().st_mtime_ns != stamps[shard.name] for shard in shards.iterdir()) == 1
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtime_is_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
