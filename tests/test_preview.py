@@ -13,7 +13,7 @@ import pytest
 
 from briefings import pipeline
 from briefings.preview import instant_page
-from tests.conftest import briefing, make_archive
+from tests.conftest import SITE_YAML, briefing, make_archive
 
 STORY = "story: The fall of Aleppo\n"
 FILES = {
@@ -140,3 +140,20 @@ def test_a_date_moved_past_the_clock_waits_for_the_full_build(tmp_path: Path, mo
     file = root / EDITED
     file.write_text(file.read_text().replace("2015-09-24T10:00:00+03:00", "2015-09-30T20:00:00+03:00"))
     assert instant_page(root, model, EDITED, file.read_bytes()) is None  # it became scheduled: a banner
+
+
+def test_a_story_site_yaml_names_keeps_its_spelling_and_fixed_slug_on_the_instant_page(tmp_path: Path) -> None:
+    """No briefing tells the story yet, so the model has no term for it: site.yaml's entry gives
+    the spelling and the slug, as the full build does."""
+    stories = "stories:\n  - name: The siege of Kweiris\n    slug: kweiris\n    description: A long siege.\n"
+    root = make_archive(tmp_path / "a", FILES, SITE_YAML + stories)
+    model = warm(root).archive
+    assert model is not None
+    file = root / EDITED
+    file.write_text(file.read_text().replace("tags:", "story: the SIEGE of kweiris\ntags:"))
+    shown = instant_page(root, model, EDITED, file.read_bytes())
+    assert shown is not None
+    [(path, html)] = shown
+    warm(root)
+    assert html == (root / "_site" / path).read_bytes()
+    assert 'href="/stories/kweiris/"' in html.decode()
