@@ -31,6 +31,7 @@ import filecmp
 import importlib.util
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -272,7 +273,7 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
     """Return the results as a Markdown table, with the machine."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     lines = [
-        f"Command: `python -m bench.{' '.join(['run', *sys.argv[1:]])}` at commit {commit.stdout.strip() or '?'}, "
+        f"Command: `python -m bench.{shlex.join(['run', *sys.argv[1:]])}` at commit {commit.stdout.strip() or '?'}, "
         f"{datetime.date.today().isoformat()}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up.",
