@@ -122,9 +122,13 @@ class Archive:
 
 def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:
     """Order by exact instant, newest first; ties by title A-Z, then by file path."""
-    by_name = sorted(briefings, key=lambda b: (b.title, b.path))
-    # Stable: ties keep A-Z order. Timestamps order instants as aware datetimes do, 50 times faster.
-    return sorted(by_name, key=lambda b: b.date.timestamp(), reverse=True)
+    return sorted(briefings, key=place_of)
+
+
+def place_of(briefing: Briefing) -> tuple[float, str, str]:
+    """Return what orders a briefing in the archive (`newest_first`). Timestamps order instants
+    as aware datetimes do, 50 times faster."""
+    return (-briefing.date.timestamp(), briefing.title, briefing.path)
 
 
 def briefing_urls(briefings: Iterable[Briefing]) -> tuple[dict[str, str], list[SourceError]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import BUILTIN, Archive, Entry, Ref, Term, names_of
+from briefings.archive import BUILTIN, Archive, Entry, Ref, Term, names_of, place_of
 from briefings.clock import build_time, is_due
 from briefings.content import Briefing
 from briefings.errors import BuildFailed
@@ -110,7 +110,7 @@ def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
     """Return the model with `old` replaced by `new` everywhere: in the archive's order (by its
     moment) and in the terms of every kind, leaving the terms it left and joining (or starting)
     the terms it names. Each list is in order already: `new` is placed by binary search."""
-    if _newest_first(old) == _newest_first(new):
+    if place_of(old.briefing) == place_of(new.briefing):
         entries = tuple(new if e is old else e for e in archive.entries)
     else:
         entries = _placed([e for e in archive.entries if e is not old], new)
@@ -132,13 +132,8 @@ def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
 
 def _placed(entries: list[Entry], entry: Entry) -> tuple[Entry, ...]:
     """Return `entries` (in the archive's order) with `entry` in its place."""
-    bisect.insort(entries, entry, key=_newest_first)
+    bisect.insort(entries, entry, key=lambda e: place_of(e.briefing))
     return tuple(entries)
-
-
-def _newest_first(entry: Entry) -> tuple[float, str, str]:
-    """The archive's order (`archive.newest_first`): newest first, then title A-Z, then file path."""
-    return (-entry.briefing.date.timestamp(), entry.briefing.title, entry.briefing.path)
 
 
 def inline_body(body: BodyRef) -> str:
