@@ -213,6 +213,7 @@ class OutputState:
     live: TreeState = field(default_factory=TreeState)
     spare: TreeState = field(default_factory=TreeState)
     inputs: str = ""  # digest of every input of the build that made `live`
+    listed: str = ""  # the same, content files taken by their signatures ("" when they could not be)
     counts: Counts | None = None  # what that build reported
     sizes: Sizes = ()
     position: Position = field(
@@ -227,6 +228,7 @@ class BuildStamp:
 
     inode: int  # of the live folder
     inputs: str
+    listed: str
     counts: Counts
     sizes: Sizes
     position: Position
@@ -301,21 +303,33 @@ class Cache:
         (self.folder / f"stamp{name}.pickle").unlink(missing_ok=True)
         self._save(f"outputs{name}.pickle", None, state)
         if state.counts is not None and state.inputs:
-            stamp = BuildStamp(state.live.inode, state.inputs, state.counts, state.sizes, state.position)
+            stamp = BuildStamp(state.live.inode, state.inputs, state.listed, state.counts, state.sizes, state.position)
             self._save(f"stamp{name}.pickle", None, stamp)
 
-    def unchanged_build(self, target: Path, inputs: str, now: datetime) -> tuple[Counts, Sizes] | None:
-        """Return the counts and sizes of the build that made `target` if it had these exact inputs,
-        its clock was at the position `now` is (no briefing fell due since), and it is intact."""
+    def unchanged_build(
+        self, target: Path, now: datetime, *, inputs: str = "", listed: str = ""
+    ) -> tuple[Counts, Sizes] | None:
+        """Return the counts and sizes of the build that made `target` if it had these exact inputs
+        (`inputs`, or `listed`: see `OutputState`), its clock was at the position `now` is (no
+        briefing fell due since), and it is intact.
+
+        Found unchanged by `inputs` with a new `listed` (files touched, their bytes the same), the
+        stamp takes it, so that the next build decides from the listing alone.
+        """
         stamp = self._load(f"stamp{target.name}.pickle", None)
-        if not isinstance(stamp, BuildStamp):
+        if not isinstance(stamp, BuildStamp) or not (inputs or listed):
             return None
         try:
             intact = target.stat().st_ino == stamp.inode and not self.is_changing(target.name)
         except FileNotFoundError:
             return None
-        same = intact and stamp.inputs == inputs and stamp.position.holds(now)
-        return (stamp.counts, stamp.sizes) if same else None
+        by_content, by_listing = bool(inputs) and stamp.inputs == inputs, bool(listed) and stamp.listed == listed
+        same = (by_content or by_listing) and stamp.position.holds(now)
+        if not (intact and same):
+            return None
+        if inputs and listed and stamp.listed != listed:
+            self._save(f"stamp{target.name}.pickle", None, dataclasses.replace(stamp, listed=listed))
+        return stamp.counts, stamp.sizes
 
     def mark_changing(self, name: str) -> None:
         """Note that output folder `name` or its spare is being changed: its recorded state is not to be trusted."""

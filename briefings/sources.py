@@ -60,7 +60,44 @@ def read_bytes(file: Path | str) -> bytes:
         return opened.read()
 
 
-def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False) -> Content:
+@dataclass(frozen=True)
+class Listing:
+    """The files under `content/` as listed, with their `lstat`, in path order; the errors of
+    files refused unread; and when the listing began (nanoseconds since the epoch)."""
+
+    files: list[tuple[str, os.stat_result]]
+    refused: list[SourceError]
+    taken_ns: int
+
+
+def list_content(root: Path) -> Listing:
+    """List `content/` (see `walk`), reading no file."""
+    taken = time.time_ns()
+    files, refused = walk(root, CONTENT)
+    return Listing(files, refused, taken)
+
+
+def listing_digest(listing: Listing) -> str:
+    """Return a digest of every content file's path and signature, or "" when these cannot stand
+    for the files' bytes: a file changed less than `SETTLED_NS` before the listing (an edit in
+    the same tick of the clock keeps its signature), a link (its target is not tracked), or a
+    file refused. Equal digests taken so mean the same bytes, as git's index trusts them."""
+    if listing.refused:
+        return ""
+    settled_before = listing.taken_ns - SETTLED_NS
+    parts = []
+    for name, status in listing.files:
+        if status.st_mtime_ns >= settled_before or status.st_ctime_ns >= settled_before or stat.S_ISLNK(status.st_mode):
+            return ""
+        parts.append(
+            f"{name}\0{status.st_mtime_ns} {status.st_ctime_ns} {status.st_size} {status.st_ino} {status.st_dev}\0"
+        )
+    return digest_text("".join(parts)).hex()
+
+
+def read_content(
+    root: Path, cache: Cache | None = None, *, defer: bool = False, listing: Listing | None = None
+) -> Content:
     """Return every `content/**/*.md` in path order with its digest, and the links out refused.
 
     Bytes are read for the digest and dropped: parsing reads a changed file again, so
@@ -70,31 +107,40 @@ def read_content(root: Path, cache: Cache | None = None, *, defer: bool = False)
     not recorded, so an edit within one tick of the file system's clock is never missed.
     With `defer`, when no digests were ever recorded (a first build, or one without the
     cache: every file is parsed anyway), no file is read here: files are listed without
-    digests, and parsing, which reads each file once, digests it.
+    digests, and parsing, which reads each file once, digests it. `listing` is the folder as
+    listed (listed now when not given).
     """
-    started = time.time_ns()
+    listing = listing or list_content(root)
     remembered = cache.recall("digests", str(root.resolve())) if cache else None
     known: dict[str, tuple[Signature, str]] = remembered if isinstance(remembered, dict) else {}
     unread: dict[str, Signature] | None = {} if defer and remembered is None else None
     recorded: dict[str, tuple[Signature, str]] = {}
     found: list[SourceFile] = []
-    listed, errors = walk(root, CONTENT)
+    listed, errors = listing.files, listing.refused
     # The other files beside the briefings (images), but hidden ones (.DS_Store and the like).
     assets = tuple(name for name, _ in listed if not name.endswith(".md") and "/." not in name)
-    for name, status in (item for item in listed if item[0].endswith(".md")):
-        file = os.path.join(root, name)  # noqa: PTH118 - Path objects for 100,000 files cost a tenth of a second
+    top = f"{root}{os.sep}"  # os-level paths: Path objects for 100,000 files cost a tenth of a second
+    settled_before = listing.taken_ns - SETTLED_NS
+    for name, status in listed:
+        if not name.endswith(".md"):
+            continue
         if stat.S_ISLNK(status.st_mode):  # a link inside content/: its target's signature is not tracked
-            found.append(SourceFile(name, None if unread is not None else file_digest(read_bytes(file))))
+            found.append(SourceFile(name, None if unread is not None else file_digest(read_bytes(top + name))))
             continue
         signature = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev)
-        settled = max(status.st_mtime_ns, status.st_ctime_ns) < started - SETTLED_NS
+        settled = status.st_mtime_ns < settled_before and status.st_ctime_ns < settled_before
         if unread is not None:
             found.append(SourceFile(name, None))
             if settled:
                 unread[name] = signature
             continue
         previous = known.get(name)
-        digest = previous[1] if previous and previous[0] == signature else file_digest(read_bytes(file))
+        if previous is not None and previous[0] == signature:
+            if settled:
+                recorded[name] = previous  # the same object: comparing with what was recorded stays cheap
+            found.append(SourceFile(name, previous[1]))
+            continue
+        digest = file_digest(read_bytes(top + name))
         if settled:
             recorded[name] = (signature, digest)
         found.append(SourceFile(name, digest))
@@ -132,24 +178,38 @@ def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.
         where = Path(exc.filename or top).relative_to(root).as_posix()
         problems.append(SourceError(where, 0, f"cannot be read ({exc.strerror}); fix its permissions"))
 
-    names = []
-    for parent, folders, files in os.walk(top, onerror=unreadable):
-        here = Path(parent).relative_to(root).as_posix()
-        for name in sorted(folders):
-            if os.path.islink(os.path.join(parent, name)):  # noqa: PTH114, PTH118 - cheaper than Path at 100,000 files
+    names: list[tuple[str, os.stat_result]] = []
+
+    def visit(folder_path: str, here: str) -> None:
+        # Each folder's entries in name order, depth first: the listing comes out sorted by path
+        # components with no sort of the whole (os-level calls: Path objects for 100,000 files cost seconds).
+        try:
+            with os.scandir(folder_path) as listing:
+                entries = sorted(listing, key=_name)
+        except OSError as exc:
+            unreadable(exc)
+            return
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                visit(entry.path, f"{here}/{name}")
+            elif entry.is_symlink() and entry.is_dir():
                 problems.append(SourceError(f"{here}/{name}", 0, "is a link to a folder; make it a real folder"))
-        prefix = parent + os.sep
-        for name in files:
-            if not name.endswith(suffix):
-                continue
-            status = os.lstat(prefix + name)
-            # A regular file is the rule (100,000 of them): only anything else is looked at closely.
-            problem = None if stat.S_ISREG(status.st_mode) else _file_problem(prefix + name, status, inside, private)
-            if problem:
-                problems.append(SourceError(f"{here}/{name}", 0, problem.replace("FOLDER", folder)))
-            else:
-                names.append((f"{here}/{name}", status))
-    return sorted(names, key=lambda item: item[0].split("/")), problems
+            elif name.endswith(suffix):
+                status = entry.stat(follow_symlinks=False)
+                # A regular file is the rule (100,000 of them): only anything else is looked at closely.
+                problem = None if stat.S_ISREG(status.st_mode) else _file_problem(entry.path, status, inside, private)
+                if problem:
+                    problems.append(SourceError(f"{here}/{name}", 0, problem.replace("FOLDER", folder)))
+                else:
+                    names.append((f"{here}/{name}", status))
+
+    visit(os.fspath(top), folder)
+    return names, problems
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _file_problem(path: str, status: os.stat_result, inside: Path, private: list[Path]) -> str | None:
@@ -178,14 +238,29 @@ def read_static(root: Path) -> dict[str, bytes]:
 def inputs_digest(root: Path, options: object, content: Content, engine: str) -> str:
     """Return a digest of everything a build reads (`INPUTS`, the engine, the options that shape
     the output): equal digests give byte-identical sites."""
-    parts: list[str | bytes] = [engine, repr(options), repr(content.refused)]
+    assert all(source.digest is not None for source in content.files), "digested once every file is"
+    parts: list[str | bytes] = ["content", repr(content.refused)]
+    # One part for them all: a path holds no NUL and a digest is hex, so the joining is unambiguous.
+    parts.append("".join(f"{source.path}\0{source.digest}\0" for source in content.files))
+    for asset in content.assets:  # the files beside the briefings, by their bytes
+        parts += [asset, (root / asset).read_bytes()]
+    return _with_the_rest(root, options, engine, parts)
+
+
+def listed_inputs_digest(root: Path, options: object, listing: Listing, engine: str) -> str:
+    """Return a digest of everything a build reads, taking content files by their signatures
+    (see `listing_digest`), or "" when they cannot stand for the files' bytes. Equal digests
+    give byte-identical sites; unequal ones say nothing (a file touched keeps its bytes)."""
+    listed = listing_digest(listing)
+    return _with_the_rest(root, options, engine, ["listed", listed]) if listed else ""
+
+
+def _with_the_rest(root: Path, options: object, engine: str, content: list[str | bytes]) -> str:
+    """Return the digest of the content's parts with the engine, the options and every input
+    but `content/` (settings, templates and static files, by their bytes)."""
+    parts: list[str | bytes] = [engine, repr(options), *content]
     for name in INPUTS:
-        if name == CONTENT:  # by the digests already taken, and the bytes of the files beside them
-            for source in content.files:
-                assert source.digest is not None, "the inputs of a build are digested once every file is"
-                parts += [source.path, source.digest]
-            for asset in content.assets:
-                parts += [asset, (root / asset).read_bytes()]
+        if name == CONTENT:
             continue
         for other in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
             if other.is_file() or other.is_symlink():  # a link's target, or that it dangles

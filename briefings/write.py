@@ -100,24 +100,25 @@ def write_site(
     cache: Cache | None,
     jobs: int,
     progress: Progress,
-    stamp: tuple[str, Counts, Position] | None = None,
+    stamp: tuple[str, str, Counts, Position] | None = None,
 ) -> WriteReport:
     """Bring `target` to the planned site, making only outputs whose key changed.
 
-    `stamp` (the build's inputs digest, counts and clock position) is recorded with the new
-    state, so that the next build with the same inputs at the same position can stop before planning.
+    `stamp` (the build's inputs digests, by content and by listing, its counts and clock
+    position) is recorded with the new state, so that the next build with the same inputs at
+    the same position can stop before planning.
     """
     _check_target(target)
     _remove_leftovers(target)
     state = _trusted_state(target, cache)
-    inputs, counts, position = stamp or ("", None, Position())
+    inputs, listed, counts, position = stamp or ("", "", None, Position())
     live = state.live.files
     to_make = [p for p in planned if p.path not in live or live[p.path][0] != p.key]
     wanted = {p.path for p in planned}
     gone = [path for path in live if path not in wanted]
     if not to_make and not gone and target.is_dir():
         sizes = site_sizes(planned, live)
-        _save(cache, target, OutputState(state.live, state.spare, inputs, counts, sizes, position))
+        _save(cache, target, OutputState(state.live, state.spare, inputs, listed, counts, sizes, position))
         return WriteReport(0, 0, 0, sizes)
     staging, staged = _staging(target, cache, state)
     try:
@@ -138,7 +139,7 @@ def write_site(
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
         # Same bytes under new keys: both folders hold `files` now; nothing to exchange.
         _save(cache, target, OutputState(TreeState(state.live.inode, files), TreeState(_inode(staging), files),
-                                         inputs, counts, sizes, position))  # fmt: skip
+                                         inputs, listed, counts, sizes, position))  # fmt: skip
         return WriteReport(len(to_make), 0, 0, sizes)
     staging.chmod(0o755)
     _exchange(staging, target)
@@ -148,7 +149,7 @@ def write_site(
     _save(
         cache,
         target,
-        OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, counts, sizes, position),
+        OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, listed, counts, sizes, position),
     )
     return WriteReport(len(to_make), written, len(gone), sizes)
 

@@ -228,6 +228,40 @@ def test_a_no_change_build_decides_from_the_stamp_without_the_file_list(
     assert loaded == ["_site"]  # the full path saved the stamp again
 
 
+def test_a_no_change_build_decides_from_the_listing_and_a_touched_file_by_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files whose signatures are the ones the last build listed are not even looked up among the
+    recorded digests; a file touched (same bytes) is read, the build still does nothing, and the
+    stamp takes the new listing."""
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
+    digested: list[str] = []
+    real_read_content = pipeline.read_content
+    monkeypatch.setattr(pipeline, "read_content", lambda *a, **k: digested.append("all") or real_read_content(*a, **k))
+    reads: list[str] = []
+    real_read = sources.read_bytes
+    monkeypatch.setattr(sources, "read_bytes", lambda file: reads.append(Path(file).name) or real_read(file))
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(3)})
+    site = build(root)
+    before = {name: (site / name).stat().st_mtime_ns for name in tree(site)}
+
+    def nothing_done(expected_reads: list[str], expected_digesting: list[str]) -> None:
+        digested.clear()
+        reads.clear()
+        build(root)
+        assert (sorted(reads), digested) == (expected_reads, expected_digesting)
+        assert {name: (site / name).stat().st_mtime_ns for name in tree(site)} == before
+
+    nothing_done([], [])
+    target = root / "content" / "2016" / "b1.md"
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns - 1_000_000_000))
+    nothing_done(["b1.md"], ["all"])  # touched: read, found the same
+    nothing_done([], [])  # the stamp took the new listing
+
+    target.write_text(text(1, [TAGS[1]], title="Renamed"))  # an edit: seen, and built
+    assert "Renamed" in (build(root) / "2016" / "03" / "b1" / "index.html").read_text()
+
+
 def test_deleting_the_cache_gives_the_same_site(tmp_path: Path) -> None:
     root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
     first = tree(build(root))

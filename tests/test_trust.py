@@ -246,17 +246,18 @@ def test_links_out_of_their_folder_and_odd_files_are_errors(
 def test_an_unreadable_year_folder_is_an_error(archive, capsys: pytest.CaptureFixture[str]) -> None:
     root = archive(FILES)
     folder = root / "content/2015"
-    if os.geteuid() == 0:  # root reads any folder: stand in with the error the walk gets
-        real = os.walk
+    if os.geteuid() == 0:  # root reads any folder: stand in with the error listing it gets
+        real = os.scandir
 
-        def walk(top, onerror=None, **kwargs):  # type: ignore[no-untyped-def]
-            onerror(PermissionError(errno.EACCES, "Permission denied", str(folder)))
-            yield from ()
+        def scandir(path):  # type: ignore[no-untyped-def]
+            if os.fspath(path) == str(folder):
+                raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+            return real(path)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(os, "walk", walk)
+            patch.setattr(os, "scandir", scandir)
             code, err = errors_of(root, capsys, "check")
-        assert real is os.walk
+        assert real is os.scandir
     else:
         folder.chmod(0)
         try:
