@@ -1,13 +1,14 @@
 """Time whole `build.py` processes on generated archives, side by side with Hugo.
 
-    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only | --scenarios NAME ...] [--pagefind]
-                        [--out bench/results.md]
+    python -m bench.run [--sizes 1000 10000] [--runs 5] [--cold-only | --scenarios NAME ...] [--no-cold]
+                        [--pagefind] [--out bench/results.md]
 
 For each size it generates an archive (bench/generate.py) and times, as separate
 processes, the median of `--runs` runs after one warm-up: a cold build (no cache, no
 output), a rebuild with nothing changed, one briefing edited, one retagged, one added, one
 deleted, one renamed, a template edited and `site.yaml` edited (`--cold-only`: the cold
-build alone; `--scenarios`: only the changes named, as `"one briefing edited"`). Each
+build alone; `--scenarios`: only the changes named, as `"one briefing edited"`; `--no-cold`:
+the changes alone, with no cold build, Hugo run or output measured). Each
 scenario is set up afresh before every run, so every run measures the same change: the
 inputs are restored to the generated archive as a checkout is (only the files that differ
 are written again, so the others keep their inode and times, which the engine trusts as
@@ -57,6 +58,9 @@ class Output:
     files: int
     largest: tuple[int, str]
     artifact: int
+
+
+BUILD = [sys.executable, str(REPO / "build.py"), "--quiet", "--root"]
 
 
 def measure(folder: Path, generator: str) -> Output:
@@ -205,22 +209,46 @@ def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str
 
 
 def bench_size(
-    count: int, runs: int, work: Path, scenarios: list[str], pagefind: bool = False
+    count: int, runs: int, work: Path, scenarios: list[str], pagefind: bool = False, cold: bool = True
 ) -> tuple[list[Timing], list[Output]]:
-    """Time every scenario for one archive size, and measure both outputs."""
+    """Time every scenario for one archive size, and measure both outputs (without `cold`: time
+    only the scenarios, with no cold build, Hugo or output measured)."""
     pristine = work / f"archive-{count}"
     briefings = generate(count)
     write_archive(pristine, briefings)
-    write_hugo_site(work / f"hugo-{count}", briefings, load_config(pristine / "site.yaml").per_page)
-    build = [sys.executable, str(REPO / "build.py"), "--quiet", "--root"]
     site = work / "site"
+    shutil.copytree(pristine, site)
+    timings: list[Timing] = []
+    outputs: list[Output] = []
+    if cold:
+        write_hugo_site(work / f"hugo-{count}", briefings, load_config(pristine / "site.yaml").per_page)
+        timings, outputs = cold_builds(count, runs, work, pristine, site, pagefind)
+    for label, change in ((label, SCENARIOS[label]) for label in scenarios):
+
+        def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
+            # Start each run from the pristine inputs, built: only this run's change is new.
+            restore(site, pristine)
+            subprocess.run([*BUILD, str(site)], check=True)
+            if change:
+                change(site)
+            return [*BUILD, str(site)]
+
+        timings.append(median_of(runs, prepare, work, label))
+    shutil.rmtree(site)
+    return timings, outputs
+
+
+def cold_builds(
+    count: int, runs: int, work: Path, pristine: Path, site: Path, pagefind: bool
+) -> tuple[list[Timing], list[Output]]:
+    """Time cold builds of the archive at `site` (search on and off), Hugo's and Pagefind's, and
+    measure their outputs."""
 
     def cold() -> list[str]:
         for leftover in (site / "_site", site / ".cache"):
             shutil.rmtree(leftover, ignore_errors=True)
-        return [*build, str(site)]
+        return [*BUILD, str(site)]
 
-    shutil.copytree(pristine, site)
     timings = [median_of(runs, cold, work, "cold")]
 
     def cold_without_search() -> list[str]:
@@ -239,7 +267,7 @@ def bench_size(
         return [hugo_binary(), "--quiet", "--source", str(work / f"hugo-{count}"), "--destination", str(hugo_out)]
 
     timings.append(median_of(runs, hugo_cold, work, "Hugo cold"))
-    subprocess.run([*build, str(site)], check=True)
+    subprocess.run([*BUILD, str(site)], check=True)
     outputs = [measure(site / "_site", "briefings"), measure(hugo_out, "Hugo")]
     outputs.append(measure(site / "_site" / "search", "briefings: its search index"))
     if pagefind:
@@ -254,18 +282,6 @@ def bench_size(
 
         timings.append(median_of(runs, pagefind_index, work, "Pagefind, briefing pages only"))
         outputs.append(measure(index, "Pagefind index of the briefing pages"))
-    for label, change in ((label, SCENARIOS[label]) for label in scenarios):
-
-        def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
-            # Start each run from the pristine inputs, built: only this run's change is new.
-            restore(site, pristine)
-            subprocess.run([*build, str(site)], check=True)
-            if change:
-                change(site)
-            return [*build, str(site)]
-
-        timings.append(median_of(runs, prepare, work, label))
-    shutil.rmtree(site)
     return timings, outputs
 
 
@@ -284,12 +300,10 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
         "|---|---|---|---|---|---|---|",
     ]
     for count, (timings, _) in results.items():
-        hugo = next(t for t in timings if t.scenario == "Hugo cold")
+        hugo = next((t for t in timings if t.scenario == "Hugo cold"), None)
         for t in timings:
-            lines.append(
-                f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | "
-                f"{t.seconds / hugo.seconds:.2f}x | {t.cpu / hugo.cpu:.2f}x |"
-            )
+            ratios = f"{t.seconds / hugo.seconds:.2f}x | {t.cpu / hugo.cpu:.2f}x" if hugo else "- | -"
+            lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | {ratios} |")
     lines += [
         "",
         "Output (MB = 1,000,000 bytes; the artifact is the gzipped tar GitHub Pages deploys):",
@@ -311,6 +325,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-only", action="store_true", help="time only cold builds")
     parser.add_argument(
+        "--no-cold", action="store_true", help="time only the scenarios: no cold build, Hugo or output measured"
+    )
+    parser.add_argument(
         "--scenarios", nargs="+", choices=SCENARIOS, help="time only these changes after the cold builds"
     )
     parser.add_argument("--pagefind", action="store_true", help="also time Pagefind indexing the briefing pages")
@@ -318,7 +335,10 @@ def main() -> None:
     args = parser.parse_args()
     scenarios = [] if args.cold_only else args.scenarios or list(SCENARIOS)
     with tempfile.TemporaryDirectory(prefix="briefings-bench-") as folder:
-        results = {count: bench_size(count, args.runs, Path(folder), scenarios, args.pagefind) for count in args.sizes}
+        results = {
+            count: bench_size(count, args.runs, Path(folder), scenarios, args.pagefind, not args.no_cold)
+            for count in args.sizes
+        }
     table = report(results, args.runs)
     print(table)
     if args.out:
