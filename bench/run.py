@@ -294,8 +294,7 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up.",
         "",
-        DIFFERENCES,
-        "",
+        *((DIFFERENCES, "") if any(outputs for _, outputs in results.values()) else ()),
         "| briefings | scenario | wall s | CPU s | peak MB | wall / Hugo cold | CPU / Hugo cold |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -304,6 +303,8 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
         for t in timings:
             ratios = f"{t.seconds / hugo.seconds:.2f}x | {t.cpu / hugo.cpu:.2f}x" if hugo else "- | -"
             lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | {ratios} |")
+    if not any(outputs for _, outputs in results.values()):  # --no-cold: nothing built by Hugo or measured
+        return "\n".join(lines) + "\n"
     lines += [
         "",
         "Output (MB = 1,000,000 bytes; the artifact is the gzipped tar GitHub Pages deploys):",
