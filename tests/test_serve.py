@@ -224,6 +224,8 @@ def test_a_burst_of_saves_causes_one_rebuild(server: Server) -> None:
         temporary.replace(folder / "paris.md")
         time.sleep(0.005)
     wait_for(lambda: title(server.page("2015/11/paris/")) == "Paris attacks 7")
+    # The page is shown before the build; once the build has said so, no second one follows.
+    wait_for(lambda: sum(line.startswith("Rebuilt") for line in server.lines) > rebuilds)
     time.sleep(0.5)
     assert sum(line.startswith("Rebuilt") for line in server.lines) == rebuilds + 1
 
