@@ -9,7 +9,10 @@ def run() -> int:
     from pathlib import Path
 
     try:
-        from briefings.cli import main
+        from briefings.cli import main, missing_library
+
+        if name := missing_library():  # imported only when there is work: found now, not halfway
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     except ModuleNotFoundError as missing:
         use_project_environment(Path(__file__).resolve().parent, missing)
 

@@ -7,21 +7,25 @@ errors, 2 usage errors). May not hold build logic.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from briefings import compare, pipeline
-from briefings.cache import CACHE_DIR
+from briefings import pipeline
+from briefings.cache import CACHE_DIR, LIBRARIES
 from briefings.clock import human_moment
-from briefings.config import normalise_base_url
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, github_annotation, os_problem, plural
 from briefings.kinds import BY_NAME
 from briefings.progress import Progress
+
+if TYPE_CHECKING:
+    from briefings.compare import Change
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -91,6 +95,8 @@ def parse_args(argv: Sequence[str], default_root: Path) -> argparse.Namespace:
     if args.command != "new" and args.title is not None:
         parser.error(f"unexpected argument {args.title!r}: only `new` takes a title")
     if args.base_url is not None:
+        from briefings.config import normalise_base_url  # with YAML's parser: loaded only when needed
+
         try:
             args.base_url = normalise_base_url(args.base_url)
         except ValueError as exc:
@@ -126,6 +132,14 @@ def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more, not {text!r}")
     return int(text)
+
+
+def missing_library() -> str | None:
+    """Return a library the build needs that this Python lacks, or None. The stages import them
+    only once a build has work to do (see `briefings.stages`): unchecked, a command run with the
+    wrong Python would fail halfway instead of at once (`build.py` then uses `.venv`)."""
+    needed = (module for module, _ in LIBRARIES if module != "tzdata")  # tzdata: the system's zones serve
+    return next((module for module in needed if importlib.util.find_spec(module) is None), None)
 
 
 def main(argv: Sequence[str] | None = None, default_root: Path | None = None) -> int:
@@ -171,6 +185,8 @@ def main(argv: Sequence[str] | None = None, default_root: Path | None = None) ->
 
 def check(args: argparse.Namespace) -> int:
     """Validate the archive; with --base, compare it with that revision and guard its URLs; report."""
+    from briefings import compare  # loaded only here: a build with nothing to do starts without it
+
     options = pipeline.Options(base_url=args.base_url, jobs=args.jobs, cache=not args.no_cache)
     errors: list[SourceError] = []
     change, checked, scheduled = None, 0, {}
@@ -204,7 +220,7 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _change_line(change: compare.Change) -> str:
+def _change_line(change: Change) -> str:
     return (
         f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed; "
         f"pages: {len(change.appear)} appear, {len(change.change)} change, {len(change.disappear)} disappear"

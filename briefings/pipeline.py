@@ -4,7 +4,8 @@ Owns running the stages in order and the two entry points, `check` (everything b
 writing) and `build`. Loading is per file, cached by content digest and parallel; the
 complete archive is then modelled in memory, every output of the site is planned with a
 key (a digest of exactly what it is made from), and only outputs whose key changed are
-made. See docs/architecture.md. May not hold page logic.
+made. See docs/architecture.md. The stages themselves are in `stages`, imported only once a
+build knows it has work to do. May not hold page logic.
 """
 
 from __future__ import annotations
@@ -12,41 +13,27 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from briefings import sources
-from briefings.archive import Archive, briefing_urls, build_archive
-from briefings.bodies import BodyStore, body_store
 from briefings.cache import CACHE_DIR, Cache
-from briefings.clock import Position, build_time, is_due, position
-from briefings.config import SiteConfig, load_config
-from briefings.content import Briefing
+from briefings.clock import build_time
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, os_problem
-from briefings.keys import digest_text
 from briefings.kinds import KINDS
-from briefings.links import dangling_references, resolve_bodies
 from briefings.lock import one_at_a_time
-from briefings.outputs import Planned
-from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
-from briefings.records import Record, RecordParser
-from briefings.sources import (
-    Content,
-    SourceFile,
-    inputs_digest,
-    list_content,
-    listed_inputs_digest,
-    read_content,
-    remember_digests,
-)
-from briefings.urls import output_file
-from briefings.workers import available_cores, forked_map, parallel_map
-from briefings.write import WriteReport, unique_outputs, write_site
+from briefings.sources import Content, inputs_digest, list_content, listed_inputs_digest, read_content
+from briefings.workers import available_cores, forked_map
+from briefings.write import WriteReport, write_site
+
+if TYPE_CHECKING:  # the stages load only when there is work (see `briefings.stages`)
+    from briefings.archive import Archive
+    from briefings.config import SiteConfig
+    from briefings.outputs import Planned
+    from briefings.records import Record
+    from briefings.stages import Planning
 
 OUTPUT_DIR = "_site"
 T = TypeVar("T")
@@ -83,19 +70,6 @@ class Report:
     archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
 
 
-@dataclass(frozen=True)
-class Session:
-    """One run of the stages over the archive at `root`: its settings, options, cache and body store."""
-
-    root: Path
-    config: SiteConfig
-    options: Options
-    progress: Progress
-    cache: Cache | None
-    store: BodyStore
-    now: datetime  # the build's clock (`clock.build_time`)
-
-
 def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
     """Run a whole build stage with the cyclic garbage collector run 70 times less often.
 
@@ -119,21 +93,10 @@ def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
 
 def load_config_for(root: Path, options: Options) -> SiteConfig:
     """Read site.yaml, served from `--base-url` when given."""
+    from briefings.config import load_config  # with YAML's parser: not needed by a build with nothing to do
+
     config = load_config(root / "site.yaml")
     return config.with_base_url(options.base_url) if options.base_url else config
-
-
-@contextlib.contextmanager
-def session(
-    root: Path, options: Options, progress: Progress, cache: Cache | None, now: datetime | None = None
-) -> Iterator[Session]:
-    """Open a run of the stages at the build's clock (read now unless given): read site.yaml, open
-    the body store (in the cache, or a temporary one)."""
-    config = load_config_for(root, options)
-    now = now or build_time()
-    stamp = digest_text(cache.engine if cache else "", repr(config.parsing)).hex()
-    with body_store(cache.folder if cache else None, stamp, cache.key if cache else os.urandom(32)) as store:
-        yield Session(root, config, options, progress, cache, store, now)
 
 
 def usable_cache(root: Path, options: Options, progress: Progress) -> Cache | None:
@@ -163,138 +126,6 @@ def exclusive(stage: Callable[[Path, Options, Progress], T]) -> Callable[[Path, 
     return run
 
 
-def load_records(run: Session, content: Content) -> tuple[list[Record], list[SourceError], bool]:
-    """Return a record per content file, in path order, parsing only files whose bytes changed,
-    the errors of files refused unread, and whether any record changed since the cached ones.
-
-    Bodies go to the store as they are parsed: records keep only their links.
-    """
-    files, errors, cache, store = content.files, content.refused, run.cache, run.store
-    settings = run.config.parsing
-    cached = cache.load_records(settings) if cache else {}
-    stored = store.digests() if cached else set()
-    # A file listed unread (digest None) differs from every record.
-    stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
-    parser = RecordParser(settings)
-    fresh = {}
-    parsed = parallel_map(lambda f: _parse(parser, run.root, f), stale, run.options.workers)
-    batch: list[tuple[str, str, str]] = []
-    for done, (record, kept) in enumerate(parsed, start=1):
-        if kept is not None:
-            html, words = kept
-            batch.append((record.digest, html, words))
-        fresh[record.path] = record
-        if len(batch) >= 500:
-            store.put(batch)
-            batch = []
-        run.progress.update("Reading briefings", done, len(stale))
-    store.put(batch)
-    records = [fresh.get(f.path) or cached[f.path] for f in files]
-    changed = bool(fresh) or len(cached) != len(records)
-    if cache and changed:
-        removed = cached.keys() - {f.path for f in files}
-        cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
-    if cache:
-        remember_digests(run.root, cache, content, ((r.path, r.digest) for r in records))
-    return records, errors, changed
-
-
-def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, tuple[str, str] | None]:
-    """Read and parse one file; a file gone or unreadable since it was listed is an error, not a crash."""
-    try:
-        data = sources.read_bytes(root / file.path)
-    except OSError as exc:
-        problem = SourceError(file.path, 0, f"cannot be read ({exc.strerror or exc}); build again once it is in place")
-        return Record(file.path, file.digest or "", None, None, (problem,)), None
-    return parser.parse_apart(file.path, data)
-
-
-def _lost(record: Record, stored: set[str]) -> bool:
-    """Return True for a cached record whose body is missing from the store."""
-    return record.body is not None and record.digest not in stored
-
-
-def model_archive(
-    run: Session, records: list[Record], unreadable: list[SourceError], assets: frozenset[str] = frozenset()
-) -> tuple[Archive, list[SourceError]]:
-    """Validate across files and model the archive of the valid ones; return it with every
-    problem found (none: it may be published)."""
-    config, options = run.config, run.options
-    errors = [*unreadable, *(error for record in records for error in record.errors)]
-    unpublished = unpublished_briefings(records, run.now)
-    # Files with field errors take part through their stand-ins (never published), so that
-    # every error shows in one run: their links and names are checked, links to them found.
-    read = [r for r in records if r.as_read is not None and shown_at(r.as_read, run.now, options)]
-    paths, url_errors = briefing_urls(r.as_read for r in records if r.as_read is not None)
-    # A link to a file whose errors hide its URL is not an error of its own: that file's are.
-    hidden = {r.path: "" for r in records if r.as_read is None} | {e.path: "" for e in unreadable}
-    bodies, link_errors = resolve_bodies(config, read, paths | hidden, unpublished, assets)
-    shown = [r.briefing for r in read if r.briefing is not None]
-    standins = [r.standin for r in read if r.standin is not None]
-    scheduled = frozenset(b.path for b in shown if not is_due(b.date, run.now))
-    archive, model_errors = build_archive(config, shown, paths, bodies, run.cache, standins, scheduled, run.now)
-    errors += url_errors + link_errors + model_errors
-    if errors:  # the links no output would serve, found without planning the site
-        served = output_paths(run.root, archive, assets) | {output_file(paths[b.path]) for b in standins}
-        linking = [*((e.briefing, e.site_links) for e in archive.entries), *((b, bodies[b.path][1]) for b in standins)]
-        errors += dangling_references(linking, served)
-    return archive, errors
-
-
-def shown_at(briefing: Briefing, now: datetime, options: Options) -> bool:
-    """Return True when a briefing is in the site built at `now`: published, or a draft or a
-    scheduled briefing the options ask for (the preview, check)."""
-    if briefing.draft:
-        return options.drafts
-    return options.scheduled or is_due(briefing.date, now)
-
-
-def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str]:
-    """Return why each briefing that is not published at `now` is not (a draft, scheduled), by file path."""
-    found = {}
-    for record in records:
-        b = record.as_read
-        if b is not None and b.draft:
-            found[b.path] = "a draft"
-        elif b is not None and not is_due(b.date, now):
-            found[b.path] = f"which is scheduled: it goes live at {b.date.isoformat(timespec='minutes')}"
-    return found
-
-
-@dataclass(frozen=True)
-class Planning:
-    """What every stage but writing gives: the archive, the keyed plan of every output file, each
-    content file's digest by path, and when the briefings not yet due are (by file path)."""
-
-    archive: Archive
-    planned: list[Planned]
-    digests: dict[str, str]
-    scheduled: dict[str, datetime]
-    position: Position
-
-
-def load_and_plan(run: Session, content: Content) -> Planning:
-    """Run every stage but writing (see `Planning`)."""
-    records, unreadable, changed = load_records(run, content)
-    archive, errors = model_archive(run, records, unreadable, frozenset(content.assets))
-    if errors:
-        raise BuildFailed(errors)
-    cache, store = run.cache, run.store
-    compiled = cache.compiled_templates() if cache else None
-    digests = {r.path: r.digest for r in records}
-    planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets)
-    if cache and changed:  # only now: planning read the previous words of changed files for the search index
-        store.keep_only(set(digests.values()))
-    unique_outputs(planned)
-    dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), {p.path for p in planned})
-    if dangling:
-        raise BuildFailed(dangling)
-    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
-    scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
-    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
-    return Planning(archive, planned, digests, scheduled, clock)
-
-
 @few_collections
 def plan(root: Path, options: Options) -> tuple[Archive, list[Planned], Content]:
     """Return the archive, the keyed plan of its site and its content files, making nothing (to
@@ -304,10 +135,12 @@ def plan(root: Path, options: Options) -> tuple[Archive, list[Planned], Content]
 
 @exclusive
 def _plan(root: Path, options: Options, progress: Progress) -> tuple[Archive, list[Planned], Content]:
+    from briefings import stages  # loaded only now that there is work (see its docstring)
+
     cache = usable_cache(root, options, progress)
-    with session(root, options, progress, cache) as run:
+    with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
         content = read_content(root, run.cache)
-        planning = load_and_plan(run, content)
+        planning = stages.load_and_plan(run, content)
         return planning.archive, planning.planned, content
 
 
@@ -328,10 +161,12 @@ def survey(root: Path, options: Options) -> Survey:
 
 @exclusive
 def _survey(root: Path, options: Options, progress: Progress) -> Survey:
+    from briefings import stages  # loaded only now that there is work (see its docstring)
+
     cache = usable_cache(root, options, progress)
-    with session(root, options, progress, cache) as run:
+    with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
         content = read_content(root, run.cache)
-        records, _, _ = load_records(run, content)
+        records, _, _ = stages.load_records(run, content)
         return Survey(run.config, content, records)
 
 
@@ -345,9 +180,11 @@ def check(root: Path, options: Options | None = None, progress: Progress | None 
 
 @exclusive
 def _check(root: Path, options: Options, progress: Progress) -> Planning:
+    from briefings import stages  # loaded only now that there is work (see its docstring)
+
     cache = usable_cache(root, options, progress)
-    with session(root, options, progress, cache) as run:
-        planning = load_and_plan(run, read_content(root, run.cache, defer=True))
+    with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
+        planning = stages.load_and_plan(run, read_content(root, run.cache, defer=True))
         _say_damage(cache, progress)
         planned = planning.planned
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
@@ -381,8 +218,10 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
     inputs = inputs_digest(root, shaping, content, engine) if content.unread is None else ""
     if cache and inputs and (unchanged := cache.unchanged_build(root / output, now, inputs=inputs, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])
-    with session(root, options, progress, cache, now) as run:
-        planning = load_and_plan(run, content)
+    from briefings import stages  # loaded only now that there is work (see its docstring)
+
+    with stages.session(root, load_config_for(root, options), options, progress, cache, now) as run:
+        planning = stages.load_and_plan(run, content)
         archive, planned = planning.archive, planning.planned
         _say_damage(cache, progress)
         inputs = inputs or inputs_digest(root, shaping, content.with_digests(planning.digests), engine)

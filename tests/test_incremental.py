@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bench.generate import generate, write_archive
-from briefings import archive, pipeline, plan, search, sources
+from briefings import archive, pipeline, plan, search, sources, stages
 from briefings.cache import Cache
 from briefings.search import term_key
 from tests.conftest import REPO, briefing, build, make_archive, run
@@ -118,9 +118,9 @@ def test_a_file_changed_just_before_a_build_is_read_by_the_next_one_too(
 ) -> None:
     reads: list[str] = []
     parsed: list[str] = []
-    real_read, real_parse = sources.read_bytes, pipeline._parse
+    real_read, real_parse = sources.read_bytes, stages._parse
     monkeypatch.setattr(sources, "read_bytes", lambda file: reads.append(Path(file).name) or real_read(file))
-    monkeypatch.setattr(pipeline, "_parse", lambda p, r, file: parsed.append(file.path) or real_parse(p, r, file))
+    monkeypatch.setattr(stages, "_parse", lambda p, r, file: parsed.append(file.path) or real_parse(p, r, file))
     root = make_archive(tmp_path / "a", {"2016/b0.md": text(0, [TAGS[0]])})
     build(root)
     reads.clear()

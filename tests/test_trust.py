@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from briefings import bodies, cache, lock, pipeline, write
+from briefings import bodies, cache, lock, stages, write
 from tests.conftest import REPO, SITE_YAML, briefing, build, run
 from tests.test_incremental import clean_build, tree
 
@@ -326,8 +326,8 @@ def test_cached_records_are_used_again_whatever_their_time_zone(
     root = archive({f"2015/b{n}.md": briefing(f"B{n}", f"2015-09-{n + 10} 10:00") for n in range(3)})
     build(root)
     parsed: list[str] = []
-    real = pipeline._parse
-    monkeypatch.setattr(pipeline, "_parse", lambda p, r, file: parsed.append(file.path) or real(p, r, file))
+    real = stages._parse
+    monkeypatch.setattr(stages, "_parse", lambda p, r, file: parsed.append(file.path) or real(p, r, file))
     (root / "templates/base.html").write_text((root / "templates/base.html").read_text() + "\n")
     code, err = errors_of(root, capsys, "build")
     assert (code, err, parsed) == (0, "", [])
