@@ -184,8 +184,8 @@ def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.
         # Each folder's entries in name order, depth first: the listing comes out sorted by path
         # components with no sort of the whole (os-level calls: Path objects for 100,000 files cost seconds).
         try:
-            with os.scandir(folder_path) as listing:
-                entries = sorted(listing, key=_name)
+            with os.scandir(folder_path) as scan:
+                entries = sorted(scan, key=_name)
         except OSError as exc:
             unreadable(exc)
             return
