@@ -204,9 +204,6 @@ class TreeState:
 
     inode: int = -1
     files: dict[str, FileState] = field(default_factory=dict)  # by path
-    # False: a folder kept for its folders only (an earlier site not on record): its files are
-    # listed and each one replaced or removed by the next build (see `write._staging`).
-    known: bool = True
 
 
 @dataclass

@@ -142,13 +142,8 @@ def write_site(
                                          inputs, listed, counts, sizes, position))  # fmt: skip
         return WriteReport(len(to_make), 0, 0, sizes)
     staging.chmod(0o755)
-    existed = target.is_dir()
     _exchange(staging, target)
-    spare = None
-    if cache and state.live.inode >= 0:
-        spare = TreeState(_inode(staging), live)
-    elif cache and existed:  # the earlier site, not on record (say the engine changed): kept for its folders
-        spare = TreeState(_inode(staging), {}, known=False)
+    spare = TreeState(_inode(staging), live) if state.live.inode >= 0 and cache else None
     if spare is None:
         shutil.rmtree(staging, ignore_errors=True)
     _save(
@@ -203,7 +198,7 @@ def _trusted_state(target: Path, cache: Cache | None) -> OutputState:
     live, spare = _inode(target), _inode(cache.spare_folder(target.name))
     if (state.live.inode, state.spare.inode) == (spare, live) and live >= 0:  # exchanged, then interrupted
         state = OutputState(state.spare, state.live)
-    trusted_live = state.live if state.live.inode == live >= 0 and state.live.known else TreeState()
+    trusted_live = state.live if state.live.inode == live >= 0 else TreeState()
     trusted_spare = state.spare if state.spare.inode == spare >= 0 and trusted_live.inode >= 0 else TreeState()
     return OutputState(trusted_live, trusted_spare)
 
@@ -220,7 +215,7 @@ def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Pat
     spare = cache.spare_folder(target.name)
     cache.mark_changing(target.name)  # until the new state is saved
     if state.spare.inode >= 0:
-        return spare, dict(state.spare.files) if state.spare.known else _unrecorded(spare)
+        return spare, dict(state.spare.files)
     shutil.rmtree(spare, ignore_errors=True)
     spare.mkdir(parents=True)
     if state.live.inode < 0:
@@ -228,24 +223,6 @@ def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Pat
     for path in state.live.files:
         _link(target / path, spare / path)
     return spare, dict(state.live.files)
-
-
-def _unrecorded(folder: Path) -> dict[str, FileState]:
-    """Return every file of a folder not on record, each with a state no output matches, so
-    that the build replaces the ones it keeps and removes the rest. Its folders stay: on some
-    file systems making a folder costs ten times linking a file, and a site has one per page.
-    Empty folders, which no file would remove, are removed here."""
-    files: dict[str, FileState] = {}
-    top = os.fspath(folder)
-    for parent, folders, names in os.walk(top, topdown=False):
-        here = os.path.relpath(parent, top).replace(os.sep, "/")
-        prefix = "" if here == "." else f"{here}/"
-        links = [f for f in folders if os.path.islink(os.path.join(parent, f))]  # noqa: PTH114, PTH118
-        for name in (*names, *links):  # a link to a folder is removed like a file
-            files[prefix + name] = ("", "?", 0)
-        if parent != top and not names and not os.listdir(parent):  # noqa: PTH208
-            os.rmdir(parent)  # noqa: PTH106
-    return files
 
 
 def _make(

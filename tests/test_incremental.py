@@ -262,32 +262,6 @@ def test_a_no_change_build_decides_from_the_listing_and_a_touched_file_by_its_by
     assert "Renamed" in (build(root) / "2016" / "03" / "b1" / "index.html").read_text()
 
 
-def test_a_site_not_on_record_is_kept_for_its_folders_and_the_next_build_is_right(tmp_path: Path) -> None:
-    """When the output folder's record cannot be trusted (the engine changed, the record was lost),
-    the build makes the whole site afresh; the earlier site becomes the spare all the same, its
-    files unrecorded: the next build replaces or removes each of them and keeps its folders
-    (making one costs far more than linking a file, and a site has one per page)."""
-    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]], day=n + 1) for n in range(3)})
-    site = build(root)
-    (site / "stray.html").write_text("not made by the build")  # in the old site only
-    (site / "stray-folder" / "empty").mkdir(parents=True)
-    (root / ".cache" / "outputs_site.pickle").unlink()  # as if the engine had changed
-    (root / ".cache" / "stamp_site.pickle").unlink()
-    folder = (site / "2016" / "03" / "b0").stat().st_ino
-    build(root)
-    spare = root / ".cache" / "spare_site"
-    assert (spare / "2016" / "03" / "b0").stat().st_ino == folder  # the old site, kept
-    target = root / "content" / "2016" / "b1.md"
-    target.write_text(target.read_text().replace("Body text.", "An edited body."))
-    build(root)
-    assert (site / "2016" / "03" / "b0").stat().st_ino == folder  # its folders reused, not made again
-    assert not (site / "stray.html").exists() and not (site / "stray-folder").exists()
-    assert tree(site) == clean_build(root, tmp_path / "clean")
-    assert sorted(p.relative_to(site) for p in site.rglob("*") if p.is_dir()) == sorted(
-        p.relative_to(tmp_path / "clean" / "_site") for p in (tmp_path / "clean" / "_site").rglob("*") if p.is_dir()
-    )
-
-
 def test_deleting_the_cache_gives_the_same_site(tmp_path: Path) -> None:
     root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
     first = tree(build(root))
