@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -250,7 +250,11 @@ class Merge:
     A tag that is a region's name is an error (`errors`): a briefing has one region, so it cannot
     be listed there as a country can."""
 
-    def __init__(self, config: SiteConfig, briefings: list[Briefing]) -> None:
+    def __init__(
+        self, config: SiteConfig, briefings: list[Briefing], listed: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """Merge the names of `briefings`; `listed` (by kind name) are names used elsewhere (the
+        preview merges one edited briefing against the names its last build listed)."""
         self.moved: dict[str, dict[str, tuple[str, ...]]] = {}  # by file path, the names of kinds that changed
         self.given: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, folded name) -> files
         self.errors: list[SourceError] = []
@@ -262,6 +266,7 @@ class Merge:
             target = BY_NAME[kind.merges_into]
             known = (*BUILTIN.get(target.name, ()), *config.known_names(target.known))
             used = {name for b in briefings for name in names_of(target, b)}  # folded once per spelling
+            used.update((listed or {}).get(target.name, ()))
             into = {fold(name) for name in (*known, *used)}
             for b in briefings:
                 own = names_of(kind, b)

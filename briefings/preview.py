@@ -14,11 +14,11 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import BUILTIN, Archive, Entry, Ref, Term, names_of, place_of
+from briefings.archive import BUILTIN, Archive, Entry, Merge, Ref, Term, place_of
 from briefings.clock import build_time, is_due
 from briefings.content import Briefing
 from briefings.errors import BuildFailed
-from briefings.kinds import BY_NAME, KINDS
+from briefings.kinds import KINDS
 from briefings.links import resolver
 from briefings.markdown import BodyRef, fill, resolve_links
 from briefings.pages import Page, briefing_page
@@ -26,7 +26,7 @@ from briefings.plan import site_view
 from briefings.records import RecordParser
 from briefings.render import Renderer
 from briefings.sources import read_static
-from briefings.urls import briefing_path, distinct, fold, output_file, slugify
+from briefings.urls import briefing_path, fold, output_file, slugify
 
 
 def instant_page(
@@ -84,17 +84,8 @@ def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:
     a name the archive lists has its term's spelling and slug, a tag that names a country is the
     country (`archive.Merge`), a new name is spelt as a known name or as written."""
     config = archive.config
-    names = {kind.name: names_of(kind, briefing) for kind in KINDS}
-    for kind in KINDS:
-        if kind.merges_into:
-            target = BY_NAME[kind.merges_into]
-            into = {fold(t.name) for t in archive.terms[target.name]}
-            into |= {
-                fold(n) for n in (*BUILTIN.get(target.name, ()), *config.known_names(target.known), *names[target.name])
-            }
-            given = tuple(n for n in names[kind.name] if fold(n) in into)
-            names[kind.name] = tuple(n for n in names[kind.name] if fold(n) not in into)
-            names[target.name] = distinct((*names[target.name], *given))
+    merge = Merge(config, [briefing], {kind: [t.name for t in terms] for kind, terms in archive.terms.items()})
+    names = {kind.name: merge.names_in(kind, briefing) for kind in KINDS}
     refs = []
     for kind in KINDS:
         listed = {fold(t.name): Ref(t.name, t.slug) for t in archive.terms[kind.name]}
