@@ -24,7 +24,14 @@ from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, o
 from briefings.kinds import KINDS
 from briefings.lock import one_at_a_time
 from briefings.progress import Progress
-from briefings.sources import Content, inputs_digest, list_content, listed_inputs_digest, read_content
+from briefings.sources import (
+    Content,
+    inputs_digest,
+    list_content,
+    listed_inputs_digest,
+    read_content,
+    settings_digest,
+)
 from briefings.workers import available_cores, forked_map
 from briefings.write import WriteReport, write_site
 
@@ -211,11 +218,12 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
     listing = list_content(root)
     # Nothing to do if the files look as they did (100,000 briefings decided in a few tenths of a
     # second), or if their bytes are as they were (touched, or checked out again: each changed one is read).
-    listed = listed_inputs_digest(root, shaping, listing, engine) if cache else ""
+    settings = settings_digest(root, shaping, engine)  # site.yaml, templates/ and static/: read once
+    listed = listed_inputs_digest(settings, listing) if cache else ""
     if cache and listed and (unchanged := cache.unchanged_build(root / output, now, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])
     content = read_content(root, cache, defer=True, listing=listing)
-    inputs = inputs_digest(root, shaping, content, engine) if content.unread is None else ""
+    inputs = inputs_digest(root, settings, content) if content.unread is None else ""
     if cache and inputs and (unchanged := cache.unchanged_build(root / output, now, inputs=inputs, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])
     from briefings import stages  # loaded only now that there is work (see its docstring)
@@ -224,7 +232,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
         planning = stages.load_and_plan(run, content)
         archive, planned = planning.archive, planning.planned
         _say_damage(cache, progress)
-        inputs = inputs or inputs_digest(root, shaping, content.with_digests(planning.digests), engine)
+        inputs = inputs or inputs_digest(root, settings, content.with_digests(planning.digests))
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
         pages = sum(1 for p in planned if p.path.endswith(".html"))
         counts = (pages, len(planned), len(archive.entries), terms, len(planning.scheduled))

@@ -235,34 +235,35 @@ def read_static(root: Path) -> dict[str, bytes]:
     return {name.removeprefix("static/"): (root / name).read_bytes() for name, _ in listed}
 
 
-def inputs_digest(root: Path, options: object, content: Content, engine: str) -> str:
-    """Return a digest of everything a build reads (`INPUTS`, the engine, the options that shape
-    the output): equal digests give byte-identical sites."""
-    assert all(source.digest is not None for source in content.files), "digested once every file is"
-    parts: list[str | bytes] = ["content", repr(content.refused)]
-    # One part for them all: a path holds no NUL and a digest is hex, so the joining is unambiguous.
-    parts.append("".join(f"{source.path}\0{source.digest}\0" for source in content.files))
-    for asset in content.assets:  # the files beside the briefings, by their bytes
-        parts += [asset, (root / asset).read_bytes()]
-    return _with_the_rest(root, options, engine, parts)
-
-
-def listed_inputs_digest(root: Path, options: object, listing: Listing, engine: str) -> str:
-    """Return a digest of everything a build reads, taking content files by their signatures
-    (see `listing_digest`), or "" when they cannot stand for the files' bytes. Equal digests
-    give byte-identical sites; unequal ones say nothing (a file touched keeps its bytes)."""
-    listed = listing_digest(listing)
-    return _with_the_rest(root, options, engine, ["listed", listed]) if listed else ""
-
-
-def _with_the_rest(root: Path, options: object, engine: str, content: list[str | bytes]) -> str:
-    """Return the digest of the content's parts with the engine, the options and every input
-    but `content/` (settings, templates and static files, by their bytes)."""
-    parts: list[str | bytes] = [engine, repr(options), *content]
+def settings_digest(root: Path, options: object, engine: str) -> bytes:
+    """Return a digest of every input of a build but `content/`: the engine, the options that
+    shape the output, and `site.yaml`, `templates/` and `static/` by their bytes."""
+    parts: list[str | bytes] = [engine, repr(options)]
     for name in INPUTS:
         if name == CONTENT:
             continue
         for other in sorted((root / name).rglob("*")) if (root / name).is_dir() else [root / name]:
             if other.is_file() or other.is_symlink():  # a link's target, or that it dangles
                 parts += [other.relative_to(root).as_posix(), other.read_bytes() if other.is_file() else b"?"]
+    return digest_text(*parts)
+
+
+def inputs_digest(root: Path, settings: bytes, content: Content) -> str:
+    """Return a digest of everything a build reads (`INPUTS`, the engine, the options that shape
+    the output), given the `settings_digest`: equal digests give byte-identical sites."""
+    assert all(source.digest is not None for source in content.files), "digested once every file is"
+    parts: list[str | bytes] = [settings, "content", repr(content.refused)]
+    # One part for them all: a path holds no NUL and a digest is hex, so the joining is unambiguous.
+    parts.append("".join(f"{source.path}\0{source.digest}\0" for source in content.files))
+    for asset in content.assets:  # the files beside the briefings, by their bytes
+        parts += [asset, (root / asset).read_bytes()]
     return digest_text(*parts).hex()
+
+
+def listed_inputs_digest(settings: bytes, listing: Listing) -> str:
+    """Return a digest of everything a build reads, given the `settings_digest`, taking content
+    files by their signatures (see `listing_digest`), or "" when they cannot stand for the
+    files' bytes. Equal digests give byte-identical sites; unequal ones say nothing (a file
+    touched keeps its bytes)."""
+    listed = listing_digest(listing)
+    return digest_text(settings, "listed", listed).hex() if listed else ""
