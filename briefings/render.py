@@ -56,6 +56,16 @@ class Renderer:
             keep_trailing_newline=True,
         )
         base_path = site.base_path
+
+        def url(path: str = "") -> str:
+            return urls.href(base_path, path)
+
+        def lang(briefing: Any) -> Markup:
+            return lang_attribute(briefing.language, site.language)
+
+        def chrome_lang(page: Any) -> Markup:  # on a page in another language, the site's own words keep the site's
+            return lang_attribute(site.language, page.language or site.language)
+
         fingerprints = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in static.items()}
         self.env.globals.update(
             site=site,
@@ -63,11 +73,10 @@ class Renderer:
             story_series=lambda term, entries: story_series(site, term, entries),
             site_publisher=lambda: site_publisher(site),
             body=lambda entry: body(entry.body),
-            lang=lambda briefing: lang_attribute(briefing.language, site.language),
+            lang=lang,
             language_label=lambda briefing, before: language_label(briefing.language, site.language, before),
-            # On a page in another language, the site's own words (navigation, labels) keep the site's.
-            chrome_lang=lambda page: lang_attribute(site.language, page.language or site.language),
-            url=lambda path="": urls.href(base_path, path),
+            chrome_lang=chrome_lang,
+            url=url,
             src=lambda src: urls.src_url(base_path, src),
             asset=lambda name: self._asset(base_path, fingerprints, name),
             period_path=period_path,
@@ -88,9 +97,9 @@ class Renderer:
             # Also filters, which templates call directly: Jinja calls a global through
             # `Context.call` (about 3 µs more each), and a listing page of 200 entries calls these
             # 400 times. `{{ entry.path | url }}` is `{{ url(entry.path) }}`, the same bytes.
-            url=_site_dependent(self.env.globals["url"]),
-            lang=_site_dependent(self.env.globals["lang"]),
-            chrome_lang=_site_dependent(self.env.globals["chrome_lang"]),
+            url=_site_dependent(url),
+            lang=_site_dependent(lang),
+            chrome_lang=_site_dependent(chrome_lang),
         )
         self._digests: dict[str, bytes] = {}
         self._memo = memo
