@@ -106,12 +106,16 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
     """Jinja's compiled templates, kept between builds in a folder, each file sealed.
 
     Jinja runs what it loads from here as code, so a file the build did not write (or one
-    damaged since) is never loaded: its template is compiled again.
+    damaged since) is never loaded: its template is compiled again. Compiled code depends on
+    the engine as well as on the template's source (how each filter is called is decided
+    while compiling), so each file is sealed with the engine version too: another engine's
+    file is compiled again, not run.
     """
 
-    def __init__(self, folder: Path, key: bytes) -> None:
+    def __init__(self, folder: Path, key: bytes, engine: str = "") -> None:
         self.folder = folder
         self.key = key
+        self.engine = engine.encode()
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         """Fill the bucket from its file, if that file is one this cache sealed."""
@@ -120,7 +124,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
         except OSError:
             return
         stamp, payload = data[:_SEAL_SIZE], data[_SEAL_SIZE:]
-        if hmac.compare_digest(stamp, seal(self.key, payload)):
+        if hmac.compare_digest(stamp, seal(self.key, self.engine + payload)):
             bucket.bytecode_from_string(payload)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
@@ -130,7 +134,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
             self.folder.mkdir(parents=True, exist_ok=True)
             descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=self.folder)
             with os.fdopen(descriptor, "wb") as out:
-                out.write(seal(self.key, payload) + payload)
+                out.write(seal(self.key, self.engine + payload) + payload)
             _replace_path(Path(temp), self.folder / f"{bucket.key}.cache")
         except OSError:
             return
@@ -252,7 +256,7 @@ class Cache:
 
     def compiled_templates(self) -> SealedBytecodeCache:
         """Return where Jinja keeps compiled templates between builds."""
-        return SealedBytecodeCache(self.folder / "templates", self.key)
+        return SealedBytecodeCache(self.folder / "templates", self.key, self.engine)
 
     def clear(self) -> None:
         """Empty the cache (a damaged one): the next build is a cold one."""

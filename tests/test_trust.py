@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
 
@@ -135,6 +136,24 @@ def test_a_planted_compiled_template_is_never_loaded(archive) -> None:
     (root / "content/2015/b0.md").write_text(briefing("Edited", "2015-09-10T10:00:00+03:00"))
     assert run(root, "--quiet") == 0
     assert "Edited" in (root / "_site/2015/09/b0/index.html").read_text()
+
+
+def test_a_template_compiled_by_another_engine_is_compiled_again(tmp_path: Path) -> None:
+    """How a template calls its filters is decided while compiling (a filter given the context
+    is called with it): code compiled by an earlier engine is not run by a later one."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("{{ x | f }}")
+
+    def render(engine: str, f: object) -> str:
+        compiled = cache.SealedBytecodeCache(tmp_path / "compiled", b"k" * 32, engine)
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), bytecode_cache=compiled)
+        env.filters["f"] = f
+        return env.get_template("page.html").render(x="a")
+
+    assert render("engine 1", lambda value: value.upper()) == "A"
+    assert render("engine 2", jinja2.pass_context(lambda context, value: value * 2)) == "aa"
+    assert render("engine 2", jinja2.pass_context(lambda context, value: value * 3)) == "aaa"  # its own: reused
 
 
 def test_a_full_disk_is_one_line_and_the_next_build_is_not_cold(
