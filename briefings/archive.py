@@ -32,7 +32,7 @@ RELATED_WINDOW = 5  # candidates per tag on each side in time
 NEWS_MOST = 1000  # URLs in a news sitemap (Google's limit)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A link from a briefing to one of its terms."""
 
@@ -40,7 +40,7 @@ class Ref:
     slug: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A briefing placed in the archive: its URL path, where its body is, and its terms' links.
 
@@ -72,7 +72,7 @@ _PLACE = {kind.name: place for place, kind in enumerate(KINDS)}
 _BY_FIELD = {kind.field: kind for kind in KINDS}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     """A tag, region, source or country with its briefings, newest first."""
 
@@ -84,7 +84,7 @@ class Term:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     """A year (month 0) or a month of the timeline, with its briefings newest first."""
 

@@ -44,7 +44,7 @@ LANGUAGE_TAG_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Who reported it: a name, and a URL when known."""
 
@@ -52,7 +52,7 @@ class Source:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Image:
     """An illustration; `alt` is required whenever there is a `src`."""
 
@@ -61,7 +61,7 @@ class Image:
     caption: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Correction:
     """A dated note of what was corrected."""
 

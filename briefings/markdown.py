@@ -33,7 +33,7 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 Resolver = Callable[[str], str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A link whose href depends on the rest of the site: a site path or another briefing's file."""
 
@@ -42,7 +42,7 @@ class Link:
     repo_path: str | None  # `content/2015/x.md` for a link to a briefing, else None (a site path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BodyTemplate:
     """A rendered body whose links are placeholders, so it can be cached per file.
 
@@ -56,7 +56,7 @@ class BodyTemplate:
     fragments: tuple[tuple[int, str], ...] = ()  # (line, fragment) of each link within the page: "#top"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BodyRef:
     """Where a briefing's body is: its template's digest and its resolved hrefs, or the HTML itself.
 
@@ -69,7 +69,7 @@ class BodyRef:
     inline: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResolvedLinks:
     """A body's links resolved: hrefs in placeholder order, problems and site paths, by file line."""
 

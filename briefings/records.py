@@ -21,7 +21,7 @@ from briefings.words import words_of
 PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """What one file gives: its briefing (body text dropped) and body, or its errors.
 
