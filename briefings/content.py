@@ -94,7 +94,7 @@ class Briefing:
     aliases: tuple[str, ...] = ()  # earlier site paths of this briefing ("/2015/09/old-slug/"), first the oldest
     story: str | None = None  # the developing story it is part of, as written
     # The file line of each of FIELDS, in its order (0: not written), for later cross-file errors.
-    # Small ints, which Python shares: pairs of (name, line) were a tenth of a 100,000 build's memory.
+    # Small ints, which Python shares: (name, line) pairs took 11 MB of a 10,000 build's 160 MB peak.
     lines: tuple[int, ...] = ()
 
     def line_of(self, field: str) -> int:
