@@ -85,7 +85,8 @@ class Timing:
     seconds: float
     cpu: float  # user + system seconds of the whole process tree
     peak_mb: float
-    runs: tuple[Run, ...] = ()  # as timed, in order: the cold builds' n-th runs are of one round
+    runs: tuple[Run, ...] = ()  # as timed, in order
+    paired: bool = False  # taken in turn with other jobs: its n-th run and theirs are of one round
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ def in_turn(runs: int, jobs: dict[str, Callable[[], list[str]]], cwd: Path) -> l
             statistics.median(r.cpu for r in done),
             max(r.peak_mb for r in done),
             tuple(done),
+            paired=len(jobs) > 1,
         )
         for label, done in results.items()
     ]
@@ -224,7 +226,7 @@ def in_turn(runs: int, jobs: dict[str, Callable[[], list[str]]], cwd: Path) -> l
 def ratios(timing: Timing, hugo: Timing) -> tuple[float, float]:
     """Return a timing's wall and CPU time as multiples of Hugo's: for runs taken in the same
     rounds, the median of each round's ratio; otherwise the ratio of the medians."""
-    if len(timing.runs) == len(hugo.runs) > 0 and timing.scenario.startswith("cold"):
+    if timing.paired and hugo.paired and len(timing.runs) == len(hugo.runs) > 0:
         pairs = list(zip(timing.runs, hugo.runs, strict=True))
         return statistics.median(a.seconds / b.seconds for a, b in pairs), statistics.median(
             a.cpu / b.cpu for a, b in pairs

@@ -112,7 +112,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
     file is compiled again, not run.
     """
 
-    def __init__(self, folder: Path, key: bytes, engine: str = "") -> None:
+    def __init__(self, folder: Path, key: bytes, engine: str) -> None:
         self.folder = folder
         self.key = key
         self.engine = engine.encode()
