@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -19,6 +20,9 @@ import pytest
 
 from tests.conftest import REPO, SITE_YAML, briefing, make_archive, run
 from tests.test_incremental import build_locked, no_processes_left, tree
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 FILES = {
     "2015/kweiris.md": briefing("Kweiris jets", "2015-09-24T10:00:00+03:00", "[Syria, Russia]"),
@@ -95,6 +99,19 @@ def server(tmp_path: Path) -> Iterator[Server]:
     yield running
     if running.process.poll() is None:
         stop(running)
+
+
+def save(file: Path, text: str) -> None:
+    """Save as editors do, atomically: a plain write can be read half-written, or seen as two saves."""
+    saved = file.with_name(f".{file.name}.swp")
+    saved.write_text(text)
+    saved.replace(file)
+
+
+def served_after(page: Page, reloads: int) -> None:
+    """Wait until the tab shows a page served after the preview's `reloads`-th reload, fully loaded."""
+    stamp = '(document.documentElement.innerHTML.match(/v!=="(\\d+)"/) || [0, -1])[1]'
+    page.wait_for_function(f"document.readyState === 'complete' && {stamp} >= {reloads}", timeout=15000)
 
 
 def title(html: str) -> str:
@@ -331,19 +348,21 @@ def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> Non
         page.goto(server.url + "2015/09/kweiris/")
         page.wait_for_function("window.LiveReload?.connector?.protocol")  # the WebSocket handshake is done
         file = server.root / "content" / "2015" / "kweiris.md"
-        file.write_text(file.read_text().replace("title: Kweiris jets", "title: Reloaded by itself"))
-        page.wait_for_function("document.querySelector('h1').textContent === 'Reloaded by itself'", timeout=15000)
+        good = file.read_text().replace("title: Kweiris jets", "title: Reloaded by itself")
+        reloads = int(server.get("/livereload/version")[2])
+        save(file, good)
+        # Two reloads: the page shown at once, then the full build's (which the screenshot must not race).
+        served_after(page, reloads + 2)
+        assert page.inner_text("h1") == "Reloaded by itself"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "serve-reloaded.png"))
-        good = file.read_text()
-        # Saved as editors save, atomically: a plain write can be read half-written, whose error is another.
-        saved = file.with_name(".kweiris.md.swp")
-        saved.write_text(good.replace("region: Middle East", "region: Middle Earth"))
-        saved.replace(file)
-        page.wait_for_function("document.querySelector('h1').textContent === 'The build failed'", timeout=15000)
+        reloads = int(server.get("/livereload/version")[2])
+        save(file, good.replace("region: Middle East", "region: Middle Earth"))
+        served_after(page, reloads + 1)  # a page with errors is not shown ahead: the failed build's reload only
+        assert page.inner_text("h1") == "The build failed"
         assert "content/2015/kweiris.md:7: region" in page.inner_text("main")
         page.screenshot(path=str(ARTIFACTS / "serve-error.png"))
-        file.write_text(good)
+        save(file, good)
         page.wait_for_function("document.querySelector('h1').textContent === 'Reloaded by itself'", timeout=15000)
         browser.close()
 
