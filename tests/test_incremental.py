@@ -376,16 +376,19 @@ def template_variants(tmp_path: Path, seed: int, count: int) -> tuple[Path, Path
     """Return a generated archive built with the first of `count` base templates, the template's
     path, the variants, and the site each gives when built cleanly. Each variant changes every
     page, and none is the one before (whose site the spare output folder holds, so that a switch
-    back would write nothing)."""
+    back would write nothing). A variant's site is the first's with its mark in place of the
+    first's, which a clean build of the last variant confirms."""
     root = tmp_path / "archive"
     write_archive(root, generate(200, seed=seed))
     base = root / "templates" / "base.html"
     original = base.read_text()
-    variants = [original.replace("</body>", f"<!-- variant {n} -->\n</body>") for n in range(count)]
-    sites = []
-    for text in variants:
-        base.write_text(text)
-        sites.append(clean_build(root, tmp_path / "clean"))
+    marks = [f"<!-- variant {n} -->".encode() for n in range(count)]
+    variants = [original.replace("</body>", f"{mark.decode()}\n</body>") for mark in marks]
+    base.write_text(variants[0])
+    first = clean_build(root, tmp_path / "clean")
+    sites = [{name: data.replace(marks[0], mark) for name, data in first.items()} for mark in marks]
+    base.write_text(variants[-1])
+    assert clean_build(root, tmp_path / "clean") == sites[-1]
     base.write_text(variants[0])
     assert tree(build(root)) == sites[0]
     return root, base, variants, sites

@@ -146,7 +146,7 @@ def test_a_build_killed_while_writing_pages_leaves_the_old_site_whole(tmp_path: 
     old = tree(build(root))
     base = root / "templates" / "base.html"
     base.write_text(base.read_text().replace("</body>", "<!-- new -->\n</body>"))  # every page changes
-    new = clean_build(root, tmp_path / "clean")
+    new = {name: data.replace(b"</body>", b"<!-- new -->\n</body>") for name, data in old.items()}
     spare = root / ".cache" / "spare_site"
     build_command = [sys.executable, str(REPO / "build.py"), "--quiet", "--root", str(root)]
     process = subprocess.Popen(build_command)
