@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from markupsafe import Markup
 
 from briefings import urls
@@ -45,7 +45,7 @@ class Renderer:
         memo: Memo | None = None,
     ) -> None:
         self.templates = templates
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=jinja2.FileSystemLoader(templates),
             # Compiled templates are kept by source checksum, so a build does not compile them again.
             bytecode_cache=compiled,
@@ -137,7 +137,9 @@ class Renderer:
             self._used[known] = self._known[known]
             return source, self._known[known]
         try:
-            referenced = list(meta.find_referenced_templates(self.env.parse(source)))
+            tree = self.env.parse(source, name)
+            referenced = list(meta.find_referenced_templates(tree))
+            self.env.parsed[name, source] = tree  # compiled from it when first rendered
         except jinja2.TemplateError as exc:
             return f"unreadable: {exc}", ()
         named = None if None in referenced else tuple(r for r in referenced if r is not None)
@@ -188,6 +190,21 @@ class Renderer:
             return (Path("templates") / path.resolve().relative_to(self.templates.resolve())).as_posix()
         except ValueError:
             return filename
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, compiling a template from the tree its references were found in:
+    parsing is about half of compiling, and a build without the references memo has just
+    parsed every template it uses (worker processes inherit the trees)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.parsed: dict[tuple[str, str], nodes.Template] = {}  # by name and source
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        # Taken, not copied: compiling may change the tree.
+        tree = self.parsed.pop((name, source), None) if name is not None else None
+        return tree if tree is not None else super()._parse(source, name, filename)
 
 
 def _site_dependent(function: Callable[..., Any]) -> Callable[..., Any]:
