@@ -26,7 +26,7 @@ test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict briefings
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses auto --dist loadfile
 
 ## Preview on http://127.0.0.1:8000/ (add ARGS="--drafts --port 0" and the like).
 serve: $(VENV)/.runtime
