@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from briefings.config import ParseSettings
 from briefings.errors import Problem, SourceError
+from briefings.frozen import compact_pickle
 from briefings.schema import PLACEHOLDER, FieldReader, forbidden_character, optional
 from briefings.urls import SLUG_RULE, distinct, site_path_problem, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
@@ -44,6 +45,7 @@ LANGUAGE_TAG_RE = re.compile(
 )
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Source:
     """Who reported it: a name, and a URL when known."""
@@ -52,6 +54,7 @@ class Source:
     url: str | None = None
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Image:
     """An illustration; `alt` is required whenever there is a `src`."""
@@ -61,6 +64,7 @@ class Image:
     caption: str | None = None
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Correction:
     """A dated note of what was corrected."""

@@ -26,6 +26,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType
 from mdit_py_plugins.footnote import footnote_plugin
 
+from briefings.frozen import compact_pickle
 from briefings.sanitize import sanitize
 
 SAFE_SCHEMES = ("http", "https", "mailto")
@@ -33,6 +34,7 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 Resolver = Callable[[str], str]
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Link:
     """A link whose href depends on the rest of the site: a site path or another briefing's file."""
@@ -42,6 +44,7 @@ class Link:
     repo_path: str | None  # `content/2015/x.md` for a link to a briefing, else None (a site path)
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class BodyTemplate:
     """A rendered body whose links are placeholders, so it can be cached per file.
@@ -56,6 +59,7 @@ class BodyTemplate:
     fragments: tuple[tuple[int, str], ...] = ()  # (line, fragment) of each link within the page: "#top"
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class BodyRef:
     """Where a briefing's body is: its template's digest and its resolved hrefs, or the HTML itself.
@@ -69,6 +73,7 @@ class BodyRef:
     inline: str | None = None
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class ResolvedLinks:
     """A body's links resolved: hrefs in placeholder order, problems and site paths, by file line."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from briefings.config import ParseSettings
 from briefings.content import Briefing, parse_briefing
 from briefings.errors import SourceError
+from briefings.frozen import compact_pickle
 from briefings.keys import file_digest
 from briefings.markdown import BodyTemplate, make_parser, template_body
 from briefings.words import words_of
@@ -21,6 +22,7 @@ from briefings.words import words_of
 PAGE_IDS = ("main", "site-nav", "related", "related-title", "corrections", "corrections-title")
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Record:
     """What one file gives: its briefing (body text dropped) and body, or its errors.
