@@ -90,15 +90,26 @@ def stop(server: Server, signum: int = signal.SIGINT) -> tuple[int, str, str]:
     return server.process.returncode, "".join(server.lines), err
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    root = make_archive(
-        tmp_path / "a", FILES, SITE_YAML.replace("https://example.org/", "https://example.org/archive/")
+def served(folder: Path) -> Iterator[Server]:
+    """Serve the test archive, made in `folder`, under /archive/; stop the server afterwards."""
+    running = start(
+        make_archive(folder, FILES, SITE_YAML.replace("https://example.org/", "https://example.org/archive/"))
     )
-    running = start(root)
     yield running
     if running.process.poll() is None:
         stop(running)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A server of its own, for a test that edits the archive or stops the server."""
+    yield from served(tmp_path / "a")
+
+
+@pytest.fixture(scope="module")
+def untouched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that only ask it for pages (starting one takes a second or two)."""
+    yield from served(tmp_path_factory.mktemp("untouched") / "a")
 
 
 def save(file: Path, text: str) -> None:
@@ -118,18 +129,18 @@ def title(html: str) -> str:
     return lxml.html.fromstring(html).findtext(".//h1") or ""
 
 
-def test_serves_under_the_base_path_with_reload_script_and_no_caching(server: Server) -> None:
-    assert urlsplit(server.url).path == "/archive/"
-    status, headers, body = server.get("/")
+def test_serves_under_the_base_path_with_reload_script_and_no_caching(untouched: Server) -> None:
+    assert urlsplit(untouched.url).path == "/archive/"
+    status, headers, body = untouched.get("/")
     assert status in (301, 302) and headers["location"] == "/archive/"
-    status, headers, body = server.get("/archive/2015/09/kweiris/")
+    status, headers, body = untouched.get("/archive/2015/09/kweiris/")
     assert status == 200 and title(body) == "Kweiris jets"
     assert headers["cache-control"] == "no-store"
     assert '<script src="/livereload.js?port=' in body
     # Links point at the preview's own address, under the same base path as production.
     assert 'href="/archive/countries/syria/"' in body
-    assert server.get("/archive/css/style.css")[0] == 200
-    assert not (server.root / "_site").exists() and (server.root / "_preview").is_dir()
+    assert untouched.get("/archive/css/style.css")[0] == 200
+    assert not (untouched.root / "_site").exists() and (untouched.root / "_preview").is_dir()
 
 
 def test_edits_additions_and_deletions_are_served(server: Server) -> None:
@@ -251,31 +262,31 @@ def test_a_burst_of_saves_causes_one_rebuild(server: Server) -> None:
     "path", ["/../site.yaml", "/archive/../site.yaml", "/archive/%2e%2e/site.yaml", "/archive/..%2fsite.yaml",
              "/archive/%2e%2e%2fcontent/2015/paris.md", "/archive/css/", "/site.yaml", "/archive/.cache/"],
 )  # fmt: skip
-def test_nothing_outside_the_preview_is_served(server: Server, path: str) -> None:
-    status, _, body = server.get(path)
+def test_nothing_outside_the_preview_is_served(untouched: Server, path: str) -> None:
+    status, _, body = untouched.get(path)
     assert status == 404
     assert "title: Paris attacks" not in body and "base_url" not in body
 
 
 @pytest.mark.parametrize("path", ["/archive/" + "a" * 300 + "/", "/archive/" + "a/" * 2100])
-def test_a_path_too_long_for_the_file_system_is_not_found(server: Server, path: str) -> None:
-    status, _, _ = server.get(path)
+def test_a_path_too_long_for_the_file_system_is_not_found(untouched: Server, path: str) -> None:
+    status, _, _ = untouched.get(path)
     assert status == 404
-    assert server.get("/archive/")[0] == 200  # and the server is still well
-    assert "Traceback" not in "".join(server.lines)
+    assert untouched.get("/archive/")[0] == 200  # and the server is still well
+    assert "Traceback" not in "".join(untouched.lines)
 
 
-def test_only_the_previews_own_address_is_answered(server: Server) -> None:
-    port = urlsplit(server.url).port
+def test_only_the_previews_own_address_is_answered(untouched: Server) -> None:
+    port = urlsplit(untouched.url).port
     for host in ("attacker.example", f"attacker.example:{port}", "127.0.0.1.attacker.example"):
-        status, _, body = server.get("/archive/2015/11/paris/", {"Host": host})
+        status, _, body = untouched.get("/archive/2015/11/paris/", {"Host": host})
         assert status == 421 and "Paris attacks" not in body
     for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
-        assert server.get("/archive/2015/11/paris/", {"Host": host})[0] == 200
+        assert untouched.get("/archive/2015/11/paris/", {"Host": host})[0] == 200
 
 
-def test_the_reload_socket_accepts_only_the_previews_own_pages(server: Server) -> None:
-    parts = urlsplit(server.url)
+def test_the_reload_socket_accepts_only_the_previews_own_pages(untouched: Server) -> None:
+    parts = urlsplit(untouched.url)
     handshake = {
         "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
