@@ -407,6 +407,7 @@ def test_a_page_still_loading_when_a_build_finishes_reloads_once_connected(serve
     from tests.test_browser import CHROMIUM, FLAGS
 
     held: list[Route] = []
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))  # the start-up check is done
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page()
