@@ -137,9 +137,7 @@ class Renderer:
             self._used[known] = self._known[known]
             return source, self._known[known]
         try:
-            tree = self.env.parse(source, name)
-            referenced = list(meta.find_referenced_templates(tree))
-            self.env.parsed[name, source] = tree  # compiled from it when first rendered
+            referenced = list(meta.find_referenced_templates(self.env.parse_kept(source, name)))
         except jinja2.TemplateError as exc:
             return f"unreadable: {exc}", ()
         named = None if None in referenced else tuple(r for r in referenced if r is not None)
@@ -199,11 +197,16 @@ class _Environment(jinja2.Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.parsed: dict[tuple[str, str], nodes.Template] = {}  # by name and source
+        self._kept: dict[tuple[str, str], nodes.Template] = {}  # by name and source
+
+    def parse_kept(self, source: str, name: str) -> nodes.Template:
+        """Parse a template, keeping the tree to compile it from when it is first rendered."""
+        tree = self._kept[name, source] = self.parse(source, name)
+        return tree
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         # Taken, not copied: compiling may change the tree.
-        tree = self.parsed.pop((name, source), None) if name is not None else None
+        tree = self._kept.pop((name, source), None) if name is not None else None
         return tree if tree is not None else super()._parse(source, name, filename)
 
 
