@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -172,26 +173,25 @@ def build_archive(
     ordered = newest_first(briefings)
     named = [*ordered, *standins]
     merge = Merge(config, named)
-    names_in = merge.names_in
-    refs: list[Callable[[str], Ref]] = []
+    columns = [merge.column(kind, named) for kind in KINDS]  # each briefing's names of a kind, in `named` order
+    refs: list[Callable[[tuple[str, ...]], tuple[Ref, ...]]] = []
     errors: list[SourceError] = []
-    for kind in KINDS:
-        names, problems = _term_names(config, kind, named, names_in, memo)
+    for kind, column in zip(KINDS, columns, strict=True):
+        names, problems = _term_names(config, kind, named, column, memo)
         slugs = config.term_slugs(kind.name)  # site.yaml fixes some (regions, stories it lists)
         if kind.vocabulary != "site":
-            errors += problems + _check_slugs(kind, names.values(), named, names_in, slugs)
-        refs.append(_refs(names, slugs))
+            errors += problems + _check_slugs(kind, names.values(), named, merge.names_in, slugs)
+        refs.append(_refs(names, slugs, itertools.chain.from_iterable(column)))
     errors += merge.errors
-    placed = tuple(zip(KINDS, refs, strict=True))
     entries = tuple(
         Entry(
             briefing=b,
             path=paths[b.path],
             body=bodies[b.path][0],
             site_links=bodies[b.path][1],
-            refs=tuple(tuple(map(ref, names_in(kind, b))) for kind, ref in placed),
+            refs=tuple(ref(names) for ref, names in zip(refs, written, strict=True)),
         )
-        for b in ordered
+        for b, *written in zip(ordered, *columns, strict=False)  # stand-ins, last in `named`, are not placed
     )
     errors += moved_url_errors(config, entries)
     terms = {kind.name: _kind_terms(config, kind, entries) for kind in KINDS}
@@ -285,6 +285,20 @@ class Merge:
         changed = self.moved.get(briefing.path)
         return changed[kind.name] if changed and kind.name in changed else names_of(kind, briefing)
 
+    def column(self, kind: Kind, briefings: list[Briefing]) -> list[tuple[str, ...]]:
+        """Return `names_in(kind, b)` for each of `briefings`, in order (in bulk: a call per name is dear)."""
+        values = map(operator.attrgetter(kind.field), briefings)
+        if kind.many:
+            column = list(values)
+        else:
+            column = [() if v is None else (v,) if type(v) is str else (v.name,) for v in values]
+        if self.moved:
+            for index, briefing in enumerate(briefings):
+                changed = self.moved.get(briefing.path)
+                if changed and kind.name in changed:
+                    column[index] = changed[kind.name]
+        return column
+
     def given_way(self, ordered: list[Briefing], terms: dict[str, tuple[Term, ...]]) -> tuple[GivenWay, ...]:
         """Return the names given way to, each with the term it is listed as; `ordered`: newest first."""
         place = {b.path: index for index, b in enumerate(ordered)}
@@ -310,14 +324,15 @@ def _like_a_region(kind: Kind, briefing: Briefing, region: str) -> SourceError:
 
 
 def _term_names(
-    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of, memo: Memo | None = None
+    config: SiteConfig, kind: Kind, briefings: list[Briefing], column: list[tuple[str, ...]], memo: Memo | None = None
 ) -> tuple[dict[str, str], list[SourceError]]:
-    """Return the one spelling of each of a kind's names, by folded name, and the names that look misspelt."""
+    """Return the one spelling of each of a kind's names, by folded name, and the names that look
+    misspelt; `column` holds each briefing's names of the kind (`Merge.column`)."""
     if kind.vocabulary == "site":  # checked against site.yaml's list when each file was read
         return {fold(r.name): r.name for r in config.regions}, []
     if kind.vocabulary == "known":
-        return _known_names(config, kind, briefings, names_in, memo)
-    return _display_names(name for b in briefings for name in names_in(kind, b)), []
+        return _known_names(config, kind, briefings, column, memo)
+    return _display_names(itertools.chain.from_iterable(column)), []
 
 
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
@@ -358,10 +373,10 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
 
 
 def _known_names(
-    config: SiteConfig, kind: Kind, briefings: list[Briefing], names_in: Names = names_of, memo: Memo | None = None
+    config: SiteConfig, kind: Kind, briefings: list[Briefing], column: list[tuple[str, ...]], memo: Memo | None = None
 ) -> tuple[dict[str, str], list[SourceError]]:
     """Pick one spelling per name (a known one first); return it with an error per name that looks misspelt."""
-    used = Counter(name for b in briefings for name in names_in(kind, b))
+    used = Counter(itertools.chain.from_iterable(column))
     builtin = BUILTIN.get(kind.name, ())
     meant = _near_misses(used, config.known_names(kind.known), builtin, memo, kind.name)
     errors = [
@@ -371,8 +386,8 @@ def _known_names(
             f'{kind.field}: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
             f'If "{name}" is right, add it to {kind.known} in site.yaml',
         )
-        for b in briefings
-        for name in names_in(kind, b)
+        for b, names in (zip(briefings, column, strict=True) if meant else ())
+        for name in names
         if name in meant
     ]
     known = {fold(name): name for name in (*builtin, *config.known_names(kind.known))}
@@ -396,17 +411,16 @@ def _near_misses(
     return meant
 
 
-def _refs(names: dict[str, str], slugs: dict[str, str] | None = None) -> Callable[[str], Ref]:
-    """Return a function from a name as written to its one Ref (shared by every entry that uses it)."""
+def _refs(
+    names: dict[str, str], slugs: dict[str, str] | None = None, written: Iterable[str] = ()
+) -> Callable[[tuple[str, ...]], tuple[Ref, ...]]:
+    """Return a function from names as written (of `written`) to their Refs: one Ref per display
+    name, shared by every entry that uses it."""
     by_display = {display: Ref(display, (slugs or {}).get(display) or slugify(display)) for display in names.values()}
-    by_written: dict[str, Ref] = {}
-
-    def ref(name: str) -> Ref:
-        if name not in by_written:
-            by_written[name] = by_display[names[fold(name)]]
-        return by_written[name]
-
-    return ref
+    # A stand-in's name may be none of them (a region not in site.yaml): stand-ins get no Refs.
+    by_written = {name: by_display[names[folded]] for name in set(written) if (folded := fold(name)) in names}
+    ref = by_written.__getitem__
+    return lambda given: tuple(map(ref, given))
 
 
 def _check_slugs(
@@ -434,12 +448,13 @@ def _check_slugs(
 
 def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> tuple[Term, ...]:
     """Return a kind's terms: site.yaml's list in its order (each one, even with no briefings), else A-Z."""
+    place = _PLACE[kind.name]
     if kind.vocabulary == "site":
-        return tuple(
-            Term(kind.name, r.name, r.slug, tuple(e for e in entries if e.terms(kind)[0].slug == r.slug), r.description)
-            for r in config.regions
-        )
-    terms = _terms(kind.name, entries, lambda e: e.terms(kind))
+        by_slug: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            by_slug[entry.refs[place][0].slug].append(entry)
+        return tuple(Term(kind.name, r.name, r.slug, tuple(by_slug[r.slug]), r.description) for r in config.regions)
+    terms = _terms(kind.name, entries, place)
     if described := {fold(name): text for name, text in config.term_descriptions(kind.name).items()}:
         terms = tuple(replace(t, description=described.get(fold(t.name), "")) for t in terms)
     if not any(getattr(getattr(e.briefing, kind.field), "url", None) for e in entries):
@@ -448,14 +463,16 @@ def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> t
     return tuple(replace(t, url=_most_common(getattr(e.briefing, kind.field).url for e in t.entries)) for t in terms)
 
 
-def _terms(kind: str, entries: tuple[Entry, ...], refs: Callable[[Entry], Iterable[Ref]]) -> tuple[Term, ...]:
-    """Group entries by term, A-Z by name (then slug)."""
-    grouped: dict[Ref, list[Entry]] = defaultdict(list)
+def _terms(kind: str, entries: tuple[Entry, ...], place: int) -> tuple[Term, ...]:
+    """Group entries by their terms at `place` of `Entry.refs`, A-Z by name (then slug)."""
+    grouped: dict[int, list[Entry]] = defaultdict(list)  # by the Ref's identity: one Ref per term (`_refs`)
+    refs: dict[int, Ref] = {}
     for entry in entries:
-        for ref in refs(entry):
-            grouped[ref].append(entry)
-    ordered = sorted(grouped.items(), key=lambda item: (fold(item[0].name), item[0].slug))
-    return tuple(Term(kind, ref.name, ref.slug, tuple(group)) for ref, group in ordered)
+        for ref in entry.refs[place]:
+            grouped[id(ref)].append(entry)
+            refs[id(ref)] = ref
+    ordered = sorted(refs.values(), key=lambda ref: (fold(ref.name), ref.slug))
+    return tuple(Term(kind, ref.name, ref.slug, tuple(grouped[id(ref)])) for ref in ordered)
 
 
 def _most_common(values: Iterable[str | None]) -> str | None:

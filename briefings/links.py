@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import SourceError
 from briefings.markdown import BodyRef, Resolver, resolve_links
 from briefings.records import PAGE_IDS, Record
-from briefings.urls import href, media_path, output_file
+from briefings.urls import fragment_of, href, media_path, output_file, path_of
 
 # Each body by file path: where it is (digest and resolved hrefs) and its site links by line.
 Bodies = dict[str, tuple[BodyRef, tuple[tuple[int, str], ...]]]
@@ -41,7 +41,7 @@ def resolve_bodies(
     errors: list[SourceError] = []
     resolvers = {hidden: resolver(config, paths, unpublished, hidden, assets) for hidden in (False, True)}
     records = list(records)
-    ids = {r.path: frozenset((*r.body.ids, *PAGE_IDS)) for r in records if r.body is not None}
+    ids = _Ids({r.path: r.body.ids for r in records if r.body is not None})
     for record in records:
         assert record.as_read is not None and record.body is not None
         resolve = resolvers[record.path in unpublished]
@@ -52,17 +52,34 @@ def resolve_bodies(
     return bodies, errors
 
 
-def _missing_fragments(record: Record, ids: dict[str, frozenset[str]]) -> Iterator[tuple[int, str]]:
+class _Ids:
+    """The ids a link's fragment may name on each briefing's page, made only for pages a fragment names."""
+
+    def __init__(self, written: dict[str, tuple[str, ...]]) -> None:
+        self.written = written  # each body's heading and anchor ids, by file path
+        self.made: dict[str, frozenset[str]] = {}
+
+    def of(self, path: str | None) -> frozenset[str] | None:
+        """Return the ids of the page of the briefing at `path` (None: no briefing's body is there)."""
+        if path is None or path not in self.written:
+            return None
+        if path not in self.made:
+            self.made[path] = frozenset((*self.written[path], *PAGE_IDS))
+        return self.made[path]
+
+
+def _missing_fragments(record: Record, ids: _Ids) -> Iterator[tuple[int, str]]:
     """Yield (line, message) for each link to a #fragment that its page does not have."""
     assert record.body is not None
     for line, fragment in record.body.fragments:
-        own = ids[record.path]
+        own = ids.of(record.path) or frozenset()
         if unquote(fragment) not in own:
             yield line, f'link "#{fragment}" points to no heading or anchor of this briefing{_meant(fragment, own)}'
     for link in record.body.links:
-        fragment = urlsplit(link.written).fragment
-        if link.repo_path in ids and fragment and unquote(fragment) not in ids[link.repo_path]:
-            where = f"{link.repo_path}{_meant(fragment, ids[link.repo_path])}"
+        fragment = fragment_of(link.written)
+        target = ids.of(link.repo_path) if fragment else None
+        if target is not None and unquote(fragment) not in target:
+            where = f"{link.repo_path}{_meant(fragment, target)}"
             yield link.line, f'link "{link.written}" points to no heading or anchor of {where}'
 
 
@@ -121,5 +138,5 @@ def dangling_references(
 
 def _serves(paths: set[str], target: str) -> bool:
     """Return True when a site path (`/tags/isis/`, `favicon.svg`) will be served by a file."""
-    path = urlsplit(target).path.lstrip("/")
+    path = path_of(target).lstrip("/")
     return any(candidate in paths for candidate in (output_file(path), path + "/index.html"))

@@ -338,7 +338,7 @@ def _href(link: Link, base_path: str, resolve: Resolver) -> tuple[str, str | Non
         href = resolve(link.repo_path)
     except LookupError as why:
         return link.written, f'link "{link.written}" {why}'
-    fragment = urlsplit(link.written).fragment
+    fragment = urlsplit(link.written).fragment if "#" in link.written else ""  # the split is dear
     return href + (f"#{fragment}" if fragment else ""), None
 
 

@@ -400,11 +400,13 @@ def touched(term: Term, kinds: tuple[str, ...] = ("regions", "countries")) -> di
     found: dict[str, tuple[Ref, ...]] = {}
     for name in kinds:
         kind = BY_NAME[name]
-        counts: dict[Ref, int] = {}
+        counts: dict[str, int] = {}  # by slug, which is a term's own within a kind (hashing a Ref is dear)
+        refs: dict[str, Ref] = {}
         for entry in term.entries:
             for ref in entry.terms(kind):
-                counts[ref] = counts.get(ref, 0) + 1
-        found[name] = tuple(sorted(counts, key=lambda r: (-counts[r], r.name)))
+                counts[ref.slug] = counts.get(ref.slug, 0) + 1
+                refs[ref.slug] = ref
+        found[name] = tuple(sorted(refs.values(), key=lambda r: (-counts[r.slug], r.name)))
     return found
 
 

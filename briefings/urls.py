@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
+from urllib.parse import urlsplit
 
 # Lowercase ASCII letters and digits, with hyphens (runs of them too: `a-day---ingeniero`)
 # between them, never at either end.
@@ -100,6 +101,20 @@ def term_path(kind: str, slug: str) -> str:
 def page_path(first: str, number: int) -> str:
     """Return the path of page `number` of a listing whose first page is `first`."""
     return first if number == 1 else f"{first}page/{number}/"
+
+
+# A path from the site's root with nothing `urlsplit` would take apart or clean: it is its own path.
+_PLAIN_PATH_RE = re.compile(r"/(?!/)[^#?\t\r\n]*\Z")
+
+
+def path_of(url: str) -> str:
+    """Return `urlsplit(url).path`, without taking apart a plain site path (100,000 bodies link some)."""
+    return url if _PLAIN_PATH_RE.match(url) else urlsplit(url).path
+
+
+def fragment_of(url: str) -> str:
+    """Return `urlsplit(url).fragment`: "" at once for a URL without "#"."""
+    return urlsplit(url).fragment if "#" in url else ""
 
 
 def output_file(path: str) -> str:
