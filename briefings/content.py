@@ -114,7 +114,12 @@ class Briefing:
     @cached_property
     def modified_at(self) -> float:
         """Return `modified` as a POSIX timestamp: comparing aware datetimes costs far more."""
-        return self.modified.timestamp()
+        return self.moment if self.modified is self.date else self.modified.timestamp()
+
+    @cached_property
+    def moment(self) -> float:
+        """Return `date` as a POSIX timestamp: the instant, which orders briefings (see `modified_at`)."""
+        return self.date.timestamp()
 
 
 def parse_briefing(
