@@ -128,6 +128,8 @@ class Hasher:
             elif kind is tuple:
                 out.append(b"t%d:" % len(item))
                 self._encode_items(item, out)
+            elif kind in self._fields:  # a dataclass met before (as `_encode` would)
+                out += (b"c", self._dataclass(item))
             else:
                 self._encode(item, out)
 
