@@ -1,4 +1,4 @@
-"""The benchmark's own arithmetic: cold builds taken in turn, ratios to Hugo paired by round."""
+"""The benchmark's own arithmetic: cold builds taken in turn, ratios to Hugo paired by round; its stage timer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from bench import run as bench
+from bench import stages
+from bench.generate import generate, write_archive
+from briefings import pipeline
 
 
 def test_jobs_are_taken_in_turn_in_every_round_and_the_warm_up_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,3 +40,20 @@ def test_cold_ratios_are_the_median_of_each_rounds_ratio() -> None:
     assert bench.ratios(ours, hugo) == pytest.approx((1.25, 1.25))
     edit = timing("one briefing edited", [1.0, 2.0, 3.0], paired=False)  # not taken in the same rounds: medians
     assert bench.ratios(edit, hugo) == pytest.approx((0.1, 0.1))
+
+
+def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(tmp_path: Path) -> None:
+    write_archive(tmp_path, generate(30))
+    pipeline.build(tmp_path)
+    before = sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "_site").rglob("*"))
+    times = stages.measure(tmp_path, runs=2)
+    runs = {name: len(seconds) for name, seconds in times.items()}
+    assert runs == {"records": 1, "model": 2, "page views": 2, "plan": 2}
+    assert all(s > 0 for seconds in times.values() for s in seconds)
+    assert sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "_site").rglob("*")) == before
+
+
+def test_the_stage_timer_asks_for_a_build_first(tmp_path: Path) -> None:
+    write_archive(tmp_path, generate(3))
+    with pytest.raises(SystemExit, match="with this commit first"):
+        stages.measure(tmp_path, runs=1)

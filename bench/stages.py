@@ -1,0 +1,80 @@
+"""Time the stages of a rebuild, each on its own, in one process.
+
+    python -m bench.stages <archive> [--runs 3]
+
+This loads the cached records of an archive built before by the same commit (the cache is
+the engine's own: run `python build.py --root <archive>` first), then runs the model, the
+page views and the plan (every output's key, the page views made again inside it; not the
+search index) `--runs` times each, and prints each stage's median (min to max) in seconds.
+These are the stages a one-edit rebuild runs over the whole archive; nothing is written.
+The machine's noise is in every figure: compare two commits by running this on each in turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def timed(times: list[float], runs: int, stage: Callable[[], T]) -> T:
+    """Run a stage `runs` times, adding each run's seconds to `times`; return its last result."""
+    result = None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = stage()
+        times.append(time.perf_counter() - started)
+    assert result is not None
+    return result
+
+
+def measure(root: Path, runs: int) -> dict[str, list[float]]:
+    """Return the seconds of each run of each stage on the archive at `root`."""
+    from briefings import stages
+    from briefings.pages import site_pages
+    from briefings.pipeline import COLLECT_EVERY, Options, load_config_for, usable_cache
+    from briefings.plan import plan_site
+    from briefings.progress import Progress
+    from briefings.sources import read_content
+
+    gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
+    options, progress = Options(), Progress(enabled=False)
+    cache = usable_cache(root, options, progress)
+    build_first = f"bench: build {root} with this commit first (`python build.py --root {root}`)"
+    if cache is None:
+        sys.exit(build_first)
+    times: dict[str, list[float]] = {name: [] for name in ("records", "model", "page views", "plan")}
+    content = read_content(root, cache, defer=True)
+    with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
+        records, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
+        if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
+            sys.exit(build_first)
+        assets = frozenset(content.assets)
+        archive, errors = timed(times["model"], runs, lambda: stages.model_archive(run, records, unread, assets))
+        if errors:
+            sys.exit(f"bench: {root} has errors; `python build.py check --root {root}` lists them")
+        timed(times["page views"], runs, lambda: site_pages(archive))
+        digests = {r.path: r.digest for r in records}
+        timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("archive", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    for name, seconds in measure(args.archive, args.runs).items():
+        spread = f"{min(seconds):.2f} to {max(seconds):.2f}, {len(seconds)} runs"
+        print(f"{name}: {statistics.median(seconds):.2f} s ({spread})")
+
+
+if __name__ == "__main__":
+    main()
