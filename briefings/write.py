@@ -11,6 +11,7 @@ path and any path that would leave the folder. May not know what a briefing is.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import ctypes
 import errno
@@ -72,7 +73,7 @@ def unique_outputs(outputs: Iterable[Located]) -> None:
             errors.append(SourceError(output.origin, output.line, message))
         else:
             seen[output.path] = output
-    for path, output in seen.items():
+    for path, output in seen.items() if _folder_is_a_file(seen) else ():
         parts = path.split("/")
         for folder in ("/".join(parts[:depth]) for depth in range(1, len(parts))):
             if folder in seen:
@@ -83,8 +84,21 @@ def unique_outputs(outputs: Iterable[Located]) -> None:
         raise BuildFailed(errors)
 
 
+def _folder_is_a_file(paths: Iterable[str]) -> bool:
+    """Return True when some path is the folder of another ("a" and "a/b"): in path order,
+    the paths under "a/" come at or after "a/", the first of them right there."""
+    ordered = sorted(paths)
+    for path in ordered:
+        at = bisect.bisect_left(ordered, path + "/")
+        if at < len(ordered) and ordered[at].startswith(path + "/"):
+            return True
+    return False
+
+
 def _path_problem(path: str) -> str | None:
     """Return why the output folder cannot hold a file at `path`, or None."""
+    if len(path) <= NAME_MAX and path.isascii() and _is_safe(path):
+        return None  # (each name and the whole path then fit in NAME_MAX bytes)
     if not _is_safe(path):
         return f"would write outside the site folder ({path!r})"
     if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in path.split("/")):

@@ -16,6 +16,8 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from briefings import bodies, cache, lock, stages, write
 from tests.conftest import REPO, SITE_YAML, briefing, build, run
@@ -364,3 +366,13 @@ def test_a_sealed_file_may_not_reach_a_function_through_getattr(archive) -> None
     sealed._save("related.pickle", None, Reach())
     assert sealed.recall("related", None) is None
     assert sealed.damaged == [".cache/related.pickle"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(alphabet="ab/-.", min_size=1, max_size=6), max_size=12))
+def test_a_folder_that_is_a_file_is_found_as_path_by_path(paths: list[str]) -> None:
+    def folders(path: str) -> list[str]:
+        parts = path.split("/")
+        return ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+
+    assert write._folder_is_a_file(set(paths)) == any(f in paths for path in paths for f in folders(path))
