@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 DIGEST_SIZE = 16
+LONG = 16  # items from which a sequence is first tried as objects all digested before
 
 
 class Memo(Protocol):
@@ -114,6 +115,13 @@ class Hasher:
     def _encode_items(self, items: tuple[Any, ...] | list[Any], out: list[bytes]) -> None:
         """Append the encoding of each item: text inline, an object digested before as its digest."""
         memo = self._memo
+        if len(items) >= LONG:  # a listing's entries, digested before: all at once, the same bytes
+            try:
+                out.append(b"c" + b"c".join(map(memo.__getitem__, map(id, items))))
+            except KeyError:
+                pass
+            else:
+                return
         for item in items:  # the commonest kinds inline (the same bytes `_encode` gives): a call each is dear
             kind = type(item)
             if kind is str:

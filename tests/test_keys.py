@@ -21,8 +21,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefings import config, content, plan
+from briefings import config, content, keys, plan
 from briefings import render as rendering
+from briefings.archive import Ref
 from briefings.kinds import KINDS, Kind
 from tests.conftest import SITE_YAML, make_archive, run
 from tests.test_incremental import tree
@@ -397,3 +398,21 @@ def test_a_template_is_parsed_for_its_references_only_when_its_source_is_new(
     assert run(archive.root, "--quiet") == 0
     assert len(parsed) == first + 1
     assert "A new note" in (archive.root / "_site/index.html").read_text(encoding="utf-8")
+
+
+def test_a_long_run_of_objects_digested_before_has_the_digest_it_has_item_by_item(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refs = [Ref(f"Name {i}", f"name-{i}") for i in range(keys.LONG * 2)]
+    runs = (refs, refs[::-1], [*refs, "text", 3, None], [*refs[:-1], Ref("Other", "other")])
+
+    def digests() -> list[bytes]:
+        hasher = keys.Hasher()
+        for ref in refs:
+            hasher.digest(ref)
+        return [hasher.digest(run) for run in runs]
+
+    at_once = digests()
+    monkeypatch.setattr(keys, "LONG", 10**9)  # item by item only
+    assert at_once == digests()
+    assert len(set(at_once)) == len(runs)
