@@ -1,6 +1,6 @@
 """Time the stages of a rebuild, each on its own, in one process.
 
-    python -m bench.stages <archive> [--runs 3]
+    python -m bench.stages <archive> [--runs 3] [--profile model|page views|plan]
 
 This loads the cached records of an archive built before by the same commit (the cache is
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
@@ -8,12 +8,16 @@ page views and the plan (every output's key, the page views made again inside it
 search index) `--runs` times each, and prints each stage's median (min to max) in seconds.
 These are the stages a one-edit rebuild runs over the whole archive; nothing is written.
 The machine's noise is in every figure: compare two commits by running this on each in turn.
+With `--profile`, one run of that stage is also profiled (cProfile: its number of function
+calls, which the noise does not change, and where its time went).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
+import pstats
 import statistics
 import sys
 import time
@@ -24,19 +28,25 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def timed(times: list[float], runs: int, stage: Callable[[], T]) -> T:
-    """Run a stage `runs` times, adding each run's seconds to `times`; return its last result."""
+def timed(times: list[float], runs: int, stage: Callable[[], T], profile: bool = False) -> T:
+    """Run a stage `runs` times, adding each run's seconds to `times`; return its last result.
+    With `profile`, run it once more under cProfile and print the profile."""
     result = None
     for _ in range(runs):
         started = time.perf_counter()
         result = stage()
         times.append(time.perf_counter() - started)
+    if profile:
+        profiler = cProfile.Profile()
+        result = profiler.runcall(stage)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     assert result is not None
     return result
 
 
-def measure(root: Path, runs: int) -> dict[str, list[float]]:
-    """Return the seconds of each run of each stage on the archive at `root`."""
+def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
+    """Return the seconds of each run of each stage on the archive at `root`, profiling the stage
+    named `profile` once more."""
     from briefings import stages
     from briefings.pages import site_pages
     from briefings.pipeline import COLLECT_EVERY, Options, load_config_for, usable_cache
@@ -57,12 +67,14 @@ def measure(root: Path, runs: int) -> dict[str, list[float]]:
         if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
             sys.exit(build_first)
         assets = frozenset(content.assets)
-        archive, errors = timed(times["model"], runs, lambda: stages.model_archive(run, records, unread, assets))
+        archive, errors = timed(
+            times["model"], runs, lambda: stages.model_archive(run, records, unread, assets), profile == "model"
+        )
         if errors:
             sys.exit(f"bench: {root} has errors; `python build.py check --root {root}` lists them")
-        timed(times["page views"], runs, lambda: site_pages(archive))
+        timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
         digests = {r.path: r.digest for r in records}
-        timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html))
+        timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html), profile == "plan")
     return times
 
 
@@ -70,8 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("archive", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    profiled = ("model", "page views", "plan")
+    parser.add_argument("--profile", choices=profiled, default="", help="also profile this stage once")
     args = parser.parse_args()
-    for name, seconds in measure(args.archive, args.runs).items():
+    for name, seconds in measure(args.archive, args.runs, args.profile).items():
         spread = f"{min(seconds):.2f} to {max(seconds):.2f}, {len(seconds)} runs"
         print(f"{name}: {statistics.median(seconds):.2f} s ({spread})")
 

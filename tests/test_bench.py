@@ -42,11 +42,14 @@ def test_cold_ratios_are_the_median_of_each_rounds_ratio() -> None:
     assert bench.ratios(edit, hugo) == pytest.approx((0.1, 0.1))
 
 
-def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(tmp_path: Path) -> None:
+def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_archive(tmp_path, generate(30))
     pipeline.build(tmp_path)
     before = sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "_site").rglob("*"))
-    times = stages.measure(tmp_path, runs=2)
+    times = stages.measure(tmp_path, runs=2, profile="model")
+    assert "function calls" in capsys.readouterr().out  # the model's profile, once
     runs = {name: len(seconds) for name, seconds in times.items()}
     assert runs == {"records": 1, "model": 2, "page views": 2, "plan": 2}
     assert all(s > 0 for seconds in times.values() for s in seconds)
