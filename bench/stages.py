@@ -85,6 +85,10 @@ def main() -> None:
     profiled = ("model", "page views", "plan")
     parser.add_argument("--profile", choices=profiled, default="", help="also profile this stage once")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs: give 1 or more")
+    if not (args.archive / "content").is_dir():
+        parser.error(f"{args.archive} has no content/ folder: give an archive (`python -m bench.generate <folder>`)")
     for name, seconds in measure(args.archive, args.runs, args.profile).items():
         spread = f"{min(seconds):.2f} to {max(seconds):.2f}, {len(seconds)} runs"
         print(f"{name}: {statistics.median(seconds):.2f} s ({spread})")
