@@ -233,7 +233,11 @@ def _written_tags(entries: tuple[Entry, ...]) -> list[tuple[str, ...]]:
 
 def names_of(kind: Kind, briefing: Briefing) -> tuple[str, ...]:
     """Return the names a briefing gives for one kind, as written (a source by its name)."""
-    value = getattr(briefing, kind.field)
+    return _as_names(kind, getattr(briefing, kind.field))
+
+
+def _as_names(kind: Kind, value: Any) -> tuple[str, ...]:
+    """Return the names a kind's field value gives: its list, or its one name (a source's name)."""
     if kind.many:
         return value  # type: ignore[no-any-return]
     if value is None:  # an optional field not given (a story)
@@ -287,11 +291,7 @@ class Merge:
 
     def column(self, kind: Kind, briefings: list[Briefing]) -> list[tuple[str, ...]]:
         """Return `names_in(kind, b)` for each of `briefings`, in order (in bulk: a call per name is dear)."""
-        values = map(operator.attrgetter(kind.field), briefings)
-        if kind.many:
-            column = list(values)
-        else:
-            column = [() if v is None else (v,) if type(v) is str else (v.name,) for v in values]
+        column = [_as_names(kind, value) for value in map(operator.attrgetter(kind.field), briefings)]
         if self.moved:
             for index, briefing in enumerate(briefings):
                 changed = self.moved.get(briefing.path)

@@ -28,6 +28,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from briefings.frozen import compact_pickle
 from briefings.sanitize import sanitize
+from briefings.urls import fragment_of
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 # Repo path of a linked .md file -> its href; raises LookupError("why it cannot be linked").
@@ -338,7 +339,7 @@ def _href(link: Link, base_path: str, resolve: Resolver) -> tuple[str, str | Non
         href = resolve(link.repo_path)
     except LookupError as why:
         return link.written, f'link "{link.written}" {why}'
-    fragment = urlsplit(link.written).fragment if "#" in link.written else ""  # the split is dear
+    fragment = fragment_of(link.written)
     return href + (f"#{fragment}" if fragment else ""), None
 
 
