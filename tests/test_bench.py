@@ -42,6 +42,15 @@ def test_cold_ratios_are_the_median_of_each_rounds_ratio() -> None:
     assert bench.ratios(edit, hugo) == pytest.approx((0.1, 0.1))
 
 
+def test_the_output_table_gives_each_size_as_a_share_of_githubs_gigabyte() -> None:
+    # 1,055,307,304 bytes: the 100,000-briefing site; GitHub's deploy action counts 1 GB as 2**30 bytes.
+    site = bench.Output("briefings", 1_055_307_304, 108_160, (75_633, "corrections/index.html"), 189_900_000)
+    table = bench.report({100_000: ([bench.Timing("cold", 1.0, 2.0, 3.0)], [site])}, runs=1)
+    row = next(line for line in table.splitlines() if line.startswith("| 100,000 | briefings |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[3:5] == ["1055.3", "98.3%"] and cells[6:] == ["189.9", "17.7%"]
+
+
 def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
