@@ -33,6 +33,7 @@ from typing import Protocol
 from briefings.archive import Archive, Entry
 from briefings.kinds import KINDS
 
+FOLDER = "search"  # the search page and its index files, under /search/
 DOCS_PER_CHUNK = 500  # briefings per metadata file: a page of results fetches one or two
 YEAR = "year"  # the facet every archive has, besides those of `kinds.KINDS`
 
@@ -143,13 +144,13 @@ def build_index(archive: Archive, words: Words, previous: Postings | None = None
     count = len(entries)
     docs = tuple(entry.body.digest for entry in entries)
     postings = (previous and _updated(previous, docs, words)) or _postings(docs, words)
-    files = {f"search/t/{key}.json": data for key, data in postings.files.items()}
+    files = {f"{FOLDER}/t/{key}.json": data for key, data in postings.files.items()}
     facets = _facets(archive)
     for facet, values in facets.items():
-        files[f"search/f/{facet}.json"] = _json({name: encode_postings(p, count) for name, p in values.items()})
+        files[f"{FOLDER}/f/{facet}.json"] = _json({name: encode_postings(p, count) for name, p in values.items()})
     for start in range(0, count, DOCS_PER_CHUNK):
         chunk = [_document(entry) for entry in entries[start : start + DOCS_PER_CHUNK]]
-        files[f"search/d/{start // DOCS_PER_CHUNK}.json"] = _json(chunk)
+        files[f"{FOLDER}/d/{start // DOCS_PER_CHUNK}.json"] = _json(chunk)
     summary = {
         "count": count,
         "chunk": DOCS_PER_CHUNK,
@@ -157,7 +158,7 @@ def build_index(archive: Archive, words: Words, previous: Postings | None = None
         "shards": sorted(postings.files),
         "facets": {facet: [[name, len(p)] for name, p in values.items()] for facet, values in facets.items()},
     }
-    files["search/index.json"] = _json(summary)
+    files[f"{FOLDER}/index.json"] = _json(summary)
     return SearchIndex(files), postings
 
 

@@ -12,6 +12,7 @@ of the last one, so changes are watched with watchfiles (inotify) instead.
 
 from __future__ import annotations
 
+import collections
 import html
 import json
 import mimetypes
@@ -38,6 +39,7 @@ from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError, plural
 from briefings.preview import instant_page
 from briefings.progress import Progress
+from briefings.search import FOLDER as SEARCH_FOLDER
 from briefings.sources import INPUTS
 
 PREVIEW_DIR = "_preview"
@@ -49,6 +51,11 @@ STARTUP_S = 0.5  # time for the file watches to be set up
 # After a page is shown at once, the full build waits this long: the tabs' reload is then
 # served without the build competing for the interpreter (it would add about 70 ms).
 RELOAD_GRACE_S = 0.3
+# Files a page loads: a change to one reloads every tab. (Feeds, sitemaps and the like are
+# read by no page; the search index only by the search page.)
+PAGE_RESOURCES = (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".ico", ".woff2")
+ROUNDS_KEPT = 100  # rounds of reloads remembered for tabs that connect late (see `Clients`)
+Changed = frozenset[str] | None  # preview files written or removed, by path in the folder; None: any may have
 
 
 @dataclass(frozen=True)
@@ -86,22 +93,23 @@ class Preview:
         self.overlay_lock = threading.Lock()  # the save-watching thread and the build thread both change it
         self.quiet_until = 0.0  # monotonic time before which a build should not start (see RELOAD_GRACE_S)
 
-    def quick(self, changed: set[str]) -> bool:
-        """Show one edited briefing's page at once, before the build; return True if it could."""
+    def quick(self, changed: set[str]) -> frozenset[str]:
+        """Show one edited briefing's page at once, before the build; return the preview files
+        it changed (its page, and its old URL's if it moved), none if it could not."""
         content = (self.root / "content").resolve()
         paths = [Path(path).resolve() for path in changed]
         briefings = [path for path in paths if path.suffix == ".md"]
         # Only an edit of one briefing; an editor's temporary files beside it do not count.
         if self.model is None or self.errors or len(briefings) != 1 or not briefings[0].is_file():
-            return False
+            return frozenset()
         if not all(path.is_relative_to(content) for path in paths):
-            return False
+            return frozenset()
         file = briefings[0]
         started = time.monotonic()
         repo_path = file.relative_to(self.root.resolve()).as_posix()
         made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.compiled)
         if made is None:
-            return False
+            return frozenset()
         (path, page), *moves = made
         with self.overlay_lock:
             self.generation += 1
@@ -109,19 +117,33 @@ class Preview:
             self.moved = {**self.moved, **{(self.folder / old).resolve(): redirect for old, redirect in moves}}
         self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
         self.quiet_until = time.monotonic() + RELOAD_GRACE_S
-        return True
+        return frozenset((path, *(old for old, _ in moves)))
 
-    def rebuild(self) -> bool:
-        """Build the preview; return True when the served site or its errors changed."""
+    def rebuild(self) -> Changed:
+        """Build the preview; return the files it changed that the tabs had not been shown
+        ahead of it (None: any file, or the errors, may have changed)."""
         with self.lock:
             covered = self.generation  # saves up to here are on disk before this build reads the files
+            shown = self.overlay
             try:
-                return self._rebuild()
+                changed = self._rebuild()
             finally:  # the folder now holds what those pages showed, or the errors stand
                 with self.overlay_lock:
                     self.overlay = {file: page for file, page in self.overlay.items() if page[0] > covered}
+            if changed is None:
+                return None
+            return frozenset(path for path in changed if not self._as_shown(path, shown, covered))
 
-    def _rebuild(self) -> bool:
+    def _as_shown(self, path: str, shown: dict[Path, tuple[int, bytes]], covered: int) -> bool:
+        """Return True when a file the build wrote holds what the tabs were shown ahead of it."""
+        file = (self.folder / path).resolve()
+        ahead = shown.get(file)
+        try:
+            return ahead is not None and ahead[0] <= covered and file.read_bytes() == ahead[1]
+        except OSError:
+            return False
+
+    def _rebuild(self) -> Changed:
         """Run the incremental build into the preview folder; report what it changed."""
         started = time.monotonic()
         try:
@@ -131,11 +153,11 @@ class Preview:
             for error in failed.errors:
                 self.say(str(error))
             self.say(f"Found {plural(len(failed.errors), 'error')}; the preview shows them until they are fixed.")
-            return True
+            return None
         except OSError as exc:
             self.errors = (SourceError(exc.filename or "build", 0, exc.strerror or str(exc)),)
             self.say(f"error: {exc}")
-            return True
+            return None
         had_errors, self.errors = bool(self.errors), ()
         self.model = report.archive or self.model
         done = report.written
@@ -143,7 +165,14 @@ class Preview:
             f"Rebuilt in {time.monotonic() - started:.2f} s: {done.made} made, {done.written} written, "
             f"{done.removed} removed"
         )
-        return had_errors or bool(done.written or done.removed)
+        return None if had_errors else done.changed
+
+    def page_of(self, file: Path | None) -> str | None:
+        """Return a preview file's path in the folder, as a build's report names it (None if outside)."""
+        try:
+            return file.resolve().relative_to(self.folder.resolve()).as_posix() if file else None
+        except ValueError:
+            return None
 
     def file_for(self, request_path: str) -> Path | None:
         """Return the preview file that serves a request path, or None (outside, missing, or a folder);
@@ -172,21 +201,41 @@ class Preview:
 class Clients:
     """The browser tabs connected over livereload's WebSocket; used on the IO loop only.
 
-    `version` counts the reloads sent. Each page is served with the version it was served at,
-    and asks for the current one once its socket is connected: a build that finished while the
-    page was loading (its old socket closed, its new one not yet open) still reloads it.
+    `version` counts the rounds of reloads sent; the latest rounds are kept with what each
+    changed. Each page is served with the version it was served at, and asks once its socket
+    is connected whether a round since changed it: a build that finished while the page was
+    loading (its old socket closed, its new one not yet open) still reloads it.
     """
 
     def __init__(self) -> None:
         self.sockets: set[ReloadSocket] = set()
         self.version = 0
+        self.rounds: collections.deque[tuple[int, Changed]] = collections.deque(maxlen=ROUNDS_KEPT)
 
-    def reload(self) -> None:
-        """Tell every tab to reload."""
+    def reload(self, changed: Changed = None) -> None:
+        """Tell the tabs that show a changed page to reload (`changed`: see `reloads`)."""
         self.version += 1
+        self.rounds.append((self.version, changed))
         message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
         for client in list(self.sockets):
-            client.send_message(message)
+            if reloads(client.page, changed):
+                client.send_message(message)
+
+    def stale(self, since: int, page: str | None) -> bool:
+        """Return True when a tab showing `page`, served after round `since`, should have reloaded since."""
+        if since < self.version - len(self.rounds):  # rounds no longer kept came after it
+            return True
+        return any(reloads(page, changed) for version, changed in self.rounds if version > since)
+
+
+def reloads(page: str | None, changed: Changed) -> bool:
+    """Return True when a tab showing `page` (a preview file's path; None: not known yet) must
+    reload after `changed` (files written or removed; None: any may have been)."""
+    if page is None or changed is None or page in changed:
+        return True
+    if any(path.endswith(PAGE_RESOURCES) for path in changed):
+        return True
+    return page == f"{SEARCH_FOLDER}/index.html" and any(path.startswith(f"{SEARCH_FOLDER}/") for path in changed)
 
 
 def own_host(host: str, allowed: Iterable[str]) -> bool:
@@ -199,16 +248,21 @@ def own_host(host: str, allowed: Iterable[str]) -> bool:
 class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is untyped
     """livereload's protocol handler, registering tabs with our `Clients` instead of its class globals."""
 
-    def initialize(self, clients: Clients, hosts: tuple[str, ...]) -> None:
+    def initialize(self, clients: Clients, hosts: tuple[str, ...], page_of: Callable[[str], str | None]) -> None:
         self.clients = clients
         self.hosts = hosts
+        self.page_of = page_of  # the preview file a URL's path serves
+        self.page: str | None = None  # the one this tab shows, once it has said (livereload's "info")
 
     def check_origin(self, origin: str) -> bool:
         """Accept only the preview's own pages (livereload accepts any)."""
         return own_host(urlsplit(origin).netloc, self.hosts) and own_host(self.request.host, self.hosts)
 
     def on_message(self, message: str | bytes) -> None:
-        command = json.loads(message).get("command")
+        said = json.loads(message)
+        command = said.get("command")
+        if command == "info" and isinstance(said.get("url"), str):
+            self.page = self.page_of(urlsplit(said["url"]).path)
         if command == "hello":  # registered before the answer, so no reload falls between the two
             self.clients.sockets.add(self)
             protocols = ["http://livereload.com/protocols/official-7"]
@@ -219,7 +273,7 @@ class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is un
 
 
 class VersionHandler(web.RequestHandler):
-    """Answers `/livereload/version` with the number of reloads sent so far (see `Clients`)."""
+    """Answers `/livereload/version` with the number of rounds of reloads sent so far (see `Clients`)."""
 
     def initialize(self, clients: Clients) -> None:
         self.clients = clients
@@ -230,10 +284,27 @@ class VersionHandler(web.RequestHandler):
         self.finish(str(self.clients.version))
 
 
-# Reload when a build finished between this page being served and its socket connecting.
+class StaleHandler(web.RequestHandler):
+    """Answers `/livereload/stale?since=N&path=P` with "yes" when the page at path P, served
+    after round N of reloads, changed in a round since (see `Clients.stale`), else "no"."""
+
+    def initialize(self, clients: Clients, page_of: Callable[[str], str | None]) -> None:
+        self.clients = clients
+        self.page_of = page_of
+
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/plain")
+        since = self.get_argument("since", "")
+        page = self.page_of(self.get_argument("path", ""))
+        self.finish("yes" if not since.isdigit() or self.clients.stale(int(since), page) else "no")
+
+
+# Reload when a build changed this page between its being served and its socket connecting.
 CATCH_UP = (
-    '<script>document.addEventListener("LiveReloadConnect",()=>fetch("/livereload/version",{cache:"no-store"})'
-    '.then(r=>r.text()).then(v=>{if(v!=="%d")location.reload()}))</script>'
+    '<script>document.addEventListener("LiveReloadConnect",()=>fetch("/livereload/stale?since=%d&path="'
+    '+encodeURIComponent(location.pathname),{cache:"no-store"}).then(r=>r.text()).then(s=>{if(s==="yes")'
+    "location.reload()}))</script>"
 )
 
 
@@ -346,9 +417,10 @@ def watch(root: Path, changes: queue.Queue[set[str]], stop: threading.Event) -> 
 
 
 def rebuild_on_change(
-    preview: Preview, changes: queue.Queue[set[str]], stop: threading.Event, notify: Callable[[], None]
+    preview: Preview, changes: queue.Queue[set[str]], stop: threading.Event, notify: Callable[[Changed], None]
 ) -> None:
-    """Show each edited page at once, and rebuild after each burst of changes; notify the tabs after each."""
+    """Show each edited page at once, and rebuild after each burst of changes; after each, tell
+    the tabs what changed."""
     pending = threading.Event()
 
     def build() -> None:  # one build at a time; saves made during a build make one more
@@ -356,8 +428,8 @@ def rebuild_on_change(
             if pending.wait(timeout=0.2):
                 stop.wait(max(0.0, preview.quiet_until - time.monotonic()))
                 pending.clear()
-                if preview.rebuild():
-                    notify()
+                if (changed := preview.rebuild()) is None or changed:
+                    notify(changed)
 
     threading.Thread(target=build, daemon=True).start()
     while not stop.is_set():
@@ -367,8 +439,8 @@ def rebuild_on_change(
             continue
         while not changes.empty():
             changed |= changes.get_nowait()
-        if preview.quick(changed):
-            notify()
+        if shown := preview.quick(changed):
+            notify(shown)
         pending.set()
 
 
@@ -408,10 +480,12 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     preview.rebuild()
     clients = Clients()
     hosts = (*LOCAL_HOSTS, options.host.strip("[]"))
+    page_of = lambda path: preview.page_of(preview.file_for(path))  # noqa: E731
     app = web.Application([
-        (r"/livereload", ReloadSocket, {"clients": clients, "hosts": hosts}),
+        (r"/livereload", ReloadSocket, {"clients": clients, "hosts": hosts, "page_of": page_of}),
         (r"/livereload\.js", LiveReloadJSHandler),
         (r"/livereload/version", VersionHandler, {"clients": clients}),
+        (r"/livereload/stale", StaleHandler, {"clients": clients, "page_of": page_of}),
         (r"/(.*)", PreviewHandler, {"preview": preview, "clients": clients, "port": port, "hosts": hosts}),
     ])  # fmt: skip
     server = httpserver.HTTPServer(app)
@@ -420,7 +494,7 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     stop = threading.Event()
     changes: queue.Queue[set[str]] = queue.Queue()
     watch(root, changes, stop)
-    notify = lambda: loop.add_callback(clients.reload)  # noqa: E731 - called from the build thread
+    notify = lambda changed: loop.add_callback(clients.reload, changed)  # noqa: E731 - called from the build thread
     threading.Thread(target=rebuild_on_change, args=(preview, changes, stop, notify), daemon=True).start()
 
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -46,6 +46,7 @@ class Located(Protocol):
 
 
 NAME_MAX = 255  # bytes in one file name, on the file systems a site is built and served from
+CHANGES_LISTED = 1_000  # files written or removed that a report names (a cold build's would be the whole site)
 PATH_MAX = 3000  # bytes in a path inside the site, leaving room for where the site itself lives
 
 
@@ -57,6 +58,9 @@ class WriteReport:
     written: int  # files whose bytes changed
     removed: int  # files no longer part of the site
     sizes: Sizes = ()  # what the site holds, by kind of output
+    # The paths of those written and removed, or None when there are more than CHANGES_LISTED
+    # (the preview reloads the tabs that show one of them; with None, every tab).
+    changed: frozenset[str] | None = frozenset()
 
 
 def unique_outputs(outputs: Iterable[Located]) -> None:
@@ -149,7 +153,7 @@ def write_site(
         if cache is not None:
             cache.done_changing(target.name)  # no spare left to distrust; the live site is as recorded
         raise
-    written = sum(1 for path, (_, digest, _) in made.items() if live.get(path, NONE)[1] != digest)
+    written = [path for path, (_, digest, _) in made.items() if live.get(path, NONE)[1] != digest]
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
         # Same bytes under new keys: both folders hold `files` now; nothing to exchange.
         _save(cache, target, OutputState(TreeState(state.live.inode, files), TreeState(_inode(staging), files),
@@ -165,7 +169,8 @@ def write_site(
         target,
         OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, listed, counts, sizes, position),
     )
-    return WriteReport(len(to_make), written, len(gone), sizes)
+    changed = frozenset((*written, *gone)) if len(written) + len(gone) <= CHANGES_LISTED else None
+    return WriteReport(len(to_make), len(written), len(gone), sizes, changed)
 
 
 def site_sizes(planned: Iterable[Planned], files: dict[str, FileState]) -> Sizes:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
+from briefings import pipeline
+from briefings.serve import ROUNDS_KEPT, Clients, Preview, reloads
 from tests.conftest import REPO, SITE_YAML, briefing, make_archive, run
 from tests.test_incremental import build_locked, no_processes_left, tree
 
@@ -121,7 +123,7 @@ def save(file: Path, text: str) -> None:
 
 def served_after(page: Page, reloads: int) -> None:
     """Wait until the tab shows a page served after the preview's `reloads`-th reload, fully loaded."""
-    stamp = '(document.documentElement.innerHTML.match(/v!=="(\\d+)"/) || [0, -1])[1]'
+    stamp = "(document.documentElement.innerHTML.match(/since=(\\d+)/) || [0, -1])[1]"
     page.wait_for_function(f"document.readyState === 'complete' && {stamp} >= {reloads}", timeout=15000)
 
 
@@ -347,6 +349,59 @@ def test_a_port_in_use_gets_a_clear_message(tmp_path: Path) -> None:
     assert f"port {port} is in use" in done.stderr and "--port 0" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("page", "changed", "expected"),
+    [
+        ("2015/09/kweiris/index.html", frozenset({"2015/09/kweiris/index.html", "feed.xml"}), True),
+        ("index.html", frozenset({"2015/09/kweiris/index.html", "feed.xml", "sitemap.xml"}), False),
+        ("index.html", frozenset({"css/style.css"}), True),  # what every page loads
+        ("search/index.html", frozenset({"search/t/ab.json"}), True),  # the search page reads its index
+        ("index.html", frozenset({"search/t/ab.json"}), False),
+        (None, frozenset({"feed.xml"}), True),  # a tab that has not said what it shows
+        ("index.html", None, True),  # a build that changed too much to list, or failed
+        ("index.html", frozenset(), False),
+    ],
+)
+def test_a_tab_reloads_only_when_its_page_or_what_it_loads_changed(
+    page: str | None, changed: frozenset[str] | None, expected: bool
+) -> None:
+    assert reloads(page, changed) is expected
+
+
+def test_a_tab_that_connects_late_asks_whether_a_round_since_it_was_served_changed_its_page() -> None:
+    clients = Clients()
+    clients.reload(frozenset({"2015/09/kweiris/index.html"}))  # round 1: a page shown ahead
+    clients.reload(frozenset({"index.html", "feed.xml"}))  # round 2: the full build's listings
+    assert clients.stale(0, "2015/09/kweiris/index.html") and not clients.stale(1, "2015/09/kweiris/index.html")
+    assert clients.stale(1, "index.html") and not clients.stale(2, "index.html")
+    assert clients.stale(1, None)  # a page that is not a file (a 404) reloads
+    for _ in range(ROUNDS_KEPT):
+        clients.reload(frozenset({"index.html"}))
+    assert clients.stale(1, "2015/09/kweiris/index.html")  # served before the rounds kept: reloads
+    assert not clients.stale(clients.version - ROUNDS_KEPT, "2015/09/kweiris/index.html")
+
+
+def test_the_build_after_a_page_shown_ahead_names_the_pages_it_changed_but_that_one(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    said: list[str] = []
+    options = pipeline.Options(base_url="http://127.0.0.1:1/", scheduled=True)
+    preview = Preview(root, options, said.append)
+    preview.rebuild()  # the first build
+    assert preview.rebuild() == frozenset()  # nothing to do
+    file = root / "content" / "2015" / "kweiris.md"
+    save(file, file.read_text().replace("title: Kweiris jets", "title: Shown ahead"))
+    assert preview.quick({str(file)}) == {"2015/09/kweiris/index.html"}
+    changed = preview.rebuild()
+    assert changed is not None and "2015/09/kweiris/index.html" not in changed  # its tabs have it already
+    assert {"index.html", "2015/09/index.html"} <= changed  # the listings that show its title
+    save(file, file.read_text().replace("title: Shown ahead", "title: Not shown ahead"))
+    changed = preview.rebuild()  # no page shown ahead: every page it wrote
+    assert changed is not None and {"2015/09/kweiris/index.html", "index.html"} <= changed
+    save(file, file.read_text().replace("region: Middle East", "region: Middle Earth"))
+    assert preview.quick({str(file)}) == frozenset()  # an error is not shown ahead
+    assert preview.rebuild() is None  # every tab shows the error
+
+
 @pytest.mark.browser
 def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> None:
     from playwright.sync_api import sync_playwright
@@ -356,15 +411,28 @@ def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> Non
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page()
+        # Each page the tab loads writes its heading down, in the tab's session storage.
+        page.add_init_script(
+            "addEventListener('DOMContentLoaded', () => sessionStorage.shown = (sessionStorage.shown || '')"
+            " + document.querySelector('h1').textContent + '|')"
+        )
         page.goto(server.url + "2015/09/kweiris/")
         page.wait_for_function("window.LiveReload?.connector?.protocol")  # the WebSocket handshake is done
         file = server.root / "content" / "2015" / "kweiris.md"
         good = file.read_text().replace("title: Kweiris jets", "title: Reloaded by itself")
         reloads = int(server.get("/livereload/version")[2])
+        builds = sum(line.startswith("Rebuilt") for line in server.lines)
         save(file, good)
-        # Two reloads: the page shown at once, then the full build's (which the screenshot must not race).
-        served_after(page, reloads + 2)
+        served_after(page, reloads + 1)  # the page shown at once
         assert page.inner_text("h1") == "Reloaded by itself"
+        # The full build changed the listings that show the title (a second round of reloads) and
+        # made this page as it was shown: this tab is not reloaded again.
+        wait_for(lambda: int(server.get("/livereload/version")[2]) >= reloads + 2)
+        assert sum(line.startswith("Rebuilt") for line in server.lines) > builds
+        save(file, good.replace("title: Reloaded by itself", "title: Saved twice"))
+        page.wait_for_function("document.querySelector('h1')?.textContent === 'Saved twice'", timeout=15000)
+        assert page.evaluate("sessionStorage.shown") == "Kweiris jets|Reloaded by itself|Saved twice|"
+        wait_for(lambda: sum(line.startswith("Rebuilt") for line in server.lines) > builds + 1)  # its full build
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "serve-reloaded.png"))
         reloads = int(server.get("/livereload/version")[2])
