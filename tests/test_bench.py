@@ -1,4 +1,5 @@
-"""The benchmark's own arithmetic: cold builds taken in turn, ratios to Hugo paired by round; its stage timer."""
+"""The benchmark's own arithmetic: cold builds taken in turn, ratios to Hugo paired by round; its stage
+timer; the floor of the required libraries."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import floor, stages
 from bench import run as bench
-from bench import stages
 from bench.generate import generate, write_archive
 from briefings import pipeline
 
@@ -69,3 +70,12 @@ def test_the_stage_timer_asks_for_a_build_first(tmp_path: Path) -> None:
     write_archive(tmp_path, generate(3))
     with pytest.raises(SystemExit, match="with this commit first"):
         stages.measure(tmp_path, runs=1)
+
+
+def test_the_floor_times_each_librarys_share_of_a_briefing_and_bounds_a_cold_build() -> None:
+    measured = floor.measure(sample=12, runs=1)
+    assert list(measured.per_briefing) == ["PyYAML", "markdown-it-py", "Jinja2", "the OS, writing the page"]
+    assert all(ms > 0 for ms in measured.per_briefing.values())
+    # 100,000 briefings at their sum of milliseconds each, shared by two cores.
+    per_briefing = sum(measured.per_briefing.values())
+    assert measured.seconds(100_000, 2) == pytest.approx(per_briefing * 50)
