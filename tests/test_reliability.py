@@ -191,6 +191,9 @@ def test_ctrl_c_at_any_moment_exits_130_with_a_true_message(tmp_path: Path) -> N
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # on a hang, SIGABRT shows where
+            # Ctrl-C as a terminal sends it to its foreground job, even when these tests run in the
+            # background (whose children a shell starts with SIGINT ignored, and Python keeps it so).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         if signal_when(process, ready, started, signal.SIGINT):
             interrupted.append(moment)
