@@ -153,6 +153,11 @@ def test_a_phone_gets_one_row_of_masthead_and_the_trail_home(browser: Browser, b
     assert masthead and masthead["height"] < 70  # one row: the name and the sections beside it
     crumbs = page.locator("nav.crumbs a")
     assert crumbs.all_inner_texts() == ["Home", "Regions", "Middle East"] and crumbs.first.is_visible()
+    # The sections overflow the row, and its edges carry the scrolling shadows that say so (the
+    # covers scroll with the links, the shadows stay at the edges).
+    nav = "document.getElementById('site-nav')"
+    assert page.evaluate(f"{nav}.scrollWidth > {nav}.clientWidth")
+    assert page.evaluate(f"getComputedStyle({nav}).backgroundAttachment") == "local, local, scroll, scroll"
     page.locator("nav#site-nav a", has_text="Search").scroll_into_view_if_needed()
     assert page.locator("nav#site-nav a", has_text="Search").is_visible()  # the sections scroll sideways
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
