@@ -32,6 +32,7 @@ from typing import TypeVar
 import yaml
 
 from bench.generate import generate, write_archive
+from bench.stages import opened
 
 T = TypeVar("T")
 
@@ -61,28 +62,23 @@ def per_item(runs: int, items: Sequence[T], work: Callable[[T], object]) -> floa
 def measure(sample: int, runs: int) -> Floor:
     """Build `sample` generated briefings in a temporary folder and time each library's share."""
     from briefings import pipeline, stages
+    from briefings.content import decode, split_front_matter
     from briefings.markdown import make_parser
     from briefings.plan import plan_site
-    from briefings.progress import Progress
-    from briefings.sources import read_content
 
     with tempfile.TemporaryDirectory(prefix="briefings-floor-") as folder:
         root = Path(folder)
         write_archive(root, generate(sample))
         pipeline.build(root)
         files = sorted((root / "content").rglob("*.md"))
-        texts = [file.read_text(encoding="utf-8").split("---\n", 2)[1:] for file in files]
+        texts = [split_front_matter(decode(file.read_bytes()))[:2] for file in files]
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         parser = make_parser()
         floor = {
             "PyYAML": per_item(runs, [front for front, _ in texts], lambda front: yaml.load(front, loader)),
             "markdown-it-py": per_item(runs, [body for _, body in texts], parser.render),
         }
-        options, progress = pipeline.Options(), Progress(enabled=False)
-        cache = pipeline.usable_cache(root, options, progress)
-        config = pipeline.load_config_for(root, options)
-        content = read_content(root, cache, defer=True)
-        with stages.session(root, config, options, progress, cache) as run:
+        with opened(root) as (run, content):
             records, unread, _ = stages.load_records(run, content)
             archive, _ = stages.model_archive(run, records, unread)
             digests = {r.path: r.digest for r in records}

@@ -15,15 +15,20 @@ calls, which the noise does not change, and where its time went).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import pstats
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from briefings.sources import Content
+    from briefings.stages import Session
 
 T = TypeVar("T")
 
@@ -44,28 +49,43 @@ def timed(times: list[float], runs: int, stage: Callable[[], T], profile: bool =
     return result
 
 
+@contextlib.contextmanager
+def opened(root: Path) -> Iterator[tuple[Session, Content]]:
+    """Open a run of the engine's stages over an archive built before (its cache in place), as
+    a build does, with its content files listed; exit with a message if it has no cache."""
+    from briefings import stages
+    from briefings.pipeline import Options, load_config_for, usable_cache
+    from briefings.progress import Progress
+    from briefings.sources import read_content
+
+    options, progress = Options(), Progress(enabled=False)
+    cache = usable_cache(root, options, progress)
+    if cache is None:
+        sys.exit(build_first(root))
+    content = read_content(root, cache, defer=True)
+    with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
+        yield run, content
+
+
+def build_first(root: Path) -> str:
+    """Return the message for an archive this commit has not built."""
+    return f"bench: build {root} with this commit first (`python build.py --root {root}`)"
+
+
 def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     """Return the seconds of each run of each stage on the archive at `root`, profiling the stage
     named `profile` once more."""
     from briefings import stages
     from briefings.pages import site_pages
-    from briefings.pipeline import COLLECT_EVERY, Options, load_config_for, usable_cache
+    from briefings.pipeline import COLLECT_EVERY
     from briefings.plan import plan_site
-    from briefings.progress import Progress
-    from briefings.sources import read_content
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
-    options, progress = Options(), Progress(enabled=False)
-    cache = usable_cache(root, options, progress)
-    build_first = f"bench: build {root} with this commit first (`python build.py --root {root}`)"
-    if cache is None:
-        sys.exit(build_first)
     times: dict[str, list[float]] = {name: [] for name in ("records", "model", "page views", "plan")}
-    content = read_content(root, cache, defer=True)
-    with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
+    with opened(root) as (run, content):
         records, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
         if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
-            sys.exit(build_first)
+            sys.exit(build_first(root))
         assets = frozenset(content.assets)
         archive, errors = timed(
             times["model"], runs, lambda: stages.model_archive(run, records, unread, assets), profile == "model"
