@@ -13,6 +13,7 @@ from datetime import date as Date
 from datetime import datetime
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from briefings.config import ParseSettings
@@ -28,6 +29,16 @@ FIELDS = (
 )  # fmt: skip
 FIELD_INDEX = {field: index for index, field in enumerate(FIELDS)}
 REQUIRED = ("title", "date", "summary", "source", "credit", "region", "tags")
+# The Briefing fields that pages and feeds only show, each with its empty value: no listing,
+# order, link or URL of the model depends on them (the title breaks ties in the order, which
+# the plan checks on its own), so a view that shows one holds the briefing's entry. A record's
+# `shape` leaves them out: an edit to them alone keeps the archive's shape, and a rebuild then
+# plans again only the outputs that hold the edited briefings (`plan`). Any other field, or a
+# new one, changes the shape: the safe default.
+SHOWN_ONLY: dict[str, Any] = {
+    "title": "", "summary": "", "credit": "", "updated": None, "image": None, "language": None,
+    "lines": (), "body_line": 0,
+}  # fmt: skip
 # The longest text each field takes, and the longest lists (checked here, and stated in the
 # JSON Schema that `python build.py schema` prints).
 LIMITS = {

@@ -2,7 +2,8 @@
 
 Owns `Hasher`, which digests view data (strings, numbers, dates, tuples, dicts and frozen
 dataclasses such as `Entry`, `Term` and `Page`) and remembers the digest of each object
-for the length of one build, so an entry shown on a thousand pages is digested once.
+for the length of one build, so an entry shown on a thousand pages is digested once; it
+also finds which inputs (briefings, declared as atoms) a view holds.
 A page's key is the digest of the data its template receives, of the templates it uses
 and of the site-wide inputs; equal keys mean equal bytes. May not do I/O.
 """
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 DIGEST_SIZE = 16
+_PLAIN = {str, int, float, bool, type(None), bytes, datetime, date}
 LONG = 16  # items from which a sequence is first tried as objects all digested before
 
 
@@ -63,6 +65,7 @@ class Hasher:
     def __init__(self) -> None:
         self._memo: dict[int, bytes] = {}
         self._alive: list[object] = []  # keeps memoised objects alive, so ids stay unique
+        self._atoms: dict[int, str] = {}  # objects that are inputs of their own (`atom`), by id: their name
         # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields.
         self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
 
@@ -70,6 +73,36 @@ class Hasher:
         """Declare the digest of an object whose content is known by other means (its file's digest)."""
         self._memo[id(value)] = digest
         self._alive.append(value)
+
+    def atom(self, value: object, name: str) -> None:
+        """Declare an object an input of its own, named `name` (a briefing and its entry, by file
+        path): `reads` reports the name and looks no further into it."""
+        self._atoms[id(value)] = name
+        self._alive.append(value)
+
+    def reads(self, value: Any, found: set[str]) -> None:
+        """Add to `found` the names of the atoms a value holds, at any depth."""
+        atoms, stack = self._atoms, [value]
+        while stack:
+            item = stack.pop()
+            name = atoms.get(id(item))
+            if name is not None:
+                found.add(name)
+                continue
+            kind = type(item)
+            if (kind is tuple or kind is list) and len(item) >= LONG:  # a listing's entries: all atoms, at once
+                names = list(map(atoms.get, map(id, item)))
+                if None not in names:
+                    found.update(names)  # type: ignore[arg-type]  # none is None
+                    continue
+            if kind is tuple or kind is list:
+                stack += [part for part in item if type(part) not in _PLAIN]
+            elif kind is dict:
+                stack += [part for part in item.values() if type(part) not in _PLAIN]
+            elif kind in self._fields or (dataclasses.is_dataclass(item) and not isinstance(item, type)):
+                _, fields, count = self._shape(kind)
+                values = fields(item) if count != 1 else (fields(item),)
+                stack += [part for part in values if type(part) not in _PLAIN]
 
     def key(self, *values: Any) -> str:
         """Return the hex key of a sequence of values."""
@@ -143,16 +176,19 @@ class Hasher:
 
     def _dataclass(self, value: Any) -> bytes:
         """Digest a frozen dataclass as its type's name and every field, in order."""
-        kind = type(value)
-        shape = self._fields.get(kind)
-        if shape is None:
-            names = tuple(f.name for f in dataclasses.fields(value))
-            getter = operator.attrgetter(*names) if names else lambda _: ()
-            shape = self._fields[kind] = (kind.__qualname__.encode() + b":", getter, len(names))
-        prefix, fields, count = shape
+        prefix, fields, count = self._shape(type(value))
         out = [prefix]
         values = fields(value)
         self._encode_items(values if count != 1 else (values,), out)
         result = _blake(b"".join(out))
         self.seed(value, result)
         return result
+
+    def _shape(self, kind: type) -> tuple[bytes, Callable[[Any], Any], int]:
+        """Return a dataclass type's encoding prefix, a getter of every field at once, and how many fields."""
+        shape = self._fields.get(kind)
+        if shape is None:
+            names = tuple(f.name for f in dataclasses.fields(kind))
+            getter = operator.attrgetter(*names) if names else lambda _: ()
+            shape = self._fields[kind] = (kind.__qualname__.encode() + b":", getter, len(names))
+        return shape

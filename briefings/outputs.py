@@ -29,6 +29,7 @@ class Planned:
     make: Callable[[], bytes]
     group: str = "other"
     line: int = 0  # of `origin`, where a line of it decides the path (a slug, an alias)
+    reused: bool = False  # its key is the last plan's, its view not digested again (`plan.Keying`)
 
     def attempt(self) -> tuple[bytes | None, list[SourceError]]:
         """Make the file; return its bytes, or the errors that stopped it."""

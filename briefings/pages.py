@@ -418,7 +418,11 @@ def term_feed_path(term: Term) -> str:
 def timeline_page(archive: Archive) -> Page:
     """Return `/timeline/`: every year and month with counts, and a chart of months."""
     years = [
-        {"period": year, "months": [_month_count(archive, year.year, m) for m in range(1, 13)]}
+        {
+            "period": slim(year),
+            "count": len(year.entries),
+            "months": [_month_count(archive, year.year, m) for m in range(1, 13)],
+        }
         for year in archive.years
     ]
     peak = max((len(m.entries) for m in archive.months), default=0)
@@ -440,10 +444,11 @@ def _month_count(archive: Archive, year: int, month: int) -> dict[str, Any]:
 def year_pages(archive: Archive) -> Iterator[Page]:
     """Yield `/YYYY/` pages: each month of the year with its count and latest briefings."""
     for index, year in enumerate(archive.years):
+        in_year = [m for m in reversed(archive.months) if m.year == year.year]
+        latest = [m.entries[:YEAR_MONTH_ENTRIES] for m in in_year]
         months = [
-            {"period": slim(m), "count": len(m.entries), "latest": m.entries[:YEAR_MONTH_ENTRIES]}
-            for m in reversed(archive.months)
-            if m.year == year.year
+            {"period": slim(m), "count": len(m.entries), "latest": shown}
+            for m, shown in zip(in_year, latest, strict=True)
         ]
         yield Page(
             urls.year_path(year.year),
@@ -457,7 +462,7 @@ def year_pages(archive: Archive) -> Iterator[Page]:
                 **_neighbours(archive.years, index),
             },
             f"{len(year.entries)} briefings from {year.year}.",
-            newest(year.entries),
+            newest([entry for shown in latest for entry in shown]),  # among those it shows, as every listing
         )
 
 

@@ -75,6 +75,7 @@ class Report:
     terms: tuple[tuple[str, int], ...]  # (kind name, how many), in the order of `KINDS`
     scheduled: int = 0  # briefings dated after the build's clock: checked, not published
     archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
+    replanned: frozenset[str] | None = None  # outputs whose key this build worked out (`plan.Keying`); None: no plan
 
 
 def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
@@ -243,7 +244,8 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
         except OSError as exc:
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
-    return Report(written, *counts, archive=archive)
+    replanned = frozenset(p.path for p in planned if not p.reused)
+    return Report(written, *counts, archive=archive, replanned=replanned)
 
 
 def _say_damage(cache: Cache | None, progress: Progress) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -34,6 +34,24 @@ from briefings.workers import in_child
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
 
 
+@dataclass(frozen=True)
+class Readers:
+    """The briefings (by file path) each output holds, in a model of one shape (`stages.model_shape`):
+    what a plan recorded, for the next plan of that shape. An output that holds none is not in it."""
+
+    holds: dict[str, tuple[str, ...]]  # by output path
+
+
+@dataclass(frozen=True)
+class PlanKeys:
+    """The keys a plan gave each output, with what it gave them from: each content file's digest
+    and each template's (with what it extends, includes or imports)."""
+
+    keys: dict[str, str]
+    atoms: dict[str, str]
+    templates: dict[str, bytes]
+
+
 def plan_site(
     root: Path,
     archive: Archive,
@@ -43,6 +61,7 @@ def plan_site(
     words: Words | None = None,
     memo: Memo | None = None,
     assets: tuple[str, ...] = (),
+    shape: bytes = b"",
 ) -> list[Planned]:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -51,13 +70,15 @@ def plan_site(
     search index (made when search is on), which is made here and keyed by its bytes;
     `memo` keeps its postings between builds, so that an edit updates them instead of
     making them again. `assets` are the other files under `content/` (images beside a
-    briefing), copied as they are to /media/.
+    briefing), copied as they are to /media/. `shape` is the model's shape
+    (`stages.model_shape`): given one, the memo keeps which outputs hold each briefing,
+    and a plan of the same shape keys again only the outputs that hold a changed file.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo) as index:
         hasher = Hasher()
-        planned = _plan_outputs(root, archive, digests, body, compiled, hasher, memo)
+        planned = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
         for path, data in index().items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     for name in assets:
@@ -74,6 +95,7 @@ def _plan_outputs(
     compiled: jinja2.BytecodeCache | None,
     hasher: Hasher,
     memo: Memo | None = None,
+    shape: bytes = b"",
 ) -> list[Planned]:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -88,7 +110,10 @@ def _plan_outputs(
     for entry in archive.entries:
         path = entry.briefing.path
         hasher.seed(entry.briefing, digest_text(path, digests[path]))
+        hasher.atom(entry.briefing, path)  # what holds the entry or its briefing holds that file's content
+        hasher.atom(entry, path)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
+    keying = Keying(hasher, renderer, site_wide, digests, memo, shape)
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -96,13 +121,11 @@ def _plan_outputs(
     planned.append(Planned(SITE_MARKER, "", "build", _constant(MARKER_TEXT)))
     pages = site_pages(archive)
     for page in pages:
-        key = hasher.key(site_wide, renderer.template_digest(page.template), page)
         origin, line = (b.path, b.line_of("slug")) if (b := _briefing_of(page)) else (f"templates/{page.template}", 0)
-        make = renderer.page_maker(page)
-        planned.append(Planned(output_file(page.path), key, origin, make, _page_group(page), line))
+        make, group = renderer.page_maker(page), _page_group(page)
+        planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, group, line))
     removed = {r.path.lstrip("/"): r.line for r in archive.config.removed}
     for page in moved_pages(archive):
-        key = hasher.key(site_wide, renderer.template_digest(page.template), page)
         b = page.context.get("briefing")
         if b:
             origin, line = b.path, b.line_of("aliases")
@@ -110,15 +133,88 @@ def _plan_outputs(
             origin, line = "site.yaml (stories)", page.context["story_line"]
         else:
             origin, line = "site.yaml (removed)", removed.get(page.path, 0)
-        planned.append(Planned(output_file(page.path), key, origin, renderer.page_maker(page), "moved", line))
+        make = renderer.page_maker(page)
+        planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, "moved", line))
     for page in given_way_pages(archive):
-        key = hasher.key(site_wide, renderer.template_digest(page.template), page)
-        make, group = renderer.page_maker(page), page.path.split("/")[0]
-        planned.append(Planned(output_file(page.path), key, page.context["origin"], make, group))
+        make, group, origin = renderer.page_maker(page), page.path.split("/")[0], page.context["origin"]
+        planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, group))
     for path, view, make in feed_jobs(site, archive, pages, body):
-        planned.append(Planned(path, hasher.key(site_wide, path, view), "feeds", make, _feed_group(path)))
+        planned.append(keying.planned(path, "", view, "feeds", make, _feed_group(path), key_also=path))
+    keying.keep()
     renderer.keep_references()
     return planned
+
+
+class Keying:
+    """Keys the views of one plan, and given the model's shape, remembers them for the next plan.
+
+    A view's key is the digest of the site-wide inputs, its template's digest and the view. A
+    plan of the same shape as the last (`stages.model_shape`: the same listings, order and
+    links; the files that differ differ only in what pages show), with the same site-wide
+    inputs, keys again only the outputs that hold a briefing whose file changed, and those
+    that hold none (the sitemaps, the timeline: they may show what every briefing gives);
+    every other output's view is what it was, so its key is the one remembered.
+    """
+
+    def __init__(
+        self, hasher: Hasher, renderer: Renderer, site_wide: bytes, digests: dict[str, str], memo: Memo | None,
+        shape: bytes,
+    ) -> None:  # fmt: skip
+        self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
+        self.memo, self.shape = memo, shape
+        self.keys: dict[str, str] = {}
+        self.views: dict[str, object] = {}  # by output path, for the readers of a plan of a new shape
+        self.templates: dict[str, bytes] = {}
+        readers = memo.recall("readers", shape) if memo else None
+        self.readers = readers if isinstance(readers, Readers) else None
+        before = memo.recall("plan keys", (shape, site_wide)) if memo and self.readers else None
+        self.before = before if isinstance(before, PlanKeys) else None
+        self.reached: set[str] = set()
+        if self.readers and self.before:
+            atoms = self.before.atoms
+            changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
+            changed |= atoms.keys() - digests.keys()
+            self.reached = {output for output, held in self.readers.holds.items() if not changed.isdisjoint(held)}
+
+    def planned(
+        self, path: str, template: str, view: object, origin: str, make: Callable[[], bytes], group: str,
+        line: int = 0, key_also: str = "",
+    ) -> Planned:  # fmt: skip
+        """Return one output, keyed again or with the key remembered (see the class)."""
+        digest = self.renderer.template_digest(template) if template else b""
+        if template:
+            self.templates[template] = digest
+        key = self._remembered(path, template, digest)
+        reused = key is not None
+        if key is None:
+            key = self.hasher.key(self.site_wide, key_also or digest, view)
+        self.keys[path] = key
+        if self.readers is None:
+            self.views[path] = view
+        return Planned(path, key, origin, make, group, line, reused)
+
+    def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
+        if self.before is None or self.readers is None or path in self.reached or path not in self.readers.holds:
+            return None
+        if template and self.before.templates.get(template) != digest:
+            return None
+        return self.before.keys.get(path)
+
+    def keep(self) -> None:
+        """Remember this plan's keys, and which outputs hold each briefing if the shape is new."""
+        if self.memo is None:
+            return
+        if self.readers is None:
+            holds: dict[str, tuple[str, ...]] = {}
+            found: set[str] = set()
+            for path, view in self.views.items():
+                self.hasher.reads(view, found)
+                if found:
+                    holds[path] = tuple(found)
+                    found.clear()
+            self.memo.remember("readers", self.shape, Readers(holds))
+        kept = PlanKeys(self.keys, dict(self.digests), self.templates)
+        self.memo.remember("plan keys", (self.shape, self.site_wide), kept)
 
 
 def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> set[str]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from briefings.config import ParseSettings
-from briefings.content import Briefing, parse_briefing
+from briefings.content import SHOWN_ONLY, Briefing, parse_briefing
 from briefings.errors import SourceError
 from briefings.frozen import compact_pickle
-from briefings.keys import file_digest
+from briefings.keys import Hasher, file_digest
 from briefings.markdown import BodyTemplate, make_parser, template_body
 from briefings.words import words_of
 
@@ -38,6 +38,7 @@ class Record:
     body: BodyTemplate | None
     errors: tuple[SourceError, ...] = ()
     standin: Briefing | None = None
+    shape: str = ""  # the digest of all it holds but its bytes' digest and SHOWN_ONLY fields (`shaped`)
 
     @property
     def as_read(self) -> Briefing | None:
@@ -57,15 +58,15 @@ class RecordParser:
         digest = digest or file_digest(data)
         briefing, errors = parse_briefing(data, path, self.config, lenient=True)
         if briefing is None:
-            return Record(path, digest, None, None, tuple(errors))
+            return shaped(Record(path, digest, None, None, tuple(errors)))
         body = template_body(
             self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS,
             trusted=self.config.allow_html,
         )  # fmt: skip
         read = replace(briefing, body="")
         if errors:
-            return Record(path, digest, None, body, tuple(errors), standin=read)
-        return Record(path, digest, read, body)
+            return shaped(Record(path, digest, None, body, tuple(errors), standin=read))
+        return shaped(Record(path, digest, read, body))
 
     def parse_apart(self, path: str, data: bytes) -> tuple[Record, tuple[str, str] | None]:
         """Parse one file; return its record without the body's HTML, and for the body store that
@@ -80,3 +81,20 @@ class RecordParser:
         names = (*b.tags, *b.countries)  # a tag or country is a word it is found by
         words = words_of(b.title, b.summary, record.body.html, b.date.year, names, self.config.stemmed)
         return lean, (record.body.html, words)
+
+
+def shaped(record: Record) -> Record:
+    """Return the record with its `shape`: the digest of everything in it but its bytes' digest,
+    the body's HTML, the lines its links are on and the briefing's SHOWN_ONLY fields. Records of
+    equal shape make the same model but for what those show (see `content.SHOWN_ONLY`; a link's
+    line is in messages, and in the briefing's own entry). So a field added above the body keeps it."""
+
+    def plain(b: Briefing | None) -> Briefing | None:
+        return replace(b, **SHOWN_ONLY) if b is not None else None
+
+    body = record.body
+    if body is not None:
+        links = tuple(replace(link, line=0) for link in body.links)
+        body = replace(body, html="", links=links, fragments=tuple((0, name) for _, name in body.fragments))
+    bare = replace(record, digest="", briefing=plain(record.briefing), standin=plain(record.standin), body=body)
+    return replace(record, shape=Hasher().digest(bare).hex())

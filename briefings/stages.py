@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from briefings.clock import Position, build_time, is_due, position
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.keys import digest_text
+from briefings.keys import Hasher, digest_text
 from briefings.links import dangling_references, resolve_bodies
 from briefings.outputs import Planned
 from briefings.plan import output_paths, plan_site
@@ -189,14 +189,36 @@ def load_and_plan(run: Session, content: Content) -> Planning:
     cache, store = run.cache, run.store
     compiled = cache.compiled_templates() if cache else None
     digests = {r.path: r.digest for r in records}
-    planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets)
+    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
+    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
+    shape = model_shape(run, records, content.assets, clock, archive)
+    planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     unique_outputs(planned)
     dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), {p.path for p in planned})
     if dangling:
         raise BuildFailed(dangling)
-    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
     scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
-    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
     return Planning(archive, planned, digests, scheduled, clock)
+
+
+def model_shape(run: Session, records: list[Record], assets: Iterable[str], clock: Position, archive: Archive) -> bytes:
+    """Return the digest of what decides the model but for what its pages only show: every listing,
+    order, link and URL in it (what `plan.Keying` compares between plans).
+
+    The model is made from these alone (see `model_archive`): the settings, the options that
+    choose the briefings, the clock's position among the briefings' dates, the other files
+    under content/, and each record but its SHOWN_ONLY fields (`Record.shape`). The title is one
+    of those, and it breaks ties in the order: so the order itself is in, and what the clock
+    decided (the briefings not yet due, the recent ones).
+    """
+    options = run.options
+    decided = Hasher().digest((run.config, options.drafts, options.scheduled, clock, tuple(sorted(assets))))
+    return digest_text(
+        decided,
+        *(part for r in records for part in (r.path, r.shape)),
+        *(e.path for e in archive.entries),
+        *(e.path for e in archive.recent),
+        *sorted(archive.scheduled),
+    )

@@ -168,6 +168,31 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     assert rebuilt() == ["related", "postings"]
 
 
+def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(tmp_path: Path) -> None:
+    """Counted, not timed: an edit to what pages only show (a title) keys again the outputs that show
+    that briefing, and those that show none (the sitemap, the indexes: they may show what every
+    briefing gives); every other output keeps the key the last plan gave it."""
+    titles = [f"Title {n:02d} of forty" for n in range(40)]
+    tags = [[TAGS[n % 6], f"Topic {n % 7}"] for n in range(40)]
+    files = {f"2016/b{n:02d}.md": text(n, tags[n], day=n % 28 + 1, title=titles[n]) for n in range(40)}
+    root = make_archive(tmp_path / "a", files)
+    first = pipeline.build(root)
+    _, planned, _ = pipeline.plan(root, pipeline.Options())
+    views = {p.path for p in planned if p.group not in ("static", "search", "media") and p.origin != "build"}
+    assert first.replanned is not None and views <= first.replanned  # a first build plans every output
+
+    file = root / "content" / "2016" / "b17.md"
+    file.write_text(file.read_text().replace(titles[17], "Renamed seventeen"))
+    report = pipeline.build(root)
+    site = tree(root / "_site")
+    assert site == clean_build(root, tmp_path / "clean")
+    showing = {path for path in views if b"Renamed seventeen" in site[path]}
+    showing_none = {path for path in views if not any(t.encode() in site[path] for t in titles[:17] + titles[18:])}
+    assert report.replanned is not None
+    assert report.replanned & views == showing | showing_none
+    assert len(showing) >= 8 and len(showing | showing_none) < len(views) / 3, (len(showing), len(views))
+
+
 def test_past_the_threshold_the_index_is_made_in_a_child_while_pages_are_planned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

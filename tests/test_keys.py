@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefings import config, content, keys, plan
+from briefings import config, content, keys, pipeline, plan
 from briefings import render as rendering
 from briefings.archive import Ref
 from briefings.kinds import KINDS, Kind
@@ -337,6 +337,59 @@ def test_a_key_that_drops_an_input_is_caught(tmp_path: Path, monkeypatch: pytest
     file_change("rename")(archive, 5, 1)
     with pytest.raises(AssertionError, match="differs from a clean one"):
         check_step(archive, tmp_path / "clean", f"renaming {path}")
+
+
+def shown_only_edits(archive: Archive, tmp: Path) -> list[tuple[str, int]]:
+    """Edit each field pages only show (`content.SHOWN_ONLY`), in each briefing in turn, each to
+    two values that differ from what it holds, building after each edit; return (field, outputs
+    keyed again) for each edit."""
+    fields = [name for name in content.FIELDS if name in content.SHOWN_ONLY]
+    assert set(fields) == {"title", "summary", "credit", "updated", "image", "language"}
+    keyed = []
+    for number, name in enumerate(fields):
+        path = sorted(archive.files)[number % len(archive.files)]
+        for choice in (number, number + 1, number + 2):
+            value = FIELD_VALUES[name](choice)
+            if archive.files[path].get(name) == value:
+                continue
+            archive.files[path] = archive.files[path] | {name: value}
+            archive.write()
+            report = pipeline.build(archive.root)
+            assert report.replanned is not None
+            keyed.append((name, len(report.replanned)))
+            check_step(archive, tmp, f"{name} of {path} to {value!r}")
+    return keyed
+
+
+def test_an_edit_pages_only_show_plans_again_only_some_outputs_and_equals_a_clean_build(tmp_path: Path) -> None:
+    """The sweep above edits each field once, sometimes to the value it held; here each field
+    pages only show is edited twice or more, to new values, on the path that keys again only
+    the outputs holding the edited briefing (`plan.Keying`)."""
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    _, planned, _ = pipeline.plan(archive.root, pipeline.Options())
+    keyed = shown_only_edits(archive, tmp_path / "clean")
+    assert len(keyed) >= 12
+    assert all(count < len(planned) for _, count in keyed), (keyed, len(planned))  # six briefings: most hold each
+
+
+def test_an_output_keyed_again_only_for_its_briefings_is_caught_if_it_shows_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above can fail: reusing the key of an output that holds no briefing (the sitemap,
+    which shows each page's date of change) leaves it stale when a briefing is updated."""
+    real = plan.Keying._remembered
+
+    def careless(self: plan.Keying, path: str, template: str, digest: bytes) -> str | None:
+        if self.before is not None and path not in self.reached:
+            return self.before.keys.get(path)
+        return real(self, path, template, digest)
+
+    monkeypatch.setattr(plan.Keying, "_remembered", careless)
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    with pytest.raises(AssertionError, match="differs from a clean one"):
+        shown_only_edits(archive, tmp_path / "clean")
 
 
 def test_renaming_a_file_that_keeps_its_slug_updates_a_page_printing_its_path(tmp_path: Path) -> None:
