@@ -167,7 +167,7 @@ class Keying:
         self.templates: dict[str, bytes] = {}
         readers = memo.recall("readers", shape) if memo else None
         self.readers = readers if isinstance(readers, Readers) else None
-        before = memo.recall("plan keys", (shape, site_wide)) if memo and self.readers else None
+        before = memo.recall("plan_keys", (shape, site_wide)) if memo and self.readers else None
         self.before = before if isinstance(before, PlanKeys) else None
         self.reached: set[str] = set()
         if self.readers and self.before:
@@ -214,7 +214,7 @@ class Keying:
                     found.clear()
             self.memo.remember("readers", self.shape, Readers(holds))
         kept = PlanKeys(self.keys, dict(self.digests), self.templates)
-        self.memo.remember("plan keys", (self.shape, self.site_wide), kept)
+        self.memo.remember("plan_keys", (self.shape, self.site_wide), kept)
 
 
 def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> set[str]:
