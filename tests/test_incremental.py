@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bench.generate import generate, write_archive
-from briefings import archive, pipeline, plan, search, sources, stages
+from briefings import archive, keys, pipeline, plan, search, sources, stages
 from briefings.cache import Cache
 from briefings.config import parse_config
 from briefings.content import Source
@@ -177,9 +177,11 @@ def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(
     files = {f"2016/b{n:02d}.md": text(n, tags[n], day=n % 28 + 1, title=titles[n]) for n in range(40)}
     root = make_archive(tmp_path / "a", files)
     first = pipeline.build(root)
+    # A plan of the same shape again: it keys every output too, and finds what each holds.
     _, planned, _ = pipeline.plan(root, pipeline.Options())
     views = {p.path for p in planned if p.group not in ("static", "search", "media") and p.origin != "build"}
     assert first.replanned is not None and views <= first.replanned  # a first build plans every output
+    assert not any(p.reused for p in planned)
 
     file = root / "content" / "2016" / "b17.md"
     file.write_text(file.read_text().replace(titles[17], "Renamed seventeen"))
@@ -191,6 +193,31 @@ def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(
     assert report.replanned is not None
     assert report.replanned & views == showing | showing_none
     assert len(showing) >= 8 and len(showing | showing_none) < len(views) / 3, (len(showing), len(views))
+
+
+def test_what_each_output_holds_is_found_only_when_a_shape_repeats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding which briefings each output holds walks every view: a build does it only when its
+    model has the shape of the last plan's, so a run of retags never pays for it."""
+    walks: list[int] = []
+    real = keys.Hasher.reads
+    monkeypatch.setattr(keys.Hasher, "reads", lambda self, *a: walks.append(1) or real(self, *a))
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)})
+    file = root / "content" / "2016" / "b2.md"
+
+    def counted(old: str, new: str) -> int:
+        walks.clear()
+        file.write_text(file.read_text().replace(old, new, 1))
+        build(root)
+        return len(walks)
+
+    build(root)
+    assert walks == []  # a first build
+    assert counted(f"tags: [{TAGS[2]}]", f"tags: [{TAGS[4]}]") == 0  # another shape
+    assert counted(f"tags: [{TAGS[4]}]", f"tags: [{TAGS[5]}]") == 0
+    assert counted("title: Briefing 2", "title: Ferry news") > 0  # the shape again: found now
+    assert counted("title: Ferry news", "title: Ferry news, later") == 0  # and used
 
 
 def test_past_the_threshold_the_index_is_made_in_a_child_while_pages_are_planned(

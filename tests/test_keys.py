@@ -370,7 +370,8 @@ def test_an_edit_pages_only_show_plans_again_only_some_outputs_and_equals_a_clea
     _, planned, _ = pipeline.plan(archive.root, pipeline.Options())
     keyed = shown_only_edits(archive, tmp_path / "clean")
     assert len(keyed) >= 12
-    assert all(count < len(planned) for _, count in keyed), (keyed, len(planned))  # six briefings: most hold each
+    # The first edit keys every output (the shape repeats: it finds what each holds); six briefings: most hold each.
+    assert all(count < len(planned) for _, count in keyed[1:]), (keyed, len(planned))
 
 
 def test_an_output_keyed_again_only_for_its_briefings_is_caught_if_it_shows_another(
