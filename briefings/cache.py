@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".cache"
 KEY_FILE = "key"
-_MAGIC = b"briefings-cache-1\n"
+_MAGIC = b"briefings-cache-2\n"  # then the seal, a pickle of (engine, settings) and one of the value
 _SEAL_SIZE = 32
 # What a cache file may hold besides the package's dataclasses: (module, name) of value types.
 _VALUE_TYPES = {
@@ -364,18 +364,22 @@ class Cache:
         try:
             if not hmac.compare_digest(stamp, seal(self.key, payload)):
                 raise ValueError("its seal does not hold")
-            engine, stored_settings, value = _ValuesOnly(io.BytesIO(payload)).load()
+            stream = io.BytesIO(payload)
+            engine, stored_settings = _ValuesOnly(stream).load()
+            if engine != self.engine or stored_settings != settings:
+                return None  # another engine's, or made from other inputs: its value is not even read
+            return _ValuesOnly(stream).load()  # a pickle of its own (its memo counts from nothing)
         except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
-        return value if engine == self.engine and stored_settings == settings else None
 
     def _save(self, name: str, settings: object, value: object) -> None:
         self.folder.mkdir(exist_ok=True)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
-        payload = pickle.dumps((self.engine, settings, value), protocol=pickle.HIGHEST_PROTOCOL)
+        header = pickle.dumps((self.engine, settings), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = header + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:
             with os.fdopen(descriptor, "wb") as file:

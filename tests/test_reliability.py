@@ -89,7 +89,8 @@ def test_a_long_release_note_builds_and_unmatched_emphasis_is_linear(archive) ->
     )
     started = time.monotonic()
     site = build(root)
-    assert time.monotonic() - started < 12  # linear: about 3 s for both here; the quadratic join took 20 s for b alone
+    # Linear: about 3 to 6 s for both here, 13 s once on a loaded machine; the quadratic join took 20 s for b alone.
+    assert time.monotonic() - started < 16
     assert (site / "2015/09/a/index.html").stat().st_size > 850_000
 
 
