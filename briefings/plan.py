@@ -77,7 +77,7 @@ def plan_site(
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
-    with search_index(archive, words if archive.config.search else None, memo) as index:
+    with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher()
         planned = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
         for path, data in index().items():
@@ -236,7 +236,9 @@ def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> se
 
 
 @contextlib.contextmanager
-def search_index(archive: Archive, words: Words | None, memo: Memo | None) -> Iterator[Callable[[], dict[str, bytes]]]:
+def search_index(
+    archive: Archive, words: Words | None, memo: Memo | None, shape: bytes = b""
+) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Start making the search index's files (none without `words`); yield a function that waits for them.
 
     The postings the memo kept are updated (and the new ones kept).
@@ -246,7 +248,7 @@ def search_index(archive: Archive, words: Words | None, memo: Memo | None) -> It
         if words is None:
             return {}
         previous = memo.recall("postings", words.stamp) if memo else None
-        index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None)
+        index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None, shape)
         if memo:
             memo.remember("postings", words.stamp, postings)
         return index.files

@@ -27,7 +27,7 @@ import json
 from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from briefings.archive import Archive, Entry
@@ -111,7 +111,9 @@ class Postings:
     `stamp` is the words' (see `Words`); `docs` is the body digest at each place; `terms`
     each term's places, ascending (the bytes of an `array("I")`: quicker to load than
     arrays); `encoded` each term's `encode_postings`; `shards` each shard's terms, sorted;
-    `files` each shard's file.
+    `files` each shard's file. `listing` holds the files of the facets and of the documents,
+    with what the index's summary says of the facets, for the model's `shape` they were made
+    for (`stages.model_shape`): a model of that shape has the same ones.
     """
 
     stamp: str
@@ -120,6 +122,8 @@ class Postings:
     encoded: dict[str, str]
     shards: dict[str, list[str]]
     files: dict[str, bytes]
+    shape: bytes = b""
+    listing: tuple[dict[str, bytes], dict[str, list[list[object]]]] = field(default_factory=lambda: ({}, {}))
 
 
 class Words(Protocol):
@@ -132,34 +136,49 @@ class Words(Protocol):
         ...
 
 
-def build_index(archive: Archive, words: Words, previous: Postings | None = None) -> tuple[SearchIndex, Postings]:
+def build_index(
+    archive: Archive, words: Words, previous: Postings | None = None, shape: bytes = b""
+) -> tuple[SearchIndex, Postings]:
     """Return the index of the archive, and its postings for the next build.
 
     With the postings of the previous build (which this updates in place), only the terms of
     briefings whose body changed are encoded again, and only their shards made again,
-    provided every briefing kept its place; else the index is made afresh.
+    provided every briefing kept its place; else the index is made afresh. The facets and
+    documents are made again only for a model of another `shape` (none: always).
     The files are the same either way.
     """
     entries = archive.entries
     count = len(entries)
     docs = tuple(entry.body.digest for entry in entries)
     postings = (previous and _updated(previous, docs, words)) or _postings(docs, words)
-    files = {f"{FOLDER}/t/{key}.json": data for key, data in postings.files.items()}
+    if not shape or postings.shape != shape:
+        postings.shape, postings.listing = shape, _listing(archive)
+    listed, facet_counts = postings.listing
+    files = {f"{FOLDER}/t/{key}.json": data for key, data in postings.files.items()} | listed
+    summary = {
+        "count": count,
+        "chunk": DOCS_PER_CHUNK,
+        "stem": "en" if archive.config.stemmed else "",  # queries are stemmed as the words were
+        "shards": sorted(postings.files),
+        "facets": facet_counts,
+    }
+    files[f"{FOLDER}/index.json"] = _json(summary)
+    return SearchIndex(files), postings
+
+
+def _listing(archive: Archive) -> tuple[dict[str, bytes], dict[str, list[list[object]]]]:
+    """Return the files of the facets and of the documents, and what the summary says of the facets."""
+    entries = archive.entries
+    count = len(entries)
+    files = {}
     facets = _facets(archive)
     for facet, values in facets.items():
         files[f"{FOLDER}/f/{facet}.json"] = _json({name: encode_postings(p, count) for name, p in values.items()})
     for start in range(0, count, DOCS_PER_CHUNK):
         chunk = [_document(entry) for entry in entries[start : start + DOCS_PER_CHUNK]]
         files[f"{FOLDER}/d/{start // DOCS_PER_CHUNK}.json"] = _json(chunk)
-    summary = {
-        "count": count,
-        "chunk": DOCS_PER_CHUNK,
-        "stem": "en" if archive.config.stemmed else "",  # queries are stemmed as the words were
-        "shards": sorted(postings.files),
-        "facets": {facet: [[name, len(p)] for name, p in values.items()] for facet, values in facets.items()},
-    }
-    files[f"{FOLDER}/index.json"] = _json(summary)
-    return SearchIndex(files), postings
+    counts = {facet: [[name, len(p)] for name, p in values.items()] for facet, values in facets.items()}
+    return files, counts
 
 
 def _postings(docs: tuple[str, ...], words: Words) -> Postings:

@@ -138,13 +138,14 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[str] = []
-    real_postings, real_related = search._postings, archive.related_places
+    real_postings, real_related, real_listing = search._postings, archive.related_places, search._listing
     monkeypatch.setattr(search, "_postings", lambda *a: made.append("postings") or real_postings(*a))
     monkeypatch.setattr(archive, "related_places", lambda *a: made.append("related") or real_related(*a))
+    monkeypatch.setattr(search, "_listing", lambda *a: made.append("facets") or real_listing(*a))
     files = {f"2016/b{n}.md": text(n, [TAGS[n % 3], TAGS[3]], day=n + 1) for n in range(6)}
     root = make_archive(tmp_path / "a", files)
     build(root)
-    assert made == ["related", "postings"]
+    assert made == ["related", "postings", "facets"]
 
     def rebuilt() -> list[str]:
         made.clear()
@@ -159,13 +160,14 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
         file.write_text(file.read_text().replace(old, new, 1))
         return rebuilt()
 
-    # Words gained and lost, a title: neither places nor moments nor tags move.
+    # Words gained and lost, a title: neither places nor moments nor tags move (nor the model's shape,
+    # which decides the facets and documents).
     assert edit("b2.md", "Body text.", "Zanzibar ferry text.") == []
     assert edit("b3.md", "title: Briefing 3", "title: Ferry news") == []
-    # New tags change the related lists; a new briefing moves every later one's place.
-    assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related"]
+    # New tags change the related lists and the facets; a new briefing moves every later one's place.
+    assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related", "facets"]
     (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[0]], day=28))
-    assert rebuilt() == ["related", "postings"]
+    assert rebuilt() == ["related", "postings", "facets"]
 
 
 def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(tmp_path: Path) -> None:
