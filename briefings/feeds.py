@@ -20,7 +20,7 @@ from briefings.archive import Archive, Entry, Ref
 from briefings.config import SiteConfig
 from briefings.kinds import BY_NAME, KINDS
 from briefings.markdown import BodyRef
-from briefings.pages import CorrectionItem, Page, corrections, term_feed_path
+from briefings.pages import CorrectionItem, Deferred, Page, corrections, term_feed_path
 from briefings.urls import briefing_path_parts, src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -99,7 +99,7 @@ FeedJob = tuple[str, FeedView, Callable[[], bytes]]
 
 
 def feed_jobs(
-    config: SiteConfig, archive: Archive, pages: Sequence[Page], body: Callable[[BodyRef], str]
+    config: SiteConfig, archive: Archive, pages: Sequence[Page | Deferred], body: Callable[[BodyRef], str]
 ) -> list[FeedJob]:
     """Return every feed, the sitemap and robots.txt, each with the view its bytes are made from.
 
@@ -301,7 +301,7 @@ def _json_item(config: SiteConfig, entry: Entry, html: str | None) -> dict[str, 
 
 
 def sitemap_views(
-    pages: Sequence[Page], limit: int = SITEMAP_LIMIT, news: datetime | None | bool = False
+    pages: Sequence[Page | Deferred], limit: int = SITEMAP_LIMIT, news: datetime | None | bool = False
 ) -> list[tuple[str, Sitemap]]:
     """Return /sitemap.xml; past `limit` URLs, an index of /sitemap-1.xml, /sitemap-2.xml, ... at the
     root, which also lists the news sitemap unless `news` is False (else it is its newest date, or None)."""

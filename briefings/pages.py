@@ -7,6 +7,7 @@ so pages can be rendered in any order or in parallel. May not render, or write f
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
@@ -17,12 +18,13 @@ from typing import Any
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Ref, Term
 from briefings.clock import MONTHS
-from briefings.content import Correction
+from briefings.content import Briefing, Correction
 from briefings.kinds import BY_NAME, KINDS, Kind
 
 HOME_ENTRIES = 20  # the home page shows the latest briefings; the timeline has them all
 HOME_REGION_ENTRIES = 3  # and each region's latest, as a way in by region
 YEAR_MONTH_ENTRIES = 5  # a year page shows each month's latest briefings and links to the rest
+BRIEFING_TEMPLATE = "briefing.html"
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,33 @@ class CorrectionItem:
     correction: Correction
 
 
-def site_pages(archive: Archive) -> list[Page]:
-    """Return every HTML page of the site, in a fixed order."""
+@dataclass(frozen=True)
+class Deferred:
+    """A briefing's page not made yet (`site_pages`): what the sitemap lists of it, what made
+    it, and how to make it when it is wanted after all."""
+
+    path: str
+    modified: datetime
+    template: str
+    briefing: Briefing
+    make: Callable[[], Page]
+
+
+def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) -> list[Page | Deferred]:
+    """Return every HTML page of the site, in a fixed order; a briefing's page whose path is not
+    `wanted` (when given) only as a `Deferred`, made when asked for."""
     places = story_places(archive)
+
+    def briefing(index: int) -> Page | Deferred:
+        entry = archive.entries[index]
+        if wanted is None or wanted(entry.path):
+            return briefing_page(archive, index, places)
+        made = functools.partial(briefing_page, archive, index, places)
+        return Deferred(entry.path, entry.briefing.modified, BRIEFING_TEMPLATE, entry.briefing, made)
+
     return [
         home_page(archive),
-        *(briefing_page(archive, i, places) for i in range(len(archive.entries))),
+        *(briefing(i) for i in range(len(archive.entries))),
         *term_index_pages(archive),
         *(page for kind in KINDS for term in archive.terms[kind.name] for page in term_pages(archive, term)),
         timeline_page(archive),
@@ -288,8 +311,8 @@ def briefing_page(archive: Archive, index: int, places: dict[str, StoryPlace] | 
     place = (story_places(archive) if places is None else places).get(entry.path)
     status = "draft" if entry.briefing.draft else "scheduled" if entry.briefing.path in archive.scheduled else ""
     return Page(
-        entry.path,
-        "briefing.html",
+        entry.path,  # and its date of change below: what a `Deferred` says of it
+        BRIEFING_TEMPLATE,
         entry.briefing.title,
         {
             "entry": entry,

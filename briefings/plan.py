@@ -10,6 +10,7 @@ May not write files (the search index's postings go to the memo it is given).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
 from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
-from briefings.pages import Page, given_way_pages, moved_pages, site_pages
+from briefings.pages import BRIEFING_TEMPLATE, Deferred, Page, given_way_pages, moved_pages, site_pages
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
 from briefings.sources import read_static
@@ -120,8 +121,11 @@ def _plan_outputs(
     ]
     planned.append(Planned(".nojekyll", "", "build", _constant(b"")))
     planned.append(Planned(SITE_MARKER, "", "build", _constant(MARKER_TEXT)))
-    pages = site_pages(archive)
+    pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
     for page in pages:
+        if isinstance(page, Deferred):  # its key is remembered: its view is made only if the page is
+            planned.append(_deferred(keying, renderer, page))
+            continue
         origin, line = (b.path, b.line_of("slug")) if (b := _briefing_of(page)) else (f"templates/{page.template}", 0)
         make, group = renderer.page_maker(page), _page_group(page)
         planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, group, line))
@@ -196,11 +200,16 @@ class Keying:
         key = self._remembered(path, template, digest)
         reused = key is not None
         if key is None:
+            assert view is not None, f"{path}: deferred, but its key is not remembered"
             key = self.hasher.key(self.site_wide, key_also or digest, view)
         self.keys[path] = key
         if self.walk:
             self.views[path] = view
         return Planned(path, key, origin, make, group, line, reused)
+
+    def needs_view(self, path: str, template: str) -> bool:
+        """Return True unless the output's key is the one remembered (its view is not needed to key it)."""
+        return self.walk or self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
         if self.before is None or self.readers is None or path in self.reached or path not in self.readers.holds:
@@ -261,10 +270,22 @@ def search_index(
         yield made
 
 
+def _deferred(keying: Keying, renderer: Renderer, page: Deferred) -> Planned:
+    """Return a briefing's page whose key is remembered, made (view and all) only if it is made."""
+    b, path = page.briefing, output_file(page.path)
+    make = functools.partial(_render_later, renderer, page.make)
+    return keying.planned(path, page.template, None, b.path, make, "briefings", b.line_of("slug"))
+
+
+def _render_later(renderer: Renderer, make: Callable[[], Page]) -> bytes:
+    """Make a deferred page's view, then render it."""
+    return renderer.render(make())
+
+
 def _briefing_of(page: Page) -> Briefing | None:
     """Return the briefing whose own page this is, if it is one."""
     entry = page.context.get("entry")
-    return entry.briefing if page.template == "briefing.html" and entry is not None else None
+    return entry.briefing if page.template == BRIEFING_TEMPLATE and entry is not None else None
 
 
 def site_view(config: SiteConfig) -> SiteConfig:
@@ -275,7 +296,7 @@ def site_view(config: SiteConfig) -> SiteConfig:
 
 def _page_group(page: Page) -> str:
     """Return the kind of page, for the size report."""
-    if page.template == "briefing.html":
+    if page.template == BRIEFING_TEMPLATE:
         return "briefings"
     if page.template in ("timeline.html", "year.html", "month.html"):
         return "timeline"

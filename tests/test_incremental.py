@@ -197,6 +197,21 @@ def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(
     assert len(showing) >= 8 and len(showing | showing_none) < len(views) / 3, (len(showing), len(views))
 
 
+def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
+    """A briefing's page an edit does not reach is not even viewed (`pages.Deferred`); when the
+    output folder is gone it is made all the same, as a clean build makes it."""
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    pipeline.plan(root, pipeline.Options())  # the shape again: what each output holds
+    shutil.rmtree(root / "_site")
+    file = root / "content" / "2016" / "b2.md"
+    file.write_text(file.read_text().replace("title: Briefing 2", "title: Ferry news"))
+    report = pipeline.build(root)
+    assert report.replanned is not None and "2016/03/b4/index.html" not in report.replanned
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_what_each_output_holds_is_found_only_when_a_shape_repeats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
