@@ -160,10 +160,12 @@ class Keying:
     that hold none (the sitemaps, the timeline: they may show what every briefing gives);
     every other output's view is what it was, so its key is the one remembered.
 
-    Which briefings each output holds is found (walking every view: 0.3 s at 10,000
-    briefings) only when a plan has the shape the last one had: a run of edits that each
-    change the shape (retags, new briefings) never pays for it, and the second build of a
-    shape does, for the edits after it.
+    Nothing is recalled or kept but the shape itself unless a plan has the shape the last
+    one had: a run of edits that each change the shape (retags, new briefings) costs no more
+    than before. Which briefings each output holds is then found (walking every view: 0.3 s
+    at 10,000 briefings) if it was not for that shape before, for the edits after it. The
+    keys kept for a shape stay true for it whatever came in between: each is a function of
+    the shape, the site-wide part, its template and the files of the briefings it holds.
     """
 
     def __init__(
@@ -173,15 +175,14 @@ class Keying:
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
         self.memo, self.shape = memo, shape
         self.keys: dict[str, str] = {}
-        self.views: dict[str, object] = {}  # by output path, for the readers of a plan of a new shape
+        self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
-        readers = memo.recall("readers", shape) if memo else None
+        self.repeated = memo is not None and memo.recall("plan_shape", shape) is True
+        readers = memo.recall("readers", shape) if memo and self.repeated else None
         self.readers = readers if isinstance(readers, Readers) else None
-        before = memo.recall("plan_keys", shape) if memo else None
-        self.before = before if isinstance(before, PlanKeys) else None
-        self.walk = self.readers is None and self.before is not None  # the shape repeats: find what each holds
-        if self.before and self.before.site_wide != site_wide:
-            self.before = None
+        before = memo.recall("plan_keys", shape) if memo and self.repeated else None
+        self.before = before if isinstance(before, PlanKeys) and before.site_wide == site_wide else None
+        self.walk = self.repeated and self.readers is None  # find what each holds, for the edits after this one
         self.reached: set[str] = set()
         if self.readers and self.before:
             atoms = self.before.atoms
@@ -202,7 +203,8 @@ class Keying:
         if key is None:
             assert view is not None, f"{path}: deferred, but its key is not remembered"
             key = self.hasher.key(self.site_wide, key_also or digest, view)
-        self.keys[path] = key
+        if self.repeated:
+            self.keys[path] = key
         if self.walk:
             self.views[path] = view
         return Planned(path, key, origin, make, group, line, reused)
@@ -219,8 +221,12 @@ class Keying:
         return self.before.keys.get(path)
 
     def keep(self) -> None:
-        """Remember this plan's keys, and which outputs hold each briefing if they were found."""
+        """Remember this plan's shape; of a shape planned before, its keys, and which outputs hold
+        each briefing if they were found."""
         if self.memo is None:
+            return
+        if not self.repeated:
+            self.memo.remember("plan_shape", self.shape, True)
             return
         if self.walk:
             holds: dict[str, tuple[str, ...]] = {}

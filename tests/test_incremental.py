@@ -223,18 +223,29 @@ def test_what_each_output_holds_is_found_only_when_a_shape_repeats(
     root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)})
     file = root / "content" / "2016" / "b2.md"
 
+    replanned: list[int] = []
+
     def counted(old: str, new: str) -> int:
         walks.clear()
         file.write_text(file.read_text().replace(old, new, 1))
-        build(root)
+        report = pipeline.build(root)
+        assert report.replanned is not None
+        replanned.append(len(report.replanned))
         return len(walks)
 
-    build(root)
+    everything = len(pipeline.build(root).replanned or ())
     assert walks == []  # a first build
     assert counted(f"tags: [{TAGS[2]}]", f"tags: [{TAGS[4]}]") == 0  # another shape
     assert counted(f"tags: [{TAGS[4]}]", f"tags: [{TAGS[5]}]") == 0
     assert counted("title: Briefing 2", "title: Ferry news") > 0  # the shape again: found now
     assert counted("title: Ferry news", "title: Ferry news, later") == 0  # and used
+    assert replanned[-1] < everything
+    # Away to another shape and back: what that shape's outputs hold, and their keys, still hold.
+    assert counted(f"tags: [{TAGS[5]}]", f"tags: [{TAGS[4]}]") == 0
+    assert counted(f"tags: [{TAGS[4]}]", f"tags: [{TAGS[5]}]") == 0
+    assert counted("title: Ferry news, later", "title: Ferry news, again") == 0
+    assert replanned[-1] < everything
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
 def test_past_the_threshold_the_index_is_made_in_a_child_while_pages_are_planned(
