@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import Archive
+from briefings.archive import Archive, Entry
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.feeds import feed_jobs
@@ -112,10 +112,8 @@ def _plan_outputs(
     for entry in archive.entries:
         path = entry.briefing.path
         hasher.seed(entry.briefing, digest_text(path, digests[path]))
-        hasher.atom(entry.briefing, path)  # what holds the entry or its briefing holds that file's content
-        hasher.atom(entry, path)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
-    keying = Keying(hasher, renderer, site_wide, digests, memo, shape)
+    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries)
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -162,18 +160,18 @@ class Keying:
 
     Nothing is recalled or kept but the shape itself unless a plan has the shape the last
     one had: a run of edits that each change the shape (retags, new briefings) costs no more
-    than before. Which briefings each output holds is then found (walking every view: 0.3 s
-    at 10,000 briefings) if it was not for that shape before, for the edits after it. The
+    than before. Which briefings each output holds is then found (walking every view)
+    if it was not for that shape before, for the edits after it. The
     keys kept for a shape stay true for it whatever came in between: each is a function of
     the shape, the site-wide part, its template and the files of the briefings it holds.
     """
 
     def __init__(
         self, hasher: Hasher, renderer: Renderer, site_wide: bytes, digests: dict[str, str], memo: Memo | None,
-        shape: bytes,
+        shape: bytes, entries: Iterable[Entry] = (),
     ) -> None:  # fmt: skip
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
-        self.memo, self.shape = memo, shape
+        self.memo, self.shape, self.entries = memo, shape, entries
         self.keys: dict[str, str] = {}
         self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
@@ -229,6 +227,9 @@ class Keying:
             self.memo.remember("plan_shape", self.shape, True)
             return
         if self.walk:
+            for entry in self.entries:  # what holds the entry or its briefing holds that file's content
+                self.hasher.atom(entry.briefing, entry.briefing.path)
+                self.hasher.atom(entry, entry.briefing.path)
             holds: dict[str, tuple[str, ...]] = {}
             found: set[str] = set()
             for path, view in self.views.items():
@@ -285,7 +286,7 @@ def _deferred(keying: Keying, renderer: Renderer, page: Deferred) -> Planned:
 
 def _render_later(renderer: Renderer, make: Callable[[], Page]) -> bytes:
     """Make a deferred page's view, then render it."""
-    return renderer.render(make())
+    return renderer.page_maker(make())()
 
 
 def _briefing_of(page: Page) -> Briefing | None:
