@@ -6,18 +6,21 @@ Starts the preview server on a copy of the example archive (or, with `--count`, 
 generated archive), opens a briefing in Debian's Chromium, then edits that briefing's
 title `--edits` times; with `--kind tags` each edit also gives it a new tag, with
 `--kind story` a new story (edits that change which listings it is in). Each latency runs
-from just before the file is written until the reloaded page shows the new title; the
-median is reported.
+from just before the file is written until the reloaded page shows the new title (the
+page shown at once); each rebuild time, until the server says the full build that follows
+is done (every listing up to date). Medians are reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import queue
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,8 +46,8 @@ def prepare(folder: Path, count: int | None) -> tuple[Path, str]:
     return root, newest.relative_to(root).as_posix()
 
 
-def start(root: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start the server; return it and its URL once the first build is done."""
+def start(root: Path) -> tuple[subprocess.Popen[str], str, queue.Queue[str]]:
+    """Start the server; return it, its URL once the first build is done, and the lines it prints after."""
     server = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -53,8 +56,25 @@ def start(root: Path) -> tuple[subprocess.Popen[str], str]:
     assert server.stdout is not None
     for line in server.stdout:
         if line.startswith("Serving "):
-            return server, line.split()[1]
+            said: queue.Queue[str] = queue.Queue()
+            threading.Thread(target=_forward, args=(server, said), daemon=True).start()
+            return server, line.split()[1], said
     sys.exit("bench: the server did not start")
+
+
+def _forward(server: subprocess.Popen[str], said: queue.Queue[str]) -> None:
+    """Put each line the server prints in `said`."""
+    for line in server.stdout or ():
+        said.put(line)
+
+
+def rebuilt(said: queue.Queue[str], timeout: float = 600) -> None:
+    """Wait until the server says a build is done (or failed)."""
+    deadline = time.monotonic() + timeout
+    while not (line := said.get(timeout=max(deadline - time.monotonic(), 0.01))).startswith(("Rebuilt", "Found")):
+        pass
+    if line.startswith("Found"):
+        sys.exit(f"bench: the edit made the archive fail to build: {line.strip()}")
 
 
 def page_url(root: Path, base: str, file: str) -> str:
@@ -81,10 +101,11 @@ def edited(original: str, number: int, kind: str) -> tuple[str, str]:
     return "\n".join(lines), title
 
 
-def measure(root: Path, file: str, edits: int, kind: str = "title") -> list[float]:
-    """Return the save-to-reload latency of each edit, in seconds."""
-    server, base = start(root)
-    latencies = []
+def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[list[float], list[float]]:
+    """Return the save-to-reload latency of each edit, and the time from each save until the full
+    build that follows is done, in seconds."""
+    server, base, said = start(root)
+    latencies, rebuilds = [], []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
@@ -100,12 +121,15 @@ def measure(root: Path, file: str, edits: int, kind: str = "title") -> list[floa
                 source.write_text(text, encoding="utf-8")
                 page.wait_for_function(f"document.querySelector('h1')?.textContent === {title!r}", timeout=60000)
                 latencies.append(time.perf_counter() - started)
-                print(f"  edit {number + 1}: {latencies[-1] * 1000:.0f} ms", file=sys.stderr)
+                rebuilt(said)
+                rebuilds.append(time.perf_counter() - started)
+                shown, done = latencies[-1] * 1000, rebuilds[-1]
+                print(f"  edit {number + 1}: {shown:.0f} ms, full build done {done:.2f} s", file=sys.stderr)
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return latencies
+    return latencies, rebuilds
 
 
 def main() -> None:
@@ -116,11 +140,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-latency-") as folder:
         root, file = prepare(Path(folder), args.count)
-        latencies = measure(root, file, args.edits, args.kind)
+        latencies, rebuilds = measure(root, file, args.edits, args.kind)
     label = f"{args.count:,} generated briefings" if args.count else "the example archive"
     edit = {"title": "title", "tags": "title and tags", "story": "title and story"}[args.kind]
     print(f"Save-to-reload ({edit} edited) on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
-          f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, {len(latencies)} edits)")  # fmt: skip
+          f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, {len(latencies)} edits); "
+          f"save to full build done: median {statistics.median(rebuilds):.2f} s "
+          f"(min {min(rebuilds):.2f}, max {max(rebuilds):.2f})")  # fmt: skip
 
 
 if __name__ == "__main__":

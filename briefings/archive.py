@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from briefings.clock import NEWS_WINDOW
 from briefings.config import SiteConfig
@@ -92,6 +92,9 @@ class Period:
     year: int
     month: int
     entries: tuple[Entry, ...]
+
+
+_Listing = TypeVar("_Listing", Term, Period)
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,52 @@ def build_archive(
         recent=recent_entries(entries, now) if now else (),
     )
     return archive, errors
+
+
+def with_edits(
+    archive: Archive, edits: Mapping[str, Entry], now: datetime, scheduled: frozenset[str]
+) -> Archive | None:
+    """Return the archive with the entries of `edits` (by file path) in place of the entries of
+    those files, each in the same place of every listing; None when one is not sorted where its
+    old self was (an edited title breaks a tie in the order differently).
+
+    This is sound only for edits that keep the model's shape (`stages.model_shape`): each new
+    entry has the old one's URL and terms, and the listings are those the old briefings made.
+    `now` and `scheduled` are the build's clock and the briefings it shows before their date.
+    """
+    swap: dict[int, Entry] = {}
+    entries = list(archive.entries)
+    places = [index for index, entry in enumerate(entries) if entry.briefing.path in edits]
+    for index in places:
+        swap[id(entries[index])] = entries[index] = edits[entries[index].briefing.path]
+    for index in places:
+        around = entries[max(index - 1, 0) : index + 2]
+        if any(place_of(a.briefing) >= place_of(b.briefing) for a, b in itertools.pairwise(around)):
+            return None
+
+    def swapped(listed: tuple[Entry, ...]) -> tuple[Entry, ...]:
+        return listed if swap.keys().isdisjoint(map(id, listed)) else tuple(swap.get(id(e), e) for e in listed)
+
+    terms = {kind: tuple(_with(term, swapped) for term in listed) for kind, listed in archive.terms.items()}
+    by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
+    ordered = tuple(entries)
+    return replace(
+        archive,
+        entries=ordered,
+        terms=terms,
+        years=tuple(_with(period, swapped) for period in archive.years),
+        months=tuple(_with(period, swapped) for period in archive.months),
+        related={path: swapped(listed) for path, listed in archive.related.items()},
+        given_way=tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in archive.given_way),
+        scheduled=scheduled,
+        recent=recent_entries(ordered, now),
+    )
+
+
+def _with(listing: _Listing, swapped: Callable[[tuple[Entry, ...]], tuple[Entry, ...]]) -> _Listing:
+    """Return a term or period with its entries swapped (itself when none is)."""
+    entries = swapped(listing.entries)
+    return listing if entries is listing.entries else replace(listing, entries=entries)
 
 
 def recent_entries(entries: tuple[Entry, ...], now: datetime) -> tuple[Entry, ...]:

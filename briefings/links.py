@@ -29,19 +29,21 @@ def resolve_bodies(
     paths: dict[str, str],
     unpublished: Mapping[str, str],
     assets: frozenset[str] = frozenset(),
+    linked: Iterable[Record] | None = None,
 ) -> tuple[Bodies, list[SourceError]]:
     """Resolve every body's links: site paths under the base path, other briefings' files to URLs.
 
     A published briefing may not link to an unpublished one (a draft, or one scheduled for
     later: `unpublished` says which, by file path, with why): the link would break, so `check`
     (which sees them) and `build` (which does not) report it alike. `assets` are the other
-    files under `content/` (images beside a briefing), served under /media/.
+    files under `content/` (images beside a briefing), served under /media/. `linked` are the
+    records whose headings a link's #fragment may name: `records` unless given.
     """
     bodies: Bodies = {}
     errors: list[SourceError] = []
     resolvers = {hidden: resolver(config, paths, unpublished, hidden, assets) for hidden in (False, True)}
     records = list(records)
-    ids = _Ids({r.path: r.body.ids for r in records if r.body is not None})
+    ids = _Ids({r.path: r.body.ids for r in (records if linked is None else linked) if r.body is not None})
     for record in records:
         assert record.as_read is not None and record.body is not None
         resolve = resolvers[record.path in unpublished]

@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the stages load only when there is work (see `briefings.sta
     from briefings.config import SiteConfig
     from briefings.outputs import Planned
     from briefings.records import Record
-    from briefings.stages import Planning
+    from briefings.stages import Planning, Warm
 
 OUTPUT_DIR = "_site"
 T = TypeVar("T")
@@ -76,6 +76,7 @@ class Report:
     scheduled: int = 0  # briefings dated after the build's clock: checked, not published
     archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
     replanned: frozenset[str] | None = None  # outputs whose key this build worked out (`plan.Keying`); None: no plan
+    warm: Warm | None = None  # what the next build in this process may start from (`stages.Warm`); None: no plan
 
 
 def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
@@ -204,14 +205,23 @@ def _check(root: Path, options: Options, progress: Progress) -> Planning:
 
 @few_collections
 def build(
-    root: Path, options: Options | None = None, *, progress: Progress | None = None, output: str = OUTPUT_DIR
+    root: Path,
+    options: Options | None = None,
+    *,
+    progress: Progress | None = None,
+    output: str = OUTPUT_DIR,
+    warm: Warm | None = None,
 ) -> Report:
-    """Build the site into `root/<output>` (`_site`), swapping it in only when every file is ready."""
-    stage = functools.partial(_build, output=output)
+    """Build the site into `root/<output>` (`_site`), swapping it in only when every file is ready.
+
+    `warm` is what the last build in this process left (`Report.warm`): the preview passes it,
+    so that an edit to what pages only show patches the model instead of making it again.
+    """
+    stage = functools.partial(_build, output=output, warm=warm)
     return exclusive(stage)(root, options or Options(), progress or Progress(enabled=False))
 
 
-def _build(root: Path, options: Options, progress: Progress, output: str) -> Report:
+def _build(root: Path, options: Options, progress: Progress, output: str, warm: Warm | None) -> Report:
     cache = usable_cache(root, options, progress)
     engine = cache.engine if cache else ""
     shaping = (options.drafts, options.scheduled, options.base_url)  # the options that change the output
@@ -231,7 +241,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
     from briefings import stages  # loaded only now that there is work (see its docstring)
 
     with stages.session(root, load_config_for(root, options), options, progress, cache, now) as run:
-        planning = stages.load_and_plan(run, content)
+        planning = stages.load_and_plan(run, content, warm)
         archive, planned = planning.archive, planning.planned
         _say_damage(cache, progress)
         inputs = inputs or inputs_digest(root, settings, content.with_digests(planning.digests))
@@ -245,7 +255,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str) -> Rep
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
     replanned = frozenset(p.path for p in planned if not p.reused)
-    return Report(written, *counts, archive=archive, replanned=replanned)
+    return Report(written, *counts, archive=archive, replanned=replanned, warm=planning.warm)
 
 
 def _say_damage(cache: Cache | None, progress: Progress) -> None:

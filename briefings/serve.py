@@ -27,6 +27,7 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import watchfiles
@@ -41,6 +42,9 @@ from briefings.preview import instant_page
 from briefings.progress import Progress
 from briefings.search import FOLDER as SEARCH_FOLDER
 from briefings.sources import INPUTS
+
+if TYPE_CHECKING:  # the stages load only when a build has work (see `briefings.stages`)
+    from briefings.stages import Warm
 
 PREVIEW_DIR = "_preview"
 STOP_WAIT_S = 2.0  # how long Ctrl-C waits for a build in progress before abandoning it
@@ -82,6 +86,7 @@ class Preview:
         self.errors: tuple[SourceError, ...] = ()
         self.lock = threading.Lock()  # one build at a time
         self.model: Archive | None = None  # the archive as the last build modelled it
+        self.warm: Warm | None = None  # the records and model the next build starts from (`stages.Warm`)
         self.compiled = Cache(root).compiled_templates() if options.cache else None
         # Pages rendered ahead of the builds, with the generation of the save that made them:
         # a build drops only the pages of saves made before it started reading the files.
@@ -147,7 +152,7 @@ class Preview:
         """Run the incremental build into the preview folder; report what it changed."""
         started = time.monotonic()
         try:
-            report = pipeline.build(self.root, self.options, output=PREVIEW_DIR, progress=Progress())
+            report = pipeline.build(self.root, self.options, output=PREVIEW_DIR, progress=Progress(), warm=self.warm)
         except BuildFailed as failed:
             self.errors = failed.errors
             for error in failed.errors:
@@ -160,6 +165,7 @@ class Preview:
             return None
         had_errors, self.errors = bool(self.errors), ()
         self.model = report.archive or self.model
+        self.warm = report.warm or self.warm
         done = report.written
         self.say(
             f"Rebuilt in {time.monotonic() - started:.2f} s: {done.made} made, {done.written} written, "

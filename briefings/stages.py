@@ -12,17 +12,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefings import sources
-from briefings.archive import Archive, briefing_urls, build_archive
+from briefings.archive import Archive, briefing_urls, build_archive, with_edits
 from briefings.bodies import BodyStore, body_store
 from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
-from briefings.config import SiteConfig
+from briefings.config import ParseSettings, SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
 from briefings.keys import Hasher, digest_text
@@ -70,15 +70,18 @@ def session(
         yield Session(root, config, options, progress, cache, store, now)
 
 
-def load_records(run: Session, content: Content) -> tuple[list[Record], list[SourceError], bool]:
+def load_records(
+    run: Session, content: Content, warm: dict[str, Record] | None = None
+) -> tuple[list[Record], list[SourceError], bool]:
     """Return a record per content file, in path order, parsing only files whose bytes changed,
-    the errors of files refused unread, and whether any record changed since the cached ones.
+    the errors of files refused unread, and whether any record changed since the cached ones
+    (or since `warm`: the records of the last build in this process, parsed with these settings).
 
     Bodies go to the store as they are parsed: records keep only their links.
     """
     files, errors, cache, store = content.files, content.refused, run.cache, run.store
     settings = run.config.parsing
-    cached = cache.load_records(settings) if cache else {}
+    cached = warm if warm is not None else cache.load_records(settings) if cache else {}
     stored = store.digests() if cached else set()
     # A file listed unread (digest None) differs from every record.
     stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
@@ -169,29 +172,49 @@ def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str
 
 
 @dataclass(frozen=True)
+class Warm:
+    """What a build leaves for the next one in the same process (the preview): its records by
+    file path, parsed with `parsing`, and its model with the shape it was made at (`model_shape`)."""
+
+    parsing: ParseSettings
+    records: dict[str, Record]
+    archive: Archive
+    shape: bytes
+
+
+@dataclass(frozen=True)
 class Planning:
     """What every stage but writing gives: the archive, the keyed plan of every output file, each
-    content file's digest by path, and when the briefings not yet due are (by file path)."""
+    content file's digest by path, when the briefings not yet due are (by file path), and what
+    the next build in this process may start from."""
 
     archive: Archive
     planned: list[Planned]
     digests: dict[str, str]
     scheduled: dict[str, datetime]
     position: Position
+    warm: Warm
 
 
-def load_and_plan(run: Session, content: Content) -> Planning:
-    """Run every stage but writing (see `Planning`)."""
-    records, unreadable, changed = load_records(run, content)
-    archive, errors = model_archive(run, records, unreadable, frozenset(content.assets))
-    if errors:
-        raise BuildFailed(errors)
+def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> Planning:
+    """Run every stage but writing (see `Planning`), starting from the last build's records and
+    model when `warm` holds them: the model is then patched (`patched_model`), not made again,
+    when the edits since keep its shape."""
+    warm = warm if warm is not None and warm.parsing == run.config.parsing else None
+    records, unreadable, changed = load_records(run, content, warm.records if warm else None)
+    assets = frozenset(content.assets)
+    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
+    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
+    archive = patched_model(run, records, assets, warm) if warm and not unreadable else None
+    shape = model_shape(run, records, assets, clock, archive) if archive else b""
+    if archive is None or warm is None or shape != warm.shape:
+        archive, errors = model_archive(run, records, unreadable, assets)
+        if errors:
+            raise BuildFailed(errors)
+        shape = model_shape(run, records, assets, clock, archive)
     cache, store = run.cache, run.store
     compiled = cache.compiled_templates() if cache else None
     digests = {r.path: r.digest for r in records}
-    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
-    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
-    shape = model_shape(run, records, content.assets, clock, archive)
     planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
@@ -200,7 +223,43 @@ def load_and_plan(run: Session, content: Content) -> Planning:
     if dangling:
         raise BuildFailed(dangling)
     scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
-    return Planning(archive, planned, digests, scheduled, clock)
+    warmed = Warm(run.config.parsing, {r.path: r for r in records}, archive, shape)
+    return Planning(archive, planned, digests, scheduled, clock, warmed)
+
+
+def patched_model(run: Session, records: list[Record], assets: frozenset[str], warm: Warm) -> Archive | None:
+    """Return the warm model with the briefings edited since it was made put in their entries'
+    places, when every edit keeps its record's shape (only what pages show changed: the title,
+    the summary, the body's text); None when the model must be made again (`model_archive`).
+
+    The caller still compares the shape of the result with the warm one: that is what makes
+    it sound (the settings, the options, the clock and the order are in it). The warm model was
+    made without errors, so records that did not change have none.
+    """
+    edited = [r for r in records if warm.records.get(r.path) is not r]
+    if len(records) != len(warm.records) or any(_reshaped(r, warm.records.get(r.path)) for r in edited):
+        return None
+    now, options = run.now, run.options
+    read = [r for r in records if r.as_read is not None and shown_at(r.as_read, now, options)]
+    paths, _ = briefing_urls(r.as_read for r in records if r.as_read is not None)
+    places = {e.briefing.path: e for e in warm.archive.entries}
+    shown = [r for r in edited if r.path in places]
+    bodies, errors = resolve_bodies(run.config, shown, paths, unpublished_briefings(records, now), assets, read)
+    if errors:
+        return None
+    edits = {}
+    for r in shown:
+        body, site_links = bodies[r.path]
+        assert r.briefing is not None  # see `_reshaped`
+        edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
+    scheduled = frozenset(r.path for r in read if r.briefing is not None and not is_due(r.briefing.date, now))
+    patched = with_edits(warm.archive, edits, now, scheduled)
+    return replace(patched, config=run.config) if patched else None
+
+
+def _reshaped(record: Record, old: Record | None) -> bool:
+    """Return True unless `record` is an error-free edit of `old` that keeps its shape."""
+    return old is None or bool(record.errors) or record.briefing is None or record.shape != old.shape
 
 
 def model_shape(run: Session, records: list[Record], assets: Iterable[str], clock: Position, archive: Archive) -> bytes:

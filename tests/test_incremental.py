@@ -197,6 +197,37 @@ def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(
     assert len(showing) >= 8 and len(showing | showing_none) < len(views) / 3, (len(showing), len(views))
 
 
+def test_a_warm_build_patches_the_model_unless_an_edit_moves_a_briefing_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: a build given what the last one left (`stages.Warm`, as the preview
+    does) patches the model for an edit to what pages only show, and makes it again when the
+    edit moves a briefing: a retag, or a title that breaks a tie in the order the other way."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=max(n, 1), title=f"B{n} briefing") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)  # b0 and b1 share a moment: b0's title places it first
+    warm = pipeline.build(root).warm
+
+    def made_for(name: str, old: str, new: str) -> int:
+        nonlocal warm
+        made.clear()
+        file = root / "content" / "2016" / name
+        file.write_text(file.read_text().replace(old, new, 1))
+        report = pipeline.build(root, warm=warm)
+        warm, count = report.warm, len(made)
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), f"{name}: {old} -> {new}"
+        return count
+
+    assert made_for("b3.md", "B3 briefing", "Ferry news") == 0
+    assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
+    assert made_for("b0.md", "B0 briefing", "A0 briefing") == 0  # still first of the two
+    assert made_for("b0.md", "A0 briefing", "C0 briefing") == 1  # now after b1
+    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1
+    assert made_for("b4.md", "B4 briefing", "Oil news") == 0
+
+
 def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
     """A briefing's page an edit does not reach is not even viewed (`pages.Deferred`); when the
     output folder is gone it is made all the same, as a clean build makes it."""

@@ -21,7 +21,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefings import config, content, keys, pipeline, plan
+from briefings import archive as archive_model
+from briefings import config, content, keys, pipeline, plan, stages
 from briefings import render as rendering
 from briefings.archive import Ref
 from briefings.kinds import KINDS, Kind
@@ -342,39 +343,52 @@ def test_a_key_that_drops_an_input_is_caught(tmp_path: Path, monkeypatch: pytest
 SHOWN_ONLY_FIELDS = [name for name in content.FIELDS if name in content.SHOWN_ONLY]
 
 
-def shown_only_edits(archive: Archive, tmp: Path, fields: list[str] = SHOWN_ONLY_FIELDS) -> list[tuple[str, int]]:
+def shown_only_edits(
+    archive: Archive, tmp: Path, monkeypatch: pytest.MonkeyPatch, fields: list[str] = SHOWN_ONLY_FIELDS
+) -> list[tuple[str, int, int]]:
     """Edit each of these fields pages only show (`content.SHOWN_ONLY`), each in another briefing,
     to two values that differ from what it holds, building after each edit; return (field,
-    outputs keyed again) for each edit."""
+    outputs keyed again, models made) for each edit. The first edit of a field is built as the
+    command line builds; the second starts from what the first left (`stages.Warm`), as the
+    preview's builds do, which patches the model instead of making it again."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
     keyed = []
     for number, name in enumerate(fields):
         path = sorted(archive.files)[number % len(archive.files)]
-        applied = 0
+        applied, warm = 0, None
         for value in (FIELD_VALUES[name](choice) for choice in range(number, number + 4)):
             if applied == 2 or archive.files[path].get(name) == value:
                 continue
             applied += 1
             archive.files[path] = archive.files[path] | {name: value}
             archive.write()
-            report = pipeline.build(archive.root)
+            made.clear()
+            report = pipeline.build(archive.root, warm=warm)
             assert report.replanned is not None
-            keyed.append((name, len(report.replanned)))
+            keyed.append((name, len(report.replanned), len(made)))
+            warm = report.warm
             check_step(archive, tmp, f"{name} of {path} to {value!r}")
     return keyed
 
 
-def test_an_edit_pages_only_show_plans_again_only_some_outputs_and_equals_a_clean_build(tmp_path: Path) -> None:
+def test_an_edit_pages_only_show_plans_again_only_some_outputs_and_equals_a_clean_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The sweep above edits each field once, sometimes to the value it held; here each field
     pages only show is edited twice or more, to new values, on the path that keys again only
-    the outputs holding the edited briefing (`plan.Keying`)."""
+    the outputs holding the edited briefing (`plan.Keying`), and the second time on the path
+    that patches the model (`stages.patched_model`)."""
     assert set(SHOWN_ONLY_FIELDS) == {"title", "summary", "credit", "updated", "image", "language"}
     archive = new_archive(tmp_path / "a")
     assert run(archive.root, "--quiet") == 0
     _, planned, _ = pipeline.plan(archive.root, pipeline.Options())
-    keyed = shown_only_edits(archive, tmp_path / "clean")
+    keyed = shown_only_edits(archive, tmp_path / "clean", monkeypatch)
     assert len(keyed) == 12
     # The plan above was the shape's second: it found what each output holds. Six briefings: most hold each.
-    assert all(count < len(planned) for _, count in keyed), (keyed, len(planned))
+    assert all(count < len(planned) for _, count, _ in keyed), (keyed, len(planned))
+    assert [made for _, _, made in keyed] == [1, 0] * 6, keyed
 
 
 def test_an_output_keyed_again_only_for_its_briefings_is_caught_if_it_shows_another(
@@ -394,7 +408,17 @@ def test_an_output_keyed_again_only_for_its_briefings_is_caught_if_it_shows_anot
     assert run(archive.root, "--quiet") == 0
     pipeline.plan(archive.root, pipeline.Options())  # the shape's second plan: what each output holds
     with pytest.raises(AssertionError, match="differs from a clean one"):
-        shown_only_edits(archive, tmp_path / "clean", ["updated"])
+        shown_only_edits(archive, tmp_path / "clean", monkeypatch, ["updated"])
+
+
+def test_a_patched_model_that_misses_a_listing_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above can fail on the patched path too: a model whose order has the edited entry
+    but whose terms and periods list the old one leaves their pages showing the old title."""
+    monkeypatch.setattr(archive_model, "_with", lambda listing, swapped: listing)
+    archive = new_archive(tmp_path / "a")
+    assert run(archive.root, "--quiet") == 0
+    with pytest.raises(AssertionError, match="differs from a clean one"):
+        shown_only_edits(archive, tmp_path / "clean", monkeypatch, ["title"])
 
 
 def test_renaming_a_file_that_keeps_its_slug_updates_a_page_printing_its_path(tmp_path: Path) -> None:

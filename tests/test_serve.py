@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import shutil
 import signal
 import socket
 import subprocess
@@ -400,6 +401,32 @@ def test_the_build_after_a_page_shown_ahead_names_the_pages_it_changed_but_that_
     save(file, file.read_text().replace("region: Middle East", "region: Middle Earth"))
     assert preview.quick({str(file)}) == frozenset()  # an error is not shown ahead
     assert preview.rebuild() is None  # every tab shows the error
+
+
+def test_the_preview_keeps_its_model_warm_and_patches_it_for_an_edit_pages_only_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: the preview's builds start from what the last one left, so a new title
+    patches the model (`stages.patched_model`); a retag makes it again. Each equals a clean build."""
+    from briefings import stages
+
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    root = make_archive(tmp_path / "a", FILES)
+    options = pipeline.Options(base_url="http://127.0.0.1:1/", scheduled=True)
+    preview = Preview(root, options, [].append)
+    preview.rebuild()
+    file = root / "content" / "2015" / "kweiris.md"
+    for old, new, models in (("Kweiris jets", "Kweiris airbase", 0), ("[Syria, Russia]", "[Syria]", 1)):
+        made.clear()
+        save(file, file.read_text().replace(old, new))
+        assert preview.rebuild(), f"{old} -> {new}"
+        assert len(made) == models, f"{old} -> {new}"
+        clean = tmp_path / f"clean-{len(new)}"
+        shutil.copytree(root, clean, ignore=shutil.ignore_patterns("_preview", "_site", ".cache"))
+        pipeline.build(clean, options, output="_preview")
+        assert tree(root / "_preview") == tree(clean / "_preview"), f"{old} -> {new}"
 
 
 @pytest.mark.browser
