@@ -69,10 +69,13 @@ def _forward(server: subprocess.Popen[str], said: queue.Queue[str]) -> None:
 
 
 def rebuilt(said: queue.Queue[str], timeout: float = 600) -> None:
-    """Wait until the server says a build is done (or failed)."""
+    """Wait until the server says a build that made something is done (or failed); a build with
+    nothing to do (the watcher seeing the first build's files) is not the edit's."""
     deadline = time.monotonic() + timeout
-    while not (line := said.get(timeout=max(deadline - time.monotonic(), 0.01))).startswith(("Rebuilt", "Found")):
-        pass
+    while True:
+        line = said.get(timeout=max(deadline - time.monotonic(), 0.01))
+        if line.startswith("Found") or (line.startswith("Rebuilt") and not line.split(": ", 1)[1].startswith("0 made")):
+            break
     if line.startswith("Found"):
         sys.exit(f"bench: the edit made the archive fail to build: {line.strip()}")
 
