@@ -296,6 +296,19 @@ class Cache:
         """Keep `value`, worked out from `inputs`, under `name` for the next build."""
         self._save(f"{name}.pickle", inputs, value)
 
+    def recall_for(self, slot: str, inputs: bytes) -> object:
+        """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
+        is named for its inputs, so a slot kept for others costs no read (it may be large)."""
+        return self._load(f"{slot}-{inputs.hex()[:32]}.pickle", inputs)
+
+    def remember_for(self, slot: str, inputs: bytes, value: object) -> None:
+        """Keep `value` in `slot` for these inputs, in place of what the slot held."""
+        name = f"{slot}-{inputs.hex()[:32]}.pickle"
+        self._save(name, inputs, value)
+        for other in self.folder.glob(f"{slot}-*.pickle"):
+            if other.name != name:
+                other.unlink(missing_ok=True)
+
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""
         stored = self._load(f"outputs{name}.pickle", None)

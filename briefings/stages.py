@@ -173,13 +173,17 @@ def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str
 
 @dataclass(frozen=True)
 class Warm:
-    """What a build leaves for the next one in the same process (the preview): its records by
-    file path, parsed with `parsing`, and its model with the shape it was made at (`model_shape`)."""
+    """What a build leaves for the next (`patched_model`): the shape of what its model was made
+    from (`records_shape`), each file's digest, the model and its shape (`model_shape`); in the
+    same process (the preview) also its records, parsed with `parsing`, which the next build's
+    records start from. The cache keeps one without records (`keep_model`)."""
 
     parsing: ParseSettings
-    records: dict[str, Record]
+    inputs: bytes
+    digests: dict[str, str]
     archive: Archive
     shape: bytes
+    records: dict[str, Record] | None = None
 
 
 @dataclass(frozen=True)
@@ -197,24 +201,29 @@ class Planning:
 
 
 def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> Planning:
-    """Run every stage but writing (see `Planning`), starting from the last build's records and
-    model when `warm` holds them: the model is then patched (`patched_model`), not made again,
-    when the edits since keep its shape."""
+    """Run every stage but writing (see `Planning`). The model is patched (`patched_model`), not
+    made again, when the edits since a model was last kept (`warm`, given by the preview, or
+    the cache's) keep its shape."""
     warm = warm if warm is not None and warm.parsing == run.config.parsing else None
     records, unreadable, changed = load_records(run, content, warm.records if warm else None)
+    cache, store = run.cache, run.store
     assets = frozenset(content.assets)
     published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
     clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
-    archive = patched_model(run, records, assets, warm) if warm and not unreadable else None
-    shape = model_shape(run, records, assets, clock, archive) if archive else b""
+    inputs = records_shape(run, records, assets, clock)
+    digests = {r.path: r.digest for r in records}
+    if warm is None or warm.inputs != inputs:
+        warm = kept_model(cache, inputs) if cache and not unreadable else None
+    archive = patched_model(run, records, assets, warm, inputs) if warm and not unreadable else None
+    shape = model_shape(inputs, archive) if archive else b""
     if archive is None or warm is None or shape != warm.shape:
         archive, errors = model_archive(run, records, unreadable, assets)
         if errors:
             raise BuildFailed(errors)
-        shape = model_shape(run, records, assets, clock, archive)
-    cache, store = run.cache, run.store
+        shape = model_shape(inputs, archive)
+        if cache:
+            keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape))
     compiled = cache.compiled_templates() if cache else None
-    digests = {r.path: r.digest for r in records}
     planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
@@ -223,21 +232,41 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if dangling:
         raise BuildFailed(dangling)
     scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
-    warmed = Warm(run.config.parsing, {r.path: r for r in records}, archive, shape)
+    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, {r.path: r for r in records})
     return Planning(archive, planned, digests, scheduled, clock, warmed)
 
 
-def patched_model(run: Session, records: list[Record], assets: frozenset[str], warm: Warm) -> Archive | None:
-    """Return the warm model with the briefings edited since it was made put in their entries'
-    places, when every edit keeps its record's shape (only what pages show changed: the title,
-    the summary, the body's text); None when the model must be made again (`model_archive`).
+def kept_model(cache: Cache, inputs: bytes) -> Warm | None:
+    """Return the model the cache keeps for these inputs (`records_shape`), if any."""
+    kept = cache.recall_for("model", inputs)
+    return kept if isinstance(kept, Warm) else None
 
-    The caller still compares the shape of the result with the warm one: that is what makes
-    it sound (the settings, the options, the clock and the order are in it). The warm model was
-    made without errors, so records that did not change have none.
+
+def keep_model(cache: Cache, made: Warm) -> None:
+    """Keep a model just made, without its records, for the next build, when its inputs' shape
+    is the last build's: a run of edits that each change the shape (retags, new briefings)
+    then pays for no more than a few bytes, and a run of edits to what pages show pays once."""
+    if cache.recall("model_inputs", made.inputs) is True:
+        cache.remember_for("model", made.inputs, made)
+    else:
+        cache.remember("model_inputs", made.inputs, True)
+
+
+def patched_model(
+    run: Session, records: list[Record], assets: frozenset[str], warm: Warm, inputs: bytes
+) -> Archive | None:
+    """Return the warm model with the briefings edited since it was made put in their entries'
+    places, when the model's `inputs` have the shape they had (`records_shape`: only what pages
+    show changed, a title, a summary, the body's text); None when the model must be made again.
+
+    The caller compares the shape of the result with the warm one: that is what makes it sound
+    (the order and what the clock decided are in it). The warm model was made without errors,
+    so records that did not change have none.
     """
-    edited = [r for r in records if warm.records.get(r.path) is not r]
-    if len(records) != len(warm.records) or any(_reshaped(r, warm.records.get(r.path)) for r in edited):
+    if warm.inputs != inputs:
+        return None
+    edited = [r for r in records if warm.digests.get(r.path) != r.digest]
+    if any(r.errors or r.briefing is None for r in edited):
         return None
     now, options = run.now, run.options
     read = [r for r in records if r.as_read is not None and shown_at(r.as_read, now, options)]
@@ -250,33 +279,32 @@ def patched_model(run: Session, records: list[Record], assets: frozenset[str], w
     edits = {}
     for r in shown:
         body, site_links = bodies[r.path]
-        assert r.briefing is not None  # see `_reshaped`
+        assert r.briefing is not None  # see above
         edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
     scheduled = frozenset(r.path for r in read if r.briefing is not None and not is_due(r.briefing.date, now))
     patched = with_edits(warm.archive, edits, now, scheduled)
     return replace(patched, config=run.config) if patched else None
 
 
-def _reshaped(record: Record, old: Record | None) -> bool:
-    """Return True unless `record` is an error-free edit of `old` that keeps its shape."""
-    return old is None or bool(record.errors) or record.briefing is None or record.shape != old.shape
-
-
-def model_shape(run: Session, records: list[Record], assets: Iterable[str], clock: Position, archive: Archive) -> bytes:
-    """Return the digest of what decides the model but for what its pages only show: every listing,
-    order, link and URL in it (what `plan.Keying` compares between plans).
+def records_shape(run: Session, records: list[Record], assets: Iterable[str], clock: Position) -> bytes:
+    """Return the digest of what the model is made from but for what its pages only show.
 
     The model is made from these alone (see `model_archive`): the settings, the options that
     choose the briefings, the clock's position among the briefings' dates, the other files
-    under content/, and each record but its SHOWN_ONLY fields (`Record.shape`). The title is one
-    of those, and it breaks ties in the order: so the order itself is in, and what the clock
-    decided (the briefings not yet due, the recent ones).
+    under content/, and each record but its SHOWN_ONLY fields (`Record.shape`).
     """
     options = run.options
     decided = Hasher().digest((run.config, options.drafts, options.scheduled, clock, tuple(sorted(assets))))
+    return digest_text(decided, *(part for r in records for part in (r.path, r.shape)))
+
+
+def model_shape(inputs: bytes, archive: Archive) -> bytes:
+    """Return the digest of every listing, order, link and URL in the model made from `inputs`
+    (`records_shape`): what `plan.Keying` compares between plans. The title is one of what pages
+    only show, and it breaks ties in the order: so the order itself is in, and what the clock
+    decided (the briefings not yet due, the recent ones)."""
     return digest_text(
-        decided,
-        *(part for r in records for part in (r.path, r.shape)),
+        inputs,
         *(e.path for e in archive.entries),
         *(e.path for e in archive.recent),
         *sorted(archive.scheduled),

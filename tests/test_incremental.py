@@ -228,6 +228,41 @@ def test_a_warm_build_patches_the_model_unless_an_edit_moves_a_briefing_in_it(
     assert made_for("b4.md", "B4 briefing", "Oil news") == 0
 
 
+def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patch_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: builds from the command line keep the model in the cache when its
+    inputs have the last build's shape (`stages.keep_model`), and the builds after patch it for
+    every file edited since; a retag makes it again, and a damaged one is made again."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+
+    def made_for(name: str, old: str, new: str) -> int:
+        made.clear()
+        file = root / "content" / "2016" / name
+        file.write_text(file.read_text().replace(old, new, 1))
+        assert run(root, "--quiet") == 0
+        count = len(made)
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), f"{name}: {old} -> {new}"
+        return count
+
+    build(root)
+    assert not list((root / ".cache").glob("model-*.pickle"))  # a first build keeps only its shape
+    assert made_for("b3.md", "B3 briefing", "Ferry news") == 1  # the shape again: kept now
+    assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
+    assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
+    assert made_for("b2.md", "B2 briefing", "Oil news") == 0  # b3 and b2 edited since it was kept
+    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1
+    assert made_for("b4.md", "B4 briefing", "Grain news") == 1
+    assert made_for("b4.md", "Grain news", "Grain news, later") == 0
+    kept = next((root / ".cache").glob("model-*.pickle"))
+    kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
+    assert made_for("b5.md", "B5 briefing", "Wheat news") == 1
+
+
 def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
     """A briefing's page an edit does not reach is not even viewed (`pages.Deferred`); when the
     output folder is gone it is made all the same, as a clean build makes it."""
