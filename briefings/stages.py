@@ -32,7 +32,7 @@ from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser
 from briefings.sources import Content, SourceFile, remember_digests
-from briefings.urls import output_file
+from briefings.urls import briefing_path, output_file
 from briefings.workers import parallel_map
 from briefings.write import unique_outputs
 
@@ -268,12 +268,17 @@ def patched_model(
     edited = [r for r in records if warm.digests.get(r.path) != r.digest]
     if any(r.errors or r.briefing is None for r in edited):
         return None
-    now, options = run.now, run.options
-    read = [r for r in records if r.as_read is not None and shown_at(r.as_read, now, options)]
-    paths, _ = briefing_urls(r.as_read for r in records if r.as_read is not None)
     places = {e.briefing.path: e for e in warm.archive.entries}
     shown = [r for r in edited if r.path in places]
-    bodies, errors = resolve_bodies(run.config, shown, paths, unpublished_briefings(records, now), assets, read)
+    # Only the briefings the edited ones link to are looked up: their URLs, whether they are
+    # published and their headings are as they were (their shape is).
+    by_path = {r.path: r for r in records}
+    targets = {link.repo_path for r in shown if r.body is not None for link in r.body.links}
+    near = [*shown, *(by_path[path] for path in targets - {r.path for r in shown} if path in by_path)]
+    paths = {r.path: briefing_path(b.date, b.slug) for r in near if (b := r.as_read) is not None}
+    visible = [r for r in near if r.as_read is not None and shown_at(r.as_read, run.now, run.options)]
+    unpublished = unpublished_briefings(near, run.now)
+    bodies, errors = resolve_bodies(run.config, shown, paths, unpublished, assets, visible)
     if errors:
         return None
     edits = {}
@@ -281,8 +286,7 @@ def patched_model(
         body, site_links = bodies[r.path]
         assert r.briefing is not None  # see above
         edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
-    scheduled = frozenset(r.path for r in read if r.briefing is not None and not is_due(r.briefing.date, now))
-    patched = with_edits(warm.archive, edits, now, scheduled)
+    patched = with_edits(warm.archive, edits, run.now, warm.archive.scheduled)
     return replace(patched, config=run.config) if patched else None
 
 
