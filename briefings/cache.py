@@ -26,6 +26,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -296,15 +297,20 @@ class Cache:
         """Keep `value`, worked out from `inputs`, under `name` for the next build."""
         self._save(f"{name}.pickle", inputs, value)
 
-    def recall_for(self, slot: str, inputs: bytes) -> object:
+    def recall_for(self, slot: str, inputs: bytes, resolve: Callable[[Any], object] | None = None) -> object:
         """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
-        is named for its inputs, so a slot kept for others costs no read (it may be large)."""
-        return self._load(f"{slot}-{inputs.hex()[:32]}.pickle", inputs)
+        is named for its inputs, so a slot kept for others costs no read (it may be large).
+        `resolve` gives the object each reference `remember_for` kept stands for."""
+        return self._load(f"{slot}-{inputs.hex()[:32]}.pickle", inputs, resolve)
 
-    def remember_for(self, slot: str, inputs: bytes, value: object) -> None:
-        """Keep `value` in `slot` for these inputs, in place of what the slot held."""
+    def remember_for(
+        self, slot: str, inputs: bytes, value: object, refer: Callable[[object], Any] | None = None
+    ) -> None:
+        """Keep `value` in `slot` for these inputs, in place of what the slot held. `refer` may
+        give a reference (plain data) for an object it holds, kept instead of the object: what
+        the next build has already (a briefing, by its file's path)."""
         name = f"{slot}-{inputs.hex()[:32]}.pickle"
-        self._save(name, inputs, value)
+        self._save(name, inputs, value, refer)
         for other in self.folder.glob(f"{slot}-*.pickle"):
             if other.name != name:
                 other.unlink(missing_ok=True)
@@ -365,7 +371,7 @@ class Cache:
         """Return where the spare copy of output folder `name` lives."""
         return self.folder / f"spare{name}"
 
-    def _load(self, name: str, settings: object) -> Any:
+    def _load(self, name: str, settings: object, resolve: Callable[[Any], object] | None = None) -> Any:
         """Return what `_save` stored under `name` with these settings; None for anything else."""
         try:
             data = (self.folder / name).read_bytes()
@@ -381,18 +387,26 @@ class Cache:
             engine, stored_settings = _ValuesOnly(stream).load()
             if engine != self.engine or stored_settings != settings:
                 return None  # another engine's, or made from other inputs: its value is not even read
-            return _ValuesOnly(stream).load()  # a pickle of its own (its memo counts from nothing)
+            values = _ValuesOnly(stream)  # a pickle of its own (its memo counts from nothing)
+            if resolve is not None:
+                values.persistent_load = resolve  # type: ignore[method-assign]
+            return values.load()
         except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
 
-    def _save(self, name: str, settings: object, value: object) -> None:
+    def _save(self, name: str, settings: object, value: object, refer: Callable[[object], Any] | None = None) -> None:
         self.folder.mkdir(exist_ok=True)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
         header = pickle.dumps((self.engine, settings), protocol=pickle.HIGHEST_PROTOCOL)
-        payload = header + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        kept = io.BytesIO()
+        pickler = pickle.Pickler(kept, protocol=pickle.HIGHEST_PROTOCOL)
+        if refer is not None:
+            pickler.persistent_id = refer  # type: ignore[method-assign]
+        pickler.dump(value)
+        payload = header + kept.getvalue()
         descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:
             with os.fdopen(descriptor, "wb") as file:

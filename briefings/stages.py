@@ -213,7 +213,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     inputs = records_shape(run, records, assets, clock)
     digests = {r.path: r.digest for r in records}
     if warm is None or warm.inputs != inputs:
-        warm = kept_model(cache, inputs) if cache and not unreadable else None
+        warm = kept_model(cache, inputs, records) if cache and not unreadable else None
     archive = patched_model(run, records, assets, warm, inputs) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
     if archive is None or warm is None or shape != warm.shape:
@@ -236,20 +236,32 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     return Planning(archive, planned, digests, scheduled, clock, warmed)
 
 
-def kept_model(cache: Cache, inputs: bytes) -> Warm | None:
-    """Return the model the cache keeps for these inputs (`records_shape`), if any."""
-    kept = cache.recall_for("model", inputs)
+def kept_model(cache: Cache, inputs: bytes, records: list[Record]) -> Warm | None:
+    """Return the model the cache keeps for these inputs (`records_shape`), if any, with the
+    briefings of `records` in it (see `keep_model`)."""
+    briefings = {r.path: r.briefing for r in records}
+    kept = cache.recall_for("model", inputs, briefings.__getitem__)
     return kept if isinstance(kept, Warm) else None
 
 
 def keep_model(cache: Cache, made: Warm) -> None:
     """Keep a model just made, without its records, for the next build, when its inputs' shape
     is the last build's: a run of edits that each change the shape (retags, new briefings)
-    then pays for no more than a few bytes, and a run of edits to what pages show pays once."""
+    then pays for no more than a few bytes, and a run of edits to what pages show pays once.
+
+    Its briefings are kept as their files' paths: the next build has them in its records,
+    which is half the model's size. For a file edited since, that gives the edited briefing;
+    its entry is replaced all the same (`patched_model`), as the inputs' shape is the same.
+    """
     if cache.recall("model_inputs", made.inputs) is True:
-        cache.remember_for("model", made.inputs, made)
+        cache.remember_for("model", made.inputs, made, _briefing_path)
     else:
         cache.remember("model_inputs", made.inputs, True)
+
+
+def _briefing_path(value: object) -> str | None:
+    """Return a briefing's file path, the reference a kept model holds it by (None: not a briefing)."""
+    return value.path if type(value) is Briefing else None
 
 
 def patched_model(
