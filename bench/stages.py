@@ -6,6 +6,8 @@ This loads the cached records of an archive built before by the same commit (the
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
 page views and the plan (every output's key, the page views made again inside it; not the
 search index) `--runs` times each, and prints each stage's median (min to max) in seconds.
+When the cache keeps a model for these records (built twice with the same shape: after a
+title edit, say), "kept model" times loading and patching it, which replaces the model.
 These are the stages a one-edit rebuild runs over the whole archive; nothing is written.
 The machine's noise is in every figure: compare two commits by running this on each in turn.
 With `--profile`, one run of that stage is also profiled (cProfile: its number of function
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from briefings.archive import Archive
     from briefings.sources import Content
     from briefings.stages import Session
 
@@ -81,7 +84,7 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     from briefings.plan import plan_site
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
-    times: dict[str, list[float]] = {name: [] for name in ("records", "model", "page views", "plan")}
+    times: dict[str, list[float]] = {name: [] for name in ("records", "model", "kept model", "page views", "plan")}
     with opened(root) as (run, content):
         records, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
         if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
@@ -92,6 +95,17 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
         )
         if errors:
             sys.exit(f"bench: {root} has errors; `python build.py check --root {root}` lists them")
+        inputs = stages.records_shape(run, records, assets, stages.clock_position(run, records))
+        cache = run.cache
+        if cache and stages.kept_model(cache, inputs, records):
+
+            def kept() -> Archive | None:
+                warm = stages.kept_model(cache, inputs, records)
+                return warm and stages.patched_model(run, records, assets, warm, inputs)
+
+            timed(times["kept model"], runs, kept)
+        else:
+            del times["kept model"]
         timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
         digests = {r.path: r.digest for r in records}
         timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html), profile == "plan")

@@ -209,7 +209,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     cache, store = run.cache, run.store
     assets = frozenset(content.assets)
     published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
-    clock = position(run.now, (b.date for b in published), run.config.news_sitemap)
+    clock = clock_position(run, records)
     inputs = records_shape(run, records, assets, clock)
     digests = {r.path: r.digest for r in records}
     if warm is None or warm.inputs != inputs:
@@ -234,6 +234,12 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
     warmed = Warm(run.config.parsing, inputs, digests, archive, shape, {r.path: r for r in records})
     return Planning(archive, planned, digests, scheduled, clock, warmed)
+
+
+def clock_position(run: Session, records: list[Record]) -> Position:
+    """Return the build's clock's position among the dates of the published briefings."""
+    dates = (r.briefing.date for r in records if r.briefing is not None and not r.briefing.draft)
+    return position(run.now, dates, run.config.news_sitemap)
 
 
 def kept_model(cache: Cache, inputs: bytes, records: list[Record]) -> Warm | None:
