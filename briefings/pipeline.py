@@ -215,7 +215,8 @@ def build(
     """Build the site into `root/<output>` (`_site`), swapping it in only when every file is ready.
 
     `warm` is what the last build in this process left (`Report.warm`): the preview passes it,
-    so that an edit to what pages only show patches the model instead of making it again.
+    so that unchanged files' records are not loaded again and the model an edit to what pages
+    only show patches is the one in memory, not the cache's (`stages.load_and_plan`).
     """
     stage = functools.partial(_build, output=output, warm=warm)
     return exclusive(stage)(root, options or Options(), progress or Progress(enabled=False))
