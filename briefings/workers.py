@@ -62,6 +62,9 @@ def _start(task: Callable[[int], Any], parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(ValueError):
         signal.set_wakeup_fd(-1)
+    # The worker was forked with SIGTERM held back (see `_pool`): one the pool sent before this
+    # ran (a pool ended at once) arrives now, and ends it, instead of reaching the parent's handler.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     _die_with(parent)
     global _task
     _task = task
@@ -117,8 +120,10 @@ def _pool(task: Callable[[int], Any], jobs: int) -> Iterator[Pool]:
     """Yield a pool of `jobs` forked workers that run `task`; stop them when the block ends."""
     context = multiprocessing.get_context("fork")
     # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
-    # until the pool exists, then let it arrive inside the `try` that stops the pool.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # until the pool exists, then let it arrive inside the `try` that stops the pool. SIGTERM is
+    # held back too, so that workers start with it held until `_start` has given it its default
+    # action: the pool may end a worker before then, and the parent's handler would ignore it.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)

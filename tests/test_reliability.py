@@ -228,6 +228,24 @@ def test_the_new_site_is_exchanged_in_one_step_on_linux(tmp_path: Path) -> None:
     assert (live / "new").is_dir() and (fresh / "old").is_dir()
 
 
+def test_a_pool_ended_before_its_workers_started_does_not_wait_for_them_forever() -> None:
+    """The pool ends its workers with SIGTERM, maybe before a worker has set up (`_start`): it
+    must die of it then too, not run the parent's handler and wait for work forever. Each
+    worker here sets up late, and the pool is ended at once. Run apart, with a time limit."""
+    script = """
+import os, signal, time
+from briefings import workers
+signal.signal(signal.SIGTERM, lambda *_: None)
+real = workers._start
+workers._start = lambda *args: (time.sleep(0.5), real(*args))
+with workers._pool(lambda n: n, 2):
+    pass
+print("ended")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout.strip()) == (0, "ended"), done.stderr
+
+
 def test_a_child_process_ended_by_its_pool_never_signals_the_parents_event_loop() -> None:
     """The preview server's event loop learns of SIGTERM through a wakeup fd, which forked
     workers share: a worker's own SIGTERM (the pool ends it so) must not reach the parent.
