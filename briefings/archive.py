@@ -212,16 +212,14 @@ def build_archive(
     return archive, errors
 
 
-def with_edits(
-    archive: Archive, edits: Mapping[str, Entry], now: datetime, scheduled: frozenset[str]
-) -> Archive | None:
+def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> Archive | None:
     """Return the archive with the entries of `edits` (by file path) in place of the entries of
     those files, each in the same place of every listing; None when one is not sorted where its
     old self was (an edited title breaks a tie in the order differently).
 
     This is sound only for edits that keep the model's shape (`stages.model_shape`): each new
-    entry has the old one's URL and terms, and the listings are those the old briefings made.
-    `now` and `scheduled` are the build's clock and the briefings it shows before their date.
+    entry has the old one's URL and terms, and the listings are those the old briefings made
+    (the briefings shown before their date too). `now` is the build's clock.
     """
     swap: dict[int, Entry] = {}
     entries = list(archive.entries)
@@ -247,7 +245,6 @@ def with_edits(
         months=tuple(_with(period, swapped) for period in archive.months),
         related={path: swapped(listed) for path, listed in archive.related.items()},
         given_way=tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in archive.given_way),
-        scheduled=scheduled,
         recent=recent_entries(ordered, now),
     )
 

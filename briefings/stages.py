@@ -304,7 +304,7 @@ def patched_model(
         body, site_links = bodies[r.path]
         assert r.briefing is not None  # see above
         edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
-    patched = with_edits(warm.archive, edits, run.now, warm.archive.scheduled)
+    patched = with_edits(warm.archive, edits, run.now)
     return replace(patched, config=run.config) if patched else None
 
 
