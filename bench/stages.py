@@ -79,8 +79,8 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     """Return the seconds of each run of each stage on the archive at `root`, profiling the stage
     named `profile` once more."""
     from briefings import stages
+    from briefings.collector import COLLECT_EVERY
     from briefings.pages import site_pages
-    from briefings.pipeline import COLLECT_EVERY
     from briefings.plan import plan_site
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs

@@ -37,6 +37,7 @@ import jinja2
 import jinja2.bccache
 
 from briefings.clock import Position
+from briefings.collector import out_of_sight
 
 if TYPE_CHECKING:
     from briefings.records import Record
@@ -390,7 +391,8 @@ class Cache:
             values = _ValuesOnly(stream)  # a pickle of its own (its memo counts from nothing)
             if resolve is not None:
                 values.persistent_load = resolve  # type: ignore[method-assign]
-            return values.load()
+            with out_of_sight():  # kept for the build, and plain data: nothing for the collector
+                return values.load()
         except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None

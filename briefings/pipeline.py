@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from briefings.cache import CACHE_DIR, Cache
 from briefings.clock import build_time
+from briefings.collector import few_collections
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, os_problem
 from briefings.kinds import KINDS
 from briefings.lock import one_at_a_time
@@ -44,8 +44,6 @@ if TYPE_CHECKING:  # the stages load only when there is work (see `briefings.sta
 
 OUTPUT_DIR = "_site"
 T = TypeVar("T")
-P = ParamSpec("P")
-COLLECT_EVERY = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 
 
 @dataclass(frozen=True)
@@ -77,27 +75,6 @@ class Report:
     archive: Archive | None = None  # the model, when this build made one (not when nothing changed)
     replanned: frozenset[str] | None = None  # outputs whose key this build worked out (`plan.Keying`); None: no plan
     warm: Warm | None = None  # what the next build in this process may start from (`stages.Warm`); None: no plan
-
-
-def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
-    """Run a whole build stage with the cyclic garbage collector run 70 times less often.
-
-    A build makes hundreds of thousands of long-lived objects (records, the model, keys)
-    and few reference cycles. At Python's default threshold (a collection every 700
-    allocations) the collector scans them again and again: a fifth of a one-edit build at
-    10,000 briefings. The setting is restored when the stage returns.
-    """
-
-    @functools.wraps(stage)
-    def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        threshold = gc.get_threshold()
-        gc.set_threshold(COLLECT_EVERY, *threshold[1:])
-        try:
-            return stage(*args, **kwargs)
-        finally:
-            gc.set_threshold(*threshold)
-
-    return run
 
 
 def load_config_for(root: Path, options: Options) -> SiteConfig:
