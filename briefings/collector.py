@@ -1,10 +1,11 @@
 """When Python's cyclic garbage collector runs during a build.
 
-Owns `few_collections` (a build stage's setting) and `out_of_sight` (for data loaded or held
-for the rest of a stage). A build holds millions of long-lived objects (records, the model,
-keys) and makes few reference cycles; the collector still visits every object it tracks each
-time it runs a full collection, and every new object twice before that. Measured on a
-one-edit build of 100,000 briefings, that was 6 s of 26. May not hold build logic.
+Owns `few_collections` (a build stage's setting), and `hide` and `out_of_sight` (for data
+loaded or held for the rest of a stage). A build holds millions of long-lived objects
+(records, the model, keys) and makes few reference cycles; the collector still visits
+every object it tracks each time it runs a full collection, and every new object twice
+before that. Measured on a one-edit build of 100,000 briefings, that was 6 s of 26.
+May not hold build logic.
 """
 
 from __future__ import annotations
@@ -43,23 +44,31 @@ def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
+def hide() -> None:
+    """Move every object the process holds out of the collector's sight (`gc.freeze`) until the
+    stage returns (`few_collections`): a collection then never visits them. A cycle that is
+    garbage already is freed only when the stage returns.
+
+    Called before forking workers too: they inherit the objects hidden, so their collections
+    do not touch the parent's objects (which would copy each memory page touched), and they
+    inherit the collector running (a worker that renders pages makes garbage cycles).
+    """
+    gc.freeze()
+
+
 @contextlib.contextmanager
 def out_of_sight() -> Iterator[None]:
-    """Move every object the process holds out of the collector's sight (`gc.freeze`) until the
-    stage returns (`few_collections`), run a block with the collector paused, and move what
-    it made out of sight too.
+    """Run a block with the collector paused and everything it made hidden after (see `hide`).
 
     For blocks that make data kept to the end of the stage and no garbage cycles: unpickling
-    what the cache kept (the records, a model), and forking workers, which would otherwise
-    touch every object the parent holds when they collect (each memory page they touch is
-    then copied). A cycle made garbage before the block is freed only when the stage returns.
+    what the cache kept (the records, a model, the plan's keys).
     """
     enabled = gc.isenabled()
     gc.disable()
-    gc.freeze()
+    hide()
     try:
         yield
     finally:
-        gc.freeze()
+        hide()
         if enabled:
             gc.enable()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.pool import Pool
 from typing import Any, TypeVar
 
-from briefings.collector import out_of_sight
+from briefings.collector import hide
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -126,8 +126,8 @@ def _pool(task: Callable[[int], Any], jobs: int) -> Iterator[Pool]:
     # held back too, so that workers start with it held until `_start` has given it its default
     # action: the pool may end a worker before then, and the parent's handler would ignore it.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    with out_of_sight():  # what the workers inherit: their collections would copy every page of it
-        pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
+    hide()  # what the workers inherit: their collections would copy every page of it they touched
+    pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         yield pool

@@ -12,6 +12,7 @@ import pytest
 from briefings import pipeline, sources
 from briefings.cache import Cache
 from briefings.collector import few_collections
+from briefings.workers import forked_map
 from tests.conftest import briefing, make_archive
 
 
@@ -64,3 +65,12 @@ def test_a_build_and_a_rebuild_leave_the_collector_as_they_found_it(tmp_path: Pa
     (root / "content/2015/b01.md").write_text(briefing(title="Edited"), encoding="utf-8")
     assert pipeline.build(root).written.written > 0  # the cache's records were loaded: out of sight
     assert gc.get_freeze_count() == 0 and gc.isenabled() and gc.get_threshold() == threshold
+
+
+def test_forked_workers_inherit_the_parents_objects_hidden_and_collect_their_own_garbage() -> None:
+    @few_collections
+    def stage() -> list[tuple[bool, bool]]:
+        return list(forked_map(lambda _: (gc.isenabled(), gc.get_freeze_count() > 0), 100, 2))
+
+    assert set(stage()) == {(True, True)}
+    assert gc.get_freeze_count() == 0
