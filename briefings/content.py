@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
-from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from briefings.config import ParseSettings
 from briefings.errors import Problem, SourceError
-from briefings.frozen import compact_pickle
+from briefings.frozen import compact_pickle, worked_out
 from briefings.schema import PLACEHOLDER, FieldReader, forbidden_character, optional
 from briefings.urls import SLUG_RULE, distinct, site_path_problem, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
@@ -117,17 +116,17 @@ class Briefing:
         index = FIELD_INDEX[field]
         return (self.lines[index] if index < len(self.lines) else 0) or 1
 
-    @cached_property
+    @worked_out
     def modified(self) -> datetime:
         """Return when it last changed: the latest of date, updated and corrections."""
         return max([self.date, *([self.updated] if self.updated else []), *(c.date for c in self.corrections)])
 
-    @cached_property
+    @worked_out
     def modified_at(self) -> float:
         """Return `modified` as a POSIX timestamp: comparing aware datetimes costs far more."""
         return self.moment if self.modified is self.date else self.modified.timestamp()
 
-    @cached_property
+    @worked_out
     def moment(self) -> float:
         """Return `date` as a POSIX timestamp: the instant, which orders briefings (see `modified_at`)."""
         return self.date.timestamp()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import timedelta
 
 from briefings.config import parse_config
@@ -95,3 +96,13 @@ def test_source_mapping_and_optional_fields() -> None:
 def test_one_file_reports_all_its_errors() -> None:
     _, errors = parse(briefing(region="Middle east", tags="[]", extra="draft: maybe\n"))
     assert [(e.line, e.message.split(":")[0]) for e in errors] == [(7, "region"), (8, "tags"), (9, "draft")]
+
+
+def test_a_briefings_date_of_change_is_worked_out_once_and_survives_pickling() -> None:
+    b, errors = parse(briefing(extra="updated: 2015-09-25T09:00:00+03:00\n"))
+    assert b is not None and not errors
+    assert "modified" not in vars(b)
+    assert b.modified == b.updated and b.modified_at == b.updated.timestamp()
+    assert vars(b)["modified"] is b.modified  # kept: a later use is a lookup
+    copy = pickle.loads(pickle.dumps(b))
+    assert copy == b and copy.modified == b.modified
