@@ -22,6 +22,7 @@ from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, near_misses
 from briefings.errors import SourceError
+from briefings.frozen import compact_pickle
 from briefings.keys import Memo, digest_text
 from briefings.kinds import BY_NAME, KINDS, Kind
 from briefings.markdown import BodyRef
@@ -33,6 +34,7 @@ RELATED_WINDOW = 5  # candidates per tag on each side in time
 NEWS_MOST = 1000  # URLs in a news sitemap (Google's limit)
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A link from a briefing to one of its terms."""
@@ -41,6 +43,7 @@ class Ref:
     slug: str
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A briefing placed in the archive: its URL path, where its body is, and its terms' links.
@@ -73,6 +76,7 @@ _PLACE = {kind.name: place for place, kind in enumerate(KINDS)}
 _BY_FIELD = {kind.field: kind for kind in KINDS}
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Term:
     """A tag, region, source or country with its briefings, newest first."""
@@ -85,6 +89,7 @@ class Term:
     url: str | None = None
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class Period:
     """A year (month 0) or a month of the timeline, with its briefings newest first."""
