@@ -62,7 +62,11 @@ class Hasher:
     and its pages are frozen and live for the whole build.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, known: Callable[[Any], bytes | None] | None = None) -> None:
+        # The digest of an object whose content is known by other means (a briefing, by its
+        # file's digest), or None: asked of each frozen dataclass met the first time, so that
+        # only the objects a build digests are (a build that keys a few pages, a few).
+        self._known = known
         self._memo: dict[int, bytes] = {}
         self._alive: list[object] = []  # keeps memoised objects alive, so ids stay unique
         self._atoms: dict[int, str] = {}  # objects that are inputs of their own (`atom`), by id: their name
@@ -70,7 +74,7 @@ class Hasher:
         self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
 
     def seed(self, value: object, digest: bytes) -> None:
-        """Declare the digest of an object whose content is known by other means (its file's digest)."""
+        """Declare the digest of an object whose content is known by other means (see `known`)."""
         self._memo[id(value)] = digest
         self._alive.append(value)
 
@@ -112,6 +116,9 @@ class Hasher:
         """Return the digest of one value."""
         found = self._memo.get(id(value))
         if found is not None:
+            return found
+        if self._known is not None and (found := self._known(value)) is not None:
+            self.seed(value, found)
             return found
         out: list[bytes] = []
         self._encode(value, out)
@@ -175,7 +182,10 @@ class Hasher:
                 self._encode(item, out)
 
     def _dataclass(self, value: Any) -> bytes:
-        """Digest a frozen dataclass as its type's name and every field, in order."""
+        """Digest a frozen dataclass as its type's name and every field, in order (or as it is known)."""
+        if self._known is not None and (known := self._known(value)) is not None:
+            self.seed(value, known)
+            return known
         prefix, fields, count = self._shape(type(value))
         out = [prefix]
         values = fields(value)

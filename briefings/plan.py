@@ -79,7 +79,7 @@ def plan_site(
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
-        hasher = Hasher()
+        hasher = Hasher(functools.partial(_known_briefing, digests))
         planned = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
         for path, data in index().items():
             planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
@@ -109,9 +109,6 @@ def _plan_outputs(
     static = read_static(root)
     site = site_view(archive.config)
     renderer = Renderer(root / "templates", site, static, body, compiled, memo)
-    for entry in archive.entries:
-        path = entry.briefing.path
-        hasher.seed(entry.briefing, digest_text(path, digests[path]))
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
     keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries)
     planned = [
@@ -275,6 +272,14 @@ def search_index(
     # At scale its working memory (about 130 MB at 100,000 briefings) goes with the child.
     with in_child(make_index) as made:
         yield made
+
+
+def _known_briefing(digests: dict[str, str], value: object) -> bytes | None:
+    """Return the digest a briefing is known by (its file's path and digest, which with the
+    settings decide it), or None for anything else (`keys.Hasher`)."""
+    if type(value) is not Briefing:
+        return None
+    return digest_text(value.path, digests[value.path])
 
 
 def _deferred(keying: Keying, renderer: Renderer, page: Deferred) -> Planned:
