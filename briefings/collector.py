@@ -23,22 +23,18 @@ COLLECT_EVERY = 50_000  # allocations between collections of the youngest genera
 
 def few_collections(stage: Callable[P, T]) -> Callable[P, T]:
     """Run a whole build stage with the youngest generation collected 70 times less often, and
-    what the process held when it started hidden (`hide`) until it returns, as is what the
-    stage hides itself (`out_of_sight`).
+    what `out_of_sight` hid during it back in the collector's sight when it returns.
 
     At Python's default threshold (a collection every 700 allocations) the collector scanned
     the build's objects again and again: a fifth of a one-edit build at 10,000 briefings.
-    What a stage starts with is the last build's records and model in the preview, which
-    the next build starts from (`stages.Warm`). Both settings are restored when the stage
-    returns, so a process that runs many builds (the preview, the tests) collects the
-    garbage of each in its time.
+    Both settings are restored when the stage returns, so a process that runs many builds
+    (the preview, the tests) collects the garbage of each in its time.
     """
 
     @functools.wraps(stage)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         threshold = gc.get_threshold()
         gc.set_threshold(COLLECT_EVERY, *threshold[1:])
-        hide()
         try:
             return stage(*args, **kwargs)
         finally:

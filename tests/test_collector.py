@@ -74,14 +74,3 @@ def test_forked_workers_inherit_the_parents_objects_hidden_and_collect_their_own
 
     assert set(stage()) == {(True, True)}
     assert gc.get_freeze_count() == 0
-
-
-def test_what_a_stage_starts_with_is_out_of_sight_until_it_returns() -> None:
-    held = {"records": ["of the last build"]}  # as the preview holds its warm state
-
-    @few_collections
-    def stage() -> bool:
-        return any(found is held for found in gc.get_objects())
-
-    assert stage() is False
-    assert any(found is held for found in gc.get_objects())
