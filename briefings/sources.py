@@ -174,10 +174,6 @@ def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.
         return [], []
     inside, private = top.resolve(), [(root / name).resolve() for name in (".git", CACHE_DIR)]
 
-    def unreadable(exc: OSError) -> None:
-        where = Path(exc.filename or top).relative_to(root).as_posix()
-        problems.append(SourceError(where, 0, f"cannot be read ({exc.strerror}); fix its permissions"))
-
     names: list[tuple[str, os.stat_result]] = []
     _visit(os.fspath(top), folder, suffix, _Found(root, folder, inside, private, names, problems))
     return names, problems
@@ -185,10 +181,11 @@ def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.
 
 @dataclass(frozen=True)
 class _Found:
-    """Where `walk` puts what it finds, and what it checks links against. A function of the
-    module, not one nested in `walk`: a nested function that calls itself is a reference
-    cycle, and everything it holds (the listing, a stat result per file: 75 MB at 100,000
-    files) would outlive the build's use of it until the garbage collector happened by."""
+    """Where `walk` puts what it finds, and what it checks links against, handed to `_visit`.
+    That is a function of the module, not one nested in `walk`: a nested function that calls
+    itself is a reference cycle, and everything it holds (the listing, a stat result per
+    file: 75 MB at 100,000 files) would outlive the build's use of it until the garbage
+    collector happened by."""
 
     root: Path
     folder: str
