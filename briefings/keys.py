@@ -72,6 +72,7 @@ class Hasher:
         self._atoms: dict[int, str] = {}  # objects that are inputs of their own (`atom`), by id: their name
         # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields.
         self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
+        self._zones: dict[int, bytes] = {}  # the encoding of each time zone met, by id (see `_zone`)
 
     def seed(self, value: object, digest: bytes) -> None:
         """Declare the digest of an object whose content is known by other means (see `known`)."""
@@ -136,7 +137,10 @@ class Hasher:
         elif value is None or kind is bool or kind is int or kind is float:
             out.append(b"v%s;" % repr(value).encode())
         elif kind is datetime or kind is date:
-            out.append(b"d%s %s;" % (value.isoformat().encode(), str(getattr(value, "tzinfo", None)).encode()))
+            # Its fields as pickle keeps them (fold too: 4 bytes a date, 10 a datetime) and its
+            # zone: a fraction of the time `isoformat` takes, for the sitemaps' 100,000.
+            state = value.__reduce_ex__(4)[1]  # protocol 4: with the fold
+            out += (b"d%d:" % len(state[0]), state[0], self._zone(state[1] if len(state) > 1 else None))
         elif kind is tuple or kind is list:
             out.append(b"t%d:" % len(value))
             self._encode_items(value, out)
@@ -151,6 +155,17 @@ class Hasher:
             out += (b"c", self._memo.get(id(value)) or self._dataclass(value))
         else:
             raise TypeError(f"cannot digest a {kind.__name__}; give templates plain view data")
+
+    def _zone(self, zone: object) -> bytes:
+        """Return the encoding of a time zone (or None): its repr (offset and name, or a zone's
+        key), worked out once per object. By identity: `timezone` objects of one offset are
+        equal whatever their names."""
+        known = self._zones.get(id(zone))
+        if known is None:
+            name = repr(zone).encode("utf-8", "surrogatepass")
+            known = self._zones[id(zone)] = b"%d:%s" % (len(name), name)
+            self._alive.append(zone)
+        return known
 
     def _encode_items(self, items: tuple[Any, ...] | list[Any], out: list[bytes]) -> None:
         """Append the encoding of each item: text inline, an object digested before as its digest."""

@@ -498,3 +498,24 @@ def test_a_long_run_of_objects_digested_before_has_the_digest_it_has_item_by_ite
     monkeypatch.setattr(keys, "LONG", 10**9)  # item by item only
     assert at_once == digests()
     assert len(set(at_once)) == len(runs)
+
+
+def test_dates_digest_as_their_fields_fold_and_zone_and_equal_ones_alike() -> None:
+    from datetime import date, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    def at(offset: timezone | ZoneInfo | None, **change: int) -> datetime:
+        return datetime(2024, 11, 3, 1, 30, tzinfo=offset).replace(**change)
+
+    plus3 = timezone(timedelta(hours=3))
+    london, new_york = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
+    different = [
+        at(plus3), at(timezone(timedelta(hours=3), "EAT")), at(timezone(timedelta(hours=2))), at(None),
+        at(london), at(new_york), at(new_york, fold=1), at(plus3, second=1), at(plus3, microsecond=1),
+        date(2024, 11, 3), date(2024, 11, 4),
+    ]  # fmt: skip
+    hasher = keys.Hasher()
+    assert len({hasher.digest((value,)) for value in different}) == len(different)
+    again = keys.Hasher()  # equal values, other objects (each parsed date has its own zone): the same digest
+    assert again.digest((at(timezone(timedelta(hours=3))),)) == hasher.digest((at(plus3),))
+    assert again.digest((date(2024, 11, 3),)) == hasher.digest((date(2024, 11, 3),))
