@@ -7,10 +7,11 @@ May not do I/O, or know pages or templates.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date as Date
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -207,7 +208,16 @@ def parse_when(text: str, tz: ZoneInfo) -> tuple[datetime, bool] | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)), True
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=tz), True
+    return moment.replace(tzinfo=_offset(moment.utcoffset())), True
+
+
+@functools.cache
+def _offset(offset: timedelta | None) -> tzinfo:
+    """Return the one `timezone` of an offset: `fromisoformat` makes one per date it reads, and
+    100,000 briefings then hold (and the cache pickles) 100,000 equal objects."""
+    return timezone(offset or timedelta(0))
 
 
 def _read_briefing(
