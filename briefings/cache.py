@@ -149,6 +149,11 @@ def _replace_path(temp: Path, target: Path) -> None:
     temp.replace(target)
 
 
+def _slot_file(slot: str, inputs: bytes) -> str:
+    """Return the cache file a slot kept for these inputs is in (`Cache.remember_for`)."""
+    return f"{slot}-{inputs.hex()[:32]}.pickle"
+
+
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
 
@@ -302,7 +307,7 @@ class Cache:
         """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
         is named for its inputs, so a slot kept for others costs no read (it may be large).
         `resolve` gives the object each reference `remember_for` kept stands for."""
-        return self._load(f"{slot}-{inputs.hex()[:32]}.pickle", inputs, resolve)
+        return self._load(_slot_file(slot, inputs), inputs, resolve)
 
     def remember_for(
         self, slot: str, inputs: bytes, value: object, refer: Callable[[object], Any] | None = None
@@ -310,7 +315,7 @@ class Cache:
         """Keep `value` in `slot` for these inputs, in place of what the slot held. `refer` may
         give a reference (plain data) for an object it holds, kept instead of the object: what
         the next build has already (a briefing, by its file's path)."""
-        name = f"{slot}-{inputs.hex()[:32]}.pickle"
+        name = _slot_file(slot, inputs)
         self._save(name, inputs, value, refer)
         for other in self.folder.glob(f"{slot}-*.pickle"):
             if other.name != name:
