@@ -20,7 +20,7 @@ from briefings.archive import Archive, Entry, Ref
 from briefings.config import SiteConfig
 from briefings.kinds import BY_NAME, KINDS
 from briefings.markdown import BodyRef
-from briefings.pages import CorrectionItem, Deferred, Page, corrections, term_feed_path
+from briefings.pages import CorrectionItem, corrections, term_feed_path
 from briefings.urls import briefing_path_parts, src_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -30,6 +30,8 @@ NEWS_SITEMAP = "news-sitemap.xml"
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org); beyond it, /sitemap.xml is an index
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the "updated" of a feed with no entries
 _PLACEHOLDER_RE = re.compile(rb"<entry>\x00(\d+)\x00</entry>")
+# A page the sitemap lists: its site path and its date of change, if it has one.
+Listed = tuple[str, datetime | None]
 
 
 def entry_id(config: SiteConfig, entry: Entry) -> str:
@@ -70,7 +72,7 @@ class JsonFeed:
 class Sitemap:
     """The pages a sitemap lists: (site path, lastmod); `index`: the parts of a sitemap index instead."""
 
-    locations: tuple[tuple[str, datetime | None], ...]
+    locations: tuple[Listed, ...]
     index: bool = False
 
 
@@ -99,11 +101,12 @@ FeedJob = tuple[str, FeedView, Callable[[], bytes]]
 
 
 def feed_jobs(
-    config: SiteConfig, archive: Archive, pages: Sequence[Page | Deferred], body: Callable[[BodyRef], str]
+    config: SiteConfig, archive: Archive, listed: Sequence[Listed], body: Callable[[BodyRef], str]
 ) -> list[FeedJob]:
     """Return every feed, the sitemap and robots.txt, each with the view its bytes are made from.
 
-    `config` is the site as feeds may see it (what their keys digest); `body` returns a
+    `config` is the site as feeds may see it (what their keys digest); `listed` are the site's
+    pages (`pages.site_pages`) with their dates, for the sitemap; `body` returns a
     briefing's body HTML, for feeds with full text. A file's bytes are a function of its
     view, `config` and the bodies of the entries in the view, nothing else.
     """
@@ -114,7 +117,7 @@ def feed_jobs(
     views: list[tuple[str, FeedView]] = [
         ("feed.xml", AtomFeed("", config.title, latest, full)),
         ("feed.json", JsonFeed(latest, full)),
-        *sitemap_views(pages, news=_newest(archive.recent) if config.news_sitemap else False),
+        *sitemap_views(listed, news=_newest(archive.recent) if config.news_sitemap else False),
         ("robots.txt", Robots()),
         ("corrections/feed.xml", CorrectionsFeed(corrections(archive)[: settings.entries])),
     ]
@@ -301,11 +304,12 @@ def _json_item(config: SiteConfig, entry: Entry, html: str | None) -> dict[str, 
 
 
 def sitemap_views(
-    pages: Sequence[Page | Deferred], limit: int = SITEMAP_LIMIT, news: datetime | None | bool = False
+    pages: Sequence[Listed], limit: int = SITEMAP_LIMIT, news: datetime | None | bool = False
 ) -> list[tuple[str, Sitemap]]:
-    """Return /sitemap.xml; past `limit` URLs, an index of /sitemap-1.xml, /sitemap-2.xml, ... at the
-    root, which also lists the news sitemap unless `news` is False (else it is its newest date, or None)."""
-    listed = tuple((page.path, page.modified) for page in pages if page.path != "404.html")
+    """Return /sitemap.xml of the site's pages but 404.html; past `limit` URLs, an index of /sitemap-1.xml,
+    /sitemap-2.xml, ... at the root, which also lists the news sitemap unless `news` is False (else
+    it is its newest date, or None)."""
+    listed = tuple(page for page in pages if page[0] != "404.html")
     if len(listed) <= limit:
         return [("sitemap.xml", Sitemap(listed))]
     chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]

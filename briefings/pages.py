@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Ref, Term
@@ -135,8 +135,13 @@ def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) ->
         *month_pages(archive),
         *corrections_pages(archive),
         *([search_page(archive)] if archive.config.search else []),
-        Page("404.html", "404.html", "Page not found"),
+        not_found_page(),
     ]
+
+
+def not_found_page() -> Page:
+    """Return `/404.html`, which GitHub Pages serves for any path the site lacks."""
+    return Page("404.html", "404.html", "Page not found")
 
 
 def story_places(archive: Archive) -> dict[str, StoryPlace]:
@@ -242,6 +247,78 @@ def given_way_pages(archive: Archive) -> list[Page]:
     ]
 
 
+Section = Literal["site", "moved", "given way"]  # which of the three functions above gives a page
+
+
+class PagesByPath:
+    """The pages of `site_pages`, `moved_pages` and `given_way_pages` one path at a time, each made
+    with the other pages of its listing only (kept for the next ask), not with every page of the
+    site: for a plan that keys again a few outputs of a large archive, or makes one whose key it
+    remembers (`plan`). The path decides where a page can be (`urls`); a path in none of those
+    places is looked for among the moved and given-way pages, made all at once when first asked."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._found: dict[str, tuple[Section, Page]] = {}
+        self._entries: dict[str, int] = {}
+        self._terms: dict[str, dict[str, Term]] = {}
+        self._places: dict[str, StoryPlace] | None = None
+        self._elsewhere = False  # the moved and given-way pages are in `_found`
+
+    def at(self, path: str) -> tuple[Section, Page] | None:
+        """Return the page at a site path (`tags/syria/page/2/`) and where it comes from; None if none."""
+        if path not in self._found:
+            for page in self._listing(urls.listing_first(path)):
+                self._found[page.path] = ("site", page)
+        if path not in self._found and not self._elsewhere:
+            self._elsewhere = True
+            self._found |= {page.path: ("moved", page) for page in moved_pages(self.archive)}
+            self._found |= {page.path: ("given way", page) for page in given_way_pages(self.archive)}
+        return self._found.get(path)
+
+    def _listing(self, first: str) -> Iterable[Page]:
+        """Return the pages of the listing whose first page is at `first` (one page if it is not paginated)."""
+        archive = self.archive
+        single = {"": home_page, "timeline/": timeline_page, "search/": search_page}
+        if first in single:
+            return [single[first](archive)] if first != "search/" or archive.config.search else []
+        if first == "corrections/":
+            return corrections_pages(archive)
+        if first == "404.html":
+            return [not_found_page()]
+        parts = first.split("/")[:-1] if first.endswith("/") else []
+        if parts and parts[0] in BY_NAME:
+            kind = BY_NAME[parts[0]]
+            if len(parts) == 1:
+                return kind_index_pages(archive, kind)
+            term = self._term(kind.name, parts[1]) if len(parts) == 2 else None
+            return term_pages(archive, term) if term else []
+        if not parts or not all(part.isdigit() for part in parts[:2]):
+            return []
+        if len(parts) == 1:
+            years = [i for i, y in enumerate(archive.years) if urls.year_path(y.year) == first]
+            return [_year_page(archive, years[0])] if years else []
+        if len(parts) == 2:
+            months = [i for i, m in enumerate(archive.months) if urls.month_path(m.year, m.month) == first]
+            return _month_pages(archive, months[0]) if months else []
+        return [self._briefing(first)] if len(parts) == 3 and first in self._entry_index() else []
+
+    def _term(self, kind: str, slug: str) -> Term | None:
+        if kind not in self._terms:
+            self._terms[kind] = {term.slug: term for term in self.archive.terms[kind]}
+        return self._terms[kind].get(slug)
+
+    def _entry_index(self) -> dict[str, int]:
+        if not self._entries:
+            self._entries = {entry.path: index for index, entry in enumerate(self.archive.entries)}
+        return self._entries
+
+    def _briefing(self, path: str) -> Page:
+        if self._places is None:
+            self._places = story_places(self.archive)
+        return briefing_page(self.archive, self._entry_index()[path], self._places)
+
+
 def paginate(
     archive: Archive,
     first: str,
@@ -341,26 +418,31 @@ def _image_url(archive: Archive, entry: Entry) -> str | None:
 def term_index_pages(archive: Archive) -> Iterator[Page]:
     """Yield the index of each kind of listing (`/tags/`, `/regions/`...), listing its terms with counts."""
     for kind in KINDS:
-        if kind.chronicle:
-            yield from stories_index_pages(archive, kind)
-            continue
-        terms = archive.terms[kind.name]
-        counts = sorted((len(t.entries) for t in terms), reverse=True)
-        # "Most used": the top tenth by count, at least one term, never a term with none.
-        threshold = max(1, counts[max(0, len(counts) // 10 - 1)]) if counts else 1
-        yield Page(
-            f"{kind.name}/",
-            kind.index_template,
-            kind.label,
-            {
-                "kind": kind.name,
-                "terms": tuple(term_info(t) for t in terms),
-                "threshold": threshold,
-                "order": "in the order site.yaml lists them" if kind.vocabulary == "site" else "A–Z",
-            },
-            f"All {len(terms)} {kind.plural} of {archive.config.title}, with their briefings.",
-            newest(archive.entries),
-        )
+        yield from kind_index_pages(archive, kind)
+
+
+def kind_index_pages(archive: Archive, kind: Kind) -> Iterator[Page]:
+    """Yield the index of one kind of listing (`/tags/`): its terms with counts, or its stories' spans."""
+    if kind.chronicle:
+        yield from stories_index_pages(archive, kind)
+        return
+    terms = archive.terms[kind.name]
+    counts = sorted((len(t.entries) for t in terms), reverse=True)
+    # "Most used": the top tenth by count, at least one term, never a term with none.
+    threshold = max(1, counts[max(0, len(counts) // 10 - 1)]) if counts else 1
+    yield Page(
+        f"{kind.name}/",
+        kind.index_template,
+        kind.label,
+        {
+            "kind": kind.name,
+            "terms": tuple(term_info(t) for t in terms),
+            "threshold": threshold,
+            "order": "in the order site.yaml lists them" if kind.vocabulary == "site" else "A–Z",
+        },
+        f"All {len(terms)} {kind.plural} of {archive.config.title}, with their briefings.",
+        newest(archive.entries),
+    )
 
 
 @dataclass(frozen=True)
@@ -466,44 +548,55 @@ def _month_count(archive: Archive, year: int, month: int) -> dict[str, Any]:
 
 def year_pages(archive: Archive) -> Iterator[Page]:
     """Yield `/YYYY/` pages: each month of the year with its count and latest briefings."""
-    for index, year in enumerate(archive.years):
-        in_year = [m for m in reversed(archive.months) if m.year == year.year]
-        latest = [m.entries[:YEAR_MONTH_ENTRIES] for m in in_year]
-        months = [
-            {"period": slim(m), "count": len(m.entries), "latest": shown}
-            for m, shown in zip(in_year, latest, strict=True)
-        ]
-        yield Page(
-            urls.year_path(year.year),
-            "year.html",
-            str(year.year),
-            {
-                "period": slim(year),
-                "total": len(year.entries),
-                "months": months,
-                "month_names": MONTHS,
-                **_neighbours(archive.years, index),
-            },
-            f"{len(year.entries)} briefings from {year.year}.",
-            newest([entry for shown in latest for entry in shown]),  # among those it shows, as every listing
-        )
+    for index in range(len(archive.years)):
+        yield _year_page(archive, index)
+
+
+def _year_page(archive: Archive, index: int) -> Page:
+    """Return the page of the year at `index` in `archive.years`."""
+    year = archive.years[index]
+    in_year = [m for m in reversed(archive.months) if m.year == year.year]
+    latest = [m.entries[:YEAR_MONTH_ENTRIES] for m in in_year]
+    months = [
+        {"period": slim(m), "count": len(m.entries), "latest": shown} for m, shown in zip(in_year, latest, strict=True)
+    ]
+    return Page(
+        urls.year_path(year.year),
+        "year.html",
+        str(year.year),
+        {
+            "period": slim(year),
+            "total": len(year.entries),
+            "months": months,
+            "month_names": MONTHS,
+            **_neighbours(archive.years, index),
+        },
+        f"{len(year.entries)} briefings from {year.year}.",
+        newest([entry for shown in latest for entry in shown]),  # among those it shows, as every listing
+    )
 
 
 def month_pages(archive: Archive) -> Iterator[Page]:
     """Yield the paginated `/YYYY/MM/` pages, with neighbour months that have briefings."""
-    for index, month in enumerate(archive.months):
-        title = f"{MONTHS[month.month - 1]} {month.year}"
-        yield from paginate(
-            archive,
-            urls.month_path(month.year, month.month),
-            "month.html",
-            title,
-            month.entries,
-            period=slim(month),
-            month_names=MONTHS,
-            description=f"{len(month.entries)} briefings from {title}.",
-            **_neighbours(archive.months, index),
-        )
+    for index in range(len(archive.months)):
+        yield from _month_pages(archive, index)
+
+
+def _month_pages(archive: Archive, index: int) -> Iterator[Page]:
+    """Yield the pages of the month at `index` in `archive.months`."""
+    month = archive.months[index]
+    title = f"{MONTHS[month.month - 1]} {month.year}"
+    yield from paginate(
+        archive,
+        urls.month_path(month.year, month.month),
+        "month.html",
+        title,
+        month.entries,
+        period=slim(month),
+        month_names=MONTHS,
+        description=f"{len(month.entries)} briefings from {title}.",
+        **_neighbours(archive.months, index),
+    )
 
 
 def slim(period: Period) -> Period:

@@ -13,6 +13,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
@@ -20,12 +21,22 @@ import jinja2
 from briefings.archive import Archive, Entry
 from briefings.config import SiteConfig
 from briefings.content import Briefing
-from briefings.feeds import feed_jobs
+from briefings.errors import BuildFailed, SourceError
+from briefings.feeds import Listed, feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
 from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
-from briefings.pages import BRIEFING_TEMPLATE, Deferred, Page, given_way_pages, moved_pages, site_pages
+from briefings.pages import (
+    BRIEFING_TEMPLATE,
+    Deferred,
+    Page,
+    PagesByPath,
+    Section,
+    given_way_pages,
+    moved_pages,
+    site_pages,
+)
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
 from briefings.sources import read_static
@@ -43,15 +54,37 @@ class Readers:
     holds: dict[str, tuple[str, ...]]  # by output path
 
 
+# What a plan gave an output besides how to make it: its key, origin, group, line of origin and
+# template ("" for a feed, which has none): what a plan of the same shape needs of one it does not key.
+Given = tuple[str, str, str, int, str]
+
+
 @dataclass(frozen=True)
 class PlanKeys:
-    """The keys a plan gave each output, with what it gave them from: the site-wide inputs, each
-    content file's digest and each template's (with what it extends, includes or imports)."""
+    """What a plan gave each output (`Given`), in its order, with what it gave them from: the
+    site-wide inputs, each content file's digest and each template's (with what it extends,
+    includes or imports); and the site's pages with their dates, in the sitemap's order."""
 
-    keys: dict[str, str]
+    outputs: dict[str, Given]
     site_wide: bytes
     atoms: dict[str, str]
     templates: dict[str, bytes]
+    listed: tuple[Listed, ...]
+
+
+@dataclass(frozen=True)
+class Job:
+    """An output not keyed yet: what its key digests (its template's digest, or `key_also` for a
+    feed, and its view) and what `Planned` holds of it."""
+
+    path: str
+    template: str
+    view: object
+    origin: str
+    make: Callable[[], bytes]
+    group: str
+    line: int = 0
+    key_also: str = ""
 
 
 def plan_site(
@@ -116,33 +149,114 @@ def _plan_outputs(
     ]
     planned.append(Planned(".nojekyll", "", "build", _constant(b"")))
     planned.append(Planned(SITE_MARKER, "", "build", _constant(MARKER_TEXT)))
+    recalled = _recalled_outputs(keying, renderer, archive, site, body) if keying.recalls() else None
+    if recalled is not None:
+        planned += recalled
+    else:
+        planned += _keyed_outputs(keying, renderer, archive, site, body)
+    renderer.keep_references()
+    return planned
+
+
+def _keyed_outputs(
+    keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
+) -> list[Planned]:
+    """Return every page and feed, each keyed again or with the key remembered (`Keying`)."""
+    planned = []
     pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
     for page in pages:
         if isinstance(page, Deferred):  # its key is remembered: its view is made only if the page is
             planned.append(_deferred(keying, renderer, page))
-            continue
-        origin, line = (b.path, b.line_of("slug")) if (b := _briefing_of(page)) else (f"templates/{page.template}", 0)
-        make, group = renderer.page_maker(page), _page_group(page)
-        planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, group, line))
-    removed = {r.path.lstrip("/"): r.line for r in archive.config.removed}
-    for page in moved_pages(archive):
-        b = page.context.get("briefing")
-        if b:
-            origin, line = b.path, b.line_of("aliases")
-        elif "story_line" in page.context:
-            origin, line = "site.yaml (stories)", page.context["story_line"]
         else:
-            origin, line = "site.yaml (removed)", removed.get(page.path, 0)
-        make = renderer.page_maker(page)
-        planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, "moved", line))
-    for page in given_way_pages(archive):
-        make, group, origin = renderer.page_maker(page), page.path.split("/")[0], page.context["origin"]
-        planned.append(keying.planned(output_file(page.path), page.template, page, origin, make, group))
-    for path, view, make in feed_jobs(site, archive, pages, body):
-        planned.append(keying.planned(path, "", view, "feeds", make, _feed_group(path), key_also=path))
-    keying.keep()
-    renderer.keep_references()
+            planned.append(keying.planned(_page_job(renderer, "site", page, archive)))
+    planned += (keying.planned(_page_job(renderer, "moved", page, archive)) for page in moved_pages(archive))
+    planned += (keying.planned(_page_job(renderer, "given way", page, archive)) for page in given_way_pages(archive))
+    listed = tuple((page.path, page.modified) for page in pages)
+    planned += (keying.planned(_feed_job(*job)) for job in feed_jobs(site, archive, listed, body))
+    keying.keep(listed)
     return planned
+
+
+def _recalled_outputs(
+    keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
+) -> list[Planned] | None:
+    """Return every page and feed of a plan of the last plan's shape, making only the views of
+    the outputs keyed again (`Keying.again`); None if one of them is not where that plan had it.
+
+    The others keep the key and all else the last plan gave them, and are made (by path:
+    `pages.PagesByPath`) only if the writer finds the site lacks them. The sitemap's pages
+    keep their dates but for those keyed again: a page's date is its briefings', and the
+    briefings of every other page are as they were.
+    """
+    before, again = keying.before, keying.again()
+    assert before is not None  # see `Keying.recalls`
+    finder = PagesByPath(archive)
+    jobs: dict[str, Job] = {}
+    dates: dict[str, datetime | None] = {}
+    for path in again:
+        if not before.outputs[path][4]:
+            continue  # a feed: below
+        found = _page_at(finder, path)
+        if found is None:
+            return None
+        jobs[path] = _page_job(renderer, *found, archive)
+        if found[0] == "site":
+            dates[found[1].path] = found[1].modified
+    listed = tuple((path, dates.get(path, date)) for path, date in before.listed) if dates else before.listed
+    feeds = {path: (view, make) for path, view, make in feed_jobs(site, archive, listed, body)}
+    planned = []
+    for path, (key, origin, group, line, template) in before.outputs.items():
+        if path in jobs:
+            planned.append(keying.planned(jobs[path]))
+        elif not template and path in again:
+            planned.append(keying.planned(_feed_job(path, *feeds[path])))
+        else:
+            make = feeds[path][1] if not template else functools.partial(_make_at, renderer, finder, path)
+            planned.append(keying.recalled(path, Planned(path, key, origin, make, group, line, reused=True)))
+    keying.keep(listed)
+    return planned
+
+
+def _page_at(finder: PagesByPath, output: str) -> tuple[Section, Page] | None:
+    """Return the page an output file serves (`2015/09/x/` for `2015/09/x/index.html`), if any."""
+    if output == "index.html" or output.endswith("/index.html"):
+        found = finder.at(output.removesuffix("index.html"))
+        if found is not None:
+            return found
+    return finder.at(output)
+
+
+def _make_at(renderer: Renderer, finder: PagesByPath, output: str) -> bytes:
+    """Make the page a plan remembered at this output path."""
+    found = _page_at(finder, output)
+    if found is None:
+        message = "is in the last plan of this shape but not in the site; delete .cache/ and build again"
+        raise BuildFailed([SourceError(output, 0, message)])
+    return renderer.render(found[1])
+
+
+def _page_job(renderer: Renderer, section: Section, page: Page, archive: Archive) -> Job:
+    """Return a page's output, unkeyed, with what made it: its briefing's slug or alias, site.yaml, or its template."""
+    path, make = output_file(page.path), renderer.page_maker(page)
+    if section == "given way":
+        return Job(path, page.template, page, page.context["origin"], make, page.path.split("/")[0])
+    if section == "site":
+        b = _briefing_of(page)
+        origin, line = (b.path, b.line_of("slug")) if b else (f"templates/{page.template}", 0)
+        return Job(path, page.template, page, origin, make, _page_group(page), line)
+    if b := page.context.get("briefing"):
+        origin, line = b.path, b.line_of("aliases")
+    elif "story_line" in page.context:
+        origin, line = "site.yaml (stories)", page.context["story_line"]
+    else:
+        removed = next((r.line for r in archive.config.removed if r.path.lstrip("/") == page.path), 0)
+        origin, line = "site.yaml (removed)", removed
+    return Job(path, page.template, page, origin, make, "moved", line)
+
+
+def _feed_job(path: str, view: object, make: Callable[[], bytes]) -> Job:
+    """Return a feed, the sitemap or robots.txt, unkeyed: its key digests its path, having no template."""
+    return Job(path, "", view, "feeds", make, _feed_group(path), key_also=path)
 
 
 class Keying:
@@ -169,7 +283,7 @@ class Keying:
     ) -> None:  # fmt: skip
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
         self.memo, self.shape, self.entries = memo, shape, entries
-        self.keys: dict[str, str] = {}
+        self.given: dict[str, Given] = {}
         self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
         self.repeated = memo is not None and memo.recall("plan_shape", shape) is True
@@ -185,24 +299,44 @@ class Keying:
             changed |= atoms.keys() - digests.keys()
             self.reached = {output for output, held in self.readers.holds.items() if not changed.isdisjoint(held)}
 
-    def planned(
-        self, path: str, template: str, view: object, origin: str, make: Callable[[], bytes], group: str,
-        line: int = 0, key_also: str = "",
-    ) -> Planned:  # fmt: skip
+    def recalls(self) -> bool:
+        """Return True when every output but those keyed again (`again`) keeps what the last plan
+        gave it, so that only those need a view: the plan has the last one's shape, what each
+        output holds is known, and no template changed since."""
+        if self.before is None or self.readers is None:
+            return False
+        digest = self.renderer.template_digest
+        if any(digest(name) != known for name, known in self.before.templates.items()):
+            return False
+        self.templates = dict(self.before.templates)
+        return True
+
+    def again(self) -> set[str]:
+        """Return the outputs keyed again: those holding a briefing whose file changed, and those holding none."""
+        assert self.before is not None and self.readers is not None  # see `recalls`
+        return self.reached | (self.before.outputs.keys() - self.readers.holds.keys())
+
+    def planned(self, job: Job) -> Planned:
         """Return one output, keyed again or with the key remembered (see the class)."""
-        digest = self.renderer.template_digest(template) if template else b""
-        if template:
-            self.templates[template] = digest
-        key = self._remembered(path, template, digest)
+        digest = self.renderer.template_digest(job.template) if job.template else b""
+        if job.template:
+            self.templates[job.template] = digest
+        key = self._remembered(job.path, job.template, digest)
         reused = key is not None
         if key is None:
-            assert view is not None, f"{path}: deferred, but its key is not remembered"
-            key = self.hasher.key(self.site_wide, key_also or digest, view)
+            assert job.view is not None, f"{job.path}: deferred, but its key is not remembered"
+            key = self.hasher.key(self.site_wide, job.key_also or digest, job.view)
         if self.repeated:
-            self.keys[path] = key
+            self.given[job.path] = (key, job.origin, job.group, job.line, job.template)
         if self.walk:
-            self.views[path] = view
-        return Planned(path, key, origin, make, group, line, reused)
+            self.views[job.path] = job.view
+        return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
+
+    def recalled(self, path: str, planned: Planned) -> Planned:
+        """Return an output that keeps all the last plan gave it (see `recalls`), noting it for the next."""
+        assert self.before is not None  # see `recalls`
+        self.given[path] = self.before.outputs[path]
+        return planned
 
     def needs_view(self, path: str, template: str) -> bool:
         """Return True unless the output's key is the one remembered (its view is not needed to key it)."""
@@ -213,11 +347,12 @@ class Keying:
             return None
         if template and self.before.templates.get(template) != digest:
             return None
-        return self.before.keys.get(path)
+        given = self.before.outputs.get(path)
+        return given[0] if given else None
 
-    def keep(self) -> None:
-        """Remember this plan's shape; of a shape planned before, its keys, and which outputs hold
-        each briefing if they were found."""
+    def keep(self, listed: tuple[Listed, ...]) -> None:
+        """Remember this plan's shape; of a shape planned before, what it gave each output and the
+        sitemap's pages, and which outputs hold each briefing if they were found."""
         if self.memo is None:
             return
         if not self.repeated:
@@ -235,7 +370,7 @@ class Keying:
                     holds[path] = tuple(found)
                     found.clear()
             self.memo.remember("readers", self.shape, Readers(holds))
-        kept = PlanKeys(self.keys, self.site_wide, dict(self.digests), self.templates)
+        kept = PlanKeys(self.given, self.site_wide, dict(self.digests), self.templates, listed)
         self.memo.remember("plan_keys", self.shape, kept)
 
 
@@ -245,7 +380,8 @@ def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> se
     pages = site_pages(archive)
     paths = {".nojekyll", SITE_MARKER, *read_static(root), *map(media_path, assets)}
     paths |= {output_file(page.path) for page in (*pages, *moved_pages(archive), *given_way_pages(archive))}
-    return paths | {path for path, _, _ in feed_jobs(site_view(archive.config), archive, pages, lambda _: "")}
+    listed = [(page.path, page.modified) for page in pages]
+    return paths | {path for path, _, _ in feed_jobs(site_view(archive.config), archive, listed, lambda _: "")}
 
 
 @contextlib.contextmanager
@@ -286,7 +422,7 @@ def _deferred(keying: Keying, renderer: Renderer, page: Deferred) -> Planned:
     """Return a briefing's page whose key is remembered, made (view and all) only if it is made."""
     b, path = page.briefing, output_file(page.path)
     make = functools.partial(_render_later, renderer, page.make)
-    return keying.planned(path, page.template, None, b.path, make, "briefings", b.line_of("slug"))
+    return keying.planned(Job(path, page.template, None, b.path, make, "briefings", b.line_of("slug")))
 
 
 def _render_later(renderer: Renderer, make: Callable[[], Page]) -> bytes:

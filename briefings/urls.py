@@ -103,6 +103,16 @@ def page_path(first: str, number: int) -> str:
     return first if number == 1 else f"{first}page/{number}/"
 
 
+_FURTHER_PAGE_RE = re.compile(r"(.*?)page/[0-9]+/")
+
+
+def listing_first(path: str) -> str:
+    """Return the first page of the listing a path would be a further page of (`tags/syria/` for
+    `tags/syria/page/3/`); any other path is its own first page (`page_path`, the other way)."""
+    further = _FURTHER_PAGE_RE.fullmatch(path)
+    return further[1] if further else path
+
+
 # A path from the site's root with nothing `urlsplit` would take apart or clean: it is its own path.
 _PLAIN_PATH_RE = re.compile(r"/(?!/)[^#?\t\r\n]*\Z")
 

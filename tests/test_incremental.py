@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -17,10 +18,11 @@ from typing import Any
 import pytest
 
 from bench.generate import generate, write_archive
-from briefings import archive, keys, pipeline, plan, search, sources, stages
+from briefings import archive, keys, pages, pipeline, plan, search, sources, stages
 from briefings.cache import Cache
 from briefings.config import parse_config
 from briefings.content import Source
+from briefings.pages import PagesByPath, given_way_pages, moved_pages, site_pages
 from briefings.records import Record, RecordParser
 from briefings.search import term_key
 from tests.conftest import REPO, briefing, build, make_archive, run
@@ -276,6 +278,71 @@ def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path:
     report = pipeline.build(root)
     assert report.replanned is not None and "2016/03/b4/index.html" not in report.replanned
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_every_page_is_found_by_its_path_alone_as_the_whole_site_makes_it(tmp_path: Path) -> None:
+    """`pages.PagesByPath` makes a page from its path (with its listing's other pages only): for
+    every page of a site with further pages, stories, an alias, a removed URL and a tag given
+    way to a country, it gives the page `site_pages`, `moved_pages` or `given_way_pages` does."""
+    root = tmp_path / "a"
+    write_archive(root, generate(60, seed=5))
+    settings = root / "site.yaml"
+    settings.write_text(
+        settings.read_text().replace("per_page: 200", "per_page: 4")
+        + "removed:\n  - url: /2014/01/gone/\n    reason: Withdrawn.\n"
+    )
+    file = sorted((root / "content").rglob("*.md"))[3]
+    text = file.read_text()
+    file.write_text(text.replace("tags: [", "aliases: [/2014/02/old-name/]\ntags: [Russia, ", 1))
+    model = pipeline.check(root).archive
+    whole = {page.path: ("site", page) for page in site_pages(model)}
+    whole |= {page.path: ("moved", page) for page in moved_pages(model)}
+    whole |= {page.path: ("given way", page) for page in given_way_pages(model)}
+    assert {"2014/01/gone/", "2014/02/old-name/", "tags/russia/", "regions/europe/page/2/"} <= whole.keys()
+    shapes = (r"stories/page/2/", r"stories/[^/]+/", r"\d{4}/", r"\d{4}/\d{2}/", r"corrections/", r"search/")
+    assert all(any(re.fullmatch(shape, path) for path in whole) for shape in shapes)
+    finder = PagesByPath(model)
+    for path in sorted(whole, reverse=True):  # further pages first: each listing is made when first asked
+        assert finder.at(path) == whole[path], path
+    for missing in ("tags/no-such-tag/", "2015/01/page/99/", "tags/page/99/", "2015/13/", "feed.xml"):
+        assert finder.at(missing) is None, missing
+
+
+def test_a_plan_of_a_repeated_shape_makes_only_the_views_it_keys_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: once what each output holds is known, a one-edit plan makes the
+    view of no page it does not key again (`plan._recalled_outputs`): each other page is made
+    by path only if the writer needs it (here, after `_site/` is lost: all of them)."""
+    root = tmp_path / "a"
+    write_archive(root, generate(40, seed=7))
+    build(root)
+    pipeline.plan(root, pipeline.Options())  # the shape again: what each output holds
+    made: list[str] = []
+    real = pages.Page.__init__
+
+    def counted(self: pages.Page, path: str, *args: Any, **kwargs: Any) -> None:
+        made.append(path)
+        real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pages.Page, "__init__", counted)
+    file = sorted((root / "content").rglob("*.md"))[5]
+    file.write_text(file.read_text().replace("title: ", "title: Renamed, ", 1))
+    report = pipeline.build(root)
+    assert report.replanned is not None
+    keyed = {path for path in report.replanned if path.endswith(".html")}
+    assert 0 < len(made) < 40 and {pipeline_output(path) for path in made} <= keyed | {"404.html"}
+    made.clear()
+    shutil.rmtree(root / "_site")
+    file.write_text(file.read_text().replace("title: Renamed, ", "title: Renamed again, ", 1))
+    pipeline.build(root, pipeline.Options(jobs=1))  # made here, where they are counted
+    assert len(made) > 100
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def pipeline_output(path: str) -> str:
+    """Return the file a page's path is written to."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
 
 
 def test_what_each_output_holds_is_found_only_when_a_shape_repeats(

@@ -17,7 +17,6 @@ from briefings import pipeline, workers
 from briefings.archive import Entry, recent_entries
 from briefings.config import parse_config
 from briefings.feeds import NEWS_NS, SITEMAP_NS, news_language, news_sitemap, sitemap_views
-from briefings.pages import Page
 from tests.conftest import SITE_YAML, briefing, make_archive, run
 from tests.sitetools import LISTED, page, texts
 from tests.test_incremental import clean_build, tree
@@ -200,7 +199,7 @@ def test_the_news_sitemap_holds_at_most_a_thousand_and_the_sitemap_index_lists_i
     assert len(recent) == 1000 and recent[0] is entries[0] and recent[-1] is entries[999]
     items = [(e.path, e.briefing.title, e.briefing.date, "") for e in recent]
     assert len(lxml.etree.fromstring(news_sitemap(config, items)).findall(f"{{{SITEMAP_NS}}}url")) == 1000
-    pages = [Page(f"p{n}/", "index.html", "") for n in range(7)]
+    pages = [(f"p{n}/", None) for n in range(7)]
     views = dict(sitemap_views(pages, limit=5, news=now))
     assert [loc for loc, _ in views["sitemap.xml"].locations] == ["sitemap-1.xml", "sitemap-2.xml", "news-sitemap.xml"]
     assert [loc for loc, _ in dict(sitemap_views(pages, limit=5))["sitemap.xml"].locations][-1] == "sitemap-2.xml"
