@@ -8,6 +8,10 @@ page views and the plan (every output's key, the page views made again inside it
 search index) `--runs` times each, and prints each stage's median (min to max) in seconds.
 When the cache keeps a model for these records (built twice with the same shape: after a
 title edit, say), "kept model" times loading and patching it, which replaces the model.
+When it keeps what each output holds and the keys of the last plan of this shape (built
+three times with it), "plan, same shape" times the plan a one-edit rebuild makes
+(`plan._recalled_outputs`), here with nothing edited; what it would keep for the next
+build is kept in memory, not written.
 These are the stages a one-edit rebuild runs over the whole archive; nothing is written.
 The machine's noise is in every figure: compare two commits by running this on each in turn.
 With `--profile`, one run of that stage is also profiled (cProfile: its number of function
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from briefings.archive import Archive
+    from briefings.keys import Memo
     from briefings.sources import Content
     from briefings.stages import Session
 
@@ -84,7 +89,8 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     from briefings.plan import plan_site
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
-    times: dict[str, list[float]] = {name: [] for name in ("records", "model", "kept model", "page views", "plan")}
+    stage_names = ("records", "model", "kept model", "page views", "plan", "plan, same shape")
+    times: dict[str, list[float]] = {name: [] for name in stage_names}
     with opened(root) as (run, content):
         records, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
         if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
@@ -109,14 +115,37 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
         timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
         digests = {r.path: r.digest for r in records}
         timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html), profile == "plan")
+        shape = stages.model_shape(inputs, archive)
+        if cache and cache.recall("readers", shape) is not None:
+            memo = InMemory(cache)
+            again = lambda: plan_site(root, archive, digests, run.store.html, memo=memo, shape=shape)  # noqa: E731
+            timed(times["plan, same shape"], runs, again, profile == "plan, same shape")
+        else:
+            del times["plan, same shape"]
     return times
+
+
+class InMemory:
+    """A memo (`keys.Memo`) that recalls what the cache keeps and keeps what it is given in
+    memory, so that the cache is as the last build left it."""
+
+    def __init__(self, cache: Memo) -> None:
+        self.cache = cache
+        self.kept: dict[str, tuple[object, object]] = {}
+
+    def recall(self, name: str, inputs: object) -> object:
+        kept = self.kept.get(name)
+        return kept[1] if kept and kept[0] == inputs else self.cache.recall(name, inputs)
+
+    def remember(self, name: str, inputs: object, value: object) -> None:
+        self.kept[name] = (inputs, value)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("archive", type=Path)
     parser.add_argument("--runs", type=int, default=3)
-    profiled = ("model", "page views", "plan")
+    profiled = ("model", "page views", "plan", "plan, same shape")
     parser.add_argument("--profile", choices=profiled, default="", help="also profile this stage once")
     args = parser.parse_args()
     if args.runs < 1:

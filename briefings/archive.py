@@ -22,7 +22,7 @@ from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, near_misses
 from briefings.errors import SourceError
-from briefings.frozen import compact_pickle
+from briefings.frozen import compact_pickle, worked_out
 from briefings.keys import Memo, digest_text
 from briefings.kinds import BY_NAME, KINDS, Kind
 from briefings.markdown import BodyRef
@@ -127,6 +127,15 @@ class Archive:
     given_way: tuple[GivenWay, ...] = ()  # ordered by kind, then slug
     scheduled: frozenset[str] = frozenset()  # file paths of entries shown before their date (the preview)
     recent: tuple[Entry, ...] = ()  # published in the two days before the build's clock, newest first
+
+    @worked_out
+    def modified(self) -> datetime | None:
+        """The latest date of change of its briefings (what the pages listing them all give the
+        sitemap): worked out once, not once a page."""
+        return max(self.entries, key=_modified_at).briefing.modified if self.entries else None
+
+
+_modified_at = operator.attrgetter("briefing.modified_at")
 
 
 def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:

@@ -193,7 +193,7 @@ def search_page(archive: Archive) -> Page:
         "Search",
         {"total": len(archive.entries), "filters": filters},
         f"Search {len(archive.entries)} briefings by word, {', '.join(label for _, _, label in filters)} and year.",
-        newest(archive.entries),
+        archive.modified,
     )
 
 
@@ -441,7 +441,7 @@ def kind_index_pages(archive: Archive, kind: Kind) -> Iterator[Page]:
             "order": "in the order site.yaml lists them" if kind.vocabulary == "site" else "A–Z",
         },
         f"All {len(terms)} {kind.plural} of {archive.config.title}, with their briefings.",
-        newest(archive.entries),
+        archive.modified,
     )
 
 
@@ -537,7 +537,7 @@ def timeline_page(archive: Archive) -> Page:
         "Timeline",
         {"years": years, "peak": peak, "month_names": MONTHS, "total": len(archive.entries)},
         f"{len(archive.entries)} briefings by year and month.",
-        newest(archive.entries),
+        archive.modified,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,7 +23,7 @@ from briefings.archive import Archive, Entry
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.feeds import Listed, feed_jobs
+from briefings.feeds import feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
@@ -63,13 +64,35 @@ Given = tuple[str, str, str, int, str]
 class PlanKeys:
     """What a plan gave each output (`Given`), in its order, with what it gave them from: the
     site-wide inputs, each content file's digest and each template's (with what it extends,
-    includes or imports); and the site's pages with their dates, in the sitemap's order."""
+    includes or imports); and the site's pages with their dates, in the sitemap's order.
+    `token` tells one kept apart from another, for the `PlanSince` that follows it."""
 
     outputs: dict[str, Given]
     site_wide: bytes
     atoms: dict[str, str]
     templates: dict[str, bytes]
-    listed: tuple[Listed, ...]
+    listed: dict[str, datetime | None]
+    token: bytes = b""
+
+
+@dataclass(frozen=True)
+class PlanSince:
+    """What the plans of a shape changed since its `PlanKeys` (the one with this `token`) were
+    kept: a plan that keys again a few outputs keeps these few, not all 25 MB again (at
+    100,000 briefings). Outputs keyed again, files changed and pages whose date changed."""
+
+    token: bytes
+    outputs: dict[str, Given]
+    atoms: dict[str, str]
+    dates: dict[str, datetime | None]
+
+    def applied(self, base: PlanKeys) -> PlanKeys:
+        """Return the base as these changes leave it."""
+        merged = replace(base, outputs=base.outputs | self.outputs, atoms=base.atoms | self.atoms)
+        return replace(merged, listed=base.listed | self.dates) if self.dates else merged
+
+
+SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs is kept as new `PlanKeys` instead
 
 
 @dataclass(frozen=True)
@@ -171,8 +194,8 @@ def _keyed_outputs(
             planned.append(keying.planned(_page_job(renderer, "site", page, archive)))
     planned += (keying.planned(_page_job(renderer, "moved", page, archive)) for page in moved_pages(archive))
     planned += (keying.planned(_page_job(renderer, "given way", page, archive)) for page in given_way_pages(archive))
-    listed = tuple((page.path, page.modified) for page in pages)
-    planned += (keying.planned(_feed_job(*job)) for job in feed_jobs(site, archive, listed, body))
+    listed = {page.path: page.modified for page in pages}
+    planned += (keying.planned(_feed_job(*job)) for job in feed_jobs(site, archive, tuple(listed.items()), body))
     keying.keep(listed)
     return planned
 
@@ -202,8 +225,8 @@ def _recalled_outputs(
         jobs[path] = _page_job(renderer, *found, archive)
         if found[0] == "site":
             dates[found[1].path] = found[1].modified
-    listed = tuple((path, dates.get(path, date)) for path, date in before.listed) if dates else before.listed
-    feeds = {path: (view, make) for path, view, make in feed_jobs(site, archive, listed, body)}
+    listed = before.listed | dates
+    feeds = {path: (view, make) for path, view, make in feed_jobs(site, archive, tuple(listed.items()), body)}
     planned = []
     for path, (key, origin, group, line, template) in before.outputs.items():
         if path in jobs:
@@ -213,7 +236,7 @@ def _recalled_outputs(
         else:
             make = feeds[path][1] if not template else functools.partial(_make_at, renderer, finder, path)
             planned.append(keying.recalled(path, Planned(path, key, origin, make, group, line, reused=True)))
-    keying.keep(listed)
+    keying.keep(listed, dates)
     return planned
 
 
@@ -289,8 +312,11 @@ class Keying:
         self.repeated = memo is not None and memo.recall("plan_shape", shape) is True
         readers = memo.recall("readers", shape) if memo and self.repeated else None
         self.readers = readers if isinstance(readers, Readers) else None
-        before = memo.recall("plan_keys", shape) if memo and self.repeated else None
-        self.before = before if isinstance(before, PlanKeys) and before.site_wide == site_wide else None
+        base = memo.recall("plan_keys", shape) if memo and self.repeated else None
+        self.base = base if isinstance(base, PlanKeys) and base.site_wide == site_wide else None
+        since = memo.recall("plan_since", shape) if memo and self.base else None
+        self.since = since if isinstance(since, PlanSince) and self.base and since.token == self.base.token else None
+        self.before = self.since.applied(self.base) if self.since and self.base else self.base
         self.walk = self.repeated and self.readers is None  # find what each holds, for the edits after this one
         self.reached: set[str] = set()
         if self.readers and self.before:
@@ -350,9 +376,11 @@ class Keying:
         given = self.before.outputs.get(path)
         return given[0] if given else None
 
-    def keep(self, listed: tuple[Listed, ...]) -> None:
+    def keep(self, listed: dict[str, datetime | None], dates: dict[str, datetime | None] | None = None) -> None:
         """Remember this plan's shape; of a shape planned before, what it gave each output and the
-        sitemap's pages, and which outputs hold each briefing if they were found."""
+        sitemap's pages, and which outputs hold each briefing if they were found. A plan that
+        recalled the last one's (`recalls`) gives `dates`, those of the pages it keyed again:
+        what it changed is then kept apart (`PlanSince`) while it is small."""
         if self.memo is None:
             return
         if not self.repeated:
@@ -370,8 +398,22 @@ class Keying:
                     holds[path] = tuple(found)
                     found.clear()
             self.memo.remember("readers", self.shape, Readers(holds))
-        kept = PlanKeys(self.given, self.site_wide, dict(self.digests), self.templates, listed)
+        if dates is not None and self.base is not None and self._keep_since(dates):
+            return
+        kept = PlanKeys(self.given, self.site_wide, dict(self.digests), self.templates, listed, os.urandom(8))
         self.memo.remember("plan_keys", self.shape, kept)
+
+    def _keep_since(self, dates: dict[str, datetime | None]) -> bool:
+        """Keep what this plan changed since the base `PlanKeys` (with what the plans between
+        changed), unless that is no longer a small share of it; return True if kept."""
+        assert self.memo is not None and self.base is not None
+        base, since = self.base, self.since or PlanSince(self.base.token, {}, {}, {})
+        outputs = {path: given for path, given in self.given.items() if base.outputs.get(path) != given}
+        atoms = {path: digest for path, digest in self.digests.items() if base.atoms.get(path) != digest}
+        if max(len(outputs), len(atoms)) * SINCE_AT_MOST > len(base.outputs):
+            return False
+        self.memo.remember("plan_since", self.shape, PlanSince(base.token, outputs, atoms, since.dates | dates))
+        return True
 
 
 def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> set[str]:

@@ -340,6 +340,24 @@ def test_a_plan_of_a_repeated_shape_makes_only_the_views_it_keys_again(
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def test_what_plans_change_is_kept_apart_while_small_and_every_build_equals_a_clean_one(tmp_path: Path) -> None:
+    """A plan that keys again a few outputs keeps only what it changed (`plan.PlanSince`), and
+    the next plan starts from both: edits to other briefings' dates of change, one after
+    another, each leave the sitemap and every page as a clean build makes them."""
+    root = tmp_path / "a"
+    write_archive(root, generate(150, seed=11))
+    build(root)
+    pipeline.plan(root, pipeline.Options())  # the shape again: what each output holds
+    since = root / ".cache" / "plan_since.pickle"
+    for number, file in enumerate(sorted((root / "content").rglob("*.md"))[10:13], start=1):
+        text = file.read_text()
+        file.write_text(text.replace("\nsummary: ", f"\nupdated: 2025-0{number}-02T10:00:00+01:00\nsummary: ", 1))
+        report = pipeline.build(root)
+        assert report.replanned is not None and len({p for p in report.replanned if p.endswith(".html")}) < 40
+        assert since.exists()
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), file.name
+
+
 def pipeline_output(path: str) -> str:
     """Return the file a page's path is written to."""
     return path + "index.html" if path == "" or path.endswith("/") else path
