@@ -49,10 +49,12 @@ CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memor
 
 @dataclass(frozen=True)
 class Readers:
-    """The briefings (by file path) each output holds, in a model of one shape (`stages.model_shape`):
-    what a plan recorded, for the next plan of that shape. An output that holds none is not in it."""
+    """The outputs that hold each briefing (by its file's path), and those that hold none, in a
+    model of one shape (`stages.model_shape`): what a plan found, for the next plans of that
+    shape, which look up the changed files' outputs without going through every output."""
 
-    holds: dict[str, tuple[str, ...]]  # by output path
+    held_by: dict[str, tuple[str, ...]]  # output paths, by file path
+    none: frozenset[str]  # output paths
 
 
 # What a plan gave an output besides how to make it: its key, origin, group, line of origin and
@@ -319,11 +321,13 @@ class Keying:
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
         self.walk = self.repeated and self.readers is None  # find what each holds, for the edits after this one
         self.reached: set[str] = set()
+        self.clash = False  # two outputs at one path: a plan `unique_outputs` refuses, so nothing of it is kept
         if self.readers and self.before:
             atoms = self.before.atoms
             changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
             changed |= atoms.keys() - digests.keys()
-            self.reached = {output for output, held in self.readers.holds.items() if not changed.isdisjoint(held)}
+            held_by = self.readers.held_by
+            self.reached = {output for path in changed for output in held_by.get(path, ())}
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -340,7 +344,7 @@ class Keying:
     def again(self) -> set[str]:
         """Return the outputs keyed again: those holding a briefing whose file changed, and those holding none."""
         assert self.before is not None and self.readers is not None  # see `recalls`
-        return self.reached | (self.before.outputs.keys() - self.readers.holds.keys())
+        return (self.reached | self.readers.none) & self.before.outputs.keys()
 
     def planned(self, job: Job) -> Planned:
         """Return one output, keyed again or with the key remembered (see the class)."""
@@ -353,6 +357,7 @@ class Keying:
             assert job.view is not None, f"{job.path}: deferred, but its key is not remembered"
             key = self.hasher.key(self.site_wide, job.key_also or digest, job.view)
         if self.repeated:
+            self.clash = self.clash or job.path in self.given
             self.given[job.path] = (key, job.origin, job.group, job.line, job.template)
         if self.walk:
             self.views[job.path] = job.view
@@ -369,7 +374,7 @@ class Keying:
         return self.walk or self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
-        if self.before is None or self.readers is None or path in self.reached or path not in self.readers.holds:
+        if self.before is None or self.readers is None or path in self.reached or path in self.readers.none:
             return None
         if template and self.before.templates.get(template) != digest:
             return None
@@ -381,7 +386,7 @@ class Keying:
         sitemap's pages, and which outputs hold each briefing if they were found. A plan that
         recalled the last one's (`recalls`) gives `dates`, those of the pages it keyed again:
         what it changed is then kept apart (`PlanSince`) while it is small."""
-        if self.memo is None:
+        if self.memo is None or self.clash:
             return
         if not self.repeated:
             self.memo.remember("plan_shape", self.shape, True)
@@ -390,14 +395,18 @@ class Keying:
             for entry in self.entries:  # what holds the entry or its briefing holds that file's content
                 self.hasher.atom(entry.briefing, entry.briefing.path)
                 self.hasher.atom(entry, entry.briefing.path)
-            holds: dict[str, tuple[str, ...]] = {}
+            held_by: dict[str, list[str]] = {}
+            none: set[str] = set()
             found: set[str] = set()
             for path, view in self.views.items():
                 self.hasher.reads(view, found)
-                if found:
-                    holds[path] = tuple(found)
-                    found.clear()
-            self.memo.remember("readers", self.shape, Readers(holds))
+                if not found:
+                    none.add(path)
+                for name in found:
+                    held_by.setdefault(name, []).append(path)
+                found.clear()
+            readers = Readers({name: tuple(paths) for name, paths in held_by.items()}, frozenset(none))
+            self.memo.remember("readers", self.shape, readers)
         if dates is not None and self.base is not None and self._keep_since(dates):
             return
         kept = PlanKeys(self.given, self.site_wide, dict(self.digests), self.templates, listed, os.urandom(8))

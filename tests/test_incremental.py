@@ -358,6 +358,24 @@ def test_what_plans_change_is_kept_apart_while_small_and_every_build_equals_a_cl
         assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), file.name
 
 
+def test_two_outputs_at_one_path_are_refused_however_often_the_shape_repeats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a plan gave each output is kept by path: a plan with two outputs at one path (an
+    alias at a tag's URL) keeps nothing for its shape, so every build of it refuses them."""
+    files = {
+        "2015/a.md": briefing("A", "2015-09-01", "[Syria]").replace("tags:", "aliases: [/tags/syria/]\ntags:"),
+        "2015/b.md": briefing("B", "2015-09-02", "[Syria]"),
+    }
+    root = make_archive(tmp_path / "a", files)
+    file = root / "content" / "2015" / "b.md"
+    for title in ("B", "Second", "Third", "Fourth"):
+        file.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", file.read_text(), count=1))
+        assert run(root, "--quiet") == 1, title
+        assert "/tags/syria/index.html is also written by" in capsys.readouterr().err
+    assert not (root / "_site").exists()
+
+
 def pipeline_output(path: str) -> str:
     """Return the file a page's path is written to."""
     return path + "index.html" if path == "" or path.endswith("/") else path
