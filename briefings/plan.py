@@ -23,7 +23,7 @@ from briefings.archive import Archive, Entry
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.feeds import feed_jobs
+from briefings.feeds import Sitemap, feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
@@ -211,7 +211,8 @@ def _recalled_outputs(
     The others keep the key and all else the last plan gave them, and are made (by path:
     `pages.PagesByPath`) only if the writer finds the site lacks them. The sitemap's pages
     keep their dates but for those keyed again: a page's date is its briefings', and the
-    briefings of every other page are as they were.
+    briefings of every other page are as they were. If none of those dates changed (a title
+    edit), the sitemaps are as they were too, and keep their keys.
     """
     before, again = keying.before, keying.again()
     assert before is not None  # see `Keying.recalls`
@@ -228,18 +229,24 @@ def _recalled_outputs(
         if found[0] == "site":
             dates[found[1].path] = found[1].modified
     listed = before.listed | dates
+    redated = any(not _same_date(before.listed.get(path), date) for path, date in dates.items())
     feeds = {path: (view, make) for path, view, make in feed_jobs(site, archive, tuple(listed.items()), body)}
     planned = []
     for path, (key, origin, group, line, template) in before.outputs.items():
         if path in jobs:
             planned.append(keying.planned(jobs[path]))
-        elif not template and path in again:
+        elif not template and path in again and (redated or not isinstance(feeds[path][0], Sitemap)):
             planned.append(keying.planned(_feed_job(path, *feeds[path])))
         else:
             make = feeds[path][1] if not template else functools.partial(_make_at, renderer, finder, path)
             planned.append(keying.recalled(path, Planned(path, key, origin, make, group, line, reused=True)))
     keying.keep(listed, dates)
     return planned
+
+
+def _same_date(a: datetime | None, b: datetime | None) -> bool:
+    """Return True if two dates are the same and written the same (a `Sitemap`'s key digests its zone)."""
+    return a is b or (a == b and repr(a) == repr(b))
 
 
 def _page_at(finder: PagesByPath, output: str) -> tuple[Section, Page] | None:
