@@ -282,17 +282,24 @@ class Cache:
         return records
 
     def save_records(self, settings: object, records: dict[str, Record], changed: set[str]) -> None:
-        """Store the records for the next build, rewriting only the shards (see `_shard`) that changed."""
-        shards: dict[str, dict[str, Record]] = {}
-        for path, record in records.items():
-            shards.setdefault(_shard(path), {})[path] = record
-        (self.folder / "records").mkdir(parents=True, exist_ok=True)
+        """Store the records for the next build, rewriting only the shards (see `_shard`) that hold
+        a changed or removed file. Only the records of the folders those are in are sorted into
+        shards (finding a record's shard is two digests: 0.4 s for 100,000)."""
+        folders = {path.rpartition("/")[0] for path in changed}
+        every = len(folders) == len({path.rpartition("/")[0] for path in records} | folders)
         dirty = {_shard(path) for path in changed}
+        shards: dict[str, dict[str, Record]] = {name: {} for name in dirty}
+        for path, record in records.items():
+            if every or path.rpartition("/")[0] in folders:
+                shards.setdefault(_shard(path), {})[path] = record
+        (self.folder / "records").mkdir(parents=True, exist_ok=True)
         for name, shard in shards.items():
-            if name in dirty or not (self.folder / "records" / name).exists():
+            if not shard:  # its files were all removed
+                (self.folder / "records" / name).unlink(missing_ok=True)
+            elif name in dirty or not (self.folder / "records" / name).exists():
                 self._save(f"records/{name}", settings, shard)
-        for stale in (self.folder / "records").glob("*.pickle"):
-            if stale.name not in shards:
+        for stale in (self.folder / "records").glob("*.pickle") if every else ():
+            if stale.name not in shards or not shards[stale.name]:
                 stale.unlink()
 
     def recall(self, name: str, inputs: object) -> object:

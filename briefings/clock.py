@@ -46,13 +46,13 @@ def build_time(environ: Mapping[str, str] | None = None) -> datetime:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def position(now: datetime, dates: Iterable[datetime], news: bool) -> Position:
-    """Return the clock's position among the events the dates of the archive's briefings make:
-    each date (a briefing falls due) and, with the news sitemap, each date two days on (it leaves it)."""
+def position(now: datetime, moments: Iterable[float], news: bool) -> Position:
+    """Return the clock's position among the events the moments (POSIX timestamps) of the
+    archive's briefings make: each moment (a briefing falls due) and, with the news sitemap,
+    each moment two days on (it leaves it)."""
     moment = now.timestamp()
     since, until = -math.inf, math.inf
-    for date in dates:
-        stamp = date.timestamp()
+    for stamp in moments:
         for event in (stamp, stamp + NEWS_WINDOW.total_seconds()) if news else (stamp,):
             if event <= moment:
                 since = max(since, event)

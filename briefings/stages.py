@@ -238,8 +238,8 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
 
 def clock_position(run: Session, records: list[Record]) -> Position:
     """Return the build's clock's position among the dates of the published briefings."""
-    dates = (r.briefing.date for r in records if r.briefing is not None and not r.briefing.draft)
-    return position(run.now, dates, run.config.news_sitemap)
+    moments = (r.briefing.moment for r in records if r.briefing is not None and not r.briefing.draft)
+    return position(run.now, moments, run.config.news_sitemap)
 
 
 def kept_model(cache: Cache, inputs: bytes, records: list[Record]) -> Warm | None:

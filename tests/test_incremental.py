@@ -97,6 +97,39 @@ def test_an_edit_rewrites_one_small_file_of_cached_records(tmp_path: Path) -> No
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def test_cached_records_follow_files_removed_and_folders_emptied(tmp_path: Path) -> None:
+    """Only the folders holding a changed or removed file are sorted into record files again:
+    a removed file leaves its record file, a folder emptied leaves none of its own, and the
+    records kept are exactly the files there are."""
+    files = {
+        f"{year}/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n % 28 + 1).replace("2016-03-", f"{year}-03-")
+        for year in (2015, 2016)
+        for n in range(40)
+    }
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    shards = root / ".cache" / "records"
+
+    def kept() -> set[str]:
+        paths: set[str] = set()
+        cache = Cache(root)
+        for shard in shards.iterdir():
+            stored = cache._load(f"records/{shard.name}", parse_config((root / "site.yaml").read_text()).parsing)
+            assert isinstance(stored, dict), shard.name
+            paths |= stored.keys()
+        return paths
+
+    before = {shard.name for shard in shards.iterdir()}
+    (root / "content" / "2016" / "briefing-3.md").unlink()
+    build(root)
+    assert kept() == {f"content/{name}" for name in files} - {"content/2016/briefing-3.md"}
+    shutil.rmtree(root / "content" / "2015")
+    build(root)
+    assert kept() == {f"content/2016/briefing-{n}.md" for n in range(40)} - {"content/2016/briefing-3.md"}
+    assert {shard.name for shard in shards.iterdir()} < before
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtime_is_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
