@@ -206,7 +206,8 @@ def _recalled_outputs(
     keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
 ) -> list[Planned] | None:
     """Return every page and feed of a plan of the last plan's shape, making only the views of
-    the outputs keyed again (`Keying.again`); None if one of them is not where that plan had it.
+    the outputs keyed again (`Keying.again`); None if one of them, or a feed, is not where that
+    plan had it.
 
     The others keep the key and all else the last plan gave them, and are made (by path:
     `pages.PagesByPath`) only if the writer finds the site lacks them. The sitemap's pages
@@ -231,6 +232,11 @@ def _recalled_outputs(
     listed = before.listed | dates
     redated = any(not _same_date(before.listed.get(path), date) for path, date in dates.items())
     feeds = {path: (view, make) for path, view, make in feed_jobs(site, archive, tuple(listed.items()), body)}
+    if (
+        len(feeds) != sum(1 for given in before.outputs.values() if not given[4])
+        or not feeds.keys() <= before.outputs.keys()
+    ):
+        return None
     planned = []
     for path, (key, origin, group, line, template) in before.outputs.items():
         if path in jobs:
