@@ -11,7 +11,7 @@ import heapq
 import itertools
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -132,10 +132,15 @@ class Archive:
     def modified(self) -> datetime | None:
         """The latest date of change of its briefings (what the pages listing them all give the
         sitemap): worked out once, not once a page."""
-        return max(self.entries, key=_modified_at).briefing.modified if self.entries else None
+        return newest(self.entries)
 
 
-_modified_at = operator.attrgetter("briefing.modified_at")
+_modified_at = operator.attrgetter("briefing.modified_at")  # listings show 80,000 entries at 10,000 briefings
+
+
+def newest(entries: Sequence[Entry]) -> datetime | None:
+    """Return the latest modification among entries, if any."""
+    return max(entries, key=_modified_at).briefing.modified if entries else None
 
 
 def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from briefings import urls
-from briefings.archive import Archive, Entry, Period, Ref, Term
+from briefings.archive import Archive, Entry, Period, Ref, Term, newest
 from briefings.clock import MONTHS
 from briefings.content import Briefing, Correction
 from briefings.kinds import BY_NAME, KINDS, Kind
@@ -59,14 +58,6 @@ class TermInfo:
 def term_info(term: Term) -> TermInfo:
     """Return what a page shows of a term."""
     return TermInfo(term.kind, term.name, term.slug, len(term.entries), term.description, term.url)
-
-
-_modified_at = operator.attrgetter("briefing.modified_at")  # listings show 80,000 entries at 10,000 briefings
-
-
-def newest(entries: Sequence[Entry]) -> datetime | None:
-    """Return the latest modification among entries, if any."""
-    return max(entries, key=_modified_at).briefing.modified if entries else None
 
 
 @dataclass(frozen=True)
