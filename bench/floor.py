@@ -80,8 +80,8 @@ def measure(sample: int, runs: int) -> Floor:
         }
         with opened(root) as (run, content):
             records, unread, _ = stages.load_records(run, content)
-            archive, _ = stages.model_archive(run, records, unread)
-            digests = {r.path: r.digest for r in records}
+            archive, _ = stages.model_archive(run, records.every(), unread)
+            digests = {path: s.digest for path, s in records.index.items()}
             planned = plan_site(root, archive, digests, run.store.html)
             pages = [output for output in planned if output.group == "briefings"]
             floor["Jinja2"] = per_item(runs, pages, lambda output: output.attempt()) * len(pages) / len(files)

@@ -26,7 +26,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +38,10 @@ import jinja2.bccache
 
 from briefings.clock import Position
 from briefings.collector import out_of_sight
+from briefings.errors import CacheDamaged
 
 if TYPE_CHECKING:
-    from briefings.records import Record
+    from briefings.records import Record, Summary
 
 CACHE_DIR = ".cache"
 KEY_FILE = "key"
@@ -154,6 +155,7 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
+RECORD_INDEX = "records.pickle"  # every record's `Summary`, by file path
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
 
@@ -270,37 +272,54 @@ class Cache:
         shutil.rmtree(self.folder, ignore_errors=True)
         self._key = None
 
-    def load_records(self, settings: object) -> dict[str, Record]:
-        """Return the cached records by file path, if they were made with these settings."""
+    def load_record_index(self, settings: object) -> dict[str, Summary]:
+        """Return the summary of every cached record by file path (`records.Summary`), if they
+        were made with these settings."""
         for temporary in (*self.folder.glob(".new.*"), *self.folder.glob("records/.new.*")):
             temporary.unlink(missing_ok=True)  # left by a build killed while saving
+        stored = self._load(RECORD_INDEX, settings)
+        return stored if isinstance(stored, dict) else {}
+
+    def load_records(self, settings: object, paths: Iterable[str] | None = None) -> dict[str, Record]:
+        """Return the cached records by file path, made with these settings: those of `paths`
+        (with the others kept beside them), or every one. Their index lists them (see
+        `save_records`), so a shard that cannot be loaded is damage (`CacheDamaged`)."""
+        folder = self.folder / "records"
+        names = sorted(s.name for s in folder.glob("*.pickle")) if paths is None else {_shard(p) for p in paths}
         records: dict[str, Record] = {}
-        for shard in sorted((self.folder / "records").glob("*.pickle")):
-            stored = self._load(f"records/{shard.name}", settings)
-            if isinstance(stored, dict):
-                records.update(stored)
+        for name in names:
+            stored = self._load(f"records/{name}", settings)
+            if not isinstance(stored, dict):
+                raise CacheDamaged(f"records/{name}: missing, damaged or not written by this build")
+            records.update(stored)
         return records
 
-    def save_records(self, settings: object, records: dict[str, Record], changed: set[str]) -> None:
-        """Store the records for the next build, rewriting only the shards (see `_shard`) that hold
-        a changed or removed file. Only the records of the folders those are in are sorted into
-        shards (finding a record's shard is two digests: 0.4 s for 100,000)."""
-        folders = {path.rpartition("/")[0] for path in changed}
-        every = len(folders) == len({path.rpartition("/")[0] for path in records} | folders)
-        dirty = {_shard(path) for path in changed}
-        shards: dict[str, dict[str, Record]] = {name: {} for name in dirty}
-        for path, record in records.items():
-            if every or path.rpartition("/")[0] in folders:
-                shards.setdefault(_shard(path), {})[path] = record
-        (self.folder / "records").mkdir(parents=True, exist_ok=True)
-        for name, shard in shards.items():
-            if not shard:  # its files were all removed
-                (self.folder / "records" / name).unlink(missing_ok=True)
-            elif name in dirty or not (self.folder / "records" / name).exists():
+    def save_records(
+        self, settings: object, index: dict[str, Summary], fresh: dict[str, Record], removed: set[str]
+    ) -> None:
+        """Store the records parsed since the cached ones (`fresh`) and forget the `removed` ones,
+        rewriting only the shards (see `_shard`) that hold them, then the index of every record
+        (`index`, written last: a shard may be newer than it, never older)."""
+        folder = self.folder / "records"
+        folder.mkdir(parents=True, exist_ok=True)
+        changes: dict[str, dict[str, Record | None]] = {}
+        for path, record in [*((path, None) for path in removed), *fresh.items()]:
+            changes.setdefault(_shard(path), {})[path] = record
+        rewritten = set()
+        for name, changed in changes.items():
+            stored = self._load(f"records/{name}", settings)
+            shard = {path: record for path, record in (stored or {}).items() if path not in changed}
+            shard.update((path, record) for path, record in changed.items() if record is not None)
+            if shard:
                 self._save(f"records/{name}", settings, shard)
-        for stale in (self.folder / "records").glob("*.pickle") if every else ():
-            if stale.name not in shards or not shards[stale.name]:
-                stale.unlink()
+                rewritten.add(name)
+            else:  # its files were all removed
+                (folder / name).unlink(missing_ok=True)
+        if len(fresh) == len(index):  # every record is new: no other shard holds one of them
+            for stale in folder.glob("*.pickle"):
+                if stale.name not in rewritten:
+                    stale.unlink()
+        self._save(RECORD_INDEX, settings, index)
 
     def recall(self, name: str, inputs: object) -> object:
         """Return what a stage remembered under `name` from equal `inputs` (see `keys.Memo`), or None."""
@@ -310,20 +329,15 @@ class Cache:
         """Keep `value`, worked out from `inputs`, under `name` for the next build."""
         self._save(f"{name}.pickle", inputs, value)
 
-    def recall_for(self, slot: str, inputs: bytes, resolve: Callable[[Any], object] | None = None) -> object:
+    def recall_for(self, slot: str, inputs: bytes) -> object:
         """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
-        is named for its inputs, so a slot kept for others costs no read (it may be large).
-        `resolve` gives the object each reference `remember_for` kept stands for."""
-        return self._load(_slot_file(slot, inputs), inputs, resolve)
+        is named for its inputs, so a slot kept for others costs no read (it may be large)."""
+        return self._load(_slot_file(slot, inputs), inputs)
 
-    def remember_for(
-        self, slot: str, inputs: bytes, value: object, refer: Callable[[object], Any] | None = None
-    ) -> None:
-        """Keep `value` in `slot` for these inputs, in place of what the slot held. `refer` may
-        give a reference (plain data) for an object it holds, kept instead of the object: what
-        the next build has already (a briefing, by its file's path)."""
+    def remember_for(self, slot: str, inputs: bytes, value: object) -> None:
+        """Keep `value` in `slot` for these inputs, in place of what the slot held."""
         name = _slot_file(slot, inputs)
-        self._save(name, inputs, value, refer)
+        self._save(name, inputs, value)
         for other in self.folder.glob(f"{slot}-*.pickle"):
             if other.name != name:
                 other.unlink(missing_ok=True)
@@ -384,7 +398,7 @@ class Cache:
         """Return where the spare copy of output folder `name` lives."""
         return self.folder / f"spare{name}"
 
-    def _load(self, name: str, settings: object, resolve: Callable[[Any], object] | None = None) -> Any:
+    def _load(self, name: str, settings: object) -> Any:
         """Return what `_save` stored under `name` with these settings; None for anything else."""
         try:
             data = (self.folder / name).read_bytes()
@@ -401,25 +415,20 @@ class Cache:
             if engine != self.engine or stored_settings != settings:
                 return None  # another engine's, or made from other inputs: its value is not even read
             values = _ValuesOnly(stream)  # a pickle of its own (its memo counts from nothing)
-            if resolve is not None:
-                values.persistent_load = resolve  # type: ignore[method-assign]
             with out_of_sight():  # kept for the build, and plain data: nothing for the collector
                 return values.load()
         except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
 
-    def _save(self, name: str, settings: object, value: object, refer: Callable[[object], Any] | None = None) -> None:
+    def _save(self, name: str, settings: object, value: object) -> None:
         self.folder.mkdir(exist_ok=True)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Made by build.py: safe to delete.\n*\n", encoding="utf-8")
         header = pickle.dumps((self.engine, settings), protocol=pickle.HIGHEST_PROTOCOL)
         kept = io.BytesIO()
-        pickler = pickle.Pickler(kept, protocol=pickle.HIGHEST_PROTOCOL)
-        if refer is not None:
-            pickler.persistent_id = refer  # type: ignore[method-assign]
-        pickler.dump(value)
+        pickle.Pickler(kept, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
         payload = header + kept.getvalue()
         descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:

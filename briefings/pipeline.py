@@ -153,7 +153,7 @@ def _survey(root: Path, options: Options, progress: Progress) -> Survey:
     with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
         content = read_content(root, run.cache)
         records, _, _ = stages.load_records(run, content)
-        return Survey(run.config, content, records)
+        return Survey(run.config, content, records.every())
 
 
 @few_collections
@@ -195,7 +195,11 @@ def build(
     so that unchanged files' records are not loaded again and the model an edit to what pages
     only show patches is the one in memory, not the cache's (`stages.load_and_plan`).
     """
-    stage = functools.partial(_build, output=output, warm=warm)
+    warmth = iter((warm, None))  # a build run again once the cache proved damaged starts cold
+
+    def stage(root: Path, options: Options, progress: Progress) -> Report:
+        return _build(root, options, progress, output, next(warmth))
+
     return exclusive(stage)(root, options or Options(), progress or Progress(enabled=False))
 
 

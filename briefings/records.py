@@ -46,6 +46,25 @@ class Record:
         return self.briefing or self.standin
 
 
+@compact_pickle
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a build needs of every file's record, kept apart so that a build whose edits keep the
+    model's shape loads the records of the edited files alone (`stages.Records`): what decides
+    whether the file is parsed again, the model's shape and the clock's position."""
+
+    digest: str  # the record's `digest`
+    shape: str  # the record's `shape`
+    body: bool  # it has a body, kept in the body store under its digest
+    moment: float | None  # its briefing's `moment`, if it has a briefing that is not a draft
+
+
+def summary(record: Record) -> Summary:
+    """Return what the build needs of a record without loading it (see `Summary`)."""
+    b = record.briefing
+    return Summary(record.digest, record.shape, record.body is not None, b.moment if b and not b.draft else None)
+
+
 class RecordParser:
     """Turns files into records with one configured Markdown parser."""
 

@@ -10,9 +10,10 @@ the model (about a tenth of a second of every command's start). May not hold pag
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,13 +25,13 @@ from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
 from briefings.config import ParseSettings, SiteConfig
 from briefings.content import Briefing
-from briefings.errors import BuildFailed, SourceError
+from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
 from briefings.links import dangling_references, resolve_bodies
 from briefings.outputs import Planned
 from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
-from briefings.records import Record, RecordParser
+from briefings.records import Record, RecordParser, Summary, summary
 from briefings.sources import Content, SourceFile, remember_digests
 from briefings.urls import briefing_path, output_file
 from briefings.workers import parallel_map
@@ -70,21 +71,66 @@ def session(
         yield Session(root, config, options, progress, cache, store, now)
 
 
+@dataclass(frozen=True)
+class Records:
+    """A record per content file, loaded only when asked for: a build whose edits keep the
+    model's shape needs the edited files' records and the summaries of the others (`Summary`:
+    100,000 records took 2.5 to 3.6 s to load, their summaries a few hundredths).
+
+    `index` has every listed file's summary, in path order; `fresh` the records parsed in this
+    build; `load` gives the others' by path (from the cache's shards), with others kept beside
+    them, or every one; `kept` holds every record loaded (in the preview, since it started).
+    """
+
+    index: dict[str, Summary]
+    fresh: dict[str, Record]
+    load: Callable[[Iterable[str] | None], dict[str, Record]]
+    kept: dict[str, Record] = field(default_factory=dict)
+
+    def of(self, paths: Iterable[str]) -> list[Record]:
+        """Return the records of these listed files."""
+        paths = list(paths)
+        wanted = [path for path in paths if path not in self.fresh]
+        missing = [path for path in wanted if path not in self.kept]
+        if missing:
+            self.kept.update(self.load(missing))
+        gone = [path for path in wanted if path not in self.kept or self.kept[path].digest != self.index[path].digest]
+        if gone:  # a record its index does not list: the shards were changed behind the build
+            raise CacheDamaged(f"records: the record of {gone[0]} is not the one the index lists")
+        return [self.fresh.get(path) or self.kept[path] for path in paths]
+
+    def every(self) -> list[Record]:
+        """Return every listed file's record, in path order."""
+        if len(self.kept) + len(self.fresh) < len(self.index):
+            self.kept.update(self.load(None))
+        return self.of(self.index)
+
+
+def _none(paths: Iterable[str] | None) -> dict[str, Record]:
+    """Load no record: where every record is in memory, or there is no cache."""
+    return {}
+
+
 def load_records(
-    run: Session, content: Content, warm: dict[str, Record] | None = None
-) -> tuple[list[Record], list[SourceError], bool]:
-    """Return a record per content file, in path order, parsing only files whose bytes changed,
-    the errors of files refused unread, and whether any record changed since the cached ones
-    (or since `warm`: the records of the last build in this process, parsed with these settings).
+    run: Session, content: Content, warm: Records | None = None
+) -> tuple[Records, list[SourceError], bool]:
+    """Return the records of the content files, parsing only files whose bytes changed, the
+    errors of files refused unread, and whether any record changed since the cached ones (or
+    since `warm`: the records of the last build in this process, parsed with these settings).
 
     Bodies go to the store as they are parsed: records keep only their links.
     """
     files, errors, cache, store = content.files, content.refused, run.cache, run.store
     settings = run.config.parsing
-    cached = warm if warm is not None else cache.load_records(settings) if cache else {}
+    if warm is not None:  # the cache's shards are as its build left them, or CacheDamaged says otherwise
+        cached, load = warm.index, warm.load
+    elif cache:
+        cached, load = cache.load_record_index(settings), functools.partial(cache.load_records, settings)
+    else:
+        cached, load = {}, _none
     stored = store.digests() if cached else set()
     # A file listed unread (digest None) differs from every record.
-    stale = [f for f in files if (r := cached.get(f.path)) is None or r.digest != f.digest or _lost(r, stored)]
+    stale = [f for f in files if (s := cached.get(f.path)) is None or s.digest != f.digest or _lost(s, stored)]
     parser = RecordParser(settings)
     fresh = {}
     parsed = parallel_map(lambda f: _parse(parser, run.root, f), stale, run.options.workers)
@@ -99,13 +145,13 @@ def load_records(
             batch = []
         run.progress.update("Reading briefings", done, len(stale))
     store.put(batch)
-    records = [fresh.get(f.path) or cached[f.path] for f in files]
-    changed = bool(fresh) or len(cached) != len(records)
+    index = {f.path: summary(fresh[f.path]) if f.path in fresh else cached[f.path] for f in files}
+    changed = bool(fresh) or len(cached) != len(index)
     if cache and changed:
-        removed = cached.keys() - {f.path for f in files}
-        cache.save_records(settings, {record.path: record for record in records}, set(fresh) | removed)
+        cache.save_records(settings, index, fresh, cached.keys() - index.keys())
     if cache:
-        remember_digests(run.root, cache, content, ((r.path, r.digest) for r in records))
+        remember_digests(run.root, cache, content, ((path, s.digest) for path, s in index.items()))
+    records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})
     return records, errors, changed
 
 
@@ -119,9 +165,9 @@ def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, 
     return parser.parse_apart(file.path, data)
 
 
-def _lost(record: Record, stored: set[str]) -> bool:
+def _lost(cached: Summary, stored: set[str]) -> bool:
     """Return True for a cached record whose body is missing from the store."""
-    return record.body is not None and record.digest not in stored
+    return cached.body and cached.digest not in stored
 
 
 def model_archive(
@@ -183,7 +229,7 @@ class Warm:
     digests: dict[str, str]
     archive: Archive
     shape: bytes
-    records: dict[str, Record] | None = None
+    records: Records | None = None
 
 
 @dataclass(frozen=True)
@@ -208,16 +254,15 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     records, unreadable, changed = load_records(run, content, warm.records if warm else None)
     cache, store = run.cache, run.store
     assets = frozenset(content.assets)
-    published = [r.briefing for r in records if r.briefing is not None and not r.briefing.draft]
-    clock = clock_position(run, records)
-    inputs = records_shape(run, records, assets, clock)
-    digests = {r.path: r.digest for r in records}
+    clock = clock_position(run, records.index)
+    inputs = records_shape(run, records.index, assets, clock)
+    digests = {path: s.digest for path, s in records.index.items()}
     if warm is None or warm.inputs != inputs:
-        warm = kept_model(cache, inputs, records) if cache and not unreadable else None
+        warm = kept_model(cache, inputs) if cache and not unreadable else None
     archive = patched_model(run, records, assets, warm, inputs) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
     if archive is None or warm is None or shape != warm.shape:
-        archive, errors = model_archive(run, records, unreadable, assets)
+        archive, errors = model_archive(run, records.every(), unreadable, assets)
         if errors:
             raise BuildFailed(errors)
         shape = model_shape(inputs, archive)
@@ -231,22 +276,28 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), {p.path for p in planned})
     if dangling:
         raise BuildFailed(dangling)
-    scheduled = {b.path: b.date for b in published if not is_due(b.date, run.now)}
-    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, {r.path: r for r in records})
+    scheduled = scheduled_briefings(run, records)
+    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, records)
     return Planning(archive, planned, digests, scheduled, clock, warmed)
 
 
-def clock_position(run: Session, records: list[Record]) -> Position:
+def clock_position(run: Session, index: dict[str, Summary]) -> Position:
     """Return the build's clock's position among the dates of the published briefings."""
-    moments = (r.briefing.moment for r in records if r.briefing is not None and not r.briefing.draft)
+    moments = (s.moment for s in index.values() if s.moment is not None)
     return position(run.now, moments, run.config.news_sitemap)
 
 
-def kept_model(cache: Cache, inputs: bytes, records: list[Record]) -> Warm | None:
-    """Return the model the cache keeps for these inputs (`records_shape`), if any, with the
-    briefings of `records` in it (see `keep_model`)."""
-    briefings = {r.path: r.briefing for r in records}
-    kept = cache.recall_for("model", inputs, briefings.__getitem__)
+def scheduled_briefings(run: Session, records: Records) -> dict[str, datetime]:
+    """Return when each published briefing not yet due at the build's clock goes live, by file
+    path (only those dated within a second of the clock or later are loaded)."""
+    near = [path for path, s in records.index.items() if s.moment is not None and s.moment >= run.now.timestamp() - 1]
+    found = (r.briefing for r in records.of(near))
+    return {b.path: b.date for b in found if b is not None and not is_due(b.date, run.now)}
+
+
+def kept_model(cache: Cache, inputs: bytes) -> Warm | None:
+    """Return the model the cache keeps for these inputs (`records_shape`), if any."""
+    kept = cache.recall_for("model", inputs)
     return kept if isinstance(kept, Warm) else None
 
 
@@ -255,24 +306,16 @@ def keep_model(cache: Cache, made: Warm) -> None:
     is the last build's: a run of edits that each change the shape (retags, new briefings)
     then pays for no more than a few bytes, and a run of edits to what pages show pays once.
 
-    Its briefings are kept as their files' paths: the next build has them in its records,
-    which is half the model's size. For a file edited since, that gives the edited briefing;
-    its entry is replaced all the same (`patched_model`), as the inputs' shape is the same.
+    The model holds its briefings: a build that patches it loads the records of the edited
+    files alone (`Records`).
     """
     if cache.recall("model_inputs", made.inputs) is True:
-        cache.remember_for("model", made.inputs, made, _briefing_path)
+        cache.remember_for("model", made.inputs, made)
     else:
         cache.remember("model_inputs", made.inputs, True)
 
 
-def _briefing_path(value: object) -> str | None:
-    """Return a briefing's file path, the reference a kept model holds it by (None: not a briefing)."""
-    return value.path if type(value) is Briefing else None
-
-
-def patched_model(
-    run: Session, records: list[Record], assets: frozenset[str], warm: Warm, inputs: bytes
-) -> Archive | None:
+def patched_model(run: Session, records: Records, assets: frozenset[str], warm: Warm, inputs: bytes) -> Archive | None:
     """Return the warm model with the briefings edited since it was made put in their entries'
     places, when the model's `inputs` have the shape they had (`records_shape`: only what pages
     show changed, a title, a summary, the body's text); None when the model must be made again.
@@ -283,16 +326,15 @@ def patched_model(
     """
     if warm.inputs != inputs:
         return None
-    edited = [r for r in records if warm.digests.get(r.path) != r.digest]
+    edited = records.of(path for path, s in records.index.items() if warm.digests.get(path) != s.digest)
     if any(r.errors or r.briefing is None for r in edited):
         return None
     places = {e.briefing.path: e for e in warm.archive.entries}
     shown = [r for r in edited if r.path in places]
     # Only the briefings the edited ones link to are looked up: their URLs, whether they are
     # published and their headings are as they were (their shape is).
-    by_path = {r.path: r for r in records}
-    targets = {link.repo_path for r in shown if r.body is not None for link in r.body.links}
-    near = [*shown, *(by_path[path] for path in targets - {r.path for r in shown} if path in by_path)]
+    targets = {link.repo_path for r in shown if r.body is not None for link in r.body.links if link.repo_path}
+    near = [*shown, *records.of(sorted(targets.intersection(records.index) - {r.path for r in shown}))]
     paths = {r.path: briefing_path(b.date, b.slug) for r in near if (b := r.as_read) is not None}
     visible = [r for r in near if r.as_read is not None and shown_at(r.as_read, run.now, run.options)]
     unpublished = unpublished_briefings(near, run.now)
@@ -308,7 +350,7 @@ def patched_model(
     return replace(patched, config=run.config) if patched else None
 
 
-def records_shape(run: Session, records: list[Record], assets: Iterable[str], clock: Position) -> bytes:
+def records_shape(run: Session, index: dict[str, Summary], assets: Iterable[str], clock: Position) -> bytes:
     """Return the digest of what the model is made from but for what its pages only show.
 
     The model is made from these alone (see `model_archive`): the settings, the options that
@@ -317,7 +359,7 @@ def records_shape(run: Session, records: list[Record], assets: Iterable[str], cl
     """
     options = run.options
     decided = Hasher().digest((run.config, options.drafts, options.scheduled, clock, tuple(sorted(assets))))
-    return digest_text(decided, *(part for r in records for part in (r.path, r.shape)))
+    return digest_text(decided, *(part for path, s in index.items() for part in (path, s.shape)))
 
 
 def model_shape(inputs: bytes, archive: Archive) -> bytes:

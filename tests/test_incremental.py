@@ -19,7 +19,7 @@ import pytest
 
 from bench.generate import generate, write_archive
 from briefings import archive, keys, pages, pipeline, plan, search, sources, stages
-from briefings.cache import Cache
+from briefings.cache import Cache, _shard
 from briefings.config import parse_config
 from briefings.content import Source
 from briefings.pages import PagesByPath, given_way_pages, moved_pages, site_pages
@@ -127,6 +127,77 @@ def test_cached_records_follow_files_removed_and_folders_emptied(tmp_path: Path)
     build(root)
     assert kept() == {f"content/2016/briefing-{n}.md" for n in range(40)} - {"content/2016/briefing-3.md"}
     assert {shard.name for shard in shards.iterdir()} < before
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build whose edits keep the model's shape (a title) loads, of the cached records, only
+    those of the files edited since the model was kept and of the briefings they link to
+    (their URLs and headings are checked): the index of every record (`Summary`) decides the
+    rest. A retag makes the model again from every record. Each build equals a clean one."""
+    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(28)}  # no ties in the order
+    files["2016/briefing-5.md"] = text(5, ["Syria"], day=6, body="See [the other](briefing-9.md).")
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+
+    def retitle(number: int) -> None:
+        file = root / "content" / "2016" / f"briefing-{number}.md"
+        file.write_text(file.read_text().replace("title: ", "title: Edited ", 1))
+
+    retitle(1)
+    build(root)  # this build keeps the model it made (the shape is the last build's)
+    asked: list[list[str] | None] = []
+    loading = Cache.load_records
+
+    def spy(self: Cache, settings: object, paths: Any = None) -> dict[str, Record]:
+        asked.append(None if paths is None else sorted(paths))
+        return loading(self, settings, paths)
+
+    monkeypatch.setattr(Cache, "load_records", spy)
+    retitle(2)
+    build(root)
+    assert asked == []
+    retitle(5)
+    build(root)
+    # briefing-2 was edited since the model was kept (its entry is patched again); 5 links to 9.
+    assert asked == [["content/2016/briefing-2.md"], ["content/2016/briefing-9.md"]]
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    file = root / "content" / "2016" / "briefing-3.md"
+    file.write_text(file.read_text().replace("tags: [Syria]", "tags: [Energy]"))
+    build(root)
+    assert asked[2:] == [None]
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_record_file_changed_behind_the_build_clears_the_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Record files that do not hold what their index lists (two swapped, each still sealed by
+    this cache) are damage: the cache is cleared, the build runs again without it, and says so."""
+    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(28)}  # no ties in the order
+    files["2016/briefing-5.md"] = text(5, ["Syria"], day=6, body="See [the other](briefing-9.md).")
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    retitled = root / "content" / "2016" / "briefing-1.md"
+    retitled.write_text(retitled.read_text().replace("title: ", "title: Edited ", 1))
+    build(root)  # the model is kept: the next edit's build loads only briefing-9's record file
+    shards = root / ".cache" / "records"
+    target = shards / _shard("content/2016/briefing-9.md")
+    other = next(shard for shard in shards.iterdir() if shard != target)
+    swapped = other.read_bytes()
+    other.write_bytes(target.read_bytes())
+    target.write_bytes(swapped)
+    linking = root / "content" / "2016" / "briefing-5.md"
+    linking.write_text(linking.read_text().replace("title: ", "title: Edited ", 1))
+    capsys.readouterr()
+    assert run(root) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        ".cache/records: the record of content/2016/briefing-9.md is not the one the index lists: "
+        "the cache was cleared and the build runs again without it\n"
+    )
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
