@@ -51,13 +51,12 @@ def position(now: datetime, moments: Iterable[float], news: bool) -> Position:
     archive's briefings make: each moment (a briefing falls due) and, with the news sitemap,
     each moment two days on (it leaves it)."""
     moment = now.timestamp()
-    since, until = -math.inf, math.inf
-    for stamp in moments:
-        for event in (stamp, stamp + NEWS_WINDOW.total_seconds()) if news else (stamp,):
-            if event <= moment:
-                since = max(since, event)
-            else:
-                until = min(until, event)
+    events = list(moments)
+    if news:
+        window = NEWS_WINDOW.total_seconds()
+        events += [stamp + window for stamp in events]
+    since = max((event for event in events if event <= moment), default=-math.inf)
+    until = min((event for event in events if event > moment), default=math.inf)
     return Position(since, until)
 
 

@@ -359,7 +359,8 @@ def records_shape(run: Session, index: dict[str, Summary], assets: Iterable[str]
     """
     options = run.options
     decided = Hasher().digest((run.config, options.drafts, options.scheduled, clock, tuple(sorted(assets))))
-    return digest_text(decided, *(part for path, s in index.items() for part in (path, s.shape)))
+    listed = "".join(f"{path}\0{s.shape}\0" for path, s in index.items())  # no path or shape holds a NUL
+    return digest_text(decided, listed)
 
 
 def model_shape(inputs: bytes, archive: Archive) -> bytes:
