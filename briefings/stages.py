@@ -75,7 +75,7 @@ def session(
 class Records:
     """A record per content file, loaded only when asked for: a build whose edits keep the
     model's shape needs the edited files' records and the summaries of the others (`Summary`:
-    100,000 records took 2.5 to 3.6 s to load, their summaries a few hundredths).
+    at 100,000, the records took 2.5 to 3.6 s to load, their summaries 0.5 s).
 
     `index` has every listed file's summary, in path order; `fresh` the records parsed in this
     build; `load` gives the others' by path (from the cache's shards), with others kept beside
