@@ -7,8 +7,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from briefings.cli import main
+
+# Property tests check what code returns, not how fast: no per-example deadline and no speed
+# check, which failed test_properties on a machine loaded by other work (an example over 200 ms).
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
