@@ -309,9 +309,13 @@ def keep_model(cache: Cache, made: Warm) -> None:
     The model holds its briefings: a build that patches it loads the records of the edited
     files alone (`Records`). It is kept before planning: kept after it (so with what planning
     worked out for each briefing, its dates of change) it made one-edit builds at 100,000 no
-    faster and their peak memory about 100 MB larger (docs/performance.md).
+    faster and their peak memory about 100 MB larger (docs/performance.md). Only each
+    briefing's date of change is worked out first: the newest of them is looked for in every
+    build that patches the model, and most are the briefing's `moment`, which pickles as a
+    reference to it.
     """
     if cache.recall("model_inputs", made.inputs) is True:
+        _ = made.archive.modified  # each briefing's date of change, worked out now, is kept with it
         cache.remember_for("model", made.inputs, made)
     else:
         cache.remember("model_inputs", made.inputs, True)
