@@ -126,14 +126,19 @@ def dangling_references(
     linking: Iterable[tuple[Briefing, tuple[tuple[int, str], ...]]], paths: set[str]
 ) -> list[SourceError]:
     """Return an error for each image or body link to a site path that no output serves; `linking`
-    gives each briefing with its body's site links by line."""
+    gives each briefing with its body's site links by line. Each target is looked up once:
+    most links of an archive go to a few pages (its regions, its tags)."""
     errors = []
+    served: dict[str, bool] = {}
     for b, site_links in linking:
         if b.image and "://" not in b.image.src and not _serves(paths, b.image.src):
             message = f'image src: "{b.image.src}" is not a file of the site; add it under static/ or fix the path'
             errors.append(SourceError(b.path, b.line_of("image"), message))
         for line, target in site_links:
-            if not _serves(paths, target):
+            found = served.get(target)
+            if found is None:
+                found = served[target] = _serves(paths, target)
+            if not found:
                 errors.append(SourceError(b.path, line, f'link "{target}" points to no page of the site; fix the path'))
     return errors
 

@@ -358,5 +358,6 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
 
 def _is_safe(path: str) -> bool:
     """Return True for a relative path that stays inside the output folder."""
-    parts = path.split("/")
-    return bool(path) and not path.startswith("/") and ".." not in parts and "\\" not in path and "\0" not in path
+    if not path or path[0] == "/" or "\\" in path or "\0" in path:
+        return False
+    return ".." not in path or ".." not in path.split("/")  # split only the few paths that hold ".."
