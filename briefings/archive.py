@@ -243,6 +243,7 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
     swap: dict[int, Entry] = {}
     entries = list(archive.entries)
     places = [index for index, entry in enumerate(entries) if entry.briefing.path in edits]
+    old = [entries[index] for index in places]
     for index in places:
         swap[id(entries[index])] = entries[index] = edits[entries[index].briefing.path]
     for index in places:
@@ -253,15 +254,23 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
     def swapped(listed: tuple[Entry, ...]) -> tuple[Entry, ...]:
         return listed if swap.keys().isdisjoint(map(id, listed)) else tuple(swap.get(id(e), e) for e in listed)
 
-    terms = {kind: tuple(_with(term, swapped) for term in listed) for kind, listed in archive.terms.items()}
+    # The listings that hold an old entry are those its links name (terms are made from them)
+    # and its date's: only those are looked through (at 100,000, all of them hold 3 million entries).
+    named = {(kind.name, ref.slug) for e in old for kind in KINDS for ref in e.terms(kind)}
+    dated = {(d.year, m) for e in old for d in (e.briefing.date,) for m in (0, d.month)}
+
+    def listed_in(listed: tuple[_Listing, ...], holds: Callable[[_Listing], bool]) -> tuple[_Listing, ...]:
+        return tuple(_with(listing, swapped) if holds(listing) else listing for listing in listed)
+
+    terms = {kind: listed_in(listed, lambda t: (t.kind, t.slug) in named) for kind, listed in archive.terms.items()}
     by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
     ordered = tuple(entries)
     return replace(
         archive,
         entries=ordered,
         terms=terms,
-        years=tuple(_with(period, swapped) for period in archive.years),
-        months=tuple(_with(period, swapped) for period in archive.months),
+        years=listed_in(archive.years, lambda p: (p.year, p.month) in dated),
+        months=listed_in(archive.months, lambda p: (p.year, p.month) in dated),
         related={path: swapped(listed) for path, listed in archive.related.items()},
         given_way=tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in archive.given_way),
         recent=recent_entries(ordered, now),
