@@ -41,7 +41,7 @@ from briefings.collector import out_of_sight
 from briefings.errors import CacheDamaged
 
 if TYPE_CHECKING:
-    from briefings.records import Record, Summary
+    from briefings.records import Columns, Record
 
 CACHE_DIR = ".cache"
 KEY_FILE = "key"
@@ -155,7 +155,7 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
-RECORD_INDEX = "records.pickle"  # every record's `Summary`, by file path
+RECORD_INDEX = "records.pickle"  # every record's `Summary`, as `records.index_columns` gives them
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
 
@@ -272,13 +272,12 @@ class Cache:
         shutil.rmtree(self.folder, ignore_errors=True)
         self._key = None
 
-    def load_record_index(self, settings: object) -> dict[str, Summary]:
-        """Return the summary of every cached record by file path (`records.Summary`), if they
-        were made with these settings."""
+    def load_record_index(self, settings: object) -> object:
+        """Return what `save_records` kept of every cached record (`records.index_columns`: read
+        by `records.index_from`), if they were made with these settings; else None."""
         for temporary in (*self.folder.glob(".new.*"), *self.folder.glob("records/.new.*")):
             temporary.unlink(missing_ok=True)  # left by a build killed while saving
-        stored = self._load(RECORD_INDEX, settings)
-        return stored if isinstance(stored, dict) else {}
+        return self._load(RECORD_INDEX, settings)
 
     def load_records(self, settings: object, paths: Iterable[str] | None = None) -> dict[str, Record]:
         """Return the cached records by file path, made with these settings: those of `paths`
@@ -294,12 +293,11 @@ class Cache:
             records.update(stored)
         return records
 
-    def save_records(
-        self, settings: object, index: dict[str, Summary], fresh: dict[str, Record], removed: set[str]
-    ) -> None:
+    def save_records(self, settings: object, index: Columns, fresh: dict[str, Record], removed: set[str]) -> None:
         """Store the records parsed since the cached ones (`fresh`) and forget the `removed` ones,
         rewriting only the shards (see `_shard`) that hold them, then the index of every record
-        (`index`, written last: a shard may be newer than it, never older)."""
+        (`index`, as `records.index_columns` gives it: written last, so a shard may be newer than
+        it, never older)."""
         folder = self.folder / "records"
         folder.mkdir(parents=True, exist_ok=True)
         changes: dict[str, dict[str, Record | None]] = {}
@@ -315,7 +313,7 @@ class Cache:
                 rewritten.add(name)
             else:  # its files were all removed
                 (folder / name).unlink(missing_ok=True)
-        if len(fresh) == len(index):  # every record is new: no other shard holds one of them
+        if len(fresh) == len(index[0]):  # every record is new: no other shard holds one of them
             for stale in folder.glob("*.pickle"):
                 if stale.name not in rewritten:
                     stale.unlink()

