@@ -41,7 +41,7 @@ from briefings.pages import (
 from briefings.render import Renderer
 from briefings.search import Postings, Words, build_index
 from briefings.sources import read_static
-from briefings.urls import media_path, output_file
+from briefings.urls import media_path, output_file, page_paths
 from briefings.workers import in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
@@ -256,12 +256,8 @@ def _same_date(a: datetime | None, b: datetime | None) -> bool:
 
 
 def _page_at(finder: PagesByPath, output: str) -> tuple[Section, Page] | None:
-    """Return the page an output file serves (`2015/09/x/` for `2015/09/x/index.html`), if any."""
-    if output == "index.html" or output.endswith("/index.html"):
-        found = finder.at(output.removesuffix("index.html"))
-        if found is not None:
-            return found
-    return finder.at(output)
+    """Return the page an output file serves, if any."""
+    return next((found for path in page_paths(output) if (found := finder.at(path)) is not None), None)
 
 
 def _make_at(renderer: Renderer, finder: PagesByPath, output: str) -> bytes:

@@ -132,6 +132,14 @@ def output_file(path: str) -> str:
     return path + "index.html" if path == "" or path.endswith("/") else path
 
 
+def page_paths(output: str) -> tuple[str, ...]:
+    """Return the paths that `output_file` gives this file for, most likely first: a folder's
+    (`2015/09/x/` for `2015/09/x/index.html`), then the file's own."""
+    if output == "index.html" or output.endswith("/index.html"):
+        return output.removesuffix("index.html"), output
+    return (output,)
+
+
 def href(base_path: str, path: str) -> str:
     """Return a link under the site's base path (`/` or `/<repo>/`)."""
     return base_path + path

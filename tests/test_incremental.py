@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bench.generate import generate, write_archive
-from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages
+from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages, urls
 from briefings.cache import Cache, _shard
 from briefings.config import parse_config
 from briefings.content import Source
@@ -412,6 +412,9 @@ def test_every_page_is_found_by_its_path_alone_as_the_whole_site_makes_it(tmp_pa
         assert finder.at(path) == whole[path], path
     for missing in ("tags/no-such-tag/", "2015/01/page/99/", "tags/page/99/", "2015/13/", "feed.xml"):
         assert finder.at(missing) is None, missing
+    for path in whole:  # and from the file it is written to, as a remembered plan knows it
+        assert path in urls.page_paths(urls.output_file(path)), path
+        assert urls.page_paths(urls.output_file(path))[0] == path, path
 
 
 def test_a_plan_of_a_repeated_shape_makes_only_the_views_it_keys_again(
