@@ -221,8 +221,8 @@ def build_archive(
         config=config,
         entries=entries,
         terms=terms,
-        years=_periods(entries, lambda e: (e.briefing.date.year, 0)),
-        months=_periods(entries, lambda e: (e.briefing.date.year, e.briefing.date.month)),
+        years=_periods(entries, _year_of),
+        months=_periods(entries, _month_of),
         related=related_entries(entries, memo, _written_tags(entries)),
         given_way=merge.given_way(ordered, terms),
         scheduled=scheduled,
@@ -257,7 +257,7 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
     # The listings that hold an old entry are those its links name (terms are made from them)
     # and its date's: only those are looked through (at 100,000, all of them hold 3 million entries).
     named = {(kind.name, ref.slug) for e in old for kind in KINDS for ref in e.terms(kind)}
-    dated = {(d.year, m) for e in old for d in (e.briefing.date,) for m in (0, d.month)}
+    dated = {period(e) for e in old for period in (_year_of, _month_of)}
 
     def listed_in(listed: tuple[_Listing, ...], holds: Callable[[_Listing], bool]) -> tuple[_Listing, ...]:
         return tuple(_with(listing, swapped) if holds(listing) else listing for listing in listed)
@@ -552,6 +552,16 @@ def _terms(kind: str, entries: tuple[Entry, ...], place: int) -> tuple[Term, ...
 def _most_common(values: Iterable[str | None]) -> str | None:
     counts = Counter(v for v in values if v)
     return min(counts, key=lambda v: (-counts[v], v)) if counts else None
+
+
+def _year_of(entry: Entry) -> tuple[int, int]:
+    """Return the year an entry is listed under, as a `Period`'s (year, 0)."""
+    return entry.briefing.date.year, 0
+
+
+def _month_of(entry: Entry) -> tuple[int, int]:
+    """Return the month an entry is listed under, as a `Period`'s (year, month)."""
+    return entry.briefing.date.year, entry.briefing.date.month
 
 
 def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]) -> tuple[Period, ...]:

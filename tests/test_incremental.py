@@ -130,6 +130,14 @@ def test_cached_records_follow_files_removed_and_folders_emptied(tmp_path: Path)
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def linking_archive(root: Path) -> Path:
+    """Return an archive of 28 briefings of 2016, no two at one instant (no ties in the order),
+    in which briefing-5 links to briefing-9."""
+    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(28)}
+    files["2016/briefing-5.md"] = text(5, ["Syria"], day=6, body="See [the other](briefing-9.md).")
+    return make_archive(root, files)
+
+
 def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,9 +145,7 @@ def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     those of the files edited since the model was kept and of the briefings they link to
     (their URLs and headings are checked): the index of every record (`Summary`) decides the
     rest. A retag makes the model again from every record. Each build equals a clean one."""
-    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(28)}  # no ties in the order
-    files["2016/briefing-5.md"] = text(5, ["Syria"], day=6, body="See [the other](briefing-9.md).")
-    root = make_archive(tmp_path / "a", files)
+    root = linking_archive(tmp_path / "a")
     build(root)
 
     def retitle(number: int) -> None:
@@ -176,9 +182,7 @@ def test_a_record_file_changed_behind_the_build_clears_the_cache(
 ) -> None:
     """Record files that do not hold what their index lists (two swapped, each still sealed by
     this cache) are damage: the cache is cleared, the build runs again without it, and says so."""
-    files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(28)}  # no ties in the order
-    files["2016/briefing-5.md"] = text(5, ["Syria"], day=6, body="See [the other](briefing-9.md).")
-    root = make_archive(tmp_path / "a", files)
+    root = linking_archive(tmp_path / "a")
     build(root)
     retitled = root / "content" / "2016" / "briefing-1.md"
     retitled.write_text(retitled.read_text().replace("title: ", "title: Edited ", 1))
