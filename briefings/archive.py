@@ -572,24 +572,42 @@ def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]
     return tuple(Period(year, month, tuple(grouped[(year, month)])) for year, month in sorted(grouped))
 
 
+RANKING_FORMAT = 1  # the layout of the `Ranking` the cache keeps (its memo slot's inputs)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The related entries of each entry (`related_places`), with what they were worked out from:
+    each entry's file path, moment and tag slugs, in the archive's order. The cache keeps the
+    last build's, so that the next ranks again only around the entries that changed (`reranked`)."""
+
+    paths: list[str]
+    moments: list[float]
+    tags: list[tuple[str, ...]]
+    ranked: list[tuple[int, ...]]  # places in the same order
+
+
 def related_entries(
     entries: tuple[Entry, ...], memo: Memo | None = None, tags: list[tuple[str, ...]] | None = None
 ) -> dict[str, tuple[Entry, ...]]:
     """Return 3-4 related entries per entry: most shared tags, then nearest in time, then newest.
 
     They depend only on each entry's moment and tags (its tags' slugs, or `tags`), in order:
-    with a `memo`, an edit that changes neither (a title, a body) reuses the last build's ranking.
+    with a `memo`, an edit that changes neither (a title, a body) reuses the last build's ranking,
+    and one that does (a retag, a new briefing) ranks again only the entries around it.
     """
     moments = [entry.briefing.moment for entry in entries]
     tags = tags if tags is not None else [tuple(tag.slug for tag in entry.tags) for entry in entries]
-    inputs = digest_text(repr(moments), repr(tags))
-    remembered = memo.recall("related", inputs) if memo else None
-    if isinstance(remembered, list):
-        ranked: list[tuple[int, ...]] = remembered
+    paths = [entry.briefing.path for entry in entries]
+    kept = memo.recall("related", RANKING_FORMAT) if memo else None
+    before = kept if isinstance(kept, Ranking) else None
+    if before is not None and (before.paths, before.moments, before.tags) == (paths, moments, tags):
+        ranked = before.ranked
     else:
-        ranked = related_places(moments, tags)
+        updated = reranked(before, paths, moments, tags) if before is not None else None
+        ranked = updated if updated is not None else related_places(moments, tags)
         if memo:
-            memo.remember("related", inputs, ranked)
+            memo.remember("related", RANKING_FORMAT, Ranking(paths, moments, tags, ranked))
     return {entry.path: tuple(entries[o] for o in places) for entry, places in zip(entries, ranked, strict=True)}
 
 
@@ -601,25 +619,94 @@ def related_places(moments: list[float], tags: list[tuple[str, ...]]) -> list[tu
     briefing, however popular a tag is. Where fewer than three share a tag, the nearest
     entries in time fill the list.
     """
-    by_tag: dict[str, list[int]] = defaultdict(list)  # indexes, newest first
-    places: list[list[tuple[str, int]]] = []  # per entry: (tag slug, its place in by_tag[slug])
-    for index, slugs in enumerate(tags):
-        places.append([(slug, len(by_tag[slug])) for slug in slugs])
-        for slug in slugs:
-            by_tag[slug].append(index)
-    related: list[tuple[int, ...]] = []
-    for index, moment in enumerate(moments):
-        shared: Counter[int] = Counter()
+    columns, places = _tag_columns(tags)
+    return [_related(index, moments, columns, places[index]) for index in range(len(moments))]
+
+
+def reranked(
+    before: Ranking, paths: list[str], moments: list[float], tags: list[tuple[str, ...]], most: float = 0.5
+) -> list[tuple[int, ...]] | None:
+    """Return what `related_places(moments, tags)` returns, ranking again only the entries near one
+    that changed (its moment or tags, or it is new or gone); the others keep `before`'s related
+    entries, at their new places. None when the unchanged entries are not in their old order (a
+    new title breaking a tie), or more than `most` of the entries are near a change: then rank them all.
+
+    Sound because an entry's candidates are the entries within a window around it, in the
+    archive's order (`_nearest`) and in each of its tags' columns (entries newest first),
+    ordered by what they share, their distance in time and their place: an entry whose windows
+    no changed entry enters or leaves has the same candidates, in the same order.
+    """
+    old_at = {path: o for o, path in enumerate(before.paths)}
+    new_of = [-1] * len(before.paths)  # each old place's new place; -1 for an entry changed or gone
+    changed = []
+    for index, path in enumerate(paths):
+        o = old_at.get(path, -1)
+        if o < 0 or before.moments[o] != moments[index] or before.tags[o] != tags[index]:
+            changed.append(index)
+        else:
+            new_of[o] = index
+    kept = [index for index in new_of if index >= 0]
+    if any(a > b for a, b in itertools.pairwise(kept)):
+        return None
+    columns, places = _tag_columns(tags)
+    near = set(changed)
+    for index in changed:
+        near.update(range(max(0, index - RELATED_MIN), index + RELATED_MIN + 1))  # `_nearest`'s reach
         for slug, place in places[index]:
-            column = by_tag[slug]
-            shared.update(column[max(0, place - RELATED_WINDOW) : place + RELATED_WINDOW + 1])
-        del shared[index]
-        best = heapq.nsmallest(RELATED_MAX, ((-n, abs(moments[o] - moment), o) for o, n in shared.items()))
-        ranked = [o for _, _, o in best]
-        if len(ranked) < RELATED_MIN:
-            ranked += _nearest(moments, index, exclude=set(ranked), count=RELATED_MIN - len(ranked))
-        related.append(tuple(ranked))
-    return related
+            near.update(_seeing(columns[slug], place, len(tags[index])))
+    gone = [o for o, index in enumerate(new_of) if index < 0]
+    if gone:
+        old_columns, old_places = _tag_columns(before.tags)
+        for o in gone:
+            near.update(new_of[max(0, o - RELATED_MIN) : o + RELATED_MIN + 1])
+            for slug, place in old_places[o]:
+                near.update(new_of[n] for n in _seeing(old_columns[slug], place, len(before.tags[o])))
+    near.discard(-1)
+    near.intersection_update(range(len(paths)))
+    if len(near) > most * len(paths):
+        return None
+    ranked: list[tuple[int, ...]] = [()] * len(paths)
+    for o, index in enumerate(new_of):
+        if index >= 0 and index not in near:
+            ranked[index] = tuple(new_of[r] for r in before.ranked[o])
+    for index in near:
+        ranked[index] = _related(index, moments, columns, places[index])
+    return ranked
+
+
+def _seeing(column: list[int], place: int, most: int) -> list[int]:
+    """Return the entries of a tag's column whose candidate windows hold an entry at `place` (at
+    most `most` places from there on: a slug given twice takes two)."""
+    return column[max(0, place - RELATED_WINDOW) : place + most + RELATED_WINDOW]
+
+
+def _tag_columns(tags: list[tuple[str, ...]]) -> tuple[dict[str, list[int]], list[list[tuple[str, int]]]]:
+    """Return each tag's column (the places of the entries carrying it, newest first) and, per entry,
+    (tag slug, its place in that column) for each of its tags."""
+    columns: dict[str, list[int]] = defaultdict(list)
+    places: list[list[tuple[str, int]]] = []
+    for index, slugs in enumerate(tags):
+        places.append([(slug, len(columns[slug])) for slug in slugs])
+        for slug in slugs:
+            columns[slug].append(index)
+    return columns, places
+
+
+def _related(
+    index: int, moments: list[float], columns: dict[str, list[int]], places: list[tuple[str, int]]
+) -> tuple[int, ...]:
+    """Return the places of one entry's related entries (`related_places`)."""
+    moment = moments[index]
+    shared: Counter[int] = Counter()
+    for slug, place in places:
+        column = columns[slug]
+        shared.update(column[max(0, place - RELATED_WINDOW) : place + RELATED_WINDOW + 1])
+    del shared[index]
+    best = heapq.nsmallest(RELATED_MAX, ((-n, abs(moments[o] - moment), o) for o, n in shared.items()))
+    ranked = [o for _, _, o in best]
+    if len(ranked) < RELATED_MIN:
+        ranked += _nearest(moments, index, exclude=set(ranked), count=RELATED_MIN - len(ranked))
+    return tuple(ranked)
 
 
 def _nearest(moments: list[float], index: int, exclude: set[int], count: int) -> list[int]:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
 from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages, urls
@@ -278,6 +280,56 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related", "facets"]
     (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[0]], day=28))
     assert rebuilt() == ["related", "postings", "facets"]
+
+
+# An archive as `related_places` sees it: (file path, moment, tag slugs, title) per entry. Few
+# moments and tags, so that ties, shared windows and the ends of windows all occur.
+ENTRY = st.tuples(st.integers(0, 12).map(float), st.lists(st.sampled_from("abc"), max_size=3), st.sampled_from("xyz"))
+EDIT = st.tuples(st.sampled_from(["retag", "redate", "retitle", "add", "delete"]), st.integers(0, 999), ENTRY)
+
+
+def ordered(found: dict[str, tuple[float, list[str], str]]) -> tuple[list[str], list[float], list[tuple[str, ...]]]:
+    """Return paths, moments and tags in the archive's order: newest first, then by title, then by path."""
+    paths = sorted(found, key=lambda path: (-found[path][0], found[path][2], path))
+    return paths, [found[path][0] for path in paths], [tuple(found[path][1]) for path in paths]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ENTRY, max_size=40), st.lists(EDIT, min_size=1, max_size=4))
+def test_a_ranking_updated_around_the_changes_is_the_ranking_made_afresh(
+    entries: list[tuple[float, list[str], str]], edits: list[tuple[str, int, tuple[float, list[str], str]]]
+) -> None:
+    found = {f"content/{n:03d}.md": (moment, tags, title) for n, (moment, tags, title) in enumerate(entries)}
+    paths, moments, tags = ordered(found)
+    before = archive.Ranking(paths, moments, tags, archive.related_places(moments, tags))
+    for n, (kind, pick, (moment, new_tags, title)) in enumerate(edits):
+        path = sorted(found)[pick % len(found)] if found else None
+        if kind == "add" or path is None:
+            found[f"content/new-{n}.md"] = (moment, new_tags, title)
+        elif kind == "delete":
+            del found[path]
+        else:
+            was = found[path]
+            found[path] = (moment, was[1], was[2]) if kind == "redate" else (was[0], was[1], title)
+            found[path] = (was[0], new_tags, was[2]) if kind == "retag" else found[path]
+    paths, moments, tags = ordered(found)
+    updated = archive.reranked(before, paths, moments, tags, most=1.0)
+    retitled = any(kind == "retitle" for kind, *_ in edits)  # only a new title may reorder the unchanged
+    assert updated == archive.related_places(moments, tags) or (updated is None and retitled)
+
+
+def test_a_retag_ranks_again_only_the_entries_near_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted: one briefing retagged in 400 ranks a few dozen again, and the rest keep their lists."""
+    found = {f"content/{n:03d}.md": (float(n // 2), [TAGS[n % 6], TAGS[n % 4]], "t") for n in range(400)}
+    paths, moments, tags = ordered(found)
+    before = archive.Ranking(paths, moments, tags, archive.related_places(moments, tags))
+    found["content/123.md"] = (61.0, [TAGS[5], "Retagged"], "t")
+    paths, moments, tags = ordered(found)
+    ranked: list[int] = []
+    real = archive._related
+    monkeypatch.setattr(archive, "_related", lambda index, *a: ranked.append(index) or real(index, *a))
+    assert archive.reranked(before, paths, moments, tags) == archive.related_places(moments, tags)
+    assert paths.index("content/123.md") in ranked[:60] and 0 < len(ranked) - 400 < 60
 
 
 def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(tmp_path: Path) -> None:
