@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import marshal
 import operator
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 
 DIGEST_SIZE = 16
 _PLAIN = {str, int, float, bool, type(None), bytes, datetime, date}
+_MARSHALLED = frozenset((str, int, float, bool, type(None)))  # written by `marshal` as they are
 LONG = 16  # items from which a sequence is first tried as objects all digested before
 
 
@@ -121,40 +123,49 @@ class Hasher:
         if self._known is not None and (found := self._known(value)) is not None:
             self.seed(value, found)
             return found
-        out: list[bytes] = []
-        self._encode(value, out)
-        result = _blake(b"".join(out))
-        if type(value) is tuple or type(value) is bytes or dataclasses.is_dataclass(value):
+        kind = type(value)
+        if kind in self._fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+            return self._dataclass(value)  # remembered there (a page, an entry: what most keys digest)
+        result = _blake(marshal.dumps(self._parts((value,)), 2))
+        if kind is tuple or kind is bytes:
             self.seed(value, result)  # immutable: safe to remember (every page's key has the same site-wide digest)
         return result
 
-    def _encode(self, value: Any, out: list[bytes]) -> None:
-        """Append an unambiguous encoding of a value; dataclasses appear as their (remembered) digest."""
-        kind = type(value)
-        if kind is str:
-            data = value.encode("utf-8", "surrogatepass")
-            out += (b"s%d:" % len(data), data)
-        elif value is None or kind is bool or kind is int or kind is float:
-            out.append(b"v%s;" % repr(value).encode())
-        elif kind is datetime or kind is date:
-            # Its fields as pickle keeps them (fold too: 4 bytes a date, 10 a datetime) and its
-            # zone: a fraction of the time `isoformat` takes, for the sitemaps' 100,000.
-            state = value.__reduce_ex__(4)[1]  # protocol 4: with the fold
-            out += (b"d%d:" % len(state[0]), state[0], self._zone(state[1] if len(state) > 1 else None))
-        elif kind is tuple or kind is list:
-            out.append(b"t%d:" % len(value))
-            self._encode_items(value, out)
-        elif kind is dict:
-            out.append(b"m%d:" % len(value))
-            for key in sorted(value, key=str):
-                self._encode(key, out)
-                self._encode(value[key], out)
-        elif kind is bytes:
-            out += (b"b%d:" % len(value), value)
-        elif kind in self._fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
-            out += (b"c", self._memo.get(id(value)) or self._dataclass(value))
-        else:
-            raise TypeError(f"cannot digest a {kind.__name__}; give templates plain view data")
+    def _parts(self, items: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
+        """Return items as `marshal` (version 2: no references, so equal values give equal bytes)
+        writes them unambiguously: text, numbers, None and booleans as they are; a sequence as
+        a tuple of its parts; a dict as ("m", its keys and values in order); bytes as ("b", bytes);
+        a date as b"d" and its fields; a dataclass as b"c" and its (remembered) digest. Only
+        dataclasses are looked up among the objects digested before: marshal does the rest in C."""
+        memo = self._memo
+        if len(items) >= LONG:  # a listing's entries, digested before: all at once, the same parts
+            try:
+                return tuple(b"c" + known for known in map(memo.__getitem__, map(id, items)))
+            except KeyError:
+                pass
+        parts: list[Any] = []
+        for item in items:
+            kind = type(item)
+            if kind in _MARSHALLED:
+                parts.append(item)
+            elif kind is tuple or kind is list:
+                parts.append(self._parts(item))
+            elif kind is datetime or kind is date:
+                # Its fields as pickle keeps them (fold too: 4 bytes a date, 10 a datetime) and its
+                # zone: a fraction of the time `isoformat` takes, for the sitemaps' 100,000.
+                state = item.__reduce_ex__(4)[1]  # protocol 4: with the fold
+                parts.append(b"d%d:%s%s" % (len(state[0]), state[0], self._zone(state[1] if len(state) > 1 else None)))
+            elif kind is dict:
+                parts.append(("m", self._parts([part for key in sorted(item, key=str) for part in (key, item[key])])))
+            elif kind is bytes:
+                parts.append(("b", item))
+            elif (known := memo.get(id(item))) is not None:  # objects in the memo are kept alive: ids are theirs
+                parts.append(b"c" + known)
+            elif kind in self._fields or (dataclasses.is_dataclass(item) and not isinstance(item, type)):
+                parts.append(b"c" + self._dataclass(item))
+            else:
+                raise TypeError(f"cannot digest a {kind.__name__}; give templates plain view data")
+        return tuple(parts)
 
     def _zone(self, zone: object) -> bytes:
         """Return the encoding of a time zone (or None): its repr (offset and name, or a zone's
@@ -167,48 +178,14 @@ class Hasher:
             self._alive.append(zone)
         return known
 
-    def _encode_items(self, items: tuple[Any, ...] | list[Any], out: list[bytes]) -> None:
-        """Append the encoding of each item: text inline, an object digested before as its digest."""
-        memo = self._memo
-        if len(items) >= LONG:  # a listing's entries, digested before: all at once, the same bytes
-            try:
-                out.append(b"c" + b"c".join(map(memo.__getitem__, map(id, items))))
-            except KeyError:
-                pass
-            else:
-                return
-        for item in items:  # the commonest kinds inline (the same bytes `_encode` gives): a call each is dear
-            kind = type(item)
-            if kind is str:
-                data = item.encode("utf-8", "surrogatepass")
-                out += (b"s%d:" % len(data), data)
-            elif kind is int:
-                out.append(b"v%d;" % item)
-            elif item is None:
-                out.append(b"vNone;")
-            elif (known := memo.get(id(item))) is not None:  # objects in the memo are kept alive: ids are theirs
-                out += (b"c", known)  # most items of a listing are entries digested before
-            elif kind is tuple:
-                out.append(b"t%d:" % len(item))
-                self._encode_items(item, out)
-            elif kind is datetime:  # the sitemaps' dates: 100,000 at 100,000 briefings
-                state = item.__reduce_ex__(4)[1]
-                out += (b"d%d:" % len(state[0]), state[0], self._zone(state[1] if len(state) > 1 else None))
-            elif kind in self._fields:  # a dataclass met before (as `_encode` would)
-                out += (b"c", self._dataclass(item))
-            else:
-                self._encode(item, out)
-
     def _dataclass(self, value: Any) -> bytes:
         """Digest a frozen dataclass as its type's name and every field, in order (or as it is known)."""
         if self._known is not None and (known := self._known(value)) is not None:
             self.seed(value, known)
             return known
         prefix, fields, count = self._shape(type(value))
-        out = [prefix]
         values = fields(value)
-        self._encode_items(values if count != 1 else (values,), out)
-        result = _blake(b"".join(out))
+        result = _blake(prefix + marshal.dumps(self._parts(values if count != 1 else (values,)), 2))
         self.seed(value, result)
         return result
 
