@@ -4,8 +4,10 @@
 
 This loads the cached records of an archive built before by the same commit (the cache is
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
-page views and the plan (every output's key, the page views made again inside it; not the
-search index) `--runs` times each, and prints each stage's median (min to max) in seconds.
+related ranking (made afresh, and updated after the newest briefing's first tag is changed,
+as a retag's build updates it: `archive.reranked`), the page views and the plan (every
+output's key, the page views made again inside it; not the search index) `--runs` times
+each, and prints each stage's median (min to max) in seconds.
 When the cache keeps a model for these records (built twice with the same shape: after a
 title edit, say), "kept model" times loading and patching it, which replaces the model.
 When it keeps what each output holds and the keys of the last plan of this shape (built
@@ -89,7 +91,7 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     from briefings.plan import plan_site
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
-    stage_names = ("records", "model", "kept model", "page views", "plan", "plan, same shape")
+    stage_names = ("records", "model", "kept model", *RANKING, "page views", "plan", "plan, same shape")
     times: dict[str, list[float]] = {name: [] for name in stage_names}
     with opened(root) as (run, content):
         loaded, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
@@ -114,6 +116,8 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
             timed(times["kept model"], runs, kept)
         else:
             del times["kept model"]
+        if archive.entries:
+            timed_ranking(times, runs, archive)
         timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
         digests = {r.path: r.digest for r in records}
         timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html), profile == "plan")
@@ -125,6 +129,23 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
         else:
             del times["plan, same shape"]
     return times
+
+
+RANKING = ("related, afresh", "related, one retagged")
+
+
+def timed_ranking(times: dict[str, list[float]], runs: int, archive: Archive) -> None:
+    """Time the related ranking of every entry made afresh, and updated from it after the newest
+    entry's first tag changed (or ranked again, where most entries are near that change)."""
+    from briefings.archive import Ranking, related_places, reranked
+
+    entries = archive.entries
+    paths, moments = [e.briefing.path for e in entries], [e.briefing.moment for e in entries]
+    tags = [tuple(tag.slug for tag in entry.tags) for entry in entries]
+    before = Ranking(paths, moments, tags, timed(times[RANKING[0]], runs, lambda: related_places(moments, tags)))
+    retagged = [("bench-retagged", *tags[0][1:]), *tags[1:]]
+    updated = lambda: reranked(before, paths, moments, retagged) or related_places(moments, retagged)  # noqa: E731
+    timed(times[RANKING[1]], runs, updated)
 
 
 class InMemory:
