@@ -77,7 +77,7 @@ class Hasher:
         self._zones: dict[int, bytes] = {}  # the encoding of each time zone met, by id (see `_zone`)
 
     def seed(self, value: object, digest: bytes) -> None:
-        """Declare the digest of an object whose content is known by other means (see `known`)."""
+        """Declare the digest of a dataclass whose content is known by other means (see `known`)."""
         self._memo[id(value)] = digest
         self._alive.append(value)
 
@@ -126,21 +126,19 @@ class Hasher:
         kind = type(value)
         if kind in self._fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
             return self._dataclass(value)  # remembered there (a page, an entry: what most keys digest)
-        result = _blake(marshal.dumps(self._parts((value,)), 2))
-        if kind is tuple or kind is bytes:
-            self.seed(value, result)  # immutable: safe to remember (every page's key has the same site-wide digest)
-        return result
+        return _blake(marshal.dumps(self._parts((value,)), 2))  # (only dataclasses are remembered: see `_parts`)
 
     def _parts(self, items: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
         """Return items as `marshal` (version 2: no references, so equal values give equal bytes)
         writes them unambiguously: text, numbers, None and booleans as they are; a sequence as
         a tuple of its parts; a dict as ("m", its keys and values in order); bytes as ("b", bytes);
         a date as b"d" and its fields; a dataclass as b"c" and its (remembered) digest. Only
-        dataclasses are looked up among the objects digested before: marshal does the rest in C."""
+        dataclasses are remembered (`seed`), so the parts of a value never depend on what was
+        digested before it; marshal does the rest in C."""
         memo = self._memo
         if len(items) >= LONG:  # a listing's entries, digested before: all at once, the same parts
             try:
-                return tuple(b"c" + known for known in map(memo.__getitem__, map(id, items)))
+                return tuple(map(b"c".__add__, map(memo.__getitem__, map(id, items))))
             except KeyError:
                 pass
         parts: list[Any] = []
@@ -148,6 +146,8 @@ class Hasher:
             kind = type(item)
             if kind in _MARSHALLED:
                 parts.append(item)
+            elif (known := memo.get(id(item))) is not None:  # a dataclass (kept alive: the id is its own)
+                parts.append(b"c" + known)
             elif kind is tuple or kind is list:
                 parts.append(self._parts(item))
             elif kind is datetime or kind is date:
@@ -159,8 +159,6 @@ class Hasher:
                 parts.append(("m", self._parts([part for key in sorted(item, key=str) for part in (key, item[key])])))
             elif kind is bytes:
                 parts.append(("b", item))
-            elif (known := memo.get(id(item))) is not None:  # objects in the memo are kept alive: ids are theirs
-                parts.append(b"c" + known)
             elif kind in self._fields or (dataclasses.is_dataclass(item) and not isinstance(item, type)):
                 parts.append(b"c" + self._dataclass(item))
             else:
