@@ -5,7 +5,8 @@
 This loads the cached records of an archive built before by the same commit (the cache is
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
 related ranking (made afresh, and updated after the newest briefing's first tag is changed,
-as a retag's build updates it: `archive.reranked`), the page views and the plan (every
+as a retag's build updates it: `archive.reranked`), the page views, their digests (`page
+keys`: every view digested by one `keys.Hasher`, as a plan of a new shape does) and the plan (every
 output's key, the page views made again inside it; not the search index) `--runs` times
 each, and prints each stage's median (min to max) in seconds.
 When the cache keeps a model for these records (built twice with the same shape: after a
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import functools
 import gc
 import pstats
 import statistics
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from briefings.archive import Archive
     from briefings.keys import Memo
+    from briefings.pages import Deferred, Page
     from briefings.sources import Content
     from briefings.stages import Session
 
@@ -91,7 +94,7 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     from briefings.plan import plan_site
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
-    stage_names = ("records", "model", "kept model", *RANKING, "page views", "plan", "plan, same shape")
+    stage_names = ("records", "model", "kept model", *RANKING, "page views", "page keys", "plan", "plan, same shape")
     times: dict[str, list[float]] = {name: [] for name in stage_names}
     with opened(root) as (run, content):
         loaded, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
@@ -118,8 +121,9 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
             del times["kept model"]
         if archive.entries:
             timed_ranking(times, runs, archive)
-        timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
+        views = timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
         digests = {r.path: r.digest for r in records}
+        timed(times["page keys"], runs, lambda: page_keys(views, digests))
         timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html), profile == "plan")
         shape = stages.model_shape(inputs, archive)
         if cache and cache.recall("readers", shape) is not None:
@@ -146,6 +150,15 @@ def timed_ranking(times: dict[str, list[float]], runs: int, archive: Archive) ->
     retagged = [("bench-retagged", *tags[0][1:]), *tags[1:]]
     updated = lambda: reranked(before, paths, moments, retagged) or related_places(moments, retagged)  # noqa: E731
     timed(times[RANKING[1]], runs, updated)
+
+
+def page_keys(views: list[Page | Deferred], digests: dict[str, str]) -> list[bytes]:
+    """Digest every page's view as a plan keys it (`keys.Hasher`), with a hasher that knows none yet."""
+    from briefings.keys import Hasher
+    from briefings.plan import _known_briefing
+
+    hasher = Hasher(functools.partial(_known_briefing, digests))
+    return [hasher.digest(view) for view in views]
 
 
 class InMemory:
