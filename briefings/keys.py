@@ -130,11 +130,11 @@ class Hasher:
 
     def _parts(self, items: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
         """Return items as `marshal` (version 2: no references, so equal values give equal bytes)
-        writes them unambiguously: text, numbers, None and booleans as they are; a sequence as
-        a tuple of its parts; a dict as ("m", its keys and values in order); bytes as ("b", bytes);
-        a date as b"d" and its fields; a dataclass as b"c" and its (remembered) digest. Only
-        dataclasses are remembered (`seed`), so the parts of a value never depend on what was
-        digested before it; marshal does the rest in C."""
+        writes them, each kind of value as a kind of its own: text, numbers, None and booleans
+        as they are; a sequence as a tuple of its parts; a dict as a list (of its keys and
+        values, in order); a dataclass as bytes, b"c" and its (remembered) digest; a date as
+        bytes, b"d" and its fields; bytes as b"b" and them. Only dataclasses are remembered
+        (`seed`), so the parts of a value never depend on what was digested before it."""
         memo = self._memo
         if len(items) >= LONG:  # a listing's entries, digested before: all at once, the same parts
             try:
@@ -156,9 +156,9 @@ class Hasher:
                 state = item.__reduce_ex__(4)[1]  # protocol 4: with the fold
                 parts.append(b"d%d:%s%s" % (len(state[0]), state[0], self._zone(state[1] if len(state) > 1 else None)))
             elif kind is dict:
-                parts.append(("m", self._parts([part for key in sorted(item, key=str) for part in (key, item[key])])))
+                parts.append(list(self._parts([part for key in sorted(item, key=str) for part in (key, item[key])])))
             elif kind is bytes:
-                parts.append(("b", item))
+                parts.append(b"b" + item)
             elif kind in self._fields or (dataclasses.is_dataclass(item) and not isinstance(item, type)):
                 parts.append(b"c" + self._dataclass(item))
             else:

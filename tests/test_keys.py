@@ -526,3 +526,22 @@ def test_dates_digest_as_their_fields_fold_and_zone_and_equal_ones_alike() -> No
     again = keys.Hasher()  # equal values, other objects (each parsed date has its own zone): the same digest
     assert again.digest((at(timezone(timedelta(hours=3))),)) == hasher.digest((at(plus3),))
     assert again.digest((date(2024, 11, 3),)) == hasher.digest((date(2024, 11, 3),))
+
+
+def test_values_of_different_kinds_never_digest_alike_and_a_digest_does_not_depend_on_what_came_before() -> None:
+    from datetime import date
+
+    ref = Ref("Name", "name")
+    hasher = keys.Hasher()
+    digest = hasher.digest(ref)
+    # Each pair writes the same parts unless every kind is written as a kind of its own.
+    different = [
+        {"a": 1}, ("m", ("a", 1)), ["a", 1], ("a", 1),  # a dict, a tuple, a list (a list is a sequence too)
+        b"c" + digest, ("b", ref), b"b", "b", ("b", b"x"), b"x",  # bytes, a dataclass's digest, text
+        date(2024, 11, 3), b"d4:" + date(2024, 11, 3).__reduce_ex__(4)[1][0] + b"4:None",
+        1, 1.0, True, "1", None, "None", (), ((),),
+    ]  # fmt: skip
+    digests = [hasher.digest((value,)) for value in different]
+    assert digests[2] == digests[3] and len(set(digests)) == len(different) - 1  # a list is the tuple it holds
+    fresh = keys.Hasher()  # the same values, nothing digested before them: the same digests
+    assert [fresh.digest((value,)) for value in different] == digests
