@@ -282,8 +282,8 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     assert rebuilt() == ["related", "postings", "facets"]
 
 
-# An archive as `related_places` sees it: (file path, moment, tag slugs, title) per entry. Few
-# moments and tags, so that ties, shared windows and the ends of windows all occur.
+# An archive as `related_places` sees it: by file path, each briefing's (moment, tag slugs, title).
+# Few moments and tags, so that ties, shared windows and the ends of windows all occur.
 ENTRY = st.tuples(st.integers(0, 12).map(float), st.lists(st.sampled_from("abc"), max_size=3), st.sampled_from("xyz"))
 EDIT = st.tuples(st.sampled_from(["retag", "redate", "retitle", "add", "delete"]), st.integers(0, 999), ENTRY)
 
@@ -294,8 +294,8 @@ def ordered(found: dict[str, tuple[float, list[str], str]]) -> tuple[list[str], 
     return paths, [found[path][0] for path in paths], [tuple(found[path][1]) for path in paths]
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(ENTRY, max_size=40), st.lists(EDIT, min_size=1, max_size=4))
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(ENTRY, max_size=60), st.lists(EDIT, min_size=1, max_size=4))
 def test_a_ranking_updated_around_the_changes_is_the_ranking_made_afresh(
     entries: list[tuple[float, list[str], str]], edits: list[tuple[str, int, tuple[float, list[str], str]]]
 ) -> None:
@@ -309,9 +309,9 @@ def test_a_ranking_updated_around_the_changes_is_the_ranking_made_afresh(
         elif kind == "delete":
             del found[path]
         else:
-            was = found[path]
-            found[path] = (moment, was[1], was[2]) if kind == "redate" else (was[0], was[1], title)
-            found[path] = (was[0], new_tags, was[2]) if kind == "retag" else found[path]
+            was_moment, was_tags, was_title = found[path]
+            changes = {"retag": (was_moment, new_tags, was_title), "redate": (moment, was_tags, was_title)}
+            found[path] = changes.get(kind, (was_moment, was_tags, title))  # or retitled
     paths, moments, tags = ordered(found)
     updated = archive.reranked(before, paths, moments, tags, most=1.0)
     retitled = any(kind == "retitle" for kind, *_ in edits)  # only a new title may reorder the unchanged
