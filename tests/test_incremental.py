@@ -332,6 +332,28 @@ def test_a_retag_ranks_again_only_the_entries_near_it(monkeypatch: pytest.Monkey
     assert paths.index("content/123.md") in ranked[:60] and 0 < len(ranked) - 400 < 60
 
 
+def test_a_retag_in_a_larger_archive_ranks_again_only_the_briefings_near_it_and_equals_a_clean_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tags = [[TAGS[n % 6], f"Topic {n % 5}"] for n in range(60)]
+    files = {f"2016/b{n:02d}.md": text(n, tags[n], day=n % 28 + 1) for n in range(60)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    ranked: list[int] = []
+    real = archive._related
+    monkeypatch.setattr(archive, "_related", lambda index, *a: ranked.append(index) or real(index, *a))
+    file = root / "content" / "2016" / "b30.md"
+    file.write_text(file.read_text().replace("[" + ", ".join(tags[30]) + "]", f"[{TAGS[5]}, Retagged]"))
+    site = tree(build(root))
+    assert 0 < len(ranked) < 30  # the others keep their lists
+    assert site == clean_build(root, tmp_path / "clean")
+    ranked.clear()
+    (root / "content" / "2016" / "b60.md").write_text(text(60, [TAGS[2]], day=14))  # every older one moves a place
+    site = tree(build(root))
+    assert 0 < len(ranked) < 30  # at their new places
+    assert site == clean_build(root, tmp_path / "clean")
+
+
 def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(tmp_path: Path) -> None:
     """Counted, not timed: an edit to what pages only show (a title) keys again the outputs that show
     that briefing, and those that show none (the indexes: they may show what every briefing
