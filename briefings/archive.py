@@ -674,10 +674,10 @@ def reranked(
     return ranked
 
 
-def _seeing(column: list[int], place: int, most: int) -> list[int]:
-    """Return the entries of a tag's column whose candidate windows hold an entry at `place` (at
-    most `most` places from there on: a slug given twice takes two)."""
-    return column[max(0, place - RELATED_WINDOW) : place + most + RELATED_WINDOW]
+def _seeing(column: list[int], place: int, taken: int) -> list[int]:
+    """Return the entries of a tag's column whose candidate windows hold an entry at `place`,
+    which takes at most `taken` places from there on (a slug given twice takes two)."""
+    return column[max(0, place - RELATED_WINDOW) : place + taken + RELATED_WINDOW]
 
 
 def _tag_columns(tags: list[tuple[str, ...]]) -> tuple[dict[str, list[int]], list[list[tuple[str, int]]]]:

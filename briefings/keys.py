@@ -120,12 +120,9 @@ class Hasher:
         found = self._memo.get(id(value))
         if found is not None:
             return found
-        if self._known is not None and (found := self._known(value)) is not None:
-            self.seed(value, found)
-            return found
         kind = type(value)
         if kind in self._fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
-            return self._dataclass(value)  # remembered there (a page, an entry: what most keys digest)
+            return self._dataclass(value)  # known or remembered there (a page, an entry: what most keys digest)
         return _blake(marshal.dumps(self._parts((value,)), 2))  # (only dataclasses are remembered: see `_parts`)
 
     def _parts(self, items: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
