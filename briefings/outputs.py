@@ -1,15 +1,20 @@
 """An output of the site as the plan gives it to the writer: its path, key and how to make it.
 
-Owns the `Planned` value passed from planning to writing, and the marker every output
-folder holds. May not do I/O.
+Owns the `Planned` value and the `Plan` of every output, passed from planning to writing,
+and the marker every output folder holds. May not do I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from briefings.errors import BuildFailed, SourceError
+
+# What a plan gave an output besides how to make it: its key, origin, group, line of origin and
+# template ("" for a feed, which has none): what a plan of the same shape needs of one it does not key.
+Given = tuple[str, str, str, int, str]
 
 # Every output folder holds this file: the build replaces only folders that have it.
 SITE_MARKER = ".briefings-site"
@@ -37,3 +42,43 @@ class Planned:
             return self.make(), []
         except BuildFailed as failed:
             return None, list(failed.errors)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every output of the site: those this build planned (`fresh`), and those it `kept` as the
+    last plan of the same shape gave them, by path (each made, if the writer finds the site
+    lacks it, by `make_kept(path)`). The two hold no path in common.
+
+    A plan that recalls the last one (`plan.Keying`) plans afresh only the outputs an edit
+    reaches: at 100,000 briefings, a few dozen of 108,000. Keeping the others as the last plan
+    gave them, not as a `Planned` each, is what lets a one-edit build cost what the edit does.
+    Iterating gives every output as a `Planned`, the kept ones too (for `check` and `compare`).
+    """
+
+    fresh: list[Planned]
+    kept: Mapping[str, Given] = field(default_factory=dict)
+    make_kept: Callable[[str], bytes] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fresh) + len(self.kept)
+
+    def __iter__(self) -> Iterator[Planned]:
+        yield from self.fresh
+        yield from map(self.recalled, self.kept)
+
+    def recalled(self, path: str) -> Planned:
+        """Return a kept output as a `Planned`, reused: its key is the last plan's."""
+        assert self.make_kept is not None, "kept outputs need make_kept"
+        key, origin, group, line, _ = self.kept[path]
+        return Planned(path, key, origin, functools.partial(self.make_kept, path), group, line, reused=True)
+
+    def paths(self) -> Iterator[str]:
+        """Yield every output's path."""
+        yield from (output.path for output in self.fresh)
+        yield from self.kept
+
+    def groups(self) -> Iterator[tuple[str, str]]:
+        """Yield every output's path and group (its kind, for the size report)."""
+        yield from ((output.path, output.group) for output in self.fresh)
+        yield from ((path, given[2]) for path, given in self.kept.items())

@@ -38,7 +38,7 @@ from briefings.write import WriteReport, write_site
 if TYPE_CHECKING:  # the stages load only when there is work (see `briefings.stages`)
     from briefings.archive import Archive
     from briefings.config import SiteConfig
-    from briefings.outputs import Planned
+    from briefings.outputs import Plan
     from briefings.records import Record
     from briefings.stages import Planning, Warm
 
@@ -113,21 +113,21 @@ def exclusive(stage: Callable[[Path, Options, Progress], T]) -> Callable[[Path, 
 
 
 @few_collections
-def plan(root: Path, options: Options) -> tuple[Archive, list[Planned], Content]:
+def plan(root: Path, options: Options) -> tuple[Archive, Plan, Content]:
     """Return the archive, the keyed plan of its site and its content files, making nothing (to
     compare two revisions)."""
     return _plan(root, options, Progress(enabled=False))
 
 
 @exclusive
-def _plan(root: Path, options: Options, progress: Progress) -> tuple[Archive, list[Planned], Content]:
+def _plan(root: Path, options: Options, progress: Progress) -> tuple[Archive, Plan, Content]:
     from briefings import stages  # loaded only now that there is work (see its docstring)
 
     cache = usable_cache(root, options, progress)
     with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
         content = read_content(root, run.cache)
         planning = stages.load_and_plan(run, content)
-        return planning.archive, planning.planned, content
+        return planning.archive, planning.plan, content
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _check(root: Path, options: Options, progress: Progress) -> Planning:
     with stages.session(root, load_config_for(root, options), options, progress, cache) as run:
         planning = stages.load_and_plan(run, read_content(root, run.cache, defer=True))
         _say_damage(cache, progress)
-        planned = planning.planned
+        planned = list(planning.plan)
         attempts = forked_map(lambda index: planned[index].attempt()[1], len(planned), options.workers)
         errors = [error for problems in attempts for error in problems]
     if errors:
@@ -224,19 +224,19 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
 
     with stages.session(root, load_config_for(root, options), options, progress, cache, now) as run:
         planning = stages.load_and_plan(run, content, warm)
-        archive, planned = planning.archive, planning.planned
+        archive, site_plan = planning.archive, planning.plan
         _say_damage(cache, progress)
         inputs = inputs or inputs_digest(root, settings, content.with_digests(planning.digests))
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
-        pages = sum(1 for p in planned if p.path.endswith(".html"))
-        counts = (pages, len(planned), len(archive.entries), terms, len(planning.scheduled))
+        pages = sum(1 for path in site_plan.paths() if path.endswith(".html"))
+        counts = (pages, len(site_plan), len(archive.entries), terms, len(planning.scheduled))
         stamp = (inputs, listed, counts, planning.position)
         try:
-            written = write_site(root / output, planned, run.cache, options.workers, run.progress, stamp)
+            written = write_site(root / output, site_plan, run.cache, options.workers, run.progress, stamp)
         except OSError as exc:
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
-    replanned = frozenset(p.path for p in planned if not p.reused)
+    replanned = frozenset(p.path for p in site_plan.fresh if not p.reused)
     return Report(written, *counts, archive=archive, replanned=replanned, warm=planning.warm)
 
 

@@ -27,7 +27,7 @@ from briefings.feeds import Sitemap, feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
-from briefings.outputs import MARKER_TEXT, SITE_MARKER, Planned
+from briefings.outputs import MARKER_TEXT, SITE_MARKER, Given, Plan, Planned
 from briefings.pages import (
     BRIEFING_TEMPLATE,
     Deferred,
@@ -55,11 +55,6 @@ class Readers:
 
     held_by: dict[str, tuple[str, ...]]  # output paths, by file path
     none: frozenset[str]  # output paths
-
-
-# What a plan gave an output besides how to make it: its key, origin, group, line of origin and
-# template ("" for a feed, which has none): what a plan of the same shape needs of one it does not key.
-Given = tuple[str, str, str, int, str]
 
 
 @dataclass(frozen=True)
@@ -122,7 +117,7 @@ def plan_site(
     memo: Memo | None = None,
     assets: tuple[str, ...] = (),
     shape: bytes = b"",
-) -> list[Planned]:
+) -> Plan:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
     `body` returns a body's HTML (from the store); `compiled` is where Jinja may keep
@@ -138,13 +133,13 @@ def plan_site(
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
-        planned = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
+        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
         for path, data in index().items():
-            planned.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
+            plan.fresh.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
     for name in assets:
         data = (root / name).read_bytes()
-        planned.append(Planned(media_path(name), hasher.key(data), name, _constant(data), "media"))
-    return planned
+        plan.fresh.append(Planned(media_path(name), hasher.key(data), name, _constant(data), "media"))
+    return plan
 
 
 def _plan_outputs(
@@ -156,7 +151,7 @@ def _plan_outputs(
     hasher: Hasher,
     memo: Memo | None = None,
     shape: bytes = b"",
-) -> list[Planned]:
+) -> Plan:
     """Return every output but the search index, keyed (see plan_site).
 
     Each key is the digest of exactly what its output is made from: the view its template
@@ -176,11 +171,11 @@ def _plan_outputs(
     planned.append(Planned(SITE_MARKER, "", "build", _constant(MARKER_TEXT)))
     recalled = _recalled_outputs(keying, renderer, archive, site, body) if keying.recalls() else None
     if recalled is not None:
-        planned += recalled
+        plan = replace(recalled, fresh=planned + recalled.fresh)
     else:
-        planned += _keyed_outputs(keying, renderer, archive, site, body)
+        plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body))
     renderer.keep_references()
-    return planned
+    return plan
 
 
 def _keyed_outputs(
@@ -204,29 +199,31 @@ def _keyed_outputs(
 
 def _recalled_outputs(
     keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
-) -> list[Planned] | None:
+) -> Plan | None:
     """Return every page and feed of a plan of the last plan's shape, making only the views of
     the outputs keyed again (`Keying.again`); None if one of them, or a feed, is not where that
     plan had it.
 
-    The others keep the key and all else the last plan gave them, and are made (by path:
+    The others are kept as that plan gave them (`Plan.kept`), and made (by path:
     `pages.PagesByPath`) only if the writer finds the site lacks them. The sitemap's pages
     keep their dates but for those keyed again: a page's date is its briefings', and the
     briefings of every other page are as they were. If none of those dates changed (a title
-    edit), the sitemaps are as they were too, and keep their keys.
+    edit), the sitemaps are as they were too, and are kept.
     """
     before, again = keying.before, keying.again()
     assert before is not None  # see `Keying.recalls`
     finder = PagesByPath(archive)
-    jobs: dict[str, Job] = {}
+    fresh: list[Planned] = []
     dates: dict[str, datetime | None] = {}
-    for path in again:
+    again_feeds = []
+    for path in sorted(again):
         if not before.outputs[path][4]:
-            continue  # a feed: below
+            again_feeds.append(path)  # a feed: below
+            continue
         found = _page_at(finder, path)
         if found is None:
             return None
-        jobs[path] = _page_job(renderer, *found, archive)
+        fresh.append(keying.planned(_page_job(renderer, *found, archive)))
         if found[0] == "site":
             dates[found[1].path] = found[1].modified
     listed = before.listed | dates
@@ -237,17 +234,18 @@ def _recalled_outputs(
         or not feeds.keys() <= before.outputs.keys()
     ):
         return None
-    planned = []
-    for path, (key, origin, group, line, template) in before.outputs.items():
-        if path in jobs:
-            planned.append(keying.planned(jobs[path]))
-        elif not template and path in again and (redated or not isinstance(feeds[path][0], Sitemap)):
-            planned.append(keying.planned(_feed_job(path, *feeds[path])))
-        else:
-            make = feeds[path][1] if not template else functools.partial(_make_at, renderer, finder, path)
-            planned.append(keying.recalled(path, Planned(path, key, origin, make, group, line, reused=True)))
+    for path in again_feeds:
+        if redated or not isinstance(feeds[path][0], Sitemap):
+            fresh.append(keying.planned(_feed_job(path, *feeds[path])))
+    kept = dict(before.outputs)
+    for output in fresh:
+        del kept[output.path]
+
+    def make(path: str) -> bytes:
+        return _make_at(renderer, finder, path) if kept[path][4] else feeds[path][1]()
+
     keying.keep(listed, dates)
-    return planned
+    return Plan(fresh, kept, make)
 
 
 def _same_date(a: datetime | None, b: datetime | None) -> bool:
@@ -372,12 +370,6 @@ class Keying:
             self.views[job.path] = job.view
         return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
 
-    def recalled(self, path: str, planned: Planned) -> Planned:
-        """Return an output that keeps all the last plan gave it (see `recalls`), noting it for the next."""
-        assert self.before is not None  # see `recalls`
-        self.given[path] = self.before.outputs[path]
-        return planned
-
     def needs_view(self, path: str, template: str) -> bool:
         """Return True unless the output's key is the one remembered (its view is not needed to key it)."""
         return self.walk or self._remembered(path, template, self.renderer.template_digest(template)) is None
@@ -418,7 +410,9 @@ class Keying:
             self.memo.remember("readers", self.shape, readers)
         if dates is not None and self.base is not None and self._keep_since(dates):
             return
-        kept = PlanKeys(self.given, self.site_wide, dict(self.digests), self.templates, listed, os.urandom(8))
+        # A plan that recalled the last one gave only the outputs it keyed again; the rest are the last one's.
+        given = self.given if dates is None or self.before is None else self.before.outputs | self.given
+        kept = PlanKeys(given, self.site_wide, dict(self.digests), self.templates, listed, os.urandom(8))
         self.memo.remember("plan_keys", self.shape, kept)
 
     def _keep_since(self, dates: dict[str, datetime | None]) -> bool:
@@ -426,7 +420,8 @@ class Keying:
         changed), unless that is no longer a small share of it; return True if kept."""
         assert self.memo is not None and self.base is not None
         base, since = self.base, self.since or PlanSince(self.base.token, {}, {}, {})
-        outputs = {path: given for path, given in self.given.items() if base.outputs.get(path) != given}
+        changed = since.outputs | self.given  # what the plans between changed, then what this one keyed again
+        outputs = {path: given for path, given in changed.items() if base.outputs.get(path) != given}
         atoms = {path: digest for path, digest in self.digests.items() if base.atoms.get(path) != digest}
         if max(len(outputs), len(atoms)) * SINCE_AT_MOST > len(base.outputs):
             return False

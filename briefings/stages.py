@@ -28,7 +28,7 @@ from briefings.content import Briefing
 from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
 from briefings.links import dangling_references, resolve_bodies
-from briefings.outputs import Planned
+from briefings.outputs import Plan
 from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_columns, index_from, summary
@@ -239,7 +239,7 @@ class Planning:
     the next build in this process may start from."""
 
     archive: Archive
-    planned: list[Planned]
+    plan: Plan
     digests: dict[str, str]
     scheduled: dict[str, datetime]
     position: Position
@@ -269,16 +269,16 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         if cache:
             keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape))
     compiled = cache.compiled_templates() if cache else None
-    planned = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
+    plan = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
-    unique_outputs(planned)
-    dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), {p.path for p in planned})
+    unique_outputs(plan)
+    dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), set(plan.paths()))
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
     warmed = Warm(run.config.parsing, inputs, digests, archive, shape, records)
-    return Planning(archive, planned, digests, scheduled, clock, warmed)
+    return Planning(archive, plan, digests, scheduled, clock, warmed)
 
 
 def clock_position(run: Session, index: dict[str, Summary]) -> Position:

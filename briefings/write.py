@@ -21,28 +21,16 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from briefings.cache import Cache, Counts, FileState, OutputState, Sizes, TreeState
 from briefings.clock import Position
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import file_digest
-from briefings.outputs import SITE_MARKER, Planned
+from briefings.outputs import SITE_MARKER, Plan, Planned
 from briefings.progress import Progress
 from briefings.workers import forked_map
 
 NONE: FileState = ("", "", 0)  # what the state says of a file it does not know
-
-
-class Located(Protocol):
-    @property
-    def path(self) -> str: ...
-
-    @property
-    def origin(self) -> str: ...
-
-    @property
-    def line(self) -> int: ...
 
 
 NAME_MAX = 255  # bytes in one file name, on the file systems a site is built and served from
@@ -63,29 +51,41 @@ class WriteReport:
     changed: frozenset[str] | None = frozenset()
 
 
-def unique_outputs(outputs: Iterable[Located]) -> None:
+def unique_outputs(plan: Plan) -> None:
     """Raise BuildFailed for every output the folder could not hold: two at one path, a file
-    where another needs a folder, a path outside the folder, a name too long for a file system."""
-    seen: dict[str, Located] = {}
+    where another needs a folder, a path outside the folder, a name too long for a file system.
+
+    The kept outputs (`Plan.kept`) are checked by path; a `Planned` is made of one only for a message.
+    """
+    seen: dict[str, Planned] = {}
     errors: list[SourceError] = []
-    for output in outputs:
+    for path in plan.kept:
+        if problem := _path_problem(path):
+            errors.append(_error_at(plan.recalled(path), problem))
+    for output in plan.fresh:
         problem = _path_problem(output.path)
         if problem:
-            errors.append(SourceError(output.origin, output.line, problem))
-        elif output.path in seen:
-            message = f"/{output.path} is also written by {seen[output.path].origin}; rename one"
-            errors.append(SourceError(output.origin, output.line, message))
+            errors.append(_error_at(output, problem))
+        elif output.path in seen or output.path in plan.kept:
+            other = seen[output.path] if output.path in seen else plan.recalled(output.path)
+            errors.append(_error_at(output, f"/{output.path} is also written by {other.origin}; rename one"))
         else:
             seen[output.path] = output
-    for path, output in seen.items() if _folder_is_a_file(seen) else ():
+    paths = seen.keys() | plan.kept.keys()
+    for path in sorted(paths) if _folder_is_a_file(paths) else ():
         parts = path.split("/")
         for folder in ("/".join(parts[:depth]) for depth in range(1, len(parts))):
-            if folder in seen:
-                message = (f"/{path} needs /{folder} to be a folder, but it is a file ({seen[folder].origin} "
+            if folder in paths:
+                output, writer = (seen[p] if p in seen else plan.recalled(p) for p in (path, folder))
+                message = (f"/{path} needs /{folder} to be a folder, but it is a file ({writer.origin} "
                            "writes it); change the path of one of them")  # fmt: skip
-                errors.append(SourceError(output.origin, output.line, message))
+                errors.append(_error_at(output, message))
     if errors:
         raise BuildFailed(errors)
+
+
+def _error_at(output: Planned, message: str) -> SourceError:
+    return SourceError(output.origin, output.line, message)
 
 
 def _folder_is_a_file(paths: Iterable[str]) -> bool:
@@ -114,7 +114,7 @@ def _path_problem(path: str) -> str | None:
 
 def write_site(
     target: Path,
-    planned: Sequence[Planned],
+    plan: Plan,
     cache: Cache | None,
     jobs: int,
     progress: Progress,
@@ -131,19 +131,19 @@ def write_site(
     state = _trusted_state(target, cache)
     inputs, listed, counts, position = stamp or ("", "", None, Position())
     live = state.live.files
-    to_make = [p for p in planned if p.path not in live or live[p.path][0] != p.key]
-    wanted = {p.path for p in planned}
-    gone = [path for path in live if path not in wanted]
+    to_make = [p for p in plan.fresh if _stale(live.get(p.path), p.key)]
+    to_make += [plan.recalled(path) for path, given in plan.kept.items() if _stale(live.get(path), given[0])]
+    gone = sorted(live.keys() - plan.kept.keys() - {p.path for p in plan.fresh})
     if not to_make and not gone and target.is_dir():
-        sizes = site_sizes(planned, live)
+        sizes = site_sizes(plan, live)
         _save(cache, target, OutputState(state.live, state.spare, inputs, listed, counts, sizes, position))
         return WriteReport(0, 0, 0, sizes)
     staging, staged = _staging(target, cache, state)
     try:
         made = _make(staging, to_make, staged, jobs, progress)
-        files = {p.path: made.get(p.path) or live[p.path] for p in planned}
+        files = _files(live, gone, made)
         _sync(staging, target, staged, files, made)
-        sizes = site_sizes(planned, files)
+        sizes = site_sizes(plan, files)
     except BaseException:
         # The spare is half-made: removed (which also frees its space on a full disk); the next build
         # makes it again from hard links to the live site, which this build has not touched.
@@ -173,12 +173,26 @@ def write_site(
     return WriteReport(len(to_make), len(written), len(gone), sizes, changed)
 
 
-def site_sizes(planned: Iterable[Planned], files: dict[str, FileState]) -> Sizes:
+def _stale(state: FileState | None, key: str) -> bool:
+    """Return True if an output is to be made: the site lacks it, or has it under another key."""
+    return state is None or state[0] != key
+
+
+def _files(live: dict[str, FileState], gone: Iterable[str], made: dict[str, FileState]) -> dict[str, FileState]:
+    """Return what the new site holds: every output is either made or as the live site holds it."""
+    files = dict(live)
+    for path in gone:
+        del files[path]
+    files.update(made)
+    return files
+
+
+def site_sizes(plan: Plan, files: dict[str, FileState]) -> Sizes:
     """Return (kind, files, bytes) for each kind of output, largest first."""
     totals: dict[str, tuple[int, int]] = {}
-    for output in planned:
-        count, size = totals.get(output.group, (0, 0))
-        totals[output.group] = (count + 1, size + files[output.path][2])
+    for path, group in plan.groups():
+        count, size = totals.get(group, (0, 0))
+        totals[group] = (count + 1, size + files[path][2])
     return tuple(sorted(((group, *total) for group, total in totals.items()), key=lambda row: (-row[2], row[0])))
 
 

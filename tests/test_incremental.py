@@ -563,6 +563,27 @@ def test_two_outputs_at_one_path_are_refused_however_often_the_shape_repeats(
     assert not (root / "_site").exists()
 
 
+@pytest.mark.parametrize("alias", ["/feed.xml/", "/2015/09/b/index.html/"])
+def test_a_file_where_a_folder_is_needed_is_refused_however_often_the_shape_repeats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], alias: str
+) -> None:
+    """A plan of a repeated shape keeps the outputs no edit reaches as the last plan gave them
+    (`outputs.Plan.kept`), that one refused or not: their paths are checked in every build, so
+    an alias onto a file of the site (a feed, another briefing's page) is refused each time."""
+    files = {
+        "2015/a.md": briefing("A", "2015-09-01", "[Syria]").replace("tags:", f"aliases: ['{alias}']\ntags:"),
+        "2015/b.md": briefing("B", "2015-09-02", "[Syria]"),
+    }
+    root = make_archive(tmp_path / "a", files)
+    file = root / "content" / "2015" / "b.md"
+    folder = alias.strip("/")
+    for title in ("B", "Second", "Third", "Fourth"):
+        file.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", file.read_text(), count=1))
+        assert run(root, "--quiet") == 1, title
+        assert f"/{folder}/index.html needs /{folder} to be a folder, but it is a file" in capsys.readouterr().err
+    assert not (root / "_site").exists()
+
+
 def pipeline_output(path: str) -> str:
     """Return the file a page's path is written to."""
     return path + "index.html" if path == "" or path.endswith("/") else path
