@@ -328,13 +328,14 @@ class Keying:
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
         self.walk = self.repeated and self.readers is None  # find what each holds, for the edits after this one
         self.reached: set[str] = set()
+        self.changed: set[str] = set()  # files whose digest is not the one the last plan of this shape had
         self.clash = False  # two outputs at one path: a plan `unique_outputs` refuses, so nothing of it is kept
         if self.readers and self.before:
             atoms = self.before.atoms
-            changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
-            changed |= atoms.keys() - digests.keys()
+            self.changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
+            self.changed |= atoms.keys() - digests.keys()
             held_by = self.readers.held_by
-            self.reached = {output for path in changed for output in held_by.get(path, ())}
+            self.reached = {output for path in self.changed for output in held_by.get(path, ())}
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -422,7 +423,9 @@ class Keying:
         base, since = self.base, self.since or PlanSince(self.base.token, {}, {}, {})
         changed = since.outputs | self.given  # what the plans between changed, then what this one keyed again
         outputs = {path: given for path, given in changed.items() if base.outputs.get(path) != given}
-        atoms = {path: digest for path, digest in self.digests.items() if base.atoms.get(path) != digest}
+        # Files differ from the base's if they did in the plans between or do since the last (not all 100,000).
+        digests, files = self.digests, since.atoms.keys() | self.changed
+        atoms = {path: digests[path] for path in files if path in digests and base.atoms.get(path) != digests[path]}
         if max(len(outputs), len(atoms)) * SINCE_AT_MOST > len(base.outputs):
             return False
         self.memo.remember("plan_since", self.shape, PlanSince(base.token, outputs, atoms, since.dates | dates))
