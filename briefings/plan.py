@@ -134,12 +134,13 @@ def plan_site(
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
         plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
-        for path, data in index().items():
-            plan.fresh.append(Planned(path, hasher.key(data), "search index", _constant(data), "search"))
+        files = [
+            Planned(path, hasher.key(data), "search index", _constant(data), "search") for path, data in index().items()
+        ]
     for name in assets:
         data = (root / name).read_bytes()
-        plan.fresh.append(Planned(media_path(name), hasher.key(data), name, _constant(data), "media"))
-    return plan
+        files.append(Planned(media_path(name), hasher.key(data), name, _constant(data), "media"))
+    return replace(plan, fresh=plan.fresh + files)
 
 
 def _plan_outputs(
