@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import marshal
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -272,13 +273,26 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     plan = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
-    unique_outputs(plan)
+    check_output_paths(cache, plan)
     dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), set(plan.paths()))
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
     warmed = Warm(run.config.parsing, inputs, digests, archive, shape, records)
     return Planning(archive, plan, digests, scheduled, clock, warmed)
+
+
+def check_output_paths(cache: Cache | None, plan: Plan) -> None:
+    """Refuse outputs the folder could not hold (`write.unique_outputs`), unless a build found
+    these very paths sound before: the check reads nothing else. At 100,000 briefings it takes
+    a third of a second; sorting and digesting the paths, a tenth. A path refused is never
+    remembered, so every build of those paths refuses it."""
+    paths = digest_text(marshal.dumps(sorted(plan.paths()), 2))  # a list marshal writes unambiguously
+    if cache and cache.recall("sound_paths", paths) is True:
+        return
+    unique_outputs(plan)
+    if cache:
+        cache.remember("sound_paths", paths, True)
 
 
 def clock_position(run: Session, index: dict[str, Summary]) -> Position:

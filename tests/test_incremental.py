@@ -568,8 +568,9 @@ def test_a_file_where_a_folder_is_needed_is_refused_however_often_the_shape_repe
     tmp_path: Path, capsys: pytest.CaptureFixture[str], alias: str
 ) -> None:
     """A plan of a repeated shape keeps the outputs no edit reaches as the last plan gave them
-    (`outputs.Plan.kept`), that one refused or not: their paths are checked in every build, so
-    an alias onto a file of the site (a feed, another briefing's page) is refused each time."""
+    (`outputs.Plan.kept`), that one refused or not, and paths found sound are not checked again
+    (`stages.check_output_paths`): paths refused are checked in every build, so an alias onto a
+    file of the site (a feed, another briefing's page) is refused each time."""
     files = {
         "2015/a.md": briefing("A", "2015-09-01", "[Syria]").replace("tags:", f"aliases: ['{alias}']\ntags:"),
         "2015/b.md": briefing("B", "2015-09-02", "[Syria]"),
@@ -577,11 +578,35 @@ def test_a_file_where_a_folder_is_needed_is_refused_however_often_the_shape_repe
     root = make_archive(tmp_path / "a", files)
     file = root / "content" / "2015" / "b.md"
     folder = alias.strip("/")
-    for title in ("B", "Second", "Third", "Fourth"):
+    for title in ("B", "A", "B", "A"):  # words the search index has: the same paths each time
         file.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", file.read_text(), count=1))
         assert run(root, "--quiet") == 1, title
         assert f"/{folder}/index.html needs /{folder} to be a folder, but it is a file" in capsys.readouterr().err
     assert not (root / "_site").exists()
+
+
+def test_output_paths_found_sound_are_not_checked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: the paths of a site are checked (`write.unique_outputs`) once; an edit
+    that keeps them (a title) does not check them again, and one that adds a path (a new
+    briefing) does."""
+    files = {f"2015/b{n}.md": briefing(f"B{n}", f"2015-09-0{n}", "[Syria]") for n in range(1, 4)}
+    root = make_archive(tmp_path / "a", files)
+    checked: list[int] = []
+    real = stages.unique_outputs
+
+    def counted(plan: Any) -> None:
+        checked.append(len(plan))
+        real(plan)
+
+    monkeypatch.setattr(stages, "unique_outputs", counted)
+    assert run(root, "--quiet") == 0 and len(checked) == 1
+    file = root / "content" / "2015" / "b2.md"
+    for title in ("Short summary", "Summary of B1"):  # words the search index has: no new shard
+        file.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", file.read_text(), count=1))
+        assert run(root, "--quiet") == 0 and len(checked) == 1, title
+    (root / "content" / "2015" / "b4.md").write_text(briefing("B4", "2015-09-04", "[Syria]"))
+    assert run(root, "--quiet") == 0 and len(checked) == 2
+    assert checked[1] > checked[0]
 
 
 def pipeline_output(path: str) -> str:
