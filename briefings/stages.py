@@ -282,17 +282,23 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     return Planning(archive, plan, digests, scheduled, clock, warmed)
 
 
+SOUND_PATHS_KEPT = 8  # sets of output paths found sound that the cache remembers (an edit and its undo are two)
+
+
 def check_output_paths(cache: Cache | None, plan: Plan) -> None:
     """Refuse outputs the folder could not hold (`write.unique_outputs`), unless a build found
     these very paths sound before: the check reads nothing else. At 100,000 briefings it takes
-    a third of a second; sorting and digesting the paths, a tenth. A path refused is never
-    remembered, so every build of those paths refuses it."""
+    a third of a second; sorting and digesting the paths, a tenth. The last few sets found sound
+    are remembered, by digest (a word added to a body and taken out again adds a search index
+    file, then removes it); a path refused is never remembered, so every build of it refuses it."""
     paths = digest_text(marshal.dumps(sorted(plan.paths()), 2))  # a list marshal writes unambiguously
-    if cache and cache.recall("sound_paths", paths) is True:
+    kept = cache.recall("sound_paths", SOUND_PATHS_KEPT) if cache else None
+    sound = kept if isinstance(kept, tuple) else ()
+    if paths in sound:
         return
     unique_outputs(plan)
     if cache:
-        cache.remember("sound_paths", paths, True)
+        cache.remember("sound_paths", SOUND_PATHS_KEPT, (paths, *sound[: SOUND_PATHS_KEPT - 1]))
 
 
 def clock_position(run: Session, index: dict[str, Summary]) -> Position:
