@@ -291,7 +291,8 @@ def check_output_paths(cache: Cache | None, plan: Plan) -> None:
     a third of a second; sorting and digesting the paths, a tenth. The last few sets found sound
     are remembered, by digest (a word added to a body and taken out again adds a search index
     file, then removes it); a path refused is never remembered, so every build of it refuses it."""
-    paths = digest_text(marshal.dumps(sorted(plan.paths()), 2))  # a list marshal writes unambiguously
+    # A sorted list, not a set: two outputs at one path must not digest as one. marshal writes it unambiguously.
+    paths = digest_text(marshal.dumps(sorted(plan.paths()), 2))
     kept = cache.recall("sound_paths", SOUND_PATHS_KEPT) if cache else None
     sound = kept if isinstance(kept, tuple) else ()
     if paths in sound:
