@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -135,6 +137,33 @@ class Briefing:
     def moment(self) -> float:
         """Return `date` as a POSIX timestamp: the instant, which orders briefings (see `modified_at`)."""
         return self.date.timestamp()
+
+
+def share_values(briefings: Iterable[Briefing]) -> None:
+    """Make the values that many briefings hold copies of one object each, in place: a tag, a
+    region, a credit, a country list, a source, a date's time zone, where their fields were
+    written. Each briefing keeps equal values (a date keeps its instant and its offset), so
+    nothing that compares, orders or shows them changes; only how many objects hold them.
+
+    Files parsed in other processes, or loaded from other cache files, hold a copy each: at
+    100,000 briefings there were 19,000 equal time zones and a copy of each tag per file, and
+    the model kept between builds pickled each of them, then loaded each of them again on
+    every build (docs/performance.md, "Values many briefings share"). In place, because a
+    copy of each briefing would hold both the records' and the model's for the whole build.
+    """
+    pool: dict[object, object] = {}
+    zones: dict[tzinfo, tzinfo] = {}
+    shared, intern = pool.setdefault, sys.intern
+    for briefing in briefings:
+        values = briefing.__dict__  # a frozen dataclass refuses setattr; equal values change nothing it promises
+        values["tags"] = tuple(map(intern, briefing.tags))
+        values["region"], values["credit"] = intern(briefing.region), intern(briefing.credit)
+        for name in ("countries", "source", "lines"):  # few distinct ones: the same tuple or Source
+            values[name] = shared(values[name], values[name])
+        zone = briefing.date.tzinfo  # a fixed offset: parsing names none, so an equal one is written the same
+        if type(zone) is timezone and (one := zones.setdefault(zone, zone)) is not zone:
+            values["date"] = briefing.date.replace(tzinfo=one)
+            values.pop("modified", None)  # worked out from the old date object: worked out again if asked
 
 
 def parse_briefing(

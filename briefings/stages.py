@@ -25,7 +25,7 @@ from briefings.bodies import BodyStore, body_store
 from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
 from briefings.config import ParseSettings, SiteConfig
-from briefings.content import Briefing
+from briefings.content import Briefing, share_values
 from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
 from briefings.links import dangling_references, resolve_bodies
@@ -187,6 +187,7 @@ def model_archive(
     hidden = {r.path: "" for r in records if r.as_read is None} | {e.path: "" for e in unreadable}
     bodies, link_errors = resolve_bodies(config, read, paths | hidden, unpublished, assets)
     shown = [r.briefing for r in read if r.briefing is not None]
+    share_values(shown)  # the model is kept between builds: each equal value pickled once
     standins = [r.standin for r in read if r.standin is not None]
     scheduled = frozenset(b.path for b in shown if not is_due(b.date, run.now))
     archive, model_errors = build_archive(config, shown, paths, bodies, run.cache, standins, scheduled, run.now)

@@ -6,7 +6,7 @@ import pickle
 from datetime import timedelta
 
 from briefings.config import parse_config
-from briefings.content import parse_briefing
+from briefings.content import parse_briefing, share_values
 from tests.conftest import SITE_YAML, briefing
 
 CONFIG = parse_config(SITE_YAML).parsing
@@ -106,3 +106,25 @@ def test_a_briefings_date_of_change_is_worked_out_once_and_survives_pickling() -
     assert vars(b)["modified"] is b.modified  # kept: a later use is a lookup
     copy = pickle.loads(pickle.dumps(b))
     assert copy == b and copy.modified == b.modified
+
+
+def test_values_many_briefings_hold_become_one_object_each_and_stay_equal() -> None:
+    """Briefings parsed in other processes (here: each through a pickle of its own) hold equal
+    copies of their tags, region, credit, source, zone and field lines; the model shares them."""
+    texts = [
+        briefing(title=f"Number {n}", tags="[Syria, Iraq]", extra="updated: 2015-09-25T09:00:00+03:00\n")
+        for n in (1, 2)
+    ]
+    parsed = [pickle.loads(pickle.dumps(parse(text)[0])) for text in texts]
+    a, b = parsed
+    assert a is not None and b is not None
+    _ = a.modified  # worked out before, from the date object about to be replaced
+    before = [pickle.loads(pickle.dumps(x)) for x in parsed]
+    assert a.tags[0] is not b.tags[0] and a.date.tzinfo is not b.date.tzinfo and a.source is not b.source
+    share_values([a, b])
+    assert a.tags[0] is b.tags[0] and a.tags[1] is b.tags[1]
+    assert (a.region, a.credit, a.source, a.lines) == (b.region, b.credit, b.source, b.lines)
+    assert a.region is b.region and a.credit is b.credit and a.source is b.source and a.lines is b.lines
+    assert a.date.tzinfo is b.date.tzinfo
+    assert [a, b] == before and [repr(x) for x in (a, b)] == [repr(x) for x in before]
+    assert a.modified == a.updated and a.modified_at == before[0].modified_at and a.moment == before[0].moment
