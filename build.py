@@ -9,14 +9,14 @@ def run() -> int:
     from pathlib import Path
 
     try:
-        from briefings.cli import main, missing_library
+        from briefings.cli import end_now, main, missing_library
 
         if name := missing_library():  # imported only when there is work: found now, not halfway
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     except ModuleNotFoundError as missing:
         use_project_environment(Path(__file__).resolve().parent, missing)
 
-    return main(default_root=Path(__file__).resolve().parent)
+    return main(default_root=Path(__file__).resolve().parent, end=end_now)
 
 
 def use_project_environment(folder, missing):  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,30 @@ def test_quiet_build_prints_nothing_and_summary_otherwise(tmp_path: Path) -> Non
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     loud = cli("--root", str(root))
     assert loud.stdout.startswith("Built ") and "(1 briefing, 0 tags, 2 regions, 1 source, 1 country)" in loud.stdout
+
+
+def test_a_build_ends_its_process_once_everything_it_printed_is_out(tmp_path: Path, capsys) -> None:
+    """build.py ends a successful build's process without freeing what the build made
+    (`end_now`): its summary and size table still arrive whole through a pipe, and `main` hands
+    over the status only once they are printed."""
+    root = make_archive(tmp_path / "a", {"2015/ok.md": briefing()})
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # as on most machines
+    command = [sys.executable, str(REPO / "build.py"), "--sizes", "--root", str(root)]
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=120, env=buffered)
+    lines = piped.stdout.splitlines()
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert lines[0].startswith("Built ") and lines[1].startswith("Site size by kind")
+    assert lines[-1].split()[:3] == ["total", str(sum(1 for f in (root / "_site").rglob("*") if f.is_file())), "files"]
+    printed_before_end: list[tuple[int, str]] = []
+    status = main(
+        ["--sizes", "--root", str(root)], end=lambda s: printed_before_end.append((s, capsys.readouterr().out))
+    )
+    assert status == 0 and len(printed_before_end) == 1
+    ended_with, printed = printed_before_end[0]
+    assert ended_with == 0 and printed.splitlines()[0].startswith("Built ") and "total" in printed.splitlines()[-1]
+    failing = make_archive(tmp_path / "b", {"2015/bad.md": briefing(region="Middle east")})
+    ended: list[int] = []
+    assert main(["--quiet", "--root", str(failing)], end=ended.append) == 1 and ended == []  # errors: returned as ever
 
 
 def test_github_format_prints_escaped_workflow_commands(tmp_path: Path) -> None:
