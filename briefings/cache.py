@@ -79,9 +79,12 @@ class _ValuesOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a value a cache file may hold")
 
 
-def seal(key: bytes, data: bytes) -> bytes:
-    """Return the keyed digest that vouches for bytes the cache wrote."""
-    return hashlib.blake2b(data, key=key, digest_size=_SEAL_SIZE).digest()
+def seal(key: bytes, *parts: bytes | memoryview) -> bytes:
+    """Return the keyed digest that vouches for bytes the cache wrote (`parts`, one after another)."""
+    sealing = hashlib.blake2b(key=key, digest_size=_SEAL_SIZE)
+    for part in parts:
+        sealing.update(part)
+    return sealing.digest()
 
 
 def cache_key(folder: Path) -> bytes:
@@ -398,13 +401,14 @@ class Cache:
 
     def _load(self, name: str, settings: object) -> Any:
         """Return what `_save` stored under `name` with these settings; None for anything else."""
-        try:
-            data = (self.folder / name).read_bytes()
+        try:  # the head apart from the rest: a slice of the whole would copy the rest (86 MB, the model)
+            with open(self.folder / name, "rb", buffering=0) as file:  # noqa: PTH123
+                head, payload = file.read(len(_MAGIC) + _SEAL_SIZE), file.readall()
         except OSError:  # not there (or not a file): a miss
             return None
-        if not data.startswith(_MAGIC):  # an earlier version's format: a miss, nothing to report
+        if not head.startswith(_MAGIC):  # an earlier version's format: a miss, nothing to report
             return None
-        stamp, payload = data[len(_MAGIC) : len(_MAGIC) + _SEAL_SIZE], data[len(_MAGIC) + _SEAL_SIZE :]
+        stamp = head[len(_MAGIC) :]
         try:
             if not hmac.compare_digest(stamp, seal(self.key, payload)):
                 raise ValueError("its seal does not hold")
@@ -427,11 +431,11 @@ class Cache:
         header = pickle.dumps((self.engine, settings), protocol=pickle.HIGHEST_PROTOCOL)
         kept = io.BytesIO()
         pickle.Pickler(kept, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-        payload = header + kept.getvalue()
+        pickled = kept.getbuffer()  # written and sealed in parts: joined, each would be copied again
         descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:
             with os.fdopen(descriptor, "wb") as file:
-                file.write(_MAGIC + seal(self.key, payload) + payload)
+                file.writelines((_MAGIC, seal(self.key, header, pickled), header, pickled))
             _replace_path(Path(temp), self.folder / name)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
