@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from briefings import pipeline
@@ -190,10 +190,15 @@ def main(
     return EXIT_OK
 
 
-def end_now(status: int) -> NoReturn:
+def end_now(status: int) -> None:
     """End the process with `status` at once, its output flushed. Python would first free every
     object a build made, one by one, and collect them all once more as it shuts down: 0.3 s of a
-    one-edit build at 100,000 briefings (docs/performance.md, "Ending without freeing")."""
+    one-edit build at 100,000 briefings (docs/performance.md, "Ending without freeing").
+
+    Returns, leaving the process to end as usual, when a profiler or a debugger is watching
+    (`python -m cProfile build.py`): it writes its report only then."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
             stream.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pstats
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,9 @@ def test_a_build_ends_its_process_once_everything_it_printed_is_out(tmp_path: Pa
     assert status == 0 and len(printed_before_end) == 1
     ended_with, printed = printed_before_end[0]
     assert ended_with == 0 and printed.splitlines()[0].startswith("Built ") and "total" in printed.splitlines()[-1]
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(tmp_path / "build.prof"), *command[1:]]
+    assert subprocess.run(profiled, capture_output=True, timeout=120).returncode == 0  # as docs/performance.md says
+    assert pstats.Stats(str(tmp_path / "build.prof")).total_calls > 0  # a profiler writes its report as it ends
     failing = make_archive(tmp_path / "b", {"2015/bad.md": briefing(region="Middle east")})
     ended: list[int] = []
     assert main(["--quiet", "--root", str(failing)], end=ended.append) == 1 and ended == []  # errors: returned as ever
