@@ -312,7 +312,8 @@ def clock_position(run: Session, index: dict[str, Summary]) -> Position:
 def scheduled_briefings(run: Session, records: Records) -> dict[str, datetime]:
     """Return when each published briefing not yet due at the build's clock goes live, by file
     path (only those dated within a second of the clock or later are loaded)."""
-    near = [path for path, s in records.index.items() if s.moment is not None and s.moment >= run.now.timestamp() - 1]
+    since = run.now.timestamp() - 1
+    near = [path for path, s in records.index.items() if s.moment is not None and s.moment >= since]
     found = (r.briefing for r in records.of(near))
     return {b.path: b.date for b in found if b is not None and not is_due(b.date, run.now)}
 
