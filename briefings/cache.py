@@ -130,7 +130,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
         except OSError:
             return
         stamp, payload = data[:_SEAL_SIZE], data[_SEAL_SIZE:]
-        if hmac.compare_digest(stamp, seal(self.key, self.engine + payload)):
+        if hmac.compare_digest(stamp, seal(self.key, self.engine, payload)):
             bucket.bytecode_from_string(payload)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
@@ -140,7 +140,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
             self.folder.mkdir(parents=True, exist_ok=True)
             descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=self.folder)
             with os.fdopen(descriptor, "wb") as out:
-                out.write(seal(self.key, self.engine + payload) + payload)
+                out.writelines((seal(self.key, self.engine, payload), payload))
             _replace_path(Path(temp), self.folder / f"{bucket.key}.cache")
         except OSError:
             return
