@@ -238,6 +238,53 @@ class OutputState:
 
 
 @dataclass(frozen=True)
+class KeptTables:
+    """Tables (dicts) kept whole, with the token that the changes kept since name (`TablesSince`)."""
+
+    token: bytes
+    tables: tuple[dict[Any, Any], ...]
+    extra: object  # kept with them, whole
+
+
+@dataclass(frozen=True)
+class TablesSince:
+    """What changed in each table of the `KeptTables` with this `token` since they were kept:
+    rows added or changed, keys removed; and the `extra` now. An edit at 100,000 briefings
+    changes a few of 108,000 rows: saving these few costs what the change costs."""
+
+    token: bytes
+    changed: tuple[dict[Any, Any], ...]
+    removed: tuple[frozenset[Any], ...]
+    extra: object
+
+
+@dataclass(frozen=True)
+class _Base:
+    """The `KeptTables` a build loaded (as loaded: never handed out), to save its changes against."""
+
+    inputs: object
+    kept: KeptTables
+
+
+SINCE_AT_MOST = 10  # changes to more than this share of the rows are kept as new `KeptTables` instead
+_ABSENT = object()
+
+
+def changes(base: dict[Any, Any], now: dict[Any, Any]) -> tuple[dict[Any, Any], frozenset[Any]]:
+    """Return the rows of `now` that `base` lacks or holds otherwise, and the keys only `base` has."""
+    changed = {key: row for key, row in now.items() if (was := base.get(key, _ABSENT)) is not row and was != row}
+    return changed, frozenset(base.keys() - now.keys())
+
+
+def applied(base: dict[Any, Any], changed: dict[Any, Any], removed: Iterable[Any]) -> dict[Any, Any]:
+    """Return a new table: `base` with the `changes` made."""
+    table = base | changed
+    for key in removed:
+        table.pop(key, None)
+    return table
+
+
+@dataclass(frozen=True)
 class BuildStamp:
     """What a no-change build needs of the output folder's state (`OutputState`), kept apart from
     the file list (16 MB at 100,000 briefings), so that deciding there is nothing to do is cheap."""
@@ -258,6 +305,7 @@ class Cache:
         self.engine = engine or engine_version()
         self._key: bytes | None = None
         self.damaged: list[str] = []  # cache files found damaged (or not the build's), ignored
+        self._bases: dict[str, _Base] = {}  # by name: the tables `recall_tables` loaded
 
     @property
     def key(self) -> bytes:
@@ -343,16 +391,60 @@ class Cache:
             if other.name != name:
                 other.unlink(missing_ok=True)
 
+    def recall_tables(self, name: str, inputs: object) -> tuple[tuple[dict[Any, Any], ...], object] | None:
+        """Return the tables and the extra that `remember_tables` kept under `name` from equal
+        `inputs` (new dicts, the caller's to change), or None.
+
+        A file of changes that cannot be read makes the whole a miss: the tables without it would be stale.
+        """
+        kept = self._load(f"{name}.pickle", inputs)
+        if not isinstance(kept, KeptTables):
+            return None
+        damaged = len(self.damaged)
+        since = self._load(f"{name}.since.pickle", inputs)
+        if len(self.damaged) > damaged:
+            return None
+        self._bases[name] = _Base(inputs, kept)
+        if not isinstance(since, TablesSince) or since.token != kept.token:  # none, or older than the tables
+            return tuple(dict(table) for table in kept.tables), kept.extra
+        tables = tuple(map(applied, kept.tables, since.changed, since.removed))
+        return tables, since.extra
+
+    def remember_tables(self, name: str, inputs: object, tables: tuple[dict[Any, Any], ...], extra: object) -> None:
+        """Keep `tables` (dicts) and `extra` under `name` for the next build. Of the tables this
+        cache recalled from equal inputs, only what changed since is written, while it is a small
+        share of them (`SINCE_AT_MOST`); else all of them, whole."""
+        base = self._bases.get(name)
+        if base is not None and base.inputs == inputs and len(base.kept.tables) == len(tables):
+            found = [changes(was, now) for was, now in zip(base.kept.tables, tables, strict=True)]
+            size = sum(len(changed) + len(removed) for changed, removed in found)
+            if size * SINCE_AT_MOST <= sum(map(len, base.kept.tables)):
+                changed, removed = zip(*found, strict=True) if found else ((), ())
+                self._save(f"{name}.since.pickle", inputs, TablesSince(base.kept.token, changed, removed, extra))
+                return
+        kept = KeptTables(os.urandom(8), tables, extra)
+        self._save(f"{name}.pickle", inputs, kept)  # a changes file left beside it names another token
+        (self.folder / f"{name}.since.pickle").unlink(missing_ok=True)
+        self._bases[name] = _Base(inputs, KeptTables(kept.token, tuple(map(dict, tables)), extra))
+
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""
-        stored = self._load(f"outputs{name}.pickle", None)
-        return stored if isinstance(stored, OutputState) else OutputState()
+        stored = self.recall_tables(f"outputs{name}", None)
+        if stored is None:
+            return OutputState()
+        (live, spare), rest = stored
+        if not isinstance(rest, OutputState):
+            return OutputState()
+        live_state, spare_state = TreeState(rest.live.inode, live), TreeState(rest.spare.inode, spare)
+        return dataclasses.replace(rest, live=live_state, spare=spare_state)
 
     def save_outputs(self, name: str, state: OutputState) -> None:
         """Store the state of the output folder `name`, and its stamp (`BuildStamp`) after it: a stamp
         is never newer than the state it summarises."""
         (self.folder / f"stamp{name}.pickle").unlink(missing_ok=True)
-        self._save(f"outputs{name}.pickle", None, state)
+        files = (state.live.files, state.spare.files)  # kept as tables; the rest of the state beside them
+        rest = dataclasses.replace(state, live=TreeState(state.live.inode), spare=TreeState(state.spare.inode))
+        self.remember_tables(f"outputs{name}", None, files, rest)
         if state.counts is not None and state.inputs:
             stamp = BuildStamp(state.live.inode, state.inputs, state.listed, state.counts, state.sizes, state.position)
             self._save(f"stamp{name}.pickle", None, stamp)

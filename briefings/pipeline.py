@@ -225,7 +225,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
     with stages.session(root, load_config_for(root, options), options, progress, cache, now) as run:
         planning = stages.load_and_plan(run, content, warm)
         archive, site_plan = planning.archive, planning.plan
-        _say_damage(cache, progress)
+        said = _say_damage(cache, progress)
         inputs = inputs or inputs_digest(root, settings, content.with_digests(planning.digests))
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
         pages = sum(1 for path in site_plan.paths() if path.endswith(".html"))
@@ -236,15 +236,19 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
         except OSError as exc:
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
+        _say_damage(cache, progress, said)  # what writing found (the output folders' state)
     replanned = frozenset(p.path for p in site_plan.fresh if not p.reused)
     return Report(written, *counts, archive=archive, replanned=replanned, warm=planning.warm)
 
 
-def _say_damage(cache: Cache | None, progress: Progress) -> None:
-    """Say, in one line, which cache files were ignored as damaged (what they held was made again)."""
-    if cache and cache.damaged:
-        shown = ", ".join(sorted(set(cache.damaged))[:3]) + (" and others" if len(set(cache.damaged)) > 3 else "")
+def _say_damage(cache: Cache | None, progress: Progress, said: int = 0) -> int:
+    """Say, in one line, which cache files were ignored as damaged (what they held was made again),
+    but the first `said` of them; return how many have been said."""
+    found = cache.damaged[said:] if cache else []
+    if found:
+        shown = ", ".join(sorted(set(found))[:3]) + (" and others" if len(set(found)) > 3 else "")
         progress.note(f"{shown}: damaged or not written by this build, so ignored; what it held was made again")
+    return said + len(found)
 
 
 def _site_path(root: Path, output: str, filename: object) -> str:

@@ -111,8 +111,8 @@ def read_content(
     listed (listed now when not given).
     """
     listing = listing or list_content(root)
-    remembered = cache.recall("digests", str(root.resolve())) if cache else None
-    known: dict[str, tuple[Signature, str]] = remembered if isinstance(remembered, dict) else {}
+    remembered = cache.recall_tables("digests", str(root.resolve())) if cache else None
+    known: dict[str, tuple[Signature, str]] = remembered[0][0] if remembered else {}
     unread: dict[str, Signature] | None = {} if defer and remembered is None else None
     recorded: dict[str, tuple[Signature, str]] = {}
     found: list[SourceFile] = []
@@ -145,7 +145,7 @@ def read_content(
             recorded[name] = (signature, digest)
         found.append(SourceFile(name, digest))
     if cache and unread is None and recorded != known:
-        cache.remember("digests", str(root.resolve()), recorded)
+        cache.remember_tables("digests", str(root.resolve()), (recorded,), None)
     return Content(found, errors, unread, assets)
 
 
@@ -154,7 +154,7 @@ def remember_digests(root: Path, cache: Cache, content: Content, digests: Iterab
     if content.unread is not None:
         signatures = content.unread
         found = {path: (signatures[path], d) for path, d in digests if path in signatures and d}
-        cache.remember("digests", str(root.resolve()), found)
+        cache.remember_tables("digests", str(root.resolve()), (found,), None)
 
 
 def walk(root: Path, folder: str, suffix: str = "") -> tuple[list[tuple[str, os.stat_result]], list[SourceError]]:

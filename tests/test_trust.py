@@ -331,6 +331,29 @@ def test_a_flipped_byte_in_a_cached_record_is_said_and_never_published(
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def test_a_damaged_file_of_changes_beside_the_output_state_is_said_and_the_state_not_trusted(
+    archive, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The output state without its file of changes would be an older one, which the spare folder
+    no longer matches: a damaged file of changes makes the whole state a miss."""
+    root = archive({f"2015/b{n}.md": briefing(f"Briefing {n}", f"2015-09-{n % 28 + 1:02d}T10:00:00+03:00")
+                    for n in range(60)})  # fmt: skip
+    build(root)
+    target = root / "content/2015/b7.md"
+    for body in ("First.", "Second.", "Third."):
+        target.write_text(briefing("Briefing 7", "2015-09-08T10:00:00+03:00", body=body))
+        build(root)
+    changes = root / ".cache/outputs_site.since.pickle"
+    data = bytearray(changes.read_bytes())
+    data[-20] ^= 1
+    changes.write_bytes(bytes(data))
+    target.write_text(briefing("Briefing 7", "2015-09-08T10:00:00+03:00", body="First."))
+    code, err = errors_of(root, capsys, "build")
+    assert code == 0
+    assert err.startswith(".cache/outputs_site.since.pickle: damaged or not written by this build, so ignored")
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_a_cache_an_earlier_version_wrote_is_a_silent_miss(archive, capsys: pytest.CaptureFixture[str]) -> None:
     root = archive(FILES)
     build(root)
