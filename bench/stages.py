@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from briefings.archive import Archive
@@ -175,6 +175,16 @@ class InMemory:
 
     def remember(self, name: str, inputs: object, value: object) -> None:
         self.kept[name] = (inputs, value)
+
+    def recall_tables(self, name: str, inputs: object) -> tuple[tuple[dict[Any, Any], ...], object] | None:
+        kept = self.kept.get(name)
+        if not kept or kept[0] != inputs:
+            return self.cache.recall_tables(name, inputs)
+        tables, rest = cast("tuple[tuple[dict[Any, Any], ...], object]", kept[1])
+        return tuple(map(dict, tables)), rest
+
+    def remember_tables(self, name: str, inputs: object, tables: tuple[dict[Any, Any], ...], rest: object) -> None:
+        self.kept[name] = (inputs, (tables, rest))
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ from briefings.collector import out_of_sight
 from briefings.errors import CacheDamaged
 
 if TYPE_CHECKING:
-    from briefings.records import Columns, Record
+    from briefings.records import Record
 
 CACHE_DIR = ".cache"
 KEY_FILE = "key"
@@ -158,7 +158,7 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
-RECORD_INDEX = "records.pickle"  # every record's `Summary`, as `records.index_columns` gives them
+RECORD_INDEX = "records"  # tables of every record's `Summary`, as `records.index_rows` gives them
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
 
@@ -324,11 +324,12 @@ class Cache:
         self._key = None
 
     def load_record_index(self, settings: object) -> object:
-        """Return what `save_records` kept of every cached record (`records.index_columns`: read
+        """Return what `save_records` kept of every cached record (`records.index_rows`: read
         by `records.index_from`), if they were made with these settings; else None."""
         for temporary in (*self.folder.glob(".new.*"), *self.folder.glob("records/.new.*")):
             temporary.unlink(missing_ok=True)  # left by a build killed while saving
-        return self._load(RECORD_INDEX, settings)
+        kept = self.recall_tables(RECORD_INDEX, settings)
+        return kept[0][0] if kept and len(kept[0]) == 1 else None
 
     def load_records(self, settings: object, paths: Iterable[str] | None = None) -> dict[str, Record]:
         """Return the cached records by file path, made with these settings: those of `paths`
@@ -344,10 +345,12 @@ class Cache:
             records.update(stored)
         return records
 
-    def save_records(self, settings: object, index: Columns, fresh: dict[str, Record], removed: set[str]) -> None:
+    def save_records(
+        self, settings: object, index: dict[str, tuple[Any, ...]], fresh: dict[str, Record], removed: set[str]
+    ) -> None:
         """Store the records parsed since the cached ones (`fresh`) and forget the `removed` ones,
         rewriting only the shards (see `_shard`) that hold them, then the index of every record
-        (`index`, as `records.index_columns` gives it: written last, so a shard may be newer than
+        (`index`, as `records.index_rows` gives it: written last, so a shard may be newer than
         it, never older)."""
         folder = self.folder / "records"
         folder.mkdir(parents=True, exist_ok=True)
@@ -364,11 +367,11 @@ class Cache:
                 rewritten.add(name)
             else:  # its files were all removed
                 (folder / name).unlink(missing_ok=True)
-        if len(fresh) == len(index[0]):  # every record is new: no other shard holds one of them
+        if len(fresh) == len(index):  # every record is new: no other shard holds one of them
             for stale in folder.glob("*.pickle"):
                 if stale.name not in rewritten:
                     stale.unlink()
-        self._save(RECORD_INDEX, settings, index)
+        self.remember_tables(RECORD_INDEX, settings, (index,), None)
 
     def recall(self, name: str, inputs: object) -> object:
         """Return what a stage remembered under `name` from equal `inputs` (see `keys.Memo`), or None."""
@@ -413,7 +416,8 @@ class Cache:
     def remember_tables(self, name: str, inputs: object, tables: tuple[dict[Any, Any], ...], extra: object) -> None:
         """Keep `tables` (dicts) and `extra` under `name` for the next build. Of the tables this
         cache recalled from equal inputs, only what changed since is written, while it is a small
-        share of them (`SINCE_AT_MOST`); else all of them, whole."""
+        share of them (`SINCE_AT_MOST`); else all of them, whole. A row's value is never changed
+        in place: the tables recalled share their values with those kept to tell what changed."""
         base = self._bases.get(name)
         if base is not None and base.inputs == inputs and len(base.kept.tables) == len(tables):
             found = [changes(was, now) for was, now in zip(base.kept.tables, tables, strict=True)]

@@ -37,6 +37,14 @@ class Memo(Protocol):
 
     def remember(self, name: str, inputs: object, value: object) -> None: ...
 
+    def recall_tables(self, name: str, inputs: object) -> tuple[tuple[dict[Any, Any], ...], object] | None:
+        """Return the tables (dicts, the caller's to change) and the rest kept by `remember_tables`, or None."""
+        ...
+
+    def remember_tables(self, name: str, inputs: object, tables: tuple[dict[Any, Any], ...], rest: object) -> None:
+        """Keep tables whose rows change a few at a time (their values never changed in place), and the rest."""
+        ...
+
 
 def digest_text(*parts: str | bytes) -> bytes:
     """Return the digest of a sequence of strings, separated so that ("ab", "c") != ("a", "bc")."""

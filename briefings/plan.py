@@ -39,7 +39,7 @@ from briefings.pages import (
     site_pages,
 )
 from briefings.render import Renderer
-from briefings.search import Postings, Words, build_index
+from briefings.search import Words, build_index, postings_from, postings_tables
 from briefings.sources import read_static
 from briefings.urls import media_path, output_file, page_paths
 from briefings.workers import in_child
@@ -455,10 +455,10 @@ def search_index(
     def make_index() -> dict[str, bytes]:
         if words is None:
             return {}
-        previous = memo.recall("postings", words.stamp) if memo else None
-        index, postings = build_index(archive, words, previous if isinstance(previous, Postings) else None, shape)
+        kept = memo.recall_tables("postings", words.stamp) if memo else None
+        index, postings = build_index(archive, words, postings_from(*kept) if kept else None, shape)
         if memo:
-            memo.remember("postings", words.stamp, postings)
+            memo.remember_tables("postings", words.stamp, *postings_tables(postings))
         return index.files
 
     if words is None or len(archive.entries) <= CHILD_INDEX_FROM:

@@ -28,7 +28,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from briefings.archive import Archive, Entry
 from briefings.kinds import KINDS
@@ -124,6 +124,24 @@ class Postings:
     files: dict[str, bytes]
     shape: bytes = b""
     listing: tuple[dict[str, bytes], dict[str, list[list[object]]]] = field(default_factory=lambda: ({}, {}))
+
+
+def postings_tables(postings: Postings) -> tuple[tuple[dict[Any, Any], ...], object]:
+    """Return the postings as tables and the rest, as `Memo.remember_tables` keeps them: an edit
+    changes a few rows of each (at 100,000 briefings, 51 MB saved whole took half a second)."""
+    tables = (dict(enumerate(postings.docs)), postings.terms, postings.encoded, postings.shards, postings.files)
+    return (*tables, *postings.listing), (postings.stamp, postings.shape)
+
+
+def postings_from(tables: tuple[dict[Any, Any], ...], rest: object) -> Postings | None:
+    """Return the postings `postings_tables` gave as tables, or None for anything else."""
+    if len(tables) != 7 or not isinstance(rest, tuple) or len(rest) != 2:
+        return None
+    docs, terms, encoded, shards, files, listed, counts = tables
+    if not all(place in docs for place in range(len(docs))):
+        return None
+    return Postings(rest[0], tuple(docs[place] for place in range(len(docs))), terms, encoded, shards, files,
+                    rest[1], (listed, counts))  # fmt: skip
 
 
 class Words(Protocol):
@@ -234,7 +252,7 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
     for term, places in terms.items():
         key = term_key(term)
         dirty.add(key)
-        shard = previous.shards.setdefault(key, [])
+        shard = previous.shards[key] = list(previous.shards.get(key, ()))  # a new list: the kept one is unchanged
         if not places:
             del previous.terms[term], previous.encoded[term]
             shard.remove(term)

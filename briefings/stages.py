@@ -32,7 +32,7 @@ from briefings.links import dangling_references, resolve_bodies
 from briefings.outputs import Plan
 from briefings.plan import output_paths, plan_site
 from briefings.progress import Progress
-from briefings.records import Record, RecordParser, Summary, index_columns, index_from, summary
+from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, SourceFile, remember_digests
 from briefings.urls import briefing_path, output_file
 from briefings.workers import parallel_map
@@ -149,7 +149,7 @@ def load_records(
     index = {f.path: summary(fresh[f.path]) if f.path in fresh else cached[f.path] for f in files}
     changed = bool(fresh) or len(cached) != len(index)
     if cache and changed:
-        cache.save_records(settings, index_columns(index), fresh, cached.keys() - index.keys())
+        cache.save_records(settings, index_rows(index), fresh, cached.keys() - index.keys())
     if cache:
         remember_digests(run.root, cache, content, ((path, s.digest) for path, s in index.items()))
     records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})

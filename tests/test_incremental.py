@@ -99,28 +99,33 @@ def test_an_edit_rewrites_one_small_file_of_cached_records(tmp_path: Path) -> No
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
-def test_an_edit_saves_the_rows_it_changed_in_the_output_state_and_the_digests(
+def test_an_edit_saves_the_rows_it_changed_in_the_state_the_digests_the_postings_and_the_record_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The output folders' state (216,000 files at 100,000 briefings) and the files' digests
-    took 0.3 to 0.5 s to save whole after each edit: an edit saves the rows it changed beside
-    them, and the next build reads both. Edits that go back and forth reach files the spare
-    folder holds an older version of: the state read back must be the one saved."""
+    """The output folders' state (216,000 files at 100,000 briefings), the files' digests, the
+    search index's postings and the records' index took 0.1 to 0.5 s each to save whole after
+    each edit: an edit saves the rows it changed beside them, and the next build reads both. Edits that go back
+    and forth reach files the spare folder holds an older version of, and add and remove words
+    in shards of the index that other words are in ("textile" beside "text", "bodywork" beside
+    "body"): what is read back must be what was saved."""
     monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago: digests kept
     files = {f"2016/briefing-{n}.md": text(n, [TAGS[n % 3]], day=n % 28 + 1) for n in range(60)}
     root = make_archive(tmp_path / "a", files)
     build(root)
     cached, target = root / ".cache", root / "content" / "2016" / "briefing-7.md"
     original = target.read_text()
-    target.write_text(original.replace("Body text.", "Body one."))
+    target.write_text(original.replace("Body text.", "Body textile."))
     build(root)  # the spare folder was empty: its state changed whole, and is saved whole
-    whole = {name: (cached / name).read_bytes() for name in ("outputs_site.pickle", "digests.pickle")}
-    for body in ("Body two.", "Body text.", "Body one.", "Body two."):
+    whole = {
+        f"{name}.pickle": (cached / f"{name}.pickle").read_bytes()
+        for name in ("outputs_site", "digests", "postings", "records")
+    }
+    for body in ("Body bodywork.", "Body text.", "Body textile.", "Body bodywork."):
         target.write_text(original.replace("Body text.", body))
         page = (build(root) / "2016" / "03" / "briefing-7" / "index.html").read_text()
         assert body in page
         assert {name: (cached / name).read_bytes() for name in whole} == whole
-        assert (cached / "outputs_site.since.pickle").is_file() and (cached / "digests.since.pickle").is_file()
+        assert all((cached / name.replace(".pickle", ".since.pickle")).is_file() for name in whole)
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
@@ -961,17 +966,18 @@ def test_cached_records_pickle_as_their_constructor_arguments(tmp_path: Path) ->
     assert pickle.loads(pickle.dumps(record)) == record
 
 
-def test_the_record_index_is_kept_as_a_list_per_field_and_read_back_whole_or_not_at_all() -> None:
-    """The summaries come back equal from their columns; columns of other lengths or fields, or
-    anything else, give no summary (every file is then parsed again), never a wrong one."""
+def test_the_record_index_is_kept_as_plain_rows_and_read_back_whole_or_not_at_all() -> None:
+    """The summaries come back equal from their rows, which unpickle without a call to a class;
+    a row of another length, or anything else, gives no summary (every file is then parsed
+    again), never a wrong one."""
     index = {
         "content/2015/a.md": records.Summary("d1", "s1", True, 1442000000.0),
         "content/2015/b.md": records.Summary("d2", "s2", False, None),
     }
-    columns = records.index_columns(index)
-    assert records.index_from(pickle.loads(pickle.dumps(columns))) == index
-    paths, digests, *rest = columns
-    assert records.index_from((paths, digests[:1], *rest)) == {}
-    assert records.index_from((paths, digests, *rest[:-1])) == {}
-    assert records.index_from(index) == {}
+    rows = records.index_rows(index)
+    assert all(type(row) is tuple for row in rows.values())
+    assert records.index_from(pickle.loads(pickle.dumps(rows))) == index
+    assert records.index_from({**rows, "content/2015/c.md": ("d3", "s3", True)}) == {}
+    assert records.index_from({"content/2015/a.md": None}) == {}
+    assert records.index_from(list(rows.items())) == {}
     assert records.index_from(None) == {}
