@@ -417,8 +417,9 @@ class Cache:
         """Keep `tables` (dicts) and `extra` under `name` for the next build. Of the tables this
         cache recalled from equal inputs, only what changed since is written, while it is a small
         share of them (`SINCE_AT_MOST`); else all of them, whole. A row's value is never changed
-        in place: the tables recalled share their values with those kept to tell what changed."""
-        base = self._bases.get(name)
+        in place: the tables recalled share their values with those kept to tell what changed.
+        Those are let go here (a few MB each at 100,000 briefings): a build remembers a table once."""
+        base = self._bases.pop(name, None)
         if base is not None and base.inputs == inputs and len(base.kept.tables) == len(tables):
             found = [changes(was, now) for was, now in zip(base.kept.tables, tables, strict=True)]
             size = sum(len(changed) + len(removed) for changed, removed in found)
@@ -426,10 +427,8 @@ class Cache:
                 changed, removed = zip(*found, strict=True) if found else ((), ())
                 self._save(f"{name}.since.pickle", inputs, TablesSince(base.kept.token, changed, removed, extra))
                 return
-        kept = KeptTables(os.urandom(8), tables, extra)
-        self._save(f"{name}.pickle", inputs, kept)  # a changes file left beside it names another token
-        (self.folder / f"{name}.since.pickle").unlink(missing_ok=True)
-        self._bases[name] = _Base(inputs, KeptTables(kept.token, tuple(map(dict, tables)), extra))
+        self._save(f"{name}.pickle", inputs, KeptTables(os.urandom(8), tables, extra))  # a changes file left
+        (self.folder / f"{name}.since.pickle").unlink(missing_ok=True)  # beside it would name another token
 
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""

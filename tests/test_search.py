@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from briefings.search import decode_postings, encode_postings
+from briefings.search import Postings, decode_postings, encode_postings, postings_from, postings_tables
 from briefings.words import stem, tokens, words_of
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive
 from tests.sitetools import page as parse_page
@@ -254,3 +254,13 @@ def test_turning_search_on_again_indexes_every_briefing(tmp_path: Path) -> None:
     site = build(root)
     terms = {term for file in (site / "search" / "t").glob("*.json") for term in json.loads(file.read_text())}
     assert {"kweiri", "ceasefire", "алеппо"} <= terms
+
+
+@pytest.mark.parametrize("docs", [(), ("3d74840e6360ca1c51b7344cd922b952",), ("a1", "b2", "a1")])
+def test_postings_come_back_equal_from_the_tables_the_cache_keeps(docs: tuple[str, ...]) -> None:
+    postings = Postings("stamp", docs, {"word": b"\x00"}, {"word": "AA"}, {"776f": ["word"]}, {"776f": b"{}"})
+    postings.shape, postings.listing = b"shape", ({"search/f/tags.json": b"{}"}, {"tags": [["Energy", 1]]})
+    assert postings_from(*postings_tables(postings)) == postings
+    tables, rest = postings_tables(postings)
+    assert postings_from(tables[:-1], rest) is None
+    assert postings_from(tables, ("stamp", b"shape")) is None
