@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,28 @@ def test_an_edit_saves_the_rows_it_changed_in_the_state_the_digests_the_postings
         assert {name: (cached / name).read_bytes() for name in whole} == whole
         assert all((cached / name.replace(".pickle", ".since.pickle")).is_file() for name in whole)
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("edited", [1, 2, 6])  # up to archive.SAME_PASSES, the related lists are searched by identity
+def test_a_model_patched_with_edits_equals_the_one_made_from_the_edited_files(tmp_path: Path, edited: int) -> None:
+    """`with_edits` finds the old entries, and the listings and related lists holding them, in
+    passes that run in C (by bisection in listings, in the archive's order): what it gives is
+    the model made afresh, for one edit and for several."""
+    files = {f"2016/b{n:02d}.md": text(n, [TAGS[n % 6], TAGS[(n + 1) % 6]], day=n % 28 + 1) for n in range(40)}
+    root = make_archive(tmp_path / "a", files)
+    before = pipeline.build(root, pipeline.Options(cache=False)).archive
+    changed = [f"content/2016/b{n:02d}.md" for n in range(3, 40, 40 // edited)][:edited]
+    for path in changed:
+        (root / path).write_text((root / path).read_text().replace("Body text.", "A corrected body."))
+    after = pipeline.build(root, pipeline.Options(cache=False)).archive
+    assert before is not None and after is not None and before != after
+    edits = archive.entries_of(after, set(changed))
+    assert len(edits) == edited
+    patched = archive.with_edits(before, edits, after.entries[0].briefing.date)
+    assert patched is not None
+    assert replace(patched, recent=after.recent) == after
+    held = {id(entry) for listed in after.related.values() for entry in listed}
+    assert all(id(entry) in held for entry in edits.values())  # so related lists were patched too
 
 
 def test_kept_tables_save_their_changes_while_few_and_are_saved_whole_again_when_many(tmp_path: Path) -> None:
