@@ -50,10 +50,8 @@ class Record:
 class Summary(NamedTuple):
     """What a build needs of every file's record, kept apart so that a build whose edits keep the
     model's shape loads the records of the edited files alone (`stages.Records`): what decides
-    whether the file is parsed again, the model's shape and the clock's position.
-
-    A tuple, not a frozen dataclass: 100,000 of them were made in 0.25 s by a dataclass's
-    constructor, in 0.02 s as tuples."""
+    whether the file is parsed again, the model's shape and the clock's position. A tuple, which
+    the cache keeps as a plain row (`index_rows`)."""
 
     digest: str  # the record's `digest`
     shape: str  # the record's `shape`
