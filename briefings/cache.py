@@ -243,19 +243,19 @@ class KeptTables:
 
     token: bytes
     tables: tuple[dict[Any, Any], ...]
-    extra: object  # kept with them, whole
+    rest: object  # kept with them, whole
 
 
 @dataclass(frozen=True)
 class TablesSince:
     """What changed in each table of the `KeptTables` with this `token` since they were kept:
-    rows added or changed, keys removed; and the `extra` now. An edit at 100,000 briefings
+    rows added or changed, keys removed; and the `rest` now. An edit at 100,000 briefings
     changes a few of 108,000 rows: saving these few costs what the change costs."""
 
     token: bytes
     changed: tuple[dict[Any, Any], ...]
     removed: tuple[frozenset[Any], ...]
-    extra: object
+    rest: object
 
 
 @dataclass(frozen=True)
@@ -395,7 +395,7 @@ class Cache:
                 other.unlink(missing_ok=True)
 
     def recall_tables(self, name: str, inputs: object) -> tuple[tuple[dict[Any, Any], ...], object] | None:
-        """Return the tables and the extra that `remember_tables` kept under `name` from equal
+        """Return the tables and the rest that `remember_tables` kept under `name` from equal
         `inputs` (new dicts, the caller's to change), or None.
 
         A file of changes that cannot be read makes the whole a miss: the tables without it would be stale.
@@ -409,12 +409,12 @@ class Cache:
             return None
         self._bases[name] = _Base(inputs, kept)
         if not isinstance(since, TablesSince) or since.token != kept.token:  # none, or older than the tables
-            return tuple(dict(table) for table in kept.tables), kept.extra
+            return tuple(dict(table) for table in kept.tables), kept.rest
         tables = tuple(map(applied, kept.tables, since.changed, since.removed))
-        return tables, since.extra
+        return tables, since.rest
 
-    def remember_tables(self, name: str, inputs: object, tables: tuple[dict[Any, Any], ...], extra: object) -> None:
-        """Keep `tables` (dicts) and `extra` under `name` for the next build. Of the tables this
+    def remember_tables(self, name: str, inputs: object, tables: tuple[dict[Any, Any], ...], rest: object) -> None:
+        """Keep `tables` (dicts) and `rest` under `name` for the next build. Of the tables this
         cache recalled from equal inputs, only what changed since is written, while it is a small
         share of them (`SINCE_AT_MOST`); else all of them, whole. A row's value is never changed
         in place: the tables recalled share their values with those kept to tell what changed.
@@ -425,9 +425,9 @@ class Cache:
             size = sum(len(changed) + len(removed) for changed, removed in found)
             if size * SINCE_AT_MOST <= sum(map(len, base.kept.tables)):
                 changed, removed = zip(*found, strict=True) if found else ((), ())
-                self._save(f"{name}.since.pickle", inputs, TablesSince(base.kept.token, changed, removed, extra))
+                self._save(f"{name}.since.pickle", inputs, TablesSince(base.kept.token, changed, removed, rest))
                 return
-        self._save(f"{name}.pickle", inputs, KeptTables(os.urandom(8), tables, extra))  # a changes file left
+        self._save(f"{name}.pickle", inputs, KeptTables(os.urandom(8), tables, rest))  # a changes file left
         (self.folder / f"{name}.since.pickle").unlink(missing_ok=True)  # beside it would name another token
 
     def load_outputs(self, name: str) -> OutputState:
