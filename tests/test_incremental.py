@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
 from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages, urls
-from briefings.cache import Cache, _shard
+from briefings.cache import Cache, _shard, changes
 from briefings.config import parse_config
 from briefings.content import Source
 from briefings.pages import PagesByPath, given_way_pages, moved_pages, site_pages
@@ -175,6 +175,22 @@ def test_kept_tables_save_their_changes_while_few_and_are_saved_whole_again_when
     assert Cache(tmp_path, engine="test").recall_tables("t", "inputs") == ((many,), "extra 2")
 
 
+@pytest.mark.parametrize(
+    ("now", "changed", "removed"),
+    [
+        ({"a": 1, "b": 2, "c": 3}, {}, set()),
+        ({"a": 1, "b": 2, "c": 3, "d": 4}, {"d": 4}, set()),  # added only: no set of every key taken
+        ({"a": 1, "c": 3}, {}, {"b"}),
+        ({"a": 1, "c": 3, "d": 4}, {"d": 4}, {"b"}),  # as many added as removed: the lengths are equal
+        ({"a": 1, "b": 20, "c": 3}, {"b": 20}, set()),
+    ],
+)
+def test_the_changes_between_tables_are_the_rows_added_or_changed_and_the_keys_removed(
+    now: dict[str, int], changed: dict[str, int], removed: set[str]
+) -> None:
+    assert changes({"a": 1, "b": 2, "c": 3}, now) == (changed, removed)
+
+
 def test_cached_records_follow_files_removed_and_folders_emptied(tmp_path: Path) -> None:
     """Only the folders holding a changed or removed file are sorted into record files again:
     a removed file leaves its record file, a folder emptied leaves none of its own, and the
@@ -303,6 +319,21 @@ def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtim
     site = build(root)
     assert "Body test." in (site / "2016" / "03" / "b2" / "index.html").read_text()
     assert "b2.md" in reads and "b0.md" not in reads  # its ctime changed: it alone was read
+
+
+def test_a_briefing_that_is_a_link_is_read_every_time_its_target_may_have_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(3)})
+    target = root / "content" / "2016" / ".b1.real"  # hidden: not an asset, not a briefing
+    (root / "content" / "2016" / "b1.md").rename(target)
+    (root / "content" / "2016" / "b1.md").symlink_to(target.name)
+    build(root)
+    build(root)  # the link's own signature is now as it was: only the target can tell a change
+    target.write_text(target.read_text().replace("Body text.", "Linked text."))
+    site = build(root)
+    assert "Linked text." in (site / "2016" / "03" / "b1" / "index.html").read_text()
 
 
 def test_a_file_changed_just_before_a_build_is_read_by_the_next_one_too(

@@ -3,6 +3,7 @@ past 50,000 URLs, the size report, the body store, and writing pages as they are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from lxml import etree
 from bench.generate import generate, write_archive
 from briefings import pipeline, stages
 from briefings.feeds import sitemap, sitemap_index, sitemap_views
+from briefings.keys import file_digest
 from briefings.pages import site_pages
 from briefings.records import RecordParser
 from briefings.sources import SourceFile
@@ -128,6 +130,28 @@ def test_a_lost_or_broken_body_store_only_costs_a_rebuild(tmp_path: Path) -> Non
         (root / "content/2016/b1.md").write_text(briefing("Briefing 1 again", "2016-02-11T10:00:00+03:00"))
         assert tree(build(root)) == clean_build(root, tmp_path / "clean")
     assert tree(build(root)) != expected  # the edit is in
+
+
+def test_the_body_store_holds_the_bodies_of_the_files_there_are_build_after_build(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+
+    def stored() -> set[str]:
+        with contextlib.closing(sqlite3.connect(root / ".cache" / "bodies.sqlite")) as db:
+            return {digest for (digest,) in db.execute("SELECT digest FROM bodies")}
+
+    def files() -> set[str]:
+        return {file_digest(path.read_bytes()) for path in (root / "content").rglob("*.md")}
+
+    build(root)
+    assert stored() == files()
+    (root / "content/2016/b1.md").write_text(briefing("Briefing 1 again", "2016-02-11T10:00:00+03:00"))
+    (root / "content/2016/b2.md").unlink()
+    (root / "content/2016/b9.md").write_text(briefing("Briefing 9", "2016-03-19T10:00:00+03:00"))
+    build(root)  # one body changed, one gone, one new: the store put two and deleted two
+    assert stored() == files()
+    (root / "content/2016/b1.md").write_text(FILES["2016/b1.md"])  # back as it was: its old body again
+    build(root)
+    assert stored() == files()
 
 
 def test_a_build_without_the_cache_removes_its_temporary_body_store(tmp_path: Path) -> None:
