@@ -1,11 +1,13 @@
 """Measure save-to-reload latency of `python build.py serve` in headless Chromium.
 
-    python -m bench.serve_latency [--count 10000] [--edits 7] [--kind title|tags|story]
+    python -m bench.serve_latency [--count 10000] [--edits 7] [--kind title|tags|story|date]
 
 Starts the preview server on a copy of the example archive (or, with `--count`, of a
 generated archive), opens a briefing in Debian's Chromium, then edits that briefing's
 title `--edits` times; with `--kind tags` each edit also gives it a new tag, with
-`--kind story` a new story (edits that change which listings it is in). Each latency runs
+`--kind story` a new story (edits that change which listings it is in), with `--kind date`
+a date in the month before its own, then its own again (edits that move it: its URL, its
+place in every listing, its month; the open tab follows it to the new URL). Each latency runs
 from just before the file is written until the reloaded page shows the new title (the
 page shown at once); each rebuild time, until the server says the full build that follows
 is done (every listing up to date). Medians are reported.
@@ -100,8 +102,18 @@ def edited(original: str, number: int, kind: str) -> tuple[str, str]:
             line = f"tags: [Latency tag {number}]"
         elif line.startswith("story:") and kind == "story":
             continue
+        elif line.startswith("date:") and kind == "date" and number % 2 == 0:
+            line = f"date: {month_before(line.split(None, 1)[1])}"
         lines.append(line)
     return "\n".join(lines), title
+
+
+def month_before(written: str) -> str:
+    """Return a front matter date (`2024-12-25T01:40:45-05:00`) moved into the month before, its
+    day at most the 28th, its time and offset as written."""
+    year, month, day = int(written[:4]), int(written[5:7]), int(written[8:10])
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return f"{year:04d}-{month:02d}-{min(day, 28):02d}{written[10:]}"
 
 
 def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[list[float], list[float]]:
@@ -139,13 +151,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, help="serve a generated archive of this many briefings")
     parser.add_argument("--edits", type=int, default=7)
-    parser.add_argument("--kind", choices=("title", "tags", "story"), default="title", help="what each edit changes")
+    kinds = ("title", "tags", "story", "date")
+    parser.add_argument("--kind", choices=kinds, default="title", help="what each edit changes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-latency-") as folder:
         root, file = prepare(Path(folder), args.count)
         latencies, rebuilds = measure(root, file, args.edits, args.kind)
     label = f"{args.count:,} generated briefings" if args.count else "the example archive"
-    edit = {"title": "title", "tags": "title and tags", "story": "title and story"}[args.kind]
+    edit = {"title": "title", "tags": "title and tags", "story": "title and story", "date": "title and date"}[args.kind]
     print(f"Save-to-reload ({edit} edited) on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, {len(latencies)} edits); "
           f"save to full build done: median {statistics.median(rebuilds):.2f} s "

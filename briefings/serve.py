@@ -115,10 +115,13 @@ class Preview:
         made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.compiled)
         if made is None:
             return frozenset()
-        (path, page), *moves = made
+        (path, _), *moves = made
         with self.overlay_lock:
             self.generation += 1
-            self.overlay = {**self.overlay, (self.folder / path).resolve(): (self.generation, page)}
+            # The redirect is ahead of the build too: until the build removes the page at the old
+            # URL, a tab that reloads there would be served it, and follow only after the build.
+            ahead = {(self.folder / output).resolve(): (self.generation, data) for output, data in made}
+            self.overlay = {**self.overlay, **ahead}
             self.moved = {**self.moved, **{(self.folder / old).resolve(): redirect for old, redirect in moves}}
         self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
         self.quiet_until = time.monotonic() + RELOAD_GRACE_S
@@ -172,6 +175,18 @@ class Preview:
             f"{done.removed} removed"
         )
         return None if had_errors else done.changed
+
+    def served(self, file: Path) -> bytes | None:
+        """Return what serves a preview file: its page (or a moved briefing's redirect) ahead of
+        the build, else its bytes, else the redirect from a moved briefing's old URL (None if
+        none: a page that was only ahead, dropped by the build that just finished)."""
+        ahead = self.overlay.get(file)
+        if ahead:
+            return ahead[1]
+        try:
+            return file.read_bytes()
+        except OSError:
+            return self.moved.get(file)
 
     def page_of(self, file: Path | None) -> str | None:
         """Return a preview file's path in the folder, as a build's report names it (None if outside)."""
@@ -345,7 +360,7 @@ class PreviewHandler(web.RequestHandler):
             self.redirect(self.preview.base_path)
         elif self.preview.errors:
             self.send(500, "text/html; charset=utf-8", error_page(self.preview.errors))
-        elif (file := self.preview.file_for(path)) is not None and (data := self._read(file)) is not None:
+        elif (file := self.preview.file_for(path)) is not None and (data := self.preview.served(file)) is not None:
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             self.send(200, kind + ("; charset=utf-8" if kind.startswith("text/") else ""), data)
         else:
@@ -355,18 +370,6 @@ class PreviewHandler(web.RequestHandler):
 
     def head(self, _: str = "") -> None:
         self.get()
-
-    def _read(self, file: Path) -> bytes | None:
-        """Return what serves a preview file: its page ahead of the build, else its bytes, else the
-        redirect from a moved briefing's old URL (None if none: a page that was only ahead, dropped
-        by the build that just finished)."""
-        ahead = self.preview.overlay.get(file)
-        if ahead:
-            return ahead[1]
-        try:
-            return file.read_bytes()
-        except OSError:
-            return self.preview.moved.get(file)
 
     def send(self, status: int, kind: str, data: bytes) -> None:
         """Send a response; HTML gets the reload script."""

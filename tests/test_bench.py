@@ -85,3 +85,14 @@ def test_the_floor_times_each_librarys_share_of_a_briefing_and_bounds_a_cold_bui
     # 100,000 briefings at their sum of milliseconds each, shared by two cores.
     per_briefing = sum(measured.per_briefing.values())
     assert measured.seconds(100_000, 2) == pytest.approx(per_briefing * 50)
+
+
+def test_a_date_edit_of_the_latency_benchmark_moves_the_briefing_into_the_month_before_and_back() -> None:
+    from bench.serve_latency import edited
+
+    original = "---\ntitle: A\ndate: 2025-01-31T09:00:00+02:00\nregion: Europe\n---\nBody.\n"
+    moved, title = edited(original, 0, "date")
+    assert title == "Latency probe 0"
+    assert moved == original.replace("title: A", "title: Latency probe 0").replace("2025-01-31", "2024-12-28")
+    back, _ = edited(original, 1, "date")
+    assert back == original.replace("title: A", "title: Latency probe 1")

@@ -403,6 +403,26 @@ def test_the_build_after_a_page_shown_ahead_names_the_pages_it_changed_but_that_
     assert preview.rebuild() is None  # every tab shows the error
 
 
+def test_the_old_url_of_a_briefing_shown_moved_ahead_of_the_build_redirects_at_once(tmp_path: Path) -> None:
+    """The page at the old URL is still on disk until the build removes it: the redirect is served
+    in its place from the moment the moved page is shown, so a tab reloaded there follows at once."""
+    root = make_archive(tmp_path / "a", FILES)
+    options = pipeline.Options(base_url="http://127.0.0.1:1/", scheduled=True)
+    preview = Preview(root, options, [].append)
+    preview.rebuild()
+    old, new = (root / "_preview" / month / "kweiris" / "index.html" for month in ("2015/09", "2015/10"))
+    file = root / "content" / "2015" / "kweiris.md"
+    save(file, file.read_text().replace("date: 2015-09-24T10:00:00+03:00", "date: 2015-10-24T10:00:00+03:00"))
+    assert preview.quick({str(file)}) == {"2015/10/kweiris/index.html", "2015/09/kweiris/index.html"}
+    assert old.is_file()  # not built yet
+    for moment in ("before the build", "after it"):
+        redirect = lxml.html.fromstring(preview.served(old.resolve()) or b"")
+        assert redirect.xpath("//link[@rel='canonical']/@href") == ["http://127.0.0.1:1/2015/10/kweiris/"], moment
+        assert title(preview.served(new.resolve()) or b"<p>") == "Kweiris jets", moment
+        preview.rebuild()
+    assert not old.exists()
+
+
 def test_the_preview_keeps_its_model_warm_and_patches_it_for_an_edit_pages_only_show(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
