@@ -64,6 +64,7 @@ bench-scale: $(VENV)/.dev
 	$(PY) -m bench.run --sizes 100000 --runs 3 --scenarios $(SCALE_SCENARIOS) --out bench/results-100k.md
 	$(PY) -m bench.serve_latency --count 100000 --kind tags
 	$(PY) -m bench.serve_latency --count 100000 --kind story
+	$(PY) -m bench.serve_latency --count 100000 --kind date
 
 clean:
 	rm -rf _site _preview .cache tests/artifacts .pytest_cache

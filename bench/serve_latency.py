@@ -6,8 +6,9 @@ Starts the preview server on a copy of the example archive (or, with `--count`, 
 generated archive), opens a briefing in Debian's Chromium, then edits that briefing's
 title `--edits` times; with `--kind tags` each edit also gives it a new tag, with
 `--kind story` a new story (edits that change which listings it is in), with `--kind date`
-a date in the month before its own, then its own again (edits that move it: its URL, its
-place in every listing, its month; the open tab follows it to the new URL). Each latency runs
+a date in the month before its own (after, in January: a briefing stays in its year's folder),
+then its own again (edits that move it: its URL, its place in every listing, its month; the
+open tab follows it to the new URL). Each latency runs
 from just before the file is written until the reloaded page shows the new title (the
 page shown at once); each rebuild time, until the server says the full build that follows
 is done (every listing up to date). Medians are reported.
@@ -103,17 +104,17 @@ def edited(original: str, number: int, kind: str) -> tuple[str, str]:
         elif line.startswith("story:") and kind == "story":
             continue
         elif line.startswith("date:") and kind == "date" and number % 2 == 0:
-            line = f"date: {month_before(line.split(None, 1)[1])}"
+            line = f"date: {other_month(line.split(None, 1)[1])}"
         lines.append(line)
     return "\n".join(lines), title
 
 
-def month_before(written: str) -> str:
-    """Return a front matter date (`2024-12-25T01:40:45-05:00`) moved into the month before, its
-    day at most the 28th, its time and offset as written."""
-    year, month, day = int(written[:4]), int(written[5:7]), int(written[8:10])
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return f"{year:04d}-{month:02d}-{min(day, 28):02d}{written[10:]}"
+def other_month(written: str) -> str:
+    """Return a front matter date (`2024-12-25T01:40:45-05:00`) moved into the month before (in
+    January, the month after: a briefing's year is its folder's), its day at most the 28th,
+    its time and offset as written."""
+    year, month, day = written[:4], int(written[5:7]), int(written[8:10])
+    return f"{year}-{month - 1 if month > 1 else 2:02d}-{min(day, 28):02d}{written[10:]}"
 
 
 def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[list[float], list[float]]:

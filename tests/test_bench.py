@@ -87,12 +87,14 @@ def test_the_floor_times_each_librarys_share_of_a_briefing_and_bounds_a_cold_bui
     assert measured.seconds(100_000, 2) == pytest.approx(per_briefing * 50)
 
 
-def test_a_date_edit_of_the_latency_benchmark_moves_the_briefing_into_the_month_before_and_back() -> None:
+@pytest.mark.parametrize(("date", "moved"), [("2025-01-31", "2025-02-28"), ("2024-12-25", "2024-11-25")])
+def test_a_date_edit_of_the_latency_benchmark_moves_a_briefing_within_its_year_and_back(date: str, moved: str) -> None:
+    """Within its year: a briefing's year must be its folder's, or the preview shows an error."""
     from bench.serve_latency import edited
 
-    original = "---\ntitle: A\ndate: 2025-01-31T09:00:00+02:00\nregion: Europe\n---\nBody.\n"
-    moved, title = edited(original, 0, "date")
+    original = f"---\ntitle: A\ndate: {date}T09:00:00+02:00\nregion: Europe\n---\nBody.\n"
+    text, title = edited(original, 0, "date")
     assert title == "Latency probe 0"
-    assert moved == original.replace("title: A", "title: Latency probe 0").replace("2025-01-31", "2024-12-28")
+    assert text == original.replace("title: A", "title: Latency probe 0").replace(date, moved)
     back, _ = edited(original, 1, "date")
     assert back == original.replace("title: A", "title: Latency probe 1")
