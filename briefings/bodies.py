@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hmac
-import operator
 import os
 import shutil
 import sqlite3
@@ -28,7 +27,6 @@ from briefings.errors import CacheDamaged
 from briefings.markdown import BodyRef, fill
 
 STORE_FILE = "bodies.sqlite"
-_first = operator.itemgetter(0)
 TEMPORARY_PREFIX = "briefings-bodies-"  # then the pid of the build that made it
 # Each body's HTML and words with their seals (keyed digests): what is read back is checked against them.
 _CREATE_BODIES = (
@@ -46,7 +44,6 @@ class BodyStore:
         self.key = key  # seals what is stored: anything changed behind the build's back is refused
         self._connection: sqlite3.Connection | None = None
         self._pid = -1
-        self._digests: set[str] | None = None  # read once a build, then kept up to date by `put` and `keep_only`
         self._prepare()
 
     def _prepare(self) -> None:
@@ -83,8 +80,6 @@ class BodyStore:
         rows = [(d, html, words, self._seal(d, html), self._seal(d, words)) for d, html, words in bodies]
         with _damage_reported(self.file), self._db() as db:
             db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)", rows)
-        if self._digests is not None:
-            self._digests.update(map(_first, rows))
 
     def _seal(self, digest: str, text: str) -> bytes:
         return seal(self.key, digest.encode() + b"\0" + text.encode("utf-8", "surrogatepass"))
@@ -111,16 +106,9 @@ class BodyStore:
                     yield digest, self._checked(digest, words, stamp)
 
     def digests(self) -> set[str]:
-        """Return the digest of every stored body (the store's set: read it, do not change it).
-
-        Read from the file once (at 100,000 briefings, 0.05 s), then kept as bodies are put and
-        deleted: a build asks twice, before parsing and when it deletes the stale bodies. Only
-        the build's process writes the store (it holds the build lock; workers only read).
-        """
-        if self._digests is None:
-            with _damage_reported(self.file):
-                self._digests = set(map(_first, self._db().execute("SELECT digest FROM bodies")))
-        return self._digests
+        """Return the digest of every stored body."""
+        with _damage_reported(self.file):
+            return {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
 
     def keep_only(self, digests: set[str]) -> None:
         """Delete the bodies of files that are gone or changed."""
@@ -128,7 +116,6 @@ class BodyStore:
         if stale:
             with _damage_reported(self.file), self._db() as db:
                 db.executemany("DELETE FROM bodies WHERE digest = ?", ((d,) for d in stale))
-            self.digests().difference_update(stale)
 
     def html(self, body: BodyRef) -> str:
         """Return a body's HTML with its links in place."""
