@@ -27,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from bench.generate import generate, write_archive
@@ -135,7 +136,11 @@ def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[lis
                 time.sleep(0.5)  # let the previous reload settle
                 started = time.perf_counter()
                 source.write_text(text, encoding="utf-8")
-                page.wait_for_function(f"document.querySelector('h1')?.textContent === {title!r}", timeout=60000)
+                try:
+                    page.wait_for_function(f"document.querySelector('h1')?.textContent === {title!r}", timeout=60000)
+                except PlaywrightTimeout:
+                    said_since = [said.get_nowait().rstrip() for _ in range(said.qsize())]
+                    sys.exit(f"bench: edit {number + 1} was not shown within 60 s; the server said: {said_since}")
                 latencies.append(time.perf_counter() - started)
                 rebuilt(said)
                 rebuilds.append(time.perf_counter() - started)
