@@ -352,15 +352,23 @@ def news_sitemap(config: SiteConfig, items: Iterable[tuple[str, str, datetime, s
 
 
 def sitemap(config: SiteConfig, locations: Iterable[tuple[str, datetime | None]]) -> bytes:
-    """Return a sitemap of site paths with their lastmod (from their briefings)."""
-    ET.register_namespace("", SITEMAP_NS)
-    urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    """Return a sitemap of site paths with their lastmod (from their briefings).
+
+    Written as text, not built as an ElementTree: the one file that grows with the archive
+    (150,000 URLs at 100,000 briefings), made in every build that moves a briefing, and text
+    takes a fifth of the time. The bytes are those `_xml` would write for the tree, an element
+    a line (tests/test_feeds.py compares the two)."""
+    lines = [f'{_DECLARATION}<urlset xmlns="{SITEMAP_NS}">']
     for path, modified in locations:
-        url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = config.absolute(path)
+        loc = _escape(config.absolute(path))
         if modified:
-            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _stamp(modified)
-    return _xml(urlset, indent=False)
+            lines.append(f"<url>\n<loc>{loc}</loc>\n<lastmod>{_stamp(modified)}</lastmod>\n</url>")
+        else:
+            lines.append(f"<url>\n<loc>{loc}</loc>\n</url>")
+    if len(lines) == 1:  # no URL: the element closes itself, as ElementTree writes it
+        return f"{lines[0][:-1]} />\n".encode()
+    lines.append("</urlset>\n")
+    return "\n".join(lines).encode("utf-8", "xmlcharrefreplace")
 
 
 def sitemap_index(config: SiteConfig, parts: Iterable[tuple[str, datetime | None]]) -> bytes:
@@ -387,6 +395,14 @@ def _xml(root: ET.Element, indent: bool = True) -> bytes:
     ET.indent(root, space="  " if indent else "")
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
+
+
+_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"  # as ElementTree writes it
+
+
+def _escape(text: str) -> str:
+    """Return text as XML character data, escaped as ElementTree escapes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _text(parent: ET.Element, name: str, text: str) -> ET.Element:

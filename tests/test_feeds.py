@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
 import pytest
 from lxml import etree
 
+from briefings.config import SiteConfig, load_config
+from briefings.feeds import sitemap
 from tests.conftest import briefing, build, make_archive
 from tests.sitetools import page, parse, published_pages
 
@@ -171,6 +176,39 @@ def test_sitemap_lists_every_page_and_only_built_pages(site: Path) -> None:
     lastmod = {u.findtext(SITEMAP + "loc"): u.findtext(SITEMAP + "lastmod") for u in root.findall(SITEMAP + "url")}
     assert lastmod["https://example.org/2015/09/tricky/"] == "2015-10-02T09:00:00+03:00"
     assert lastmod["https://example.org/"] == "2016-06-24T07:00:00+01:00"
+
+
+def elementtree_sitemap(config: SiteConfig, locations: list[tuple[str, datetime | None]]) -> bytes:
+    """The sitemap as ElementTree writes it: how it was made before it was written as text."""
+    ET.register_namespace("", SITEMAP.strip("{}"))
+    urlset = ET.Element(f"{SITEMAP}urlset")
+    for path, modified in locations:
+        url = ET.SubElement(urlset, f"{SITEMAP}url")
+        ET.SubElement(url, f"{SITEMAP}loc").text = config.absolute(path)
+        if modified:
+            ET.SubElement(url, f"{SITEMAP}lastmod").text = modified.isoformat(timespec="seconds")
+    ET.indent(urlset, space="")
+    return ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def test_the_sitemap_written_as_text_has_the_bytes_elementtree_writes(tmp_path: Path) -> None:
+    config = load_config(make_archive(tmp_path / "a", FILES) / "site.yaml")
+    config = replace(config, base_url="https://example.org/fish&chips<b>/")
+    when = datetime(2015, 9, 30, 8, 0, 5, 123, tzinfo=timezone(timedelta(hours=3)))
+    locations = [
+        ("", when),
+        ("2015/09/tricky/", None),
+        ("tags/r-d/?q=\"x\"&y='z'>", datetime(2016, 6, 24, 7, 0, tzinfo=UTC)),
+        ("régions/moyen-orient/\u0661/", when),
+        ("broken/\udcff/", None),  # a lone surrogate, from a file name that was not UTF-8: a character reference
+    ]
+    written = sitemap(config, locations)
+    assert written == elementtree_sitemap(config, locations)
+    readable = sitemap(config, locations[:-1])  # (no XML parser takes a reference to a surrogate)
+    assert [loc.text for loc in etree.fromstring(readable).iter(f"{SITEMAP}loc")][2] == (
+        "https://example.org/fish&chips<b>/tags/r-d/?q=\"x\"&y='z'>"
+    )
+    assert sitemap(config, []) == elementtree_sitemap(config, [])
 
 
 def test_robots_txt_points_to_the_sitemap(site: Path) -> None:
