@@ -22,6 +22,7 @@ DIGEST_SIZE = 16
 _PLAIN = {str, int, float, bool, type(None), bytes, datetime, date}
 _MARSHALLED = frozenset((str, int, float, bool, type(None)))  # written by `marshal` as they are
 LONG = 16  # items from which a sequence is first tried as objects all digested before
+SHORT = 64  # bytes up to which a value's digest is remembered by value (digests: not files' contents)
 
 
 class Memo(Protocol):
@@ -83,6 +84,7 @@ class Hasher:
         # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields.
         self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
         self._zones: dict[int, bytes] = {}  # the encoding of each time zone met, by id (see `_zone`)
+        self._bytes: dict[bytes, bytes] = {}  # the digest of each bytes value given to `digest`, by value
 
     def seed(self, value: object, digest: bytes) -> None:
         """Declare the digest of a dataclass whose content is known by other means (see `known`)."""
@@ -131,6 +133,11 @@ class Hasher:
         kind = type(value)
         if kind in self._fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
             return self._dataclass(value)  # known or remembered there (a page, an entry: what most keys digest)
+        if kind is bytes and len(value) <= SHORT:  # by value: the site-wide digest and a template's, in every key
+            found = self._bytes.get(value)
+            if found is None:
+                found = self._bytes[value] = _blake(marshal.dumps((b"b" + value,), 2))
+            return found
         return _blake(marshal.dumps(self._parts((value,)), 2))  # (only dataclasses are remembered: see `_parts`)
 
     def _parts(self, items: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
@@ -154,7 +161,7 @@ class Hasher:
             elif (known := memo.get(id(item))) is not None:  # a dataclass (kept alive: the id is its own)
                 parts.append(b"c" + known)
             elif kind is tuple or kind is list:
-                parts.append(self._parts(item))
+                parts.append(self._parts(item) if item else ())
             elif kind is datetime or kind is date:
                 # Its fields as pickle keeps them (fold too: 4 bytes a date, 10 a datetime) and its
                 # zone: a fraction of the time `isoformat` takes, for the sitemaps' 100,000.

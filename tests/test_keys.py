@@ -545,3 +545,6 @@ def test_values_of_different_kinds_never_digest_alike_and_a_digest_does_not_depe
     assert digests[2] == digests[3] and len(set(digests)) == len(different) - 1  # a list is the tuple it holds
     fresh = keys.Hasher()  # the same values, nothing digested before them: the same digests
     assert [fresh.digest((value,)) for value in different] == digests
+    direct = [hasher.digest(value) for value in different]  # each alone, as keys digest them (short bytes:
+    assert direct[2] == direct[3] and len(set(direct)) == len(different) - 1  # remembered by value)
+    assert [hasher.digest(value) for value in different] == direct == [keys.Hasher().digest(v) for v in different]
