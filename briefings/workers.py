@@ -9,15 +9,15 @@ input order, so output never depends on scheduling. May not hold build logic.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.pool import Pool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from briefings.collector import hide
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,6 +37,8 @@ def available_cores() -> int:
 
 def can_fork() -> bool:
     """Return True where worker processes can inherit the parent's memory."""
+    import multiprocessing  # here: a build with little to do starts no process and need not load it
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -74,6 +76,8 @@ def _start(task: Callable[[int], Any], parent: int) -> None:
 
 def _die_with(parent: int) -> None:
     """Make this worker end when its parent does, even if the parent is killed outright."""
+    import ctypes  # in the worker, once
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # Linux: the kernel signals us when the parent dies
@@ -120,6 +124,8 @@ def in_child(task: Callable[[], R]) -> Iterator[Callable[[], R]]:
 @contextlib.contextmanager
 def _pool(task: Callable[[int], Any], jobs: int) -> Iterator[Pool]:
     """Yield a pool of `jobs` forked workers that run `task`; stop them when the block ends."""
+    import multiprocessing  # (see `can_fork`)
+
     context = multiprocessing.get_context("fork")
     # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
     # until the pool exists, then let it arrive inside the `try` that stops the pool. SIGTERM is
