@@ -42,9 +42,10 @@ from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
 from briefings.sources import read_static
 from briefings.urls import media_path, output_file, page_paths
-from briefings.workers import in_child
+from briefings.workers import forked_map, in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
+PARALLEL_KEYS_FROM = 2_000  # outputs to key again; below, forking costs more than the workers save
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def plan_site(
     memo: Memo | None = None,
     assets: tuple[str, ...] = (),
     shape: bytes = b"",
+    jobs: int = 1,
 ) -> Plan:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -128,12 +130,13 @@ def plan_site(
     briefing), copied as they are to /media/. `shape` is the model's shape
     (`stages.model_shape`): given one, the memo keeps which outputs hold each briefing,
     and a plan of the same shape keys again only the outputs that hold a changed file.
+    Many keys to work out (a new shape's every page) are worked out by `jobs` forked workers.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
-        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape)
+        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape, jobs)
         files = [
             Planned(path, hasher.key(data), "search index", _constant(data), "search") for path, data in index().items()
         ]
@@ -152,6 +155,7 @@ def _plan_outputs(
     hasher: Hasher,
     memo: Memo | None = None,
     shape: bytes = b"",
+    jobs: int = 1,
 ) -> Plan:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -174,26 +178,31 @@ def _plan_outputs(
     if recalled is not None:
         plan = replace(recalled, fresh=planned + recalled.fresh)
     else:
-        plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body))
+        plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body, jobs))
     renderer.keep_references()
     return plan
 
 
 def _keyed_outputs(
-    keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
+    keying: Keying,
+    renderer: Renderer,
+    archive: Archive,
+    site: SiteConfig,
+    body: Callable[[BodyRef], str],
+    jobs: int = 1,
 ) -> list[Planned]:
     """Return every page and feed, each keyed again or with the key remembered (`Keying`)."""
-    planned = []
     pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
-    for page in pages:
-        if isinstance(page, Deferred):  # its key is remembered: its view is made only if the page is
-            planned.append(_deferred(keying, renderer, page))
-        else:
-            planned.append(keying.planned(_page_job(renderer, "site", page, archive)))
-    planned += (keying.planned(_page_job(renderer, "moved", page, archive)) for page in moved_pages(archive))
-    planned += (keying.planned(_page_job(renderer, "given way", page, archive)) for page in given_way_pages(archive))
+    # A page whose key is remembered is `Deferred`: its view is made only if the page is.
+    work = [
+        _deferred(renderer, page) if isinstance(page, Deferred) else _page_job(renderer, "site", page, archive)
+        for page in pages
+    ]
+    work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
+    work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
     listed = {page.path: page.modified for page in pages}
-    planned += (keying.planned(_feed_job(*job)) for job in feed_jobs(site, archive, tuple(listed.items()), body))
+    work += (_feed_job(*job) for job in feed_jobs(site, archive, tuple(listed.items()), body))
+    planned = keying.planned_all(work, jobs)
     keying.keep(listed)
     return planned
 
@@ -355,22 +364,46 @@ class Keying:
         assert self.before is not None and self.readers is not None  # see `recalls`
         return (self.reached | self.readers.none) & self.before.outputs.keys()
 
-    def planned(self, job: Job) -> Planned:
-        """Return one output, keyed again or with the key remembered (see the class)."""
-        digest = self.renderer.template_digest(job.template) if job.template else b""
+    def planned_all(self, work: list[Job], jobs: int = 1) -> list[Planned]:
+        """Return each output of `work` (`planned`). Where there are many to key again, their
+        keys are worked out by `jobs` forked workers: a key is a function of its job alone (the
+        hasher's memo changes its speed, not its digests), so where it is worked out does not
+        change it, and the workers inherit the views instead of receiving them."""
+        again = [job for job in work if self._remembered(job.path, job.template, self._template(job)) is None]
+        if len(again) < PARALLEL_KEYS_FROM:
+            return [self.planned(job) for job in work]
+        # First the entries, which most views hold (a listing two hundred): each digested by one
+        # worker, then known to every worker that keys the views (as a digest known by other means).
+        entries = tuple(self.entries)
+        digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), jobs)
+        for entry, digest in zip(entries, digests, strict=True):
+            self.hasher.seed(entry, digest)
+        keys = dict(zip(map(id, again), forked_map(lambda n: self._keyed(again[n]), len(again), jobs), strict=True))
+        return [self.planned(job, keys.get(id(job))) for job in work]
+
+    def planned(self, job: Job, key: str | None = None) -> Planned:
+        """Return one output, keyed again (or given its `key`, worked out by `planned_all`) or with
+        the key remembered (see the class)."""
+        digest = self._template(job)
         if job.template:
             self.templates[job.template] = digest
-        key = self._remembered(job.path, job.template, digest)
-        reused = key is not None
+        reused = key is None and (key := self._remembered(job.path, job.template, digest)) is not None
         if key is None:
-            assert job.view is not None, f"{job.path}: deferred, but its key is not remembered"
-            key = self.hasher.key(self.site_wide, job.key_also or digest, job.view)
+            key = self._keyed(job)
         if self.repeated:
             self.clash = self.clash or job.path in self.given
             self.given[job.path] = (key, job.origin, job.group, job.line, job.template)
         if self.walk:
             self.views[job.path] = job.view
         return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
+
+    def _template(self, job: Job) -> bytes:
+        return self.renderer.template_digest(job.template) if job.template else b""
+
+    def _keyed(self, job: Job) -> str:
+        """Return a job's key, worked out again."""
+        assert job.view is not None, f"{job.path}: deferred, but its key is not remembered"
+        return self.hasher.key(self.site_wide, job.key_also or self._template(job), job.view)
 
     def needs_view(self, path: str, template: str) -> bool:
         """Return True unless the output's key is the one remembered (its view is not needed to key it)."""
@@ -477,11 +510,11 @@ def _known_briefing(digests: dict[str, str], value: object) -> bytes | None:
     return digest_text(value.path, digests[value.path])
 
 
-def _deferred(keying: Keying, renderer: Renderer, page: Deferred) -> Planned:
-    """Return a briefing's page whose key is remembered, made (view and all) only if it is made."""
+def _deferred(renderer: Renderer, page: Deferred) -> Job:
+    """Return a briefing's page whose key is remembered, unkeyed, made (view and all) only if it is made."""
     b, path = page.briefing, output_file(page.path)
     make = functools.partial(_render_later, renderer, page.make)
-    return keying.planned(Job(path, page.template, None, b.path, make, "briefings", b.line_of("slug")))
+    return Job(path, page.template, None, b.path, make, "briefings", b.line_of("slug"))
 
 
 def _render_later(renderer: Renderer, make: Callable[[], Page]) -> bytes:

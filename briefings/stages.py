@@ -273,7 +273,9 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         if cache:
             keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape))
     compiled = cache.compiled_templates() if cache else None
-    plan = plan_site(run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape)
+    plan = plan_site(
+        run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers
+    )
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     check_output_paths(cache, plan)

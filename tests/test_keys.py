@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +21,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.generate import generate, write_archive
 from briefings import archive as archive_model
-from briefings import config, content, keys, pipeline, plan, stages
+from briefings import config, content, keys, pipeline, plan, stages, workers
 from briefings import render as rendering
 from briefings.archive import Ref
 from briefings.kinds import KINDS, Kind
@@ -548,3 +549,31 @@ def test_values_of_different_kinds_never_digest_alike_and_a_digest_does_not_depe
     direct = [hasher.digest(value) for value in different]  # each alone, as keys digest them (short bytes:
     assert direct[2] == direct[3] and len(set(direct)) == len(different) - 1  # remembered by value)
     assert [hasher.digest(value) for value in different] == direct == [keys.Hasher().digest(v) for v in different]
+
+
+def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan with many outputs to key again (a new shape's every page) has its keys worked out
+    by forked workers (here from one output on), the entries' digests first: each is the key
+    this process works out, and each goes to its own output."""
+    root = tmp_path / "a"
+    write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
+
+    def keys_with(jobs: int) -> dict[str, str]:
+        planning = pipeline.check(root, pipeline.Options(jobs=jobs, cache=False))
+        return {output.path: output.key for output in planning.plan}
+
+    alone = keys_with(1)
+    monkeypatch.setattr(plan, "PARALLEL_KEYS_FROM", 1)
+    forks: list[tuple[int, int]] = []
+    forked_map = plan.forked_map
+
+    def counted(task: Callable[[int], str], count: int, jobs: int) -> Iterator[str]:
+        forks.append((count, jobs))
+        return forked_map(task, count, jobs)
+
+    monkeypatch.setattr(plan, "forked_map", counted)
+    assert keys_with(2) == alone
+    # The workers did digest the entries, then key the outputs.
+    assert forks[0] == (workers.MIN_PARALLEL + 6, 2) and forks[1][0] > workers.MIN_PARALLEL and forks[1][1] == 2
