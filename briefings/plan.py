@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -106,6 +106,7 @@ class Job:
     group: str
     line: int = 0
     key_also: str = ""
+    later: Callable[[], object] | None = None  # makes the view, when it is not made yet (`view` is None)
 
 
 def plan_site(
@@ -168,7 +169,7 @@ def _plan_outputs(
     site = site_view(archive.config)
     renderer = Renderer(root / "templates", site, static, body, compiled, memo)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
-    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries)
+    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs)
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -178,22 +179,18 @@ def _plan_outputs(
     if recalled is not None:
         plan = replace(recalled, fresh=planned + recalled.fresh)
     else:
-        plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body, jobs))
+        plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body))
     renderer.keep_references()
     return plan
 
 
 def _keyed_outputs(
-    keying: Keying,
-    renderer: Renderer,
-    archive: Archive,
-    site: SiteConfig,
-    body: Callable[[BodyRef], str],
-    jobs: int = 1,
+    keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
 ) -> list[Planned]:
     """Return every page and feed, each keyed again or with the key remembered (`Keying`)."""
     pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
-    # A page whose key is remembered is `Deferred`: its view is made only if the page is.
+    # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
+    # this process makes its view only if the page is made.
     work = [
         _deferred(renderer, page) if isinstance(page, Deferred) else _page_job(renderer, "site", page, archive)
         for page in pages
@@ -202,7 +199,7 @@ def _keyed_outputs(
     work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
     listed = {page.path: page.modified for page in pages}
     work += (_feed_job(*job) for job in feed_jobs(site, archive, tuple(listed.items()), body))
-    planned = keying.planned_all(work, jobs)
+    planned = keying.planned_all(work)
     keying.keep(listed)
     return planned
 
@@ -321,10 +318,10 @@ class Keying:
 
     def __init__(
         self, hasher: Hasher, renderer: Renderer, site_wide: bytes, digests: dict[str, str], memo: Memo | None,
-        shape: bytes, entries: Iterable[Entry] = (),
+        shape: bytes, entries: Sequence[Entry] = (), jobs: int = 1,
     ) -> None:  # fmt: skip
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
-        self.memo, self.shape, self.entries = memo, shape, entries
+        self.memo, self.shape, self.entries, self.jobs = memo, shape, entries, jobs
         self.given: dict[str, Given] = {}
         self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
@@ -337,6 +334,8 @@ class Keying:
         self.since = since if isinstance(since, PlanSince) and self.base and since.token == self.base.token else None
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
         self.walk = self.repeated and self.readers is None  # find what each holds, for the edits after this one
+        # Many pages to key again: briefings' pages keyed by workers that make their views too (`planned_all`).
+        self.deferring = jobs > 1 and not self.walk and len(entries) >= PARALLEL_KEYS_FROM
         self.reached: set[str] = set()
         self.changed: set[str] = set()  # files whose digest is not the one the last plan of this shape had
         self.clash = False  # two outputs at one path: a plan `unique_outputs` refuses, so nothing of it is kept
@@ -364,21 +363,23 @@ class Keying:
         assert self.before is not None and self.readers is not None  # see `recalls`
         return (self.reached | self.readers.none) & self.before.outputs.keys()
 
-    def planned_all(self, work: list[Job], jobs: int = 1) -> list[Planned]:
+    def planned_all(self, work: list[Job]) -> list[Planned]:
         """Return each output of `work` (`planned`). Where there are many to key again, their
-        keys are worked out by `jobs` forked workers: a key is a function of its job alone (the
-        hasher's memo changes its speed, not its digests), so where it is worked out does not
-        change it, and the workers inherit the views instead of receiving them."""
+        keys are worked out by the build's forked workers: a key is a function of its job alone
+        (the hasher's memo changes its speed, not its digests), so where it is worked out does
+        not change it. The workers inherit the views, or make those not made yet (`Job.later`):
+        this process then makes only those of the pages it renders."""
         again = [job for job in work if self._remembered(job.path, job.template, self._template(job)) is None]
         if len(again) < PARALLEL_KEYS_FROM:
             return [self.planned(job) for job in work]
         # First the entries, which most views hold (a listing two hundred): each digested by one
         # worker, then known to every worker that keys the views (as a digest known by other means).
         entries = tuple(self.entries)
-        digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), jobs)
+        digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), self.jobs)
         for entry, digest in zip(entries, digests, strict=True):
             self.hasher.seed(entry, digest)
-        keys = dict(zip(map(id, again), forked_map(lambda n: self._keyed(again[n]), len(again), jobs), strict=True))
+        keyed = forked_map(lambda n: self._keyed(again[n]), len(again), self.jobs)
+        keys = dict(zip(map(id, again), keyed, strict=True))
         return [self.planned(job, keys.get(id(job))) for job in work]
 
     def planned(self, job: Job, key: str | None = None) -> Planned:
@@ -401,13 +402,17 @@ class Keying:
         return self.renderer.template_digest(job.template) if job.template else b""
 
     def _keyed(self, job: Job) -> str:
-        """Return a job's key, worked out again."""
-        assert job.view is not None, f"{job.path}: deferred, but its key is not remembered"
-        return self.hasher.key(self.site_wide, job.key_also or self._template(job), job.view)
+        """Return a job's key, worked out again (its view made first, if it was not)."""
+        view = job.view if job.view is not None or job.later is None else job.later()
+        assert view is not None, f"{job.path}: deferred, but its key is not remembered"
+        return self.hasher.key(self.site_wide, job.key_also or self._template(job), view)
 
     def needs_view(self, path: str, template: str) -> bool:
-        """Return True unless the output's key is the one remembered (its view is not needed to key it)."""
-        return self.walk or self._remembered(path, template, self.renderer.template_digest(template)) is None
+        """Return True unless the output's key is the one remembered (its view is not needed to key
+        it), or workers will make its view to key it (`deferring`)."""
+        if self.walk:
+            return True
+        return not self.deferring and self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
         if self.before is None or self.readers is None or path in self.reached or path in self.readers.none:
@@ -511,10 +516,11 @@ def _known_briefing(digests: dict[str, str], value: object) -> bytes | None:
 
 
 def _deferred(renderer: Renderer, page: Deferred) -> Job:
-    """Return a briefing's page whose key is remembered, unkeyed, made (view and all) only if it is made."""
+    """Return a briefing's page not made yet, unkeyed: its key is remembered, or worked out from
+    the view `later` makes; here it is made (view and all) only if it is made."""
     b, path = page.briefing, output_file(page.path)
     make = functools.partial(_render_later, renderer, page.make)
-    return Job(path, page.template, None, b.path, make, "briefings", b.line_of("slug"))
+    return Job(path, page.template, None, b.path, make, "briefings", b.line_of("slug"), later=page.make)
 
 
 def _render_later(renderer: Renderer, make: Callable[[], Page]) -> bytes:

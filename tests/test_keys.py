@@ -555,8 +555,9 @@ def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plan with many outputs to key again (a new shape's every page) has its keys worked out
-    by forked workers (here from one output on), the entries' digests first: each is the key
-    this process works out, and each goes to its own output."""
+    by forked workers (here from one output on), the entries' digests first, the briefings'
+    pages made there too: each is the key this process works out, each goes to its own output,
+    and the site is the one a single process makes."""
     root = tmp_path / "a"
     write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
 
@@ -577,3 +578,8 @@ def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
     assert keys_with(2) == alone
     # The workers did digest the entries, then key the outputs.
     assert forks[0] == (workers.MIN_PARALLEL + 6, 2) and forks[1][0] > workers.MIN_PARALLEL and forks[1][1] == 2
+    pipeline.build(root, pipeline.Options(jobs=2, cache=False))
+    forked_site = tree(root / "_site")
+    monkeypatch.undo()
+    pipeline.build(root, pipeline.Options(jobs=1, cache=False))
+    assert forked_site == tree(root / "_site")
