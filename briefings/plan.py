@@ -369,6 +369,8 @@ class Keying:
         (the hasher's memo changes its speed, not its digests), so where it is worked out does
         not change it. The workers inherit the views, or make those not made yet (`Job.later`):
         this process then makes only those of the pages it renders."""
+        if self.jobs <= 1 or len(work) < PARALLEL_KEYS_FROM:  # too few to look through twice
+            return [self.planned(job) for job in work]
         again = [job for job in work if self._remembered(job.path, job.template, self._template(job)) is None]
         if len(again) < PARALLEL_KEYS_FROM:
             return [self.planned(job) for job in work]
