@@ -114,7 +114,7 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
 
             def kept() -> Archive | None:
                 warm = stages.kept_model(cache, inputs)
-                return warm and stages.patched_model(run, loaded, assets, warm, inputs)
+                return warm and stages.patched_model(run, loaded, assets, warm, inputs, warm.frame)
 
             timed(times["kept model"], runs, kept)
         else:

@@ -129,6 +129,10 @@ class Archive:
     given_way: tuple[GivenWay, ...] = ()  # ordered by kind, then slug
     scheduled: frozenset[str] = frozenset()  # file paths of entries shown before their date (the preview)
     recent: tuple[Entry, ...] = ()  # published in the two days before the build's clock, newest first
+    # How often each name is given, as written, by kind name (of the kinds whose names briefings
+    # choose: not regions), with the names given way moved to their kind: what the spelling of
+    # each term and "did you mean" are worked out from, again by `with_terms` after a retag.
+    names: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @worked_out
     def modified(self) -> datetime | None:
@@ -207,8 +211,9 @@ def build_archive(
     columns = [merge.column(kind, named) for kind in KINDS]  # each briefing's names of a kind, in `named` order
     refs: list[Callable[[tuple[str, ...]], tuple[Ref, ...]]] = []
     errors: list[SourceError] = []
+    given = {kind.name: Counter(itertools.chain.from_iterable(col)) for kind, col in zip(KINDS, columns, strict=True)}
     for kind, column in zip(KINDS, columns, strict=True):
-        names, problems = _term_names(config, kind, named, column, memo)
+        names, problems = _term_names(config, kind, named, column, given[kind.name], memo)
         slugs = config.term_slugs(kind.name)  # site.yaml fixes some (regions, stories it lists)
         if kind.vocabulary != "site":
             errors += problems + _check_slugs(kind, names.values(), named, merge.names_in, slugs)
@@ -236,6 +241,7 @@ def build_archive(
         given_way=merge.given_way(ordered, terms),
         scheduled=scheduled,
         recent=recent_entries(entries, now) if now else (),
+        names={kind.name: dict(given[kind.name]) for kind in KINDS if kind.vocabulary != "site"},
     )
     return archive, errors
 
@@ -333,6 +339,108 @@ def _with(listing: _Listing, swapped: Callable[[tuple[Entry, ...]], tuple[Entry,
     """Return a term or period with its entries swapped (itself when none is)."""
     entries = swapped(listing.entries)
     return listing if entries is listing.entries else replace(listing, entries=entries)
+
+
+def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo: Memo | None = None) -> Archive | None:
+    """Return the archive with the entries of `edits` (by file path) in place of the entries of
+    those files, as `with_edits` does, and each listed under the names its briefing gives now
+    (a retag, another region or source): the terms it left and joined, the related briefings
+    around it ranked again. None when what the edits give would change more than their own
+    entries' terms (a name spelt as another term is, or given way to another kind, or looking
+    misspelt, or taking another's slug: what the full build says or decides across files), or
+    when `with_edits` gives none.
+
+    Sound only for edits whose records have the frame the model was made from (`records.shaped`:
+    the same briefings and URLs, the clock where it was; `stages.patched_model` checks it), so
+    that only their names changed. Each new entry's terms are worked out as `build_archive`
+    works them out, from `Archive.names` updated with the edits (how often each name is given):
+    the same spelling of each term, slugs, "did you mean" and related briefings.
+    """
+    config = archive.config
+    old = entries_of(archive, edits.keys())
+    if old.keys() != edits.keys() or not archive.names:
+        return None
+    pairs = [(old[path].briefing, entry.briefing) for path, entry in edits.items()]
+    changed = [kind for kind in KINDS if any(getattr(a, kind.field) != getattr(b, kind.field) for a, b in pairs)]
+    renamed = [(a, b) for a, b in pairs if any(getattr(a, kind.field) != getattr(b, kind.field) for kind in changed)]
+    targets = {kind.merges_into for kind in KINDS}
+    listed = {kind.name: archive.names.get(kind.name, {}).keys() for kind in KINDS if kind.name in targets}
+    merge = Merge(config, [briefing for pair in renamed for briefing in pair], listed)  # old and new selves
+    if any(kind.name in targets for kind in changed) or merge.moved or merge.errors:
+        return None  # the names every briefing gives way to, or those it gives way, may be others now
+    names = dict(archive.names)
+    entries = dict(edits)
+    for kind in changed:
+        place = _PLACE[kind.name]
+        used = Counter(names.get(kind.name, {}))
+        for a, b in pairs:
+            used.subtract(names_of(kind, a))
+            used.update(names_of(kind, b))
+        used = +used  # without the names no briefing gives now
+        spelt, meant = _spellings(config, kind, used, memo)
+        shown = {fold(term.name): term.name for term in archive.terms[kind.name]}
+        slugs = config.term_slugs(kind.name)
+        respelt = any(spelt.get(folded, name) != name for folded, name in shown.items())
+        if meant or respelt or _shared_slugs(spelt.values(), slugs):
+            return None
+        if kind.vocabulary != "site":
+            names[kind.name] = dict(used)
+        ref = _refs(spelt, slugs, itertools.chain.from_iterable(names_of(kind, b) for _, b in renamed))
+        for _, b in renamed:
+            refs = list(entries[b.path].refs)
+            refs[place] = ref(names_of(kind, b))
+            entries[b.path] = replace(entries[b.path], refs=tuple(refs))
+    patched = with_edits(archive, entries, now)
+    if patched is None:
+        return None
+    terms = dict(patched.terms)
+    for kind in changed:
+        terms[kind.name] = _moved_terms(config, kind, terms[kind.name], [(old[p], e) for p, e in entries.items()])
+    by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
+    if any((way.term.kind, way.term.slug) not in by_slug for way in patched.given_way):
+        return None
+    given_way = tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in patched.given_way)
+    related = patched.related
+    if BY_NAME["tags"] in changed:
+        related = related_entries(patched.entries, memo, _written_tags(patched.entries))
+    return replace(patched, terms=terms, given_way=given_way, related=related, names=names)
+
+
+def _moved_terms(
+    config: SiteConfig, kind: Kind, terms: tuple[Term, ...], moves: list[tuple[Entry, Entry]]
+) -> tuple[Term, ...]:
+    """Return a kind's terms with each entry moved from the terms of its old self to those of its
+    new self (`moves`: old and new entry; the new one already in the old one's place in each
+    listing), as `_kind_terms` would list them: a term no entry has left out (but site.yaml's
+    own), a new one placed A-Z, each term's link worked out again from its entries."""
+    place = _PLACE[kind.name]
+    members = {term.slug: list(term.entries) for term in terms}
+    made = {term.slug: term for term in terms}
+    for before, entry in moves:
+        left = {ref.slug for ref in before.refs[place]}
+        for ref in entry.refs[place]:
+            if ref.slug in left:
+                left.discard(ref.slug)
+            elif ref.slug in members:
+                bisect.insort(members[ref.slug], entry, key=_place)
+            else:
+                members[ref.slug] = [entry]
+                made[ref.slug] = Term(kind.name, ref.name, ref.slug, ())
+        for slug in left:
+            members[slug] = [e for e in members[slug] if e is not entry]
+    described = {fold(name): text for name, text in config.term_descriptions(kind.name).items()}
+    touched = {ref.slug for pair in moves for entry in pair for ref in entry.refs[place]}
+    moved = []
+    for slug, term in made.items():
+        if slug not in touched:
+            moved.append(term)
+        elif members[slug] or kind.vocabulary == "site":
+            url = term.url if kind.vocabulary == "site" else _term_url(kind, members[slug])
+            description = term.description if term.entries else described.get(fold(term.name), "")
+            moved.append(replace(term, entries=tuple(members[slug]), url=url, description=description))
+    if kind.vocabulary == "site":
+        return tuple(moved)  # site.yaml's order
+    return tuple(sorted(moved, key=lambda term: (fold(term.name), term.slug)))
 
 
 def recent_entries(entries: tuple[Entry, ...], now: datetime) -> tuple[Entry, ...]:
@@ -450,15 +558,45 @@ def _like_a_region(kind: Kind, briefing: Briefing, region: str) -> SourceError:
 
 
 def _term_names(
-    config: SiteConfig, kind: Kind, briefings: list[Briefing], column: list[tuple[str, ...]], memo: Memo | None = None
+    config: SiteConfig,
+    kind: Kind,
+    briefings: list[Briefing],
+    column: list[tuple[str, ...]],
+    used: Counter[str],
+    memo: Memo | None = None,
 ) -> tuple[dict[str, str], list[SourceError]]:
     """Return the one spelling of each of a kind's names, by folded name, and the names that look
-    misspelt; `column` holds each briefing's names of the kind (`Merge.column`)."""
+    misspelt; `column` holds each briefing's names of the kind (`Merge.column`), `used` how often each is given."""
+    names, meant = _spellings(config, kind, used, memo)
+    errors = [
+        SourceError(
+            b.path,
+            b.line_of(kind.field),
+            f'{kind.field}: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
+            f'If "{name}" is right, add it to {kind.known} in site.yaml',
+        )
+        for b, names in (zip(briefings, column, strict=True) if meant else ())
+        for name in names
+        if name in meant
+    ]
+    return names, errors
+
+
+def _spellings(
+    config: SiteConfig, kind: Kind, used: Counter[str], memo: Memo | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the one spelling of each of a kind's names (by folded name), given how often each
+    is `used`: site.yaml's for its own lists, a known one, else the most used (then A-Z); and the
+    names that look like misspellings of another (`countries.near_misses`), with that other."""
     if kind.vocabulary == "site":  # checked against site.yaml's list when each file was read
-        return {fold(r.name): r.name for r in config.regions}, []
-    if kind.vocabulary == "known":
-        return _known_names(config, kind, briefings, column, memo)
-    return _display_names(itertools.chain.from_iterable(column)), []
+        return {fold(r.name): r.name for r in config.regions}, {}
+    if kind.vocabulary == "free":
+        return _display_names(used.elements()), {}
+    builtin = BUILTIN.get(kind.name, ())
+    meant = _near_misses(used, config.known_names(kind.known), builtin, memo, kind.name)
+    known = {fold(name): name for name in (*builtin, *config.known_names(kind.known))}
+    chosen = _display_names(used.elements(), preferred=set(known.values()))
+    return {folded: known.get(folded, name) for folded, name in chosen.items()}, meant
 
 
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
@@ -498,29 +636,6 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
     return chosen
 
 
-def _known_names(
-    config: SiteConfig, kind: Kind, briefings: list[Briefing], column: list[tuple[str, ...]], memo: Memo | None = None
-) -> tuple[dict[str, str], list[SourceError]]:
-    """Pick one spelling per name (a known one first); return it with an error per name that looks misspelt."""
-    used = Counter(itertools.chain.from_iterable(column))
-    builtin = BUILTIN.get(kind.name, ())
-    meant = _near_misses(used, config.known_names(kind.known), builtin, memo, kind.name)
-    errors = [
-        SourceError(
-            b.path,
-            b.line_of(kind.field),
-            f'{kind.field}: "{name}" looks like a misspelling of "{meant[name]}"; did you mean "{meant[name]}"? '
-            f'If "{name}" is right, add it to {kind.known} in site.yaml',
-        )
-        for b, names in (zip(briefings, column, strict=True) if meant else ())
-        for name in names
-        if name in meant
-    ]
-    known = {fold(name): name for name in (*builtin, *config.known_names(kind.known))}
-    chosen = _display_names(used.elements(), preferred=set(known.values()))
-    return {folded: known.get(folded, name) for folded, name in chosen.items()}, errors
-
-
 def _near_misses(
     used: Counter[str], known: Iterable[str], builtin: Iterable[str], memo: Memo | None, kind: str
 ) -> dict[str, str]:
@@ -557,19 +672,23 @@ def _check_slugs(
     fixed: dict[str, str] | None = None,
 ) -> list[SourceError]:
     """Return an error for each slug that two different names share (`fixed`: slugs site.yaml gives, by name)."""
+    errors = []
+    for slug, group in _shared_slugs(names, fixed).items():
+        folded = {fold(name) for name in group}
+        first = next(b for b in reversed(briefings) if any(fold(n) in folded for n in names_in(kind, b)))
+        spelled = " and ".join(f'"{n}"' for n in sorted(group))
+        message = f"{kind.plural} {spelled} would share the URL /{kind.name}/{slug}/; rename one"
+        errors.append(SourceError(first.path, first.line_of(kind.field), message))
+    return errors
+
+
+def _shared_slugs(names: Iterable[str], fixed: dict[str, str] | None = None) -> dict[str, set[str]]:
+    """Return the names of each slug that two or more of `names` share (`fixed`: slugs site.yaml gives)."""
     fixed = fixed or {}
     by_slug: dict[str, set[str]] = defaultdict(set)
     for name in names:
         by_slug[fixed.get(name) or slugify(name)].add(name)
-    errors = []
-    for slug, group in by_slug.items():
-        if len(group) > 1:
-            folded = {fold(name) for name in group}
-            first = next(b for b in reversed(briefings) if any(fold(n) in folded for n in names_in(kind, b)))
-            spelled = " and ".join(f'"{n}"' for n in sorted(group))
-            message = f"{kind.plural} {spelled} would share the URL /{kind.name}/{slug}/; rename one"
-            errors.append(SourceError(first.path, first.line_of(kind.field), message))
-    return errors
+    return {slug: group for slug, group in by_slug.items() if len(group) > 1}
 
 
 def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> tuple[Term, ...]:
@@ -585,8 +704,14 @@ def _kind_terms(config: SiteConfig, kind: Kind, entries: tuple[Entry, ...]) -> t
         terms = tuple(replace(t, description=described.get(fold(t.name), "")) for t in terms)
     if kind.many or not any(getattr(getattr(e.briefing, kind.field), "url", None) for e in entries):
         return terms  # (a list of names has no links)
-    # A term with links (a source) links its most cited URL
-    return tuple(replace(t, url=_most_common(getattr(e.briefing, kind.field).url for e in t.entries)) for t in terms)
+    return tuple(replace(t, url=_term_url(kind, t.entries)) for t in terms)
+
+
+def _term_url(kind: Kind, entries: Iterable[Entry]) -> str | None:
+    """Return the link of a term of a kind whose names have links (a source): its most cited URL."""
+    if kind.many:
+        return None
+    return _most_common(getattr(getattr(e.briefing, kind.field), "url", None) for e in entries)
 
 
 def _terms(kind: str, entries: tuple[Entry, ...], place: int) -> tuple[Term, ...]:

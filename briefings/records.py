@@ -15,7 +15,8 @@ from briefings.config import ParseSettings
 from briefings.content import SHOWN_ONLY, Briefing, parse_briefing
 from briefings.errors import SourceError
 from briefings.frozen import compact_pickle
-from briefings.keys import Hasher, file_digest
+from briefings.keys import Hasher, digest_text, file_digest
+from briefings.kinds import KINDS
 from briefings.markdown import BodyTemplate, make_parser, template_body
 from briefings.words import words_of
 
@@ -40,6 +41,7 @@ class Record:
     errors: tuple[SourceError, ...] = ()
     standin: Briefing | None = None
     shape: str = ""  # the digest of all it holds but its bytes' digest and SHOWN_ONLY fields (`shaped`)
+    frame: str = ""  # the same but for the names it lists the briefing under too (`shaped`)
 
     @property
     def as_read(self) -> Briefing | None:
@@ -50,19 +52,21 @@ class Record:
 class Summary(NamedTuple):
     """What a build needs of every file's record, kept apart so that a build whose edits keep the
     model's shape loads the records of the edited files alone (`stages.Records`): what decides
-    whether the file is parsed again, the model's shape and the clock's position. A tuple, which
-    the cache keeps as a plain row (`index_rows`)."""
+    whether the file is parsed again, the model's shape and frame, and the clock's position. A
+    tuple, which the cache keeps as a plain row (`index_rows`)."""
 
     digest: str  # the record's `digest`
     shape: str  # the record's `shape`
     body: bool  # it has a body, kept in the body store under its digest
     moment: float | None  # its briefing's `moment`, if it has a briefing that is not a draft
+    frame: str  # the record's `frame`
 
 
 def summary(record: Record) -> Summary:
     """Return what the build needs of a record without loading it (see `Summary`)."""
     b = record.briefing
-    return Summary(record.digest, record.shape, record.body is not None, b.moment if b and not b.draft else None)
+    moment = b.moment if b and not b.draft else None
+    return Summary(record.digest, record.shape, record.body is not None, moment, record.frame)
 
 
 def index_rows(index: dict[str, Summary]) -> dict[str, tuple[Any, ...]]:
@@ -122,7 +126,12 @@ def shaped(record: Record) -> Record:
     """Return the record with its `shape`: the digest of everything in it but its bytes' digest,
     the body's HTML, the lines its links are on and the briefing's SHOWN_ONLY fields. Records of
     equal shape make the same model but for what those show (see `content.SHOWN_ONLY`; a link's
-    line is in messages, and in the briefing's own entry). So a field added above the body keeps it."""
+    line is in messages, and in the briefing's own entry). So a field added above the body keeps it.
+
+    And its `frame`: the same digest without the names of every kind of listing (`kinds.KINDS`:
+    tags, region, source...). Records of equal frame make a model with the same briefings at
+    the same URLs in the same order, listed under other terms perhaps (`stages.patched_model`).
+    The shape is the digest of the frame and those names."""
 
     def plain(b: Briefing | None) -> Briefing | None:
         return replace(b, **SHOWN_ONLY) if b is not None else None
@@ -132,4 +141,20 @@ def shaped(record: Record) -> Record:
         links = tuple(replace(link, line=0) for link in body.links)
         body = replace(body, html="", links=links, fragments=tuple((0, name) for _, name in body.fragments))
     bare = replace(record, digest="", briefing=plain(record.briefing), standin=plain(record.standin), body=body)
-    return replace(record, shape=Hasher().digest(bare).hex())
+    unnamed = replace(bare, briefing=_unnamed(bare.briefing), standin=_unnamed(bare.standin))
+    frame = Hasher().digest(unnamed)
+    names = Hasher().digest((_names(record.briefing), _names(record.standin)))
+    return replace(record, shape=digest_text(frame, names).hex(), frame=frame.hex())
+
+
+_NAMELESS: dict[str, Any] = {kind.field: None for kind in KINDS}
+
+
+def _unnamed(briefing: Briefing | None) -> Briefing | None:
+    """Return a briefing without the names it is listed under (of every kind of listing)."""
+    return replace(briefing, **_NAMELESS) if briefing is not None else None
+
+
+def _names(briefing: Briefing | None) -> tuple[object, ...]:
+    """Return the names a briefing is listed under, a field of each kind of listing (a source with its link)."""
+    return tuple(getattr(briefing, kind.field) for kind in KINDS) if briefing is not None else ()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefings import sources
-from briefings.archive import Archive, briefing_urls, build_archive, entries_of, with_edits
+from briefings.archive import Archive, briefing_urls, build_archive, entries_of, with_edits, with_terms
 from briefings.bodies import BodyStore, body_store
 from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
@@ -224,7 +224,8 @@ def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str
 @dataclass(frozen=True)
 class Warm:
     """What a build leaves for the next (`patched_model`): the shape of what its model was made
-    from (`records_shape`), each file's digest, the model and its shape (`model_shape`); in the
+    from (`records_shape`), each file's digest, the model and its shape (`model_shape`), and the
+    frame of its inputs (`records_shape` without the names briefings are listed under); in the
     same process (the preview) also its records, parsed with `parsing`, which the next build's
     records start from. The cache keeps one without records (`keep_model`)."""
 
@@ -233,6 +234,7 @@ class Warm:
     digests: dict[str, str]
     archive: Archive
     shape: bytes
+    frame: bytes = b""
     records: Records | None = None
 
 
@@ -253,7 +255,7 @@ class Planning:
 def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> Planning:
     """Run every stage but writing (see `Planning`). The model is patched (`patched_model`), not
     made again, when the edits since a model was last kept (`warm`, given by the preview, or
-    the cache's) keep its shape."""
+    the cache's) keep its shape, or its frame (a retag)."""
     warm = warm if warm is not None and warm.parsing == run.config.parsing else None
     records, unreadable, changed = load_records(run, content, warm.records if warm else None)
     cache, store = run.cache, run.store
@@ -261,17 +263,25 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     clock = clock_position(run, records.index)
     inputs = records_shape(run, records.index, assets, clock)
     digests = {path: s.digest for path, s in records.index.items()}
-    if warm is None or warm.inputs != inputs:
-        warm = kept_model(cache, inputs) if cache and not unreadable else None
-    archive = patched_model(run, records, assets, warm, inputs) if warm and not unreadable else None
+    if warm is not None and warm.inputs == inputs:
+        frame = warm.frame  # (equal shapes have equal frames)
+    else:
+        kept = kept_model(cache, inputs=inputs) if cache and not unreadable else None
+        frame = kept.frame if kept else records_shape(run, records.index, assets, clock, framed=True)
+        if kept is None and warm is not None and warm.frame == frame:
+            kept = warm  # the preview's, for a retag: nothing to load
+        elif kept is None and cache and not unreadable:
+            kept = kept_model(cache, frame=frame)
+        warm = kept
+    archive = patched_model(run, records, assets, warm, inputs, frame) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
-    if archive is None or warm is None or shape != warm.shape:
+    if archive is None or warm is None or (warm.inputs == inputs and shape != warm.shape):
         archive, errors = model_archive(run, records.every(), unreadable, assets)
         if errors:
             raise BuildFailed(errors)
         shape = model_shape(inputs, archive)
         if cache:
-            keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape))
+            keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape, frame))
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
         run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers
@@ -283,7 +293,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
-    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, records)
+    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, frame, records)
     return Planning(archive, plan, digests, scheduled, clock, warmed)
 
 
@@ -323,16 +333,22 @@ def scheduled_briefings(run: Session, records: Records) -> dict[str, datetime]:
     return {b.path: b.date for b in found if b is not None and not is_due(b.date, run.now)}
 
 
-def kept_model(cache: Cache, inputs: bytes) -> Warm | None:
-    """Return the model the cache keeps for these inputs (`records_shape`), if any."""
-    kept = cache.recall_for("model", inputs)
+def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | None:
+    """Return the model the cache keeps for these inputs (`records_shape`), or for inputs of
+    this frame (`records_shape(framed=True)`: retags since, for `patched_model`), if it keeps one."""
+    if frame:
+        kept_for = cache.recall("model_frame", frame)
+        inputs = kept_for if isinstance(kept_for, bytes) else b""
+    kept = cache.recall_for("model", inputs) if inputs else None
     return kept if isinstance(kept, Warm) else None
 
 
 def keep_model(cache: Cache, made: Warm) -> None:
     """Keep a model just made, without its records, for the next build, when its inputs' shape
-    is the last build's: a run of edits that each change the shape (retags, new briefings)
-    then pays for no more than a few bytes, and a run of edits to what pages show pays once.
+    or frame is the last build's: a run of edits that each change the frame (new briefings,
+    dates) then pays for no more than a few bytes, and a run of edits to what pages show, or
+    to the names briefings are listed under (retags), pays once: the builds after it patch it.
+    Which inputs it was kept for is kept by their frame too (`kept_model`).
 
     The model holds its briefings: a build that patches it loads the records of the edited
     files alone (`Records`). It is kept before planning: kept after it (so with what planning
@@ -342,23 +358,28 @@ def keep_model(cache: Cache, made: Warm) -> None:
     build that patches the model, and most are the briefing's `moment`, which pickles as a
     reference to it.
     """
-    if cache.recall("model_inputs", made.inputs) is True:
+    if cache.recall("model_inputs", made.inputs) is True or cache.recall("model_frames", made.frame) is True:
         _ = made.archive.modified  # each briefing's date of change, worked out now, is kept with it
         cache.remember_for("model", made.inputs, made)
+        cache.remember("model_frame", made.frame, made.inputs)
     else:
         cache.remember("model_inputs", made.inputs, True)
+        cache.remember("model_frames", made.frame, True)
 
 
-def patched_model(run: Session, records: Records, assets: frozenset[str], warm: Warm, inputs: bytes) -> Archive | None:
+def patched_model(
+    run: Session, records: Records, assets: frozenset[str], warm: Warm, inputs: bytes, frame: bytes
+) -> Archive | None:
     """Return the warm model with the briefings edited since it was made put in their entries'
     places, when the model's `inputs` have the shape they had (`records_shape`: only what pages
-    show changed, a title, a summary, the body's text); None when the model must be made again.
+    show changed, a title, a summary, the body's text), or their `frame` (the names briefings
+    are listed under changed too: `archive.with_terms`); None when the model must be made again.
 
-    The caller compares the shape of the result with the warm one: that is what makes it sound
-    (the order and what the clock decided are in it). The warm model was made without errors,
-    so records that did not change have none.
+    For inputs of its shape, the caller compares the shape of the result with the warm one: that
+    is what makes it sound (the order and what the clock decided are in it). The warm model was
+    made without errors, so records that did not change have none.
     """
-    if warm.inputs != inputs:
+    if warm.inputs != inputs and warm.frame != frame:
         return None
     index = records.index  # compared in passes that run in C (100,000 files)
     changed = map(operator.ne, map(warm.digests.get, index), map(_digest_of, index.values()))
@@ -382,12 +403,17 @@ def patched_model(run: Session, records: Records, assets: frozenset[str], warm: 
         body, site_links = bodies[r.path]
         assert r.briefing is not None  # see above
         edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
-    patched = with_edits(warm.archive, edits, run.now)
-    return replace(patched, config=run.config) if patched else None
+    model = replace(warm.archive, config=run.config)
+    if warm.inputs == inputs:
+        return with_edits(model, edits, run.now)
+    return with_terms(model, edits, run.now, run.cache)
 
 
-def records_shape(run: Session, index: dict[str, Summary], assets: Iterable[str], clock: Position) -> bytes:
-    """Return the digest of what the model is made from but for what its pages only show.
+def records_shape(
+    run: Session, index: dict[str, Summary], assets: Iterable[str], clock: Position, framed: bool = False
+) -> bytes:
+    """Return the digest of what the model is made from but for what its pages only show; or,
+    `framed`, but for the names its briefings are listed under too (each record's `frame`).
 
     The model is made from these alone (see `model_archive`): the settings, the options that
     choose the briefings, the clock's position among the briefings' dates, the other files
@@ -395,8 +421,12 @@ def records_shape(run: Session, index: dict[str, Summary], assets: Iterable[str]
     """
     options = run.options
     decided = Hasher().digest((run.config, options.drafts, options.scheduled, clock, tuple(sorted(assets))))
-    listed = "".join(f"{path}\0{s.shape}\0" for path, s in index.items())  # no path or shape holds a NUL
-    return digest_text(decided, listed)
+    digest = _frame_of if framed else _shape_of
+    listed = "".join(f"{path}\0{digest(s)}\0" for path, s in index.items())  # no path, shape or frame holds a NUL
+    return digest_text(decided, b"f" if framed else b"", listed)
+
+
+_shape_of, _frame_of = operator.attrgetter("shape"), operator.attrgetter("frame")
 
 
 def model_shape(inputs: bytes, archive: Archive) -> bytes:

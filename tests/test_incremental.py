@@ -238,7 +238,9 @@ def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     """A build whose edits keep the model's shape (a title) loads, of the cached records, only
     those of the files edited since the model was kept and of the briefings they link to
     (their URLs and headings are checked): the index of every record (`Summary`) decides the
-    rest. A retag makes the model again from every record. Each build equals a clean one."""
+    rest. So does a retag (the model is patched: `archive.with_terms`), unless a tag it drops
+    or gives is a country's name: then the model is made again from every record. Each build
+    equals a clean one."""
     root = linking_archive(tmp_path / "a")
     build(root)
 
@@ -264,10 +266,16 @@ def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     # briefing-2 was edited since the model was kept (its entry is patched again); 5 links to 9.
     assert asked == [["content/2016/briefing-2.md"], ["content/2016/briefing-9.md"]]
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    file = root / "content" / "2016" / "briefing-2.md"
+    file.write_text(file.read_text().replace("tags: [Aleppo]", "tags: [Energy]"))
+    build(root)
+    assert asked[2:] == [["content/2016/briefing-5.md"], ["content/2016/briefing-9.md"]]
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
     file = root / "content" / "2016" / "briefing-3.md"
     file.write_text(file.read_text().replace("tags: [Syria]", "tags: [Energy]"))
     build(root)
-    assert asked[2:] == [None]
+    edited = ["content/2016/briefing-2.md", "content/2016/briefing-5.md"]  # since the model was kept
+    assert asked[4:] == [edited, ["content/2016/briefing-9.md"], None]
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
@@ -521,12 +529,98 @@ def test_a_warm_build_patches_the_model_unless_an_edit_moves_a_briefing_in_it(
     assert made_for("b4.md", "B4 briefing", "Oil news") == 0
 
 
+def named(number: int, tags: str, region: str = "Europe", source: str = "TRT World", extra: str = "") -> str:
+    """Return a briefing of March 2016 (one a day: no two at one instant) with these names."""
+    return briefing(f"Briefing {number}", f"2016-03-{number + 1:02d}T10:00:00+03:00", tags, region, source, extra)
+
+
+NAMED = {
+    **{f"2016/b{n:02d}.md": named(n, f"[{('Energy', 'Elections', 'Aleppo', 'Oil')[n % 4]}, Rail]") for n in range(20)},
+    "2016/b04.md": named(4, "[Energy, Oil]"),
+    "2016/b06.md": named(6, "[Elections, Solar]"),  # the one briefing tagged Solar
+    "2016/b08.md": named(8, "[Energy, Rail]", extra="story: Grid crisis\n"),
+    "2016/b09.md": named(9, "[Oil, Rail]", source="{name: Reuters, url: 'https://www.reuters.com/'}"),
+}
+# (file number, text before, text after, whether the model is patched): every kind of name a
+# retag changes, and the changes that make the model again (a name given way to a country, a
+# term's spelling changed).
+RENAMES = [
+    (4, "[Energy, Oil]", "[Energy, Aleppo]", True),
+    (4, "[Energy, Aleppo]", "[Energy, Shipping]", True),  # a new tag: its term is made
+    (6, "[Elections, Solar]", "[Elections, Rail]", True),  # Solar's last briefing: its term goes
+    (5, "region: Europe", "region: Middle East", True),
+    (7, "source: TRT World", "source: Reuters", True),  # the source's link is worked out again
+    (9, "url: 'https://www.reuters.com/'", "url: 'https://www.reuters.com/world/'", True),
+    (8, "story: Grid crisis", "story: Grid crisis, later", True),
+    (10, "[Aleppo, Rail]", "[Aleppo, Rail, Storms]", True),
+    (11, "[Oil, Rail]", "[Oil, Russia]", False),  # a country's name: given way
+    (11, "[Oil, Russia]", "[Oil, Rail]", False),
+    (12, "[Energy, Rail]", "[energy, Rail]", True),  # another spelling of a term: listed as the term
+    (14, "[Aleppo, Rail]", "[Aleppo, Rail, storms]", True),  # as often as "Storms": that spelling, A-Z first
+    (10, "[Aleppo, Rail, Storms]", "[Aleppo, Rail, storms]", False),  # the term's spelling changes
+    (13, "[Elections, Rail]", "[Elections, Rail, Ports]", True),
+]
+
+
+def test_a_retag_patches_the_model_of_the_last_build_as_the_full_build_makes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: a build given what the last one left (the preview's) patches the model
+    for an edit to the names a briefing is listed under, of every kind (`archive.with_terms`):
+    a tag, a new tag, a tag's last briefing gone, a region, a source and its link, a story. The
+    model is the one a clean build makes (the terms, each term's spelling, the related briefings,
+    how often each name is given), and so is the site. A name that is a country's, or one that
+    changes how a term is spelt, makes the model again."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    root = make_archive(tmp_path / "a", NAMED)
+    warm = pipeline.build(root).warm
+    for number, old, new, patched in RENAMES:
+        made.clear()
+        file = root / "content" / "2016" / f"b{number:02d}.md"
+        assert old in file.read_text(), (number, old)
+        file.write_text(file.read_text().replace(old, new, 1))
+        report = pipeline.build(root, warm=warm)
+        assert report.warm is not None
+        warm = report.warm
+        assert bool(made) != patched, (number, new)
+        site = tree(root / "_site")
+        assert site == clean_build(root, tmp_path / "clean"), (number, new)
+        assert report.archive == pipeline.build(tmp_path / "clean", pipeline.Options(cache=False)).archive
+
+
+def test_a_retag_that_a_clean_build_refuses_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A retag whose names a clean build refuses (a tag that looks like another's misspelling, two
+    tags at one URL) is not patched in: the model is made again, and the build fails as a clean
+    one does, naming the file. Put right, the next build is a clean one's."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    root = make_archive(tmp_path / "a", NAMED | {"2016/b15.md": named(15, "[Oil, Gas & Oil]")})
+    build(root)
+    build(root)  # the shape again: the cache keeps the model
+    file = root / "content" / "2016" / "b04.md"
+    for new, said in (("[Energy, Electons]", "looks like a misspelling"), ("[Energy, Gas-Oil]", "share the URL")):
+        made.clear()
+        file.write_text(named(4, new))
+        capsys.readouterr()
+        assert run(root, "--quiet") == 1, new
+        assert made, new
+        assert said in capsys.readouterr().err, new
+    file.write_text(named(4, "[Energy, Oil]"))
+    assert tree(build(root)) == clean_build(root, tmp_path / "clean")
+
+
 def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patch_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted, not timed: builds from the command line keep the model in the cache when its
-    inputs have the last build's shape (`stages.keep_model`), and the builds after patch it for
-    every file edited since; a retag makes it again, and a damaged one is made again."""
+    inputs have the last build's shape or frame (`stages.keep_model`), and the builds after
+    patch it for every file edited since, retags too; a new briefing makes it again, and so
+    does a damaged one."""
     made: list[int] = []
     real = stages.model_archive
     monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
@@ -548,8 +642,12 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
     assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
     assert made_for("b2.md", "B2 briefing", "Oil news") == 0  # b3 and b2 edited since it was kept
-    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1
-    assert made_for("b4.md", "B4 briefing", "Grain news") == 1
+    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1  # a country's name left
+    assert made_for("b5.md", f"tags: [{TAGS[2]}]", "tags: [Energy]") == 0  # the frame again: kept, and patched
+    assert made_for("b4.md", "B4 briefing", "Grain news") == 0
+    (root / "content" / "2016" / "b6.md").write_text(text(6, ["Energy"], day=7, title="B6 briefing"))
+    assert made_for("b6.md", "B6 briefing", "B6 briefing") == 1  # another frame
+    assert made_for("b6.md", "B6 briefing", "Grain news") == 1  # its shape again: kept now
     assert made_for("b4.md", "Grain news", "Grain news, later") == 0
     kept = next((root / ".cache").glob("model-*.pickle"))
     kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
@@ -1025,8 +1123,8 @@ def test_the_record_index_is_kept_as_plain_rows_and_read_back_whole_or_not_at_al
     a row of another length, or anything else, gives no summary (every file is then parsed
     again), never a wrong one."""
     index = {
-        "content/2015/a.md": records.Summary("d1", "s1", True, 1442000000.0),
-        "content/2015/b.md": records.Summary("d2", "s2", False, None),
+        "content/2015/a.md": records.Summary("d1", "s1", True, 1442000000.0, "f1"),
+        "content/2015/b.md": records.Summary("d2", "s2", False, None, "f2"),
     }
     rows = records.index_rows(index)
     assert all(type(row) is tuple for row in rows.values())
