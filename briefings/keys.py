@@ -86,6 +86,10 @@ class Hasher:
         self._zones: dict[int, bytes] = {}  # the encoding of each time zone met, by id (see `_zone`)
         self._bytes: dict[bytes, bytes] = {}  # the digest of each bytes value given to `digest`, by value
 
+    def known(self, value: object) -> bytes | None:
+        """Return the digest of a dataclass digested or seeded before, or None."""
+        return self._memo.get(id(value))
+
     def seed(self, value: object, digest: bytes) -> None:
         """Declare the digest of a dataclass whose content is known by other means (see `known`)."""
         self._memo[id(value)] = digest

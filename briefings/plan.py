@@ -94,6 +94,18 @@ SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs 
 
 
 @dataclass(frozen=True)
+class KeptEntries:
+    """The entries of the model the cache keeps (`stages.keep_model`), by the inputs it is kept
+    for. A plan that digests every entry (a new shape) of that model keeps their digests in the
+    memo (`entry_digests`, in the model's order); a plan of a model patched from it (a retag)
+    seeds the hasher with the digests of the entries it did not patch: the same objects, at
+    the same places, whose files are those they were digested with (`stages.patched_model`)."""
+
+    inputs: bytes
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
 class Job:
     """An output not keyed yet: what its key digests (its template's digest, or `key_also` for a
     feed, and its view) and what `Planned` holds of it."""
@@ -120,6 +132,7 @@ def plan_site(
     assets: tuple[str, ...] = (),
     shape: bytes = b"",
     jobs: int = 1,
+    kept: KeptEntries | None = None,
 ) -> Plan:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -131,13 +144,14 @@ def plan_site(
     briefing), copied as they are to /media/. `shape` is the model's shape
     (`stages.model_shape`): given one, the memo keeps which outputs hold each briefing,
     and a plan of the same shape keys again only the outputs that hold a changed file.
-    Many keys to work out (a new shape's every page) are worked out by `jobs` forked workers.
+    Many keys to work out (a new shape's every page) are worked out by `jobs` forked workers,
+    with the digests of the `kept` model's entries kept in the memo for the models patched from it.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
-        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape, jobs)
+        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape, jobs, kept)
         files = [
             Planned(path, hasher.key(data), "search index", _constant(data), "search") for path, data in index().items()
         ]
@@ -157,6 +171,7 @@ def _plan_outputs(
     memo: Memo | None = None,
     shape: bytes = b"",
     jobs: int = 1,
+    kept: KeptEntries | None = None,
 ) -> Plan:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -169,7 +184,7 @@ def _plan_outputs(
     site = site_view(archive.config)
     renderer = Renderer(root / "templates", site, static, body, compiled, memo)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
-    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs)
+    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept)
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -318,10 +333,10 @@ class Keying:
 
     def __init__(
         self, hasher: Hasher, renderer: Renderer, site_wide: bytes, digests: dict[str, str], memo: Memo | None,
-        shape: bytes, entries: Sequence[Entry] = (), jobs: int = 1,
+        shape: bytes, entries: Sequence[Entry] = (), jobs: int = 1, kept: KeptEntries | None = None,
     ) -> None:  # fmt: skip
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
-        self.memo, self.shape, self.entries, self.jobs = memo, shape, entries, jobs
+        self.memo, self.shape, self.entries, self.jobs, self.kept = memo, shape, entries, jobs, kept
         self.given: dict[str, Given] = {}
         self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
@@ -375,14 +390,39 @@ class Keying:
         if len(again) < PARALLEL_KEYS_FROM:
             return [self.planned(job) for job in work]
         # First the entries, which most views hold (a listing two hundred): each digested by one
-        # worker, then known to every worker that keys the views (as a digest known by other means).
-        entries = tuple(self.entries)
+        # worker, then known to every worker that keys the views (as a digest known by other means);
+        # but for those whose digests were kept (`KeptEntries`).
+        remembered = self._seed_kept()
+        entries = tuple(entry for entry in self.entries if self.hasher.known(entry) is None)
         digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), self.jobs)
         for entry, digest in zip(entries, digests, strict=True):
             self.hasher.seed(entry, digest)
+        if not remembered:
+            self._keep_kept()
         keyed = forked_map(lambda n: self._keyed(again[n]), len(again), self.jobs)
         keys = dict(zip(map(id, again), keyed, strict=True))
         return [self.planned(job, keys.get(id(job))) for job in work]
+
+    def _seed_kept(self) -> bool:
+        """Seed the hasher with the kept digests of the entries this model shares with the kept
+        one (`KeptEntries`), if the memo has them; return True if it has."""
+        kept = self.kept
+        known = self.memo.recall("entry_digests", kept.inputs) if self.memo and kept else None
+        if kept is None or not isinstance(known, tuple) or len(known) != len(kept.entries):
+            return False
+        if len(self.entries) == len(kept.entries):  # a patch keeps every entry's place
+            for entry, old, digest in zip(self.entries, kept.entries, known, strict=True):
+                if entry is old:
+                    self.hasher.seed(entry, digest)
+        return True
+
+    def _keep_kept(self) -> None:
+        """Keep the digests of the kept model's entries, when this is that model and all are known."""
+        if self.memo is None or self.kept is None or self.kept.entries is not self.entries:
+            return
+        digests = tuple(map(self.hasher.known, self.kept.entries))
+        if None not in digests:
+            self.memo.remember("entry_digests", self.kept.inputs, digests)
 
     def planned(self, job: Job, key: str | None = None) -> Planned:
         """Return one output, keyed again (or given its `key`, worked out by `planned_all`) or with

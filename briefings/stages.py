@@ -32,7 +32,7 @@ from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
 from briefings.links import dangling_references, resolve_bodies
 from briefings.outputs import Plan
-from briefings.plan import output_paths, plan_site
+from briefings.plan import KeptEntries, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, SourceFile, remember_digests
@@ -224,10 +224,12 @@ def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str
 @dataclass(frozen=True)
 class Warm:
     """What a build leaves for the next (`patched_model`): the shape of what its model was made
-    from (`records_shape`), each file's digest, the model and its shape (`model_shape`), and the
-    frame of its inputs (`records_shape` without the names briefings are listed under); in the
-    same process (the preview) also its records, parsed with `parsing`, which the next build's
-    records start from. The cache keeps one without records (`keep_model`)."""
+    from (`records_shape`), each file's digest, the model and its shape (`model_shape`), the
+    frame of its inputs (`records_shape` without the names briefings are listed under) and a
+    token that tells this model from any other (the digests of its entries are kept by it:
+    `plan.KeptEntries`); in the same process (the preview) also its records, parsed with
+    `parsing`, which the next build's records start from. The cache keeps one without records
+    (`keep_model`)."""
 
     parsing: ParseSettings
     inputs: bytes
@@ -235,6 +237,7 @@ class Warm:
     archive: Archive
     shape: bytes
     frame: bytes = b""
+    token: bytes = b""  # made afresh for each model made or patched
     records: Records | None = None
 
 
@@ -266,26 +269,32 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if warm is not None and warm.inputs == inputs:
         frame = warm.frame  # (equal shapes have equal frames)
     else:
-        kept = kept_model(cache, inputs=inputs) if cache and not unreadable else None
-        frame = kept.frame if kept else records_shape(run, records.index, assets, clock, framed=True)
-        if kept is None and warm is not None and warm.frame == frame:
-            kept = warm  # the preview's, for a retag: nothing to load
-        elif kept is None and cache and not unreadable:
-            kept = kept_model(cache, frame=frame)
-        warm = kept
+        found = kept_model(cache, inputs=inputs) if cache and not unreadable else None
+        frame = found.frame if found else records_shape(run, records.index, assets, clock, framed=True)
+        if found is None and warm is not None and warm.frame == frame:
+            found = warm  # the preview's, for a retag: nothing to load
+        elif found is None and cache and not unreadable:
+            found = kept_model(cache, frame=frame)
+        warm = found
     archive = patched_model(run, records, assets, warm, inputs, frame) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
+    token = os.urandom(8)  # this build's model: made or patched
+    kept: KeptEntries | None
     if archive is None or warm is None or (warm.inputs == inputs and shape != warm.shape):
         archive, errors = model_archive(run, records.every(), unreadable, assets)
         if errors:
             raise BuildFailed(errors)
         shape = model_shape(inputs, archive)
         if cache:
-            keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape, frame))
+            keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape, frame, token))
+        kept = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan digests them all
+    else:  # the entries it did not patch have the digests kept for the warm model's, if any
+        kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
-        run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers
-    )
+        run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers,
+        kept,
+    )  # fmt: skip
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     check_output_paths(cache, plan)
@@ -293,7 +302,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
-    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, frame, records)
+    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, records)
     return Planning(archive, plan, digests, scheduled, clock, warmed)
 
 

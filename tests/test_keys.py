@@ -583,3 +583,40 @@ def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
     monkeypatch.undo()
     pipeline.build(root, pipeline.Options(jobs=1, cache=False))
     assert forked_site == tree(root / "_site")
+
+
+def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: a plan of a model patched for a retag from the one the cache keeps digests only the
+    retagged entry (`plan.KeptEntries`); the others have the digests the plan that made the model
+    kept. Every key is the one a clean plan of the same files works out."""
+    root = tmp_path / "a"
+    write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
+    newest = max((root / "content").rglob("*.md"))
+    tags = next(line for line in newest.read_text().splitlines() if line.startswith("tags:"))
+    monkeypatch.setattr(plan, "PARALLEL_KEYS_FROM", 1)
+    forks: list[int] = []
+    forked_map = plan.forked_map
+
+    def counted(task: Callable[[int], str], count: int, jobs: int) -> Iterator[str]:
+        forks.append(count)
+        return forked_map(task, count, jobs)
+
+    monkeypatch.setattr(plan, "forked_map", counted)
+    options = pipeline.Options(jobs=2)
+    pipeline.build(root, options)
+    clean = tmp_path / "clean"
+    for retagged in ("tags: [Retagged, Topic 001]", tags, "tags: [Retagged, Topic 002]"):
+        newest.write_text(newest.read_text().replace(tags, retagged))
+        tags = retagged
+        pipeline.build(root, options)  # the first retag keeps the model (its frame repeats)
+        forks.clear()
+        keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
+        # The entries' digests first: but for the retagged one (none: a model the cache keeps
+        # for these very inputs), those kept for the model's.
+        assert forks[0] == (0 if retagged.endswith("001]") else 1), retagged
+        shutil.rmtree(clean, ignore_errors=True)
+        shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
+        alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
+        assert keys == {output.path: output.key for output in alone}, retagged
