@@ -373,7 +373,7 @@ def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo
     for kind in changed:
         place = _PLACE[kind.name]
         used = Counter(names.get(kind.name, {}))
-        for a, b in pairs:
+        for a, b in renamed:
             used.subtract(names_of(kind, a))
             used.update(names_of(kind, b))
         used = +used  # without the names no briefing gives now
@@ -395,7 +395,8 @@ def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo
         return None
     terms = dict(patched.terms)
     for kind in changed:
-        terms[kind.name] = _moved_terms(config, kind, terms[kind.name], [(old[p], e) for p, e in entries.items()])
+        moves = [(old[b.path], entries[b.path]) for _, b in renamed]
+        terms[kind.name] = _moved_terms(config, kind, terms[kind.name], moves)
     by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
     if any((way.term.kind, way.term.slug) not in by_slug for way in patched.given_way):
         return None
@@ -414,8 +415,9 @@ def _moved_terms(
     listing), as `_kind_terms` would list them: a term no entry has left out (but site.yaml's
     own), a new one placed A-Z, each term's link worked out again from its entries."""
     place = _PLACE[kind.name]
-    members = {term.slug: list(term.entries) for term in terms}
+    touched = {ref.slug for pair in moves for entry in pair for ref in entry.refs[place]}
     made = {term.slug: term for term in terms}
+    members = {slug: list(made[slug].entries) for slug in touched if slug in made}  # the others stay as they are
     for before, entry in moves:
         left = {ref.slug for ref in before.refs[place]}
         for ref in entry.refs[place]:
@@ -429,7 +431,6 @@ def _moved_terms(
         for slug in left:
             members[slug] = [e for e in members[slug] if e is not entry]
     described = {fold(name): text for name, text in config.term_descriptions(kind.name).items()}
-    touched = {ref.slug for pair in moves for entry in pair for ref in entry.refs[place]}
     moved = []
     for slug, term in made.items():
         if slug not in touched:

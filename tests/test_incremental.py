@@ -590,6 +590,31 @@ def test_a_retag_patches_the_model_of_the_last_build_as_the_full_build_makes_it(
         assert report.archive == pipeline.build(tmp_path / "clean", pipeline.Options(cache=False)).archive
 
 
+def test_retags_of_several_briefings_in_one_build_patch_the_model_as_a_clean_build_makes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: two briefings retagged since the last build, both into a tag no briefing had and
+    one out of another's last place, with a title edit beside them, patch the model once; the
+    model and the site are a clean build's."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    root = make_archive(tmp_path / "a", NAMED)
+    warm = pipeline.build(root).warm
+    made.clear()
+    content = root / "content" / "2016"
+    for number, old, new in ((3, "[Oil, Rail]", "[Oil, Tides]"), (6, "[Elections, Solar]", "[Tides, Elections]")):
+        file = content / f"b{number:02d}.md"
+        file.write_text(file.read_text().replace(old, new, 1))
+    file = content / "b07.md"
+    file.write_text(file.read_text().replace("Briefing 7", "Briefing seven", 1))
+    report = pipeline.build(root, warm=warm)
+    assert not made
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    assert report.archive == pipeline.build(tmp_path / "clean", pipeline.Options(cache=False)).archive
+    assert [t.name for t in report.archive.terms["tags"]].count("Tides") == 1
+
+
 def test_a_retag_that_a_clean_build_refuses_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
