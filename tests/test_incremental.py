@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -613,6 +614,51 @@ def test_retags_of_several_briefings_in_one_build_patch_the_model_as_a_clean_bui
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
     assert report.archive == pipeline.build(tmp_path / "clean", pipeline.Options(cache=False)).archive
     assert [t.name for t in report.archive.terms["tags"]].count("Tides") == 1
+
+
+TAGGED = ["Energy", "energy", "Oil", "Rail", "Tides", "Solar", "Russia"]  # a term's other spelling, a country
+NAMES = st.fixed_dictionaries(
+    {
+        "tags": st.lists(st.sampled_from(TAGGED), min_size=1, max_size=3),
+        "region": st.sampled_from(["Europe", "Middle East"]),
+        "source": st.sampled_from(["TRT World", "Reuters", "{name: Reuters, url: 'https://www.reuters.com/'}"]),
+        "story": st.sampled_from(["", "story: Grid crisis\n", "story: Port strike\n"]),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 11), NAMES), min_size=1, max_size=3))
+def test_a_model_patched_for_retags_is_the_model_a_clean_build_makes(edits: list[tuple[int, dict[str, Any]]]) -> None:
+    """Any names given to a few of twelve briefings (tags spelt as a term is or not, a country's
+    name, a region, a source with or without its link, a story): `with_terms` gives the model a
+    clean build makes of the edited files, or none (the model is then made again)."""
+
+    def write(root: Path, number: int, names: dict[str, Any]) -> None:
+        tags = "[" + ", ".join(names["tags"]) + "]"
+        text = named(number, tags, names["region"], names["source"], extra=names["story"])
+        (root / "content" / "2016" / f"b{number:02d}.md").write_text(text)
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = make_archive(Path(folder), {})
+        (root / "content" / "2016").mkdir(parents=True)
+        for number in range(12):  # "Energy" three times, "energy" twice: a retag or two may respell the term
+            tags = ["Energy" if number < 3 else "energy" if number < 5 else "Oil", "Rail"]
+            story = "story: Grid crisis\n" if number % 5 == 0 else ""
+            write(root, number, {"tags": tags, "region": "Europe", "source": "TRT World", "story": story})
+        before = pipeline.build(root, pipeline.Options(cache=False)).archive
+        for number, names in edits:
+            write(root, number, names)
+        after = pipeline.build(root, pipeline.Options(cache=False)).archive
+    assert before is not None and after is not None
+    places = archive.entries_of(before, {f"content/2016/b{number:02d}.md" for number, _ in edits})
+    made = archive.entries_of(after, places.keys())
+    changed = {
+        path: replace(entry, briefing=made[path].briefing, body=made[path].body, site_links=made[path].site_links)
+        for path, entry in places.items()
+    }
+    patched = archive.with_terms(before, changed, after.entries[0].briefing.date)
+    assert patched is None or replace(patched, recent=after.recent) == after  # (built at another clock)
 
 
 def test_a_retag_that_a_clean_build_refuses_is_refused(
