@@ -344,11 +344,12 @@ def _with(listing: _Listing, swapped: Callable[[tuple[Entry, ...]], tuple[Entry,
 def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo: Memo | None = None) -> Archive | None:
     """Return the archive with the entries of `edits` (by file path) in place of the entries of
     those files, as `with_edits` does, and each listed under the names its briefing gives now
-    (a retag, another region or source): the terms it left and joined, the related briefings
-    around it ranked again. None when what the edits give would change more than their own
-    entries' terms (a name spelt as another term is, or given way to another kind, or looking
-    misspelt, or taking another's slug: what the full build says or decides across files), or
-    when `with_edits` gives none.
+    (a retag, another region or source): the terms it left and joined, the names it gives way
+    (a tag that is a country's name: `Merge`), the related briefings around it ranked again.
+    None when what the edits give would change more than their own entries' terms (a term's
+    spelling, or the names other briefings give way to: a country written in `countries:`), or
+    a clean build would refuse it (a name that looks misspelt, or takes another's slug, or is
+    a region's), or `with_edits` gives none.
 
     Sound only for edits whose records have the frame the model was made from (`records.shaped`:
     the same briefings and URLs, the clock where it was; `stages.patched_model` checks it), so
@@ -361,21 +362,31 @@ def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo
     if old.keys() != edits.keys() or not archive.names:
         return None
     pairs = [(old[path].briefing, entry.briefing) for path, entry in edits.items()]
-    changed = [kind for kind in KINDS if any(getattr(a, kind.field) != getattr(b, kind.field) for a, b in pairs)]
-    renamed = [(a, b) for a, b in pairs if any(getattr(a, kind.field) != getattr(b, kind.field) for kind in changed)]
-    targets = {kind.merges_into for kind in KINDS}
-    listed = {kind.name: archive.names.get(kind.name, {}).keys() for kind in KINDS if kind.name in targets}
-    merge = Merge(config, [briefing for pair in renamed for briefing in pair], listed)  # old and new selves
-    if any(kind.name in targets for kind in changed) or merge.moved or merge.errors:
-        return None  # the names every briefing gives way to, or those it gives way, may be others now
+    targets = [kind for kind in KINDS if any(other.merges_into == kind.name for other in KINDS)]
+    if any(getattr(a, kind.field) != getattr(b, kind.field) for kind in targets for a, b in pairs):
+        return None  # the names every briefing gives way to (`Merge`) may be others now
+    # Each briefing's names once merged: a tag that is a country's name is the country. What each
+    # gives way to is what the full build's `Merge` finds: the names of the kinds given way to
+    # are as they were, here (those the archive lists) and in every other briefing.
+    listed = {kind.name: archive.names.get(kind.name, {}).keys() for kind in targets}
+    merges = {b.path: (Merge(config, [a], listed), Merge(config, [b], listed)) for a, b in pairs}
+    if any(merge.errors for pair in merges.values() for merge in pair):
+        return None  # (a tag that is a region's name)
+
+    def differ(kind: Kind, a: Briefing, b: Briefing) -> bool:
+        was, now = merges[b.path]
+        return getattr(a, kind.field) != getattr(b, kind.field) or was.names_in(kind, a) != now.names_in(kind, b)
+
+    changed = [kind for kind in KINDS if any(differ(kind, a, b) for a, b in pairs)]
+    renamed = [(a, b) for a, b in pairs if any(differ(kind, a, b) for kind in changed)]
     names = dict(archive.names)
     entries = dict(edits)
     for kind in changed:
         place = _PLACE[kind.name]
         used = Counter(names.get(kind.name, {}))
         for a, b in renamed:
-            used.subtract(names_of(kind, a))
-            used.update(names_of(kind, b))
+            used.subtract(merges[b.path][0].names_in(kind, a))
+            used.update(merges[b.path][1].names_in(kind, b))
         used = +used  # without the names no briefing gives now
         spelt, meant = _spellings(config, kind, used, memo)
         shown = {fold(term.name): term.name for term in archive.terms[kind.name]}
@@ -385,11 +396,12 @@ def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo
             return None
         if kind.vocabulary != "site":
             names[kind.name] = dict(used)
-        ref = _refs(spelt, slugs, itertools.chain.from_iterable(names_of(kind, b) for _, b in renamed))
-        for _, b in renamed:
-            refs = list(entries[b.path].refs)
-            refs[place] = ref(names_of(kind, b))
-            entries[b.path] = replace(entries[b.path], refs=tuple(refs))
+        given = {b.path: merges[b.path][1].names_in(kind, b) for _, b in renamed}
+        ref = _refs(spelt, slugs, itertools.chain.from_iterable(given.values()))
+        for path, written in given.items():
+            refs = list(entries[path].refs)
+            refs[place] = ref(written)
+            entries[path] = replace(entries[path], refs=tuple(refs))
     patched = with_edits(archive, entries, now)
     if patched is None:
         return None
@@ -397,14 +409,64 @@ def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo
     for kind in changed:
         moves = [(old[b.path], entries[b.path]) for _, b in renamed]
         terms[kind.name] = _moved_terms(config, kind, terms[kind.name], moves)
-    by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
-    if any((way.term.kind, way.term.slug) not in by_slug for way in patched.given_way):
+    given_way = _given_way(patched, terms, [(merges[b.path], a, b) for a, b in renamed])
+    if given_way is None:
         return None
-    given_way = tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in patched.given_way)
     related = patched.related
     if BY_NAME["tags"] in changed:
         related = related_entries(patched.entries, memo, _written_tags(patched.entries))
     return replace(patched, terms=terms, given_way=given_way, related=related, names=names)
+
+
+def _given_way(
+    patched: Archive, terms: dict[str, tuple[Term, ...]], renamed: list[tuple[tuple[Merge, Merge], Briefing, Briefing]]
+) -> tuple[GivenWay, ...] | None:
+    """Return the names given way (`Merge.given_way`) once the `renamed` briefings (each with the
+    merges of its old and new self) give what they give now, each with its term among `terms`:
+    as many more or fewer briefings giving it, and the newest of them (looked for again, in the
+    archive's order, when the newest gave it up); None where they do not add up."""
+    ways = {(way.kind, way.slug): way for way in patched.given_way}
+    joined: dict[tuple[str, str], list[Briefing]] = defaultdict(list)  # by (kind, folded name)
+    left: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (was, now), a, b in renamed:
+        for key in now.given.keys() - was.given.keys():
+            joined[key].append(b)
+        for key in was.given.keys() - now.given.keys():
+            left[key].add(a.path)
+    changed = {(kind, slugify(folded)): (kind, folded) for kind, folded in joined.keys() | left.keys()}
+    if len(changed) != len(joined.keys() | left.keys()):
+        return None  # two names at one slug: the full build says so
+    origins = entries_of(patched, {ways[key].origin for key in changed if key in ways})
+    by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
+    found = {key: way for key, way in ways.items() if key not in changed}
+    for key, (kind, folded) in changed.items():
+        way = ways.get(key)
+        count = (way.given if way else 0) + len(joined[kind, folded]) - len(left[kind, folded])
+        if count < 0 or (way is None and left[kind, folded]):
+            return None
+        if count == 0:
+            continue
+        if way is not None and way.origin not in left[kind, folded]:  # the newest giver still gives it
+            if way.origin not in origins:
+                return None
+            origin = min([*joined[kind, folded], origins[way.origin].briefing], key=place_of).path
+        else:  # the newest that gives it now
+            source = BY_NAME[kind]
+            givers = (e.briefing for e in patched.entries if folded in map(fold, names_of(source, e.briefing)))
+            newest = next(givers, None)
+            if newest is None:
+                return None
+            origin = newest.path
+        term = {fold(t.name): t for t in terms[BY_NAME[kind].merges_into]}.get(folded)
+        if term is None:
+            return None
+        found[key] = GivenWay(kind, key[1], term, count, origin)
+    for key, way in found.items():
+        term = by_slug.get((way.term.kind, way.term.slug))
+        if term is None:
+            return None
+        found[key] = replace(way, term=term)
+    return tuple(found[key] for key in sorted(found))
 
 
 def _moved_terms(

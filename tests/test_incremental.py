@@ -239,9 +239,8 @@ def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     """A build whose edits keep the model's shape (a title) loads, of the cached records, only
     those of the files edited since the model was kept and of the briefings they link to
     (their URLs and headings are checked): the index of every record (`Summary`) decides the
-    rest. So does a retag (the model is patched: `archive.with_terms`), unless a tag it drops
-    or gives is a country's name: then the model is made again from every record. Each build
-    equals a clean one."""
+    rest. So does a retag (the model is patched: `archive.with_terms`), unless it writes another
+    country: then the model is made again from every record. Each build equals a clean one."""
     root = linking_archive(tmp_path / "a")
     build(root)
 
@@ -273,10 +272,16 @@ def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     assert asked[2:] == [["content/2016/briefing-5.md"], ["content/2016/briefing-9.md"]]
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
     file = root / "content" / "2016" / "briefing-3.md"
-    file.write_text(file.read_text().replace("tags: [Syria]", "tags: [Energy]"))
+    file.write_text(file.read_text().replace("tags: [Syria]", "tags: [Energy]"))  # a country's name given up
     build(root)
     edited = ["content/2016/briefing-2.md", "content/2016/briefing-5.md"]  # since the model was kept
-    assert asked[4:] == [edited, ["content/2016/briefing-9.md"], None]
+    assert asked[4:] == [edited, ["content/2016/briefing-9.md"]]
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    file = root / "content" / "2016" / "briefing-4.md"
+    file.write_text(file.read_text().replace("tags: [", "countries: [Turkey]\ntags: [", 1))
+    build(root)
+    edited = [*edited[:1], "content/2016/briefing-3.md", *edited[1:]]
+    assert asked[6:] == [edited, ["content/2016/briefing-9.md"], None]
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
@@ -503,8 +508,9 @@ def test_a_warm_build_patches_the_model_unless_an_edit_moves_a_briefing_in_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted, not timed: a build given what the last one left (`stages.Warm`, as the preview
-    does) patches the model for an edit to what pages only show, and makes it again when the
-    edit moves a briefing: a retag, or a title that breaks a tie in the order the other way."""
+    does) patches the model for an edit to what pages only show or to the names a briefing is
+    listed under, and makes it again when the edit moves a briefing: a new date, or a title that
+    breaks a tie in the order the other way."""
     made: list[int] = []
     real = stages.model_archive
     monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
@@ -526,7 +532,8 @@ def test_a_warm_build_patches_the_model_unless_an_edit_moves_a_briefing_in_it(
     assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
     assert made_for("b0.md", "B0 briefing", "A0 briefing") == 0  # still first of the two
     assert made_for("b0.md", "A0 briefing", "C0 briefing") == 1  # now after b1
-    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1
+    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 0  # a retag: patched too
+    assert made_for("b4.md", "2016-03-04T", "2016-03-25T") == 1  # a date: the briefing moves
     assert made_for("b4.md", "B4 briefing", "Oil news") == 0
 
 
@@ -543,8 +550,8 @@ NAMED = {
     "2016/b09.md": named(9, "[Oil, Rail]", source="{name: Reuters, url: 'https://www.reuters.com/'}"),
 }
 # (file number, text before, text after, whether the model is patched): every kind of name a
-# retag changes, and the changes that make the model again (a name given way to a country, a
-# term's spelling changed).
+# retag changes, and the changes that make the model again (a country written, a term's
+# spelling changed).
 RENAMES = [
     (4, "[Energy, Oil]", "[Energy, Aleppo]", True),
     (4, "[Energy, Aleppo]", "[Energy, Shipping]", True),  # a new tag: its term is made
@@ -554,8 +561,11 @@ RENAMES = [
     (9, "url: 'https://www.reuters.com/'", "url: 'https://www.reuters.com/world/'", True),
     (8, "story: Grid crisis", "story: Grid crisis, later", True),
     (10, "[Aleppo, Rail]", "[Aleppo, Rail, Storms]", True),
-    (11, "[Oil, Rail]", "[Oil, Russia]", False),  # a country's name: given way
-    (11, "[Oil, Russia]", "[Oil, Rail]", False),
+    (11, "[Oil, Rail]", "[Oil, Russia]", True),  # a country's name: given way, listed as the country
+    (15, "[Oil, Rail]", "[Oil, Russia]", True),  # the newest to give it
+    (11, "[Oil, Russia]", "[Oil, Rail]", True),
+    (15, "[Oil, Russia]", "[Oil, Rail]", True),  # no longer given
+    (16, "[Energy, Rail]", "[Energy, Rail]\ncountries: [Turkey]", False),  # a country written: made again
     (12, "[Energy, Rail]", "[energy, Rail]", True),  # another spelling of a term: listed as the term
     (14, "[Aleppo, Rail]", "[Aleppo, Rail, storms]", True),  # as often as "Storms": that spelling, A-Z first
     (10, "[Aleppo, Rail, Storms]", "[Aleppo, Rail, storms]", False),  # the term's spelling changes
@@ -570,8 +580,8 @@ def test_a_retag_patches_the_model_of_the_last_build_as_the_full_build_makes_it(
     for an edit to the names a briefing is listed under, of every kind (`archive.with_terms`):
     a tag, a new tag, a tag's last briefing gone, a region, a source and its link, a story. The
     model is the one a clean build makes (the terms, each term's spelling, the related briefings,
-    how often each name is given), and so is the site. A name that is a country's, or one that
-    changes how a term is spelt, makes the model again."""
+    how often each name is given, the names given way), and so is the site. A country written,
+    or a name that changes how a term is spelt, makes the model again."""
     made: list[int] = []
     real = stages.model_archive
     monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
@@ -713,7 +723,8 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
     assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
     assert made_for("b2.md", "B2 briefing", "Oil news") == 0  # b3 and b2 edited since it was kept
-    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1  # a country's name left
+    assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 0  # a retag: patched
+    assert made_for("b4.md", "tags: [", "countries: [Turkey]\ntags: [") == 1  # a country written
     assert made_for("b5.md", f"tags: [{TAGS[2]}]", "tags: [Energy]") == 0  # the frame again: kept, and patched
     assert made_for("b4.md", "B4 briefing", "Grain news") == 0
     (root / "content" / "2016" / "b6.md").write_text(text(6, ["Energy"], day=7, title="B6 briefing"))

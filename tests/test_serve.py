@@ -427,7 +427,8 @@ def test_the_preview_keeps_its_model_warm_and_patches_it_for_an_edit_pages_only_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted, not timed: the preview's builds start from what the last one left, so a new title
-    patches the model (`stages.patched_model`); a retag makes it again. Each equals a clean build."""
+    patches the model (`stages.patched_model`), and so does a retag, a country's name given up
+    too (`archive.with_terms`); a new date makes it again. Each equals a clean build."""
     from briefings import stages
 
     made: list[int] = []
@@ -438,7 +439,12 @@ def test_the_preview_keeps_its_model_warm_and_patches_it_for_an_edit_pages_only_
     preview = Preview(root, options, [].append)
     preview.rebuild()
     file = root / "content" / "2015" / "kweiris.md"
-    for old, new, models in (("Kweiris jets", "Kweiris airbase", 0), ("[Syria, Russia]", "[Syria]", 1)):
+    edits = (
+        ("Kweiris jets", "Kweiris airbase", 0),
+        ("[Syria, Russia]", "[Syria, Airbases]", 0),
+        ("2015-09-24T10", "2015-09-25T10", 1),
+    )
+    for old, new, models in edits:
         made.clear()
         save(file, file.read_text().replace(old, new))
         assert preview.rebuild(), f"{old} -> {new}"
