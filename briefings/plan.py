@@ -95,13 +95,14 @@ SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs 
 
 @dataclass(frozen=True)
 class KeptEntries:
-    """The entries of the model the cache keeps (`stages.keep_model`), by the inputs it is kept
-    for. A plan that digests every entry (a new shape) of that model keeps their digests in the
-    memo (`entry_digests`, in the model's order); a plan of a model patched from it (a retag)
-    seeds the hasher with the digests of the entries it did not patch: the same objects, at
-    the same places, whose files are those they were digested with (`stages.patched_model`)."""
+    """The entries of a model made by a build (`stages.Warm`), with the token that tells that model
+    from any other. A plan that digests every entry of the model it is given keeps their digests
+    in the memo (`entry_digests`, in the model's order, by its token); a plan of a model patched
+    from it (a retag) seeds the hasher with the digests of the entries it did not patch: the same
+    objects, at the same places, whose files are those they were digested with
+    (`stages.patched_model` patches the entries of every file changed since)."""
 
-    inputs: bytes
+    token: bytes
     entries: tuple[Entry, ...]
 
 
@@ -407,7 +408,7 @@ class Keying:
         """Seed the hasher with the kept digests of the entries this model shares with the kept
         one (`KeptEntries`), if the memo has them; return True if it has."""
         kept = self.kept
-        known = self.memo.recall("entry_digests", kept.inputs) if self.memo and kept else None
+        known = self.memo.recall("entry_digests", kept.token) if self.memo and kept else None
         if kept is None or not isinstance(known, tuple) or len(known) != len(kept.entries):
             return False
         if len(self.entries) == len(kept.entries):  # a patch keeps every entry's place
@@ -422,7 +423,7 @@ class Keying:
             return
         digests = tuple(map(self.hasher.known, self.kept.entries))
         if None not in digests:
-            self.memo.remember("entry_digests", self.kept.inputs, digests)
+            self.memo.remember("entry_digests", self.kept.token, digests)
 
     def planned(self, job: Job, key: str | None = None) -> Planned:
         """Return one output, keyed again (or given its `key`, worked out by `planned_all`) or with
