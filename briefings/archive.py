@@ -438,6 +438,7 @@ def _given_way(
         return None  # two names at one slug: the full build says so
     origins = entries_of(patched, {ways[key].origin for key in changed if key in ways})
     by_slug = {(kind, term.slug): term for kind, listed in terms.items() for term in listed}
+    by_fold = {kind: {fold(t.name): t for t in terms[kind]} for kind in {k.merges_into for k in KINDS} - {""}}
     found = {key: way for key, way in ways.items() if key not in changed}
     for key, (kind, folded) in changed.items():
         way = ways.get(key)
@@ -457,7 +458,7 @@ def _given_way(
             if newest is None:
                 return None
             origin = newest.path
-        term = {fold(t.name): t for t in terms[BY_NAME[kind].merges_into]}.get(folded)
+        term = by_fold[BY_NAME[kind].merges_into].get(folded)
         if term is None:
             return None
         found[key] = GivenWay(kind, key[1], term, count, origin)
