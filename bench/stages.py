@@ -9,8 +9,8 @@ as a retag's build updates it: `archive.reranked`), the page views, their digest
 keys`: every view digested by one `keys.Hasher`, as a plan of a new shape does) and the plan (every
 output's key, the page views made again inside it; not the search index) `--runs` times
 each, and prints each stage's median (min to max) in seconds.
-When the cache keeps a model for these records (built twice with the same shape: after a
-title edit, say), "kept model" times loading and patching it, which replaces the model.
+When the cache keeps a model for these records (a build that finds none kept for its files
+keeps the one it made), "kept model" times loading and patching it, which replaces the model.
 When it keeps what each output holds and the keys of the last plan of this shape (built
 three times with it), "plan, same shape" times the plan a one-edit rebuild makes
 (`plan._recalled_outputs`), here with nothing edited; what it would keep for the next

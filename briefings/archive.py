@@ -27,7 +27,7 @@ from briefings.frozen import compact_pickle, worked_out
 from briefings.keys import Memo, digest_text
 from briefings.kinds import BY_NAME, KINDS, Kind
 from briefings.markdown import BodyRef
-from briefings.urls import briefing_path, distinct, fold, slugify
+from briefings.urls import briefing_path, distinct, fold, href, slugify
 
 RELATED_MAX, RELATED_MIN = 4, 3
 BUILTIN = {"countries": KNOWN_COUNTRIES}  # names known without site.yaml, by kind
@@ -341,52 +341,75 @@ def _with(listing: _Listing, swapped: Callable[[tuple[Entry, ...]], tuple[Entry,
     return listing if entries is listing.entries else replace(listing, entries=entries)
 
 
-def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo: Memo | None = None) -> Archive | None:
+def with_terms(
+    archive: Archive,
+    edits: Mapping[str, Entry],
+    now: datetime,
+    memo: Memo | None = None,
+    added: Mapping[str, Entry] | None = None,
+    removed: AbstractSet[str] = frozenset(),
+) -> Archive | None:
     """Return the archive with the entries of `edits` (by file path) in place of the entries of
     those files, as `with_edits` does, and each listed under the names its briefing gives now
     (a retag, another region or source): the terms it left and joined, the names it gives way
     (a tag that is a country's name: `Merge`), the related briefings around it ranked again.
-    None when what the edits give would change more than their own entries' terms (a term's
-    spelling, or the names other briefings give way to: a country written in `countries:`), or
-    a clean build would refuse it (a name that looks misspelt, or takes another's slug, or is
-    a region's), or `with_edits` gives none.
+    The entries of `added` (by file path; their `refs` are worked out here) join the archive
+    in their places, and those of the `removed` files leave it, as a clean build would list
+    them. None when what the edits give would change more than their own entries' terms (a
+    term's spelling, or the names other briefings give way to: a country written in
+    `countries:`), or a clean build would refuse it (a name that looks misspelt, or takes
+    another's slug, or is a region's; an added briefing at another's URL or alias; a body
+    linking to a removed one), or `with_edits` gives none.
 
     Sound only for edits whose records have the frame the model was made from (`records.shaped`:
-    the same briefings and URLs, the clock where it was; `stages.patched_model` checks it), so
-    that only their names changed. Each new entry's terms are worked out as `build_archive`
-    works them out, from `Archive.names` updated with the edits (how often each name is given):
-    the same spelling of each term, slugs, "did you mean" and related briefings.
+    the same briefings and URLs, the clock where it was; `stages.patched_model` checks it),
+    but for the files added and removed, so that only their names changed. Each new entry's
+    terms are worked out as `build_archive` works them out, from `Archive.names` updated with
+    the edits (how often each name is given): the same spelling of each term, slugs, "did you
+    mean" and related briefings.
     """
-    config = archive.config
-    old = entries_of(archive, edits.keys())
-    if old.keys() != edits.keys() or not archive.names:
+    config, added = archive.config, added or {}
+    old = entries_of(archive, edits.keys() | removed | added.keys())
+    if old.keys() != edits.keys() | removed or not archive.names:
         return None
-    pairs = [(old[path].briefing, entry.briefing) for path, entry in edits.items()]
+    # (was, is) of each file: None for a briefing that is not there before, or after.
+    pairs = [
+        *((old[path].briefing, entry.briefing) for path, entry in edits.items()),
+        *((None, entry.briefing) for entry in added.values()),
+        *((old[path].briefing, None) for path in sorted(removed)),
+    ]
     targets = [kind for kind in KINDS if any(other.merges_into == kind.name for other in KINDS)]
-    if any(getattr(a, kind.field) != getattr(b, kind.field) for kind in targets for a, b in pairs):
-        return None  # the names every briefing gives way to (`Merge`) may be others now
+    # The names every briefing gives way to (`Merge`) must stay those the archive lists.
+    listed = {kind.name: archive.names.get(kind.name, {}).keys() for kind in targets}
+    if not all(_gives_way_alike(config, kind, listed[kind.name], a, b) for kind in targets for a, b in pairs):
+        return None
     # Each briefing's names once merged: a tag that is a country's name is the country. What each
     # gives way to is what the full build's `Merge` finds: the names of the kinds given way to
     # are as they were, here (those the archive lists) and in every other briefing.
-    listed = {kind.name: archive.names.get(kind.name, {}).keys() for kind in targets}
-    merges = {b.path: (Merge(config, [a], listed), Merge(config, [b], listed)) for a, b in pairs}
+    merges = {_path_of(a, b): (_merged(config, a, listed), _merged(config, b, listed)) for a, b in pairs}
     if any(merge.errors for pair in merges.values() for merge in pair):
         return None  # (a tag that is a region's name)
 
-    def differ(kind: Kind, a: Briefing, b: Briefing) -> bool:
-        was, now = merges[b.path]
-        return getattr(a, kind.field) != getattr(b, kind.field) or was.names_in(kind, a) != now.names_in(kind, b)
+    def names(merge: Merge, kind: Kind, briefing: Briefing | None) -> tuple[str, ...]:
+        return merge.names_in(kind, briefing) if briefing is not None else ()
+
+    def differ(kind: Kind, a: Briefing | None, b: Briefing | None) -> bool:
+        before, after = merges[_path_of(a, b)]
+        if a is None or b is None:
+            return bool(names(before, kind, a) or names(after, kind, b))
+        return bool(getattr(a, kind.field) != getattr(b, kind.field)) or names(before, kind, a) != names(after, kind, b)
 
     changed = [kind for kind in KINDS if any(differ(kind, a, b) for a, b in pairs)]
     renamed = [(a, b) for a, b in pairs if any(differ(kind, a, b) for kind in changed)]
-    names = dict(archive.names)
-    entries = dict(edits)
+    counts = dict(archive.names)
+    entries = {**edits, **{path: replace(entry, refs=((),) * len(KINDS)) for path, entry in added.items()}}
     for kind in changed:
         place = _PLACE[kind.name]
-        used = Counter(names.get(kind.name, {}))
+        used = Counter(counts.get(kind.name, {}))
         for a, b in renamed:
-            used.subtract(merges[b.path][0].names_in(kind, a))
-            used.update(merges[b.path][1].names_in(kind, b))
+            before, after = merges[_path_of(a, b)]
+            used.subtract(names(before, kind, a))
+            used.update(names(after, kind, b))
         used = +used  # without the names no briefing gives now
         spelt, meant = _spellings(config, kind, used, memo)
         shown = {fold(term.name): term.name for term in archive.terms[kind.name]}
@@ -395,44 +418,126 @@ def with_terms(archive: Archive, edits: Mapping[str, Entry], now: datetime, memo
         if meant or respelt or _shared_slugs(spelt.values(), slugs):
             return None
         if kind.vocabulary != "site":
-            names[kind.name] = dict(used)
-        given = {b.path: merges[b.path][1].names_in(kind, b) for _, b in renamed}
+            counts[kind.name] = dict(used)
+        given = {b.path: merges[b.path][1].names_in(kind, b) for _, b in renamed if b is not None}
         ref = _refs(spelt, slugs, itertools.chain.from_iterable(given.values()))
         for path, written in given.items():
             refs = list(entries[path].refs)
             refs[place] = ref(written)
             entries[path] = replace(entries[path], refs=tuple(refs))
-    patched = with_edits(archive, entries, now)
+    patched = with_edits(archive, {path: entries[path] for path in edits}, now)
     if patched is None:
         return None
+    if added or removed:
+        patched = _with_files(patched, [entries[path] for path in added], [old[path] for path in removed], now)
+        if patched is None:
+            return None
     terms = dict(patched.terms)
+    moves = [(old.get(path), entries.get(path)) for path in (_path_of(a, b) for a, b in renamed)]
     for kind in changed:
-        moves = [(old[b.path], entries[b.path]) for _, b in renamed]
         terms[kind.name] = _moved_terms(config, kind, terms[kind.name], moves)
-    given_way = _given_way(patched, terms, [(merges[b.path], a, b) for a, b in renamed])
+    given_way = _given_way(patched, terms, [(merges[_path_of(a, b)], a, b) for a, b in renamed])
     if given_way is None:
         return None
     related = patched.related
-    if BY_NAME["tags"] in changed:
+    if BY_NAME["tags"] in changed or added or removed:
         related = related_entries(patched.entries, memo, _written_tags(patched.entries))
-    return replace(patched, terms=terms, given_way=given_way, related=related, names=names)
+    return replace(patched, terms=terms, given_way=given_way, related=related, names=counts)
+
+
+def _path_of(a: Briefing | None, b: Briefing | None) -> str:
+    """Return the file of a briefing before or after a change (the same file)."""
+    briefing = b or a
+    assert briefing is not None
+    return briefing.path
+
+
+def _merged(config: SiteConfig, briefing: Briefing | None, listed: Mapping[str, Iterable[str]]) -> Merge:
+    """Return the names of one briefing (or none) merged against the names the archive lists (`Merge`)."""
+    return Merge(config, [briefing] if briefing is not None else [], listed)
+
+
+def _gives_way_alike(
+    config: SiteConfig, kind: Kind, listed: Iterable[str], a: Briefing | None, b: Briefing | None
+) -> bool:
+    """Return True when a change from `a` to `b` (either None: added, removed) leaves the names of
+    `kind` that other kinds give way to (`Merge`: those known, or written as that kind) as they
+    were: an edit writes the same ones; an added briefing, only names known or listed; a removed
+    one, only names known."""
+    if a is not None and b is not None:
+        return bool(getattr(a, kind.field) == getattr(b, kind.field))
+    known = {fold(name) for name in (*BUILTIN.get(kind.name, ()), *config.known_names(kind.known))}
+    if b is not None:
+        known.update(map(fold, listed))
+    written = names_of(kind, b) if b is not None else names_of(kind, a) if a is not None else ()
+    return all(fold(name) in known for name in written)
+
+
+def _with_files(archive: Archive, added: list[Entry], removed: list[Entry], now: datetime) -> Archive | None:
+    """Return the archive with the `added` entries (their terms worked out) placed in its order and
+    timeline, and the `removed` ones taken out of them (their terms are left to `_moved_terms`);
+    None when a clean build would refuse the result: an added briefing at another's URL or
+    alias, or a body linking to a removed one."""
+    gone = {id(entry) for entry in removed}
+    entries = [entry for entry in archive.entries if id(entry) not in gone]
+    urls = {entry.path for entry in entries}
+    if len(urls | {entry.path for entry in added}) != len(urls) + len(added):
+        return None  # two briefings at one URL: the full build says which
+    for entry in added:
+        bisect.insort(entries, entry, key=_place)
+    ordered = tuple(entries)
+    if added and moved_url_errors(archive.config, ordered):
+        return None
+    targets = {href(archive.config.base_path, entry.path) for entry in removed}
+    if targets and any(link.partition("#")[0] in targets for entry in ordered for link in entry.body.hrefs):
+        return None  # a link to a briefing no more: the full build says where
+    return replace(
+        archive,
+        entries=ordered,
+        years=_periods_with(archive.years, _year_of, added, removed),
+        months=_periods_with(archive.months, _month_of, added, removed),
+        scheduled=archive.scheduled - {entry.briefing.path for entry in removed},
+        recent=recent_entries(ordered, now),
+    )
+
+
+def _periods_with(
+    periods: tuple[Period, ...], key: Callable[[Entry], tuple[int, int]], added: list[Entry], removed: list[Entry]
+) -> tuple[Period, ...]:
+    """Return the periods with the `added` entries in theirs (a new period placed oldest first) and
+    the `removed` ones out of theirs (a period left empty goes), as `_periods` would make them."""
+    touched = {key(entry) for entry in (*added, *removed)}
+    grouped = {(p.year, p.month): list(p.entries) for p in periods if (p.year, p.month) in touched}
+    gone = {id(entry) for entry in removed}
+    for at in touched:
+        grouped[at] = [entry for entry in grouped.get(at, ()) if id(entry) not in gone]
+    for entry in added:
+        bisect.insort(grouped[key(entry)], entry, key=_place)
+    kept = {(p.year, p.month): p for p in periods if (p.year, p.month) not in touched}
+    made = {at: Period(*at, tuple(listed)) for at, listed in grouped.items() if listed}
+    return tuple((kept | made)[at] for at in sorted(kept.keys() | made.keys()))
 
 
 def _given_way(
-    patched: Archive, terms: dict[str, tuple[Term, ...]], renamed: list[tuple[tuple[Merge, Merge], Briefing, Briefing]]
+    patched: Archive,
+    terms: dict[str, tuple[Term, ...]],
+    renamed: list[tuple[tuple[Merge, Merge], Briefing | None, Briefing | None]],
 ) -> tuple[GivenWay, ...] | None:
     """Return the names given way (`Merge.given_way`) once the `renamed` briefings (each with the
-    merges of its old and new self) give what they give now, each with its term among `terms`:
-    as many more or fewer briefings giving it, and the newest of them (looked for again, in the
-    archive's order, when the newest gave it up); None where they do not add up."""
+    merges of its old and new self; no old one for a briefing added, no new one for one removed)
+    give what they give now, each with its term among `terms`: as many more or fewer briefings
+    giving it, and the newest of them (looked for again, in the archive's order, when the newest
+    gave it up); None where they do not add up."""
     ways = {(way.kind, way.slug): way for way in patched.given_way}
     joined: dict[tuple[str, str], list[Briefing]] = defaultdict(list)  # by (kind, folded name)
     left: dict[tuple[str, str], set[str]] = defaultdict(set)
     for (was, now), a, b in renamed:
-        for key in now.given.keys() - was.given.keys():
-            joined[key].append(b)
-        for key in was.given.keys() - now.given.keys():
-            left[key].add(a.path)
+        if b is not None:
+            for key in now.given.keys() - was.given.keys():
+                joined[key].append(b)
+        if a is not None:
+            for key in was.given.keys() - now.given.keys():
+                left[key].add(a.path)
     changed = {(kind, slugify(folded)): (kind, folded) for kind, folded in joined.keys() | left.keys()}
     if len(changed) != len(joined.keys() | left.keys()):
         return None  # two names at one slug: the full build says so
@@ -471,28 +576,31 @@ def _given_way(
 
 
 def _moved_terms(
-    config: SiteConfig, kind: Kind, terms: tuple[Term, ...], moves: list[tuple[Entry, Entry]]
+    config: SiteConfig, kind: Kind, terms: tuple[Term, ...], moves: list[tuple[Entry | None, Entry | None]]
 ) -> tuple[Term, ...]:
     """Return a kind's terms with each entry moved from the terms of its old self to those of its
     new self (`moves`: old and new entry; the new one already in the old one's place in each
-    listing), as `_kind_terms` would list them: a term no entry has left out (but site.yaml's
-    own), a new one placed A-Z, each term's link worked out again from its entries."""
+    listing; no old one for an entry added, no new one for one removed), as `_kind_terms` would
+    list them: a term no entry has left out (but site.yaml's own), a new one placed A-Z, each
+    term's link worked out again from its entries."""
     place = _PLACE[kind.name]
-    touched = {ref.slug for pair in moves for entry in pair for ref in entry.refs[place]}
+    touched = {ref.slug for pair in moves for entry in pair if entry is not None for ref in entry.refs[place]}
     made = {term.slug: term for term in terms}
     members = {slug: list(made[slug].entries) for slug in touched if slug in made}  # the others stay as they are
     for before, entry in moves:
-        left = {ref.slug for ref in before.refs[place]}
-        for ref in entry.refs[place]:
+        left = {ref.slug for ref in before.refs[place]} if before is not None else set()
+        listed = entry or before  # what the listings hold: the new one, or the one removed
+        assert listed is not None
+        for ref in entry.refs[place] if entry is not None else ():
             if ref.slug in left:
                 left.discard(ref.slug)
             elif ref.slug in members:
-                bisect.insort(members[ref.slug], entry, key=_place)
+                bisect.insort(members[ref.slug], listed, key=_place)
             else:
-                members[ref.slug] = [entry]
+                members[ref.slug] = [listed]
                 made[ref.slug] = Term(kind.name, ref.name, ref.slug, ())
         for slug in left:
-            members[slug] = [e for e in members[slug] if e is not entry]
+            members[slug] = [e for e in members[slug] if e is not listed]
     described = {fold(name): text for name, text in config.term_descriptions(kind.name).items()}
     moved = []
     for slug, term in made.items():

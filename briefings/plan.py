@@ -406,14 +406,20 @@ class Keying:
 
     def _seed_kept(self) -> bool:
         """Seed the hasher with the kept digests of the entries this model shares with the kept
-        one (`KeptEntries`), if the memo has them; return True if it has."""
+        one (`KeptEntries`: the same objects), if the memo has them; return True if it has."""
         kept = self.kept
         known = self.memo.recall("entry_digests", kept.token) if self.memo and kept else None
         if kept is None or not isinstance(known, tuple) or len(known) != len(kept.entries):
             return False
-        if len(self.entries) == len(kept.entries):  # a patch keeps every entry's place
+        if len(self.entries) == len(kept.entries):  # no briefing added or removed: each entry is in its place
             for entry, old, digest in zip(self.entries, kept.entries, known, strict=True):
                 if entry is old:
+                    self.hasher.seed(entry, digest)
+        else:
+            by_id = dict(zip(map(id, kept.entries), known, strict=True))  # (the kept entries are alive)
+            for entry in self.entries:
+                digest = by_id.get(id(entry))
+                if digest is not None:
                     self.hasher.seed(entry, digest)
         return True
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefings import sources
-from briefings.archive import Archive, briefing_urls, build_archive, entries_of, with_edits, with_terms
+from briefings.archive import Archive, Entry, briefing_urls, build_archive, entries_of, with_edits, with_terms
 from briefings.bodies import BodyStore, body_store
 from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
@@ -239,6 +239,23 @@ class Warm:
     frame: bytes = b""
     token: bytes = b""  # made afresh for each model made or patched
     records: Records | None = None
+    decided: bytes = b""  # what its inputs hold but the records and the clock (`decided`)
+    clock: Position | None = None  # the clock's position among its briefings' dates
+
+
+FILES_PATCHED_AT_MOST = 100  # files added or removed since a model that a build patches it with
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """What the model the cache keeps was made from, file by file (`frames`: each file's frame),
+    for telling without loading it whether it can be patched into the model of other files: the
+    same but for a few added or removed (`fits_files`). Kept beside it (`keep_model`)."""
+
+    inputs: bytes  # what the model is kept for (`records_shape`)
+    decided: bytes
+    clock: Position
+    frames: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -266,6 +283,8 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     clock = clock_position(run, records.index)
     inputs = records_shape(run, records.index, assets, clock)
     digests = {path: s.digest for path, s in records.index.items()}
+    decided = decided_inputs(run, assets)
+    in_process, files = warm, False
     if warm is not None and warm.inputs == inputs:
         frame = warm.frame  # (equal shapes have equal frames)
     else:
@@ -275,8 +294,12 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             found = warm  # the preview's, for a retag: nothing to load
         elif found is None and cache and not unreadable:
             found = kept_model(cache, frame=frame)
+        if found is None and not unreadable:  # files added or removed since it was made
+            found = model_of_files(run, records.index, decided, warm, cache)
+            files = found is not None
         warm = found
-    archive = patched_model(run, records, assets, warm, inputs, frame) if warm and not unreadable else None
+    fits = warm is not None and not files  # a model of these files' frame: kept for them, or the preview's
+    archive = patched_model(run, records, assets, warm, inputs, frame, files) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
     token = os.urandom(8)  # this build's model: made or patched
     kept: KeptEntries | None
@@ -286,7 +309,10 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             raise BuildFailed(errors)
         shape = model_shape(inputs, archive)
         if cache:
-            keep_model(cache, Warm(run.config.parsing, inputs, digests, archive, shape, frame, token))
+            made = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
+            # Outside the preview a build keeps a model of files none kept has the frame of, for the
+            # builds after it to patch: those with files added or removed since too (`fits_files`).
+            keep_model(cache, made, records.index, always=not fits and in_process is None)
         kept = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan digests them all
     else:  # the entries it did not patch have the digests kept for the warm model's, if any
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
@@ -302,7 +328,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
-    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, records)
+    warmed = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, records, decided, clock)
     return Planning(archive, plan, digests, scheduled, clock, warmed)
 
 
@@ -352,12 +378,13 @@ def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | 
     return kept if isinstance(kept, Warm) else None
 
 
-def keep_model(cache: Cache, made: Warm) -> None:
+def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool = False) -> None:
     """Keep a model just made, without its records, for the next build, when its inputs' shape
-    or frame is the last build's: a run of edits that each change the frame (new briefings,
-    dates) then pays for no more than a few bytes, and a run of edits to what pages show, or
-    to the names briefings are listed under (retags), pays once: the builds after it patch it.
-    Which inputs it was kept for is kept by their frame too (`kept_model`).
+    or frame is the last build's, or `always`: a run of edits that each change the frame (dates)
+    then pays for no more than a few bytes, and a run of edits to what pages show, or to the
+    names briefings are listed under (retags), pays once: the builds after it patch it. Which
+    inputs it was kept for is kept by their frame too (`kept_model`), and each file's frame
+    (`ModelFiles`, from `index`), for builds with files added or removed since to patch it.
 
     The model holds its briefings: a build that patches it loads the records of the edited
     files alone (`Records`). It is kept before planning: kept after it (so with what planning
@@ -367,55 +394,126 @@ def keep_model(cache: Cache, made: Warm) -> None:
     build that patches the model, and most are the briefing's `moment`, which pickles as a
     reference to it.
     """
-    if cache.recall("model_inputs", made.inputs) is True or cache.recall("model_frames", made.frame) is True:
+    seen = cache.recall("model_inputs", made.inputs) is True or cache.recall("model_frames", made.frame) is True
+    if seen or always:
         _ = made.archive.modified  # each briefing's date of change, worked out now, is kept with it
         cache.remember_for("model", made.inputs, made)
         cache.remember("model_frame", made.frame, made.inputs)
-    else:
+        if made.clock is not None:
+            frames = dict(zip(index, map(_frame_of, index.values()), strict=True))
+            cache.remember("model_files", None, ModelFiles(made.inputs, made.decided, made.clock, frames))
+    if not seen:
         cache.remember("model_inputs", made.inputs, True)
         cache.remember("model_frames", made.frame, True)
 
 
+def model_of_files(
+    run: Session, index: dict[str, Summary], decided: bytes, warm: Warm | None, cache: Cache | None
+) -> Warm | None:
+    """Return the preview's model (`warm`), else the one the cache keeps, when it was made from
+    these files but for a few added or removed (`fits_files`); None when neither was."""
+    files: object = None
+    if warm is not None and warm.records is not None and warm.clock is not None:
+        frames = dict(zip(warm.records.index, map(_frame_of, warm.records.index.values()), strict=True))
+        files = ModelFiles(warm.inputs, warm.decided, warm.clock, frames)
+    elif cache is not None:
+        files = cache.recall("model_files", None)
+    if not isinstance(files, ModelFiles) or not fits_files(run, index, decided, files):
+        return None
+    if warm is not None and warm.inputs == files.inputs:
+        return warm
+    return kept_model(cache, inputs=files.inputs) if cache else None
+
+
+def fits_files(run: Session, index: dict[str, Summary], decided: bytes, files: ModelFiles) -> bool:
+    """Return True when the files of `index` are those a model was made from (`files`) but for a
+    few added or removed, and each of the others has the frame it had: the model with the added
+    ones put in and the removed ones taken out (`archive.with_terms`) is what a clean build makes,
+    once the settings and the clock decide as they did (the clock is among the same dates)."""
+    frames = files.frames
+    added = sum(1 for path in index if path not in frames)
+    removed = len(frames) - (len(index) - added)
+    if not 0 < added + removed <= FILES_PATCHED_AT_MOST or files.decided != decided or not files.clock.holds(run.now):
+        return False
+    # Compared in passes that run in C (100,000 files): an added file's frame is compared with itself.
+    kept = map(frames.get, index, map(_frame_of, index.values()))
+    return all(map(operator.eq, kept, map(_frame_of, index.values())))
+
+
 def patched_model(
-    run: Session, records: Records, assets: frozenset[str], warm: Warm, inputs: bytes, frame: bytes
+    run: Session,
+    records: Records,
+    assets: frozenset[str],
+    warm: Warm,
+    inputs: bytes,
+    frame: bytes,
+    files: bool = False,
 ) -> Archive | None:
     """Return the warm model with the briefings edited since it was made put in their entries'
     places, when the model's `inputs` have the shape they had (`records_shape`: only what pages
     show changed, a title, a summary, the body's text), or their `frame` (the names briefings
-    are listed under changed too: `archive.with_terms`); None when the model must be made again.
+    are listed under changed too: `archive.with_terms`), or the caller found they have it but
+    for files added or removed (`files`: `fits_files`), which join or leave it; None when the
+    model must be made again.
 
     For inputs of its shape, the caller compares the shape of the result with the warm one: that
     is what makes it sound (the order and what the clock decided are in it). The warm model was
     made without errors, so records that did not change have none.
     """
-    if warm.inputs != inputs and warm.frame != frame:
+    if warm.inputs != inputs and warm.frame != frame and not files:
         return None
     index = records.index  # compared in passes that run in C (100,000 files)
     changed = map(operator.ne, map(warm.digests.get, index), map(_digest_of, index.values()))
     edited = records.of(compress(index, changed))
     if any(r.errors or r.briefing is None for r in edited):
         return None
-    places = entries_of(warm.archive, {r.path for r in edited})
+    gone = warm.digests.keys() - index.keys() if files else set()
+    places = entries_of(warm.archive, {r.path for r in edited} | gone)
+    removed = gone & places.keys()  # (a draft removed was not listed)
     shown = [r for r in edited if r.path in places]
+    new = [r for r in edited if r.path not in warm.digests]
+    added = [r for r in new if r.briefing is not None and shown_at(r.briefing, run.now, run.options)]
+    if not all(r.briefing is not None and _published(r.briefing, run) for r in added):
+        return None  # a draft or a briefing not yet due that the preview shows: the full build places it
+    placed = [*shown, *added]
     # Only the briefings the edited ones link to are looked up: their URLs, whether they are
     # published and their headings are as they were (their shape is).
-    targets = {link.repo_path for r in shown if r.body is not None for link in r.body.links if link.repo_path}
-    near = [*shown, *records.of(sorted(targets.intersection(records.index) - {r.path for r in shown}))]
+    targets = {link.repo_path for r in placed if r.body is not None for link in r.body.links if link.repo_path}
+    near = [*placed, *records.of(sorted(targets.intersection(records.index) - {r.path for r in placed}))]
     paths = {r.path: briefing_path(b.date, b.slug) for r in near if (b := r.as_read) is not None}
+    if new and not _urls_free(run, records, {r.path: briefing_path(b.date, b.slug) for r in new if (b := r.briefing)}):
+        return None
     visible = [r for r in near if r.as_read is not None and shown_at(r.as_read, run.now, run.options)]
     unpublished = unpublished_briefings(near, run.now)
-    bodies, errors = resolve_bodies(run.config, shown, paths, unpublished, assets, visible)
+    bodies, errors = resolve_bodies(run.config, placed, paths, unpublished, assets, visible)
     if errors:
         return None
-    edits = {}
-    for r in shown:
+    edits, joining = {}, {}
+    for r in placed:
         body, site_links = bodies[r.path]
         assert r.briefing is not None  # see above
-        edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
+        if r.path in places:
+            edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
+        else:
+            joining[r.path] = Entry(r.briefing, paths[r.path], body, (), site_links)
     model = replace(warm.archive, config=run.config)
     if warm.inputs == inputs:
         return with_edits(model, edits, run.now)
-    return with_terms(model, edits, run.now, run.cache)
+    return with_terms(model, edits, run.now, run.cache, joining, removed)
+
+
+def _published(briefing: Briefing, run: Session) -> bool:
+    """Return True for a briefing a build at the run's clock lists as published (not a draft, due)."""
+    return not briefing.draft and is_due(briefing.date, run.now)
+
+
+def _urls_free(run: Session, records: Records, urls: dict[str, str]) -> bool:
+    """Return True when none of the `urls` of files added (by path) is another's, or the URL of a
+    file the model does not list (a draft, a briefing not yet due): no two files share a URL."""
+    since = run.now.timestamp()
+    hidden = [p for p, s in records.index.items() if (s.moment is None or s.moment > since) and p not in urls]
+    taken = {briefing_path(b.date, b.slug) for r in records.of(hidden) if (b := r.as_read) is not None}
+    return len(set(urls.values())) == len(urls) and taken.isdisjoint(urls.values())
 
 
 def records_shape(
@@ -436,6 +534,13 @@ def records_shape(
 
 
 _shape_of, _frame_of = operator.attrgetter("shape"), operator.attrgetter("frame")
+
+
+def decided_inputs(run: Session, assets: Iterable[str]) -> bytes:
+    """Return the digest of what a model's inputs hold but the records and the clock's position
+    (`records_shape`): the settings, the options that choose the briefings, the other files."""
+    options = run.options
+    return Hasher().digest((run.config, options.drafts, options.scheduled, tuple(sorted(assets))))
 
 
 def model_shape(inputs: bytes, archive: Archive) -> bytes:

@@ -62,14 +62,9 @@ def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
     assert "function calls" in capsys.readouterr().out  # the model's profile, once
     runs = {name: len(seconds) for name, seconds in times.items()}
     each = dict.fromkeys((*stages.RANKING, "page views", "page keys", "plan"), 2)
-    assert runs == {"records": 1, "model": 2, **each}
+    assert runs == {"records": 1, "model": 2, "kept model": 2, **each}  # (the first build keeps its model)
     assert all(s > 0 for seconds in times.values() for s in seconds)
     assert sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "_site").rglob("*")) == before
-    newest = max((tmp_path / "content").rglob("*.md"))
-    newest.write_text(newest.read_text().replace("title: ", "title: Edited ", 1))
-    pipeline.build(tmp_path)  # the same shape again: the cache keeps the model
-    times = stages.measure(tmp_path, runs=2)
-    assert {name: len(seconds) for name, seconds in times.items()}["kept model"] == 2
 
 
 def test_the_stage_timer_asks_for_a_build_first(tmp_path: Path) -> None:

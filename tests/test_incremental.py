@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from briefings import archive, keys, pages, pipeline, plan, records, search, sou
 from briefings.cache import Cache, _shard, changes
 from briefings.config import parse_config
 from briefings.content import Source
+from briefings.errors import BuildFailed
 from briefings.pages import PagesByPath, given_way_pages, moved_pages, site_pages
 from briefings.records import Record, RecordParser
 from briefings.search import term_key
@@ -242,14 +244,12 @@ def test_an_edit_that_keeps_the_shape_loads_only_the_cached_records_it_links_to(
     rest. So does a retag (the model is patched: `archive.with_terms`), unless it writes another
     country: then the model is made again from every record. Each build equals a clean one."""
     root = linking_archive(tmp_path / "a")
-    build(root)
+    build(root)  # the cache keeps the model it made: it kept none
 
     def retitle(number: int) -> None:
         file = root / "content" / "2016" / f"briefing-{number}.md"
         file.write_text(file.read_text().replace("title: ", "title: Edited ", 1))
 
-    retitle(1)
-    build(root)  # this build keeps the model it made (the shape is the last build's)
     asked: list[list[str] | None] = []
     loading = Cache.load_records
 
@@ -626,6 +626,144 @@ def test_retags_of_several_briefings_in_one_build_patch_the_model_as_a_clean_bui
     assert [t.name for t in report.archive.terms["tags"]].count("Tides") == 1
 
 
+RECENT = datetime.now(UTC) - timedelta(hours=1)  # in the news sitemap's window
+# (file number, its text or None to delete it, whether the model is patched): briefings added
+# and removed, with names of every kind, new and old, and those a patch leaves to a clean build.
+FILES = [
+    (20, named(20, "[Energy, Rail]"), True),  # the newest, at its own moment: the clock moves on
+    (21, named(21, "[Oil, Tides]", extra="story: Grid crisis\n"), True),  # a new tag; a story
+    (22, named(22, "[Oil, Russia]", region="Middle East"), True),  # a country's name: given way
+    (6, None, True),  # the one briefing tagged Solar: its term goes
+    (15, None, True),
+    (22, None, True),  # the newest giver of "Russia" gone
+    (
+        30,
+        briefing("Briefing 30", "2016-02-10T10:00:00+03:00", "[Elections, Rail]", "Europe"),
+        True,
+    ),  # a month of its own
+    (30, None, True),  # and its month gone
+    (23, named(23, "[Oil, Rail]", source="{name: Reuters, url: 'https://www.reuters.com/'}"), True),
+    (24, named(24, "[Energy, Electons]"), False),  # looks misspelt: the full build refuses it
+    (24, named(24, "[Energy, Oil]"), True),
+    (25, named(25, "[Energy]\ncountries: [Wakanda]"), False),  # a country written no briefing lists
+    (25, None, False),  # the model kept is the one with it: made again
+    (26, named(26, "[energy, Rail]"), True),  # another spelling of a term: listed as the term
+    (16, None, True),
+    (31, briefing("Briefing 31", RECENT.isoformat(timespec="seconds")), True),
+    (31, None, True),  # a recent briefing (the news sitemap's) added and removed
+]
+
+
+def test_briefings_added_and_removed_patch_the_model_of_the_last_build_as_the_full_build_makes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: a build given what the last one left (the preview's) patches the model
+    for briefings added and removed (`archive.with_terms`): each is placed in or taken out of the
+    order, its terms (a new term made, one left empty gone), its year and month (a new month
+    made, one left empty gone), the names given way and the related lists around it. The model
+    is the one a clean build makes, and so is the site; a name a clean build refuses, or a
+    country no briefing lists, makes the model again."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    root = make_archive(tmp_path / "a", NAMED)
+    warm = pipeline.build(root).warm
+    for number, written, patched in FILES:
+        made.clear()
+        year = "2016" if number < 31 else str(RECENT.year)
+        file = root / "content" / year / f"b{number:02d}.md"
+        if written is None:
+            file.unlink()
+        else:
+            file.parent.mkdir(exist_ok=True)
+            file.write_text(written)
+        report = pipeline.build(root, warm=warm) if "Electons" not in (written or "") else None
+        if report is None:
+            with pytest.raises(BuildFailed) as refused:
+                pipeline.build(root, warm=warm)
+            assert [str(e) for e in refused.value.errors] == [
+                'content/2016/b24.md:8: tags: "Electons" looks like a misspelling of "Elections"; did you mean '
+                '"Elections"? If "Electons" is right, add it to known_tags in site.yaml'
+            ]
+            assert made, number
+            continue
+        assert report.warm is not None
+        warm = report.warm
+        assert bool(made) != patched, (number, written)
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), (number, written)
+        assert report.archive == pipeline.build(tmp_path / "clean", pipeline.Options(cache=False)).archive
+
+
+def test_briefings_added_and_removed_since_the_cache_kept_the_model_patch_it_or_fail_as_a_clean_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counted: builds from the command line patch the model the cache keeps with every briefing
+    added or removed since (`stages.fits_files`); each equals a clean build. What a clean build
+    refuses, the patch leaves to it, and the build fails as a clean one does: a body linking to a
+    removed briefing, an added one at another's URL, or at a draft's, or with another's URL as an alias.
+    Files added beside a briefing at a new URL, or settings changed, make the model again."""
+    made: list[int] = []
+    real = stages.model_archive
+    monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    root = linking_archive(tmp_path / "a")
+    content = root / "content" / "2016"
+    clean = tmp_path / "clean"
+    build(root)  # the cache keeps the model: it kept none
+
+    def built() -> int:
+        made.clear()
+        assert run(root, "--quiet") == 0
+        count = len(made)
+        assert tree(root / "_site") == clean_build(root, clean)
+        return count
+
+    def refused() -> tuple[int, str]:
+        made.clear()
+        capsys.readouterr()
+        assert run(root, "--quiet") == 1
+        count, said = len(made), capsys.readouterr().err
+        shutil.rmtree(clean, ignore_errors=True)
+        shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
+        assert run(clean, "--quiet") == 1
+        assert capsys.readouterr().err == said
+        return count, said
+
+    (content / "briefing-40.md").write_text(text(40, ["Tides"], day=29))
+    assert built() == 0  # added: a new tag, the newest briefing
+    (content / "briefing-41.md").write_text(text(41, ["Energy"], day=29, title="An earlier title"))
+    assert built() == 0  # both added since the model was kept
+    (content / "briefing-3.md").unlink()
+    assert built() == 0
+    linked = (content / "briefing-9.md").read_text()
+    (content / "briefing-9.md").unlink()  # briefing-5 links to it
+    count, said = refused()
+    assert count == 1 and "briefing-5.md" in said and "briefing-9.md does not exist" in said
+    (content / "briefing-9.md").write_text(linked)
+    assert built() == 0
+    taken = text(42, ["Energy"], day=12).replace("title: ", "slug: briefing-11\ntitle: ", 1)
+    (content / "briefing-42.md").write_text(taken)  # the URL of briefing-11
+    assert refused()[0] == 1
+    (content / "briefing-42.md").write_text(taken.replace("slug: briefing-11", 'aliases: ["/2016/03/briefing-11/"]'))
+    assert refused()[0] == 1  # its alias is briefing-11's URL
+    (content / "briefing-42.md").write_text(text(42, ["Energy"], day=12))
+    assert built() == 0
+    (content / "draft.md").write_text(text(43, ["Energy"], day=30).replace("title: ", "draft: true\ntitle: ", 1))
+    assert built() == 0  # a draft added: not listed, but its URL is taken
+    (content / "briefing-44.md").write_text(text(44, ["Energy"], day=30).replace("title: ", "slug: draft\ntitle: ", 1))
+    assert refused()[0] == 1  # the draft's URL
+    (content / "briefing-44.md").unlink()
+    assert built() == 0
+    (content / "briefing-45.md").write_text(text(45, ["Energy"], day=30))
+    moved = content / "briefing-7.md"
+    moved.write_text(moved.read_text().replace("title: ", "slug: seventh\ntitle: ", 1))
+    assert built() == 1  # added beside a briefing at a new URL (its slug), in its place: made again
+    (content / "briefing-46.md").write_text(text(46, ["Energy"], day=30))
+    (root / "site.yaml").write_text((root / "site.yaml").read_text().replace("slug: europe", "slug: the-eu"))
+    assert built() == 1  # added beside settings the model is made from (a region's URL): made again
+    (content / "briefing-47.md").write_text(text(47, ["Energy"], day=30))
+    assert built() == 0
+
+
 TAGGED = ["Energy", "energy", "Oil", "Rail", "Tides", "Solar", "Russia"]  # a term's other spelling, a country
 NAMES = st.fixed_dictionaries(
     {
@@ -671,6 +809,46 @@ def test_a_model_patched_for_retags_is_the_model_a_clean_build_makes(edits: list
     assert patched is None or replace(patched, recent=after.recent) == after  # (built at another clock)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 15), st.none() | NAMES), min_size=1, max_size=3))
+def test_a_model_patched_for_briefings_added_and_removed_is_the_model_a_clean_build_makes(
+    changes: list[tuple[int, dict[str, Any] | None]],
+) -> None:
+    """Any of sixteen briefings added (the last four), removed or given other names, a few at a
+    time: `with_terms` gives the model a clean build makes of the files as they are then, or none."""
+
+    def write(root: Path, number: int, names: dict[str, Any] | None) -> None:
+        file = root / "content" / "2016" / f"b{number:02d}.md"
+        if names is None:
+            file.unlink(missing_ok=True)
+            return
+        tags = "[" + ", ".join(names["tags"]) + "]"
+        file.write_text(named(number, tags, names["region"], names["source"], extra=names["story"]))
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = make_archive(Path(folder), {})
+        (root / "content" / "2016").mkdir(parents=True)
+        for number in range(12):
+            tags = ["Energy" if number < 3 else "energy" if number < 5 else "Oil", "Rail", "Russia"][: 2 + number % 2]
+            story = "story: Grid crisis\n" if number % 5 == 0 else ""
+            write(root, number, {"tags": tags, "region": "Europe", "source": "TRT World", "story": story})
+        before = pipeline.build(root, pipeline.Options(cache=False)).archive
+        for number, names in changes:
+            write(root, number, names)
+        after = pipeline.build(root, pipeline.Options(cache=False)).archive
+    assert before is not None and after is not None
+    old = {e.briefing.path: e for e in before.entries}
+    new = {e.briefing.path: e for e in after.entries}
+    edited = {
+        path: replace(old[path], briefing=entry.briefing, body=entry.body, site_links=entry.site_links)
+        for path, entry in new.items()
+        if path in old and entry.briefing != old[path].briefing
+    }
+    added = {path: replace(entry, refs=()) for path, entry in new.items() if path not in old}
+    patched = archive.with_terms(before, edited, after.entries[0].briefing.date, None, added, old.keys() - new.keys())
+    assert patched is None or replace(patched, recent=after.recent) == after  # (built at another clock)
+
+
 def test_a_retag_that_a_clean_build_refuses_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -703,10 +881,10 @@ def test_a_retag_that_a_clean_build_refuses_is_refused(
 def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patch_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counted, not timed: builds from the command line keep the model in the cache when its
-    inputs have the last build's shape or frame (`stages.keep_model`), and the builds after
-    patch it for every file edited since, retags too; a new briefing makes it again, and so
-    does a damaged one."""
+    """Counted, not timed: builds from the command line keep the model in the cache when it keeps
+    none that fits, or their inputs have the last build's shape or frame (`stages.keep_model`),
+    and the builds after patch it for every file edited since, retags and briefings added too;
+    a new date makes it again, and so does a damaged one."""
     made: list[int] = []
     real = stages.model_archive
     monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
@@ -723,9 +901,8 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
         return count
 
     build(root)
-    assert not list((root / ".cache").glob("model-*.pickle"))  # a first build keeps only its shape
-    assert made_for("b3.md", "B3 briefing", "Ferry news") == 1  # the shape again: kept now
-    assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
+    assert len(list((root / ".cache").glob("model-*.pickle"))) == 1  # the cache kept none: it keeps this one
+    assert made_for("b3.md", "B3 briefing", "Ferry news") == 0
     assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
     assert made_for("b2.md", "B2 briefing", "Oil news") == 0  # b3 and b2 edited since it was kept
     assert made_for("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 0  # a retag: patched
@@ -733,9 +910,12 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert made_for("b5.md", f"tags: [{TAGS[2]}]", "tags: [Energy]") == 0  # the frame again: kept, and patched
     assert made_for("b4.md", "B4 briefing", "Grain news") == 0
     (root / "content" / "2016" / "b6.md").write_text(text(6, ["Energy"], day=7, title="B6 briefing"))
-    assert made_for("b6.md", "B6 briefing", "B6 briefing") == 1  # another frame
-    assert made_for("b6.md", "B6 briefing", "Grain news") == 1  # its shape again: kept now
+    assert made_for("b6.md", "B6 briefing", "B6 briefing") == 0  # a briefing added: patched in
+    assert made_for("b6.md", "B6 briefing", "Grain news") == 0  # and again, from the same kept model
     assert made_for("b4.md", "Grain news", "Grain news, later") == 0
+    assert made_for("b6.md", "2016-03-07T", "2016-03-08T") == 0  # (added since the model was kept)
+    assert made_for("b3.md", "2016-03-04T", "2016-03-20T") == 1  # a date: the briefing moves
+    assert made_for("b5.md", "B5 briefing", "Barley news") == 0  # the model that build made was kept
     kept = next((root / ".cache").glob("model-*.pickle"))
     kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
     assert made_for("b5.md", "B5 briefing", "Wheat news") == 1

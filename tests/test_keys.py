@@ -589,8 +589,9 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted: a plan of a model patched for a retag from the one the cache keeps digests only the
-    retagged entry (`plan.KeptEntries`); the others have the digests the plan that made the model
-    kept. Every key is the one a clean plan of the same files works out."""
+    retagged entry (`plan.KeptEntries`), and one patched for a briefing added only the added one;
+    the others have the digests the plan that made the model kept. Every key is the one a clean
+    plan of the same files works out."""
     root = tmp_path / "a"
     write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
     newest = max((root / "content").rglob("*.md"))
@@ -607,16 +608,28 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     options = pipeline.Options(jobs=2)
     pipeline.build(root, options)
     clean = tmp_path / "clean"
+    original = tags
     for retagged in ("tags: [Retagged, Topic 001]", tags, "tags: [Retagged, Topic 002]"):
         newest.write_text(newest.read_text().replace(tags, retagged))
         tags = retagged
-        pipeline.build(root, options)  # the first retag keeps the model (its frame repeats)
+        pipeline.build(root, options)  # the model the first build kept (the cache kept none), patched
         forks.clear()
         keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
-        # The entries' digests first: but for the retagged one (none: a model the cache keeps
-        # for these very inputs), those kept for the model's.
-        assert forks[0] == (0 if retagged.endswith("001]") else 1), retagged
+        # The entries' digests first: but for the retagged one (none: the model kept for these
+        # very inputs), those kept for the model's.
+        assert forks[0] == (0 if retagged == original else 1), retagged
         shutil.rmtree(clean, ignore_errors=True)
         shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
         alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
         assert keys == {output.path: output.key for output in alone}, retagged
+    newest.write_text(newest.read_text().replace(tags, original))
+    added = newest.with_name("an-added-briefing.md")
+    added.write_text(newest.read_text().replace("title: ", "title: Added ", 1))
+    pipeline.build(root, options)  # added since the model was kept: patched in
+    forks.clear()
+    keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
+    assert forks[0] == 1  # the added entry's digest alone; the others' are those kept, though at new places
+    shutil.rmtree(clean)
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
+    alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
+    assert keys == {output.path: output.key for output in alone}
