@@ -225,11 +225,12 @@ def unpublished_briefings(records: list[Record], now: datetime) -> dict[str, str
 class Warm:
     """What a build leaves for the next (`patched_model`): the shape of what its model was made
     from (`records_shape`), each file's digest, the model and its shape (`model_shape`), the
-    frame of its inputs (`records_shape` without the names briefings are listed under) and a
+    frame of its inputs (`records_shape` without the names briefings are listed under), a
     token that tells this model from any other (the digests of its entries are kept by it:
-    `plan.KeptEntries`); in the same process (the preview) also its records, parsed with
-    `parsing`, which the next build's records start from. The cache keeps one without records
-    (`keep_model`)."""
+    `plan.KeptEntries`), and what else its inputs hold (`decided_inputs`) and the clock's
+    position, for builds with files added or removed since (`fits_files`); in the same process
+    (the preview) also its records, parsed with `parsing`, which the next build's records start
+    from. The cache keeps one without records (`keep_model`)."""
 
     parsing: ParseSettings
     inputs: bytes
@@ -481,7 +482,10 @@ def patched_model(
     targets = {link.repo_path for r in placed if r.body is not None for link in r.body.links if link.repo_path}
     near = [*placed, *records.of(sorted(targets.intersection(records.index) - {r.path for r in placed}))]
     paths = {r.path: briefing_path(b.date, b.slug) for r in near if (b := r.as_read) is not None}
-    if new and not _urls_free(run, records, {r.path: briefing_path(b.date, b.slug) for r in new if (b := r.briefing)}):
+    urls = {r.path: briefing_path(b.date, b.slug) for r in new if (b := r.briefing) is not None}
+    if urls and not _urls_free(
+        run, records, urls, {e.path for e in warm.archive.entries if e.briefing.path not in gone}
+    ):
         return None
     visible = [r for r in near if r.as_read is not None and shown_at(r.as_read, run.now, run.options)]
     unpublished = unpublished_briefings(near, run.now)
@@ -507,12 +511,13 @@ def _published(briefing: Briefing, run: Session) -> bool:
     return not briefing.draft and is_due(briefing.date, run.now)
 
 
-def _urls_free(run: Session, records: Records, urls: dict[str, str]) -> bool:
-    """Return True when none of the `urls` of files added (by path) is another's, or the URL of a
-    file the model does not list (a draft, a briefing not yet due): no two files share a URL."""
+def _urls_free(run: Session, records: Records, urls: dict[str, str], listed: set[str]) -> bool:
+    """Return True when none of the `urls` of files added (by path; drafts too) is another's: of
+    another added, of a briefing the model lists (`listed`, but those removed), or of a file it
+    does not list (a draft, a briefing not yet due). A clean build refuses two files at one URL."""
     since = run.now.timestamp()
     hidden = [p for p, s in records.index.items() if (s.moment is None or s.moment > since) and p not in urls]
-    taken = {briefing_path(b.date, b.slug) for r in records.of(hidden) if (b := r.as_read) is not None}
+    taken = listed | {briefing_path(b.date, b.slug) for r in records.of(hidden) if (b := r.as_read) is not None}
     return len(set(urls.values())) == len(urls) and taken.isdisjoint(urls.values())
 
 

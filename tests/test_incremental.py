@@ -700,7 +700,8 @@ def test_briefings_added_and_removed_since_the_cache_kept_the_model_patch_it_or_
     """Counted: builds from the command line patch the model the cache keeps with every briefing
     added or removed since (`stages.fits_files`); each equals a clean build. What a clean build
     refuses, the patch leaves to it, and the build fails as a clean one does: a body linking to a
-    removed briefing, an added one at another's URL, or at a draft's, or with another's URL as an alias.
+    removed briefing, an added one at another's URL, or at a draft's, or with another's URL as an alias,
+    an added draft at another's URL.
     Files added beside a briefing at a new URL, or settings changed, make the model again."""
     made: list[int] = []
     real = stages.model_archive
@@ -751,6 +752,11 @@ def test_briefings_added_and_removed_since_the_cache_kept_the_model_patch_it_or_
     assert built() == 0  # a draft added: not listed, but its URL is taken
     (content / "briefing-44.md").write_text(text(44, ["Energy"], day=30).replace("title: ", "slug: draft\ntitle: ", 1))
     assert refused()[0] == 1  # the draft's URL
+    (content / "briefing-44.md").unlink()
+    assert built() == 0
+    drafted = text(44, ["Energy"], day=12).replace("title: ", "slug: briefing-11\ndraft: true\ntitle: ", 1)
+    (content / "briefing-44.md").write_text(drafted)
+    assert refused()[0] == 1  # a draft at briefing-11's URL
     (content / "briefing-44.md").unlink()
     assert built() == 0
     (content / "briefing-45.md").write_text(text(45, ["Energy"], day=30))
