@@ -781,30 +781,43 @@ NAMES = st.fixed_dictionaries(
 )
 
 
+def write_named(root: Path, number: int, names: dict[str, Any] | None) -> None:
+    """Write briefing `number` of March 2016 with these names (`NAMES`), or delete it (None)."""
+    file = root / "content" / "2016" / f"b{number:02d}.md"
+    if names is None:
+        file.unlink(missing_ok=True)
+        return
+    tags = "[" + ", ".join(names["tags"]) + "]"
+    file.write_text(named(number, tags, names["region"], names["source"], extra=names["story"]))
+
+
+def clean_models(
+    tags: Callable[[int], list[str]], changes: list[tuple[int, dict[str, Any] | None]]
+) -> tuple[archive.Archive, archive.Archive]:
+    """Return the models clean builds make of twelve briefings with these `tags` (by number; a
+    story on every fifth), and of them once the `changes` are written (`write_named`)."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = make_archive(Path(folder), {})
+        (root / "content" / "2016").mkdir(parents=True)
+        for number in range(12):
+            story = "story: Grid crisis\n" if number % 5 == 0 else ""
+            write_named(root, number, {"tags": tags(number), "region": "Europe", "source": "TRT World", "story": story})
+        before = pipeline.build(root, pipeline.Options(cache=False)).archive
+        for number, names in changes:
+            write_named(root, number, names)
+        after = pipeline.build(root, pipeline.Options(cache=False)).archive
+    assert before is not None and after is not None
+    return before, after
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 11), NAMES), min_size=1, max_size=3))
 def test_a_model_patched_for_retags_is_the_model_a_clean_build_makes(edits: list[tuple[int, dict[str, Any]]]) -> None:
     """Any names given to a few of twelve briefings (tags spelt as a term is or not, a country's
     name, a region, a source with or without its link, a story): `with_terms` gives the model a
     clean build makes of the edited files, or none (the model is then made again)."""
-
-    def write(root: Path, number: int, names: dict[str, Any]) -> None:
-        tags = "[" + ", ".join(names["tags"]) + "]"
-        text = named(number, tags, names["region"], names["source"], extra=names["story"])
-        (root / "content" / "2016" / f"b{number:02d}.md").write_text(text)
-
-    with tempfile.TemporaryDirectory() as folder:
-        root = make_archive(Path(folder), {})
-        (root / "content" / "2016").mkdir(parents=True)
-        for number in range(12):  # "Energy" three times, "energy" twice: a retag or two may respell the term
-            tags = ["Energy" if number < 3 else "energy" if number < 5 else "Oil", "Rail"]
-            story = "story: Grid crisis\n" if number % 5 == 0 else ""
-            write(root, number, {"tags": tags, "region": "Europe", "source": "TRT World", "story": story})
-        before = pipeline.build(root, pipeline.Options(cache=False)).archive
-        for number, names in edits:
-            write(root, number, names)
-        after = pipeline.build(root, pipeline.Options(cache=False)).archive
-    assert before is not None and after is not None
+    # "Energy" three times, "energy" twice: a retag or two may respell the term.
+    before, after = clean_models(lambda n: ["Energy" if n < 3 else "energy" if n < 5 else "Oil", "Rail"], [*edits])
     places = archive.entries_of(before, {f"content/2016/b{number:02d}.md" for number, _ in edits})
     made = archive.entries_of(after, places.keys())
     changed = {
@@ -823,26 +836,10 @@ def test_a_model_patched_for_briefings_added_and_removed_is_the_model_a_clean_bu
     """Any of sixteen briefings added (the last four), removed or given other names, a few at a
     time: `with_terms` gives the model a clean build makes of the files as they are then, or none."""
 
-    def write(root: Path, number: int, names: dict[str, Any] | None) -> None:
-        file = root / "content" / "2016" / f"b{number:02d}.md"
-        if names is None:
-            file.unlink(missing_ok=True)
-            return
-        tags = "[" + ", ".join(names["tags"]) + "]"
-        file.write_text(named(number, tags, names["region"], names["source"], extra=names["story"]))
+    def tags(n: int) -> list[str]:  # "Russia", a country's name, on odd ones: given way
+        return ["Energy" if n < 3 else "energy" if n < 5 else "Oil", "Rail", "Russia"][: 2 + n % 2]
 
-    with tempfile.TemporaryDirectory() as folder:
-        root = make_archive(Path(folder), {})
-        (root / "content" / "2016").mkdir(parents=True)
-        for number in range(12):
-            tags = ["Energy" if number < 3 else "energy" if number < 5 else "Oil", "Rail", "Russia"][: 2 + number % 2]
-            story = "story: Grid crisis\n" if number % 5 == 0 else ""
-            write(root, number, {"tags": tags, "region": "Europe", "source": "TRT World", "story": story})
-        before = pipeline.build(root, pipeline.Options(cache=False)).archive
-        for number, names in changes:
-            write(root, number, names)
-        after = pipeline.build(root, pipeline.Options(cache=False)).archive
-    assert before is not None and after is not None
+    before, after = clean_models(tags, changes)
     old = {e.briefing.path: e for e in before.entries}
     new = {e.briefing.path: e for e in after.entries}
     edited = {
