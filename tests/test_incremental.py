@@ -47,9 +47,10 @@ def inputs(root: Path) -> dict[str, bytes]:
 
 
 def clean_build(root: Path, scratch: Path) -> dict[str, bytes]:
-    """Copy the archive's inputs to a new folder and build it from nothing."""
+    """Copy the archive's inputs to a new folder and build it from nothing (without a cache: none
+    to start from, and none to keep)."""
     copy_inputs(root, scratch)
-    return tree(build(scratch))
+    return tree(build(scratch, "--no-cache"))
 
 
 def clean_site_and_model(root: Path, scratch: Path) -> tuple[dict[str, bytes], archive.Archive | None]:

@@ -262,11 +262,12 @@ def changes(root: Path) -> dict[str, Change]:
 
 
 def clean_build(archive: Archive, scratch: Path) -> tuple[int, dict[str, bytes]]:
-    """Copy the archive's inputs to a new folder, build it from nothing; return its status and site."""
+    """Copy the archive's inputs to a new folder, build it from nothing (without a cache); return
+    its status and site."""
     if scratch.exists():
         shutil.rmtree(scratch)
     shutil.copytree(archive.root, scratch, ignore=shutil.ignore_patterns("_site", ".cache"))
-    status = run(scratch, "--quiet")
+    status = run(scratch, "--quiet", "--no-cache")
     return status, tree(scratch / "_site") if status == 0 else {}
 
 
