@@ -411,16 +411,11 @@ class Keying:
         known = self.memo.recall("entry_digests", kept.token) if self.memo and kept else None
         if kept is None or not isinstance(known, tuple) or len(known) != len(kept.entries):
             return False
-        if len(self.entries) == len(kept.entries):  # no briefing added or removed: each entry is in its place
-            for entry, old, digest in zip(self.entries, kept.entries, known, strict=True):
-                if entry is old:
-                    self.hasher.seed(entry, digest)
-        else:
-            by_id = dict(zip(map(id, kept.entries), known, strict=True))  # (the kept entries are alive)
-            for entry in self.entries:
-                digest = by_id.get(id(entry))
-                if digest is not None:
-                    self.hasher.seed(entry, digest)
+        by_id = dict(zip(map(id, kept.entries), known, strict=True))  # (the kept entries are alive)
+        for entry in self.entries:  # by identity: a briefing added or removed moves the others' places
+            digest = by_id.get(id(entry))
+            if digest is not None:
+                self.hasher.seed(entry, digest)
         return True
 
     def _keep_kept(self) -> None:

@@ -531,8 +531,7 @@ def records_shape(
     choose the briefings, the clock's position among the briefings' dates, the other files
     under content/, and each record but its SHOWN_ONLY fields (`Record.shape`).
     """
-    options = run.options
-    decided = Hasher().digest((run.config, options.drafts, options.scheduled, clock, tuple(sorted(assets))))
+    decided = Hasher().digest((decided_inputs(run, assets), clock))
     digest = _frame_of if framed else _shape_of
     listed = "".join(f"{path}\0{digest(s)}\0" for path, s in index.items())  # no path, shape or frame holds a NUL
     return digest_text(decided, b"f" if framed else b"", listed)
