@@ -355,20 +355,25 @@ def with_terms(
     (a tag that is a country's name: `Merge`), the related briefings around it ranked again.
     The entries of `added` (by file path; their `refs` are worked out here) join the archive
     in their places, and those of the `removed` files leave it, as a clean build would list
-    them. None when what the edits give would change more than their own entries' terms (a
-    term's spelling, or the names other briefings give way to: a country written in
-    `countries:`), or a clean build would refuse it (a name that looks misspelt, or takes
-    another's slug, or is a region's; an added briefing at another's URL or alias; a body
-    linking to a removed one), or `with_edits` gives none.
+    them; a file in both *moved* (a new date, slug or link): it leaves, then joins anew. None
+    when what the edits give would change more than their own entries' terms (a term's
+    spelling, or the names other briefings give way to: a country written in `countries:`), or
+    a clean build would refuse it (a name that looks misspelt, or takes another's slug, or is a
+    region's; an added briefing at another's URL or alias; a body linking to a removed one, or
+    to a moved one, even at the same URL), or `with_edits` gives none.
 
     Sound only for edits whose records have the frame the model was made from (`records.shaped`:
     the same briefings and URLs, the clock where it was; `stages.patched_model` checks it),
-    but for the files added and removed, so that only their names changed. Each new entry's
+    but for the files added, removed and moved, so that only their names changed. Each new entry's
     terms are worked out as `build_archive` works them out, from `Archive.names` updated with
     the edits (how often each name is given): the same spelling of each term, slugs, "did you
     mean" and related briefings.
     """
     config, added = archive.config, added or {}
+    if moved := removed & added.keys():  # each step gives the model a clean build makes of its files
+        staying = {path: entry for path, entry in added.items() if path not in moved}
+        left = with_terms(archive, edits, now, memo, staying, removed)
+        return with_terms(left, {}, now, memo, {path: added[path] for path in moved}) if left is not None else None
     old = entries_of(archive, edits.keys() | removed | added.keys())
     if old.keys() != edits.keys() | removed or not archive.names:
         return None

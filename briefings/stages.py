@@ -228,9 +228,9 @@ class Warm:
     frame of its inputs (`records_shape` without the names briefings are listed under), a
     token that tells this model from any other (the digests of its entries are kept by it:
     `plan.KeptEntries`), and what else its inputs hold (`decided_inputs`) and the clock's
-    position, for builds with files added or removed since (`fits_files`); in the same process
-    (the preview) also its records, parsed with `parsing`, which the next build's records start
-    from. The cache keeps one without records (`keep_model`)."""
+    position, for builds with files added, removed or moved since (`fits_files`); in the same
+    process (the preview) also its records, parsed with `parsing`, which the next build's
+    records start from. The cache keeps one without records (`keep_model`)."""
 
     parsing: ParseSettings
     inputs: bytes
@@ -244,14 +244,14 @@ class Warm:
     clock: Position | None = None  # the clock's position among its briefings' dates
 
 
-FILES_PATCHED_AT_MOST = 100  # files added or removed since a model that a build patches it with
+FILES_PATCHED_AT_MOST = 100  # files added, removed or moved since a model that a build patches it with
 
 
 @dataclass(frozen=True)
 class ModelFiles:
     """What the model the cache keeps was made from, file by file (`frames`: each file's frame),
     for telling without loading it whether it can be patched into the model of other files: the
-    same but for a few added or removed (`fits_files`). Kept beside it (`keep_model`)."""
+    same but for a few added, removed or moved (`fits_files`). Kept beside it (`keep_model`)."""
 
     inputs: bytes  # what the model is kept for (`records_shape`)
     decided: bytes
@@ -285,7 +285,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     inputs = records_shape(run, records.index, assets, clock)
     digests = {path: s.digest for path, s in records.index.items()}
     decided = decided_inputs(run, assets)
-    in_process, files = warm, False
+    in_process, files = warm, None
     if warm is not None and warm.inputs == inputs:
         frame = warm.frame  # (equal shapes have equal frames)
     else:
@@ -295,11 +295,10 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             found = warm  # the preview's, for a retag: nothing to load
         elif found is None and cache and not unreadable:
             found = kept_model(cache, frame=frame)
-        if found is None and not unreadable:  # files added or removed since it was made
-            found = model_of_files(run, records.index, decided, warm, cache)
-            files = found is not None
+        if found is None and not unreadable:  # files added, removed or moved since it was made
+            found, files = model_of_files(run, records.index, decided, warm, cache) or (None, None)
         warm = found
-    fits = warm is not None and not files  # a model of these files' frame: kept for them, or the preview's
+    fits = warm is not None and files is None  # a model of these files' frame: kept for them, or the preview's
     archive = patched_model(run, records, assets, warm, inputs, frame, files) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
     token = os.urandom(8)  # this build's model: made or patched
@@ -410,35 +409,44 @@ def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool
 
 def model_of_files(
     run: Session, index: dict[str, Summary], decided: bytes, warm: Warm | None, cache: Cache | None
-) -> Warm | None:
+) -> tuple[Warm, frozenset[str]] | None:
     """Return the preview's model (`warm`), else the one the cache keeps, when it was made from
-    these files but for a few added or removed (`fits_files`); None when neither was."""
+    these files but for a few added, removed or moved (`fits_files`), with the files moved;
+    None when neither was."""
     files: object = None
     if warm is not None and warm.records is not None and warm.clock is not None:
         frames = dict(zip(warm.records.index, map(_frame_of, warm.records.index.values()), strict=True))
         files = ModelFiles(warm.inputs, warm.decided, warm.clock, frames)
     elif cache is not None:
         files = cache.recall("model_files", None)
-    if not isinstance(files, ModelFiles) or not fits_files(run, index, decided, files):
+    moved = fits_files(run, index, decided, files) if isinstance(files, ModelFiles) else None
+    if moved is None:
         return None
+    assert isinstance(files, ModelFiles)
     if warm is not None and warm.inputs == files.inputs:
-        return warm
-    return kept_model(cache, inputs=files.inputs) if cache else None
+        return warm, moved
+    found = kept_model(cache, inputs=files.inputs) if cache else None
+    return (found, moved) if found is not None else None
 
 
-def fits_files(run: Session, index: dict[str, Summary], decided: bytes, files: ModelFiles) -> bool:
-    """Return True when the files of `index` are those a model was made from (`files`) but for a
-    few added or removed, and each of the others has the frame it had: the model with the added
-    ones put in and the removed ones taken out (`archive.with_terms`) is what a clean build makes,
-    once the settings and the clock decide as they did (the clock is among the same dates)."""
+def fits_files(run: Session, index: dict[str, Summary], decided: bytes, files: ModelFiles) -> frozenset[str] | None:
+    """Return the files *moved* since a model was made from `files` (those of `index` whose frame
+    changed: a new date, slug or link), when the files of `index` are the model's but for a few
+    added, removed or moved; else None. The model with the removed and moved ones taken out and
+    the added and moved ones put in (`archive.with_terms`) is what a clean build makes, once the
+    settings and the clock decide as they did (the clock is among the same dates)."""
     frames = files.frames
     added = sum(1 for path in index if path not in frames)
     removed = len(frames) - (len(index) - added)
-    if not 0 < added + removed <= FILES_PATCHED_AT_MOST or files.decided != decided or not files.clock.holds(run.now):
-        return False
-    # Compared in passes that run in C (100,000 files): an added file's frame is compared with itself.
-    kept = map(frames.get, index, map(_frame_of, index.values()))
-    return all(map(operator.eq, kept, map(_frame_of, index.values())))
+    if added + removed > FILES_PATCHED_AT_MOST or files.decided != decided or not files.clock.holds(run.now):
+        return None
+    # Compared in a pass that runs in C (100,000 files): an added file's frame is compared with itself.
+    new = list(map(_frame_of, index.values()))
+    kept = map(frames.get, index, new)
+    moved = frozenset(compress(index, map(operator.ne, kept, new)))
+    if not 0 < added + removed + len(moved) <= FILES_PATCHED_AT_MOST:
+        return None
+    return moved
 
 
 def patched_model(
@@ -448,31 +456,32 @@ def patched_model(
     warm: Warm,
     inputs: bytes,
     frame: bytes,
-    files: bool = False,
+    files: frozenset[str] | None = None,
 ) -> Archive | None:
     """Return the warm model with the briefings edited since it was made put in their entries'
     places, when the model's `inputs` have the shape they had (`records_shape`: only what pages
     show changed, a title, a summary, the body's text), or their `frame` (the names briefings
     are listed under changed too: `archive.with_terms`), or the caller found they have it but
-    for files added or removed (`files`: `fits_files`), which join or leave it; None when the
-    model must be made again.
+    for files added, removed or moved (`files`, the files moved: `fits_files`), which join or
+    leave it (a file moved leaves it, then joins it anew); None when the model must be made again.
 
     For inputs of its shape, the caller compares the shape of the result with the warm one: that
     is what makes it sound (the order and what the clock decided are in it). The warm model was
     made without errors, so records that did not change have none.
     """
-    if warm.inputs != inputs and warm.frame != frame and not files:
+    if warm.inputs != inputs and warm.frame != frame and files is None:
         return None
     index = records.index  # compared in passes that run in C (100,000 files)
     changed = map(operator.ne, map(warm.digests.get, index), map(_digest_of, index.values()))
     edited = records.of(compress(index, changed))
     if any(r.errors or r.briefing is None for r in edited):
         return None
-    gone = warm.digests.keys() - index.keys() if files else set()
+    moved = files or frozenset()
+    gone = warm.digests.keys() - index.keys() if files is not None else set()
     places = entries_of(warm.archive, {r.path for r in edited} | gone)
-    removed = gone & places.keys()  # (a draft removed was not listed)
-    shown = [r for r in edited if r.path in places]
-    new = [r for r in edited if r.path not in warm.digests]
+    removed = (gone | moved) & places.keys()  # (a draft removed was not listed)
+    shown = [r for r in edited if r.path in places and r.path not in moved]
+    new = [r for r in edited if r.path not in warm.digests or r.path in moved]
     added = [r for r in new if r.briefing is not None and shown_at(r.briefing, run.now, run.options)]
     if not all(r.briefing is not None and _published(r.briefing, run) for r in added):
         return None  # a draft or a briefing not yet due that the preview shows: the full build places it
@@ -483,8 +492,9 @@ def patched_model(
     near = [*placed, *records.of(sorted(targets.intersection(records.index) - {r.path for r in placed}))]
     paths = {r.path: briefing_path(b.date, b.slug) for r in near if (b := r.as_read) is not None}
     urls = {r.path: briefing_path(b.date, b.slug) for r in new if (b := r.briefing) is not None}
+    leaving = gone | moved
     if urls and not _urls_free(
-        run, records, urls, {e.path for e in warm.archive.entries if e.briefing.path not in gone}
+        run, records, urls, {e.path for e in warm.archive.entries if e.briefing.path not in leaving}
     ):
         return None
     visible = [r for r in near if r.as_read is not None and shown_at(r.as_read, run.now, run.options)]
@@ -496,7 +506,7 @@ def patched_model(
     for r in placed:
         body, site_links = bodies[r.path]
         assert r.briefing is not None  # see above
-        if r.path in places:
+        if r.path in places and r.path not in moved:
             edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
         else:
             joining[r.path] = Entry(r.briefing, paths[r.path], body, (), site_links)
