@@ -348,6 +348,7 @@ def with_terms(
     memo: Memo | None = None,
     added: Mapping[str, Entry] | None = None,
     removed: AbstractSet[str] = frozenset(),
+    rejoining: AbstractSet[str] = frozenset(),
 ) -> Archive | None:
     """Return the archive with the entries of `edits` (by file path) in place of the entries of
     those files, as `with_edits` does, and each listed under the names its briefing gives now
@@ -360,7 +361,8 @@ def with_terms(
     spelling, or the names other briefings give way to: a country written in `countries:`), or
     a clean build would refuse it (a name that looks misspelt, or takes another's slug, or is a
     region's; an added briefing at another's URL or alias; a body linking to a removed one, or
-    to a moved one, even at the same URL), or `with_edits` gives none.
+    to a moved one's old URL), or `with_edits` gives none. Links to the site paths `rejoining`
+    are not to a removed briefing: those of briefings a next step adds (moved ones).
 
     Sound only for edits whose records have the frame the model was made from (`records.shaped`:
     the same briefings and URLs, the clock where it was; `stages.patched_model` checks it),
@@ -372,7 +374,8 @@ def with_terms(
     config, added = archive.config, added or {}
     if moved := removed & added.keys():  # each step gives the model a clean build makes of its files
         staying = {path: entry for path, entry in added.items() if path not in moved}
-        left = with_terms(archive, edits, now, memo, staying, removed)
+        rejoining = {href(config.base_path, added[path].path) for path in moved}
+        left = with_terms(archive, edits, now, memo, staying, removed, rejoining)
         return with_terms(left, {}, now, memo, {path: added[path] for path in moved}) if left is not None else None
     old = entries_of(archive, edits.keys() | removed | added.keys())
     if old.keys() != edits.keys() | removed or not archive.names:
@@ -434,7 +437,9 @@ def with_terms(
     if patched is None:
         return None
     if added or removed:
-        patched = _with_files(patched, [entries[path] for path in added], [old[path] for path in removed], now)
+        patched = _with_files(
+            patched, [entries[path] for path in added], [old[path] for path in removed], now, rejoining
+        )
         if patched is None:
             return None
     terms = dict(patched.terms)
@@ -478,11 +483,13 @@ def _gives_way_alike(
     return all(fold(name) in known for name in written)
 
 
-def _with_files(archive: Archive, added: list[Entry], removed: list[Entry], now: datetime) -> Archive | None:
+def _with_files(
+    archive: Archive, added: list[Entry], removed: list[Entry], now: datetime, rejoining: AbstractSet[str]
+) -> Archive | None:
     """Return the archive with the `added` entries (their terms worked out) placed in its order and
     timeline, and the `removed` ones taken out of them (their terms are left to `_moved_terms`);
     None when a clean build would refuse the result: an added briefing at another's URL or
-    alias, or a body linking to a removed one."""
+    alias, or a body linking to a removed one (but at the site paths `rejoining`)."""
     gone = {id(entry) for entry in removed}
     entries = [entry for entry in archive.entries if id(entry) not in gone]
     urls = {entry.path for entry in entries}
@@ -493,8 +500,7 @@ def _with_files(archive: Archive, added: list[Entry], removed: list[Entry], now:
     ordered = tuple(entries)
     if added and moved_url_errors(archive.config, ordered):
         return None
-    targets = {href(archive.config.base_path, entry.path) for entry in removed}
-    if targets and any(link.partition("#")[0] in targets for entry in ordered for link in entry.body.hrefs):
+    if linking_to(ordered, {href(archive.config.base_path, entry.path) for entry in removed} - rejoining):
         return None  # a link to a briefing no more: the full build says where
     return replace(
         archive,
@@ -504,6 +510,13 @@ def _with_files(archive: Archive, added: list[Entry], removed: list[Entry], now:
         scheduled=archive.scheduled - {entry.briefing.path for entry in removed},
         recent=recent_entries(ordered, now),
     )
+
+
+def linking_to(entries: Iterable[Entry], targets: AbstractSet[str]) -> list[Entry]:
+    """Return the entries whose body links to one of the `targets` (site paths under the base path)."""
+    if not targets:
+        return []
+    return [entry for entry in entries if any(link.partition("#")[0] in targets for link in entry.body.hrefs)]
 
 
 def _periods_with(

@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefings import sources
-from briefings.archive import Archive, Entry, briefing_urls, build_archive, entries_of, with_edits, with_terms
+from briefings.archive import (
+    Archive,
+    Entry,
+    briefing_urls,
+    build_archive,
+    entries_of,
+    linking_to,
+    with_edits,
+    with_terms,
+)
 from briefings.bodies import BodyStore, body_store
 from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
@@ -36,7 +45,7 @@ from briefings.plan import KeptEntries, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, SourceFile, remember_digests
-from briefings.urls import briefing_path, output_file
+from briefings.urls import briefing_path, href, output_file
 from briefings.workers import parallel_map
 from briefings.write import unique_outputs
 
@@ -479,6 +488,12 @@ def patched_model(
     moved = files or frozenset()
     gone = warm.digests.keys() - index.keys() if files is not None else set()
     places = entries_of(warm.archive, {r.path for r in edited} | gone)
+    # The bodies that link to a briefing moved are resolved again: its URL, or its headings, changed.
+    old_urls = {href(run.config.base_path, places[path].path) for path in moved if path in places}
+    linking = {e.briefing.path for e in linking_to(warm.archive.entries, old_urls)} - places.keys()
+    if linking:
+        edited += records.of(sorted(linking))
+        places |= entries_of(warm.archive, linking)
     removed = (gone | moved) & places.keys()  # (a draft removed was not listed)
     shown = [r for r in edited if r.path in places and r.path not in moved]
     new = [r for r in edited if r.path not in warm.digests or r.path in moved]

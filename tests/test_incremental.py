@@ -716,8 +716,9 @@ def test_briefings_added_and_removed_since_the_cache_kept_the_model_patch_it_or_
     added or removed since (`stages.fits_files`); each equals a clean build. What a clean build
     refuses, the patch leaves to it, and the build fails as a clean one does: a body linking to a
     removed briefing, an added one at another's URL, or at a draft's, or with another's URL as an alias,
-    an added draft at another's URL. A briefing moved (a new slug or date) leaves the model and
-    joins it anew, unless another's body links to it. Settings changed make the model again."""
+    an added draft at another's URL, a heading gone that a body links to. A briefing moved (a new
+    slug or date) leaves the model and joins it anew, and the bodies linking to it are resolved
+    again. Settings changed make the model again."""
     made: list[int] = []
     real = stages.model_archive
     monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
@@ -786,13 +787,24 @@ def test_briefings_added_and_removed_since_the_cache_kept_the_model_patch_it_or_
             monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime(2016, 12, 31, tzinfo=UTC).timestamp())))
         assert built() == 0, date
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    linked_to = content / "briefing-9.md"  # briefing-5 links to it: a clean build makes that link again
-    linked_to.write_text(linked_to.read_text().replace("2016-03-10T10:00", "2016-03-10T12:00", 1))
-    assert built() == 1
     (content / "briefing-46.md").write_text(text(46, ["Energy"], day=30))
     (root / "site.yaml").write_text((root / "site.yaml").read_text().replace("slug: europe", "slug: the-eu"))
     assert built() == 1  # added beside settings the model is made from (a region's URL): made again
     (content / "briefing-47.md").write_text(text(47, ["Energy"], day=30))
+    assert built() == 0
+    # briefing-5 links to briefing-9, by its heading, in the model kept (the settings made it again).
+    (content / "briefing-9.md").write_text(text(9, ["Russia"], day=10, body="## Background\n\nText."))
+    (content / "briefing-5.md").write_text(text(5, ["Syria"], day=6, body="See [it](briefing-9.md#background)."))
+    (root / "site.yaml").write_text((root / "site.yaml").read_text().replace("slug: the-eu", "slug: europe"))
+    assert built() == 1
+    linked = content / "briefing-9.md"  # moved: briefing-5's body is resolved again, as a clean build resolves it
+    for old, new in (("2016-03-10T10:00", "2016-03-10T12:00"), ("2016-03-10T12:00", "2016-04-10T12:00")):
+        linked.write_text(linked.read_text().replace(old, new, 1))  # later the same day, then into April
+        assert built() == 0, new
+    linked.write_text(linked.read_text().replace("2016-04-10", "2016-04-11").replace("## Background", "## Later"))
+    count, said = refused()  # moved, and the heading briefing-5 links to is gone
+    assert count == 1 and 'briefing-9.md#background" points to no heading' in said
+    linked.write_text(linked.read_text().replace("## Later", "## Background"))
     assert built() == 0
 
 
