@@ -349,6 +349,7 @@ def with_terms(
     added: Mapping[str, Entry] | None = None,
     removed: AbstractSet[str] = frozenset(),
     rejoining: AbstractSet[str] = frozenset(),
+    first_step: bool = False,
 ) -> Archive | None:
     """Return the archive with the entries of `edits` (by file path) in place of the entries of
     those files, as `with_edits` does, and each listed under the names its briefing gives now
@@ -362,7 +363,10 @@ def with_terms(
     a clean build would refuse it (a name that looks misspelt, or takes another's slug, or is a
     region's; an added briefing at another's URL or alias; a body linking to a removed one, or
     to a moved one's old URL), or `with_edits` gives none. Links to the site paths `rejoining`
-    are not to a removed briefing: those of briefings a next step adds (moved ones).
+    are not to a removed briefing: those of briefings a next step adds (moved ones). The
+    `first_step` of two leaves the related lists to the next (they are ranked from the memo's
+    last ranking, whatever came between) and remembers none of its spellings' near misses
+    (the next step's are those of the names the archive ends with).
 
     Sound only for edits whose records have the frame the model was made from (`records.shaped`:
     the same briefings and URLs, the clock where it was; `stages.patched_model` checks it),
@@ -375,7 +379,7 @@ def with_terms(
     if moved := removed & added.keys():  # each step gives the model a clean build makes of its files
         staying = {path: entry for path, entry in added.items() if path not in moved}
         rejoining = {href(config.base_path, added[path].path) for path in moved}
-        left = with_terms(archive, edits, now, memo, staying, removed, rejoining)
+        left = with_terms(archive, edits, now, memo, staying, removed, rejoining, first_step=True)
         return with_terms(left, {}, now, memo, {path: added[path] for path in moved}) if left is not None else None
     old = entries_of(archive, edits.keys() | removed | added.keys())
     if old.keys() != edits.keys() | removed or not archive.names:
@@ -419,7 +423,7 @@ def with_terms(
             used.subtract(names(before, kind, a))
             used.update(names(after, kind, b))
         used = +used  # without the names no briefing gives now
-        spelt, meant = _spellings(config, kind, used, memo)
+        spelt, meant = _spellings(config, kind, used, None if first_step else memo)
         shown = {fold(term.name): term.name for term in archive.terms[kind.name]}
         slugs = config.term_slugs(kind.name)
         respelt = any(spelt.get(folded, name) != name for folded, name in shown.items())
@@ -450,7 +454,7 @@ def with_terms(
     if given_way is None:
         return None
     related = patched.related
-    if BY_NAME["tags"] in changed or added or removed:
+    if (BY_NAME["tags"] in changed or added or removed) and not first_step:
         related = related_entries(patched.entries, memo, _written_tags(patched.entries))
     return replace(patched, terms=terms, given_way=given_way, related=related, names=counts)
 
