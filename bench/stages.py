@@ -5,7 +5,8 @@
 This loads the cached records of an archive built before by the same commit (the cache is
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
 related ranking (made afresh, and updated after the newest briefing's first tag is changed,
-as a retag's build updates it: `archive.reranked`), the page views, their digests (`page
+as a retag's build updates it: `archive.reranked`, and after the newest briefing is deleted),
+the page views, their digests (`page
 keys`: every view digested by one `keys.Hasher`, as a plan of a new shape does) and the plan (every
 output's key, the page views made again inside it; not the search index) `--runs` times
 each, and prints each stage's median (min to max) in seconds.
@@ -135,12 +136,13 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
     return times
 
 
-RANKING = ("related, afresh", "related, one retagged")
+RANKING = ("related, afresh", "related, one retagged", "related, one deleted")
 
 
 def timed_ranking(times: dict[str, list[float]], runs: int, archive: Archive) -> None:
     """Time the related ranking of every entry made afresh, and updated from it after the newest
-    entry's first tag changed (or ranked again, where most entries are near that change)."""
+    entry's first tag changed, and after the newest entry is gone (or ranked again, where most
+    entries are near that change)."""
     from briefings.archive import Ranking, related_places, reranked
 
     entries = archive.entries
@@ -150,6 +152,8 @@ def timed_ranking(times: dict[str, list[float]], runs: int, archive: Archive) ->
     retagged = [("bench-retagged", *tags[0][1:]), *tags[1:]]
     updated = lambda: reranked(before, paths, moments, retagged) or related_places(moments, retagged)  # noqa: E731
     timed(times[RANKING[1]], runs, updated)
+    left = paths[1:], moments[1:], tags[1:]
+    timed(times[RANKING[2]], runs, lambda: reranked(before, *left) or related_places(*left[1:]))
 
 
 def page_keys(views: list[Page | Deferred], digests: dict[str, str]) -> list[bytes]:
