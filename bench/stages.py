@@ -6,10 +6,10 @@ This loads the cached records of an archive built before by the same commit (the
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
 related ranking (made afresh, and updated after the newest briefing's first tag is changed,
 as a retag's build updates it: `archive.reranked`, and after the newest briefing is deleted),
-the page views, their digests (`page
-keys`: every view digested by one `keys.Hasher`, as a plan of a new shape does) and the plan (every
-output's key, the page views made again inside it; not the search index) `--runs` times
-each, and prints each stage's median (min to max) in seconds.
+the page views, their digests (`page keys`: every view digested by one `keys.Hasher`, as a
+plan of a new shape does) and the plan (every output's key, the page views made again inside
+it; not the search index) `--runs` times each, and prints each stage's median (min to max)
+in seconds.
 When the cache keeps a model for these records (a build that finds none kept for its files
 keeps the one it made), "kept model" times loading and patching it, which replaces the model.
 When it keeps what each output holds and the keys of the last plan of this shape (built

@@ -1065,8 +1065,9 @@ def _tag_columns(tags: list[tuple[str, ...]]) -> tuple[dict[str, list[int]], lis
 
 
 def _columns_of(tags: list[tuple[str, ...]], slugs: AbstractSet[str]) -> dict[str, list[int]]:
-    """Return the columns `_tag_columns` gives of these tag slugs alone (at 100,000 briefings, all
-    of them took 0.44 s, for the few an entry gone carries)."""
+    """Return the columns `_tag_columns` gives of these tag slugs alone: the few an entry gone
+    carries (at 100,000 briefings, making all of them was 0.6 s of the 1.4 s `reranked` took
+    for one deleted)."""
     columns: dict[str, list[int]] = {slug: [] for slug in slugs}
     for index, written in enumerate(tags):
         if not slugs.isdisjoint(written):
