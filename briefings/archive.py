@@ -1066,8 +1066,8 @@ def _tag_columns(tags: list[tuple[str, ...]]) -> tuple[dict[str, list[int]], lis
 
 def _columns_of(tags: list[tuple[str, ...]], slugs: AbstractSet[str]) -> dict[str, list[int]]:
     """Return the columns `_tag_columns` gives of these tag slugs alone: the few an entry gone
-    carries (at 100,000 briefings, making all of them was 0.6 s of the 1.4 s `reranked` took
-    for one deleted)."""
+    carries, not a column for every tag of every entry (docs/performance.md: "Columns of the
+    gone entries' tags alone")."""
     columns: dict[str, list[int]] = {slug: [] for slug in slugs}
     for index, written in enumerate(tags):
         if not slugs.isdisjoint(written):
