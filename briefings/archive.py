@@ -1027,12 +1027,11 @@ def reranked(
             near.update(_seeing(columns[slug], place, len(tags[index])))
     gone = [o for o, index in enumerate(new_of) if index < 0]
     if gone:
-        old_columns = _columns_of(before.tags, {slug for o in gone for slug in before.tags[o]})
+        old_columns, old_places = _tag_columns(before.tags)
         for o in gone:
             near.update(new_of[max(0, o - RELATED_MIN) : o + RELATED_MIN + 1])
-            for slug in before.tags[o]:
-                column = old_columns[slug]  # its place there, as `_tag_columns` gives it: entries before it
-                near.update(new_of[n] for n in _seeing(column, bisect.bisect_left(column, o), len(before.tags[o])))
+            for slug, place in old_places[o]:
+                near.update(new_of[n] for n in _seeing(old_columns[slug], place, len(before.tags[o])))
     near.discard(-1)
     near.intersection_update(range(len(paths)))
     if len(near) > most * len(paths):
@@ -1062,19 +1061,6 @@ def _tag_columns(tags: list[tuple[str, ...]]) -> tuple[dict[str, list[int]], lis
         for slug in slugs:
             columns[slug].append(index)
     return columns, places
-
-
-def _columns_of(tags: list[tuple[str, ...]], slugs: AbstractSet[str]) -> dict[str, list[int]]:
-    """Return the columns `_tag_columns` gives of these tag slugs alone: the few an entry gone
-    carries, not a column for every tag of every entry (docs/performance.md: "Columns of the
-    gone entries' tags alone")."""
-    columns: dict[str, list[int]] = {slug: [] for slug in slugs}
-    for index, written in enumerate(tags):
-        if not slugs.isdisjoint(written):
-            for slug in written:
-                if slug in columns:
-                    columns[slug].append(index)
-    return columns
 
 
 def _related(
