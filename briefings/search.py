@@ -238,13 +238,16 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
         return terms[term]
 
     for place in changed:
-        for term in known[previous.docs[place]].split():
+        # Only the terms it gained or lost: most words of an edited briefing are still there, and
+        # encoding their postings again (a common word's is a bitmap of every briefing) changed nothing.
+        was, now = set(known[previous.docs[place]].split()), set(known[docs[place]].split())
+        for term in was - now:
             places = places_of(term)
             at = bisect.bisect_left(places, place)
             if at == len(places) or places[at] != place:
                 return None  # not the postings those words made
             del places[at]
-        for term in known[docs[place]].split():
+        for term in now - was:
             bisect.insort(places_of(term), place)
     dirty = set()
     for term, places in terms.items():

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from briefings.search import Postings, decode_postings, encode_postings, postings_from, postings_tables
+from briefings.search import (
+    Postings,
+    _postings,
+    _updated,
+    decode_postings,
+    encode_postings,
+    postings_from,
+    postings_tables,
+)
 from briefings.words import stem, tokens, words_of
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive
 from tests.sitetools import page as parse_page
@@ -264,3 +272,38 @@ def test_postings_come_back_equal_from_the_tables_the_cache_keeps(docs: tuple[st
     tables, rest = postings_tables(postings)
     assert postings_from(tables[:-1], rest) is None
     assert postings_from(tables, ("stamp", b"shape")) is None
+
+
+class Bodies:
+    """Words by body digest, as the body store keeps them."""
+
+    stamp = "stamp"
+
+    def __init__(self, words: dict[str, str]) -> None:
+        self.by_digest = words
+
+    def words(self, digests: Collection[str] | None = None) -> Iterator[tuple[str, str]]:
+        wanted = self.by_digest.keys() if digests is None else digests
+        return ((digest, self.by_digest[digest]) for digest in wanted if digest in self.by_digest)
+
+
+VOCABULARY = st.lists(st.sampled_from(["aid", "truce", "jets", "kweiri", "geneva", "алеппо"]), unique=True)
+
+
+@given(st.lists(VOCABULARY, min_size=4, max_size=12), st.data())
+def test_postings_updated_for_edited_bodies_are_the_postings_made_afresh(
+    bodies: list[list[str]], data: st.DataObject
+) -> None:
+    """An edit that keeps a word, drops one or adds one changes only the postings of the words gained or lost."""
+    before = tuple(f"old{place}" for place in range(len(bodies)))
+    edited = data.draw(st.sets(st.integers(0, len(bodies) - 1), max_size=len(bodies) // 4))
+    after = tuple(f"new{place}" if place in edited else digest for place, digest in enumerate(before))
+    new_words = {place: data.draw(VOCABULARY) for place in edited}
+    words = {digest: " ".join(body) for digest, body in zip(before, bodies, strict=True)}
+    words |= {f"new{place}": " ".join(body) for place, body in new_words.items()}
+    store = Bodies(words)
+    updated = _updated(_postings(before, store), after, store)
+    assert updated is not None
+    afresh = _postings(after, store)
+    assert (updated.terms, updated.encoded, updated.files) == (afresh.terms, afresh.encoded, afresh.files)
+    assert {key: sorted(terms) for key, terms in updated.shards.items()} == afresh.shards
