@@ -20,7 +20,6 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from briefings.cache import seal
@@ -45,9 +44,6 @@ class BodyStore:
         self.key = key  # seals what is stored: anything changed behind the build's back is refused
         self._connection: sqlite3.Connection | None = None
         self._pid = -1
-        # Every digest stored, once `digests` has read them (a build asks twice: 0.1 s each at
-        # 100,000 bodies), kept as this store changes: a build holds the archive's lock.
-        self._stored: set[str] | None = None
         self._prepare()
 
     def _prepare(self) -> None:
@@ -84,8 +80,6 @@ class BodyStore:
         rows = [(d, html, words, self._seal(d, html), self._seal(d, words)) for d, html, words in bodies]
         with _damage_reported(self.file), self._db() as db:
             db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)", rows)
-        if self._stored is not None:
-            self._stored.update(row[0] for row in rows)
 
     def _seal(self, digest: str, text: str) -> bytes:
         return seal(self.key, digest.encode() + b"\0" + text.encode("utf-8", "surrogatepass"))
@@ -111,12 +105,10 @@ class BodyStore:
                 for digest, words, stamp in self._db().execute(query, chunk):
                     yield digest, self._checked(digest, words, stamp)
 
-    def digests(self) -> AbstractSet[str]:
+    def digests(self) -> set[str]:
         """Return the digest of every stored body."""
-        if self._stored is None:
-            with _damage_reported(self.file):
-                self._stored = {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
-        return self._stored
+        with _damage_reported(self.file):
+            return {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
 
     def keep_only(self, digests: set[str]) -> None:
         """Delete the bodies of files that are gone or changed."""
@@ -124,8 +116,6 @@ class BodyStore:
         if stale:
             with _damage_reported(self.file), self._db() as db:
                 db.executemany("DELETE FROM bodies WHERE digest = ?", ((d,) for d in stale))
-            assert self._stored is not None  # (read by `digests`)
-            self._stored -= stale
 
     def html(self, body: BodyRef) -> str:
         """Return a body's HTML with its links in place."""

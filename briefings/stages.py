@@ -15,7 +15,6 @@ import marshal
 import operator
 import os
 from collections.abc import Callable, Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import compress
@@ -178,7 +177,7 @@ def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, 
     return parser.parse_apart(file.path, data)
 
 
-def _lost(cached: Summary, stored: AbstractSet[str]) -> bool:
+def _lost(cached: Summary, stored: set[str]) -> bool:
     """Return True for a cached record whose body is missing from the store."""
     return cached.body and cached.digest not in stored
 
