@@ -243,14 +243,19 @@ Section = Literal["site", "moved", "given way"]  # which of the three functions 
 
 class PagesByPath:
     """The pages of `site_pages`, `moved_pages` and `given_way_pages` one path at a time, each made
-    with the other pages of its listing only (kept for the next ask), not with every page of the
-    site: for a plan that keys again a few outputs of a large archive, or makes one whose key it
-    remembers (`plan`). The path decides where a page can be (`urls`); a path in none of those
-    places is looked for among the moved and given-way pages, made all at once when first asked."""
+    with the pages of its listing before it only (kept for the next ask), not with every page of
+    the site: for a plan that keys again a few outputs of a large archive, or makes one whose key
+    it remembers (`plan`). The path decides where a page can be (`urls`); a path in none of those
+    places is looked for among the moved and given-way pages, made all at once when first asked.
+
+    A listing's pages are made in order up to the one asked for, and the rest left to a later
+    ask: an edit reaches the first page of most listings it is in, and a tag's every page (each
+    with its date, the newest of its entries) is work in proportion to the tag."""
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self._found: dict[str, tuple[Section, Page]] = {}
+        self._listings: dict[str, Iterator[Page]] = {}  # by first page: the pages not made yet
         self._entries: dict[str, int] = {}
         self._terms: dict[str, dict[str, Term]] = {}
         self._places: dict[str, StoryPlace] | None = None
@@ -259,8 +264,14 @@ class PagesByPath:
     def at(self, path: str) -> tuple[Section, Page] | None:
         """Return the page at a site path (`tags/syria/page/2/`) and where it comes from; None if none."""
         if path not in self._found:
-            for page in self._listing(urls.listing_first(path)):
+            first = urls.listing_first(path)
+            pages = self._listings.get(first)
+            if pages is None:
+                pages = self._listings[first] = iter(self._listing(first))
+            for page in pages:
                 self._found[page.path] = ("site", page)
+                if page.path == path:
+                    break
         if path not in self._found and not self._elsewhere:
             self._elsewhere = True
             self._found |= {page.path: ("moved", page) for page in moved_pages(self.archive)}

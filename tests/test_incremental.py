@@ -1019,6 +1019,11 @@ def test_every_page_is_found_by_its_path_alone_as_the_whole_site_makes_it(tmp_pa
     finder = PagesByPath(model)
     for path in sorted(whole, reverse=True):  # further pages first: each listing is made when first asked
         assert finder.at(path) == whole[path], path
+    finder = PagesByPath(model)
+    assert finder.at("regions/europe/") == whole["regions/europe/"]
+    assert "regions/europe/page/2/" not in finder._found  # a listing's pages are made up to the one asked
+    for path in sorted(whole):  # first pages first: the rest of each listing is made when asked
+        assert finder.at(path) == whole[path], path
     for missing in ("tags/no-such-tag/", "2015/01/page/99/", "tags/page/99/", "2015/13/", "feed.xml"):
         assert finder.at(missing) is None, missing
     for path in whole:  # and from the file it is written to, as a remembered plan knows it
