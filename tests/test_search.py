@@ -294,7 +294,7 @@ VOCABULARY = st.lists(st.sampled_from(["aid", "truce", "jets", "kweiri", "geneva
 def test_postings_updated_for_edited_bodies_are_the_postings_made_afresh(
     bodies: list[list[str]], data: st.DataObject
 ) -> None:
-    """An edit that keeps a word, drops one or adds one changes only the postings of the words gained or lost."""
+    """Postings updated in place for edited bodies (each word kept, dropped or added) are those made afresh."""
     before = tuple(f"old{place}" for place in range(len(bodies)))
     edited = data.draw(st.sets(st.integers(0, len(bodies) - 1), max_size=len(bodies) // 4))
     after = tuple(f"new{place}" if place in edited else digest for place, digest in enumerate(before))
