@@ -12,8 +12,11 @@ import feedparser
 import pytest
 from lxml import etree
 
+from briefings import pipeline
+from briefings.archive import Entry
 from briefings.config import SiteConfig, load_config
-from briefings.feeds import sitemap
+from briefings.feeds import _atom_entry, entry_id, sitemap
+from briefings.kinds import BY_NAME
 from tests.conftest import briefing, build, make_archive
 from tests.sitetools import page, parse, published_pages
 
@@ -209,6 +212,66 @@ def test_the_sitemap_written_as_text_has_the_bytes_elementtree_writes(tmp_path: 
         "https://example.org/fish&chips<b>/tags/r-d/?q=\"x\"&y='z'>"
     )
     assert sitemap(config, []) == elementtree_sitemap(config, [])
+
+
+def elementtree_entry(config: SiteConfig, entry: Entry, html: str | None) -> bytes:
+    """An Atom entry as ElementTree writes it, indented as a child of `<feed>`: what
+    `feeds._atom_entry` writes by hand (the way it was written before)."""
+    atom = ATOM[1:-1]
+    ET.register_namespace("", atom)
+
+    def text(parent: ET.Element, name: str, value: str) -> ET.Element:
+        child = ET.SubElement(parent, f"{ATOM}{name}")
+        child.text = value
+        return child
+
+    b = entry.briefing
+    element = ET.Element(f"{ATOM}entry")
+    if b.language and b.language.casefold() != config.language.casefold():
+        element.set("xml:lang", b.language)
+    text(element, "id", entry_id(config, entry))
+    text(element, "title", b.title)
+    link = {"rel": "alternate", "type": "text/html", "href": config.absolute(entry.path)}
+    ET.SubElement(element, f"{ATOM}link", link)
+    text(element, "published", b.date.isoformat(timespec="seconds"))
+    text(element, "updated", b.modified.isoformat(timespec="seconds"))
+    author = ET.SubElement(element, f"{ATOM}author")
+    text(author, "name", entry.source.name)
+    if b.source.url:
+        text(author, "uri", b.source.url)
+    text(element, "summary", b.summary)
+    if html is not None:
+        content = text(element, "content", html)
+        content.set("type", "html")
+        content.set("xml:base", config.absolute(entry.path))
+    for kind in ("tags", "regions", "countries"):
+        for ref in entry.terms(BY_NAME[kind]):
+            attributes = {"term": ref.slug, "scheme": config.absolute(f"{kind}/"), "label": ref.name}
+            ET.SubElement(element, f"{ATOM}category", attributes)
+    wrapper = ET.Element(f"{ATOM}feed")
+    wrapper.append(element)
+    ET.indent(wrapper)
+    written = ET.tostring(wrapper, encoding="unicode")
+    return written[written.index("<entry") : written.rindex("</entry>") + len("</entry>")].encode()
+
+
+def test_an_entry_written_as_text_has_the_bytes_elementtree_writes(tmp_path: Path) -> None:
+    """Each entry of a feed, with and without its body, in the site's language or another,
+    with text and addresses that need escaping in character data and in attributes."""
+    files = {
+        **FILES,
+        "2016/langue.md": briefing(
+            "Un \"titre\" & <plus>", "2016-07-01T09:00:00+02:00", "['Say \"hi\" <now>', \"Tab\\tbed\"]", "Europe",
+            source="{name: 'Le \"Monde\" & co', url: 'https://example.org/?a=1&b=\"2\"'}", extra="language: fr\n",
+        ),
+    }  # fmt: skip
+    root = make_archive(tmp_path / "a", files)
+    archive = pipeline.plan(root, pipeline.Options(cache=False))[0]
+    config = replace(archive.config, base_url='https://example.org/fish&chips<b>/"q"\t\r\n/')  # escapes in attributes
+    assert {entry.briefing.language for entry in archive.entries} == {None, "fr"}
+    for entry in archive.entries:
+        for html in (None, '<p class="x">A &amp; B\t\r\n"q" \u0661</p>', ""):
+            assert _atom_entry(config, entry, html).encode() == elementtree_entry(config, entry, html), entry.path
 
 
 def test_robots_txt_points_to_the_sitemap(site: Path) -> None:
