@@ -95,6 +95,12 @@ class Hasher:
         self._memo[id(value)] = digest
         self._alive.append(value)
 
+    def seed_all(self, values: tuple[object, ...], digests: tuple[bytes, ...]) -> None:
+        """Declare the digests of many dataclasses at once (`seed`), in their order: the
+        tuple is kept alive with them."""
+        self._memo.update(zip(map(id, values), digests, strict=True))
+        self._alive.append(values)
+
     def atom(self, value: object, name: str) -> None:
         """Declare an object an input of its own, named `name` (a briefing and its entry, by file
         path): `reads` reports the name and looks no further into it."""

@@ -95,11 +95,11 @@ SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs 
 
 @dataclass(frozen=True)
 class KeptEntries:
-    """The entries of a model made by a build (`stages.Warm`), with the token that tells that model
-    from any other. A plan that digests every entry of the model it is given keeps their digests
-    in the memo (`entry_digests`, in the model's order, by its token); a plan of a model patched
-    from it (a retag) seeds the hasher with the digests of the entries it did not patch: the same
-    objects, at the same places, whose files are those they were digested with
+    """The entries of a model a build made or kept (`stages.Warm`), with the token that tells that
+    model from any other. A plan that knows the digest of every entry of the model kept for the
+    builds after it keeps them in the memo (`entry_digests`, in the model's order, by its token);
+    a plan of a model patched from it (an edit, a retag) seeds the hasher with the digests of the
+    entries it did not patch: the same objects, whose files are those they were digested with
     (`stages.patched_model` patches the entries of every file changed since)."""
 
     token: bytes
@@ -134,6 +134,7 @@ def plan_site(
     shape: bytes = b"",
     jobs: int = 1,
     kept: KeptEntries | None = None,
+    made: KeptEntries | None = None,
 ) -> Plan:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -145,14 +146,17 @@ def plan_site(
     briefing), copied as they are to /media/. `shape` is the model's shape
     (`stages.model_shape`): given one, the memo keeps which outputs hold each briefing,
     and a plan of the same shape keys again only the outputs that hold a changed file.
-    Many keys to work out (a new shape's every page) are worked out by `jobs` forked workers,
-    with the digests of the `kept` model's entries kept in the memo for the models patched from it.
+    Many keys to work out (a new shape's every page) are worked out by `jobs` forked workers.
+    The hasher knows the digests the memo keeps for the `kept` model's entries (those of the model
+    this one was patched from, or this one); those of the entries of the model kept for the builds
+    after this one (`made`) are kept in the memo, when this plan knows them all.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
-        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo if shape else None, shape, jobs, kept)
+        memo = memo if shape else None
+        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo, shape, jobs, kept, made)
         files = [
             Planned(path, hasher.key(data), "search index", _constant(data), "search") for path, data in index().items()
         ]
@@ -173,6 +177,7 @@ def _plan_outputs(
     shape: bytes = b"",
     jobs: int = 1,
     kept: KeptEntries | None = None,
+    made: KeptEntries | None = None,
 ) -> Plan:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -185,7 +190,7 @@ def _plan_outputs(
     site = site_view(archive.config)
     renderer = Renderer(root / "templates", site, static, body, compiled, memo)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
-    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept)
+    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept, made)
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -196,6 +201,7 @@ def _plan_outputs(
         plan = replace(recalled, fresh=planned + recalled.fresh)
     else:
         plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body))
+    keying.keep_digests()
     renderer.keep_references()
     return plan
 
@@ -235,6 +241,7 @@ def _recalled_outputs(
     """
     before, again = keying.before, keying.again()
     assert before is not None  # see `Keying.recalls`
+    keying.seed_kept()  # the entries of the listings keyed again: all but the edited ones known
     finder = PagesByPath(archive)
     fresh: list[Planned] = []
     dates: dict[str, datetime | None] = {}
@@ -335,9 +342,11 @@ class Keying:
     def __init__(
         self, hasher: Hasher, renderer: Renderer, site_wide: bytes, digests: dict[str, str], memo: Memo | None,
         shape: bytes, entries: Sequence[Entry] = (), jobs: int = 1, kept: KeptEntries | None = None,
+        made: KeptEntries | None = None,
     ) -> None:  # fmt: skip
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
         self.memo, self.shape, self.entries, self.jobs, self.kept = memo, shape, entries, jobs, kept
+        self.made = made
         self.given: dict[str, Given] = {}
         self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
@@ -393,38 +402,34 @@ class Keying:
         # First the entries, which most views hold (a listing two hundred): each digested by one
         # worker, then known to every worker that keys the views (as a digest known by other means);
         # but for those whose digests were kept (`KeptEntries`).
-        remembered = self._seed_kept()
+        self.seed_kept()
         entries = tuple(entry for entry in self.entries if self.hasher.known(entry) is None)
         digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), self.jobs)
         for entry, digest in zip(entries, digests, strict=True):
             self.hasher.seed(entry, digest)
-        if not remembered:
-            self._keep_kept()
         keyed = forked_map(lambda n: self._keyed(again[n]), len(again), self.jobs)
         keys = dict(zip(map(id, again), keyed, strict=True))
         return [self.planned(job, keys.get(id(job))) for job in work]
 
-    def _seed_kept(self) -> bool:
-        """Seed the hasher with the kept digests of the entries this model shares with the kept
-        one (`KeptEntries`: the same objects), if the memo has them; return True if it has."""
+    def seed_kept(self) -> None:
+        """Seed the hasher with the kept digests of the kept model's entries (`KeptEntries`), if
+        the memo has them. This model shares the entries it did not patch with that one, as the
+        same objects: by identity, those are known; the others it holds are new objects, digested
+        when met."""
         kept = self.kept
         known = self.memo.recall("entry_digests", kept.token) if self.memo and kept else None
-        if kept is None or not isinstance(known, tuple) or len(known) != len(kept.entries):
-            return False
-        by_id = dict(zip(map(id, kept.entries), known, strict=True))  # (the kept entries are alive)
-        for entry in self.entries:  # by identity: a briefing added or removed moves the others' places
-            digest = by_id.get(id(entry))
-            if digest is not None:
-                self.hasher.seed(entry, digest)
-        return True
+        if kept is not None and isinstance(known, tuple) and len(known) == len(kept.entries):
+            self.hasher.seed_all(kept.entries, known)
 
-    def _keep_kept(self) -> None:
-        """Keep the digests of the kept model's entries, when this is that model and all are known."""
-        if self.memo is None or self.kept is None or self.kept.entries is not self.entries:
+    def keep_digests(self) -> None:
+        """Keep the digests of the entries of the model kept for the builds after this one
+        (`made`), when the plan knows every one: all of them, if it keyed every page; the
+        entries not patched and those of the views keyed again, if it was seeded."""
+        if self.memo is None or self.made is None:
             return
-        digests = tuple(map(self.hasher.known, self.kept.entries))
+        digests = tuple(map(self.hasher.known, self.made.entries))
         if None not in digests:
-            self.memo.remember("entry_digests", self.kept.token, digests)
+            self.memo.remember("entry_digests", self.made.token, digests)
 
     def planned(self, job: Job, key: str | None = None) -> Planned:
         """Return one output, keyed again (or given its `key`, worked out by `planned_all`) or with

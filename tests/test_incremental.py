@@ -980,6 +980,38 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert made_for("b5.md", "B5 briefing", "Wheat news") == 1
 
 
+def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second_build_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: after a briefing is added, or one retagged, the kept model is patched
+    for it (`archive.with_terms`); the next build of the same inputs (an edit to what pages only
+    show) patches it again and keeps the result (`stages.keep_patched`), and the builds after
+    that load it and patch only what they edit. Each site is the one a clean build makes."""
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    patched: list[bool] = []
+    real_patch = archive.with_terms
+    monkeypatch.setattr(stages, "with_terms", lambda *a: patched.append(True) or real_patch(*a))
+
+    def patches(name: str, old: str, new: str) -> int:
+        patched.clear()
+        file = root / "content" / "2016" / name
+        file.write_text(file.read_text().replace(old, new, 1))
+        assert run(root, "--quiet") == 0
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), f"{name}: {old} -> {new}"
+        return len(patched)
+
+    (root / "content" / "2016" / "b6.md").write_text(text(6, ["Energy"], day=7, title="B6 briefing"))
+    assert patches("b6.md", "B6 briefing", "B6 briefing") == 1  # added: patched in
+    assert patches("b3.md", "B3 briefing", "Ferry news") == 1  # the same inputs: patched again, and kept
+    assert patches("b3.md", "Ferry news", "Grain news") == 0  # the model kept: the edit alone
+    assert patches("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1  # a retag
+    assert patches("b2.md", "B2 briefing", "Oil news") == 1  # the same inputs: kept
+    assert patches("b6.md", "B6 briefing", "Barley news") == 0
+    assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
+
+
 def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
     """A briefing's page an edit does not reach is not even viewed (`pages.Deferred`); when the
     output folder is gone it is made all the same, as a clean build makes it."""

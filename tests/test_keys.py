@@ -590,9 +590,11 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted: a plan of a model patched for a retag from the one the cache keeps digests only the
-    retagged entry (`plan.KeptEntries`), and one patched for a briefing added only the added one;
-    the others have the digests the plan that made the model kept. Every key is the one a clean
-    plan of the same files works out."""
+    retagged entry (`plan.KeptEntries`), and one patched for a briefing added only the entries of
+    the files changed since; the others have the digests the plan that made or kept the model
+    kept. Each retag is planned twice (a build, then a plan): the second keeps the model it
+    patched (`stages.keep_patched`), with its entries' digests, for the next retag to patch.
+    Every key is the one a clean plan of the same files works out."""
     root = tmp_path / "a"
     write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
     newest = max((root / "content").rglob("*.md"))
@@ -613,12 +615,11 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     for retagged in ("tags: [Retagged, Topic 001]", tags, "tags: [Retagged, Topic 002]"):
         newest.write_text(newest.read_text().replace(tags, retagged))
         tags = retagged
-        pipeline.build(root, options)  # the model the first build kept (the cache kept none), patched
+        pipeline.build(root, options)  # the model the cache keeps, patched
         forks.clear()
         keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
-        # The entries' digests first: but for the retagged one (none: the model kept for these
-        # very inputs), those kept for the model's.
-        assert forks[0] == (0 if retagged == original else 1), retagged
+        # The entries' digests first: but for the retagged one, those kept for the model's.
+        assert forks[0] == 1, retagged
         shutil.rmtree(clean, ignore_errors=True)
         shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
         alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
@@ -629,8 +630,44 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     pipeline.build(root, options)  # added since the model was kept: patched in
     forks.clear()
     keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
-    assert forks[0] == 1  # the added entry's digest alone; the others' are those kept, though at new places
+    # The added entry's digest and the one retagged since the model was kept; the others' are those kept.
+    assert forks[0] == 2
     shutil.rmtree(clean)
     shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
     alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
     assert keys == {output.path: output.key for output in alone}
+
+
+def test_an_edit_keys_its_listings_again_digesting_only_the_edited_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: a plan that recalls the last one's keys (a title edit) keys again the listings
+    holding the edited briefing, each of many entries; it digests the edited entry alone, the
+    others having the digests kept for the model it patched (`plan.KeptEntries`). Every key is
+    the one a clean plan of the same files works out."""
+    root = tmp_path / "a"
+    write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
+    monkeypatch.setattr(plan, "PARALLEL_KEYS_FROM", 1)  # the cold build keeps its entries' digests
+    options = pipeline.Options(jobs=2)
+    newest = max((root / "content").rglob("*.md"))
+    pipeline.build(root, options)  # the model made and kept, with its entries' digests, and its shape
+    newest.write_text(newest.read_text().replace("title: ", "title: Edited ", 1))
+    pipeline.build(root, options)  # the same shape: what each output holds found
+    digested: list[str] = []
+    dataclass_digest = keys.Hasher._dataclass
+
+    def counted(self: keys.Hasher, value: object) -> bytes:
+        if isinstance(value, archive_model.Entry):
+            digested.append(value.path)
+        return dataclass_digest(self, value)
+
+    monkeypatch.setattr(keys.Hasher, "_dataclass", counted)
+    newest.write_text(newest.read_text().replace("title: Edited ", "title: Edited again ", 1))
+    planned = pipeline.plan(root, options)[1]
+    again = [output for output in planned if not output.reused and output.path.endswith(".html")]
+    assert len(again) > 3  # its page and listings
+    assert [path.split("/")[-2] for path in digested] == [newest.stem], digested  # its URL's last part
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
+    alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
+    assert {output.path: output.key for output in planned} == {output.path: output.key for output in alone}
