@@ -294,6 +294,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     inputs = records_shape(run, records.index, assets, clock)
     digests = {path: s.digest for path, s in records.index.items()}
     decided = decided_inputs(run, assets)
+    repeated = cache is not None and inputs_repeated(cache, inputs)
     in_process, files = warm, None
     if warm is not None and warm.inputs == inputs:
         frame = warm.frame  # (equal shapes have equal frames)
@@ -326,9 +327,10 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         kept = keeps = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan knows them all
     else:  # the entries it did not patch have the digests kept for the warm model's, if any
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
-        if cache and in_process is None and warm.inputs != inputs:  # patched for files added or names changed
+        if cache and repeated and in_process is None and warm.inputs != inputs:  # patched: for files, or names
             patched = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
-            keeps = KeptEntries(token, archive.entries) if keep_patched(cache, patched, records.index) else None
+            keep_model(cache, patched, records.index, always=True)
+            keeps = KeptEntries(token, archive.entries)
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
         run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers,
@@ -420,19 +422,21 @@ def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool
         cache.remember("model_frames", made.frame, True)
 
 
-def keep_patched(cache: Cache, patched: Warm, index: dict[str, Summary]) -> bool:
-    """Keep a model patched for files added or removed since the kept one, or for names changed
-    (`archive.with_terms`), when the last build that patched one had the same inputs; return True
-    if it was kept. Each build after an added briefing or a retag patched the kept model again
-    (1.2 s at 100,000 briefings); from the second of them, the builds after load the model this
-    one keeps, and patch only what they edit.
-    Not the first: a build that adds or retags keeps nothing (the model pickled, 83 MB at
-    100,000, costs about as long as the patch saves), so a run of adds or retags, each with
-    new inputs, pays no more than before."""
-    if cache.recall("model_patched", patched.inputs) is True:
-        keep_model(cache, patched, index, always=True)
+def inputs_repeated(cache: Cache, inputs: bytes) -> bool:
+    """Return True if the last build that planned had inputs of this shape (`records_shape`);
+    remember them for the next build, if they are new.
+
+    A model patched for files added or removed since the kept one, or for names changed
+    (`archive.with_terms`), is kept when its inputs repeat: each build after an added
+    briefing or a retag patched the kept model again (1.2 s at 100,000 briefings); from the
+    second of them, the builds after load the model that one kept, and patch only what
+    they edit. Not the first: keeping the model (pickling 83 MB at 100,000) costs about what
+    the patch saves, so a run of adds or retags, each with new inputs, pays no more than
+    before, nor do builds that go back and forth between two (a briefing added, then taken
+    out again)."""
+    if cache.recall("last_inputs", None) == inputs:
         return True
-    cache.remember("model_patched", patched.inputs, True)
+    cache.remember("last_inputs", None, inputs)
     return False
 
 

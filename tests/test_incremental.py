@@ -985,8 +985,9 @@ def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second
 ) -> None:
     """Counted, not timed: after a briefing is added, or one retagged, the kept model is patched
     for it (`archive.with_terms`); the next build of the same inputs (an edit to what pages only
-    show) patches it again and keeps the result (`stages.keep_patched`), and the builds after
-    that load it and patch only what they edit. Each site is the one a clean build makes."""
+    show) patches it again and keeps the result (`stages.inputs_repeated`), and the builds after
+    that load it and patch only what they edit. Builds that go back and forth between two sets
+    of files keep nothing. Each site is the one a clean build makes."""
     files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
     root = make_archive(tmp_path / "a", files)
     build(root)
@@ -1010,6 +1011,17 @@ def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second
     assert patches("b2.md", "B2 briefing", "Oil news") == 1  # the same inputs: kept
     assert patches("b6.md", "B6 briefing", "Barley news") == 0
     assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
+    kept: list[bool] = []
+    real_keep = stages.keep_model
+    monkeypatch.setattr(stages, "keep_model", lambda *a, **k: kept.append(True) or real_keep(*a, **k))
+    added = root / "content" / "2016" / "b7.md"
+    for _ in range(2):  # back and forth between two sets of files: each added build patches, none keeps
+        added.write_text(text(7, ["Energy"], day=8, title="B7 briefing"))
+        assert patches("b7.md", "B7 briefing", "B7 briefing") == 1
+        added.unlink()
+        assert run(root, "--quiet") == 0
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    assert not kept
 
 
 def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:

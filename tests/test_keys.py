@@ -593,7 +593,7 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     retagged entry (`plan.KeptEntries`), and one patched for a briefing added only the entries of
     the files changed since; the others have the digests the plan that made or kept the model
     kept. Each retag is planned twice (a build, then a plan): the second keeps the model it
-    patched (`stages.keep_patched`), with its entries' digests, for the next retag to patch.
+    patched (`stages.inputs_repeated`), with its entries' digests, for the next retag to patch.
     Every key is the one a clean plan of the same files works out."""
     root = tmp_path / "a"
     write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
