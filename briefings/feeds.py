@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
+from operator import itemgetter
 
 from briefings.archive import Archive, Entry, Ref
 from briefings.config import SiteConfig
@@ -97,7 +98,8 @@ class Robots:
 
 FeedView = AtomFeed | JsonFeed | Sitemap | Robots | CorrectionsFeed | NewsSitemap
 # A machine-readable file: (path, the view it is made from, how to make it from that view alone).
-FeedJob = tuple[str, FeedView, Callable[[], bytes]]
+# The view is given by a function that makes it when first asked, and gives the same one after.
+FeedJob = tuple[str, Callable[[], FeedView], Callable[[], bytes]]
 
 
 def feed_jobs(
@@ -108,35 +110,55 @@ def feed_jobs(
     `config` is the site as feeds may see it (what their keys digest); `listed` are the site's
     pages (`pages.site_pages`) with their dates, for the sitemap; `body` returns a
     briefing's body HTML, for feeds with full text. A file's bytes are a function of its
-    view, `config` and the bodies of the entries in the view, nothing else.
+    view, `config` and the bodies of the entries in the view, nothing else. Each view is made
+    when first asked for: a plan that keys few outputs again makes only theirs (at 100,000
+    briefings the sitemaps' views and the corrections took a sixth of a second).
     """
     settings = config.feeds
     atom = AtomWriter(config, body)
     latest = archive.entries[: settings.entries]
     full = settings.full_text in ("site", "all")
-    views: list[tuple[str, FeedView]] = [
-        ("feed.xml", AtomFeed("", config.title, latest, full)),
-        ("feed.json", JsonFeed(latest, full)),
-        *sitemap_views(listed, news=_newest(archive.recent) if config.news_sitemap else False),
-        ("robots.txt", Robots()),
-        ("corrections/feed.xml", CorrectionsFeed(corrections(archive)[: settings.entries])),
+    news = _newest(archive.recent) if config.news_sitemap else False
+    sitemaps = cache(partial(sitemap_views, listed, news=news))  # made together: the index dates its parts
+    views: list[tuple[str, Callable[[], FeedView]]] = [
+        ("feed.xml", partial(AtomFeed, "", config.title, latest, full)),
+        ("feed.json", partial(JsonFeed, latest, full)),
+        *((name, partial(_part, sitemaps, name)) for name in sitemap_names(_sitemap_count(listed))),
+        ("robots.txt", Robots),
+        ("corrections/feed.xml", lambda: CorrectionsFeed(corrections(archive)[: settings.entries])),
     ]
     if config.news_sitemap:
         recent = tuple((e.path, e.briefing.title, e.briefing.date, e.briefing.language or "") for e in archive.recent)
-        views.append((NEWS_SITEMAP, NewsSitemap(recent)))
+        views.append((NEWS_SITEMAP, partial(NewsSitemap, recent)))
     term_full = settings.full_text == "all"
     for kind in KINDS:
         for term in archive.terms[kind.name] if kind.feed else ():
             title = f"{config.title}: {kind.label_one} {term.name}"
             shown = term.entries[: settings.term_entries]
-            views.append((term_feed_path(term), AtomFeed(f"{term.kind}/{term.slug}/", title, shown, term_full)))
+            page = f"{term.kind}/{term.slug}/"
+            views.append((term_feed_path(term), partial(AtomFeed, page, title, shown, term_full)))
     for way in archive.given_way:  # its feed goes on (same id), carrying the term it is listed as
         if BY_NAME[way.kind].feed and BY_NAME[way.term.kind].feed:
             title = f"{config.title}: {BY_NAME[way.term.kind].label_one} {way.term.name}"
             shown = way.term.entries[: settings.term_entries]
             page = f"{way.kind}/{way.slug}/"  # a feed cannot redirect, and readers know it by its id
-            views.append((f"{page}feed.xml", AtomFeed(page, title, shown, term_full)))
-    return [(path, view, partial(_make, config, atom, body, view)) for path, view in views]
+            views.append((f"{page}feed.xml", partial(AtomFeed, page, title, shown, term_full)))
+    jobs: list[FeedJob] = []
+    for path, make_view in views:
+        view = cache(make_view)
+        jobs.append((path, view, partial(_make_from, config, atom, body, view)))
+    return jobs
+
+
+def _part(sitemaps: Callable[[], list[tuple[str, Sitemap]]], name: str) -> Sitemap:
+    """Return the view of one sitemap file, of those made together."""
+    return dict(sitemaps())[name]
+
+
+def _make_from(
+    config: SiteConfig, atom: AtomWriter, body: Callable[[BodyRef], str], view: Callable[[], FeedView]
+) -> bytes:
+    return _make(config, atom, body, view())
 
 
 def _make(config: SiteConfig, atom: AtomWriter, body: Callable[[BodyRef], str], view: FeedView) -> bytes:
@@ -321,17 +343,34 @@ def sitemap_views(
     pages: Sequence[Listed], limit: int = SITEMAP_LIMIT, news: datetime | None | bool = False
 ) -> list[tuple[str, Sitemap]]:
     """Return /sitemap.xml of the site's pages but 404.html; past `limit` URLs, an index of /sitemap-1.xml,
-    /sitemap-2.xml, ... at the root, which also lists the news sitemap unless `news` is False (else
-    it is its newest date, or None)."""
-    listed = tuple(page for page in pages if page[0] != "404.html")
-    if len(listed) <= limit:
+    /sitemap-2.xml, ... at the root (`sitemap_names`), which also lists the news sitemap unless
+    `news` is False (else it is its newest date, or None)."""
+    listed = tuple(page for page in pages if page[0] != NOT_LISTED)
+    names = sitemap_names(len(listed), limit)
+    if len(names) == 1:
         return [("sitemap.xml", Sitemap(listed))]
     chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]
-    parts = [(f"sitemap-{number}.xml", Sitemap(chunk)) for number, chunk in enumerate(chunks, start=1)]
+    parts = [(name, Sitemap(chunk)) for name, chunk in zip(names[:-1], chunks, strict=True)]
     stamps = tuple((name, max((m for _, m in part.locations if m), default=None)) for name, part in parts)
     if news is not False:
         stamps += ((NEWS_SITEMAP, news if isinstance(news, datetime) else None),)
     return [*parts, ("sitemap.xml", Sitemap(stamps, index=True))]
+
+
+NOT_LISTED = "404.html"  # the one page the sitemap does not list
+SITEMAP_FILE = re.compile(r"sitemap(-[0-9]+)?\.xml")  # what `sitemap_names` names (not the news sitemap)
+
+
+def sitemap_names(count: int, limit: int = SITEMAP_LIMIT) -> list[str]:
+    """Return the sitemap files of `count` pages: sitemap.xml, or past `limit` its parts, then it (their index)."""
+    if count <= limit:
+        return ["sitemap.xml"]
+    return [*(f"sitemap-{number}.xml" for number in range(1, -(-count // limit) + 1)), "sitemap.xml"]
+
+
+def _sitemap_count(pages: Sequence[Listed]) -> int:
+    """Return how many pages the sitemap lists, without a pass in Python (100,000 pages)."""
+    return len(pages) - list(map(itemgetter(0), pages)).count(NOT_LISTED)
 
 
 def _newest(entries: Sequence[Entry]) -> datetime | None:

@@ -23,7 +23,7 @@ from briefings.archive import Archive, Entry
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.feeds import Sitemap, feed_jobs
+from briefings.feeds import SITEMAP_FILE, feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
@@ -220,7 +220,8 @@ def _keyed_outputs(
     work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
     work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
     listed = {page.path: page.modified for page in pages}
-    work += (_feed_job(*job) for job in feed_jobs(site, archive, tuple(listed.items()), body))
+    feeds = feed_jobs(site, archive, tuple(listed.items()), body)
+    work += (_feed_job(path, view(), make) for path, view, make in feeds)
     planned = keying.planned_all(work)
     keying.keep(listed)
     return planned
@@ -258,6 +259,7 @@ def _recalled_outputs(
             dates[found[1].path] = found[1].modified
     listed = before.listed | dates
     redated = any(not _same_date(before.listed.get(path), date) for path, date in dates.items())
+    # Their views are made for those keyed again alone (`feeds.feed_jobs`): a title edit makes no sitemap's.
     feeds = {path: (view, make) for path, view, make in feed_jobs(site, archive, tuple(listed.items()), body)}
     if (
         len(feeds) != sum(1 for given in before.outputs.values() if not given[4])
@@ -265,8 +267,9 @@ def _recalled_outputs(
     ):
         return None
     for path in again_feeds:
-        if redated or not isinstance(feeds[path][0], Sitemap):
-            fresh.append(keying.planned(_feed_job(path, *feeds[path])))
+        if redated or not SITEMAP_FILE.fullmatch(path):
+            view, make_feed = feeds[path]
+            fresh.append(keying.planned(_feed_job(path, view(), make_feed)))
     kept = dict(before.outputs)
     for output in fresh:
         del kept[output.path]

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
 from briefings import archive as archive_model
-from briefings import config, content, keys, pipeline, plan, stages, workers
+from briefings import config, content, feeds, keys, pipeline, plan, stages, workers
 from briefings import render as rendering
 from briefings.archive import Ref
 from briefings.kinds import KINDS, Kind
@@ -671,3 +671,36 @@ def test_an_edit_keys_its_listings_again_digesting_only_the_edited_entry(
     shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
     alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
     assert {output.path: output.key for output in planned} == {output.path: output.key for output in alone}
+
+
+def test_a_title_edit_makes_no_sitemap_view_and_a_new_date_of_change_makes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: a feed's view is made when first asked for (`feeds.feed_jobs`). A plan that
+    recalls the last one's keys makes the sitemaps' views only when a page's date of change
+    moved (the sitemaps show it), so not for a title edit; the site is a clean build's."""
+    root = tmp_path / "a"
+    write_archive(root, generate(40, seed=3))
+    newest = max((root / "content").rglob("*.md"))
+    pipeline.build(root)
+    newest.write_text(newest.read_text().replace("title: ", "title: Edited ", 1))
+    pipeline.build(root)  # the same shape: what each output holds found
+    made: list[int] = []
+    sitemap_views = feeds.sitemap_views
+    monkeypatch.setattr(feeds, "sitemap_views", lambda *a, **k: made.append(1) or sitemap_views(*a, **k))
+    newest.write_text(newest.read_text().replace("title: Edited ", "title: Edited again ", 1))
+    report = pipeline.build(root)
+    assert report.replanned and "index.html" in report.replanned  # the plan was recalled: few keyed again
+    assert "sitemap.xml" not in report.replanned and not made
+
+    def clean_site(scratch: Path) -> dict[str, bytes]:
+        shutil.copytree(root, scratch, ignore=shutil.ignore_patterns("_site", ".cache"))
+        assert run(scratch, "--quiet", "--no-cache") == 0
+        return tree(scratch / "_site")
+
+    assert tree(root / "_site") == clean_site(tmp_path / "clean")  # (a build of every output: views made)
+    made.clear()
+    newest.write_text(newest.read_text().replace("---\n", "---\nupdated: 2030-01-02T10:00:00Z\n", 1))
+    report = pipeline.build(root)
+    assert report.replanned and "sitemap.xml" in report.replanned and made == [1]
+    assert tree(root / "_site") == clean_site(tmp_path / "clean2")
