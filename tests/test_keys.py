@@ -261,7 +261,7 @@ def changes(root: Path) -> dict[str, Change]:
     return found
 
 
-def clean_build(archive: Archive, scratch: Path) -> tuple[int, dict[str, bytes]]:
+def clean_status_and_site(archive: Archive, scratch: Path) -> tuple[int, dict[str, bytes]]:
     """Copy the archive's inputs to a new folder, build it from nothing (without a cache); return
     its status and site."""
     if scratch.exists():
@@ -275,7 +275,7 @@ def check_step(archive: Archive, scratch: Path, label: str) -> None:
     """Build incrementally and from nothing; both fail, or both give the same bytes."""
     archive.write()
     status = run(archive.root, "--quiet")
-    clean_status, clean = clean_build(archive, scratch)
+    clean_status, clean = clean_status_and_site(archive, scratch)
     assert status == clean_status, f"after {label}: incremental exit {status}, clean exit {clean_status}"
     if status == 0:
         incremental = tree(archive.root / "_site")
