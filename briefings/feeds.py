@@ -245,16 +245,21 @@ def _atom_entry(config: SiteConfig, entry: Entry, html: str | None) -> str:
 _INDENT = "  "  # a level of ElementTree's `indent`
 
 
+def _head(name: str, attributes: dict[str, str]) -> str:
+    """Return what a start tag holds: the element's name and its attributes, escaped."""
+    return name + "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attributes.items())
+
+
 def _element(name: str, text: str, **attributes: str) -> str:
     """Return an element without children, as ElementTree writes it (empty: `<name />`)."""
-    head = name + "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attributes.items())
+    head = _head(name, attributes)
     return f"<{head}>{_escape(text)}</{name}>" if text else f"<{head} />"
 
 
 def _parent(name: str, children: list[str], indent: str, attributes: dict[str, str] | None = None) -> str:
     """Return an element of `children` (each written already), a line each at `indent`, its
     end tag a level less: as ElementTree's `indent` lays out one."""
-    head = name + "".join(f' {key}="{_escape_attribute(value)}"' for key, value in (attributes or {}).items())
+    head = _head(name, attributes or {})
     inside = "".join(f"\n{indent}{child}" for child in children)
     return f"<{head}>{inside}\n{indent[: -len(_INDENT)]}</{name}>"
 
