@@ -12,8 +12,8 @@ it; not the search index) `--runs` times each, and prints each stage's median (m
 in seconds.
 When the cache keeps a model for these records (a build that finds none kept for its files
 keeps the one it made), "kept model" times loading and patching it, which replaces the model.
-When it keeps what each output holds and the keys of the last plan of this shape (built
-three times with it), "plan, same shape" times the plan a one-edit rebuild makes
+When it keeps what each output holds and the keys of the last plan of this shape (the last
+build had these files), "plan, same shape" times the plan a one-edit rebuild makes
 (`plan._recalled_outputs`), here with nothing edited; what it would keep for the next
 build is kept in memory, not written.
 These are the stages a one-edit rebuild runs over the whole archive; nothing is written.

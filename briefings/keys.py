@@ -3,7 +3,7 @@
 Owns `Hasher`, which digests view data (strings, numbers, dates, tuples, dicts and frozen
 dataclasses such as `Entry`, `Term` and `Page`) and remembers the digest of each object
 for the length of one build, so an entry shown on a thousand pages is digested once; it
-also finds which inputs (briefings, declared as atoms) a view holds.
+also finds which of the objects a caller names (a model's entries) a view holds.
 A page's key is the digest of the data its template receives, of the templates it uses
 and of the site-wide inputs; equal keys mean equal bytes. May not do I/O.
 """
@@ -14,14 +14,15 @@ import dataclasses
 import hashlib
 import marshal
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 DIGEST_SIZE = 16
 _PLAIN = {str, int, float, bool, type(None), bytes, datetime, date}
 _MARSHALLED = frozenset((str, int, float, bool, type(None)))  # written by `marshal` as they are
 LONG = 16  # items from which a sequence is first tried as objects all digested before
+T = TypeVar("T")
 SHORT = 64  # bytes up to which a value's digest is remembered by value (digests: not files' contents)
 
 
@@ -80,7 +81,6 @@ class Hasher:
         self._known = known
         self._memo: dict[int, bytes] = {}
         self._alive: list[object] = []  # keeps memoised objects alive, so ids stay unique
-        self._atoms: dict[int, str] = {}  # objects that are inputs of their own (`atom`), by id: their name
         # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields.
         self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
         self._zones: dict[int, bytes] = {}  # the encoding of each time zone met, by id (see `_zone`)
@@ -101,15 +101,11 @@ class Hasher:
         self._memo.update(zip(map(id, values), digests, strict=True))
         self._alive.append(values)
 
-    def atom(self, value: object, name: str) -> None:
-        """Declare an object an input of its own, named `name` (a briefing and its entry, by file
-        path): `reads` reports the name and looks no further into it."""
-        self._atoms[id(value)] = name
-        self._alive.append(value)
-
-    def reads(self, value: Any, found: set[str]) -> None:
-        """Add to `found` the names of the atoms a value holds, at any depth."""
-        atoms, stack = self._atoms, [value]
+    def reads(self, value: Any, atoms: Mapping[int, T], found: set[T]) -> None:
+        """Add to `found` what `atoms` names (by `id`) of the objects a value holds, at any depth:
+        an object it names is an input of its own (an entry, by its place in the model), not looked
+        into. The caller keeps those objects alive (a model's entries live for its build)."""
+        stack = [value]
         while stack:
             item = stack.pop()
             name = atoms.get(id(item))
@@ -117,13 +113,12 @@ class Hasher:
                 found.add(name)
                 continue
             kind = type(item)
-            if (kind is tuple or kind is list) and len(item) >= LONG:  # a listing's entries: all atoms, at once
-                names = list(map(atoms.get, map(id, item)))
+            if kind is tuple or kind is list:
+                names = list(map(atoms.get, map(id, item)))  # a listing's entries, related ones: all atoms, at once
                 if None not in names:
                     found.update(names)  # type: ignore[arg-type]  # none is None
-                    continue
-            if kind is tuple or kind is list:
-                stack += [part for part in item if type(part) not in _PLAIN]
+                else:
+                    stack += [part for part in item if type(part) not in _PLAIN]
             elif kind is dict:
                 stack += [part for part in item.values() if type(part) not in _PLAIN]
             elif kind in self._fields or (dataclasses.is_dataclass(item) and not isinstance(item, type)):

@@ -9,9 +9,12 @@ May not write files (the search index's postings go to the memo it is given).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import itertools
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,17 +48,48 @@ from briefings.urls import media_path, output_file, page_paths
 from briefings.workers import forked_map, in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
+ITEM = array("I").itemsize  # bytes a place takes in `Readers.holds`
 PARALLEL_KEYS_FROM = 2_000  # outputs to key again; below, forking costs more than the workers save
 
 
 @dataclass(frozen=True)
 class Readers:
-    """The outputs that hold each briefing (by its file's path), and those that hold none, in a
-    model of one shape (`stages.model_shape`): what a plan found, for the next plans of that
-    shape, which look up the changed files' outputs without going through every output."""
+    """The briefings each output holds, in a model of one shape (`stages.model_shape`): what a
+    plan found, for the next plans of that shape, which look up the changed files' outputs
+    without going through every output. Kept as found, not inverted: for each output in turn the
+    places in the model of the entries its view holds, as one `array` of unsigned ints in bytes
+    (about 6 MB at 100,000 briefings), which a plan searches for the few places it wants."""
 
-    held_by: dict[str, tuple[str, ...]]  # output paths, by file path
-    none: frozenset[str]  # output paths
+    files: tuple[str, ...]  # each entry's file path, in the model's order: its place
+    outputs: tuple[str, ...]  # output paths, in the order their places are in `holds`
+    holds: bytes  # the places each output holds, one output after another
+    ends: bytes  # where each output's places end in `holds` (counted in places), as `array("I")` bytes
+    none: frozenset[str]  # the outputs that hold none
+
+    def holding(self, files: Iterable[str]) -> set[str]:
+        """Return the outputs that hold any of these files."""
+        files = set(files)
+        if len(files) <= SEARCHED_AT_MOST:
+            wanted = {self.files.index(path) for path in files if path in self.files}
+        else:
+            wanted = {place for place, path in enumerate(self.files) if path in files}
+        ends = array("I", self.ends)
+        if len(wanted) > SEARCHED_AT_MOST:  # many: one pass over every output's places
+            holds = array("I", self.holds)
+            spans = itertools.pairwise(itertools.chain((0,), ends))
+            return {out for out, (a, b) in zip(self.outputs, spans, strict=True) if not wanted.isdisjoint(holds[a:b])}
+        found: set[str] = set()
+        for place in wanted:  # each found where its bytes start a place (not across two)
+            pattern = array("I", (place,)).tobytes()
+            at = self.holds.find(pattern)
+            while at != -1:
+                if at % ITEM == 0:
+                    found.add(self.outputs[bisect.bisect_right(ends, at // ITEM)])
+                at = self.holds.find(pattern, at + 1)
+        return found
+
+
+SEARCHED_AT_MOST = 64  # changed files `Readers.holding` searches for one by one; more, it reads every output's
 
 
 @dataclass(frozen=True)
@@ -91,6 +125,7 @@ class PlanSince:
 
 
 SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs is kept as new `PlanKeys` instead
+DIGESTS_KEPT_FROM = 10  # `keep_digests` digests at most one in this many entries of a model itself
 
 
 @dataclass(frozen=True)
@@ -334,12 +369,11 @@ class Keying:
     that hold none (the sitemaps, the timeline: they may show what every briefing gives);
     every other output's view is what it was, so its key is the one remembered.
 
-    Nothing is recalled or kept but the shape itself unless a plan has the shape the last
-    one had: a run of edits that each change the shape (retags, new briefings) costs no more
-    than before. Which briefings each output holds is then found (walking every view)
-    if it was not for that shape before, for the edits after it. The
-    keys kept for a shape stay true for it whatever came in between: each is a function of
-    the shape, the site-wide part, its template and the files of the briefings it holds.
+    A plan of a shape other than the last one's keys every output, and finds which briefings
+    each output's view holds as it keys it (in the same workers, `planned_all`): both are kept
+    for the edits after it, so the first of them is recalled. The keys kept for a shape stay
+    true for it whatever came in between: each is a function of the shape, the site-wide part,
+    its template and the files of the briefings it holds.
     """
 
     def __init__(
@@ -351,19 +385,23 @@ class Keying:
         self.memo, self.shape, self.entries, self.jobs, self.kept = memo, shape, entries, jobs, kept
         self.made = made
         self.given: dict[str, Given] = {}
-        self.views: dict[str, object] = {}  # by output path, for finding what each holds
         self.templates: dict[str, bytes] = {}
-        self.repeated = memo is not None and memo.recall("plan_shape", shape) is True
-        readers = memo.recall("readers", shape) if memo and self.repeated else None
+        readers = memo.recall("readers", shape) if memo else None
         self.readers = readers if isinstance(readers, Readers) else None
-        base = memo.recall("plan_keys", shape) if memo and self.repeated else None
+        base = memo.recall("plan_keys", shape) if memo and self.readers else None
         self.base = base if isinstance(base, PlanKeys) and base.site_wide == site_wide else None
         since = memo.recall("plan_since", shape) if memo and self.base else None
         self.since = since if isinstance(since, PlanSince) and self.base and since.token == self.base.token else None
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
-        self.walk = self.repeated and self.readers is None  # find what each holds, for the edits after this one
+        # What each output holds is found as it is keyed (every output is), for the edits after this one.
+        self.finding = memo is not None and self.readers is None
+        self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), as planned
+        self.holders: list[str] = []  # and those outputs
+        self.atoms: dict[
+            int, int
+        ] = {}  # each entry's index in the model, by its id and its briefing's (`_declare_atoms`)
         # Many pages to key again: briefings' pages keyed by workers that make their views too (`planned_all`).
-        self.deferring = jobs > 1 and not self.walk and len(entries) >= PARALLEL_KEYS_FROM
+        self.deferring = jobs > 1 and len(entries) >= PARALLEL_KEYS_FROM
         self.reached: set[str] = set()
         self.changed: set[str] = set()  # files whose digest is not the one the last plan of this shape had
         self.clash = False  # two outputs at one path: a plan `unique_outputs` refuses, so nothing of it is kept
@@ -371,8 +409,7 @@ class Keying:
             atoms = self.before.atoms
             self.changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
             self.changed |= atoms.keys() - digests.keys()
-            held_by = self.readers.held_by
-            self.reached = {output for path in self.changed for output in held_by.get(path, ())}
+            self.reached = self.readers.holding(self.changed)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -410,9 +447,12 @@ class Keying:
         digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), self.jobs)
         for entry, digest in zip(entries, digests, strict=True):
             self.hasher.seed(entry, digest)
-        keyed = forked_map(lambda n: self._keyed(again[n]), len(again), self.jobs)
+        if self.finding:
+            self._declare_atoms()  # before the workers start: they find what each view holds too
+        # The key of each output, and what it holds (as `array` bytes: about 6 MB at 100,000, not 80 as ints).
+        keyed = forked_map(lambda n: self._keyed_holding(again[n]), len(again), self.jobs)
         keys = dict(zip(map(id, again), keyed, strict=True))
-        return [self.planned(job, keys.get(id(job))) for job in work]
+        return [self.planned(job, *keys.get(id(job), (None, None))) for job in work]
 
     def seed_kept(self) -> None:
         """Seed the hasher with the kept digests of the kept model's entries (`KeptEntries`), if
@@ -426,44 +466,64 @@ class Keying:
 
     def keep_digests(self) -> None:
         """Keep the digests of the entries of the model kept for the builds after this one
-        (`made`), when the plan knows every one: all of them, if it keyed every page; the
-        entries not patched and those of the views keyed again, if it was seeded."""
+        (`made`). The plan knows all of them if it keyed every page; if it was seeded, all but
+        those of the entries patched that no view keyed again holds (a plan after the build that
+        patched them, with the same files): those few are digested here, and not many more (a
+        model made afresh whose plan was recalled: nothing is kept)."""
         if self.memo is None or self.made is None:
             return
-        digests = tuple(map(self.hasher.known, self.made.entries))
-        if None not in digests:
-            self.memo.remember("entry_digests", self.made.token, digests)
+        entries, known = self.made.entries, self.hasher.known
+        if sum(1 for entry in entries if known(entry) is None) * DIGESTS_KEPT_FROM > len(entries):
+            return
+        self.memo.remember("entry_digests", self.made.token, tuple(known(e) or self.hasher.digest(e) for e in entries))
 
-    def planned(self, job: Job, key: str | None = None) -> Planned:
-        """Return one output, keyed again (or given its `key`, worked out by `planned_all`) or with
-        the key remembered (see the class)."""
+    def planned(self, job: Job, key: str | None = None, holds: bytes | None = None) -> Planned:
+        """Return one output, keyed again (or given its `key`, and what it `holds` when that is being
+        found, worked out by `planned_all`) or with the key remembered (see the class)."""
         digest = self._template(job)
         if job.template:
             self.templates[job.template] = digest
         reused = key is None and (key := self._remembered(job.path, job.template, digest)) is not None
         if key is None:
-            key = self._keyed(job)
-        if self.repeated:
+            key, holds = self._keyed_holding(job)
+        if self.memo is not None:
             self.clash = self.clash or job.path in self.given
             self.given[job.path] = (key, job.origin, job.group, job.line, job.template)
-        if self.walk:
-            self.views[job.path] = job.view
+        if self.finding:
+            assert holds is not None  # (while finding, no key is remembered: see `_remembered`)
+            self.holds.append(holds)
+            self.holders.append(job.path)
         return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
 
     def _template(self, job: Job) -> bytes:
         return self.renderer.template_digest(job.template) if job.template else b""
 
-    def _keyed(self, job: Job) -> str:
-        """Return a job's key, worked out again (its view made first, if it was not)."""
+    def _keyed_holding(self, job: Job) -> tuple[str, bytes | None]:
+        """Return a job's key, worked out again (its view made first, if it was not), and while
+        they are being found (`finding`), the entries its view holds: their indexes in the model,
+        as the bytes of an `array` of unsigned ints."""
         view = job.view if job.view is not None or job.later is None else job.later()
         assert view is not None, f"{job.path}: deferred, but its key is not remembered"
-        return self.hasher.key(self.site_wide, job.key_also or self._template(job), view)
+        key = self.hasher.key(self.site_wide, job.key_also or self._template(job), view)
+        if not self.finding:
+            return key, None
+        self._declare_atoms()
+        found: set[int] = set()
+        self.hasher.reads(view, self.atoms, found)
+        return key, array("I", found).tobytes()
+
+    def _declare_atoms(self) -> None:
+        """Name each entry and its briefing by the entry's index in the model (`Hasher.reads`), once:
+        what holds either holds that file's content."""
+        if self.atoms:
+            return
+        places = range(len(self.entries))
+        self.atoms = dict(zip(map(id, self.entries), places, strict=True))
+        self.atoms.update(zip((id(entry.briefing) for entry in self.entries), places, strict=True))
 
     def needs_view(self, path: str, template: str) -> bool:
         """Return True unless the output's key is the one remembered (its view is not needed to key
         it), or workers will make its view to key it (`deferring`)."""
-        if self.walk:
-            return True
         return not self.deferring and self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
@@ -475,30 +535,17 @@ class Keying:
         return given[0] if given else None
 
     def keep(self, listed: dict[str, datetime | None], dates: dict[str, datetime | None] | None = None) -> None:
-        """Remember this plan's shape; of a shape planned before, what it gave each output and the
-        sitemap's pages, and which outputs hold each briefing if they were found. A plan that
-        recalled the last one's (`recalls`) gives `dates`, those of the pages it keyed again:
-        what it changed is then kept apart (`PlanSince`) while it is small."""
+        """Remember, for this plan's shape, what it gave each output and the sitemap's pages, and
+        which outputs hold each briefing if they were found (`finding`). A plan that recalled
+        the last one's (`recalls`) gives `dates`, those of the pages it keyed again: what it
+        changed is then kept apart (`PlanSince`) while it is small."""
         if self.memo is None or self.clash:
             return
-        if not self.repeated:
-            self.memo.remember("plan_shape", self.shape, True)
-            return
-        if self.walk:
-            for entry in self.entries:  # what holds the entry or its briefing holds that file's content
-                self.hasher.atom(entry.briefing, entry.briefing.path)
-                self.hasher.atom(entry, entry.briefing.path)
-            held_by: dict[str, list[str]] = {}
-            none: set[str] = set()
-            found: set[str] = set()
-            for path, view in self.views.items():
-                self.hasher.reads(view, found)
-                if not found:
-                    none.add(path)
-                for name in found:
-                    held_by.setdefault(name, []).append(path)
-                found.clear()
-            readers = Readers({name: tuple(paths) for name, paths in held_by.items()}, frozenset(none))
+        if self.finding:
+            files = tuple(entry.briefing.path for entry in self.entries)
+            ends = array("I", itertools.accumulate(len(holds) // ITEM for holds in self.holds)).tobytes()
+            none = frozenset(path for path, holds in zip(self.holders, self.holds, strict=True) if not holds)
+            readers = Readers(files, tuple(self.holders), b"".join(self.holds), ends, none)
             self.memo.remember("readers", self.shape, readers)
         if dates is not None and self.base is not None and self._keep_since(dates):
             return

@@ -10,8 +10,10 @@ path and bytes. A field or setting this file cannot change yet fails
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from briefings import archive as archive_model
 from briefings import config, content, feeds, keys, pipeline, plan, stages, workers
 from briefings import render as rendering
 from briefings.archive import Ref
+from briefings.cache import Cache
 from briefings.kinds import KINDS, Kind
 from tests.conftest import SITE_YAML, make_archive, run
 from tests.test_incremental import tree
@@ -586,15 +589,92 @@ def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
     assert forked_site == tree(root / "_site")
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from([0, 1, 2, 255, 256, 257, 65_536, 65_537, 99_999]), max_size=6)),
+    st.sets(st.integers(0, 99_999), max_size=plan.SEARCHED_AT_MOST * 2),
+)
+def test_the_outputs_holding_some_files_are_found_in_the_places_kept_as_bytes(
+    held: list[list[int]], changed: set[int]
+) -> None:
+    """`Readers` keeps what each output holds as one array of places; the outputs holding a few
+    files are found by searching its bytes (a place's bytes may also run across two places: not
+    a match), many by reading every output's. Either way: those a plain inversion finds."""
+    files = tuple(f"content/b{n}.md" for n in range(100_000))
+    outputs = tuple(f"out{n}/index.html" for n in range(len(held)))
+    ends = array("I", itertools.accumulate(map(len, held))).tobytes()
+    holds = array("I", itertools.chain.from_iterable(held)).tobytes()
+    readers = plan.Readers(files, outputs, holds, ends, frozenset())
+    wanted = {files[place] for place in changed} | {f"content/b{n}.md" for n in (0, 256, 65_537)}
+    inverted = {outputs[n] for n, places in enumerate(held) if wanted & {files[p] for p in places}}
+    assert readers.holding(wanted) == inverted
+    assert readers.holding(list(wanted)[:3]) == {
+        outputs[n] for n, places in enumerate(held) if set(list(wanted)[:3]) & {files[p] for p in places}
+    }
+
+
+def test_workers_that_key_a_new_shape_find_what_each_output_holds_as_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan of a new shape finds which briefings each output holds as it keys it: in forked
+    workers where they work out the keys, the same as one process finds; and the edit after it
+    is recalled from what either kept, keying again the same outputs."""
+    root = tmp_path / "a"
+    write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
+    newest = max((root / "content").rglob("*.md"))
+    found: list[plan.Readers] = []
+    remember = Cache.remember
+
+    def kept(cache: Cache, name: str, inputs: object, value: object) -> None:
+        if name == "readers":
+            assert isinstance(value, plan.Readers)
+            found.append(value)
+        remember(cache, name, inputs, value)
+
+    monkeypatch.setattr(Cache, "remember", kept)
+    forks: list[int] = []
+    forked_map = plan.forked_map
+
+    def counted(task: Callable[[int], str], count: int, jobs: int) -> Iterator[str]:
+        forks.append(count)
+        return forked_map(task, count, jobs)
+
+    monkeypatch.setattr(plan, "forked_map", counted)
+
+    def found_by(jobs: int) -> tuple[dict[str, set[str]], frozenset[str], frozenset[str]]:
+        """Return the outputs that hold each file, those that hold none, and those the edit after keys again."""
+        shutil.rmtree(root / ".cache", ignore_errors=True)
+        found.clear()
+        pipeline.build(root, pipeline.Options(jobs=jobs))
+        (kept,) = found
+        newest.write_text(newest.read_text().replace("title: ", "title: Edited ", 1))
+        again = pipeline.build(root, pipeline.Options(jobs=jobs)).replanned
+        newest.write_text(newest.read_text().replace("title: Edited ", "title: ", 1))
+        assert again is not None and len(found) == 1  # recalled: nothing found again
+        return {name: kept.holding([name]) for name in kept.files}, kept.none, again
+
+    alone = found_by(1)
+    assert not forks
+    monkeypatch.setattr(plan, "PARALLEL_KEYS_FROM", 1)
+    assert found_by(2) == alone
+    assert len(forks) == 2  # the entries' digests, then the keys and what each holds
+    held_by, none, again = alone
+    assert len(held_by) == workers.MIN_PARALLEL + 6 and "timeline/index.html" in none
+    assert any("tags/" in path for path in held_by[str(newest.relative_to(root))]), held_by
+    pages = {path for path in again if path.endswith((".html", ".xml", ".json")) and not path.startswith("search/")}
+    assert "index.html" in pages and pages <= none | set(held_by[str(newest.relative_to(root))])
+
+
 def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_the_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted: a plan of a model patched for a retag from the one the cache keeps digests only the
     retagged entry (`plan.KeptEntries`), and one patched for a briefing added only the entries of
     the files changed since; the others have the digests the plan that made or kept the model
-    kept. Each retag is planned twice (a build, then a plan): the second keeps the model it
-    patched (`stages.inputs_repeated`), with its entries' digests, for the next retag to patch.
-    Every key is the one a clean plan of the same files works out."""
+    kept. Each retag is planned twice (a build, then a plan): the second recalls the keys of the
+    first (its shape), and keeps the model it patched (`stages.inputs_repeated`), with its
+    entries' digests, for the next retag to patch. Every key is the one a clean plan of the
+    same files works out."""
     root = tmp_path / "a"
     write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
     newest = max((root / "content").rglob("*.md"))
@@ -615,11 +695,13 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     for retagged in ("tags: [Retagged, Topic 001]", tags, "tags: [Retagged, Topic 002]"):
         newest.write_text(newest.read_text().replace(tags, retagged))
         tags = retagged
-        pipeline.build(root, options)  # the model the cache keeps, patched
         forks.clear()
-        keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
+        pipeline.build(root, options)  # the model the cache keeps, patched: a new shape, every output keyed
         # The entries' digests first: but for the retagged one, those kept for the model's.
         assert forks[0] == 1, retagged
+        forks.clear()
+        keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
+        assert not forks  # the same shape: the build's keys recalled, a few keyed again
         shutil.rmtree(clean, ignore_errors=True)
         shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
         alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
@@ -627,11 +709,11 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     newest.write_text(newest.read_text().replace(tags, original))
     added = newest.with_name("an-added-briefing.md")
     added.write_text(newest.read_text().replace("title: ", "title: Added ", 1))
-    pipeline.build(root, options)  # added since the model was kept: patched in
     forks.clear()
-    keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
+    pipeline.build(root, options)  # added since the model was kept: patched in
     # The added entry's digest and the one retagged since the model was kept; the others' are those kept.
     assert forks[0] == 2
+    keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
     shutil.rmtree(clean)
     shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
     alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
