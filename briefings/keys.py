@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
+T = TypeVar("T")
 DIGEST_SIZE = 16
 _PLAIN = {str, int, float, bool, type(None), bytes, datetime, date}
 _MARSHALLED = frozenset((str, int, float, bool, type(None)))  # written by `marshal` as they are
 LONG = 16  # items from which a sequence is first tried as objects all digested before
-T = TypeVar("T")
 SHORT = 64  # bytes up to which a value's digest is remembered by value (digests: not files' contents)
 
 
