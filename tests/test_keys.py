@@ -589,6 +589,19 @@ def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
     assert forked_site == tree(root / "_site")
 
 
+def counted_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Return a list that gets how many tasks each of the plan's forked maps is given."""
+    forks: list[int] = []
+    forked_map = plan.forked_map
+
+    def counted(task: Callable[[int], str], count: int, jobs: int) -> Iterator[str]:
+        forks.append(count)
+        return forked_map(task, count, jobs)
+
+    monkeypatch.setattr(plan, "forked_map", counted)
+    return forks
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.lists(st.sampled_from([0, 1, 2, 255, 256, 257, 65_536, 65_537, 99_999]), max_size=6)),
@@ -632,14 +645,7 @@ def test_workers_that_key_a_new_shape_find_what_each_output_holds_as_one_process
         remember(cache, name, inputs, value)
 
     monkeypatch.setattr(Cache, "remember", kept)
-    forks: list[int] = []
-    forked_map = plan.forked_map
-
-    def counted(task: Callable[[int], str], count: int, jobs: int) -> Iterator[str]:
-        forks.append(count)
-        return forked_map(task, count, jobs)
-
-    monkeypatch.setattr(plan, "forked_map", counted)
+    forks = counted_forks(monkeypatch)
 
     def found_by(jobs: int) -> tuple[dict[str, set[str]], frozenset[str], frozenset[str]]:
         """Return the outputs that hold each file, those that hold none, and those the edit after keys again."""
@@ -680,14 +686,7 @@ def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_th
     newest = max((root / "content").rglob("*.md"))
     tags = next(line for line in newest.read_text().splitlines() if line.startswith("tags:"))
     monkeypatch.setattr(plan, "PARALLEL_KEYS_FROM", 1)
-    forks: list[int] = []
-    forked_map = plan.forked_map
-
-    def counted(task: Callable[[int], str], count: int, jobs: int) -> Iterator[str]:
-        forks.append(count)
-        return forked_map(task, count, jobs)
-
-    monkeypatch.setattr(plan, "forked_map", counted)
+    forks = counted_forks(monkeypatch)
     options = pipeline.Options(jobs=2)
     pipeline.build(root, options)
     clean = tmp_path / "clean"
