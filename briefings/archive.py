@@ -990,8 +990,8 @@ def related_places(moments: list[float], tags: list[tuple[str, ...]]) -> list[tu
     briefing, however popular a tag is. Where fewer than three share a tag, the nearest
     entries in time fill the list.
     """
-    columns, places = _tag_columns(tags)
-    return [_related(index, moments, columns, places[index]) for index in range(len(moments))]
+    columns = _tag_columns(tags)
+    return [_related(index, moments, columns, _places(columns, index, tags[index])) for index in range(len(moments))]
 
 
 def reranked(
@@ -1019,18 +1019,18 @@ def reranked(
     kept = [index for index in new_of if index >= 0]
     if any(a > b for a, b in itertools.pairwise(kept)):
         return None
-    columns, places = _tag_columns(tags)
+    columns = _tag_columns(tags)
     near = set(changed)
     for index in changed:
         near.update(range(max(0, index - RELATED_MIN), index + RELATED_MIN + 1))  # `_nearest`'s reach
-        for slug, place in places[index]:
+        for slug, place in _places(columns, index, tags[index]):
             near.update(_seeing(columns[slug], place, len(tags[index])))
     gone = [o for o, index in enumerate(new_of) if index < 0]
     if gone:
-        old_columns, old_places = _tag_columns(before.tags)
+        old_columns = _tag_columns(before.tags)
         for o in gone:
             near.update(new_of[max(0, o - RELATED_MIN) : o + RELATED_MIN + 1])
-            for slug, place in old_places[o]:
+            for slug, place in _places(old_columns, o, before.tags[o]):
                 near.update(new_of[n] for n in _seeing(old_columns[slug], place, len(before.tags[o])))
     near.discard(-1)
     near.intersection_update(range(len(paths)))
@@ -1041,7 +1041,7 @@ def reranked(
         if index >= 0 and index not in near:
             ranked[index] = tuple(new_of[r] for r in before.ranked[o])
     for index in near:
-        ranked[index] = _related(index, moments, columns, places[index])
+        ranked[index] = _related(index, moments, columns, _places(columns, index, tags[index]))
     return ranked
 
 
@@ -1051,16 +1051,20 @@ def _seeing(column: list[int], place: int, taken: int) -> list[int]:
     return column[max(0, place - RELATED_WINDOW) : place + taken + RELATED_WINDOW]
 
 
-def _tag_columns(tags: list[tuple[str, ...]]) -> tuple[dict[str, list[int]], list[list[tuple[str, int]]]]:
-    """Return each tag's column (the places of the entries carrying it, newest first) and, per entry,
-    (tag slug, its place in that column) for each of its tags."""
+def _tag_columns(tags: list[tuple[str, ...]]) -> dict[str, list[int]]:
+    """Return each tag's column: the places of the entries carrying it, newest first (in order)."""
     columns: dict[str, list[int]] = defaultdict(list)
-    places: list[list[tuple[str, int]]] = []
     for index, slugs in enumerate(tags):
-        places.append([(slug, len(columns[slug])) for slug in slugs])
         for slug in slugs:
             columns[slug].append(index)
-    return columns, places
+    return columns
+
+
+def _places(columns: dict[str, list[int]], index: int, slugs: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Return (tag slug, the entry's place in that tag's column) for each tag of the entry at
+    `index`: the first, for a slug it gives twice. Found by bisection, when asked: a retag's
+    ranking asks for those of the few entries near it, not of every entry."""
+    return [(slug, bisect.bisect_left(columns[slug], index)) for slug in slugs]
 
 
 def _related(

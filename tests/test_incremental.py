@@ -452,6 +452,19 @@ def test_a_ranking_updated_around_the_changes_is_the_ranking_made_afresh(
     assert updated == archive.related_places(moments, tags) or (updated is None and retitled)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abc"), max_size=4).map(tuple), max_size=40))
+def test_an_entrys_place_in_each_of_its_tags_columns_is_where_it_first_joined_it(tags: list[tuple[str, ...]]) -> None:
+    """A place is found by bisection when asked (`archive._places`): the number of entries that joined
+    that column before this one, the same for a slug it gives twice."""
+    columns = archive._tag_columns(tags)
+    joined: dict[str, int] = {}
+    for index, slugs in enumerate(tags):
+        assert archive._places(columns, index, slugs) == [(slug, joined.get(slug, 0)) for slug in slugs]
+        for slug in slugs:
+            joined[slug] = joined.get(slug, 0) + 1
+
+
 def test_a_retag_ranks_again_only_the_entries_near_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Counted: one briefing retagged in 400 ranks a few dozen again, and the rest keep their lists."""
     found = {f"content/{n:03d}.md": (float(n // 2), [TAGS[n % 6], TAGS[n % 4]], "t") for n in range(400)}
