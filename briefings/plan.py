@@ -395,8 +395,7 @@ class Keying:
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
         # What each output holds is found as it is keyed (every output is), for the edits after this one.
         self.finding = memo is not None and self.readers is None
-        self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), as planned
-        self.holders: list[str] = []  # and those outputs
+        self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), in `given`'s order
         self.atoms: dict[
             int, int
         ] = {}  # each entry's index in the model, by its id and its briefing's (`_declare_atoms`)
@@ -492,7 +491,6 @@ class Keying:
         if self.finding:
             assert holds is not None  # (while finding, no key is remembered: see `_remembered`)
             self.holds.append(holds)
-            self.holders.append(job.path)
         return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
 
     def _template(self, job: Job) -> bytes:
@@ -544,8 +542,9 @@ class Keying:
         if self.finding:
             files = tuple(entry.briefing.path for entry in self.entries)
             ends = array("I", itertools.accumulate(len(holds) // ITEM for holds in self.holds)).tobytes()
-            none = frozenset(path for path, holds in zip(self.holders, self.holds, strict=True) if not holds)
-            readers = Readers(files, tuple(self.holders), b"".join(self.holds), ends, none)
+            outputs = tuple(self.given)  # (no path twice: a plan with a `clash` keeps nothing)
+            none = frozenset(path for path, holds in zip(outputs, self.holds, strict=True) if not holds)
+            readers = Readers(files, outputs, b"".join(self.holds), ends, none)
             self.memo.remember("readers", self.shape, readers)
         if dates is not None and self.base is not None and self._keep_since(dates):
             return
