@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from briefings.config import ParseSettings
 from briefings.errors import Problem, SourceError
-from briefings.frozen import compact_pickle, worked_out
+from briefings.frozen import compact_dict_pickle, compact_pickle, worked_out
 from briefings.schema import PLACEHOLDER, FieldReader, forbidden_character, optional
 from briefings.urls import SLUG_RULE, distinct, site_path_problem, slug_problem
 from briefings.yamlnodes import Mapping, Node, Scalar, Seq, describe, parse_yaml
@@ -86,6 +86,7 @@ class Correction:
     text: str
 
 
+@compact_dict_pickle
 @dataclass(frozen=True)
 class Briefing:
     """One validated briefing. Dates are aware and keep the offset they were written in."""

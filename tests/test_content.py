@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from briefings.config import parse_config
 from briefings.content import parse_briefing, share_values
+from briefings.frozen import remade
 from tests.conftest import SITE_YAML, briefing
 
 CONFIG = parse_config(SITE_YAML).parsing
@@ -106,6 +107,8 @@ def test_a_briefings_date_of_change_is_worked_out_once_and_survives_pickling() -
     assert vars(b)["modified"] is b.modified  # kept: a later use is a lookup
     copy = pickle.loads(pickle.dumps(b))
     assert copy == b and copy.modified == b.modified
+    assert vars(copy) == vars(b)  # what was worked out comes back with it, not worked out again
+    assert b.__reduce__()[0] is remade  # as its values (`compact_dict_pickle`), not its names and values
 
 
 def test_values_many_briefings_hold_become_one_object_each_and_stay_equal() -> None:

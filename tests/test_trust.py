@@ -19,8 +19,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefings import bodies, cache, lock, stages, write
+from briefings import bodies, cache, frozen, lock, stages, write
+from briefings.archive import GivenWay
 from tests.conftest import REPO, SITE_YAML, briefing, build, run
+from tests.test_content import parse
 from tests.test_incremental import clean_build, tree
 
 FILES = {f"2015/b{n}.md": briefing(f"Briefing {n}", f"2015-09-{n + 10}T10:00:00+03:00") for n in range(4)}
@@ -79,6 +81,24 @@ def test_a_planted_pickle_is_never_run(archive, tmp_path: Path) -> None:
     assert run(root, "--quiet") == 0
     assert not proof.exists()
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_cache_file_remakes_only_the_classes_marked_to_be_remade(tmp_path: Path) -> None:
+    """`frozen.remade`, the one function a cache file may call, makes a briefing from its values
+    and nothing else: even from a sealed file, another class is refused and the file said damaged."""
+    sealed = cache.Cache(tmp_path)
+    made, _ = parse(briefing())
+    assert made is not None
+    sealed._save("briefing.pickle", None, made)
+    assert sealed._load("briefing.pickle", None) == made
+
+    class Forged:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (frozen.remade, (GivenWay, ("tags", "syria", None, 1, "content/2015/a.md"), None))  # not marked
+
+    sealed._save("forged.pickle", None, Forged())
+    assert sealed._load("forged.pickle", None) is None
+    assert sealed.damaged == [".cache/forged.pickle"]
 
 
 def test_a_body_changed_in_the_store_is_not_published(
