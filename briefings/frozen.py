@@ -8,7 +8,6 @@ May not import the rest of the package.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import operator
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
@@ -37,42 +36,35 @@ def compact_pickle(cls: C) -> C:
 
 
 def compact_dict_pickle(cls: C) -> C:
-    """Pickle a frozen dataclass without slots as its field values, in field order, and the values
-    `worked_out` kept beside them (if any): `remade` puts them back in a new object in one call.
+    """Pickle a frozen dataclass without slots as the names in its `__dict__` (its fields and
+    what `worked_out` kept) and their values: `remade` puts them back in a new object in one call.
 
-    By default such an object pickles as its `__dict__`, names and all, which unpickling builds
-    as a dict, then copies into the object name by name. The briefings of the model kept at
-    100,000 briefings (41 MB) took 0.42 to 0.56 s to unpickle so; 0.33 to 0.35 s as values
-    (36 MB) (docs/performance.md, "Briefings unpickled as their values").
+    By default such an object pickles as its `__dict__`, which unpickling builds as a dict,
+    then copies into the object name by name. The names are one tuple for every object of a
+    layout (the fields, then what was worked out, in that order), which a pickle holds once.
     """
-    names = tuple(field.name for field in dataclasses.fields(cls))
-    values = operator.attrgetter(*names)
-    count = len(names)
-    setattr(cls, _FIELDS, names)  # what `remade` puts the values back under
+    layouts: dict[tuple[str, ...], tuple[str, ...]] = {}  # each layout as one tuple (a few)
+    setattr(cls, _REMADE, True)
 
     def __reduce__(self: object) -> tuple[Callable[..., object], tuple[object, ...]]:
-        kept = self.__dict__  # the fields first, in order (`__init__` sets them so, and `remade`)
-        found = dict(itertools.islice(kept.items(), count, None)) if len(kept) > count else None
-        return remade, (cls, values(self), found)
+        kept = self.__dict__
+        names = tuple(kept)
+        return remade, (cls, layouts.setdefault(names, names), tuple(kept.values()))
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment]
     return cls
 
 
-_FIELDS = "_pickled_fields"
+_REMADE = "_remade_from_values"  # the mark `compact_dict_pickle` gives a class
 
 
-def remade(cls: type, values: tuple[object, ...], found: dict[str, object] | None) -> object:
-    """Return an object of a class `compact_dict_pickle` marked, with these field values and
-    values worked out; any other class is refused (a cache file may call this: `cache._ValuesOnly`)."""
-    names = cls.__dict__.get(_FIELDS) if isinstance(cls, type) else None
-    if not isinstance(names, tuple) or len(names) != len(values):
-        raise TypeError(f"{cls!r} is not remade from {len(values)} values")
+def remade(cls: type, names: tuple[str, ...], values: tuple[object, ...]) -> object:
+    """Return an object of a class `compact_dict_pickle` marked, with these names and values in its
+    `__dict__`; any other class is refused (a cache file may call this: `cache._ValuesOnly`)."""
+    if not isinstance(cls, type) or cls.__dict__.get(_REMADE) is not True or len(names) != len(values):
+        raise TypeError(f"{cls!r} is not remade from values")
     made: object = object.__new__(cls)
-    kept = made.__dict__
-    kept.update(zip(names, values, strict=True))
-    if found:
-        kept.update(found)
+    made.__dict__.update(zip(names, values))  # noqa: B905 - the lengths are equal
     return made
 
 
