@@ -1,6 +1,6 @@
 """Time the stages of a rebuild, each on its own, in one process.
 
-    python -m bench.stages <archive> [--runs 3] [--profile model|page views|plan]
+    python -m bench.stages <archive> [--runs 3] [--profile model|page views|plan] [--only STAGE ...]
 
 This loads the cached records of an archive built before by the same commit (the cache is
 the engine's own: run `python build.py --root <archive>` first), then runs the model, the
@@ -19,7 +19,9 @@ build is kept in memory, not written.
 These are the stages a one-edit rebuild runs over the whole archive; nothing is written.
 The machine's noise is in every figure: compare two commits by running this on each in turn.
 With `--profile`, one run of that stage is also profiled (cProfile: its number of function
-calls, which the noise does not change, and where its time went).
+calls, which the noise does not change, and where its time went). With `--only`, only the
+stages named are printed; `--only "kept model"` runs nothing else (at 100,000 briefings it takes
+seconds, where every stage takes many minutes).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from briefings.keys import Memo
     from briefings.pages import Deferred, Page
     from briefings.sources import Content
-    from briefings.stages import Session
+    from briefings.stages import Records, Session
 
 T = TypeVar("T")
 
@@ -86,40 +88,34 @@ def build_first(root: Path) -> str:
     return f"bench: build {root} with this commit first (`python build.py --root {root}`)"
 
 
-def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
-    """Return the seconds of each run of each stage on the archive at `root`, profiling the stage
-    named `profile` once more."""
+def measure(root: Path, runs: int, profile: str = "", only: Collection[str] = ()) -> dict[str, list[float]]:
+    """Return the seconds of each run of each stage on the archive at `root` (those named in
+    `only`, if any), profiling the stage named `profile` once more."""
     from briefings import stages
     from briefings.collector import COLLECT_EVERY
     from briefings.pages import site_pages
     from briefings.plan import plan_site
 
     gc.set_threshold(COLLECT_EVERY, 50, 1000)  # as a build runs
-    stage_names = ("records", "model", "kept model", *RANKING, "page views", "page keys", "plan", "plan, same shape")
-    times: dict[str, list[float]] = {name: [] for name in stage_names}
+    times: dict[str, list[float]] = {name: [] for name in STAGES}
     with opened(root) as (run, content):
         loaded, unread, changed = timed(times["records"], 1, lambda: stages.load_records(run, content))
-        records = timed(times["records"], 1, loaded.every)  # what a build that makes the model loads
-        times["records"] = [sum(times["records"])]
         if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
             sys.exit(build_first(root))
         assets = frozenset(content.assets)
+        inputs = stages.records_shape(run, loaded.index, assets, stages.clock_position(run, loaded.index))
+        if only and set(only) <= {"kept model"}:  # the records' summaries are all it needs
+            _kept_model(times, runs, run, loaded, assets, inputs)
+            return {name: seconds for name, seconds in times.items() if name in only and seconds}
+        records = timed(times["records"], 1, loaded.every)  # what a build that makes the model loads
+        times["records"] = [sum(times["records"])]
         archive, errors = timed(
             times["model"], runs, lambda: stages.model_archive(run, records, unread, assets), profile == "model"
         )
         if errors:
             sys.exit(f"bench: {root} has errors; `python build.py check --root {root}` lists them")
-        inputs = stages.records_shape(run, loaded.index, assets, stages.clock_position(run, loaded.index))
         cache = run.cache
-        if cache and stages.kept_model(cache, inputs):
-
-            def kept() -> Archive | None:
-                warm = stages.kept_model(cache, inputs)
-                return warm and stages.patched_model(run, loaded, assets, warm, inputs, warm.frame)
-
-            timed(times["kept model"], runs, kept)
-        else:
-            del times["kept model"]
+        _kept_model(times, runs, run, loaded, assets, inputs)
         if archive.entries:
             timed_ranking(times, runs, archive)
         views = timed(times["page views"], runs, lambda: site_pages(archive), profile == "page views")
@@ -133,10 +129,30 @@ def measure(root: Path, runs: int, profile: str = "") -> dict[str, list[float]]:
             timed(times["plan, same shape"], runs, again, profile == "plan, same shape")
         else:
             del times["plan, same shape"]
-    return times
+    return {name: seconds for name, seconds in times.items() if not only or name in only}
+
+
+def _kept_model(
+    times: dict[str, list[float]], runs: int, run: Session, loaded: Records, assets: frozenset[str], inputs: bytes
+) -> None:
+    """Time loading the model the cache keeps for these records and patching it (nothing edited),
+    if it keeps one; else leave the stage out."""
+    from briefings import stages
+
+    cache = run.cache
+    if cache and stages.kept_model(cache, inputs):
+
+        def kept() -> Archive | None:
+            warm = stages.kept_model(cache, inputs)
+            return stages.patched_model(run, loaded, assets, warm, inputs, warm.frame) if warm else None
+
+        timed(times["kept model"], runs, kept)
+    else:
+        del times["kept model"]
 
 
 RANKING = ("related, afresh", "related, one retagged", "related, one deleted")
+STAGES = ("records", "model", "kept model", *RANKING, "page views", "page keys", "plan", "plan, same shape")
 
 
 def timed_ranking(times: dict[str, list[float]], runs: int, archive: Archive) -> None:
@@ -197,12 +213,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     profiled = ("model", "page views", "plan", "plan, same shape")
     parser.add_argument("--profile", choices=profiled, default="", help="also profile this stage once")
+    parser.add_argument("--only", nargs="+", choices=STAGES, default=(), metavar="STAGE", help="time only these")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs: give 1 or more")
     if not (args.archive / "content").is_dir():
         parser.error(f"{args.archive} has no content/ folder: give an archive (`python -m bench.generate <folder>`)")
-    for name, seconds in measure(args.archive, args.runs, args.profile).items():
+    for name, seconds in measure(args.archive, args.runs, args.profile, args.only).items():
         spread = f"{min(seconds):.2f} to {max(seconds):.2f}, {len(seconds)} runs"
         print(f"{name}: {statistics.median(seconds):.2f} s ({spread})")
 

@@ -66,6 +66,9 @@ def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
     assert runs == {"records": 1, "model": 2, "kept model": 2, **each}
     assert all(s > 0 for seconds in times.values() for s in seconds)
     assert sorted((p, p.stat().st_mtime_ns) for p in (tmp_path / "_site").rglob("*")) == before
+    assert {name: len(s) for name, s in stages.measure(tmp_path, runs=3, only=["kept model"]).items()} == {
+        "kept model": 3
+    }
 
 
 def test_the_stage_timer_asks_for_a_build_first(tmp_path: Path) -> None:
