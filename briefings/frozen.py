@@ -44,7 +44,7 @@ def compact_dict_pickle(cls: C) -> C:
     layout (the fields, then what was worked out, in that order), which a pickle holds once.
     """
     layouts: dict[tuple[str, ...], tuple[str, ...]] = {}  # each layout as one tuple (a few)
-    setattr(cls, _REMADE, True)
+    setattr(cls, _MARK, True)
 
     def __reduce__(self: object) -> tuple[Callable[..., object], tuple[object, ...]]:
         kept = self.__dict__
@@ -55,13 +55,13 @@ def compact_dict_pickle(cls: C) -> C:
     return cls
 
 
-_REMADE = "_remade_from_values"  # the mark `compact_dict_pickle` gives a class
+_MARK = "_remade_from_values"  # the mark `compact_dict_pickle` gives a class
 
 
 def remade(cls: type, names: tuple[str, ...], values: tuple[object, ...]) -> object:
     """Return an object of a class `compact_dict_pickle` marked, with these names and values in its
     `__dict__`; any other class is refused (a cache file may call this: `cache._ValuesOnly`)."""
-    if not isinstance(cls, type) or cls.__dict__.get(_REMADE) is not True or len(names) != len(values):
+    if not isinstance(cls, type) or cls.__dict__.get(_MARK) is not True or len(names) != len(values):
         raise TypeError(f"{cls!r} is not remade from values")
     made: object = object.__new__(cls)
     made.__dict__.update(zip(names, values))  # noqa: B905 - the lengths are equal
