@@ -20,8 +20,9 @@ These are the stages a one-edit rebuild runs over the whole archive; nothing is 
 The machine's noise is in every figure: compare two commits by running this on each in turn.
 With `--profile`, one run of that stage is also profiled (cProfile: its number of function
 calls, which the noise does not change, and where its time went). With `--only`, only the
-stages named are printed; `--only "kept model"` runs nothing else (at 100,000 briefings it takes
-seconds, where every stage takes many minutes).
+stages named are printed; `--only "kept model" "plan, same shape"` (either or both) makes no model
+afresh, planning from the kept one: at 100,000 briefings that takes seconds, where every
+stage takes many minutes.
 """
 
 from __future__ import annotations
@@ -104,8 +105,11 @@ def measure(root: Path, runs: int, profile: str = "", only: Collection[str] = ()
             sys.exit(build_first(root))
         assets = frozenset(content.assets)
         inputs = stages.records_shape(run, loaded.index, assets, stages.clock_position(run, loaded.index))
-        if only and set(only) <= {"kept model"}:  # the records' summaries are all it needs
-            _kept_model(times, runs, run, loaded, assets, inputs)
+        if only and set(only) <= {"kept model", "plan, same shape"}:  # neither needs a model made afresh
+            patched = _kept_model(times, runs, run, loaded, assets, inputs)
+            if patched is not None and "plan, same shape" in only:
+                digests = {path: summary.digest for path, summary in loaded.index.items()}
+                _same_shape(times, runs, root, run, patched, digests, inputs, profile)
             return {name: seconds for name, seconds in times.items() if name in only and seconds}
         records = timed(times["records"], 1, loaded.every)  # what a build that makes the model loads
         times["records"] = [sum(times["records"])]
@@ -114,7 +118,6 @@ def measure(root: Path, runs: int, profile: str = "", only: Collection[str] = ()
         )
         if errors:
             sys.exit(f"bench: {root} has errors; `python build.py check --root {root}` lists them")
-        cache = run.cache
         _kept_model(times, runs, run, loaded, assets, inputs)
         if archive.entries:
             timed_ranking(times, runs, archive)
@@ -122,21 +125,33 @@ def measure(root: Path, runs: int, profile: str = "", only: Collection[str] = ()
         digests = {r.path: r.digest for r in records}
         timed(times["page keys"], runs, lambda: page_keys(views, digests))
         timed(times["plan"], runs, lambda: plan_site(root, archive, digests, run.store.html), profile == "plan")
-        shape = stages.model_shape(inputs, archive)
-        if cache and cache.recall("readers", shape) is not None:
-            memo = InMemory(cache)
-            again = lambda: plan_site(root, archive, digests, run.store.html, memo=memo, shape=shape)  # noqa: E731
-            timed(times["plan, same shape"], runs, again, profile == "plan, same shape")
-        else:
-            del times["plan, same shape"]
+        _same_shape(times, runs, root, run, archive, digests, inputs, profile)
     return {name: seconds for name, seconds in times.items() if not only or name in only}
+
+
+def _same_shape(
+    times: dict[str, list[float]], runs: int, root: Path, run: Session, archive: Archive,
+    digests: dict[str, str], inputs: bytes, profile: str,
+) -> None:  # fmt: skip
+    """Time the plan a one-edit rebuild makes (`plan._recalled_outputs`), nothing edited, if the
+    cache keeps what each output holds for this model's shape; else leave the stage out."""
+    from briefings import stages
+    from briefings.plan import plan_site
+
+    shape = stages.model_shape(inputs, archive)
+    if run.cache and run.cache.recall("readers", shape) is not None:
+        memo = InMemory(run.cache)
+        again = lambda: plan_site(root, archive, digests, run.store.html, memo=memo, shape=shape)  # noqa: E731
+        timed(times["plan, same shape"], runs, again, profile == "plan, same shape")
+    else:
+        del times["plan, same shape"]
 
 
 def _kept_model(
     times: dict[str, list[float]], runs: int, run: Session, loaded: Records, assets: frozenset[str], inputs: bytes
-) -> None:
+) -> Archive | None:
     """Time loading the model the cache keeps for these records and patching it (nothing edited),
-    if it keeps one; else leave the stage out."""
+    if it keeps one, and return it patched; else leave the stage out."""
     from briefings import stages
 
     cache = run.cache
@@ -146,9 +161,9 @@ def _kept_model(
             warm = stages.kept_model(cache, inputs)
             return stages.patched_model(run, loaded, assets, warm, inputs, warm.frame) if warm else None
 
-        timed(times["kept model"], runs, kept)
-    else:
-        del times["kept model"]
+        return timed(times["kept model"], runs, kept)
+    del times["kept model"]
+    return None
 
 
 RANKING = ("related, afresh", "related, one retagged", "related, one deleted")
