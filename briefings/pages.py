@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from briefings import urls
-from briefings.archive import Archive, Entry, Period, Ref, Term, newest
+from briefings.archive import Archive, Entry, Period, Ref, Term, newest, newest_in_order, revised_ids
 from briefings.clock import MONTHS
 from briefings.content import Briefing, Correction
 from briefings.kinds import BY_NAME, KINDS, Kind
@@ -108,6 +108,7 @@ def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) ->
     """Return every HTML page of the site, in a fixed order; a briefing's page whose path is not
     `wanted` (when given) only as a `Deferred`, made when asked for."""
     places = story_places(archive)
+    dated = newest_in_order(revised_ids(archive.entries))  # listings in the archive's order, dated cheaply
 
     def briefing(index: int) -> Page | Deferred:
         entry = archive.entries[index]
@@ -120,10 +121,10 @@ def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) ->
         home_page(archive),
         *(briefing(i) for i in range(len(archive.entries))),
         *term_index_pages(archive),
-        *(page for kind in KINDS for term in archive.terms[kind.name] for page in term_pages(archive, term)),
+        *(page for kind in KINDS for term in archive.terms[kind.name] for page in term_pages(archive, term, dated)),
         timeline_page(archive),
         *year_pages(archive),
-        *month_pages(archive),
+        *month_pages(archive, dated),
         *corrections_pages(archive),
         *([search_page(archive)] if archive.config.search else []),
         not_found_page(),
@@ -239,6 +240,7 @@ def given_way_pages(archive: Archive) -> list[Page]:
 
 
 Section = Literal["site", "moved", "given way"]  # which of the three functions above gives a page
+Dating = Callable[[Sequence[Entry]], datetime | None]  # a listing page's date from its entries (`newest`)
 
 
 class PagesByPath:
@@ -477,8 +479,9 @@ def stories_index_pages(archive: Archive, kind: Kind) -> Iterator[Page]:
     )
 
 
-def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
-    """Yield the paginated pages of one term (a tag, a region...); a story's read oldest first."""
+def term_pages(archive: Archive, term: Term, dated: Dating = newest) -> Iterator[Page]:
+    """Yield the paginated pages of one term (a tag, a region...); a story's read oldest first.
+    `dated` gives a page's date from its entries in the archive's order (`archive.newest_in_order`)."""
     kind = BY_NAME[term.kind]
     extra: dict[str, Any] = {}
     if kind.chronicle:
@@ -493,6 +496,7 @@ def term_pages(archive: Archive, term: Term) -> Iterator[Page]:
         kind.template,
         f"{kind.label_one}: {term.name}",
         term.entries[::-1] if kind.chronicle else term.entries,
+        newest if kind.chronicle else dated,  # (a story's pages hold its entries in the other order)
         term=term_info(term),
         label=kind.label_one,
         plural=kind.label,
@@ -578,14 +582,14 @@ def _year_page(archive: Archive, index: int) -> Page:
     )
 
 
-def month_pages(archive: Archive) -> Iterator[Page]:
+def month_pages(archive: Archive, dated: Dating = newest) -> Iterator[Page]:
     """Yield the paginated `/YYYY/MM/` pages, with neighbour months that have briefings."""
     for index in range(len(archive.months)):
-        yield from _month_pages(archive, index)
+        yield from _month_pages(archive, index, dated)
 
 
-def _month_pages(archive: Archive, index: int) -> Iterator[Page]:
-    """Yield the pages of the month at `index` in `archive.months`."""
+def _month_pages(archive: Archive, index: int, dated: Dating = newest) -> Iterator[Page]:
+    """Yield the pages of the month at `index` in `archive.months` (`dated`: see `term_pages`)."""
     month = archive.months[index]
     title = f"{MONTHS[month.month - 1]} {month.year}"
     yield from paginate(
@@ -594,6 +598,7 @@ def _month_pages(archive: Archive, index: int) -> Iterator[Page]:
         "month.html",
         title,
         month.entries,
+        dated,
         period=slim(month),
         month_names=MONTHS,
         description=f"{len(month.entries)} briefings from {title}.",

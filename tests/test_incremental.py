@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -463,6 +463,48 @@ def test_an_entrys_place_in_each_of_its_tags_columns_is_where_it_first_joined_it
         assert archive._places(columns, index, slugs) == [(slug, joined.get(slug, 0)) for slug in slugs]
         for slug in slugs:
             joined[slug] = joined.get(slug, 0) + 1
+
+
+# A briefing as a listing dates it: its moment (few, so that ties occur), its offset (a tie between
+# two offsets is two different dates), and hours to its update and corrections (before it, too).
+DATED = st.tuples(
+    st.integers(0, 6),
+    st.sampled_from([0, 1, -5]),
+    st.none() | st.integers(-2, 8),
+    st.lists(st.integers(-2, 8), max_size=2),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(DATED, min_size=1, max_size=30), st.integers(0, 29), st.integers(1, 30))
+def test_a_listing_page_is_dated_from_its_first_entry_and_its_revised_ones_as_from_all(
+    dated: list[tuple[int, int, int | None, list[int]]], start: int, size: int
+) -> None:
+    """`archive.newest_in_order` gives a page of entries in the archive's order the very date
+    `archive.newest` finds among all of them, reading only the first and the revised ones."""
+    from briefings.content import Correction
+    from briefings.kinds import KINDS
+    from briefings.markdown import BodyRef
+    from tests.test_content import parse
+
+    made, _ = parse(briefing())
+    assert made is not None
+    entries = []
+    for n, (hour, offset, updated, corrected) in enumerate(dated):
+        date = datetime(2015, 9, 1, 10 + hour, tzinfo=UTC).astimezone(timezone(timedelta(hours=offset)))
+        b = replace(
+            made,
+            path=f"content/2015/b{n}.md",
+            title=f"Briefing {n}",
+            date=date,
+            updated=None if updated is None else date + timedelta(hours=updated),
+            corrections=tuple(Correction(date + timedelta(hours=h), "Fixed.") for h in sorted(corrected, reverse=True)),
+        )
+        entries.append(archive.Entry(b, f"2015/09/b{n}/", BodyRef(str(n)), ((),) * len(KINDS)))
+    entries.sort(key=lambda entry: archive.place_of(entry.briefing))
+    shown = tuple(entries)[start : start + size]
+    dated_in_order = archive.newest_in_order(archive.revised_ids(entries))
+    assert dated_in_order(shown) is archive.newest(shown)
 
 
 def test_a_retag_ranks_again_only_the_entries_near_it(monkeypatch: pytest.MonkeyPatch) -> None:
