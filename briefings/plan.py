@@ -396,9 +396,8 @@ class Keying:
         # What each output holds is found as it is keyed (every output is), for the edits after this one.
         self.finding = memo is not None and self.readers is None
         self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), in `given`'s order
-        self.atoms: dict[
-            int, int
-        ] = {}  # each entry's index in the model, by its id and its briefing's (`_declare_atoms`)
+        # Each entry's index in the model, by its id and by its briefing's (`_declare_atoms`).
+        self.atoms: dict[int, int] = {}
         # Many pages to key again: briefings' pages keyed by workers that make their views too (`planned_all`).
         self.deferring = jobs > 1 and len(entries) >= PARALLEL_KEYS_FROM
         self.reached: set[str] = set()
