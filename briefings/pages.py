@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from briefings import urls
 from briefings.archive import Archive, Entry, Period, Ref, Term, newest, newest_in_order, revised_ids
@@ -385,38 +385,67 @@ def briefing_page(archive: Archive, index: int, places: dict[str, StoryPlace] | 
     It does not link its neighbours in time: across every region and tag they are
     unrelated stories, and the links cost 4% of a large site; month pages list them.
     Within a developing story it does (`places`, from `story_places`): that is how a story is read.
+    The page is made from its `BriefingInputs` alone.
     """
-    entries = archive.entries
-    entry = entries[index]
-    image = _image_url(archive, entry)
-    place = (story_places(archive) if places is None else places).get(entry.path)
-    status = "draft" if entry.briefing.draft else "scheduled" if entry.briefing.path in archive.scheduled else ""
+    entry, related, place, scheduled, base_url = briefing_inputs(
+        archive, index, story_places(archive) if places is None else places
+    )
+    b = entry.briefing
     return Page(
         entry.path,  # and its date of change below: what a `Deferred` says of it
         BRIEFING_TEMPLATE,
-        entry.briefing.title,
+        b.title,
         {
             "entry": entry,
-            "related": archive.related.get(entry.path, ()),
+            "related": related,
             "story": place,
             # Shown only in the preview and check: why it is not on the published site.
-            "status": status,
+            "status": "draft" if b.draft else "scheduled" if scheduled else "",
         },
-        entry.briefing.summary,
-        entry.briefing.modified,
+        b.summary,
+        b.modified,
         kind="article",
-        language=entry.briefing.language or "",
-        image=image,
-        image_alt=entry.briefing.image.alt if entry.briefing.image else "",
+        language=b.language or "",
+        image=urls.src_url(base_url, b.image.src) if b.image else None,  # for sharing cards
+        image_alt=b.image.alt if b.image else "",
     )
 
 
-def _image_url(archive: Archive, entry: Entry) -> str | None:
-    """Return the absolute URL of a briefing's image, for sharing cards."""
-    image = entry.briefing.image
-    if image is None:
-        return None
-    return urls.src_url(archive.config.base_url, image.src)
+class BriefingInputs(NamedTuple):
+    """All a briefing's page is made from (`briefing_page`): equal inputs make equal pages."""
+
+    entry: Entry
+    related: tuple[Entry, ...]
+    place: StoryPlace | None  # in its story, if it is in one
+    scheduled: bool  # published, but not yet due (shown only in the preview)
+    base_url: str  # of its sharing image
+
+
+def briefing_inputs(archive: Archive, index: int, places: dict[str, StoryPlace]) -> BriefingInputs:
+    """Return what the page of the entry at `index` is made from (`places` from `story_places`)."""
+    entry = archive.entries[index]
+    path = entry.path
+    scheduled = entry.briefing.path in archive.scheduled
+    return BriefingInputs(entry, archive.related.get(path, ()), places.get(path), scheduled, archive.config.base_url)
+
+
+def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
+    """Return the site paths of the briefing pages `after` makes as `before` made them: those whose
+    `BriefingInputs` are equal, field by field (an entry the two models share, the same object;
+    equal related entries, place in a story, scheduling and base URL). After a retag, most: the
+    model is patched, and shares the entries it did not replace. Compared a field at a time over
+    the whole archive, each in a pass that runs mostly in C: a page's inputs made one by one for
+    both models took 0.8 s at 100,000 briefings."""
+    if before.config.base_url != after.config.base_url:
+        return set()
+    shared = {e.path: e for e in before.entries}
+    same = {e.path for e in after.entries if shared.get(e.path) is e}
+    related, was = after.related, before.related
+    same -= {path for path in same if related.get(path, ()) != was.get(path, ())}
+    places, placed = story_places(after), story_places(before)
+    same -= {path for path in places.keys() | placed.keys() if places.get(path) != placed.get(path)}
+    rescheduled = before.scheduled ^ after.scheduled  # (file paths)
+    return same - {e.path for e in after.entries if e.briefing.path in rescheduled} if rescheduled else same
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:

@@ -40,6 +40,7 @@ from briefings.pages import (
     given_way_pages,
     moved_pages,
     site_pages,
+    unchanged_briefing_pages,
 )
 from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
@@ -124,6 +125,16 @@ class PlanSince:
         return replace(merged, listed=base.listed | self.dates) if self.dates else merged
 
 
+@dataclass(frozen=True)
+class Prior:
+    """The model a retag's model was patched from (`stages.patched_model`: the same briefings in
+    the same order, listed under other names), and its shape, whose last plan gave most of the
+    briefing pages the keys the new plan would (`Keying.recall_prior`)."""
+
+    shape: bytes
+    model: Archive
+
+
 SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs is kept as new `PlanKeys` instead
 DIGESTS_KEPT_FROM = 10  # `keep_digests` digests at most one in this many entries of a model itself
 
@@ -170,6 +181,7 @@ def plan_site(
     jobs: int = 1,
     kept: KeptEntries | None = None,
     made: KeptEntries | None = None,
+    prior: Prior | None = None,
 ) -> Plan:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -184,14 +196,16 @@ def plan_site(
     Many keys to work out (a new shape's every page) are worked out by `jobs` forked workers.
     The hasher knows the digests the memo keeps for the `kept` model's entries (those of the model
     this one was patched from, or this one); those of the entries of the model kept for the builds
-    after this one (`made`) are kept in the memo, when this plan knows them all.
+    after this one (`made`) are kept in the memo, when this plan knows them all. A model patched
+    for a retag from one of another shape (`prior`) keeps the keys that shape's last plan gave the
+    briefing pages it makes as that model made them.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
         memo = memo if shape else None
-        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo, shape, jobs, kept, made)
+        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo, shape, jobs, kept, made, prior)
         files = [
             Planned(path, hasher.key(data), "search index", _constant(data), "search") for path, data in index().items()
         ]
@@ -213,6 +227,7 @@ def _plan_outputs(
     jobs: int = 1,
     kept: KeptEntries | None = None,
     made: KeptEntries | None = None,
+    prior: Prior | None = None,
 ) -> Plan:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -226,6 +241,9 @@ def _plan_outputs(
     renderer = Renderer(root / "templates", site, static, body, compiled, memo)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
     keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept, made)
+    if prior is not None:
+        before = prior.model
+        keying.recall_prior(prior.shape, lambda: set(map(output_file, unchanged_briefing_pages(before, archive))))
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -235,7 +253,8 @@ def _plan_outputs(
     if recalled is not None:
         plan = replace(recalled, fresh=planned + recalled.fresh)
     else:
-        plan = Plan(planned + _keyed_outputs(keying, renderer, archive, site, body))
+        keyed = _keyed_outputs(keying, renderer, archive, site, body)
+        plan = replace(keyed, fresh=planned + keyed.fresh)
     keying.keep_digests()
     renderer.keep_references()
     return plan
@@ -243,23 +262,31 @@ def _plan_outputs(
 
 def _keyed_outputs(
     keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
-) -> list[Planned]:
-    """Return every page and feed, each keyed again or with the key remembered (`Keying`)."""
+) -> Plan:
+    """Return every page and feed, each keyed again or with the key remembered (`Keying`); the
+    briefing pages a retag's plan recalls from the shape before (`Keying.recall_prior`) are kept
+    as that shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made."""
     pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
     # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
     # this process makes its view only if the page is made.
-    work = [
-        _deferred(renderer, page) if isinstance(page, Deferred) else _page_job(renderer, "site", page, archive)
-        for page in pages
-    ]
+    work: list[Job] = []
+    recalled: dict[str, Callable[[], Page]] = {}
+    for page in pages:
+        if not isinstance(page, Deferred):
+            work.append(_page_job(renderer, "site", page, archive))
+        elif keying.prior and (path := output_file(page.path)) in keying.prior:
+            recalled[path] = page.make
+        else:
+            work.append(_deferred(renderer, page))
     work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
     work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
     listed = {page.path: page.modified for page in pages}
     feeds = feed_jobs(site, archive, tuple(listed.items()), body)
     work += (_feed_job(path, view(), make) for path, view, make in feeds)
     planned = keying.planned_all(work)
+    kept = keying.kept_prior(recalled)
     keying.keep(listed)
-    return planned
+    return Plan(planned, kept, lambda path: _render_later(renderer, recalled[path]))
 
 
 def _recalled_outputs(
@@ -371,9 +398,11 @@ class Keying:
 
     A plan of a shape other than the last one's keys every output, and finds which briefings
     each output's view holds as it keys it (in the same workers, `planned_all`): both are kept
-    for the edits after it, so the first of them is recalled. The keys kept for a shape stay
-    true for it whatever came in between: each is a function of the shape, the site-wide part,
-    its template and the files of the briefings it holds.
+    for the edits after it, so the first of them is recalled. But for a retag's (`recall_prior`):
+    its model, patched from the last one, makes most briefing pages from what that one made them
+    from, and those keep the keys the last plan of that shape gave them, with what they hold.
+    The keys kept for a shape stay true for it whatever came in between: each is a function of
+    the shape, the site-wide part, its template and the files of the briefings it holds.
     """
 
     def __init__(
@@ -386,13 +415,15 @@ class Keying:
         self.made = made
         self.given: dict[str, Given] = {}
         self.templates: dict[str, bytes] = {}
-        readers = memo.recall("readers", shape) if memo else None
-        self.readers = readers if isinstance(readers, Readers) else None
-        base = memo.recall("plan_keys", shape) if memo and self.readers else None
-        self.base = base if isinstance(base, PlanKeys) and base.site_wide == site_wide else None
-        since = memo.recall("plan_since", shape) if memo and self.base else None
-        self.since = since if isinstance(since, PlanSince) and self.base and since.token == self.base.token else None
+        self.readers, self.base, self.since = _kept_plan(memo, shape, site_wide) if memo else (None, None, None)
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
+        # A new shape's plan after a retag: what the last plan of the shape before gave the briefing
+        # pages made as they were, and what each holds, by output path (`recall_prior`).
+        self.prior: set[str] = set()
+        self.prior_keys: PlanKeys | None = None
+        self.prior_readers: Readers | None = None
+        self.prior_places: dict[str, int] = {}  # each output's place in `prior_readers`
+        self.prior_ends = array("I")  # `prior_readers.ends`
         # What each output holds is found as it is keyed (every output is), for the edits after this one.
         self.finding = memo is not None and self.readers is None
         self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), in `given`'s order
@@ -408,6 +439,24 @@ class Keying:
             self.changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
             self.changed |= atoms.keys() - digests.keys()
             self.reached = self.readers.holding(self.changed)
+
+    def recall_prior(self, shape: bytes, unchanged: Callable[[], set[str]]) -> None:
+        """Before keying a new shape whose model was patched from one of the `shape` before with
+        the same briefings in the same order (a retag), recall what the last plan of that shape
+        gave the outputs `unchanged` names (the briefing pages made as that model made them: most),
+        so that only the others are keyed; what each holds comes with it, for the next plans."""
+        if self.memo is None or not self.finding:
+            return
+        readers, base, since = _kept_plan(self.memo, shape, self.site_wide)
+        if readers is None or base is None or readers.files != tuple(e.briefing.path for e in self.entries):
+            return  # none kept, or kept for other briefings or in another order: their places differ
+        if base.templates.get(BRIEFING_TEMPLATE) != self.renderer.template_digest(BRIEFING_TEMPLATE):
+            return  # the briefing page's template changed since: every one is keyed again
+        self.prior_keys = since.applied(base) if since else base
+        self.prior_readers = readers
+        self.prior_places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
+        self.prior_ends = array("I", readers.ends)
+        self.prior = unchanged() & self.prior_keys.outputs.keys()
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -432,15 +481,16 @@ class Keying:
         (the hasher's memo changes its speed, not its digests), so where it is worked out does
         not change it. The workers inherit the views, or make those not made yet (`Job.later`):
         this process then makes only those of the pages it renders."""
+        # The entries most views hold (a listing two hundred) are known, but for those patched,
+        # if their digests were kept (`KeptEntries`).
+        self.seed_kept()
         if self.jobs <= 1 or len(work) < PARALLEL_KEYS_FROM:  # too few to look through twice
             return [self.planned(job) for job in work]
         again = [job for job in work if self._remembered(job.path, job.template, self._template(job)) is None]
         if len(again) < PARALLEL_KEYS_FROM:
             return [self.planned(job) for job in work]
-        # First the entries, which most views hold (a listing two hundred): each digested by one
-        # worker, then known to every worker that keys the views (as a digest known by other means);
-        # but for those whose digests were kept (`KeptEntries`).
-        self.seed_kept()
+        # The other entries first: each digested by one worker, then known to every worker that
+        # keys the views (as a digest known by other means).
         entries = tuple(entry for entry in self.entries if self.hasher.known(entry) is None)
         digests = forked_map(lambda n: self.hasher.digest(entries[n]), len(entries), self.jobs)
         for entry, digest in zip(entries, digests, strict=True):
@@ -492,6 +542,27 @@ class Keying:
             self.holds.append(holds)
         return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
 
+    def kept_prior(self, paths: Iterable[str]) -> dict[str, Given]:
+        """Return what the last plan of the shape before gave these briefing pages, which this plan
+        recalls (`recall_prior`), by path; keep it for this shape, with what each holds."""
+        if self.prior_keys is None:
+            return {}
+        outputs, kept = self.prior_keys.outputs, {}
+        for path in paths:
+            kept[path] = given = outputs[path]
+            self.clash = self.clash or path in self.given
+            self.given[path] = given
+            self.holds.append(self._prior_holds(path))
+        if kept:
+            self.templates[BRIEFING_TEMPLATE] = self.prior_keys.templates[BRIEFING_TEMPLATE]
+        return kept
+
+    def _prior_holds(self, path: str) -> bytes:
+        """Return what an output recalled from the shape before holds (`recall_prior`), as `Readers` keeps it."""
+        assert self.prior_readers is not None
+        place, ends = self.prior_places[path], self.prior_ends
+        return self.prior_readers.holds[(ends[place - 1] if place else 0) * ITEM : ends[place] * ITEM]
+
     def _template(self, job: Job) -> bytes:
         return self.renderer.template_digest(job.template) if job.template else b""
 
@@ -524,6 +595,8 @@ class Keying:
         return not self.deferring and self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
+        if self.prior_keys is not None:  # a briefing page recalled (its template the same: `recall_prior`), or none
+            return self.prior_keys.outputs[path][0] if path in self.prior else None
         if self.before is None or self.readers is None or path in self.reached or path in self.readers.none:
             return None
         if template and self.before.templates.get(template) != digest:
@@ -566,6 +639,19 @@ class Keying:
             return False
         self.memo.remember("plan_since", self.shape, PlanSince(base.token, outputs, atoms, since.dates | dates))
         return True
+
+
+def _kept_plan(memo: Memo, shape: bytes, site_wide: bytes) -> tuple[Readers | None, PlanKeys | None, PlanSince | None]:
+    """Return what the memo keeps of the last plan of a shape: what each output holds, the keys it
+    gave them (if the site-wide inputs are the same) and what plans changed since (for those keys)."""
+    readers = memo.recall("readers", shape)
+    if not isinstance(readers, Readers):
+        return None, None, None
+    base = memo.recall("plan_keys", shape)
+    if not isinstance(base, PlanKeys) or base.site_wide != site_wide:
+        return readers, None, None
+    since = memo.recall("plan_since", shape)
+    return readers, base, since if isinstance(since, PlanSince) and since.token == base.token else None
 
 
 def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> set[str]:

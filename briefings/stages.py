@@ -41,7 +41,7 @@ from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
 from briefings.links import dangling_references, resolve_bodies
 from briefings.outputs import Plan
-from briefings.plan import KeptEntries, output_paths, plan_site
+from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, SourceFile, remember_digests
@@ -314,6 +314,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     token = os.urandom(8)  # this build's model: made or patched
     kept: KeptEntries | None  # the model whose entries' digests the memo may keep: this one's, or the warm one's
     keeps: KeptEntries | None = None  # the model kept for the builds after this one, if this one is
+    prior: Prior | None = None  # the model this one was patched from for a retag, whose plan keyed most pages
     if archive is None or warm is None or (warm.inputs == inputs and shape != warm.shape):
         archive, errors = model_archive(run, records.every(), unreadable, assets)
         if errors:
@@ -327,6 +328,8 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         kept = keeps = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan knows them all
     else:  # the entries it did not patch have the digests kept for the warm model's, if any
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
+        if warm.inputs != inputs and files is None:  # a retag: the same briefings, in the same order
+            prior = Prior(warm.shape, warm.archive)
         if cache and repeated and in_process is None and warm.inputs != inputs:  # patched: for files, or names
             patched = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
             keep_model(cache, patched, records.index, always=True)
@@ -334,7 +337,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
         run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers,
-        kept, keeps,
+        kept, keeps, prior,
     )  # fmt: skip
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
