@@ -127,9 +127,9 @@ class PlanSince:
 
 @dataclass(frozen=True)
 class Prior:
-    """The model a retag's model was patched from (`stages.patched_model`: the same briefings in
-    the same order, listed under other names), and its shape, whose last plan gave most of the
-    briefing pages the keys the new plan would (`Keying.recall_prior`)."""
+    """The model a model of a new shape was patched from (`stages.patched_model`: for a retag, or
+    briefings added, removed or moved), and its shape, whose last plan gave most of the briefing
+    pages the keys the new plan would (`Keying.recall_prior`)."""
 
     shape: bytes
     model: Archive
@@ -441,22 +441,29 @@ class Keying:
             self.reached = self.readers.holding(self.changed)
 
     def recall_prior(self, shape: bytes, unchanged: Callable[[], set[str]]) -> None:
-        """Before keying a new shape whose model was patched from one of the `shape` before with
-        the same briefings in the same order (a retag), recall what the last plan of that shape
-        gave the outputs `unchanged` names (the briefing pages made as that model made them: most),
-        so that only the others are keyed; what each holds comes with it, for the next plans."""
+        """Before keying a new shape whose model was patched from one of the `shape` before (a
+        retag; briefings added, removed or moved), recall what the last plan of that shape gave
+        the outputs `unchanged` names (the briefing pages made as that model made them: most), so
+        that only the others are keyed; what each holds comes with it, for the next plans, each
+        entry at its place in this model (those that hold an entry this one lacks are keyed)."""
         if self.memo is None or not self.finding:
             return
         readers, base, since = _kept_plan(self.memo, shape, self.site_wide)
-        if readers is None or base is None or readers.files != tuple(e.briefing.path for e in self.entries):
-            return  # none kept, or kept for other briefings or in another order: their places differ
+        if readers is None or base is None:
+            return
         if base.templates.get(BRIEFING_TEMPLATE) != self.renderer.template_digest(BRIEFING_TEMPLATE):
             return  # the briefing page's template changed since: every one is keyed again
+        files, holds, leaving = tuple(e.briefing.path for e in self.entries), readers.holds, set()
+        if readers.files != files:  # briefings added, removed or moved since: places differ
+            place = dict(zip(files, range(len(files)), strict=True))
+            leaving = readers.holding(path for path in readers.files if path not in place)
+            moved = array("I", (place.get(path, 0) for path in readers.files))  # (0: held only by those leaving)
+            holds = array("I", map(moved.__getitem__, array("I", holds))).tobytes()
         self.prior_keys = since.applied(base) if since else base
-        self.prior_readers = readers
+        self.prior_readers = replace(readers, holds=holds)
         self.prior_places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
         self.prior_ends = array("I", readers.ends)
-        self.prior = unchanged() & self.prior_keys.outputs.keys()
+        self.prior = (unchanged() & self.prior_keys.outputs.keys()) - leaving
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan

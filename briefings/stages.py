@@ -328,7 +328,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         kept = keeps = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan knows them all
     else:  # the entries it did not patch have the digests kept for the warm model's, if any
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
-        if warm.inputs != inputs and files is None:  # a retag: the same briefings, in the same order
+        if warm.inputs != inputs:  # a retag, or briefings added, removed or moved: a new shape
             prior = Prior(warm.shape, warm.archive)
         if cache and repeated and in_process is None and warm.inputs != inputs:  # patched: for files, or names
             patched = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)

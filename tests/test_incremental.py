@@ -1322,6 +1322,43 @@ def test_a_retag_keys_again_only_the_briefing_pages_whose_entry_related_briefing
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def test_a_briefing_added_or_deleted_keys_again_only_the_pages_it_changes_and_the_edit_after_it_too(
+    tmp_path: Path,
+) -> None:
+    """Counted: a briefing added or deleted patches the last model too (`stages.model_of_files`),
+    each entry it did not replace now at another place in it; the briefing pages made from what
+    that one made them from keep their keys (`plan.Keying.recall_prior`), and what each holds
+    is moved to the entries' new places. The briefings of one group of tags here are related to
+    none of the other's: a briefing added to one, or deleted from it, keys again no page of the
+    other's; a title edited in the other group between them reaches the pages that show it."""
+    groups = [("Syria", "Russia"), ("Energy", "Elections")]
+    files = {
+        f"2016/b{n:02d}.md": text(n, [groups[n // 12][n % 2], f"{groups[n // 12][0]} topic"], n + 1) for n in range(24)
+    }
+    root = make_archive(tmp_path / "a", files)
+    first = pipeline.build(root)
+    assert first.archive is not None
+    other = {urls.output_file(e.path) for e in first.archive.entries if e.briefing.path >= "content/2016/b12.md"}
+    folder = root / "content" / "2016"
+    edited = folder / "b20.md"
+    steps = [  # the edit between keeps the model of the first new shape, for the second to patch
+        lambda: (folder / "added.md").write_text(text(30, ["Russia", "Syria topic"], 28)),
+        lambda: edited.write_text(edited.read_text().replace("Briefing 20", "Ferry news")),
+        lambda: (folder / "b05.md").unlink(),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        report = pipeline.build(root)
+        assert report.replanned is not None
+        site = tree(root / "_site")
+        assert site == clean_build(root, tmp_path / "clean"), number
+        if number == 1:  # what the recalled pages hold was moved to the new places: the edit reaches them
+            showing = {path for path in other if b"Ferry news" in site[path]}
+            assert len(showing) > 2 and showing <= report.replanned  # its page, and those it is related to
+        else:
+            assert not report.replanned & other, (number, sorted(report.replanned & other))
+
+
 def test_the_briefing_pages_found_unchanged_are_those_made_from_equal_inputs(tmp_path: Path) -> None:
     """`pages.unchanged_briefing_pages` compares a field of `BriefingInputs` at a time over the
     whole archive; it finds what comparing each page's inputs (`pages.briefing_inputs`, what
