@@ -459,7 +459,10 @@ class Keying:
             leaving = readers.holding(path for path in readers.files if path not in place)
             moved = array("I", (place.get(path, 0) for path in readers.files))  # (0: held only by those leaving)
             holds = array("I", map(moved.__getitem__, array("I", holds))).tobytes()
-        self.prior_keys = since.applied(base) if since else base
+        # Only the keys the pages recalled are given, and each template's digest: not the files'
+        # digests, nor the pages' dates (about 30 MB at 100,000 briefings, while the workers run).
+        before = since.applied(base) if since else base
+        self.prior_keys = replace(before, atoms={}, listed={})
         self.prior_readers = replace(readers, holds=holds)
         self.prior_places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
         self.prior_ends = array("I", readers.ends)
@@ -562,6 +565,9 @@ class Keying:
             self.holds.append(self._prior_holds(path))
         if kept:
             self.templates[BRIEFING_TEMPLATE] = self.prior_keys.templates[BRIEFING_TEMPLATE]
+        # Done with the shape before: what it kept goes before this plan's is kept (pickled whole).
+        self.prior, self.prior_keys, self.prior_readers, self.prior_places = set(), None, None, {}
+        self.prior_ends = array("I")
         return kept
 
     def _prior_holds(self, path: str) -> bytes:
