@@ -432,10 +432,10 @@ def briefing_inputs(archive: Archive, index: int, places: dict[str, StoryPlace])
 def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     """Return the site paths of the briefing pages `after` makes as `before` made them: those whose
     `BriefingInputs` are equal, field by field (an entry the two models share, the same object;
-    equal related entries, place in a story, scheduling and base URL). After a retag, most: the
-    model is patched, and shares the entries it did not replace. Compared a field at a time over
-    the whole archive, each in a pass that runs mostly in C: a page's inputs made one by one for
-    both models took 0.8 s at 100,000 briefings."""
+    equal related entries, place in a story, scheduling and base URL). After a retag, or a
+    briefing added or removed, most: the model is patched, and shares the entries it did not
+    replace. Compared a field at a time over the whole archive: making every page's inputs for
+    both models took 0.77 s at 100,000 briefings under cProfile, this 0.43 s."""
     if before.config.base_url != after.config.base_url:
         return set()
     shared = {e.path: e for e in before.entries}

@@ -197,8 +197,8 @@ def plan_site(
     The hasher knows the digests the memo keeps for the `kept` model's entries (those of the model
     this one was patched from, or this one); those of the entries of the model kept for the builds
     after this one (`made`) are kept in the memo, when this plan knows them all. A model patched
-    for a retag from one of another shape (`prior`) keeps the keys that shape's last plan gave the
-    briefing pages it makes as that model made them.
+    from one of another shape (`prior`: a retag, briefings added, removed or moved) keeps the
+    keys that shape's last plan gave the briefing pages it makes as that model made them.
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
@@ -264,8 +264,8 @@ def _keyed_outputs(
     keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
 ) -> Plan:
     """Return every page and feed, each keyed again or with the key remembered (`Keying`); the
-    briefing pages a retag's plan recalls from the shape before (`Keying.recall_prior`) are kept
-    as that shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made."""
+    briefing pages recalled from the shape before (`Keying.recall_prior`) are kept as that
+    shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made."""
     pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
     # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
     # this process makes its view only if the page is made.
@@ -398,9 +398,10 @@ class Keying:
 
     A plan of a shape other than the last one's keys every output, and finds which briefings
     each output's view holds as it keys it (in the same workers, `planned_all`): both are kept
-    for the edits after it, so the first of them is recalled. But for a retag's (`recall_prior`):
-    its model, patched from the last one, makes most briefing pages from what that one made them
-    from, and those keep the keys the last plan of that shape gave them, with what they hold.
+    for the edits after it, so the first of them is recalled. But where its model was patched from
+    the last one (a retag, briefings added, removed or moved: `recall_prior`), it makes most
+    briefing pages from what that one made them from, and those keep the keys the last plan of
+    that shape gave them, with what they hold.
     The keys kept for a shape stay true for it whatever came in between: each is a function of
     the shape, the site-wide part, its template and the files of the briefings it holds.
     """
@@ -417,8 +418,8 @@ class Keying:
         self.templates: dict[str, bytes] = {}
         self.readers, self.base, self.since = _kept_plan(memo, shape, site_wide) if memo else (None, None, None)
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
-        # A new shape's plan after a retag: what the last plan of the shape before gave the briefing
-        # pages made as they were, and what each holds, by output path (`recall_prior`).
+        # A new shape's plan whose model was patched: the briefing pages made as the last model made
+        # them, what the last plan of its shape gave them and what each holds (`recall_prior`).
         self.prior: set[str] = set()
         self.prior_keys: PlanKeys | None = None
         self.prior_readers: Readers | None = None

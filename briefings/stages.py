@@ -314,7 +314,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     token = os.urandom(8)  # this build's model: made or patched
     kept: KeptEntries | None  # the model whose entries' digests the memo may keep: this one's, or the warm one's
     keeps: KeptEntries | None = None  # the model kept for the builds after this one, if this one is
-    prior: Prior | None = None  # the model this one was patched from for a retag, whose plan keyed most pages
+    prior: Prior | None = None  # the model this one was patched from, of another shape: its plan keyed most pages
     if archive is None or warm is None or (warm.inputs == inputs and shape != warm.shape):
         archive, errors = model_archive(run, records.every(), unreadable, assets)
         if errors:
