@@ -1289,6 +1289,19 @@ def test_what_each_output_holds_is_found_as_a_new_shape_is_keyed_so_the_next_edi
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def two_groups_built(root: Path) -> tuple[Path, archive.Archive]:
+    """Make and build an archive of 24 briefings in two groups of tags (b00 to b11, b12 to b23),
+    none related to a briefing of the other group; return its folder and model."""
+    groups = [("Syria", "Russia"), ("Energy", "Elections")]
+    files = {
+        f"2016/b{n:02d}.md": text(n, [groups[n // 12][n % 2], f"{groups[n // 12][0]} topic"], n + 1) for n in range(24)
+    }
+    make_archive(root, files)
+    model = pipeline.build(root).archive
+    assert model is not None
+    return root, model
+
+
 def test_a_retag_keys_again_only_the_briefing_pages_whose_entry_related_briefings_or_story_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1298,14 +1311,8 @@ def test_a_retag_keys_again_only_the_briefing_pages_whose_entry_related_briefing
     that shape gave them (`plan.Keying.recall_prior`), and are made only if the site lacks them
     (here, all: the output folder is gone). The briefings of one group of tags here are related
     to none of the other's: a retag in one keys again no page of the other's."""
-    groups = [("Syria", "Russia"), ("Energy", "Elections")]
-    files = {
-        f"2016/b{n:02d}.md": text(n, [groups[n // 12][n % 2], f"{groups[n // 12][0]} topic"], n + 1) for n in range(24)
-    }
-    root = make_archive(tmp_path / "a", files)
-    first = pipeline.build(root)
-    assert first.archive is not None
-    page_of = {e.briefing.path: urls.output_file(e.path) for e in first.archive.entries}
+    root, model = two_groups_built(tmp_path / "a")
+    page_of = {e.briefing.path: urls.output_file(e.path) for e in model.entries}
     recalled: list[int] = []
     real = plan.Keying.recall_prior
     monkeypatch.setattr(
@@ -1331,14 +1338,8 @@ def test_a_briefing_added_or_deleted_keys_again_only_the_pages_it_changes_and_th
     is moved to the entries' new places. The briefings of one group of tags here are related to
     none of the other's: a briefing added to one, or deleted from it, keys again no page of the
     other's; a title edited in the other group between them reaches the pages that show it."""
-    groups = [("Syria", "Russia"), ("Energy", "Elections")]
-    files = {
-        f"2016/b{n:02d}.md": text(n, [groups[n // 12][n % 2], f"{groups[n // 12][0]} topic"], n + 1) for n in range(24)
-    }
-    root = make_archive(tmp_path / "a", files)
-    first = pipeline.build(root)
-    assert first.archive is not None
-    other = {urls.output_file(e.path) for e in first.archive.entries if e.briefing.path >= "content/2016/b12.md"}
+    root, model = two_groups_built(tmp_path / "a")
+    other = {urls.output_file(e.path) for e in model.entries if e.briefing.path >= "content/2016/b12.md"}
     folder = root / "content" / "2016"
     edited = folder / "b20.md"
     steps = [  # the edit between keeps the model of the first new shape, for the second to patch
