@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench import floor, stages
+from bench import rounds as bench_rounds
 from bench import run as bench
 from bench.generate import generate, write_archive
 from briefings import pipeline
+from tests.conftest import REPO
 
 
 def test_jobs_are_taken_in_turn_in_every_round_and_the_warm_up_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +100,29 @@ def test_a_date_edit_of_the_latency_benchmark_moves_a_briefing_within_its_year_a
     assert text == original.replace("title: A", "title: Latency probe 0").replace(date, moved)
     back, _ = edited(original, 1, "date")
     assert back == original.replace("title: A", "title: Latency probe 1")
+
+
+def test_rounds_time_both_builds_of_each_step_and_leave_the_first_round_out(tmp_path: Path) -> None:
+    """Two copies of one archive, built in turn by (here) the same checkout: each round's change
+    and the edit after it reach both copies alike, and each is timed on both."""
+    copies = (tmp_path / "old", tmp_path / "new")
+    for copy in copies:
+        write_archive(copy, generate(40))
+    timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "add", 3)
+    assert {step: len(pairs) for step, pairs in timings.items()} == {"add": 2, "edit after it": 2}
+    assert all(run.seconds > 0 for pairs in timings.values() for pair in pairs for run in pair)
+    files = [sorted(p.relative_to(c).as_posix() for p in (c / "content").rglob("*.md")) for c in copies]
+    assert files[0] == files[1] and sum("/added-" in name for name in files[0]) == 3
+    assert [(copy / "_site").is_dir() for copy in copies] == [True, True]
+    assert "add: 2 rounds, old " in bench_rounds.summary(timings)
+
+
+def test_a_round_retags_the_newest_briefing_to_a_tag_of_its_own(tmp_path: Path) -> None:
+    write_archive(tmp_path, generate(5))
+    newest = bench.first_briefing(tmp_path)
+    bench_rounds.retag(tmp_path, 7)
+    assert "\ntags: [Round 7 tag, Topic 001]\n" in newest.read_text()
+    bench_rounds.toggle_title(tmp_path, 7)
+    assert "\ntitle: Edited " in newest.read_text()
+    bench_rounds.toggle_title(tmp_path, 8)
+    assert "\ntitle: Edited " not in newest.read_text()

@@ -1,0 +1,115 @@
+"""Time two commits' rebuilds in turn, round by round, on two copies of one archive.
+
+    python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
+        [--change retag|add] [--rounds 6]
+
+Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
+--quiet`), first once to settle (its cache is its engine's own: a copy last built by another
+commit is built cold here). Then each round makes one change to both copies and times both
+builds, then toggles the newest briefing's title in both and times both builds again (the
+edit right after the change). The order of the two builds alternates from round to round,
+so that a machine slowing down or speeding up weighs on both alike; the first round is left
+out. Printed: each step's median wall time for each commit, and the median of the rounds'
+ratios (new / old) with their range, the honest figure on a noisy machine.
+
+The changes: `retag`, the newest briefing's tags set to a tag neither copy has had (a new
+shape: every listing of a new tag); `add`, a copy of a briefing from the middle of the
+archive under a new slug (the entries after it move).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.run import Run, first_briefing, timed
+
+
+def retag(root: Path, number: int) -> None:
+    """Set the newest briefing's tags to a tag of this round's own."""
+    file = first_briefing(root)
+    text = re.sub(r"^tags: .*$", f"tags: [Round {number} tag, Topic 001]", file.read_text(), count=1, flags=re.M)
+    file.write_text(text)
+
+
+def add(root: Path, number: int) -> None:
+    """Add a copy of a briefing from the middle of the archive, with a new title and slug."""
+    files = sorted((root / "content").rglob("*.md"))
+    source = files[len(files) // 2 + number]
+    text = source.read_text().replace("title: ", f"title: Added {number} ", 1)
+    if re.search(r"^slug: ", text, flags=re.M):
+        text = re.sub(r"^slug: .*$", f"slug: added-{number}", text, count=1, flags=re.M)
+    source.with_name(f"added-{number:03d}-{source.name}").write_text(text)
+
+
+def toggle_title(root: Path, number: int) -> None:
+    """Add "Edited " to the newest briefing's title, or take it away."""
+    file = first_briefing(root)
+    text = file.read_text()
+    edited = "title: Edited "
+    file.write_text(text.replace(edited, "title: ", 1) if edited in text else text.replace("title: ", edited, 1))
+
+
+CHANGES: dict[str, Callable[[Path, int], None]] = {"retag": retag, "add": add}
+
+
+def build(checkout: Path, archive: Path) -> Run:
+    """Time one build of an archive by a checkout's build.py."""
+    return timed([sys.executable, str(checkout / "build.py"), "--root", str(archive), "--quiet"], checkout)
+
+
+def rounds(old: tuple[Path, Path], new: tuple[Path, Path], change: str, count: int) -> dict[str, list[tuple[Run, Run]]]:
+    """Return, for the change and the edit after it, each round's (old, new) runs, the first left out."""
+    for checkout, archive in (old, new):
+        build(checkout, archive)  # settled: built by this checkout's engine
+    steps: dict[str, Callable[[Path, int], None]] = {change: CHANGES[change], "edit after it": toggle_title}
+    timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
+    for number in range(count):
+        for step, make in steps.items():
+            make(old[1], number)
+            make(new[1], number)
+            if number % 2:
+                second, first = build(*new), build(*old)
+            else:
+                first, second = build(*old), build(*new)
+            print(f"  round {number + 1}, {step}: {first.seconds:.2f} s, {second.seconds:.2f} s", file=sys.stderr)
+            if number:
+                timings[step].append((first, second))
+    return timings
+
+
+def summary(timings: dict[str, list[tuple[Run, Run]]]) -> str:
+    """Return each step's medians and the median of its rounds' ratios (new / old), with their range."""
+    lines = []
+    for step, pairs in timings.items():
+        ratios = sorted(new.seconds / old.seconds for old, new in pairs)
+        old_s = statistics.median(old.seconds for old, _ in pairs)
+        new_s = statistics.median(new.seconds for _, new in pairs)
+        peak = (max(old.peak_mb for old, _ in pairs), max(new.peak_mb for _, new in pairs))
+        spread = f"{statistics.median(ratios):.2f} ({ratios[0]:.2f} to {ratios[-1]:.2f})"
+        lines.append(
+            f"{step}: {len(pairs)} rounds, old {old_s:.2f} s, new {new_s:.2f} s, round ratio {spread};"
+            f" peak {peak[0]:.0f} MB, {peak[1]:.0f} MB"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name in ("old_checkout", "old_archive", "new_checkout", "new_archive"):
+        parser.add_argument(name, type=Path)
+    parser.add_argument("--change", choices=sorted(CHANGES), default="retag")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds, the first left out (at least 2)")
+    args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2: the first is left out")
+    old, new = (args.old_checkout, args.old_archive), (args.new_checkout, args.new_archive)
+    print(summary(rounds(old, new, args.change, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
