@@ -135,6 +135,24 @@ class Prior:
     model: Archive
 
 
+@dataclass(frozen=True)
+class Recalled:
+    """What a plan of a new shape keeps of the last plan of the shape before (`Keying.recall_prior`):
+    the briefing pages it recalls, by output path, what that plan gave them (`Given`), and what
+    each holds, at this model's places (`Readers`' holds, ends and each output's place in them)."""
+
+    pages: frozenset[str]
+    outputs: dict[str, Given]  # every output of that plan, the recalled pages among them
+    holds: bytes
+    ends: array[int]
+    places: dict[str, int]
+
+    def held_by(self, path: str) -> bytes:
+        """Return what a recalled page holds, as `Readers` keeps it."""
+        place, ends = self.places[path], self.ends
+        return self.holds[(ends[place - 1] if place else 0) * ITEM : ends[place] * ITEM]
+
+
 SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs is kept as new `PlanKeys` instead
 DIGESTS_KEPT_FROM = 10  # `keep_digests` digests at most one in this many entries of a model itself
 
@@ -274,7 +292,7 @@ def _keyed_outputs(
     for page in pages:
         if not isinstance(page, Deferred):
             work.append(_page_job(renderer, "site", page, archive))
-        elif keying.prior and (path := output_file(page.path)) in keying.prior:
+        elif keying.recalled and (path := output_file(page.path)) in keying.recalled.pages:
             recalled[path] = page.make
         else:
             work.append(_deferred(renderer, page))
@@ -419,12 +437,8 @@ class Keying:
         self.readers, self.base, self.since = _kept_plan(memo, shape, site_wide) if memo else (None, None, None)
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
         # A new shape's plan whose model was patched: the briefing pages made as the last model made
-        # them, what the last plan of its shape gave them and what each holds (`recall_prior`).
-        self.prior: set[str] = set()
-        self.prior_keys: PlanKeys | None = None
-        self.prior_readers: Readers | None = None
-        self.prior_places: dict[str, int] = {}  # each output's place in `prior_readers`
-        self.prior_ends = array("I")  # `prior_readers.ends`
+        # them, with what the last plan of its shape gave them and what each holds (`recall_prior`).
+        self.recalled: Recalled | None = None
         # What each output holds is found as it is keyed (every output is), for the edits after this one.
         self.finding = memo is not None and self.readers is None
         self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), in `given`'s order
@@ -460,14 +474,12 @@ class Keying:
             leaving = readers.holding(path for path in readers.files if path not in place)
             moved = array("I", (place.get(path, 0) for path in readers.files))  # (0: held only by those leaving)
             holds = array("I", map(moved.__getitem__, array("I", holds))).tobytes()
-        # Only the keys the pages recalled are given, and each template's digest: not the files'
-        # digests, nor the pages' dates (about 30 MB at 100,000 briefings, while the workers run).
-        before = since.applied(base) if since else base
-        self.prior_keys = replace(before, atoms={}, listed={})
-        self.prior_readers = replace(readers, holds=holds)
-        self.prior_places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
-        self.prior_ends = array("I", readers.ends)
-        self.prior = (unchanged() & self.prior_keys.outputs.keys()) - leaving
+        # Only the keys are kept: not the files' digests, nor the pages' dates (about 30 MB at
+        # 100,000 briefings, while the workers run).
+        outputs = since.applied(base).outputs if since else base.outputs
+        places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
+        pages = frozenset((unchanged() & outputs.keys()) - leaving)
+        self.recalled = Recalled(pages, outputs, holds, array("I", readers.ends), places)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -556,26 +568,19 @@ class Keying:
     def kept_prior(self, paths: Iterable[str]) -> dict[str, Given]:
         """Return what the last plan of the shape before gave these briefing pages, which this plan
         recalls (`recall_prior`), by path; keep it for this shape, with what each holds."""
-        if self.prior_keys is None:
-            return {}
-        outputs, kept = self.prior_keys.outputs, {}
+        recalled = self.recalled
+        kept: dict[str, Given] = {}
+        if recalled is None:
+            return kept
         for path in paths:
-            kept[path] = given = outputs[path]
+            kept[path] = given = recalled.outputs[path]
             self.clash = self.clash or path in self.given
             self.given[path] = given
-            self.holds.append(self._prior_holds(path))
-        if kept:
-            self.templates[BRIEFING_TEMPLATE] = self.prior_keys.templates[BRIEFING_TEMPLATE]
-        # Done with the shape before: what it kept goes before this plan's is kept (pickled whole).
-        self.prior, self.prior_keys, self.prior_readers, self.prior_places = set(), None, None, {}
-        self.prior_ends = array("I")
+            self.holds.append(recalled.held_by(path))
+        if kept:  # (its digest is the one that plan had: `recall_prior`)
+            self.templates[BRIEFING_TEMPLATE] = self.renderer.template_digest(BRIEFING_TEMPLATE)
+        self.recalled = None  # done with the shape before: it goes before this plan's is kept (pickled whole)
         return kept
-
-    def _prior_holds(self, path: str) -> bytes:
-        """Return what an output recalled from the shape before holds (`recall_prior`), as `Readers` keeps it."""
-        assert self.prior_readers is not None
-        place, ends = self.prior_places[path], self.prior_ends
-        return self.prior_readers.holds[(ends[place - 1] if place else 0) * ITEM : ends[place] * ITEM]
 
     def _template(self, job: Job) -> bytes:
         return self.renderer.template_digest(job.template) if job.template else b""
@@ -609,8 +614,8 @@ class Keying:
         return not self.deferring and self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
-        if self.prior_keys is not None:  # a briefing page recalled (its template the same: `recall_prior`), or none
-            return self.prior_keys.outputs[path][0] if path in self.prior else None
+        if self.recalled is not None:  # a briefing page recalled (its template the same: `recall_prior`), or none
+            return self.recalled.outputs[path][0] if path in self.recalled.pages else None
         if self.before is None or self.readers is None or path in self.reached or path in self.readers.none:
             return None
         if template and self.before.templates.get(template) != digest:

@@ -1315,9 +1315,12 @@ def test_a_retag_keys_again_only_the_briefing_pages_whose_entry_related_briefing
     page_of = {e.briefing.path: urls.output_file(e.path) for e in model.entries}
     recalled: list[int] = []
     real = plan.Keying.recall_prior
-    monkeypatch.setattr(
-        plan.Keying, "recall_prior", lambda self, *a: real(self, *a) or recalled.append(len(self.prior))
-    )
+
+    def counted(self: plan.Keying, *args: Any) -> None:
+        real(self, *args)
+        recalled.append(len(self.recalled.pages) if self.recalled else 0)
+
+    monkeypatch.setattr(plan.Keying, "recall_prior", counted)
     file = root / "content" / "2016" / "b03.md"
     file.write_text(file.read_text().replace("tags: [Russia, Syria topic]", "tags: [Aleppo, Syria topic]"))
     shutil.rmtree(root / "_site")
