@@ -11,12 +11,15 @@ them, are `words.py`'s):
 - `search/d/<n>.json`: the slug and date (so the path) of briefings n*500 to n*500+499;
   a result's title and excerpt come from its page, which the client fetches anyway.
 
-A briefing is known by its place in the archive, newest first, so results come newest
-first. Postings are base64: the gaps between places as LEB128 varints ("v"), or a bitmap
-("b") where that is smaller (a word in more than about one briefing in eight). Words are
-computed when a file is parsed, in parallel, and cached with its body; the index is a
-single pass over them, or, after an edit, an update of the postings the last build kept
-(`Postings`). May not do I/O.
+A briefing is known by its number: its place in the archive counted from the oldest (0),
+so that a briefing added as the newest, as most are, leaves every other's number as it was,
+and with it the postings of every word it lacks. Results come newest first: the client reads
+the numbers from the highest down. Postings are base64: the gaps between numbers as LEB128
+varints ("v"), or a bitmap up to the highest number ("b") where that is smaller (a word in
+more than about one briefing in eight); either way they depend on the numbers alone, not on
+how many briefings there are. Words are computed when a file is parsed, in parallel, and
+cached with its body; the index is a single pass over them, or, after a change, an update of
+the postings the last build kept (`Postings`). May not do I/O.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ def term_key(term: str) -> str:
     return units.hex()
 
 
-def encode_postings(places: Iterable[int], count: int) -> str:
-    """Return ascending places as a bitmap or as varint gaps, whichever is smaller, in base64."""
-    ordered = list(places)
-    if len(ordered) * 8 > count:  # every gap takes a byte at least: the bitmap is smaller
-        return "b" + base64.b64encode(_bitmap(ordered, count)).decode()
-    steps = [place - previous for previous, place in zip([-1, *ordered], ordered, strict=False)]
+def encode_postings(numbers: Iterable[int]) -> str:
+    """Return ascending numbers as a bitmap or as varint gaps, whichever is smaller, in base64."""
+    ordered = list(numbers)
+    size = ordered[-1] // 8 + 1 if ordered else 0  # the bitmap's bytes, up to the highest number
+    if len(ordered) > size:  # every gap takes a byte at least: the bitmap is smaller
+        return "b" + base64.b64encode(_bitmap(ordered, size)).decode()
+    steps = [number - previous for previous, number in zip([-1, *ordered], ordered, strict=False)]
     if max(steps, default=0) < 0x80:  # each gap is one byte: the usual case, done in C
         gaps = bytearray(steps)
     else:
@@ -59,37 +63,37 @@ def encode_postings(places: Iterable[int], count: int) -> str:
                 gaps.append((gap & 0x7F) | 0x80)
                 gap >>= 7
             gaps.append(gap)
-    if len(gaps) * 8 <= count:
+    if len(gaps) <= size:
         return "v" + base64.b64encode(bytes(gaps)).decode()
-    return "b" + base64.b64encode(_bitmap(ordered, count)).decode()
+    return "b" + base64.b64encode(_bitmap(ordered, size)).decode()
 
 
 _BINARY_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
-def _bitmap(places: list[int], count: int) -> bytes:
-    """Return a bitmap of `count` bits, bit `place % 8` of byte `place // 8` set for each place."""
-    flags = bytearray(count)
-    for place in places:
-        flags[place] = 1
-    # One bit per flag, in C: the flags as binary digits, last place first, make the number.
-    return int(b"0" + flags.translate(_BINARY_DIGITS)[::-1], 2).to_bytes((count + 7) // 8, "little")
+def _bitmap(numbers: list[int], size: int) -> bytes:
+    """Return a bitmap of `size` bytes, bit `number % 8` of byte `number // 8` set for each number."""
+    flags = bytearray(size * 8)
+    for number in numbers:
+        flags[number] = 1
+    # One bit per flag, in C: the flags as binary digits, last number first, make the integer.
+    return int(b"0" + flags.translate(_BINARY_DIGITS)[::-1], 2).to_bytes(size, "little")
 
 
-def decode_postings(encoded: str, count: int) -> list[int]:
-    """Return the places encoded by `encode_postings` (the client does the same in JavaScript)."""
+def decode_postings(encoded: str) -> list[int]:
+    """Return the numbers encoded by `encode_postings` (the client does the same in JavaScript)."""
     data = base64.b64decode(encoded[1:])
     if encoded[0] == "b":
-        return [place for place in range(count) if data[place >> 3] >> (place & 7) & 1]
-    places, value, shift, previous = [], 0, 0, -1
+        return [number for number in range(len(data) * 8) if data[number >> 3] >> (number & 7) & 1]
+    numbers, value, shift, previous = [], 0, 0, -1
     for byte in data:
         value |= (byte & 0x7F) << shift
         shift += 7
         if byte < 0x80:
             previous += value
-            places.append(previous)
+            numbers.append(previous)
             value, shift = 0, 0
-    return places
+    return numbers
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,8 @@ class SearchIndex:
 class Postings:
     """The index's working state, kept between builds so that an edit updates it in place.
 
-    `stamp` is the words' (see `Words`); `docs` is the body digest at each place; `terms`
-    each term's places, ascending (the bytes of an `array("I")`: quicker to load than
+    `stamp` is the words' (see `Words`); `docs` is the body digest of each number; `terms`
+    each term's numbers, ascending (the bytes of an `array("I")`: quicker to load than
     arrays); `encoded` each term's `encode_postings`; `shards` each shard's terms, sorted;
     `files` each shard's file. `listing` holds the files of the facets and of the documents,
     with what the index's summary says of the facets, for the model's `shape` they were made
@@ -158,14 +162,13 @@ def build_index(
     """Return the index of the archive, and its postings for the next build.
 
     With the postings of the previous build (which this updates in place), only the terms of
-    briefings whose body changed are encoded again, and only their shards made again,
-    provided every briefing kept its place; else the index is made afresh. The facets and
-    documents are made again only for a model of another `shape` (none: always).
-    The files are the same either way.
+    the briefings whose number now holds another body (edited, or moved by one added or
+    removed before it) are encoded again, and only their shards made again, while those are
+    few; else the index is made afresh. The facets and documents are made again only for a
+    model of another `shape` (none: always). The files are the same either way.
     """
-    entries = archive.entries
-    count = len(entries)
-    docs = tuple(entry.body.digest for entry in entries)
+    count = len(archive.entries)
+    docs = tuple(entry.body.digest for entry in reversed(archive.entries))  # by number: oldest first
     postings = (previous and _updated(previous, docs, words)) or _postings(docs, words)
     if not shape or postings.shape != shape:
         postings.shape, postings.listing = shape, _listing(archive)
@@ -184,84 +187,91 @@ def build_index(
 
 def _listing(archive: Archive) -> tuple[dict[str, bytes], dict[str, list[list[object]]]]:
     """Return the files of the facets and of the documents, and what the summary says of the facets."""
-    entries = archive.entries
-    count = len(entries)
+    oldest_first = archive.entries[::-1]
     files = {}
     facets = _facets(archive)
     for facet, values in facets.items():
-        files[f"{FOLDER}/f/{facet}.json"] = _json({name: encode_postings(p, count) for name, p in values.items()})
-    for start in range(0, count, DOCS_PER_CHUNK):
-        chunk = [_document(entry) for entry in entries[start : start + DOCS_PER_CHUNK]]
+        files[f"{FOLDER}/f/{facet}.json"] = _json({name: encode_postings(n) for name, n in values.items()})
+    for start in range(0, len(oldest_first), DOCS_PER_CHUNK):
+        chunk = [_document(entry) for entry in oldest_first[start : start + DOCS_PER_CHUNK]]
         files[f"{FOLDER}/d/{start // DOCS_PER_CHUNK}.json"] = _json(chunk)
-    counts = {facet: [[name, len(p)] for name, p in values.items()] for facet, values in facets.items()}
+    counts = {facet: [[name, len(n)] for name, n in values.items()] for facet, values in facets.items()}
     return files, counts
 
 
 def _postings(docs: tuple[str, ...], words: Words) -> Postings:
     """Return the postings of every term, from the words of every body."""
-    places: dict[str, list[int]] = defaultdict(list)
-    for place, digest in enumerate(docs):
-        places[digest].append(place)
+    numbers: dict[str, list[int]] = defaultdict(list)
+    for number, digest in enumerate(docs):
+        numbers[digest].append(number)
     found: dict[str, array[int]] = defaultdict(lambda: array("I"))
     for digest, text in words.words():
-        for place in places.get(digest, ()):
+        for number in numbers.get(digest, ()):
             for term in text.split():
-                found[term].append(place)
+                found[term].append(number)
     packed, encoded = {}, {}
     shards: dict[str, list[str]] = defaultdict(list)
     for term in sorted(found):
         ordered = array("I", sorted(found.pop(term)))  # one term at a time: memory stays flat
         packed[term] = ordered.tobytes()
-        encoded[term] = encode_postings(ordered, len(docs))
+        encoded[term] = encode_postings(ordered)
         shards[term_key(term)].append(term)
     files = {key: _json({term: encoded[term] for term in shard}) for key, shard in shards.items()}
     return Postings(words.stamp, docs, packed, encoded, dict(shards), files)
 
 
 def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Postings | None:
-    """Return the previous postings updated for the bodies that changed, or None when every
-    briefing did not keep its place (or the words of a changed body are not at hand)."""
-    if previous.stamp != words.stamp or len(previous.docs) != len(docs):
+    """Return the previous postings updated for the numbers that hold another body (or none,
+    or one where there was none), or None when those are many (or the words of one of their
+    bodies are not at hand): made afresh sooner.
+
+    A briefing added as the newest is one number more; one removed or moved moves the numbers
+    of every briefing newer than it, each of which is then a body changed."""
+    if previous.stamp != words.stamp:
         return None
-    changed = [place for place, (old, new) in enumerate(zip(previous.docs, docs, strict=True)) if old != new]
-    if len(changed) > len(docs) // 4:
-        return None  # made afresh sooner
-    known = dict(words.words({previous.docs[place] for place in changed} | {docs[place] for place in changed}))
-    if any(previous.docs[place] not in known or docs[place] not in known for place in changed):
+    old, new = previous.docs, docs
+    changed = [number for number, (was, now) in enumerate(zip(old, new)) if was != now]  # noqa: B905
+    changed += range(min(len(old), len(new)), max(len(old), len(new)))  # numbers only one of them has
+    if len(changed) > len(new) // 4:
+        return None
+    wanted = {old[n] for n in changed if n < len(old)} | {new[n] for n in changed if n < len(new)}
+    known = dict(words.words(wanted))
+    if not wanted <= known.keys():
         return None
     terms: dict[str, array[int]] = {}  # the terms touched
 
-    def places_of(term: str) -> array[int]:
+    def numbers_of(term: str) -> array[int]:
         if term not in terms:
             terms[term] = array("I")
             terms[term].frombytes(previous.terms.get(term, b""))
         return terms[term]
 
-    for place in changed:
+    for number in changed:
         # Only the terms it gained or lost: most words of an edited briefing are still there, and
         # encoding their postings again (a common word's is a bitmap of every briefing) changed nothing.
-        was, now = set(known[previous.docs[place]].split()), set(known[docs[place]].split())
+        was = set(known[old[number]].split()) if number < len(old) else set()
+        now = set(known[new[number]].split()) if number < len(new) else set()
         for term in was - now:
-            places = places_of(term)
-            at = bisect.bisect_left(places, place)
-            if at == len(places) or places[at] != place:
+            numbers = numbers_of(term)
+            at = bisect.bisect_left(numbers, number)
+            if at == len(numbers) or numbers[at] != number:
                 return None  # not the postings those words made
-            del places[at]
+            del numbers[at]
         for term in now - was:
-            bisect.insort(places_of(term), place)
+            bisect.insort(numbers_of(term), number)
     dirty = set()
-    for term, places in terms.items():
+    for term, numbers in terms.items():
         key = term_key(term)
         dirty.add(key)
         shard = previous.shards[key] = list(previous.shards.get(key, ()))  # a new list: the kept one is unchanged
-        if not places:
+        if not numbers:
             del previous.terms[term], previous.encoded[term]
             shard.remove(term)
         else:
             if term not in previous.encoded:
                 bisect.insort(shard, term)
-            previous.terms[term] = places.tobytes()
-            previous.encoded[term] = encode_postings(places, len(docs))
+            previous.terms[term] = numbers.tobytes()
+            previous.encoded[term] = encode_postings(numbers)
     for key in dirty:
         if previous.shards[key]:
             previous.files[key] = _json({term: previous.encoded[term] for term in previous.shards[key]})
@@ -272,18 +282,21 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
 
 
 def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
-    """Return each facet's values (in the order the filters list them) with their places."""
-    place = {entry.path: number for number, entry in enumerate(archive.entries)}
+    """Return each facet's values (in the order the filters list them) with their numbers, ascending."""
+    last = len(archive.entries) - 1
+    number = {entry.path: last - place for place, entry in enumerate(archive.entries)}
     facets = {
         kind.facet: {
-            term.name: [place[e.path] for e in term.entries] for term in archive.terms[kind.name] if term.entries
+            term.name: [number[e.path] for e in reversed(term.entries)]  # they are newest first
+            for term in archive.terms[kind.name]
+            if term.entries
         }
         for kind in KINDS
         if kind.facet
     }
     years: dict[str, list[int]] = {}
-    for number, entry in enumerate(archive.entries):
-        years.setdefault(str(entry.briefing.date.year), []).append(number)
+    for n, entry in enumerate(reversed(archive.entries)):
+        years.setdefault(str(entry.briefing.date.year), []).append(n)
     return {**facets, YEAR: dict(sorted(years.items(), reverse=True))}
 
 

@@ -54,14 +54,14 @@
       for (let i = 0; i < raw.length; i++) set[i] = raw.charCodeAt(i);
       return set;
     }
-    let value = 0, shift = 0, place = -1;
+    let value = 0, shift = 0, number = -1;
     for (let i = 0; i < raw.length; i++) {
       const byte = raw.charCodeAt(i);
       value |= (byte & 0x7f) << shift;
       shift += 7;
       if (byte < 0x80) {
-        place += value;
-        set[place >> 3] |= 1 << (place & 7);
+        number += value;
+        set[number >> 3] |= 1 << (number & 7);
         value = 0;
         shift = 0;
       }
@@ -71,7 +71,8 @@
   const and = (a, b) => { for (let i = 0; i < a.length; i++) a[i] &= b[i]; return a; };
   const or = (a, b) => { for (let i = 0; i < a.length; i++) a[i] |= b[i]; return a; };
 
-  // The places of briefings with every word (the last one also as the start of a word) and every filter.
+  // The numbers of the briefings with every word (the last one also as the start of a word) and
+  // every filter, newest first: a briefing's number is its place counted from the oldest.
   async function matches(terms, prefix, filters) {
     let found = null;
     for (const [index, term] of terms.entries()) {
@@ -87,9 +88,9 @@
       const set = postings ? decode(postings) : bits();
       found = found ? and(found, set) : set;
     }
-    const places = [];
-    if (found) for (let p = 0; p < meta.count; p++) if (found[p >> 3] >> (p & 7) & 1) places.push(p);
-    return places;
+    const numbers = [];
+    if (found) for (let n = meta.count - 1; n >= 0; n--) if (found[n >> 3] >> (n & 7) & 1) numbers.push(n);
+    return numbers;
   }
 
   // Where the query's words (their stems) start in a text: [start, end] of each, in code points.
@@ -143,8 +144,8 @@
     "October", "November", "December"];
 
   // One result: its title (the words found marked), region, source, language and excerpt come from its own page.
-  async function result(place, terms) {
-    const where = (await load(`d/${Math.floor(place / meta.chunk)}.json`))[place % meta.chunk];
+  async function result(number, terms) {
+    const where = (await load(`d/${Math.floor(number / meta.chunk)}.json`))[number % meta.chunk];
     const [year, month, day] = where.slice(0, 10).split("-");
     const path = `${year}/${month}/${where.slice(11)}/`;
     const item = document.createElement("li");
@@ -177,7 +178,7 @@
 
   async function showMore(terms, mine = run) {
     const batch = shown.splice(0, PAGE);
-    const items = await Promise.all(batch.map((place) => result(place, terms)));
+    const items = await Promise.all(batch.map((number) => result(number, terms)));
     if (mine !== run) return; // a newer search has started
     list.append(...items);
     more.hidden = shown.length === 0;
@@ -200,16 +201,16 @@
     }
     status.textContent = "Searching…";
     try {
-      const places = await matches(wanted, !/\s$/.test(query), filters);
+      const numbers = await matches(wanted, !/\s$/.test(query), filters);
       if (mine !== run) return;
-      shown = places.slice(); // showMore takes from the front of `shown`
+      shown = numbers.slice(); // showMore takes from the front of `shown`
       await showMore(wanted, mine); // the status is announced once the first results are there
       if (mine !== run) return;
       const said = wanted.length ? ` for “${query.trim()}”` : "";
       const narrowed = filters.length ? ` (${filters.map(([, v]) => v).join(", ")})` : "";
-      status.textContent = places.length === 1 ? `1 briefing${said}${narrowed}.`
-        : `${places.length.toLocaleString("en")} briefings${said}${narrowed}, newest first.`;
-      if (!places.length) status.textContent = `No briefings${said}${narrowed}. Try fewer or other words.`;
+      status.textContent = numbers.length === 1 ? `1 briefing${said}${narrowed}.`
+        : `${numbers.length.toLocaleString("en")} briefings${said}${narrowed}, newest first.`;
+      if (!numbers.length) status.textContent = `No briefings${said}${narrowed}. Try fewer or other words.`;
     } catch (error) {
       if (mine === run) status.textContent = `The search index could not be read (${error.message}). Try again later.`;
     }

@@ -410,9 +410,13 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     # which decides the facets and documents).
     assert edit("b2.md", "Body text.", "Zanzibar ferry text.") == []
     assert edit("b3.md", "title: Briefing 3", "title: Ferry news") == []
-    # New tags change the related lists and the facets; a new briefing moves every later one's place.
+    # New tags change the related lists and the facets. The search knows a briefing by its place
+    # counted from the oldest: a new newest one moves no other, and the postings are updated; a
+    # new oldest one moves them all, and they are made afresh.
     assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related", "facets"]
     (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[0]], day=28))
+    assert rebuilt() == ["related", "facets"]
+    (root / "content" / "2016" / "b10.md").write_text(text(10, [TAGS[0]], day=1))  # after b0 by title
     assert rebuilt() == ["related", "postings", "facets"]
 
 

@@ -25,6 +25,7 @@ from briefings.search import (
     encode_postings,
     postings_from,
     postings_tables,
+    term_key,
 )
 from briefings.words import stem, tokens, words_of
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive
@@ -218,9 +219,14 @@ def test_search_can_be_turned_off(tmp_path: Path) -> None:
 
 
 @given(st.sets(st.integers(0, 999)))
-def test_postings_round_trip_in_either_encoding(places: set[int]) -> None:
-    ordered = sorted(places)
-    assert decode_postings(encode_postings(ordered, 1000), 1000) == ordered
+def test_postings_round_trip_in_the_smaller_encoding(numbers: set[int]) -> None:
+    ordered = sorted(numbers)
+    encoded = encode_postings(ordered)
+    assert decode_postings(encoded) == ordered
+    gaps = [b - a for a, b in zip([-1, *ordered], ordered, strict=False)]
+    varint = sum(1 + (gap.bit_length() - 1) // 7 for gap in gaps)  # bytes: seven bits each
+    bitmap = ordered[-1] // 8 + 1 if ordered else 0
+    assert encoded[0] == ("v" if varint <= bitmap else "b")
 
 
 @given(st.text())
@@ -304,6 +310,58 @@ def test_postings_updated_for_edited_bodies_are_the_postings_made_afresh(
     store = Bodies(words)
     updated = _updated(_postings(before, store), after, store)
     assert updated is not None
-    afresh = _postings(after, store)
-    assert (updated.terms, updated.encoded, updated.files) == (afresh.terms, afresh.encoded, afresh.files)
+    assert_same_postings(updated, _postings(after, store))
+
+
+def assert_same_postings(updated: Postings, afresh: Postings) -> None:
+    assert (updated.docs, updated.terms, updated.encoded, updated.files) == (
+        afresh.docs, afresh.terms, afresh.encoded, afresh.files
+    )  # fmt: skip
     assert {key: sorted(terms) for key, terms in updated.shards.items()} == afresh.shards
+
+
+@given(st.lists(VOCABULARY, min_size=14, max_size=20), st.lists(VOCABULARY, max_size=2), st.data())
+def test_postings_updated_for_briefings_added_or_removed_near_the_newest_are_those_made_afresh(
+    bodies: list[list[str]], added: list[list[str]], data: st.DataObject
+) -> None:
+    """A briefing numbers from the oldest: adding or removing the newest ones, or one just
+    before them (the others newer than it move up or down one), updates the postings in place."""
+    before = tuple(f"old{n}" for n in range(len(bodies)))
+    removed = data.draw(st.integers(0, 2))
+    at = data.draw(st.integers(len(before) - removed - 1, len(before) - removed))  # where the added go
+    kept = before[: len(before) - removed]
+    after = kept[:at] + tuple(f"new{n}" for n in range(len(added))) + kept[at:]
+    words = {digest: " ".join(body) for digest, body in zip(before, bodies, strict=True)}
+    words |= {f"new{n}": " ".join(body) for n, body in enumerate(added)}
+    store = Bodies(words)
+    updated = _updated(_postings(before, store), after, store)
+    assert updated is not None
+    assert_same_postings(updated, _postings(after, store))
+
+
+def test_a_briefing_added_as_the_newest_changes_only_the_postings_of_its_own_words(tmp_path: Path) -> None:
+    """Numbered from the oldest, the others keep their numbers: the files of the words it lacks
+    stay as they were, byte for byte, and the whole equals a clean build's."""
+    root = make_archive(tmp_path / "a", FILES)
+    before = search_files(build(root))
+    newest = briefing("Kweiris again", "2015-10-01", body="Jets returned to Kweiris.")
+    (root / "content" / "2015" / "newest.md").write_text(newest, encoding="utf-8")
+    after = search_files(build(root))
+    assert after == search_files(build(make_archive(tmp_path / "b", {**FILES, "2015/newest.md": newest})))
+
+    def terms(files: dict[str, bytes]) -> dict[str, str]:
+        return {t: e for name, data in files.items() if name.startswith("t/") for t, e in json.loads(data).items()}
+
+    was, now = terms(before), terms(after)
+    gained = {term for term in now if now[term] != was.get(term)}
+    assert {"kweiri", "again", "returned", "syria"} <= gained and not was.keys() - now.keys()
+    assert all(decode_postings(now[t]) == [*decode_postings(was.get(t, "v")), len(FILES)] for t in gained)
+    changed = {name for name in after if before.get(name) != after[name]}
+    assert {name for name in changed if name.startswith("t/")} == {f"t/{term_key(t)}.json" for t in gained}
+    assert {name for name in changed if not name.startswith(("t/", "f/"))} == {"index.json", "d/0.json"}
+    assert len(changed) < len(after) // 2, sorted(changed)
+
+
+def search_files(site: Path) -> dict[str, bytes]:
+    """Return the files of the site's search index by their path under search/."""
+    return {f.relative_to(site / "search").as_posix(): f.read_bytes() for f in (site / "search").rglob("*.json")}
