@@ -1,7 +1,7 @@
 """Time two commits' rebuilds in turn, round by round, on two copies of one archive.
 
     python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
-        [--change retag|add] [--rounds 6]
+        [--change retag|add|add-newest] [--rounds 6]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
 --quiet`), first once to settle (its cache is its engine's own: a copy last built by another
@@ -14,7 +14,8 @@ ratios (new / old) with their range, the honest figure on a noisy machine.
 
 The changes: `retag`, the newest briefing's tags set to a tag neither copy has had (a new
 shape: every listing of a new tag); `add`, a copy of a briefing from the middle of the
-archive under a new slug (the entries after it move).
+archive under a new slug (the entries after it move); `add-newest`, a copy of the newest
+briefing under a new slug, dated a day after it, as most contributions are (it comes first).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import statistics
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.run import Run, first_briefing, timed
@@ -46,6 +48,21 @@ def add(root: Path, number: int) -> None:
     source.with_name(f"added-{number:03d}-{source.name}").write_text(text)
 
 
+def add_newest(root: Path, number: int) -> None:
+    """Add a copy of the newest briefing, a day newer, with a new title and slug."""
+    source = first_briefing(root)
+    text = source.read_text().replace("title: ", f"title: Added {number} ", 1)
+    written = re.search(r"^date: (\S+)", text, flags=re.M)
+    if written is None:
+        raise SystemExit(f"{source}: no date: line to move a day on")
+    day = datetime.fromisoformat(written[1]) + timedelta(days=1)
+    text = text.replace(written[0], f"date: {day.isoformat()}", 1)
+    text = re.sub(r"^slug: .*\n", "", text, count=1, flags=re.M)  # the file's name gives the slug
+    folder = root / "content" / str(day.year)  # a briefing's folder is its year's
+    folder.mkdir(exist_ok=True)
+    (folder / f"zz-added-{number:03d}.md").write_text(text)  # the newest: `first_briefing` finds it next
+
+
 def toggle_title(root: Path, number: int) -> None:
     """Add "Edited " to the newest briefing's title, or take it away."""
     file = first_briefing(root)
@@ -54,7 +71,7 @@ def toggle_title(root: Path, number: int) -> None:
     file.write_text(text.replace(edited, "title: ", 1) if edited in text else text.replace("title: ", edited, 1))
 
 
-CHANGES: dict[str, Callable[[Path, int], None]] = {"retag": retag, "add": add}
+CHANGES: dict[str, Callable[[Path, int], None]] = {"retag": retag, "add": add, "add-newest": add_newest}
 
 
 def build(checkout: Path, archive: Path) -> Run:

@@ -3,6 +3,8 @@ timer; the floor of the required libraries."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from bench import rounds as bench_rounds
 from bench import run as bench
 from bench.generate import generate, write_archive
 from briefings import pipeline
-from tests.conftest import REPO
+from tests.conftest import REPO, build
 
 
 def test_jobs_are_taken_in_turn_in_every_round_and_the_warm_up_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,3 +128,21 @@ def test_a_round_retags_the_newest_briefing_to_a_tag_of_its_own(tmp_path: Path) 
     assert "\ntitle: Edited " in newest.read_text()
     bench_rounds.toggle_title(tmp_path, 8)
     assert "\ntitle: Edited " not in newest.read_text()
+
+
+def test_a_round_adds_a_briefing_a_day_newer_than_the_newest_in_its_years_folder(tmp_path: Path) -> None:
+    write_archive(tmp_path, generate(5))
+    for number in (1, 2):
+        newest = bench.first_briefing(tmp_path)
+        bench_rounds.add_newest(tmp_path, number)
+        added = bench.first_briefing(tmp_path)
+        assert added.name == f"zz-added-{number:03d}.md" and added.parent.name == str(date_of(added).year)
+        assert date_of(added) - date_of(newest) == timedelta(days=1)
+        assert f"\ntitle: Added {number} " in added.read_text() and "\nslug:" not in added.read_text()
+    build(tmp_path)  # as the engine takes them: each in its year's folder, named for its slug
+
+
+def date_of(file: Path) -> datetime:
+    found = re.search(r"^date: (\S+)$", file.read_text(), flags=re.M)
+    assert found is not None
+    return datetime.fromisoformat(found[1])
