@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from briefings.clock import NEWS_WINDOW
 from briefings.config import SiteConfig
 from briefings.content import Briefing
-from briefings.countries import KNOWN_COUNTRIES, near_misses
+from briefings.countries import KNOWN_COUNTRIES, Compared, near_misses_since
 from briefings.errors import SourceError
 from briefings.frozen import compact_pickle, worked_out
 from briefings.keys import Memo, digest_text
@@ -858,16 +858,16 @@ def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset
 def _near_misses(
     used: Counter[str], known: Iterable[str], builtin: Iterable[str], memo: Memo | None, kind: str
 ) -> dict[str, str]:
-    """Return `countries.near_misses`, remembered: it compares every name with every more used one,
-    which at a thousand names is seconds, and the names and their counts rarely change in an edit."""
+    """Return `countries.near_misses`, worked out from what the last build compared with the same
+    known names (`countries.near_misses_since`): it compares every name with every more used one,
+    seconds at a thousand names, and an edit changes no count, an added briefing a few by one."""
     known, builtin = tuple(known), tuple(builtin)
-    inputs = digest_text(repr(sorted(used.items())), repr(known), repr(builtin))
+    inputs = digest_text(repr(known), repr(builtin))
     remembered = memo.recall(f"near-misses-{kind}", inputs) if memo else None
-    if isinstance(remembered, dict):
-        return remembered
-    meant = near_misses(used, known, builtin)
-    if memo:
-        memo.remember(f"near-misses-{kind}", inputs, meant)
+    previous = remembered if isinstance(remembered, Compared) else None
+    meant, compared = near_misses_since(previous, used, known, builtin)
+    if memo and compared != previous:
+        memo.remember(f"near-misses-{kind}", inputs, compared)
     return meant
 
 

@@ -13,6 +13,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from briefings.urls import fold
 
@@ -64,24 +65,71 @@ def near_misses(
     A name is taken as meant when it is known (built in or in `extra`), or when it is used
     by more briefings than the misspelling; names that fold alike are one name.
     """
+    return near_misses_since(None, used, extra, builtin)[0]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What `near_misses_since` compared, for the next call with the same known names: each
+    folded name's count, and for each name not known, the folded name it was found closest to
+    (None: none was close enough)."""
+
+    uses: dict[str, int]
+    closest: dict[str, str | None]
+
+
+def near_misses_since(
+    previous: Compared | None, used: Counter[str], extra: Iterable[str] = (), builtin: Iterable[str] = KNOWN_COUNTRIES
+) -> tuple[dict[str, str], Compared]:
+    """Return `near_misses`, and what was compared for the next call. Given what the last call
+    with the same known names compared (`previous`), a name is compared again only if its count
+    changed or a name passed it, into or out of the names more used than it: its candidates are
+    the same otherwise, so is the closest of them. Every name is compared with every more used
+    one, seconds at a thousand names; an added briefing changes a few counts by one."""
     known = {fold(name): name for name in (*builtin, *extra)}
     uses: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for name, count in used.items():
         uses[fold(name)] += count
         spelled.setdefault(fold(name), name)
-    found: dict[str, str] = {}
+    passed = _counts_passed(previous.uses, uses) if previous is not None else None
+    if previous is not None and passed is not None:
+        counted, kept = previous.uses, previous.closest
+    else:  # nothing to go by: every name is compared
+        counted, kept, passed = {}, {}, set()
+    closest: dict[str, str | None] = {}
     for name in used:
         folded = fold(name)
         if folded in known:
             continue
-        numbers = _DIGITS_RE.findall(folded)  # "COP 26" and "COP 27", "G7" and "G8" are not typos of each other
-        candidates = [
-            other
-            for other in (*known, *(u for u in uses if u != folded and uses[u] > uses[folded]))
-            if _DIGITS_RE.findall(other) == numbers
-        ]
-        match = difflib.get_close_matches(folded, candidates, n=1, cutoff=NEAR_MISS)
-        if match:
-            found[name] = known.get(match[0]) or spelled[match[0]]
-    return found
+        count = uses[folded]
+        if name in kept and counted.get(folded) == count and count not in passed:
+            closest[name] = kept[name]
+        else:
+            closest[name] = _closest(folded, (*known, *(u for u in uses if u != folded and uses[u] > count)))
+    found = {name: known.get(match) or spelled[match] for name, match in closest.items() if match is not None}
+    return found, Compared(dict(uses), closest)
+
+
+def _closest(folded: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to a folded name, if close enough to be what was meant."""
+    numbers = _DIGITS_RE.findall(folded)  # "COP 26" and "COP 27", "G7" and "G8" are not typos of each other
+    alike = [other for other in candidates if _DIGITS_RE.findall(other) == numbers]
+    match = difflib.get_close_matches(folded, alike, n=1, cutoff=NEAR_MISS)
+    return match[0] if match else None
+
+
+PASSED_AT_MOST = 1000  # counts passed; beyond, every name is compared again (sooner than looked up)
+
+
+def _counts_passed(was: dict[str, int], now: Counter[str]) -> set[int] | None:
+    """Return the counts some name passed from `was` to `now` (went from more than it to not, or
+    back): a name used that often has other names more used than it. None when there are many."""
+    passed: set[int] = set()
+    for name in was.keys() | now.keys():
+        before, after = was.get(name, 0), now.get(name, 0)
+        if before != after:
+            passed.update(range(min(before, after), max(before, after)))
+            if len(passed) > PASSED_AT_MOST:
+                return None
+    return passed
