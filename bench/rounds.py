@@ -50,8 +50,9 @@ def add(root: Path, number: int) -> None:
 
 def add_newest(root: Path, number: int) -> None:
     """Add a copy of the newest briefing, a day newer, with a new title and slug."""
-    source = first_briefing(root)
-    text = source.read_text().replace("title: ", f"title: Added {number} ", 1)
+    source = first_briefing(root)  # most likely the one the round before added: its words are put in once
+    title = re.compile(r"^title: (?:(?:Added \d+|Edited) )*", flags=re.M)
+    text = title.sub(f"title: Added {number} ", source.read_text(), count=1)
     written = re.search(r"^date: (\S+)", text, flags=re.M)
     if written is None:
         raise SystemExit(f"{source}: no date: line to move a day on")

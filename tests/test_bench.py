@@ -139,6 +139,7 @@ def test_a_round_adds_a_briefing_a_day_newer_than_the_newest_in_its_years_folder
         assert added.name == f"zz-added-{number:03d}.md" and added.parent.name == str(date_of(added).year)
         assert date_of(added) - date_of(newest) == timedelta(days=1)
         assert f"\ntitle: Added {number} " in added.read_text() and "\nslug:" not in added.read_text()
+        assert "Added 1 " not in added.read_text() or number == 1  # not piled up round after round
     build(tmp_path)  # as the engine takes them: each in its year's folder, named for its slug
 
 
