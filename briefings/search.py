@@ -8,8 +8,9 @@ them, are `words.py`'s):
 - `search/t/<key>.json`: for the terms that start with the same two characters (the key
   is their UTF-16 code units in hex, as JavaScript sees them), each term's postings;
 - `search/f/<facet>.json`: postings of each tag, region, source, country and year;
-- `search/d/<n>.json`: the slug and date (so the path) of briefings n*500 to n*500+499;
-  a result's title and excerpt come from its page, which the client fetches anyway.
+- `search/d/<n>.json`: the slug and date (so the path) of the briefings numbered n*500 to
+  n*500+499 (see below); a result's title and excerpt come from its page, which the client
+  fetches anyway.
 
 A briefing is known by its number: its place in the archive counted from the oldest (0),
 so that a briefing added as the newest, as most are, leaves every other's number as it was,
