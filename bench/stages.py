@@ -203,13 +203,32 @@ class InMemory:
     def __init__(self, cache: Memo) -> None:
         self.cache = cache
         self.kept: dict[str, tuple[object, object]] = {}
+        self.aside: dict[str, str | None] = {}  # names set aside: the name the cache keeps each under, None: none
 
     def recall(self, name: str, inputs: object) -> object:
         kept = self.kept.get(name)
-        return kept[1] if kept and kept[0] == inputs else self.cache.recall(name, inputs)
+        if kept and kept[0] == inputs:
+            return kept[1]
+        if name in self.aside and name not in self.kept:
+            cached = self.aside[name]
+            return self.cache.recall(cached, inputs) if cached is not None else None
+        return self.cache.recall(name, inputs)
 
     def remember(self, name: str, inputs: object, value: object) -> None:
         self.kept[name] = (inputs, value)
+
+    def set_aside(self, name: str, as_name: str) -> None:
+        kept = self.kept.pop(name, None)
+        if kept is not None:
+            self.kept[as_name] = kept
+        else:
+            self.kept.pop(as_name, None)
+            self.aside[as_name] = self.aside.get(name, name)
+        self.aside[name] = None  # moved: recalled as nothing until remembered again
+
+    def forget(self, name: str) -> None:
+        self.kept.pop(name, None)
+        self.aside[name] = None
 
     def recall_tables(self, name: str, inputs: object) -> tuple[tuple[dict[Any, Any], ...], object] | None:
         kept = self.kept.get(name)

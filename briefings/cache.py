@@ -398,6 +398,19 @@ class Cache:
         """Keep `value`, worked out from `inputs`, under `name` for the next build."""
         self._save(f"{name}.pickle", inputs, value)
 
+    def set_aside(self, name: str, as_name: str) -> None:
+        """Keep what was remembered under `name` under `as_name` instead (none: none), for
+        `recall(as_name, ...)`: the file is moved, not read. Its seal holds under any name."""
+        kept, aside = self.folder / f"{name}.pickle", self.folder / f"{as_name}.pickle"
+        try:
+            _replace_path(kept, aside)
+        except FileNotFoundError:
+            aside.unlink(missing_ok=True)
+
+    def forget(self, name: str) -> None:
+        """Drop what was remembered under `name`, if anything."""
+        (self.folder / f"{name}.pickle").unlink(missing_ok=True)
+
     def recall_for(self, slot: str, inputs: bytes) -> object:
         """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
         is named for its inputs, so a slot kept for others costs no read (it may be large)."""

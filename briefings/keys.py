@@ -39,6 +39,14 @@ class Memo(Protocol):
 
     def remember(self, name: str, inputs: object, value: object) -> None: ...
 
+    def set_aside(self, name: str, as_name: str) -> None:
+        """Keep what was remembered under `name` under `as_name` instead (none: none)."""
+        ...
+
+    def forget(self, name: str) -> None:
+        """Drop what was remembered under `name`, if anything."""
+        ...
+
     def recall_tables(self, name: str, inputs: object) -> tuple[tuple[dict[Any, Any], ...], object] | None:
         """Return the tables (dicts, the caller's to change) and the rest kept by `remember_tables`, or None."""
         ...

@@ -449,6 +449,9 @@ class Keying:
         self.reached: set[str] = set()
         self.changed: set[str] = set()  # files whose digest is not the one the last plan of this shape had
         self.clash = False  # two outputs at one path: a plan `unique_outputs` refuses, so nothing of it is kept
+        # The last plan's files are those of the shape before, whose model is the one kept: set aside
+        # as this plan's are kept, for the next new shape patched from that model (`recall_prior`).
+        self.aside = False
         if self.readers and self.before:
             atoms = self.before.atoms
             self.changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
@@ -460,10 +463,15 @@ class Keying:
         retag; briefings added, removed or moved), recall what the last plan of that shape gave
         the outputs `unchanged` names (the briefing pages made as that model made them: most), so
         that only the others are keyed; what each holds comes with it, for the next plans, each
-        entry at its place in this model (those that hold an entry this one lacks are keyed)."""
+        entry at its place in this model (those that hold an entry this one lacks are keyed).
+        The last plan was of that shape, or of another new shape patched from the same model,
+        which set that shape's aside (`keep`): two retags or adds in a row recall alike."""
         if self.memo is None or not self.finding:
             return
         readers, base, since = _kept_plan(self.memo, shape, self.site_wide)
+        self.aside = readers is not None and base is not None
+        if readers is None:  # the last plan was of another new shape: the files it set aside (`keep`)
+            readers, base, since = _kept_plan(self.memo, shape, self.site_wide, ASIDE)
         if readers is None or base is None:
             return
         if base.templates.get(BRIEFING_TEMPLATE) != self.renderer.template_digest(BRIEFING_TEMPLATE):
@@ -627,9 +635,17 @@ class Keying:
         """Remember, for this plan's shape, what it gave each output and the sitemap's pages, and
         which outputs hold each briefing if they were found (`finding`). A plan that recalled
         the last one's (`recalls`) gives `dates`, those of the pages it keyed again: what it
-        changed is then kept apart (`PlanSince`) while it is small."""
+        changed is then kept apart (`PlanSince`) while it is small. A new shape's plan that
+        recalled the last plan, of the shape of the model kept (not this one's), sets that plan's
+        files aside first (`ASIDE`), for the next new shape patched from that model; a plan
+        whose model is kept drops those set aside."""
         if self.memo is None or self.clash:
             return
+        for name in PLAN_FILES:
+            if self.made is not None:  # the model kept for the builds after is this plan's: none set aside
+                self.memo.forget(ASIDE + name)
+            elif self.aside:  # it is the one the last plan was of
+                self.memo.set_aside(name, ASIDE + name)
         if self.finding:
             files = tuple(entry.briefing.path for entry in self.entries)
             ends = array("I", itertools.accumulate(len(holds) // ITEM for holds in self.holds)).tobytes()
@@ -660,16 +676,23 @@ class Keying:
         return True
 
 
-def _kept_plan(memo: Memo, shape: bytes, site_wide: bytes) -> tuple[Readers | None, PlanKeys | None, PlanSince | None]:
-    """Return what the memo keeps of the last plan of a shape: what each output holds, the keys it
-    gave them (if the site-wide inputs are the same) and what plans changed since (for those keys)."""
-    readers = memo.recall("readers", shape)
+PLAN_FILES = ("readers", "plan_keys", "plan_since")  # what a plan keeps for its shape (`Keying.keep`)
+ASIDE = "aside-"  # before each, for the shape of the model kept while the last plan was of another
+
+
+def _kept_plan(
+    memo: Memo, shape: bytes, site_wide: bytes, prefix: str = ""
+) -> tuple[Readers | None, PlanKeys | None, PlanSince | None]:
+    """Return what the memo keeps of the last plan of a shape (or, with the `ASIDE` prefix, of
+    the shape set aside): what each output holds, the keys it gave them (if the site-wide inputs
+    are the same) and what plans changed since (for those keys)."""
+    readers = memo.recall(prefix + "readers", shape)
     if not isinstance(readers, Readers):
         return None, None, None
-    base = memo.recall("plan_keys", shape)
+    base = memo.recall(prefix + "plan_keys", shape)
     if not isinstance(base, PlanKeys) or base.site_wide != site_wide:
         return readers, None, None
-    since = memo.recall("plan_since", shape)
+    since = memo.recall(prefix + "plan_since", shape)
     return readers, base, since if isinstance(since, PlanSince) and since.token == base.token else None
 
 

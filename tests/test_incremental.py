@@ -1367,6 +1367,41 @@ def test_a_briefing_added_or_deleted_keys_again_only_the_pages_it_changes_and_th
             assert not report.replanned & other, (number, sorted(report.replanned & other))
 
 
+@pytest.mark.parametrize("change", ["add", "retag"])
+def test_two_new_shapes_in_a_row_key_again_only_the_pages_they_change(tmp_path: Path, change: str) -> None:
+    """Counted: a retag or an add keeps no model (`stages.inputs_repeated`), so the next one is
+    patched from the model kept before both, and recalls what the plan of that model's shape
+    gave the pages it does not change: that plan's files were set aside by the plan between
+    (`plan.Keying.keep`). Each build equals a clean one; a title edited after them reaches the
+    pages that show it, and keeps the model (the files set aside are dropped)."""
+    root, model = two_groups_built(tmp_path / "a")
+    other = {urls.output_file(e.path) for e in model.entries if e.briefing.path >= "content/2016/b12.md"}
+    folder = root / "content" / "2016"
+    aside = root / ".cache" / "aside-plan_keys.pickle"
+
+    def step(number: int) -> None:
+        if change == "add":
+            (folder / f"added-{number}.md").write_text(text(30 + number, ["Russia", "Syria topic"], 20 + number))
+        else:
+            file = folder / f"b0{number}.md"
+            file.write_text(file.read_text().replace("Syria topic]", f"Syria topic, Aleppo {number}]"))
+
+    for number in range(1, 4):
+        step(number)
+        report = pipeline.build(root)
+        assert report.replanned is not None
+        assert not report.replanned & other, (number, sorted(report.replanned & other))
+        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), number
+        assert aside.exists()
+    edited = folder / "b20.md"
+    edited.write_text(edited.read_text().replace("Briefing 20", "Ferry news"))
+    report = pipeline.build(root)
+    site = tree(root / "_site")
+    assert site == clean_build(root, tmp_path / "clean")
+    assert report.replanned is not None and {path for path in other if b"Ferry news" in site[path]} <= report.replanned
+    assert not aside.exists()
+
+
 def test_the_briefing_pages_found_unchanged_are_those_made_from_equal_inputs(tmp_path: Path) -> None:
     """`pages.unchanged_briefing_pages` compares a field of `BriefingInputs` at a time over the
     whole archive; it finds what comparing each page's inputs (`pages.briefing_inputs`, what
