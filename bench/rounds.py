@@ -1,13 +1,14 @@
 """Time two commits' rebuilds in turn, round by round, on two copies of one archive.
 
     python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
-        [--change retag|add|add-newest] [--rounds 6]
+        [--change retag|add|add-newest] [--rounds 6] [--no-edit]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
 --quiet`), first once to settle (its cache is its engine's own: a copy last built by another
 commit is built cold here). Then each round makes one change to both copies and times both
 builds, then toggles the newest briefing's title in both and times both builds again (the
-edit right after the change). The order of the two builds alternates from round to round,
+edit right after the change; with `--no-edit`, not: each change is then a new shape right after
+another). The order of the two builds alternates from round to round,
 so that a machine slowing down or speeding up weighs on both alike; the first round is left
 out. Printed: each step's median wall time for each commit, and the median of the rounds'
 ratios (new / old) with their range, the honest figure on a noisy machine.
@@ -80,11 +81,16 @@ def build(checkout: Path, archive: Path) -> Run:
     return timed([sys.executable, str(checkout / "build.py"), "--root", str(archive), "--quiet"], checkout)
 
 
-def rounds(old: tuple[Path, Path], new: tuple[Path, Path], change: str, count: int) -> dict[str, list[tuple[Run, Run]]]:
-    """Return, for the change and the edit after it, each round's (old, new) runs, the first left out."""
+def rounds(
+    old: tuple[Path, Path], new: tuple[Path, Path], change: str, count: int, edit: bool = True
+) -> dict[str, list[tuple[Run, Run]]]:
+    """Return, for the change and the edit after it (none without `edit`: one change after
+    another, each a new shape after a new shape), each round's (old, new) runs, the first left out."""
     for checkout, archive in (old, new):
         build(checkout, archive)  # settled: built by this checkout's engine
-    steps: dict[str, Callable[[Path, int], None]] = {change: CHANGES[change], "edit after it": toggle_title}
+    steps: dict[str, Callable[[Path, int], None]] = {change: CHANGES[change]}
+    if edit:
+        steps["edit after it"] = toggle_title
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
     for number in range(count):
         for step, make in steps.items():
@@ -122,11 +128,12 @@ def main() -> None:
         parser.add_argument(name, type=Path)
     parser.add_argument("--change", choices=sorted(CHANGES), default="retag")
     parser.add_argument("--rounds", type=int, default=6, help="rounds, the first left out (at least 2)")
+    parser.add_argument("--no-edit", action="store_true", help="no title edit between changes: one after another")
     args = parser.parse_args()
     if args.rounds < 2:
         parser.error("--rounds must be at least 2: the first is left out")
     old, new = (args.old_checkout, args.old_archive), (args.new_checkout, args.new_archive)
-    print(summary(rounds(old, new, args.change, args.rounds)))
+    print(summary(rounds(old, new, args.change, args.rounds, edit=not args.no_edit)))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ def test_rounds_time_both_builds_of_each_step_and_leave_the_first_round_out(tmp_
         write_archive(copy, generate(40))
     timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "add", 3)
     assert {step: len(pairs) for step, pairs in timings.items()} == {"add": 2, "edit after it": 2}
+    assert "title: Edited " in bench.first_briefing(copies[1]).read_text()  # toggled three times
     assert all(run.seconds > 0 for pairs in timings.values() for pair in pairs for run in pair)
     files = [sorted(p.relative_to(c).as_posix() for p in (c / "content").rglob("*.md")) for c in copies]
     assert files[0] == files[1] and sum("/added-" in name for name in files[0]) == 3
@@ -147,3 +148,16 @@ def date_of(file: Path) -> datetime:
     found = re.search(r"^date: (\S+)$", file.read_text(), flags=re.M)
     assert found is not None
     return datetime.fromisoformat(found[1])
+
+
+def test_rounds_without_the_edit_make_one_change_after_another(tmp_path: Path) -> None:
+    copies = (tmp_path / "old", tmp_path / "new")
+    for copy in copies:
+        write_archive(copy, generate(20))
+    timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "add-newest", 3, edit=False)
+    assert {step: len(pairs) for step, pairs in timings.items()} == {"add-newest": 2}
+    for copy in copies:
+        assert [f.name for f in sorted((copy / "content").rglob("zz-added-*.md"))] == [
+            f"zz-added-{n:03d}.md" for n in range(3)
+        ]
+        assert "title: Edited " not in bench.first_briefing(copy).read_text()
