@@ -482,11 +482,17 @@ class Keying:
             leaving = readers.holding(path for path in readers.files if path not in place)
             moved = array("I", (place.get(path, 0) for path in readers.files))  # (0: held only by those leaving)
             holds = array("I", map(moved.__getitem__, array("I", holds))).tobytes()
+        last = since.applied(base) if since else base
+        # A file whose bytes are not those that plan keyed from (edited since the model was kept,
+        # then put back as it was in this build): the pages that hold it are keyed again.
+        digests = self.digests
+        undone = readers.holding(path for path, digest in last.atoms.items() if digests.get(path, digest) != digest)
         # Only the keys are kept: not the files' digests, nor the pages' dates (about 30 MB at
         # 100,000 briefings, while the workers run).
-        outputs = since.applied(base).outputs if since else base.outputs
+        outputs = last.outputs
+        del last
         places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
-        pages = frozenset((unchanged() & outputs.keys()) - leaving)
+        pages = frozenset((unchanged() & outputs.keys()) - leaving - undone)
         self.recalled = Recalled(pages, outputs, holds, array("I", readers.ends), places)
 
     def recalls(self) -> bool:

@@ -1402,6 +1402,33 @@ def test_two_new_shapes_in_a_row_key_again_only_the_pages_they_change(tmp_path: 
     assert not aside.exists()
 
 
+@pytest.mark.parametrize("change", ["add", "retag"])
+def test_an_edit_undone_in_the_build_of_a_new_shape_reaches_the_pages_that_show_it(tmp_path: Path, change: str) -> None:
+    """A title edited (a build: the model kept stays the one before it), then put back as it was
+    in the same build as a briefing added or a retag: the new shape is patched from the model
+    kept, in which that briefing is as it is now, so its page and those it is related to are
+    made as that model made them; but the last plan of that model's shape keyed them from the
+    edited title. They are keyed again (`plan.Keying.recall_prior`), and the site is a clean
+    build's: without that, five pages went on showing the title undone."""
+    root, _ = two_groups_built(tmp_path / "a")
+    folder = root / "content" / "2016"
+    edited = folder / "b20.md"
+    original = edited.read_text()
+    edited.write_text(original.replace("Briefing 20", "Ferry news"))
+    pipeline.build(root)
+    assert any(b"Ferry news" in data for data in tree(root / "_site").values())
+    edited.write_text(original)
+    if change == "add":
+        (folder / "added.md").write_text(text(30, ["Russia", "Syria topic"], 28))
+    else:
+        file = folder / "b03.md"
+        file.write_text(file.read_text().replace("tags: [Russia, Syria topic]", "tags: [Aleppo, Syria topic]"))
+    pipeline.build(root)
+    site = tree(root / "_site")
+    assert not any(b"Ferry news" in data for data in site.values())
+    assert site == clean_build(root, tmp_path / "clean")
+
+
 def test_the_briefing_pages_found_unchanged_are_those_made_from_equal_inputs(tmp_path: Path) -> None:
     """`pages.unchanged_briefing_pages` compares a field of `BriefingInputs` at a time over the
     whole archive; it finds what comparing each page's inputs (`pages.briefing_inputs`, what
