@@ -323,6 +323,11 @@ class PagesByPath:
         return briefing_page(self.archive, self._entry_index()[path], self._places)
 
 
+def page_count(listed: int, per_page: int) -> int:
+    """Return how many pages a listing of `listed` items takes (one, when empty)."""
+    return max(1, math.ceil(listed / per_page))
+
+
 def paginate(
     archive: Archive,
     first: str,
@@ -335,7 +340,7 @@ def paginate(
     """Yield the pages of a listing of entries (or other items, with their `modified`): `first`,
     then `first/page/2/` and on."""
     per_page = archive.config.per_page
-    count = max(1, math.ceil(len(entries) / per_page))
+    count = page_count(len(entries), per_page)
     description = context.pop("description", "")
     feeds = context.pop("feeds", ())
     for number in range(1, count + 1):
@@ -446,6 +451,28 @@ def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     same -= {path for path in places.keys() | placed.keys() if places.get(path) != placed.get(path)}
     rescheduled = before.scheduled ^ after.scheduled  # (file paths)
     return same - {e.path for e in after.entries if e.briefing.path in rescheduled} if rescheduled else same
+
+
+def unchanged_term_outputs(before: Archive, after: Archive) -> set[str]:
+    """Return the output files of the pages and feeds of the terms `after` lists as `before`
+    did: the same `Term` object, with the same settings. A page of a term, and its feed, are made
+    from the term alone (its entries, name, description, link) and the settings (`term_pages`,
+    `feeds.feed_jobs`). After a retag, or a briefing added or removed, most: the model is
+    patched, and shares the terms no changed briefing is listed under."""
+    if before.config != after.config:
+        return set()
+    per_page, found = after.config.per_page, set[str]()
+    for kind in KINDS:
+        was = {id(term) for term in before.terms[kind.name]}
+        for term in after.terms[kind.name]:
+            if id(term) not in was:
+                continue
+            first = urls.term_path(term.kind, term.slug)
+            pages = range(1, page_count(len(term.entries), per_page) + 1)
+            found.update(urls.output_file(urls.page_path(first, number)) for number in pages)
+            if kind.feed:
+                found.add(term_feed_path(term))
+    return found
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:

@@ -41,6 +41,7 @@ from briefings.pages import (
     moved_pages,
     site_pages,
     unchanged_briefing_pages,
+    unchanged_term_outputs,
 )
 from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
@@ -138,14 +139,16 @@ class Prior:
 @dataclass(frozen=True)
 class Recalled:
     """What a plan of a new shape keeps of the last plan of the shape before (`Keying.recall_prior`):
-    the briefing pages it recalls, by output path, what that plan gave them (`Given`), and what
-    each holds, at this model's places (`Readers`' holds, ends and each output's place in them)."""
+    the outputs it recalls (briefing pages, and the pages and feeds of terms), by output path,
+    what that plan gave them (`Given`) and the templates' digests it had, and what each holds,
+    at this model's places (`Readers`' holds, ends and each output's place in them)."""
 
     pages: frozenset[str]
     outputs: dict[str, Given]  # every output of that plan, the recalled pages among them
     holds: bytes
     ends: array[int]
     places: dict[str, int]
+    templates: dict[str, bytes]
 
     def held_by(self, path: str) -> bytes:
         """Return what a recalled page holds, as `Readers` keeps it."""
@@ -260,8 +263,7 @@ def _plan_outputs(
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
     keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept, made)
     if prior is not None:
-        before = prior.model
-        keying.recall_prior(prior.shape, lambda: set(map(output_file, unchanged_briefing_pages(before, archive))))
+        keying.recall_prior(prior.shape, functools.partial(_unchanged_outputs, prior.model, archive))
     planned = [
         Planned(name, hasher.key(data), f"static/{name}", _constant(data), "static") for name, data in static.items()
     ]
@@ -276,6 +278,12 @@ def _plan_outputs(
     keying.keep_digests()
     renderer.keep_references()
     return plan
+
+
+def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
+    """Return the outputs `after` makes from what `before` made them from: briefing pages, and the
+    pages and feeds of terms (`pages.unchanged_briefing_pages`, `pages.unchanged_term_outputs`)."""
+    return {*map(output_file, unchanged_briefing_pages(before, after)), *unchanged_term_outputs(before, after)}
 
 
 def _keyed_outputs(
@@ -300,7 +308,8 @@ def _keyed_outputs(
     work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
     listed = {page.path: page.modified for page in pages}
     feeds = feed_jobs(site, archive, tuple(listed.items()), body)
-    work += (_feed_job(path, view(), make) for path, view, make in feeds)
+    # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
+    work += (_feed_job(path, None, make, view) for path, view, make in feeds)
     planned = keying.planned_all(work)
     kept = keying.kept_prior(recalled)
     keying.keep(listed)
@@ -399,9 +408,10 @@ def _page_job(renderer: Renderer, section: Section, page: Page, archive: Archive
     return Job(path, page.template, page, origin, make, "moved", line)
 
 
-def _feed_job(path: str, view: object, make: Callable[[], bytes]) -> Job:
-    """Return a feed, the sitemap or robots.txt, unkeyed: its key digests its path, having no template."""
-    return Job(path, "", view, "feeds", make, _feed_group(path), key_also=path)
+def _feed_job(path: str, view: object, make: Callable[[], bytes], later: Callable[[], object] | None = None) -> Job:
+    """Return a feed, the sitemap or robots.txt, unkeyed (its view given, or made `later`): its key
+    digests its path, having no template."""
+    return Job(path, "", view, "feeds", make, _feed_group(path), key_also=path, later=later)
 
 
 class Keying:
@@ -489,11 +499,11 @@ class Keying:
         undone = readers.holding(path for path, digest in last.atoms.items() if digests.get(path, digest) != digest)
         # Only the keys are kept: not the files' digests, nor the pages' dates (about 30 MB at
         # 100,000 briefings, while the workers run).
-        outputs = last.outputs
+        outputs, templates = last.outputs, last.templates
         del last
         places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
         pages = frozenset((unchanged() & outputs.keys()) - leaving - undone)
-        self.recalled = Recalled(pages, outputs, holds, array("I", readers.ends), places)
+        self.recalled = Recalled(pages, outputs, holds, array("I", readers.ends), places, templates)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -569,6 +579,8 @@ class Keying:
         if job.template:
             self.templates[job.template] = digest
         reused = key is None and (key := self._remembered(job.path, job.template, digest)) is not None
+        if reused and self.recalled is not None:  # a term's page or feed recalled: what it holds comes with it
+            holds = self.recalled.held_by(job.path)
         if key is None:
             key, holds = self._keyed_holding(job)
         if self.memo is not None:
@@ -628,8 +640,10 @@ class Keying:
         return not self.deferring and self._remembered(path, template, self.renderer.template_digest(template)) is None
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
-        if self.recalled is not None:  # a briefing page recalled (its template the same: `recall_prior`), or none
-            return self.recalled.outputs[path][0] if path in self.recalled.pages else None
+        if (recalled := self.recalled) is not None:  # an output recalled (`recall_prior`), or none
+            if path not in recalled.pages or (template and recalled.templates.get(template) != digest):
+                return None
+            return recalled.outputs[path][0]
         if self.before is None or self.readers is None or path in self.reached or path in self.readers.none:
             return None
         if template and self.before.templates.get(template) != digest:

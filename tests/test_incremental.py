@@ -1322,7 +1322,7 @@ def test_a_retag_keys_again_only_the_briefing_pages_whose_entry_related_briefing
 
     def counted(self: plan.Keying, *args: Any) -> None:
         real(self, *args)
-        recalled.append(len(self.recalled.pages) if self.recalled else 0)
+        recalled.append(len(self.recalled.pages & set(page_of.values())) if self.recalled else 0)
 
     monkeypatch.setattr(plan.Keying, "recall_prior", counted)
     file = root / "content" / "2016" / "b03.md"
@@ -1334,6 +1334,65 @@ def test_a_retag_keys_again_only_the_briefing_pages_whose_entry_related_briefing
     assert "content/2016/b03.md" in keyed and keyed <= {f"content/2016/b{n:02d}.md" for n in range(12)}, keyed
     assert recalled == [24 - len(keyed)]
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("change", ["retag", "add", "delete"])
+def test_a_new_shape_keys_again_no_page_or_feed_of_a_term_it_does_not_touch(tmp_path: Path, change: str) -> None:
+    """Counted: a retag, or a briefing added or deleted, patches the last model, which shares
+    with it the terms no changed briefing is listed under (the same objects). Their pages and
+    feeds are made from the term and the settings alone, so they keep the keys the last plan of
+    that model's shape gave them (`pages.unchanged_term_outputs`, `plan.Keying.recall_prior`):
+    a change in one group of tags keys again none of the other group's. The terms it touches,
+    and those listing every briefing (the region, the source), are keyed again; the site is a
+    clean build's, also after an edit in the other group right after it."""
+    root, model = two_groups_built(tmp_path / "a")
+    others = [t for t in model.terms["tags"] if all(e.briefing.path >= "content/2016/b12.md" for e in t.entries)]
+    assert len(others) == 3  # Energy, Elections, Energy topic
+    outputs = {f"tags/{t.slug}/{name}" for t in others for name in ("index.html", "feed.xml")}
+    folder = root / "content" / "2016"
+    if change == "retag":
+        file = folder / "b03.md"
+        file.write_text(file.read_text().replace("tags: [Russia, Syria topic]", "tags: [Aleppo, Syria topic]"))
+    elif change == "add":
+        (folder / "added.md").write_text(text(30, ["Russia", "Syria topic"], 28))
+    else:
+        (folder / "b05.md").unlink()
+    report = pipeline.build(root)
+    assert report.replanned is not None
+    assert not report.replanned & outputs, sorted(report.replanned & outputs)
+    region = "europe" if change == "add" else "middle-east"  # (the changed briefing's)
+    assert {
+        "tags/syria-topic/index.html",
+        "tags/syria-topic/feed.xml",
+        f"regions/{region}/index.html",
+    } <= report.replanned
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    edited = folder / "b20.md"
+    edited.write_text(edited.read_text().replace("Briefing 20", "Ferry news"))
+    report = pipeline.build(root)
+    assert report.replanned is not None
+    site = tree(root / "_site")
+    assert {path for path in outputs if b"Ferry news" in site[path]} <= report.replanned
+    assert site == clean_build(root, tmp_path / "clean")
+
+
+def test_a_term_template_changed_in_the_build_of_a_new_shape_reaches_every_term_page(tmp_path: Path) -> None:
+    """The pages of the terms a retag does not touch are recalled only while their template is
+    the one the last plan keyed them with: changed in the same build, every term page is keyed
+    and made again."""
+    root, _ = two_groups_built(tmp_path / "a")
+    file = root / "content" / "2016" / "b03.md"
+    file.write_text(file.read_text().replace("tags: [Russia, Syria topic]", "tags: [Aleppo, Syria topic]"))
+    template = root / "templates" / "term.html"
+    text = template.read_text()
+    opening = "{% block main %}"
+    assert opening in text
+    template.write_text(text.replace(opening, opening + "<p>Listed here</p>", 1))
+    report = pipeline.build(root)
+    assert report.replanned is not None and "tags/energy/index.html" in report.replanned
+    site = tree(root / "_site")
+    assert b"Listed here" in site["tags/energy/index.html"]
+    assert site == clean_build(root, tmp_path / "clean")
 
 
 def test_a_briefing_added_or_deleted_keys_again_only_the_pages_it_changes_and_the_edit_after_it_too(
