@@ -140,7 +140,7 @@ class Prior:
 class Recalled:
     """What a plan of a new shape keeps of the last plan of the shape before (`Keying.recall_prior`):
     the outputs it recalls (briefing pages, and the pages and feeds of terms), by output path,
-    what that plan gave them (`Given`) and the templates' digests it had, and what each holds,
+    what that plan gave them (`Given`; none whose template changed since), and what each holds,
     at this model's places (`Readers`' holds, ends and each output's place in them)."""
 
     pages: frozenset[str]
@@ -148,7 +148,6 @@ class Recalled:
     holds: bytes
     ends: array[int]
     places: dict[str, int]
-    templates: dict[str, bytes]
 
     def held_by(self, path: str) -> bytes:
         """Return what a recalled page holds, as `Readers` keeps it."""
@@ -484,8 +483,6 @@ class Keying:
             readers, base, since = _kept_plan(self.memo, shape, self.site_wide, ASIDE)
         if readers is None or base is None:
             return
-        if base.templates.get(BRIEFING_TEMPLATE) != self.renderer.template_digest(BRIEFING_TEMPLATE):
-            return  # the briefing page's template changed since: every one is keyed again
         files, holds, leaving = tuple(e.briefing.path for e in self.entries), readers.holds, set()
         if readers.files != files:  # briefings added, removed or moved since: places differ
             place = dict(zip(files, range(len(files)), strict=True))
@@ -502,8 +499,11 @@ class Keying:
         outputs, templates = last.outputs, last.templates
         del last
         places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
-        pages = frozenset((unchanged() & outputs.keys()) - leaving - undone)
-        self.recalled = Recalled(pages, outputs, holds, array("I", readers.ends), places, templates)
+        pages = (unchanged() & outputs.keys()) - leaving - undone
+        digest = self.renderer.template_digest
+        if changed := {name for name, known in templates.items() if digest(name) != known}:  # keyed again
+            pages = {path for path in pages if outputs[path][4] not in changed}
+        self.recalled = Recalled(frozenset(pages), outputs, holds, array("I", readers.ends), places)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -641,9 +641,7 @@ class Keying:
 
     def _remembered(self, path: str, template: str, digest: bytes) -> str | None:
         if (recalled := self.recalled) is not None:  # an output recalled (`recall_prior`), or none
-            if path not in recalled.pages or (template and recalled.templates.get(template) != digest):
-                return None
-            return recalled.outputs[path][0]
+            return recalled.outputs[path][0] if path in recalled.pages else None
         if self.before is None or self.readers is None or path in self.reached or path in self.readers.none:
             return None
         if template and self.before.templates.get(template) != digest:
