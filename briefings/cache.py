@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".cache"
 KEY_FILE = "key"
-_MAGIC = b"briefings-cache-2\n"  # then the seal, a pickle of (engine, settings) and one of the value
+_MAGIC = b"briefings-cache-3\n"  # then the seal, a pickle of (engine, settings) and one of the value
 _SEAL_SIZE = 32
 # What a cache file may hold besides the package's dataclasses: (module, name) of value types.
 _VALUE_TYPES = {
@@ -82,9 +82,19 @@ class _ValuesOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a value a cache file may hold")
 
 
+def sealer(key: bytes) -> hmac.HMAC:
+    """Return what makes a seal: HMAC-SHA-256 under the cache's key, fed the bytes in order.
+
+    Not keyed BLAKE2b, which serves as well: SHA-256 runs in the processor's own instructions
+    where it has them (x86 since about 2017, 64-bit ARM), and there seals twice as fast; every
+    file a build loads is sealed first (about 150 MB a one-edit build at 100,000 briefings).
+    """
+    return hmac.new(key, digestmod="sha256")
+
+
 def seal(key: bytes, *parts: bytes | memoryview) -> bytes:
     """Return the keyed digest that vouches for bytes the cache wrote (`parts`, one after another)."""
-    sealing = hashlib.blake2b(key=key, digest_size=_SEAL_SIZE)
+    sealing = sealer(key)
     for part in parts:
         sealing.update(part)
     return sealing.digest()
@@ -93,7 +103,7 @@ def seal(key: bytes, *parts: bytes | memoryview) -> bytes:
 class _Sealed:
     """A file that seals what is written to it as it goes (`seal` of all of it, in order)."""
 
-    def __init__(self, file: BinaryIO, sealing: Any) -> None:
+    def __init__(self, file: BinaryIO, sealing: hmac.HMAC) -> None:
         self.file, self.sealing = file, sealing
 
     def write(self, data: bytes | memoryview) -> int:
@@ -558,7 +568,7 @@ class Cache:
         try:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(_MAGIC + bytes(_SEAL_SIZE))  # the seal's place, written once the rest is
-                sealed = _Sealed(file, hashlib.blake2b(key=self.key, digest_size=_SEAL_SIZE))
+                sealed = _Sealed(file, sealer(self.key))
                 sealed.write(header)
                 # Pickled straight to the file as it is sealed: in memory first, the model (86 MB at
                 # 100,000 briefings) would raise the build's peak by as much.
