@@ -146,8 +146,8 @@ class Briefing:
 
 def share_values(briefings: Iterable[Briefing]) -> None:
     """Make the values that many briefings hold copies of one object each, in place: a tag, a
-    region, a credit, a country list, a source, a date's time zone, where their fields were
-    written. Each briefing keeps equal values (a date keeps its instant and its offset), so
+    region, a credit, a country and a list of them, a story, a source, a date's time zone, where
+    their fields were written. Each briefing keeps equal values (a date keeps its instant and its offset), so
     nothing that compares, orders or shows them changes; only how many objects hold them.
 
     Files parsed in other processes, or loaded from other cache files, hold a copy each: at
@@ -163,6 +163,9 @@ def share_values(briefings: Iterable[Briefing]) -> None:
         values = briefing.__dict__  # a frozen dataclass refuses setattr; equal values change nothing it promises
         values["tags"] = tuple(map(intern, briefing.tags))
         values["region"], values["credit"] = intern(briefing.region), intern(briefing.credit)
+        values["countries"] = tuple(map(intern, briefing.countries))
+        if briefing.story is not None:
+            values["story"] = intern(briefing.story)
         for name in ("countries", "source", "lines"):  # few distinct ones: the same tuple or Source
             values[name] = shared(values[name], values[name])
         zone = briefing.date.tzinfo  # a fixed offset: parsing names none, so an equal one is written the same

@@ -9,6 +9,7 @@ May not do I/O.
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
@@ -48,7 +49,9 @@ def resolve_bodies(
         assert record.as_read is not None and record.body is not None
         resolve = resolvers[record.path in unpublished]
         links = resolve_links(record.body.links, config.base_path, resolve)
-        bodies[record.path] = (BodyRef(record.digest, links.hrefs), links.site_links)
+        # Interned: bodies link to a few pages (a region's, a tag's) and briefings, many alike:
+        # the model, kept between builds, holds each href once.
+        bodies[record.path] = (BodyRef(record.digest, tuple(map(sys.intern, links.hrefs))), links.site_links)
         errors += [SourceError(record.path, line, message) for line, message in links.problems]
         errors += [SourceError(record.path, line, message) for line, message in _missing_fragments(record, ids)]
     return bodies, errors

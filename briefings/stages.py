@@ -415,7 +415,7 @@ def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool
     seen = cache.recall("model_inputs", made.inputs) is True or cache.recall("model_frames", made.frame) is True
     if seen or always:
         _ = made.archive.modified  # each briefing's date of change, worked out now, is kept with it
-        cache.remember_for("model", made.inputs, made)
+        cache.remember_for("model", made.inputs, replace(made, digests=_sharing_entries(made)))
         cache.remember("model_frame", made.frame, made.inputs)
         if made.clock is not None:
             frames = dict(zip(index, map(_frame_of, index.values()), strict=True))
@@ -423,6 +423,22 @@ def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool
     if not seen:
         cache.remember("model_inputs", made.inputs, True)
         cache.remember("model_frames", made.frame, True)
+
+
+def _sharing_entries(made: Warm) -> dict[str, str]:
+    """Return the model's files' digests with the strings its entries hold: each listed briefing's
+    path and digest are its briefing's path and its body's digest (equal, from other cache
+    files or workers), so the model kept pickles them once, not twice (200,000 strings at
+    100,000 briefings, unpickled by every build that loads it)."""
+    held = {entry.briefing.path: entry for entry in made.archive.entries}
+    shared = {}
+    for path, digest in made.digests.items():
+        entry = held.get(path)
+        if entry is None:
+            shared[path] = digest
+        else:
+            shared[entry.briefing.path] = entry.body.digest if entry.body.digest == digest else digest
+    return shared
 
 
 def inputs_repeated(cache: Cache, inputs: bytes) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import pickle
 import re
@@ -1790,3 +1791,47 @@ def test_the_record_index_is_kept_as_plain_rows_and_read_back_whole_or_not_at_al
     assert records.index_from({"content/2015/a.md": None}) == {}
     assert records.index_from(list(rows.items())) == {}
     assert records.index_from(None) == {}
+
+
+def test_the_model_kept_holds_each_value_its_briefings_share_once(tmp_path: Path) -> None:
+    """The model is kept between builds and unpickled by each (most of a one-edit build's model
+    load): a value many briefings hold is one object in it, not a copy per briefing. The links to
+    region, a source; a country's name and a story's; the site links and hrefs bodies share;
+    each file's path and digest, held by its entry and by the model's digests."""
+    body = "See [the region](/regions/europe/) and [the first](b0.md)."
+    files = {
+        f"2016/b{n}.md": briefing(
+            f"Briefing {n}",
+            f"2016-03-{n + 1:02d}T10:00:00+03:00",
+            "[Energy]",
+            "Europe",
+            extra=f"countries: [{'Germany, France' if n % 2 else 'France'}]\nstory: Gas prices\n",
+            body=body if n else "The first.",
+        )
+        for n in range(4)
+    }
+    root = make_archive(tmp_path / "a", files)
+    build(root)  # a cold build keeps the model it made
+    cache = Cache(root)
+    made = cache.recall("model_files", None)
+    assert isinstance(made, stages.ModelFiles)
+    warm = stages.kept_model(cache, inputs=made.inputs)
+    assert warm is not None
+    entries = [e for e in warm.archive.entries if e.briefing.path != "content/2016/b0.md"]
+    first, *others = entries
+    regions, sources_ = archive.BY_NAME["regions"], archive.BY_NAME["sources"]
+    for other in others:
+        assert other.terms(regions) is first.terms(regions) and other.terms(sources_) is first.terms(sources_)
+        assert other.site_links is first.site_links and other.briefing.story is first.briefing.story
+        assert other.briefing.countries[-1] is first.briefing.countries[-1]  # France
+        assert other.body.hrefs == first.body.hrefs == ("/regions/europe/", "/2016/03/b0/")
+        assert all(map(operator.is_, other.body.hrefs, first.body.hrefs))
+    # Kept with its entries' strings, though the digests a build finds are other copies of them
+    # (from the cache's tables, or workers): made here as copies, equal but other objects.
+    copies = {"".join(list(path)): "".join(list(digest)) for path, digest in warm.digests.items()}
+    stages.keep_model(cache, replace(warm, digests=copies, clock=None), {}, always=True)
+    again = stages.kept_model(cache, inputs=made.inputs)
+    assert again is not None and again.digests == warm.digests
+    for entry in again.archive.entries:
+        key = next(path for path in again.digests if path == entry.briefing.path)
+        assert key is entry.briefing.path and again.digests[key] is entry.body.digest
