@@ -3,17 +3,18 @@ timer; the floor of the required libraries."""
 
 from __future__ import annotations
 
+import hmac
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bench import floor, stages
+from bench import floor, seals, stages
 from bench import rounds as bench_rounds
 from bench import run as bench
 from bench.generate import generate, write_archive
-from briefings import pipeline
+from briefings import cache, pipeline
 from tests.conftest import REPO, build
 
 
@@ -80,6 +81,21 @@ def test_the_stage_timer_asks_for_a_build_first(tmp_path: Path) -> None:
     write_archive(tmp_path, generate(3))
     with pytest.raises(SystemExit, match="with this commit first"):
         stages.measure(tmp_path, runs=1)
+
+
+def test_the_seal_timer_times_the_caches_own_seal_and_the_one_before_over_its_files(tmp_path: Path) -> None:
+    write_archive(tmp_path, generate(5))
+    pipeline.build(tmp_path)
+    files = seals.cache_files(tmp_path)
+    assert files and all(files)
+    times = seals.measure(files, runs=2)
+    assert {name: len(seconds) for name, seconds in times.items()} == dict.fromkeys(seals.SEALS, 2)
+    # What it times first is what the cache seals with: a file's seal is its HMAC-SHA-256 under the key.
+    key = (tmp_path / ".cache" / "key").read_bytes()
+    head = len(cache._MAGIC)
+    sealed = files[0][head : head + cache._SEAL_SIZE]
+    assert sealed == hmac.new(key, files[0][head + cache._SEAL_SIZE :], "sha256").digest()
+    assert seals.SEALS["HMAC-SHA-256 (cache.seal)"] is cache.seal
 
 
 def test_the_floor_times_each_librarys_share_of_a_briefing_and_bounds_a_cold_build() -> None:
