@@ -1,7 +1,7 @@
 """Time two commits' rebuilds in turn, round by round, on two copies of one archive.
 
     python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
-        [--change retag|add|add-newest] [--rounds 6] [--no-edit]
+        [--change retag|add|add-newest|edit] [--rounds 6] [--no-edit]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
 --quiet`), first once to settle (its cache is its engine's own: a copy last built by another
@@ -16,7 +16,8 @@ ratios (new / old) with their range, the honest figure on a noisy machine.
 The changes: `retag`, the newest briefing's tags set to a tag neither copy has had (a new
 shape: every listing of a new tag); `add`, a copy of a briefing from the middle of the
 archive under a new slug (the entries after it move); `add-newest`, a copy of the newest
-briefing under a new slug, dated a day after it, as most contributions are (it comes first).
+briefing under a new slug, dated a day after it, as most contributions are (it comes first);
+`edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it).
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def toggle_title(root: Path, number: int) -> None:
     file.write_text(text.replace(edited, "title: ", 1) if edited in text else text.replace("title: ", edited, 1))
 
 
-CHANGES: dict[str, Callable[[Path, int], None]] = {"retag": retag, "add": add, "add-newest": add_newest}
+CHANGES: dict[str, Callable[[Path, int], None]] = {
+    "retag": retag, "add": add, "add-newest": add_newest, "edit": toggle_title,
+}  # fmt: skip
 
 
 def build(checkout: Path, archive: Path) -> Run:
@@ -89,7 +92,7 @@ def rounds(
     for checkout, archive in (old, new):
         build(checkout, archive)  # settled: built by this checkout's engine
     steps: dict[str, Callable[[Path, int], None]] = {change: CHANGES[change]}
-    if edit:
+    if edit and change != "edit":  # (an edit after an edit is the next round's)
         steps["edit after it"] = toggle_title
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
     for number in range(count):

@@ -136,6 +136,17 @@ def test_rounds_time_both_builds_of_each_step_and_leave_the_first_round_out(tmp_
     assert "add: 2 rounds, old " in bench_rounds.summary(timings)
 
 
+def test_rounds_of_edits_time_the_edit_alone(tmp_path: Path) -> None:
+    """`--change edit`: each round toggles the newest title in both copies and times both builds,
+    with no edit after it (that is the next round's)."""
+    copies = (tmp_path / "old", tmp_path / "new")
+    for copy in copies:
+        write_archive(copy, generate(20))
+    timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "edit", 3)
+    assert {step: len(pairs) for step, pairs in timings.items()} == {"edit": 2}
+    assert all("title: Edited " in bench.first_briefing(copy).read_text() for copy in copies)  # toggled three times
+
+
 def test_a_round_retags_the_newest_briefing_to_a_tag_of_its_own(tmp_path: Path) -> None:
     write_archive(tmp_path, generate(5))
     newest = bench.first_briefing(tmp_path)
