@@ -147,8 +147,9 @@ class Briefing:
 def share_values(briefings: Iterable[Briefing]) -> None:
     """Make the values that many briefings hold copies of one object each, in place: a tag, a
     region, a credit, a country and a list of them, a story, a source, a date's time zone, where
-    their fields were written. Each briefing keeps equal values (a date keeps its instant and its offset), so
-    nothing that compares, orders or shows them changes; only how many objects hold them.
+    their fields were written. Each briefing keeps equal values (a date keeps its instant and
+    its offset), so nothing that compares, orders or shows them changes; only how many objects
+    hold them.
 
     Files parsed in other processes, or loaded from other cache files, hold a copy each: at
     100,000 briefings there were 19,000 equal time zones and a copy of each tag per file, and
