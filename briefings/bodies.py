@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from briefings.cache import seal
@@ -44,6 +45,9 @@ class BodyStore:
         self.key = key  # seals what is stored: anything changed behind the build's back is refused
         self._connection: sqlite3.Connection | None = None
         self._pid = -1
+        # The digests stored, once read (`digests`), kept as this store changes them: a build asks
+        # twice, before parsing and once planned (`keep_only`), each a pass over every row.
+        self._stored: set[str] | None = None
         self._prepare()
 
     def _prepare(self) -> None:
@@ -80,6 +84,8 @@ class BodyStore:
         rows = [(d, html, words, self._seal(d, html), self._seal(d, words)) for d, html, words in bodies]
         with _damage_reported(self.file), self._db() as db:
             db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)", rows)
+        if self._stored is not None:
+            self._stored.update(row[0] for row in rows)
 
     def _seal(self, digest: str, text: str) -> bytes:
         return seal(self.key, digest.encode() + b"\0" + text.encode("utf-8", "surrogatepass"))
@@ -105,10 +111,12 @@ class BodyStore:
                 for digest, words, stamp in self._db().execute(query, chunk):
                     yield digest, self._checked(digest, words, stamp)
 
-    def digests(self) -> set[str]:
+    def digests(self) -> AbstractSet[str]:
         """Return the digest of every stored body."""
-        with _damage_reported(self.file):
-            return {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
+        if self._stored is None:
+            with _damage_reported(self.file):
+                self._stored = {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
+        return self._stored
 
     def keep_only(self, digests: set[str]) -> None:
         """Delete the bodies of files that are gone or changed."""
@@ -116,6 +124,8 @@ class BodyStore:
         if stale:
             with _damage_reported(self.file), self._db() as db:
                 db.executemany("DELETE FROM bodies WHERE digest = ?", ((d,) for d in stale))
+            assert self._stored is not None  # (read by `digests` above)
+            self._stored -= stale
 
     def html(self, body: BodyRef) -> str:
         """Return a body's HTML with its links in place."""

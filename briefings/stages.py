@@ -15,6 +15,7 @@ import marshal
 import operator
 import os
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import compress
@@ -140,7 +141,7 @@ def load_records(
         cached, load = index_from(cache.load_record_index(settings)), functools.partial(cache.load_records, settings)
     else:
         cached, load = {}, _none
-    stored = store.digests() if cached else set()
+    stored: AbstractSet[str] = store.digests() if cached else set()
     # A file listed unread (digest None) differs from every record.
     stale = [f for f in files if (s := cached.get(f.path)) is None or s.digest != f.digest or _lost(s, stored)]
     parser = RecordParser(settings)
@@ -177,7 +178,7 @@ def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, 
     return parser.parse_apart(file.path, data)
 
 
-def _lost(cached: Summary, stored: set[str]) -> bool:
+def _lost(cached: Summary, stored: AbstractSet[str]) -> bool:
     """Return True for a cached record whose body is missing from the store."""
     return cached.body and cached.digest not in stored
 

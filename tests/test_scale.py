@@ -20,6 +20,7 @@ from lxml import etree
 
 from bench.generate import generate, write_archive
 from briefings import pipeline, stages
+from briefings.bodies import BodyStore
 from briefings.feeds import sitemap, sitemap_index, sitemap_views
 from briefings.keys import file_digest
 from briefings.pages import site_pages
@@ -152,6 +153,21 @@ def test_the_body_store_holds_the_bodies_of_the_files_there_are_build_after_buil
     (root / "content/2016/b1.md").write_text(FILES["2016/b1.md"])  # back as it was: its old body again
     build(root)
     assert stored() == files()
+
+
+def test_the_body_store_answers_its_digests_as_its_rows_are_after_puts_and_deletes(tmp_path: Path) -> None:
+    """A build asks the store for its digests before parsing and once planned: read once, the
+    answer is kept true as the store puts and deletes bodies, and is what its rows hold."""
+    store = BodyStore(tmp_path / "bodies.sqlite", "stamp", b"k" * 32)
+    store.put([("a", "<p>A</p>", "a"), ("b", "<p>B</p>", "b")])
+    assert store.digests() == {"a", "b"}
+    store.put([("c", "<p>C</p>", "c")])
+    store.keep_only({"a", "c"})
+    assert store.digests() == {"a", "c"}
+    store.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "bodies.sqlite")) as db:
+        assert {digest for (digest,) in db.execute("SELECT digest FROM bodies")} == {"a", "c"}
+    assert BodyStore(tmp_path / "bodies.sqlite", "stamp", b"k" * 32).digests() == {"a", "c"}
 
 
 def test_a_build_without_the_cache_removes_its_temporary_body_store(
