@@ -4,12 +4,13 @@
         [--change retag|add|add-newest|edit] [--rounds 6] [--no-edit]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
---quiet`), first once to settle (its cache is its engine's own: a copy last built by another
-commit is built cold here). Then each round makes one change to both copies and times both
-builds, then toggles the newest briefing's title in both and times both builds again (the
-edit right after the change; with `--no-edit`, not: each change is then a new shape right after
-another). The order of the two builds alternates from round to round,
-so that a machine slowing down or speeding up weighs on both alike; the first round is left
+--quiet`, the checkout's bytecode written first, as `bench.run` writes it), first once to
+settle (its cache is its engine's own: a copy last built by another commit is built cold
+here). Then each round makes one change to both copies and times both builds, then toggles
+the newest briefing's title in both and times both builds again (the edit right after the
+change; with `--no-edit`, not: each change is then a new shape right after another). The
+order of the two builds alternates from round to round, so that a machine slowing down or
+speeding up weighs on both alike; the first round is left
 out. Printed: each step's median wall time for each commit, and the median of the rounds'
 ratios (new / old) with their range, the honest figure on a noisy machine.
 
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.run import Run, first_briefing, timed
+from bench.run import Run, byte_compiled, first_briefing, timed
 
 
 def retag(root: Path, number: int) -> None:
@@ -90,6 +91,7 @@ def rounds(
     """Return, for the change and the edit after it (none without `edit`: one change after
     another, each a new shape after a new shape), each round's (old, new) runs, the first left out."""
     for checkout, archive in (old, new):
+        byte_compiled(checkout)  # both timed with their bytecode written, whatever the environment
         build(checkout, archive)  # settled: built by this checkout's engine
     steps: dict[str, Callable[[Path, int], None]] = {change: CHANGES[change]}
     if edit and change != "edit":  # (an edit after an edit is the next round's)

@@ -355,12 +355,12 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
     return "\n".join(lines) + "\n"
 
 
-def byte_compiled() -> None:
-    """Write the engine's bytecode (`__pycache__/`) if it is missing or stale, as a checkout's first
+def byte_compiled(checkout: Path = REPO) -> None:
+    """Write a checkout's engine's bytecode (`__pycache__/`) if it is missing or stale, as its first
     run does: builds are then timed as users run them, also where PYTHONDONTWRITEBYTECODE is set
     (the machines these figures come from set it, and compiling the package costs a build about
     0.15 s of CPU)."""
-    compileall.compile_dir(REPO / "briefings", quiet=1)
+    compileall.compile_dir(checkout / "briefings", quiet=1)
 
 
 def main() -> None:

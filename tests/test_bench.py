@@ -136,13 +136,17 @@ def test_rounds_time_both_builds_of_each_step_and_leave_the_first_round_out(tmp_
     assert "add: 2 rounds, old " in bench_rounds.summary(timings)
 
 
-def test_rounds_of_edits_time_the_edit_alone(tmp_path: Path) -> None:
+def test_rounds_of_edits_time_the_edit_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--change edit`: each round toggles the newest title in both copies and times both builds,
-    with no edit after it (that is the next round's)."""
+    with no edit after it (that is the next round's). Each checkout's bytecode is written before
+    its first build: where PYTHONDONTWRITEBYTECODE is set, one without it compiles every build."""
     copies = (tmp_path / "old", tmp_path / "new")
     for copy in copies:
         write_archive(copy, generate(20))
+    compiled: list[Path] = []
+    monkeypatch.setattr(bench_rounds, "byte_compiled", compiled.append)
     timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "edit", 3)
+    assert compiled == [REPO, REPO]
     assert {step: len(pairs) for step, pairs in timings.items()} == {"edit": 2}
     assert all("title: Edited " in bench.first_briefing(copy).read_text() for copy in copies)  # toggled three times
 
