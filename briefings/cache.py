@@ -86,8 +86,10 @@ def sealer(key: bytes) -> hmac.HMAC:
     """Return what makes a seal: HMAC-SHA-256 under the cache's key, fed the bytes in order.
 
     Not keyed BLAKE2b, which serves as well: SHA-256 runs in the processor's own instructions
-    where it has them (x86 since about 2017, 64-bit ARM), and there seals twice as fast; every
-    file a build loads is sealed first (about 150 MB a one-edit build at 100,000 briefings).
+    where it has them (most x86 since about 2017-2019, 64-bit ARM), and there seals twice as
+    fast; without them, 1.7x slower (`bench.seals`, docs/performance.md). Every file a build
+    loads is sealed first (about 150 MB a one-edit build at 100,000 briefings), and a cache
+    restored on another machine must check out there: one algorithm serves all.
     """
     return hmac.new(key, digestmod="sha256")
 
