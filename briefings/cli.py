@@ -168,7 +168,7 @@ def main(
         progress.clear()
         say(args, summary(report, progress.elapsed()))
         if args.sizes:
-            print(size_table(report))
+            out(size_table(report))
         if end is not None:
             end(EXIT_OK)
     except BuildFailed as failed:
@@ -264,7 +264,7 @@ def new(args: argparse.Namespace) -> int:
     except NotCreated as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(path.relative_to(args.root).as_posix())
+    out(path.relative_to(args.root).as_posix())
     say(args, "Fill in each TODO: (python build.py check lists those left), then preview with python build.py serve.")
     return EXIT_OK
 
@@ -304,7 +304,10 @@ def ping(args: argparse.Namespace) -> int:
     record_file.write_text(json.dumps(record, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     for problem in outcome.problems:
         annotation = f"::warning title=briefings ping::{problem}" if args.format == "github" else f"warning: {problem}"
-        print(annotation, file=sys.stdout if args.format == "github" else sys.stderr)
+        if args.format == "github":
+            out(annotation)
+        else:
+            print(annotation, file=sys.stderr)
     if outcome.first:
         say(
             args,
@@ -396,7 +399,7 @@ def report_errors(failed: BuildFailed, command: str, style: str = "text") -> Non
     """Print each error once as `file:line: message` (or a GitHub annotation), then a summary line."""
     for error in failed.errors:
         if style == "github":  # on stdout, where the runner reads workflow commands
-            print(github_annotation(error, f"briefings {command}"), flush=True)
+            out(github_annotation(error, f"briefings {command}"))
         else:
             print(error, file=sys.stderr)
     files = len({error.path for error in failed.errors})
@@ -407,4 +410,13 @@ def report_errors(failed: BuildFailed, command: str, style: str = "text") -> Non
 def say(args: argparse.Namespace, message: str) -> None:
     """Print a summary line unless --quiet."""
     if not args.quiet:
-        print(message)
+        out(message)
+
+
+def out(text: str) -> None:
+    """Print a line on stdout. A reader that stopped reading (`build.py check | head -1`) ends
+    the output, not the command: what it did stands, and its status says so."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # the rest of the output, and Python's own flush as it exits, go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -88,6 +88,21 @@ def test_a_build_ends_its_process_once_everything_it_printed_is_out(tmp_path: Pa
     assert main(["--quiet", "--root", str(failing)], end=ended.append) == 1 and ended == []  # errors: returned as ever
 
 
+@pytest.mark.parametrize("command", [["check"], ["--sizes"]], ids=["check", "build"])
+def test_a_reader_that_stops_reading_ends_the_output_not_the_command(tmp_path: Path, command: list[str]) -> None:
+    """`build.py check | head -1`: stdout closed before anything is printed is no error of the
+    command; it says nothing more, and its status is the work's (here, a site built)."""
+    root = make_archive(tmp_path / "a", {"2015/ok.md": briefing()})
+    run = [sys.executable, str(REPO / "build.py"), *command, "--root", str(root)]
+    process = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the command writes
+    _, stderr = process.communicate(timeout=120)
+    assert (process.returncode, stderr.decode()) == (0, "")
+    if command != ["check"]:
+        assert (root / "_site" / "index.html").is_file()
+
+
 def test_github_format_prints_escaped_workflow_commands(tmp_path: Path) -> None:
     from briefings.errors import SourceError, github_annotation
 
