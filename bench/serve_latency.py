@@ -1,6 +1,6 @@
 """Measure save-to-reload latency of `python build.py serve` in headless Chromium.
 
-    python -m bench.serve_latency [--count 10000] [--edits 7] [--kind title|tags|story|date]
+    python -m bench.serve_latency [--count 10000] [--edits 7] [--kind title|tags|story|date|new|rename|delete]
 
 Starts the preview server on a copy of the example archive (or, with `--count`, of a
 generated archive), opens a briefing in Debian's Chromium, then edits that briefing's
@@ -8,7 +8,12 @@ title `--edits` times; with `--kind tags` each edit also gives it a new tag, wit
 `--kind story` a new story (edits that change which listings it is in), with `--kind date`
 a date in the month before its own (after, in January: a briefing stays in its year's folder),
 then its own again (edits that move it: its URL, its place in every listing, its month; the
-open tab follows it to the new URL). Each latency runs
+open tab follows it to the new URL). With `--kind new` each edit is a new briefing instead (the
+edited one's text under a new file name, so a new URL, with a new title), the tab waiting at
+the URL it will have; with `--kind rename` the briefing's file is renamed (its URL is its
+file's name) as its title changes, and the tab follows it from the old URL; with `--kind delete`
+its file is deleted, the tab on its page waiting for the site's "Page not found" (then put back,
+and built, before the next). Each latency runs
 from just before the file is written until the reloaded page shows the new title (the
 page shown at once); each rebuild time, until the server says the full build that follows
 is done (every listing up to date). Medians are reported.
@@ -17,6 +22,7 @@ is done (every listing up to date). Medians are reported.
 from __future__ import annotations
 
 import argparse
+import datetime
 import queue
 import shutil
 import statistics
@@ -33,12 +39,15 @@ from playwright.sync_api import sync_playwright
 from bench.generate import generate, write_archive
 
 REPO = Path(__file__).resolve().parent.parent
+NOT_FOUND = "Page not found"  # the heading of templates/404.html, which generated archives use too
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-def prepare(folder: Path, count: int | None) -> tuple[Path, str]:
-    """Return an archive to serve and the briefing to edit (its repository path)."""
+def prepare(folder: Path, count: int | None, published: bool = False) -> tuple[Path, str]:
+    """Return an archive to serve and the briefing to edit (its repository path): the newest by
+    path, or with `published` the newest whose date has come (the example archive has one
+    scheduled for years ahead; a new briefing copied from it would be scheduled too)."""
     root = folder / "archive"
     root.mkdir()
     if count:
@@ -46,8 +55,15 @@ def prepare(folder: Path, count: int | None) -> tuple[Path, str]:
     else:
         for name in ("site.yaml", "content", "templates", "static"):
             (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
-    newest = max((root / "content").rglob("*.md"))
+    today = datetime.date.today().isoformat()
+    newest = max(path for path in (root / "content").rglob("*.md") if not published or _date(path) <= today)
     return root, newest.relative_to(root).as_posix()
+
+
+def _date(file: Path) -> str:
+    """Return the date a briefing's front matter gives, as written (`2024-12-25T01:40:45-05:00`)."""
+    text = file.read_text(encoding="utf-8")
+    return next(line for line in text.splitlines() if line.startswith("date:")).split()[1]
 
 
 def start(root: Path) -> tuple[subprocess.Popen[str], str, queue.Queue[str]]:
@@ -84,9 +100,10 @@ def rebuilt(said: queue.Queue[str], timeout: float = 600) -> None:
         sys.exit(f"bench: the edit made the archive fail to build: {line.strip()}")
 
 
-def page_url(root: Path, base: str, file: str) -> str:
-    """Return the preview URL of a briefing: /YYYY/MM/slug/ from its front matter date."""
-    text = (root / file).read_text(encoding="utf-8")
+def page_url(root: Path, base: str, file: str, text: str | None = None) -> str:
+    """Return the preview URL of a briefing: /YYYY/MM/slug/ from its front matter date (in
+    `text`, or its file's)."""
+    text = text if text is not None else (root / file).read_text(encoding="utf-8")
     date = next(line for line in text.splitlines() if line.startswith("date:")).split()[1]
     return f"{base}{date[:4]}/{date[5:7]}/{Path(file).stem}/"
 
@@ -133,9 +150,21 @@ def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[lis
             original = source.read_text(encoding="utf-8")
             for number in range(edits):
                 text, title = edited(original, number, kind)
+                target = source.with_name(f"latency-probe-{number}.md") if kind in ("new", "rename") else source
+                if kind == "new":  # the tab waits where the new briefing will be (a 404 until then)
+                    time.sleep(0.5)  # the reload the last build sent first: it would abort the visit
+                    page.goto(page_url(root, base, target.relative_to(root).as_posix(), text))
+                    page.wait_for_function("window.LiveReload?.connector?.protocol")
                 time.sleep(0.5)  # let the previous reload settle
                 started = time.perf_counter()
-                source.write_text(text, encoding="utf-8")
+                if kind == "delete":
+                    source.unlink()
+                    title = NOT_FOUND
+                else:
+                    target.write_text(text, encoding="utf-8")
+                if kind == "rename":  # the file moves: the text under its new name, then the old name gone
+                    source.unlink()
+                    source = target
                 try:
                     page.wait_for_function(f"document.querySelector('h1')?.textContent === {title!r}", timeout=60000)
                 except PlaywrightTimeout:
@@ -146,6 +175,12 @@ def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[lis
                 rebuilds.append(time.perf_counter() - started)
                 shown, done = latencies[-1] * 1000, rebuilds[-1]
                 print(f"  edit {number + 1}: {shown:.0f} ms, full build done {done:.2f} s", file=sys.stderr)
+                if kind == "delete":  # put back, and built, with the tab on it again
+                    source.write_text(original, encoding="utf-8")
+                    rebuilt(said)
+                    time.sleep(0.5)  # the reload the build sent first: it would abort the visit
+                    page.goto(page_url(root, base, file))
+                    page.wait_for_function("window.LiveReload?.connector?.protocol")
             browser.close()
     finally:
         server.terminate()
@@ -157,15 +192,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, help="serve a generated archive of this many briefings")
     parser.add_argument("--edits", type=int, default=7)
-    kinds = ("title", "tags", "story", "date")
+    kinds = ("title", "tags", "story", "date", "new", "rename", "delete")
     parser.add_argument("--kind", choices=kinds, default="title", help="what each edit changes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-latency-") as folder:
-        root, file = prepare(Path(folder), args.count)
+        root, file = prepare(Path(folder), args.count, published=args.kind == "new")
         latencies, rebuilds = measure(root, file, args.edits, args.kind)
     label = f"{args.count:,} generated briefings" if args.count else "the example archive"
-    edit = {"title": "title", "tags": "title and tags", "story": "title and story", "date": "title and date"}[args.kind]
-    print(f"Save-to-reload ({edit} edited) on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
+    edited_fields = {"tags": "title and tags", "story": "title and story", "date": "title and date",
+                     "rename": "title and file name"}  # fmt: skip
+    edit = {"new": "a new briefing", "delete": "a briefing deleted"}.get(args.kind)
+    edit = edit or f"{edited_fields.get(args.kind, 'title')} edited"
+    print(f"Save-to-reload ({edit}) on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, {len(latencies)} edits); "
           f"save to full build done: median {statistics.median(rebuilds):.2f} s "
           f"(min {min(rebuilds):.2f}, max {max(rebuilds):.2f})")  # fmt: skip

@@ -1,9 +1,9 @@
-"""The preview's instant page: an edited briefing shown before the full build has run.
+"""The preview's instant page: an edited, new or renamed briefing shown before the full build has run.
 
 Owns rendering one briefing's own page from the model the last build left (the warm
-build), patched with the edit: its terms of every kind (tags, region, countries, source,
-story), its moment and its URL. The full incremental build that follows is what the
-preview serves afterwards, other pages included. May not write files.
+build), patched with the edit or the new briefing: its terms of every kind (tags, region,
+countries, source, story), its moment and its URL. The full incremental build that follows
+is what the preview serves afterwards, other pages included. May not write files.
 """
 
 from __future__ import annotations
@@ -30,25 +30,32 @@ from briefings.urls import briefing_path, fold, output_file, slugify
 
 
 def instant_page(
-    root: Path, archive: Archive, repo_path: str, data: bytes, compiled: jinja2.BytecodeCache | None = None
+    root: Path,
+    archive: Archive,
+    repo_path: str,
+    data: bytes,
+    compiled: jinja2.BytecodeCache | None = None,
+    replaces: str | None = None,
 ) -> tuple[tuple[str, bytes], ...] | None:
-    """Render one edited briefing's own page from the last build's model, for the preview:
+    """Render one edited or new briefing's own page from the last build's model, for the preview:
     (output file, bytes) for its page and, when the edit moved it (its slug, or its date's
     year or month), for a redirect at its old URL, so the open tab follows it.
 
-    None when the edit is invalid, or changes whether the briefing is published (draft, or a
-    date on the other side of the build's clock), or takes another briefing's URL: only the
-    full build knows every page those reach. Its terms of every kind (`kinds.KINDS`) are
-    placed in the model as the full build would place them, so a new tag links its page and a
-    new story shows the briefing's part in it; its related briefings are the last build's
-    until the full build ranks them again. The result is a preview of the preview: the full
-    incremental build that follows is what the site is made of. `compiled` is where Jinja
-    keeps compiled templates.
+    A file the model lacks is a new briefing, shown where the full build will list it; with
+    `replaces` (the file it was renamed from, gone now), it takes that briefing's place, as an
+    edit that moved it. None when the edit is invalid, or changes whether the briefing is
+    published (draft, or a date on the other side of the build's clock: a new briefing must be
+    published), or takes another briefing's URL: only the full build knows every page those
+    reach. Its terms of every kind (`kinds.KINDS`) are placed in the model as the full build
+    would place them, so a new tag links its page and a new story shows the briefing's part in
+    it; its related briefings are the last build's (none for a new one) until the full build
+    ranks them again. The result is a preview of the preview: the full incremental build that
+    follows is what the site is made of. `compiled` is where Jinja keeps compiled templates.
     """
-    index = next((i for i, entry in enumerate(archive.entries) if entry.briefing.path == repo_path), None)
-    if index is None:
-        return None
-    old = archive.entries[index]
+    was = replaces or repo_path
+    old = next((entry for entry in archive.entries if entry.briefing.path == was), None)
+    if replaces is not None and (old is None or any(e.briefing.path == repo_path for e in archive.entries)):
+        return None  # renamed from a file the model lacks, or onto one it has: the full build sorts it out
     record = RecordParser(archive.config.parsing).parse(repo_path, data)
     new = record.briefing
     if new is None or record.body is None or record.errors:
@@ -57,20 +64,21 @@ def instant_page(
         now = build_time()
     except BuildFailed:  # the full build says what is wrong with the clock
         return None
-    if new.draft != old.briefing.draft or is_due(new.date, now) != is_due(old.briefing.date, now):
+    was_listed = (False, True) if old is None else (old.briefing.draft, is_due(old.briefing.date, now))
+    if (new.draft, is_due(new.date, now)) != was_listed:
         return None
     path = briefing_path(new.date, new.slug)
-    paths = {entry.briefing.path: entry.path for entry in archive.entries} | {repo_path: path}
-    if path != old.path and path in (entry.path for entry in archive.entries):
+    paths = {entry.briefing.path: entry.path for entry in archive.entries if entry is not old} | {repo_path: path}
+    if path in (entry.path for entry in archive.entries if entry is not old):
         return None  # two briefings at one URL: the full build's error says so
     links = resolve_links(record.body.links, archive.config.base_path, resolver(archive.config, paths, {}, new.draft))
     if links.problems:
         return None
     body = BodyRef(record.digest, links.hrefs, inline=fill(record.body.html, links.hrefs))
-    entry = replace(old, briefing=new, path=path, body=body, site_links=links.site_links, refs=_refs(archive, new))
+    entry = Entry(new, path, body, _refs(archive, new), links.site_links)
     model = _patched(archive, old, entry)
     pages = [briefing_page(model, next(i for i, e in enumerate(model.entries) if e is entry))]
-    if path != old.path:
+    if old is not None and path != old.path:
         pages.append(Page(old.path, "redirect.html", new.title, {"target": path, "briefing": new}))
     renderer = Renderer(root / "templates", site_view(model.config), read_static(root), inline_body, compiled)
     try:
@@ -97,17 +105,18 @@ def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:
     return tuple(refs)
 
 
-def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
-    """Return the model with `old` replaced by `new` everywhere: in the archive's order (by its
-    moment) and in the terms of every kind, leaving the terms it left and joining (or starting)
-    the terms it names. Each list is in order already: `new` is placed by binary search."""
-    if place_of(old.briefing) == place_of(new.briefing):
+def _patched(archive: Archive, old: Entry | None, new: Entry) -> Archive:
+    """Return the model with `old` replaced by `new` everywhere (`new` added, when `old` is None):
+    in the archive's order (by its moment) and in the terms of every kind, leaving the terms it
+    left and joining (or starting) the terms it names. Each list is in order already: `new` is
+    placed by binary search."""
+    if old is not None and place_of(old.briefing) == place_of(new.briefing):
         entries = tuple(new if e is old else e for e in archive.entries)
     else:
         entries = _placed([e for e in archive.entries if e is not old], new)
     terms = {}
     for place, kind in enumerate(KINDS):
-        left, joined = {r.slug for r in old.refs[place]}, {r.slug for r in new.refs[place]}
+        left, joined = {r.slug for r in old.refs[place]} if old else set(), {r.slug for r in new.refs[place]}
         kept = []
         for term in archive.terms[kind.name]:
             if term.slug in left or term.slug in joined:
@@ -117,7 +126,7 @@ def _patched(archive: Archive, old: Entry, new: Entry) -> Archive:
         listed = {term.slug for term in kept}
         kept += [Term(kind.name, ref.name, ref.slug, (new,)) for ref in new.refs[place] if ref.slug not in listed]
         terms[kind.name] = tuple(kept)
-    related = {**archive.related, new.path: archive.related.get(old.path, ())}
+    related = {**archive.related, new.path: archive.related.get(old.path, ()) if old else ()}
     return replace(archive, entries=entries, terms=terms, related=related)
 
 

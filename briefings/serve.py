@@ -42,6 +42,7 @@ from briefings.preview import instant_page
 from briefings.progress import Progress
 from briefings.search import FOLDER as SEARCH_FOLDER
 from briefings.sources import INPUTS
+from briefings.urls import output_file
 
 if TYPE_CHECKING:  # the stages load only when a build has work (see `briefings.stages`)
     from briefings.stages import Warm
@@ -88,9 +89,10 @@ class Preview:
         self.model: Archive | None = None  # the archive as the last build modelled it
         self.warm: Warm | None = None  # the records and model the next build starts from (`stages.Warm`)
         self.compiled = Cache(root).compiled_templates() if options.cache else None
-        # Pages rendered ahead of the builds, with the generation of the save that made them:
-        # a build drops only the pages of saves made before it started reading the files.
-        self.overlay: dict[Path, tuple[int, bytes]] = {}
+        # Pages rendered ahead of the builds, with the generation of the save that made them (None:
+        # a deleted briefing's page, gone ahead of the build): a build drops only the pages of
+        # saves made before it started reading the files.
+        self.overlay: dict[Path, tuple[int, bytes | None]] = {}
         # Redirects from the URLs briefings were moved from during this preview, to where they
         # went: served where no file is, so a tab left on an old URL follows (kept while it runs).
         self.moved: dict[Path, bytes] = {}
@@ -99,20 +101,27 @@ class Preview:
         self.quiet_until = 0.0  # monotonic time before which a build should not start (see RELOAD_GRACE_S)
 
     def quick(self, changed: set[str]) -> frozenset[str]:
-        """Show one edited briefing's page at once, before the build; return the preview files
-        it changed (its page, and its old URL's if it moved), none if it could not."""
+        """Show one edited, new or renamed briefing's page at once, before the build, or take a
+        deleted one's away; return the preview files it changed (its page, and its old URL's if
+        it moved), none if it could not."""
         content = (self.root / "content").resolve()
         paths = [Path(path).resolve() for path in changed]
         briefings = [path for path in paths if path.suffix == ".md"]
-        # Only an edit of one briefing; an editor's temporary files beside it do not count.
-        if self.model is None or self.errors or len(briefings) != 1 or not briefings[0].is_file():
+        saved = [path for path in briefings if path.is_file()]
+        gone = [path for path in briefings if path not in saved]
+        # One briefing saved, or deleted, or both (a rename); an editor's temporary files beside it do not count.
+        if self.model is None or self.errors or not briefings or len(saved) > 1 or len(gone) > 1:
             return frozenset()
         if not all(path.is_relative_to(content) for path in paths):
             return frozenset()
-        file = briefings[0]
+        top = self.root.resolve()
+        was = [path.relative_to(top).as_posix() for path in gone]
+        if not saved:
+            return self._gone_ahead(was[0])
+        file = saved[0]
         started = time.monotonic()
-        repo_path = file.relative_to(self.root.resolve()).as_posix()
-        made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.compiled)
+        repo_path = file.relative_to(top).as_posix()
+        made = instant_page(self.root, self.model, repo_path, file.read_bytes(), self.compiled, *was)
         if made is None:
             return frozenset()
         (path, _), *moves = made
@@ -126,6 +135,21 @@ class Preview:
         self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
         self.quiet_until = time.monotonic() + RELOAD_GRACE_S
         return frozenset((path, *(old for old, _ in moves)))
+
+    def _gone_ahead(self, repo_path: str) -> frozenset[str]:
+        """Serve a deleted briefing's page as not found from now, before the build removes it;
+        return its preview file, none if the model has no page for it."""
+        assert self.model is not None  # see `quick`
+        entry = next((e for e in self.model.entries if e.briefing.path == repo_path), None)
+        if entry is None:
+            return frozenset()
+        page = output_file(entry.path)
+        with self.overlay_lock:
+            self.generation += 1
+            self.overlay = {**self.overlay, (self.folder / page).resolve(): (self.generation, None)}
+        self.say(f"Took /{entry.path} away ({repo_path} is gone); rebuilding the rest")
+        self.quiet_until = time.monotonic() + RELOAD_GRACE_S
+        return frozenset({page})
 
     def rebuild(self) -> Changed:
         """Build the preview; return the files it changed that the tabs had not been shown
@@ -142,12 +166,16 @@ class Preview:
                 return None
             return frozenset(path for path in changed if not self._as_shown(path, shown, covered))
 
-    def _as_shown(self, path: str, shown: dict[Path, tuple[int, bytes]], covered: int) -> bool:
-        """Return True when a file the build wrote holds what the tabs were shown ahead of it."""
+    def _as_shown(self, path: str, shown: dict[Path, tuple[int, bytes | None]], covered: int) -> bool:
+        """Return True when a file the build wrote (or removed) is what the tabs were shown ahead of it."""
         file = (self.folder / path).resolve()
         ahead = shown.get(file)
+        if ahead is None or ahead[0] > covered:
+            return False
         try:
-            return ahead is not None and ahead[0] <= covered and file.read_bytes() == ahead[1]
+            return file.read_bytes() == ahead[1]
+        except FileNotFoundError:
+            return ahead[1] is None
         except OSError:
             return False
 
@@ -179,7 +207,8 @@ class Preview:
     def served(self, file: Path) -> bytes | None:
         """Return what serves a preview file: its page (or a moved briefing's redirect) ahead of
         the build, else its bytes, else the redirect from a moved briefing's old URL (None if
-        none: a page that was only ahead, dropped by the build that just finished)."""
+        none: a deleted briefing's page, gone ahead of the build, or a page that was only ahead,
+        dropped by the build that just finished)."""
         ahead = self.overlay.get(file)
         if ahead:
             return ahead[1]

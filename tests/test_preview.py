@@ -112,6 +112,84 @@ def test_a_briefing_that_moves_is_shown_at_its_new_url_and_its_old_one_redirects
     assert not (root / "_site" / old).exists()
 
 
+# New briefings, each as (file, text): where the full build will list it, with what it names.
+NEW = {
+    "in a month the archive has": ("2015/homs.md", briefing("Homs", "2015-09-26T09:00:00+03:00", "[Syrian civil war]")),
+    "with a new tag and a new story": (
+        "2015/aleppo.md",
+        briefing("Aleppo", "2015-10-02T09:00:00+03:00", "[Sieges]", extra="story: The siege of Aleppo\n"),
+    ),
+    "joining a story, in a new month": (
+        "2015/raqqa.md",
+        briefing("Raqqa", "2015-12-01T09:00:00+03:00", "[Air strikes]", source="Reuters", extra=STORY),
+    ),
+    "the newest": ("2016/vienna.md", briefing("Vienna", "2016-03-01T10:00:00+01:00", "[Talks]", "Europe")),
+}
+
+
+@pytest.mark.parametrize("case", NEW)
+def test_a_new_briefing_is_shown_at_once_as_the_full_build_then_makes_its_page(tmp_path: Path, case: str) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    name, text = NEW[case]
+    file = root / "content" / name
+    file.write_text(text)
+    shown = instant_page(root, model, f"content/{name}", file.read_bytes())
+    assert shown is not None, f"{case}: no instant page"
+    [(path, html)] = shown
+    assert not (root / "_site" / path).exists()  # not built yet
+    warm(root)
+    assert RELATED.sub(b"", html) == RELATED.sub(b"", (root / "_site" / path).read_bytes())
+
+
+def test_a_renamed_briefing_is_shown_at_its_new_url_and_its_old_one_redirects_there(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    renamed = root / "content" / "2015" / "kweiris-airbase.md"
+    (root / EDITED).rename(renamed)
+    shown = instant_page(root, model, "content/2015/kweiris-airbase.md", renamed.read_bytes(), replaces=EDITED)
+    assert shown is not None
+    [(path, html), (old, redirect)] = shown
+    assert (path, old) == ("2015/09/kweiris-airbase/index.html", "2015/09/kweiris/index.html")
+    target = "https://example.org/2015/09/kweiris-airbase/"
+    assert lxml.html.fromstring(redirect).xpath("//link[@rel='canonical']/@href") == [target]
+    warm(root)
+    assert html == (root / "_site" / path).read_bytes()  # the same tags and moment: the same related list too
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("2015/homs.md", briefing("Homs", "2015-09-26T09:00:00+03:00", extra="draft: true\n")),
+        ("2015/homs.md", briefing("Homs", "2015-09-26T09:00:00+03:00", "[Syria")),  # invalid
+        ("2015/homs.md", briefing("Homs", "2015-11-02T09:00:00+03:00", extra="slug: paris\n")),  # Paris's URL
+        ("2999/homs.md", briefing("Homs", "2999-01-01T09:00:00+03:00")),  # not due: the full build shows it scheduled
+    ],
+    ids=["draft", "invalid", "taken", "scheduled"],
+)
+def test_a_new_briefing_that_is_not_published_or_is_an_error_waits_for_the_full_build(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    file = root / "content" / name
+    file.parent.mkdir(exist_ok=True)
+    file.write_text(text)
+    assert instant_page(root, model, f"content/{name}", file.read_bytes()) is None
+
+
+def test_a_rename_onto_a_briefing_the_model_has_or_from_one_it_lacks_waits_for_the_full_build(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    data = (root / EDITED).read_bytes()
+    assert instant_page(root, model, "content/2015/paris.md", data, replaces=EDITED) is None
+    assert instant_page(root, model, "content/2015/homs.md", data, replaces="content/2015/nowhere.md") is None
+
+
 @pytest.mark.parametrize(
     "change",
     [

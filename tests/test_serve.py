@@ -157,8 +157,8 @@ def test_edits_additions_and_deletions_are_served(server: Server) -> None:
     assert server.get("/archive/2015/10/new/")[0] == 200
 
     (content / "2015" / "new.md").unlink()
-    wait_for(lambda: server.get("/archive/2015/10/new/")[0] == 404)
-    assert "A new one" not in server.page("countries/syria/")
+    wait_for(lambda: server.get("/archive/2015/10/new/")[0] == 404)  # at once: its page is taken away first
+    wait_for(lambda: "A new one" not in server.page("countries/syria/"))  # then the full build lists it no more
 
 
 def test_an_edited_page_is_shown_before_the_rest_is_rebuilt(server: Server) -> None:
@@ -185,6 +185,16 @@ def test_a_new_tag_and_story_are_shown_before_the_rest_is_rebuilt(server: Server
     assert 'href="/archive/stories/kweiris-airbase/"' in server.page("2015/09/kweiris/")
     wait_for(lambda: any(line.startswith("Showed content/2015/kweiris.md") for line in server.lines))
     wait_for(lambda: server.get("/archive/tags/sieges/")[0] == 200)  # the full build makes the tag's page
+
+
+def test_a_new_briefing_is_shown_at_its_url_before_the_rest_is_rebuilt(server: Server) -> None:
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
+    save(server.root / "content" / "2015" / "homs.md", briefing("Homs", "2015-09-26T09:00:00+03:00", "[Syria]"))
+    wait_for(lambda: title(server.page("2015/09/homs/")) == "Homs")
+    wait_for(lambda: any(line.startswith("Showed content/2015/homs.md") for line in server.lines))
+    shown = [n for n, line in enumerate(server.lines) if line.startswith("Showed content/2015/homs.md")]
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines[shown[-1] :]))
+    wait_for(lambda: "Homs" in server.page("countries/syria/"))  # the full build lists it
 
 
 def test_a_briefing_that_moves_is_shown_at_its_new_url_and_the_open_tab_follows(server: Server) -> None:
@@ -423,6 +433,56 @@ def test_the_old_url_of_a_briefing_shown_moved_ahead_of_the_build_redirects_at_o
     assert not old.exists()
 
 
+def test_a_new_or_renamed_briefing_is_served_at_its_url_before_the_build(tmp_path: Path) -> None:
+    """A new file is shown where the full build will put it; a rename takes the old briefing's
+    place, its old URL redirecting; an editor's temporary file beside a save does not count."""
+    root = make_archive(tmp_path / "a", FILES)
+    options = pipeline.Options(base_url="http://127.0.0.1:1/", scheduled=True)
+    preview = Preview(root, options, [].append)
+    preview.rebuild()
+    folder = root / "_preview"
+    added = root / "content" / "2015" / "homs.md"
+    save(added, briefing("Homs", "2015-09-26T09:00:00+03:00", "[Syrian civil war]"))
+    swap = added.with_name(".homs.md.swp")  # gone by now, as `save` leaves it
+    assert preview.quick({str(added), str(swap)}) == {"2015/09/homs/index.html"}
+    page = folder / "2015" / "09" / "homs" / "index.html"
+    assert not page.exists()  # not built yet
+    assert title(preview.served(page.resolve()) or b"<p>") == "Homs"
+    assert preview.file_for("/2015/09/homs/") == page.resolve()
+    preview.rebuild()
+    assert title(page.read_bytes()) == "Homs"
+
+    old = root / "content" / "2015" / "kweiris.md"
+    renamed = old.rename(old.with_name("kweiris-airbase.md"))
+    moved = {"2015/09/kweiris-airbase/index.html", "2015/09/kweiris/index.html"}
+    assert preview.quick({str(old), str(renamed)}) == moved
+    redirect = lxml.html.fromstring(preview.served((folder / "2015/09/kweiris/index.html").resolve()) or b"")
+    assert redirect.xpath("//link[@rel='canonical']/@href") == ["http://127.0.0.1:1/2015/09/kweiris-airbase/"]
+    assert title(preview.served((folder / "2015/09/kweiris-airbase/index.html").resolve()) or b"<p>") == "Kweiris jets"
+    third = root / "content" / "2015" / "paris.md"
+    assert preview.quick({str(renamed), str(third), str(added)}) == frozenset()  # three saved: the build shows them
+
+
+def test_a_deleted_briefings_page_is_not_found_before_the_build_removes_it(tmp_path: Path) -> None:
+    """The tab on it reloads once, to the 404 page: the build that removes the file changes
+    nothing more it shows."""
+    root = make_archive(tmp_path / "a", FILES)
+    options = pipeline.Options(base_url="http://127.0.0.1:1/", scheduled=True)
+    said: list[str] = []
+    preview = Preview(root, options, said.append)
+    preview.rebuild()
+    page = (root / "_preview" / "2015" / "09" / "kweiris" / "index.html").resolve()
+    file = root / "content" / "2015" / "kweiris.md"
+    file.unlink()
+    assert preview.quick({str(file)}) == {"2015/09/kweiris/index.html"}
+    assert said[-1] == "Took /2015/09/kweiris/ away (content/2015/kweiris.md is gone); rebuilding the rest"
+    assert page.is_file() and preview.served(page) is None  # on disk until the build: served as not found
+    changed = preview.rebuild()
+    assert not page.exists() and preview.served(page) is None
+    assert changed is not None and "2015/09/kweiris/index.html" not in changed and "2015/09/index.html" in changed
+    assert preview.quick({str(root / "content" / "2015" / "nowhere.md")}) == frozenset()  # no page of the model's
+
+
 def test_the_preview_keeps_its_model_warm_and_patches_it_for_an_edit_pages_only_show(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -518,6 +578,32 @@ def test_the_open_tab_follows_a_briefing_whose_date_moves_it_in_chromium(server:
         file.write_text(moved.replace("title: Kweiris jets", "title: Kweiris, a month on"))
         page.wait_for_function("document.querySelector('h1')?.textContent === 'Kweiris, a month on'", timeout=15000)
         assert page.url == server.url + "2015/10/kweiris/"
+        browser.close()
+
+
+@pytest.mark.browser
+def test_tabs_show_a_new_briefing_where_they_wait_for_it_and_follow_a_renamed_one_in_chromium(server: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        waiting, on_it = browser.new_page(), browser.new_page()
+        waiting.goto(server.url + "2015/09/homs/")  # not found yet
+        on_it.goto(server.url + "2015/09/kweiris/")
+        for tab in (waiting, on_it):
+            tab.wait_for_function("window.LiveReload?.connector?.protocol")
+        save(server.root / "content" / "2015" / "homs.md", briefing("Homs", "2015-09-26T09:00:00+03:00", "[Syria]"))
+        waiting.wait_for_function("document.querySelector('h1')?.textContent === 'Homs'", timeout=15000)
+        wait_for(lambda: any(line.startswith("Showed content/2015/homs.md") for line in server.lines))  # its own save
+        file = server.root / "content" / "2015" / "kweiris.md"
+        renamed = file.with_name("kweiris-airbase.md")
+        renamed.write_text(file.read_text().replace("title: Kweiris jets", "title: Kweiris airbase"))
+        file.unlink()
+        on_it.wait_for_function("document.querySelector('h1')?.textContent === 'Kweiris airbase'", timeout=15000)
+        assert on_it.url == server.url + "2015/09/kweiris-airbase/"
         browser.close()
 
 
