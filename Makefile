@@ -56,7 +56,8 @@ bench: $(VENV)/.dev
 ## 100,000 generated briefings: cold builds beside Hugo (time, peak memory, output size and
 ## file count, with search on and off), then no change, one briefing edited, retagged, added
 ## and deleted, then the preview's save-to-reload for edits of the tags, the story and the date,
-## a new briefing, a renamed one and a deleted one. Needs about 6 GB of disk and two and a half hours.
+## a new briefing, a renamed one, a deleted one and a template edited. Needs about 6 GB of disk and
+## three hours.
 SCALE_SCENARIOS := "no change" "one briefing edited" "one retagged" "one added" "one deleted"
 bench-scale: $(VENV)/.dev
 	scripts/install-test-tools
@@ -68,6 +69,7 @@ bench-scale: $(VENV)/.dev
 	$(PY) -m bench.serve_latency --count 100000 --kind new
 	$(PY) -m bench.serve_latency --count 100000 --kind rename
 	$(PY) -m bench.serve_latency --count 100000 --kind delete
+	$(PY) -m bench.serve_latency --count 100000 --kind template --edits 5
 
 clean:
 	rm -rf _site _preview .cache tests/artifacts .pytest_cache

@@ -1,6 +1,7 @@
 """Measure save-to-reload latency of `python build.py serve` in headless Chromium.
 
-    python -m bench.serve_latency [--count 10000] [--edits 7] [--kind title|tags|story|date|new|rename|delete]
+    python -m bench.serve_latency [--count 10000] [--edits 7]
+        [--kind title|tags|story|date|new|rename|delete|template]
 
 Starts the preview server on a copy of the example archive (or, with `--count`, of a
 generated archive), opens a briefing in Debian's Chromium, then edits that briefing's
@@ -13,7 +14,8 @@ edited one's text under a new file name, so a new URL, with a new title), the ta
 the URL it will have; with `--kind rename` the briefing's file is renamed (its URL is its
 file's name) as its title changes, and the tab follows it from the old URL; with `--kind delete`
 its file is deleted, the tab on its page waiting for the site's "Page not found" (then put back,
-and built, before the next). Each latency runs
+and built, before the next); with `--kind template` the briefing is left as it is and each edit
+puts a new line in the footer of `templates/base.html`, which every page shows. Each latency runs
 from just before the file is written until the reloaded page shows the new title (the
 page shown at once); each rebuild time, until the server says the full build that follows
 is done (every listing up to date). Medians are reported.
@@ -39,6 +41,7 @@ from playwright.sync_api import sync_playwright
 from bench.generate import generate, write_archive
 
 REPO = Path(__file__).resolve().parent.parent
+PROBE = "document.getElementById('latency-probe')"  # the line `--kind template` puts in the footer
 NOT_FOUND = "Page not found"  # the heading of templates/404.html, which generated archives use too
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -88,7 +91,7 @@ def _forward(server: subprocess.Popen[str], said: queue.Queue[str]) -> None:
         said.put(line)
 
 
-def rebuilt(said: queue.Queue[str], timeout: float = 600) -> None:
+def rebuilt(said: queue.Queue[str], timeout: float = 1200) -> None:
     """Wait until the server says a build that made something is done (or failed); a build with
     nothing to do (the watcher seeing the first build's files) is not the edit's."""
     deadline = time.monotonic() + timeout
@@ -148,6 +151,8 @@ def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[lis
             page.wait_for_function("window.LiveReload?.connector?.protocol")
             source = root / file
             original = source.read_text(encoding="utf-8")
+            layout = root / "templates" / "base.html"
+            template = layout.read_text(encoding="utf-8")
             for number in range(edits):
                 text, title = edited(original, number, kind)
                 target = source.with_name(f"latency-probe-{number}.md") if kind in ("new", "rename") else source
@@ -160,13 +165,17 @@ def measure(root: Path, file: str, edits: int, kind: str = "title") -> tuple[lis
                 if kind == "delete":
                     source.unlink()
                     title = NOT_FOUND
+                elif kind == "template":
+                    footer = f'<p id="latency-probe">{title}</p></footer>'
+                    layout.write_text(template.replace("</footer>", footer, 1), encoding="utf-8")
                 else:
                     target.write_text(text, encoding="utf-8")
                 if kind == "rename":  # the file moves: the text under its new name, then the old name gone
                     source.unlink()
                     source = target
+                shown_by = PROBE if kind == "template" else "document.querySelector('h1')"
                 try:
-                    page.wait_for_function(f"document.querySelector('h1')?.textContent === {title!r}", timeout=60000)
+                    page.wait_for_function(f"{shown_by}?.textContent === {title!r}", timeout=60000)
                 except PlaywrightTimeout:
                     said_since = [said.get_nowait().rstrip() for _ in range(said.qsize())]
                     sys.exit(f"bench: edit {number + 1} was not shown within 60 s; the server said: {said_since}")
@@ -192,7 +201,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, help="serve a generated archive of this many briefings")
     parser.add_argument("--edits", type=int, default=7)
-    kinds = ("title", "tags", "story", "date", "new", "rename", "delete")
+    kinds = ("title", "tags", "story", "date", "new", "rename", "delete", "template")
     parser.add_argument("--kind", choices=kinds, default="title", help="what each edit changes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefings-latency-") as folder:
@@ -201,7 +210,7 @@ def main() -> None:
     label = f"{args.count:,} generated briefings" if args.count else "the example archive"
     edited_fields = {"tags": "title and tags", "story": "title and story", "date": "title and date",
                      "rename": "title and file name"}  # fmt: skip
-    edit = {"new": "a new briefing", "delete": "a briefing deleted"}.get(args.kind)
+    edit = {"new": "a new briefing", "delete": "a briefing deleted", "template": "a template edited"}.get(args.kind)
     edit = edit or f"{edited_fields.get(args.kind, 'title')} edited"
     print(f"Save-to-reload ({edit}) on {label}: median {statistics.median(latencies) * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, {len(latencies)} edits); "

@@ -1,14 +1,17 @@
-"""The preview's instant page: an edited, new or renamed briefing shown before the full build has run.
+"""The preview's instant pages: an edited, new or renamed briefing shown before the full build
+has run, and the open tabs' pages after a template or a static file changed.
 
 Owns rendering one briefing's own page from the model the last build left (the warm
 build), patched with the edit or the new briefing: its terms of every kind (tags, region,
-countries, source, story), its moment and its URL. The full incremental build that follows
+countries, source, story), its moment and its URL; and rendering given pages of that model
+with the templates and static files as they are now. The full incremental build that follows
 is what the preview serves afterwards, other pages included. May not write files.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,12 +24,12 @@ from briefings.errors import BuildFailed
 from briefings.kinds import KINDS
 from briefings.links import resolver
 from briefings.markdown import BodyRef, fill, resolve_links
-from briefings.pages import Page, briefing_page
+from briefings.pages import Page, PagesByPath, briefing_page
 from briefings.plan import site_view
 from briefings.records import RecordParser
 from briefings.render import Renderer
 from briefings.sources import read_static
-from briefings.urls import briefing_path, fold, output_file, slugify
+from briefings.urls import briefing_path, fold, output_file, page_paths, slugify
 
 
 def instant_page(
@@ -85,6 +88,34 @@ def instant_page(
         return tuple((output_file(page.path), renderer.render(page)) for page in pages)
     except BuildFailed:
         return None
+
+
+def restyled_pages(
+    root: Path, archive: Archive, outputs: Iterable[str], compiled: jinja2.BytecodeCache | None = None
+) -> tuple[tuple[str, bytes], ...]:
+    """Render these pages (output files: the ones the open tabs show) from the last build's
+    model with the templates and static files as they are now, for the preview after a save
+    in `templates/` or `static/`: (output file, bytes) for each that could be. A briefing's
+    page is its `instant_page` (its body is read again from its file); any other page is made
+    from the model (`pages.PagesByPath`). A page that cannot be (a template with an error, a
+    page whose template shows a body the model keeps only in the store) is left to the build."""
+    briefings = {output_file(entry.path): entry.briefing.path for entry in archive.entries}
+    finder, renderer = PagesByPath(archive), None
+    made: list[tuple[str, bytes]] = []
+    for output in outputs:
+        try:
+            if output in briefings:
+                data = (root / briefings[output]).read_bytes()
+                shown = instant_page(root, archive, briefings[output], data, compiled)
+                made += shown[:1] if shown else ()
+            elif found := next(filter(None, map(finder.at, page_paths(output))), None):
+                renderer = renderer or Renderer(
+                    root / "templates", site_view(archive.config), read_static(root), inline_body, compiled
+                )
+                made.append((output, renderer.render(found[1])))
+        except (BuildFailed, LookupError, OSError):
+            continue
+    return tuple(made)
 
 
 def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:

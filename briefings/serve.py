@@ -38,7 +38,7 @@ from briefings import pipeline
 from briefings.archive import Archive
 from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError, plural
-from briefings.preview import instant_page
+from briefings.preview import instant_page, restyled_pages
 from briefings.progress import Progress
 from briefings.search import FOLDER as SEARCH_FOLDER
 from briefings.sources import INPUTS
@@ -53,6 +53,7 @@ WATCHED = tuple(name for name in INPUTS if name != "site.yaml")  # folders; site
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 QUIET_MS = 50  # a burst of saves closer together than this is one change
 STARTUP_S = 0.5  # time for the file watches to be set up
+OPEN_PAGES_AHEAD = 8  # open tabs' pages rendered ahead of the build after a template or static file changed
 # After a page is shown at once, the full build waits this long: the tabs' reload is then
 # served without the build competing for the interpreter (it would add about 70 ms).
 RELOAD_GRACE_S = 0.3
@@ -100,12 +101,17 @@ class Preview:
         self.overlay_lock = threading.Lock()  # the save-watching thread and the build thread both change it
         self.quiet_until = 0.0  # monotonic time before which a build should not start (see RELOAD_GRACE_S)
 
-    def quick(self, changed: set[str]) -> frozenset[str]:
+    def quick(self, changed: set[str], open_pages: frozenset[str] = frozenset()) -> frozenset[str]:
         """Show one edited, new or renamed briefing's page at once, before the build, or take a
-        deleted one's away; return the preview files it changed (its page, and its old URL's if
-        it moved), none if it could not."""
+        deleted one's away; after a save in `templates/` or `static/`, show the `open_pages` (the
+        tabs' preview files) as they now look. Return the preview files it changed (its page,
+        and its old URL's if it moved), none if it could not."""
         content = (self.root / "content").resolve()
         paths = [Path(path).resolve() for path in changed]
+        styling = [(self.root / name).resolve() for name in ("templates", "static")]
+        restyled = bool(paths) and all(any(map(path.is_relative_to, styling)) for path in paths)
+        if restyled and self.model is not None and not self.errors:
+            return self._restyled(paths, open_pages)
         briefings = [path for path in paths if path.suffix == ".md"]
         saved = [path for path in briefings if path.is_file()]
         gone = [path for path in briefings if path not in saved]
@@ -135,6 +141,26 @@ class Preview:
         self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
         self.quiet_until = time.monotonic() + RELOAD_GRACE_S
         return frozenset((path, *(old for old, _ in moves)))
+
+    def _restyled(self, paths: list[Path], open_pages: frozenset[str]) -> frozenset[str]:
+        """Render the open tabs' pages with the templates and static files as they are now, and
+        serve the static files saved, ahead of the build; return the preview files shown."""
+        assert self.model is not None  # see `quick`
+        started = time.monotonic()
+        pages = restyled_pages(self.root, self.model, sorted(open_pages)[:OPEN_PAGES_AHEAD], self.compiled)
+        static = (self.root / "static").resolve()
+        saved = [(path.relative_to(static).as_posix(), path) for path in paths if path.is_relative_to(static)]
+        files = [(name, path.read_bytes()) for name, path in saved if path.is_file()]
+        if not pages:
+            return frozenset()
+        with self.overlay_lock:
+            self.generation += 1
+            ahead = {(self.folder / output).resolve(): (self.generation, data) for output, data in (*pages, *files)}
+            self.overlay = {**self.overlay, **ahead}
+        self.say(f"Showed {plural(len(pages), 'open page')} as restyled in {time.monotonic() - started:.2f} s; "
+                 "rebuilding the rest")  # fmt: skip
+        self.quiet_until = time.monotonic() + RELOAD_GRACE_S
+        return frozenset(output for output, _ in pages)
 
     def _gone_ahead(self, repo_path: str) -> frozenset[str]:
         """Serve a deleted briefing's page as not found from now, before the build removes it;
@@ -260,6 +286,8 @@ class Clients:
     def __init__(self) -> None:
         self.sockets: set[ReloadSocket] = set()
         self.version = 0
+        # The preview files the tabs show, as one value: read by the thread that watches saves.
+        self.shown: frozenset[str] = frozenset()
         self.rounds: collections.deque[tuple[int, Changed]] = collections.deque(maxlen=ROUNDS_KEPT)
 
     def reload(self, changed: Changed = None) -> None:
@@ -270,6 +298,10 @@ class Clients:
         for client in list(self.sockets):
             if reloads(client.page, changed):
                 client.send_message(message)
+
+    def note_shown(self) -> None:
+        """Take note of the pages the tabs show, after a tab said which, or closed."""
+        self.shown = frozenset(client.page for client in self.sockets if client.page is not None)
 
     def stale(self, since: int, page: str | None) -> bool:
         """Return True when a tab showing `page`, served after round `since`, should have reloaded since."""
@@ -317,9 +349,11 @@ class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]  # livereload is un
             self.clients.sockets.add(self)
             protocols = ["http://livereload.com/protocols/official-7"]
             self.send_message({"command": "hello", "protocols": protocols, "serverName": "briefings"})
+        self.clients.note_shown()
 
     def on_close(self) -> None:
         self.clients.sockets.discard(self)
+        self.clients.note_shown()
 
 
 class VersionHandler(web.RequestHandler):
@@ -455,7 +489,11 @@ def watch(root: Path, changes: queue.Queue[set[str]], stop: threading.Event) -> 
 
 
 def rebuild_on_change(
-    preview: Preview, changes: queue.Queue[set[str]], stop: threading.Event, notify: Callable[[Changed], None]
+    preview: Preview,
+    changes: queue.Queue[set[str]],
+    stop: threading.Event,
+    notify: Callable[[Changed], None],
+    open_pages: Callable[[], frozenset[str]] = frozenset,
 ) -> None:
     """Show each edited page at once, and rebuild after each burst of changes; after each, tell
     the tabs what changed."""
@@ -477,7 +515,7 @@ def rebuild_on_change(
             continue
         while not changes.empty():
             changed |= changes.get_nowait()
-        if shown := preview.quick(changed):
+        if shown := preview.quick(changed, open_pages()):
             notify(shown)
         pending.set()
 
@@ -533,7 +571,8 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     changes: queue.Queue[set[str]] = queue.Queue()
     watch(root, changes, stop)
     notify = lambda changed: loop.add_callback(clients.reload, changed)  # noqa: E731 - called from the build thread
-    threading.Thread(target=rebuild_on_change, args=(preview, changes, stop, notify), daemon=True).start()
+    shown = lambda: clients.shown  # noqa: E731 - read from the thread that watches saves
+    threading.Thread(target=rebuild_on_change, args=(preview, changes, stop, notify, shown), daemon=True).start()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.asyncio_loop.add_signal_handler(signum, loop.stop)  # type: ignore[attr-defined]

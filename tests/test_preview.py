@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 
 from briefings import pipeline
-from briefings.preview import instant_page
+from briefings.preview import instant_page, restyled_pages
 from tests.conftest import SITE_YAML, briefing, make_archive
 
 STORY = "story: The fall of Aleppo\n"
@@ -235,3 +235,41 @@ def test_a_story_site_yaml_names_keeps_its_spelling_and_fixed_slug_on_the_instan
     warm(root)
     assert html == (root / "_site" / path).read_bytes()
     assert 'href="/stories/kweiris/"' in html.decode()
+
+
+RESTYLED = ("2015/09/kweiris/index.html", "index.html", "tags/terrorism/index.html", "2015/index.html")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("templates/base.html", "</footer>", "<p>Restyled</p></footer>"),
+        ("static/css/style.css", "body", "html { color: black; }\nbody"),  # every page's fingerprint of it changes
+    ],
+    ids=["a template", "the stylesheet"],
+)
+def test_open_pages_restyled_ahead_of_the_build_are_the_pages_it_makes(
+    tmp_path: Path, name: str, old: str, new: str
+) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    before = {output: (root / "_site" / output).read_bytes() for output in RESTYLED}
+    file = root / name
+    assert old in file.read_text()
+    file.write_text(file.read_text().replace(old, new, 1))
+    shown = dict(restyled_pages(root, model, RESTYLED))
+    assert shown.keys() == set(RESTYLED)
+    warm(root)
+    for output in RESTYLED:
+        assert shown[output] != before[output], output
+        assert shown[output] == (root / "_site" / output).read_bytes(), output
+
+
+def test_a_page_that_cannot_be_restyled_ahead_is_left_to_the_build(tmp_path: Path) -> None:
+    root = make_archive(tmp_path / "a", FILES)
+    model = warm(root).archive
+    assert model is not None
+    (root / "templates" / "base.html").write_text("{% block nothing %}")  # an error: the build reports it
+    assert restyled_pages(root, model, ("index.html", "2015/09/kweiris/index.html")) == ()
+    assert restyled_pages(root, model, ("no/such/page/index.html",)) == ()

@@ -483,6 +483,32 @@ def test_a_deleted_briefings_page_is_not_found_before_the_build_removes_it(tmp_p
     assert preview.quick({str(root / "content" / "2015" / "nowhere.md")}) == frozenset()  # no page of the model's
 
 
+def test_the_open_tabs_pages_are_restyled_before_the_build_after_a_template_or_stylesheet_save(tmp_path: Path) -> None:
+    """Only the pages the tabs show are made ahead (the build makes every other); the stylesheet
+    saved is served ahead too, as the fingerprint in those pages names it."""
+    root = make_archive(tmp_path / "a", FILES)
+    options = pipeline.Options(base_url="http://127.0.0.1:1/", scheduled=True)
+    said: list[str] = []
+    preview = Preview(root, options, said.append)
+    preview.rebuild()
+    folder = root / "_preview"
+    base, css = root / "templates" / "base.html", root / "static" / "css" / "style.css"
+    save(base, base.read_text().replace("</footer>", "<p>Restyled</p></footer>"))
+    save(css, css.read_text() + "\nhtml { color: black; }\n")
+    open_pages = frozenset({"2015/09/kweiris/index.html", "index.html"})
+    assert preview.quick({str(base), str(css)}, open_pages) == open_pages
+    assert said[-1].startswith("Showed 2 open pages as restyled in ")
+    for output in open_pages:
+        page = preview.served((folder / output).resolve()) or b""
+        assert b"<p>Restyled</p>" in page and b"<p>Restyled</p>" not in (folder / output).read_bytes()
+    assert preview.served((folder / "css" / "style.css").resolve()) == css.read_bytes()  # ahead of the build
+    assert b"Restyled" not in (folder / "2015" / "11" / "paris" / "index.html").read_bytes()  # no tab: the build's
+    changed = preview.rebuild()
+    assert changed is not None and not changed & open_pages  # the tabs have them as built
+    assert "2015/11/paris/index.html" in changed and b"Restyled" in (folder / "2015/11/paris/index.html").read_bytes()
+    assert preview.quick({str(base)}) == frozenset()  # no tab open: nothing to show ahead
+
+
 def test_the_preview_keeps_its_model_warm_and_patches_it_for_an_edit_pages_only_show(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -605,6 +631,27 @@ def test_tabs_show_a_new_briefing_where_they_wait_for_it_and_follow_a_renamed_on
         on_it.wait_for_function("document.querySelector('h1')?.textContent === 'Kweiris airbase'", timeout=15000)
         assert on_it.url == server.url + "2015/09/kweiris-airbase/"
         browser.close()
+
+
+@pytest.mark.browser
+def test_an_open_tab_shows_a_template_edit_before_the_build_is_done_in_chromium(server: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        page.goto(server.url + "2015/09/kweiris/")
+        page.wait_for_function("window.LiveReload?.connector?.protocol")
+        base = server.root / "templates" / "base.html"
+        save(base, base.read_text().replace("</footer>", '<p id="restyled">Restyled</p></footer>'))
+        page.wait_for_function("document.getElementById('restyled')?.textContent === 'Restyled'", timeout=15000)
+        browser.close()
+    wait_for(lambda: any(line.startswith("Showed 1 open page as restyled") for line in server.lines))
+    shown = [n for n, line in enumerate(server.lines) if line.startswith("Showed 1 open page as restyled")]
+    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines[shown[-1] :]))
 
 
 @pytest.mark.browser
