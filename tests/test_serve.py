@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import shutil
 import signal
@@ -587,8 +588,10 @@ def test_a_saved_change_reloads_the_open_page_in_chromium(server: Server) -> Non
         browser.close()
 
 
-@pytest.mark.browser
-def test_the_open_tab_follows_a_briefing_whose_date_moves_it_in_chromium(server: Server) -> None:
+@contextlib.contextmanager
+def open_tabs(server: Server, *paths: str) -> Iterator[list[Page]]:
+    """Open each preview path in its own Chromium tab, once the server's start-up check is done,
+    and yield the tabs once each is connected for reloads."""
     from playwright.sync_api import sync_playwright
 
     from tests.test_browser import CHROMIUM, FLAGS
@@ -596,31 +599,28 @@ def test_the_open_tab_follows_a_briefing_whose_date_moves_it_in_chromium(server:
     wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page()
-        page.goto(server.url + "2015/09/kweiris/")
-        page.wait_for_function("window.LiveReload?.connector?.protocol")
+        tabs = [browser.new_page() for _ in paths]
+        for tab, path in zip(tabs, paths, strict=True):
+            tab.goto(server.url + path)
+        for tab in tabs:
+            tab.wait_for_function("window.LiveReload?.connector?.protocol")
+        yield tabs
+        browser.close()
+
+
+@pytest.mark.browser
+def test_the_open_tab_follows_a_briefing_whose_date_moves_it_in_chromium(server: Server) -> None:
+    with open_tabs(server, "2015/09/kweiris/") as [page]:
         file = server.root / "content" / "2015" / "kweiris.md"
         moved = file.read_text().replace("2015-09-24T10:00:00+03:00", "2015-10-24T10:00:00+03:00")
         file.write_text(moved.replace("title: Kweiris jets", "title: Kweiris, a month on"))
         page.wait_for_function("document.querySelector('h1')?.textContent === 'Kweiris, a month on'", timeout=15000)
         assert page.url == server.url + "2015/10/kweiris/"
-        browser.close()
 
 
 @pytest.mark.browser
 def test_tabs_show_a_new_briefing_where_they_wait_for_it_and_follow_a_renamed_one_in_chromium(server: Server) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM, FLAGS
-
-    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        waiting, on_it = browser.new_page(), browser.new_page()
-        waiting.goto(server.url + "2015/09/homs/")  # not found yet
-        on_it.goto(server.url + "2015/09/kweiris/")
-        for tab in (waiting, on_it):
-            tab.wait_for_function("window.LiveReload?.connector?.protocol")
+    with open_tabs(server, "2015/09/homs/", "2015/09/kweiris/") as [waiting, on_it]:  # the first: not found yet
         save(server.root / "content" / "2015" / "homs.md", briefing("Homs", "2015-09-26T09:00:00+03:00", "[Syria]"))
         waiting.wait_for_function("document.querySelector('h1')?.textContent === 'Homs'", timeout=15000)
         wait_for(lambda: any(line.startswith("Showed content/2015/homs.md") for line in server.lines))  # its own save
@@ -630,25 +630,14 @@ def test_tabs_show_a_new_briefing_where_they_wait_for_it_and_follow_a_renamed_on
         file.unlink()
         on_it.wait_for_function("document.querySelector('h1')?.textContent === 'Kweiris airbase'", timeout=15000)
         assert on_it.url == server.url + "2015/09/kweiris-airbase/"
-        browser.close()
 
 
 @pytest.mark.browser
 def test_an_open_tab_shows_a_template_edit_before_the_build_is_done_in_chromium(server: Server) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM, FLAGS
-
-    wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page()
-        page.goto(server.url + "2015/09/kweiris/")
-        page.wait_for_function("window.LiveReload?.connector?.protocol")
+    with open_tabs(server, "2015/09/kweiris/") as [page]:
         base = server.root / "templates" / "base.html"
         save(base, base.read_text().replace("</footer>", '<p id="restyled">Restyled</p></footer>'))
         page.wait_for_function("document.getElementById('restyled')?.textContent === 'Restyled'", timeout=15000)
-        browser.close()
     wait_for(lambda: any(line.startswith("Showed 1 open page as restyled") for line in server.lines))
     shown = [n for n, line in enumerate(server.lines) if line.startswith("Showed 1 open page as restyled")]
     wait_for(lambda: any(line.startswith("Rebuilt") for line in server.lines[shown[-1] :]))
