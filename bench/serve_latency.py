@@ -59,13 +59,13 @@ def prepare(folder: Path, count: int | None, published: bool = False) -> tuple[P
         for name in ("site.yaml", "content", "templates", "static"):
             (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
     today = datetime.date.today().isoformat()
-    newest = max(path for path in (root / "content").rglob("*.md") if not published or _date(path) <= today)
+    files = (root / "content").rglob("*.md")
+    newest = max(path for path in files if not published or date_of(path.read_text(encoding="utf-8")) <= today)
     return root, newest.relative_to(root).as_posix()
 
 
-def _date(file: Path) -> str:
+def date_of(text: str) -> str:
     """Return the date a briefing's front matter gives, as written (`2024-12-25T01:40:45-05:00`)."""
-    text = file.read_text(encoding="utf-8")
     return next(line for line in text.splitlines() if line.startswith("date:")).split()[1]
 
 
@@ -106,8 +106,7 @@ def rebuilt(said: queue.Queue[str], timeout: float = 1200) -> None:
 def page_url(root: Path, base: str, file: str, text: str | None = None) -> str:
     """Return the preview URL of a briefing: /YYYY/MM/slug/ from its front matter date (in
     `text`, or its file's)."""
-    text = text if text is not None else (root / file).read_text(encoding="utf-8")
-    date = next(line for line in text.splitlines() if line.startswith("date:")).split()[1]
+    date = date_of(text if text is not None else (root / file).read_text(encoding="utf-8"))
     return f"{base}{date[:4]}/{date[5:7]}/{Path(file).stem}/"
 
 
