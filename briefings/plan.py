@@ -466,7 +466,7 @@ class Keying:
         self.made = made
         self.given: dict[str, Given] = {}
         self.templates: dict[str, bytes] = {}
-        self.readers, self.base, self.since = _kept_plan(memo, shape, site_wide) if memo else (None, None, None)
+        self.readers, self.base, self.since = _last_plan(memo, shape, site_wide) if memo else (None, None, None)
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
         # A new shape's plan whose model was patched: the briefing pages made as the last model made
         # them, with what the last plan of its shape gave them and what each holds (`recall_prior`).
@@ -755,6 +755,18 @@ def _kept_plan(
         return readers, None, None
     since = memo.recall(prefix + "plan_since", shape)
     return readers, base, since if isinstance(since, PlanSince) and since.token == base.token else None
+
+
+def _last_plan(memo: Memo, shape: bytes, site_wide: bytes) -> tuple[Readers | None, PlanKeys | None, PlanSince | None]:
+    """Return what the memo keeps of the last plan of a shape (`_kept_plan`). If that is the
+    shape of the model kept, and plans of another came since (a retag, a briefing added, then
+    undone), its files were set aside (`Keying.keep`): they are put back and given, as if no
+    other plan had come between, and those of the other shape are dropped."""
+    found = _kept_plan(memo, shape, site_wide)
+    if found[0] is None and (found := _kept_plan(memo, shape, site_wide, ASIDE))[0] is not None:
+        for name in PLAN_FILES:
+            memo.set_aside(ASIDE + name, name)
+    return found
 
 
 def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> set[str]:

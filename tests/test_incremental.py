@@ -1483,6 +1483,40 @@ def test_two_new_shapes_in_a_row_key_again_only_the_pages_they_change(tmp_path: 
 
 
 @pytest.mark.parametrize("change", ["add", "retag"])
+def test_a_new_shape_undone_recalls_the_plan_of_the_model_kept(tmp_path: Path, change: str) -> None:
+    """Counted: a retag or an add, then undone. The model is the one kept again, and the last plan
+    of its shape was set aside by the plan between (`plan.Keying.keep`): it is put back
+    (`plan._last_plan`), so the build keys again what a steady edit would (no briefing page the
+    change did not touch), not every output. Each build, and an edit right after, equals a
+    clean build."""
+    root, model = two_groups_built(tmp_path / "a")
+    other = {urls.output_file(e.path) for e in model.entries if e.briefing.path >= "content/2016/b12.md"}
+    folder = root / "content" / "2016"
+    file, added = folder / "b03.md", folder / "added.md"
+    original = file.read_text()
+    if change == "add":
+        added.write_text(text(30, ["Russia", "Syria topic"], 28))
+    else:
+        file.write_text(original.replace("tags: [Russia, Syria topic]", "tags: [Aleppo, Syria topic]"))
+    pipeline.build(root)
+    assert (root / ".cache" / "aside-plan_keys.pickle").exists()
+    added.unlink(missing_ok=True)
+    file.write_text(original)
+    report = pipeline.build(root)
+    assert report.replanned is not None
+    everything = {urls.output_file(e.path) for e in model.entries}
+    assert not report.replanned & other, sorted(report.replanned & other)
+    assert len(report.replanned & everything) <= 6, sorted(report.replanned & everything)
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    edited = folder / "b20.md"
+    edited.write_text(edited.read_text().replace("Briefing 20", "Ferry news"))
+    report = pipeline.build(root)
+    site = tree(root / "_site")
+    assert report.replanned is not None and {path for path in other if b"Ferry news" in site[path]} <= report.replanned
+    assert site == clean_build(root, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("change", ["add", "retag"])
 def test_an_edit_undone_in_the_build_of_a_new_shape_reaches_the_pages_that_show_it(tmp_path: Path, change: str) -> None:
     """A title edited (a build: the model kept stays the one before it), then put back as it was
     in the same build as a briefing added or a retag: the new shape is patched from the model
