@@ -134,35 +134,6 @@ class Hasher:
                 values = fields(item) if count != 1 else (fields(item),)
                 stack += [part for part in values if type(part) not in _PLAIN]
 
-    def same(self, a: Any, b: Any) -> bool:
-        """Return True if a value made before (`a`) and one of the data being keyed (`b`) are sure
-        to have one digest, found without digesting them: the same object, or values of one type
-        made of the same parts (`_parts`), compared part by part. An object whose digest is known
-        by other means (a briefing: by its file) is the same only as itself. False may also mean
-        "not sure" (a float's NaN, a dict keyed by other than text): the caller then digests them.
-        For telling which pages of a listing two models make alike, where most parts are the same
-        entries: a few microseconds a page."""
-        if a is b:
-            return True
-        kind = type(a)
-        if kind is not type(b):
-            return False
-        if kind is tuple or kind is list:
-            return len(a) == len(b) and all(map(self.same, a, b))
-        if kind in _MARSHALLED or kind is bytes:
-            return bool(a == b) and (kind is not float or repr(a) == repr(b))  # (0.0 and -0.0: two digests)
-        if kind is datetime or kind is date:  # as `_parts` writes them: the fields, fold and zone's name
-            zones = repr(getattr(a, "tzinfo", None)), repr(getattr(b, "tzinfo", None))
-            return a.__reduce_ex__(4)[1][0] == b.__reduce_ex__(4)[1][0] and zones[0] == zones[1]
-        if kind is dict:
-            return a.keys() == b.keys() and all(type(k) is str for k in a) and all(self.same(a[k], b[k]) for k in a)
-        if kind in self._fields or (dataclasses.is_dataclass(a) and not isinstance(a, type)):
-            if self._known is not None and self._known(b) is not None:
-                return False  # known by its file, which `a` may have been read from before it changed
-            _, fields, _ = self._shape(kind)
-            return self.same(fields(a), fields(b))
-        return False
-
     def key(self, *values: Any) -> str:
         """Return the hex key of a sequence of values."""
         return _blake(b"".join(self.digest(value) for value in values)).hex()

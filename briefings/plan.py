@@ -148,13 +148,6 @@ class Recalled:
     holds: bytes
     ends: array[int]
     places: dict[str, int]
-    barred: frozenset[str] = frozenset()  # outputs holding a briefing gone, or a file changed since that plan
-    stale: frozenset[str] = frozenset()  # the templates changed since that plan
-
-    def may_recall(self, path: str, template: str) -> bool:
-        """Return True if an output not recalled yet could be, its view found the same as that
-        plan's: that plan had it, and neither its template nor a file it holds changed since."""
-        return path in self.places and path not in self.pages and path not in self.barred and template not in self.stale
 
     def held_by(self, path: str) -> bytes:
         """Return what a recalled page holds, as `Readers` keeps it."""
@@ -279,7 +272,7 @@ def _plan_outputs(
     if recalled is not None:
         plan = replace(recalled, fresh=planned + recalled.fresh)
     else:
-        keyed = _keyed_outputs(keying, renderer, archive, site, body, prior.model if prior else None)
+        keyed = _keyed_outputs(keying, renderer, archive, site, body)
         plan = replace(keyed, fresh=planned + keyed.fresh)
     keying.keep_digests()
     renderer.keep_references()
@@ -293,22 +286,12 @@ def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
 
 
 def _keyed_outputs(
-    keying: Keying,
-    renderer: Renderer,
-    archive: Archive,
-    site: SiteConfig,
-    body: Callable[[BodyRef], str],
-    before: Archive | None = None,
+    keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
 ) -> Plan:
     """Return every page and feed, each keyed again or with the key remembered (`Keying`); the
     briefing pages recalled from the shape before (`Keying.recall_prior`) are kept as that
-    shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made.
-    The other pages that the model patched from (`before`) made alike are recalled too."""
+    shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made."""
     pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
-    if before is not None and keying.recalled is not None:
-        finder = PagesByPath(before)
-        listings = (page for page in pages if isinstance(page, Page) and page.template != BRIEFING_TEMPLATE)
-        keying.recall_alike(listings, lambda path: _site_page(finder, path))
     # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
     # this process makes its view only if the page is made.
     work: list[Job] = []
@@ -389,12 +372,6 @@ def _recalled_outputs(
 def _same_date(a: datetime | None, b: datetime | None) -> bool:
     """Return True if two dates are the same and written the same (a `Sitemap`'s key digests its zone)."""
     return a is b or (a == b and repr(a) == repr(b))
-
-
-def _site_page(finder: PagesByPath, path: str) -> Page | None:
-    """Return the page of `site_pages` at a site path, if any (not a moved or given-way one)."""
-    found = finder.at(path)
-    return found[1] if found is not None and found[0] == "site" else None
 
 
 def _page_at(finder: PagesByPath, output: str) -> tuple[Section, Page] | None:
@@ -526,27 +503,7 @@ class Keying:
         digest = self.renderer.template_digest
         if changed := {name for name, known in templates.items() if digest(name) != known}:  # keyed again
             pages = {path for path in pages if outputs[path][4] not in changed}
-        ends, barred, stale = array("I", readers.ends), frozenset(leaving | undone), frozenset(changed)
-        self.recalled = Recalled(frozenset(pages), outputs, holds, ends, places, barred, stale)
-
-    def recall_alike(self, pages: Iterable[Page], before: Callable[[str], Page | None]) -> None:
-        """Recall too the pages this plan makes as the model patched from made them (`before`,
-        by site path): the same view, part for part (`keys.Hasher.same`), so the same key. A term
-        that a change touches (a retag, a briefing added) is a new object, whose pages `unchanged`
-        in `recall_prior` did not name; but a change reaches the page that lists it and those
-        whose entries moved up or down, not every page of a term, nor the months around it."""
-        recalled = self.recalled
-        if recalled is None:
-            return
-        alike = set()
-        for page in pages:
-            path = output_file(page.path)
-            if not recalled.may_recall(path, page.template):
-                continue
-            if (was := before(page.path)) is not None and self.hasher.same(was, page):
-                alike.add(path)
-        if alike:
-            self.recalled = replace(recalled, pages=recalled.pages | alike)
+        self.recalled = Recalled(frozenset(pages), outputs, holds, array("I", readers.ends), places)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
