@@ -47,7 +47,7 @@ from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, SourceFile, remember_digests
 from briefings.urls import briefing_path, href, output_file
-from briefings.workers import parallel_map
+from briefings.workers import in_child, parallel_map
 from briefings.write import unique_outputs
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class Session:
     cache: Cache | None
     store: BodyStore
     now: datetime  # the build's clock (`clock.build_time`)
+    # Work started in the background (`in_background`), which the session waits for as it closes.
+    later: contextlib.ExitStack
 
 
 @contextlib.contextmanager
@@ -77,11 +79,26 @@ def session(
     now: datetime | None = None,
 ) -> Iterator[Session]:
     """Open a run of the stages with these settings at the build's clock (read now unless given):
-    open the body store (in the cache, or a temporary one)."""
+    open the body store (in the cache, or a temporary one). Closing it waits for the work the
+    stages left in the background (`Session.later`)."""
     now = now or build_time()
     stamp = digest_text(cache.engine if cache else "", repr(config.parsing)).hex()
-    with body_store(cache.folder if cache else None, stamp, cache.key if cache else os.urandom(32)) as store:
-        yield Session(root, config, options, progress, cache, store, now)
+    folder, key = (cache.folder, cache.key) if cache else (None, os.urandom(32))
+    with body_store(folder, stamp, key) as store, contextlib.ExitStack() as later:
+        yield Session(root, config, options, progress, cache, store, now, later)
+
+
+def in_background(later: contextlib.ExitStack, task: Callable[[], object]) -> None:
+    """Start task() in a forked child (`workers.in_child`, on the other core) that `later` waits
+    for as it closes: unless it closes on Ctrl-C or a kill, which stops the child (what it was
+    writing is a `.new.*` file, cleared by the next build). Where fork is not, the task runs then."""
+    done = later.enter_context(in_child(task))
+
+    def wait(kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None or issubclass(kind, Exception):  # (a build that fails keeps what it kept before)
+            done()
+
+    later.push(wait)
 
 
 @dataclass(frozen=True)
@@ -325,7 +342,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             made = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
             # Outside the preview a build keeps a model of files none kept has the frame of, for the
             # builds after it to patch: those with files added or removed since too (`fits_files`).
-            keep_model(cache, made, records.index, always=not fits and in_process is None)
+            keep_model(cache, made, records.index, always=not fits and in_process is None, later=_later(run, archive))
         kept = keeps = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan knows them all
     else:  # the entries it did not patch have the digests kept for the warm model's, if any
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
@@ -333,7 +350,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             prior = Prior(warm.shape, warm.archive)
         if cache and repeated and in_process is None and warm.inputs != inputs:  # patched: for files, or names
             patched = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
-            keep_model(cache, patched, records.index, always=True)
+            keep_model(cache, patched, records.index, always=True, later=_later(run, archive))
             keeps = KeptEntries(token, archive.entries)
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
@@ -397,7 +414,18 @@ def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | 
     return kept if isinstance(kept, Warm) else None
 
 
-def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool = False) -> None:
+KEPT_IN_CHILD_FROM = 5_000  # briefings; below, forking a child to keep the model costs more than pickling it here
+
+
+def _later(run: Session, archive: Archive) -> contextlib.ExitStack | None:
+    """Return where a model is kept in the background (`keep_model`): nowhere with one job (no
+    process of its own: `--jobs 1`), or for a small model."""
+    return run.later if run.options.workers > 1 and len(archive.entries) >= KEPT_IN_CHILD_FROM else None
+
+
+def keep_model(
+    cache: Cache, made: Warm, index: dict[str, Summary], always: bool = False, later: contextlib.ExitStack | None = None
+) -> None:
     """Keep a model just made, without its records, for the next build, when its inputs' shape
     or frame is the last build's, or `always`: a run of edits that each change the frame (dates)
     then pays for no more than a few bytes, and a run of edits to what pages show, or to the
@@ -412,15 +440,26 @@ def keep_model(cache: Cache, made: Warm, index: dict[str, Summary], always: bool
     briefing's date of change is worked out first: the newest of them is looked for in every
     build that patches the model, and most are the briefing's `moment`, which pickles as a
     reference to it.
+
+    Given `later` (`Session.later`), it is written by a forked child while this build plans and
+    writes the site (`in_background`): pickling the model took a third of the build after a
+    retag at 100,000 briefings (the build that keeps it), in this process.
     """
     seen = cache.recall("model_inputs", made.inputs) is True or cache.recall("model_frames", made.frame) is True
     if seen or always:
         _ = made.archive.modified  # each briefing's date of change, worked out now, is kept with it
-        cache.remember_for("model", made.inputs, replace(made, digests=_sharing_entries(made)))
-        cache.remember("model_frame", made.frame, made.inputs)
-        if made.clock is not None:
-            frames = dict(zip(index, map(_frame_of, index.values()), strict=True))
-            cache.remember("model_files", None, ModelFiles(made.inputs, made.decided, made.clock, frames))
+
+        def write() -> None:
+            cache.remember_for("model", made.inputs, replace(made, digests=_sharing_entries(made)))
+            cache.remember("model_frame", made.frame, made.inputs)
+            if made.clock is not None:
+                frames = dict(zip(index, map(_frame_of, index.values()), strict=True))
+                cache.remember("model_files", None, ModelFiles(made.inputs, made.decided, made.clock, frames))
+
+        if later is None:
+            write()
+        else:
+            in_background(later, write)
     if not seen:
         cache.remember("model_inputs", made.inputs, True)
         cache.remember("model_frames", made.frame, True)

@@ -999,16 +999,30 @@ def test_a_retag_that_a_clean_build_refuses_is_refused(
     assert tree(build(root)) == clean_build(root, tmp_path / "clean")
 
 
+@pytest.mark.parametrize("in_child", [False, True])
 def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patch_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool
 ) -> None:
     """Counted, not timed: builds from the command line keep the model in the cache when it keeps
     none that fits, or their inputs have the last build's shape or frame (`stages.keep_model`),
     and the builds after patch it for every file edited since, retags, briefings added and
-    dates changed too; a damaged one is made again."""
+    dates changed too; a damaged one is made again. A large model (here, any) is written by a
+    forked child while the build goes on, and kept by the time the build ends."""
     made: list[int] = []
     real = stages.model_archive
     monkeypatch.setattr(stages, "model_archive", lambda *a: made.append(1) or real(*a))
+    children: list[int] = []
+    if in_child:
+        monkeypatch.setattr(stages, "KEPT_IN_CHILD_FROM", 1)
+        started, parent = stages.in_background, os.getpid()
+
+        def slow(later: contextlib.ExitStack, task: Callable[[], object]) -> None:
+            """The first child takes its time: the build must wait for it, not end it."""
+            first = not children
+            children.append(1)
+            started(later, lambda: (first and os.getpid() != parent and time.sleep(0.5)) or task())
+
+        monkeypatch.setattr(stages, "in_background", slow)
     files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
     root = make_archive(tmp_path / "a", files)
 
@@ -1016,13 +1030,14 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
         made.clear()
         file = root / "content" / "2016" / name
         file.write_text(file.read_text().replace(old, new, 1))
-        assert run(root, "--quiet") == 0
+        assert run(root, "--quiet", "--jobs", "2") == 0
         count = len(made)
         assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), f"{name}: {old} -> {new}"
         return count
 
-    build(root)
+    assert run(root, "--quiet", "--jobs", "2") == 0
     assert len(list((root / ".cache").glob("model-*.pickle"))) == 1  # the cache kept none: it keeps this one
+    assert children == ([1] if in_child else [])
     assert made_for("b3.md", "B3 briefing", "Ferry news") == 0
     assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
     assert made_for("b2.md", "B2 briefing", "Oil news") == 0  # b3 and b2 edited since it was kept
@@ -1040,6 +1055,8 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     kept = next((root / ".cache").glob("model-*.pickle"))
     kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
     assert made_for("b5.md", "B5 briefing", "Wheat news") == 1
+    assert len(children) > 2 if in_child else not children  # (each model kept: a child's)
+    assert not list((root / ".cache").glob(".new.*"))
 
 
 def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second_build_of_it(
