@@ -1,14 +1,15 @@
 """Time two commits' rebuilds in turn, round by round, on two copies of one archive.
 
     python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
-        [--change retag|add|add-newest|edit] [--rounds 6] [--no-edit]
+        [--change retag|add|add-newest|edit] [--rounds 6] [--no-edit | --undo]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
 --quiet`, the checkout's bytecode written first, as `bench.run` writes it), first once to
 settle (its cache is its engine's own: a copy last built by another commit is built cold
 here). Then each round makes one change to both copies and times both builds, then toggles
 the newest briefing's title in both and times both builds again (the edit right after the
-change; with `--no-edit`, not: each change is then a new shape right after another). The
+change; with `--no-edit`, not: each change is then a new shape right after another; with
+`--undo`, the change is undone instead: the files it wrote put back as they were). The
 order of the two builds alternates from round to round, so that a machine slowing down or
 speeding up weighs on both alike; the first round is left
 out. Printed: each step's median wall time for each commit, and the median of the rounds'
@@ -85,16 +86,41 @@ def build(checkout: Path, archive: Path) -> Run:
     return timed([sys.executable, str(checkout / "build.py"), "--root", str(archive), "--quiet"], checkout)
 
 
+def undoing(root: Path) -> Callable[[], None]:
+    """Return what puts the archive's briefings back as they are now, once a change wrote some:
+    the newest briefing's text (a retag, an edit) and the files there are (an add adds one)."""
+    newest = first_briefing(root)
+    text, files = newest.read_text(), set((root / "content").rglob("*.md"))
+
+    def undo() -> None:
+        for added in set((root / "content").rglob("*.md")) - files:
+            added.unlink()
+        if newest.read_text() != text:
+            newest.write_text(text)
+
+    return undo
+
+
 def rounds(
-    old: tuple[Path, Path], new: tuple[Path, Path], change: str, count: int, edit: bool = True
+    old: tuple[Path, Path], new: tuple[Path, Path], change: str, count: int, edit: bool = True, undo: bool = False
 ) -> dict[str, list[tuple[Run, Run]]]:
     """Return, for the change and the edit after it (none without `edit`: one change after
-    another, each a new shape after a new shape), each round's (old, new) runs, the first left out."""
+    another, each a new shape after a new shape; with `undo`, the change undone instead), each
+    round's (old, new) runs, the first left out."""
     for checkout, archive in (old, new):
         byte_compiled(checkout)  # both timed with their bytecode written, whatever the environment
         build(checkout, archive)  # settled: built by this checkout's engine
-    steps: dict[str, Callable[[Path, int], None]] = {change: CHANGES[change]}
-    if edit and change != "edit":  # (an edit after an edit is the next round's)
+    undos: dict[Path, Callable[[], None]] = {}
+
+    def changed(root: Path, number: int) -> None:
+        if undo:
+            undos[root] = undoing(root)
+        CHANGES[change](root, number)
+
+    steps: dict[str, Callable[[Path, int], None]] = {change: changed}
+    if undo:
+        steps["undone"] = lambda root, _: undos.pop(root)()
+    elif edit and change != "edit":  # (an edit after an edit is the next round's)
         steps["edit after it"] = toggle_title
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
     for number in range(count):
@@ -134,11 +160,12 @@ def main() -> None:
     parser.add_argument("--change", choices=sorted(CHANGES), default="retag")
     parser.add_argument("--rounds", type=int, default=6, help="rounds, the first left out (at least 2)")
     parser.add_argument("--no-edit", action="store_true", help="no title edit between changes: one after another")
+    parser.add_argument("--undo", action="store_true", help="after each change, undo it (instead of a title edit)")
     args = parser.parse_args()
     if args.rounds < 2:
         parser.error("--rounds must be at least 2: the first is left out")
     old, new = (args.old_checkout, args.old_archive), (args.new_checkout, args.new_archive)
-    print(summary(rounds(old, new, args.change, args.rounds, edit=not args.no_edit)))
+    print(summary(rounds(old, new, args.change, args.rounds, edit=not args.no_edit, undo=args.undo)))
 
 
 if __name__ == "__main__":

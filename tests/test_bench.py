@@ -151,6 +151,20 @@ def test_rounds_of_edits_time_the_edit_alone(tmp_path: Path, monkeypatch: pytest
     assert all("title: Edited " in bench.first_briefing(copy).read_text() for copy in copies)  # toggled three times
 
 
+@pytest.mark.parametrize("change", ["retag", "add-newest"])
+def test_rounds_with_undo_time_each_change_and_its_undoing(tmp_path: Path, change: str) -> None:
+    """`--undo`: each round's change is undone in both copies (the files it wrote put back, those it
+    added deleted) and that build is timed too; the archives end as they began."""
+    copies = (tmp_path / "old", tmp_path / "new")
+    for copy in copies:
+        write_archive(copy, generate(20))
+    before = [{p.relative_to(c).as_posix(): p.read_bytes() for p in (c / "content").rglob("*.md")} for c in copies]
+    timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), change, 3, undo=True)
+    assert {step: len(pairs) for step, pairs in timings.items()} == {change: 2, "undone": 2}
+    after = [{p.relative_to(c).as_posix(): p.read_bytes() for p in (c / "content").rglob("*.md")} for c in copies]
+    assert after == before
+
+
 def test_a_round_retags_the_newest_briefing_to_a_tag_of_its_own(tmp_path: Path) -> None:
     write_archive(tmp_path, generate(5))
     newest = bench.first_briefing(tmp_path)
