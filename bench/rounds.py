@@ -86,17 +86,22 @@ def build(checkout: Path, archive: Path) -> Run:
     return timed([sys.executable, str(checkout / "build.py"), "--root", str(archive), "--quiet"], checkout)
 
 
-def undoing(root: Path) -> Callable[[], None]:
+def undoing(root: Path) -> Callable[..., bool]:
     """Return what puts the archive's briefings back as they are now, once a change wrote some:
-    the newest briefing's text (a retag, an edit) and the files there are (an add adds one)."""
+    the newest briefing's text (a retag, an edit) and the files there are (an add adds one).
+    Called with `dry=True`, it only says whether there is anything to put back."""
     newest = first_briefing(root)
     text, files = newest.read_text(), set((root / "content").rglob("*.md"))
 
-    def undo() -> None:
-        for added in set((root / "content").rglob("*.md")) - files:
-            added.unlink()
-        if newest.read_text() != text:
-            newest.write_text(text)
+    def undo(dry: bool = False) -> bool:
+        added = set((root / "content").rglob("*.md")) - files
+        rewritten = newest.read_text() != text
+        if not dry:
+            for file in added:
+                file.unlink()
+            if rewritten:
+                newest.write_text(text)
+        return bool(added) or rewritten
 
     return undo
 
@@ -110,16 +115,21 @@ def rounds(
     for checkout, archive in (old, new):
         byte_compiled(checkout)  # both timed with their bytecode written, whatever the environment
         build(checkout, archive)  # settled: built by this checkout's engine
-    undos: dict[Path, Callable[[], None]] = {}
+    undos: dict[Path, Callable[..., bool]] = {}
 
     def changed(root: Path, number: int) -> None:
         if undo:
             undos[root] = undoing(root)
         CHANGES[change](root, number)
+        if undo and not undos[root](True):  # (the archive had this round's change already: an earlier run's)
+            sys.exit(f"bench.rounds: round {number + 1}'s {change} changed nothing in {root}; use a fresh copy")
+
+    def undone(root: Path, number: int) -> None:
+        undos.pop(root)()
 
     steps: dict[str, Callable[[Path, int], None]] = {change: changed}
     if undo:
-        steps["undone"] = lambda root, _: undos.pop(root)()
+        steps["undone"] = undone
     elif edit and change != "edit":  # (an edit after an edit is the next round's)
         steps["edit after it"] = toggle_title
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}

@@ -165,6 +165,17 @@ def test_rounds_with_undo_time_each_change_and_its_undoing(tmp_path: Path, chang
     assert after == before
 
 
+def test_rounds_with_undo_refuse_a_change_the_archive_had_already(tmp_path: Path) -> None:
+    """An archive an earlier run left with a round's retag: that round would time two builds with
+    nothing to do, as if they were the change's. It stops, saying so."""
+    copies = (tmp_path / "old", tmp_path / "new")
+    for copy in copies:
+        write_archive(copy, generate(10))
+        bench_rounds.retag(copy, 1)  # what an earlier run's second round left
+    with pytest.raises(SystemExit, match="round 2's retag changed nothing"):
+        bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "retag", 3, undo=True)
+
+
 def test_a_round_retags_the_newest_briefing_to_a_tag_of_its_own(tmp_path: Path) -> None:
     write_archive(tmp_path, generate(5))
     newest = bench.first_briefing(tmp_path)
