@@ -95,8 +95,11 @@ def in_background(later: contextlib.ExitStack, task: Callable[[], object]) -> No
     done = later.enter_context(in_child(task))
 
     def wait(kind: type[BaseException] | None, *_: object) -> None:
-        if kind is None or issubclass(kind, Exception):  # (a build that fails keeps what it kept before)
+        if kind is None:
             done()
+        elif issubclass(kind, Exception):  # a build that fails keeps what it kept, and says why it failed
+            with contextlib.suppress(Exception):
+                done()
 
     later.push(wait)
 

@@ -1059,6 +1059,31 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert not list((root / ".cache").glob(".new.*"))
 
 
+def test_a_build_that_fails_says_why_whatever_befell_the_model_kept_by_its_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model is written by a child while the build goes on (`stages.in_background`); a build
+    that then fails (a link to a page the site lacks) reports that, with its file and line, not
+    what the child met (here, a cache it could not write)."""
+    monkeypatch.setattr(stages, "KEPT_IN_CHILD_FROM", 1)
+    parent = os.getpid()
+    real = Cache.remember_for
+
+    def refused(self: Cache, *args: Any) -> None:
+        if os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        real(self, *args)
+
+    monkeypatch.setattr(Cache, "remember_for", refused)
+    body = "See [the list](/tags/no-such-tag/)."
+    root = make_archive(tmp_path / "a", {"2016/b1.md": text(1, ["Syria"], body=body)})
+    capsys.readouterr()
+    assert run(root, "--quiet", "--jobs", "2") == 1
+    err = capsys.readouterr().err
+    assert "content/2016/b1.md:" in err and "/tags/no-such-tag/" in err, err
+    assert "No space left" not in err and "Traceback" not in err
+
+
 def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second_build_of_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
