@@ -83,7 +83,7 @@ def instant_page(
     pages = [briefing_page(model, next(i for i, e in enumerate(model.entries) if e is entry))]
     if old is not None and path != old.path:
         pages.append(Page(old.path, "redirect.html", new.title, {"target": path, "briefing": new}))
-    renderer = Renderer(root / "templates", site_view(model.config), read_static(root), inline_body, compiled)
+    renderer = _renderer(root, model, compiled)
     try:
         return tuple((output_file(page.path), renderer.render(page)) for page in pages)
     except BuildFailed:
@@ -109,13 +109,16 @@ def restyled_pages(
                 shown = instant_page(root, archive, briefings[output], data, compiled)
                 made += shown[:1] if shown else ()
             elif found := next(filter(None, map(finder.at, page_paths(output))), None):
-                renderer = renderer or Renderer(
-                    root / "templates", site_view(archive.config), read_static(root), inline_body, compiled
-                )
+                renderer = renderer or _renderer(root, archive, compiled)
                 made.append((output, renderer.render(found[1])))
         except (BuildFailed, LookupError, OSError):
             continue
     return tuple(made)
+
+
+def _renderer(root: Path, archive: Archive, compiled: jinja2.BytecodeCache | None) -> Renderer:
+    """Return a renderer of the model's pages with the templates and static files as they are now."""
+    return Renderer(root / "templates", site_view(archive.config), read_static(root), inline_body, compiled)
 
 
 def _refs(archive: Archive, briefing: Briefing) -> tuple[tuple[Ref, ...], ...]:

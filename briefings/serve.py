@@ -131,16 +131,23 @@ class Preview:
         if made is None:
             return frozenset()
         (path, _), *moves = made
+        # The redirect is ahead of the build too: until the build removes the page at the old
+        # URL, a tab that reloads there would be served it, and follow only after the build.
+        self._ahead(made, {(self.folder / old).resolve(): redirect for old, redirect in moves})
+        self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
+        return frozenset((path, *(old for old, _ in moves)))
+
+    def _ahead(self, files: Iterable[tuple[str, bytes | None]], moved: dict[Path, bytes] | None = None) -> None:
+        """Serve these preview files (None: not found) ahead of the build, as the newest
+        generation (see `rebuild`), with redirects from the URLs briefings `moved` from; hold
+        the next build back while the tabs reload (`RELOAD_GRACE_S`)."""
         with self.overlay_lock:
             self.generation += 1
-            # The redirect is ahead of the build too: until the build removes the page at the old
-            # URL, a tab that reloads there would be served it, and follow only after the build.
-            ahead = {(self.folder / output).resolve(): (self.generation, data) for output, data in made}
+            ahead = {(self.folder / output).resolve(): (self.generation, data) for output, data in files}
             self.overlay = {**self.overlay, **ahead}
-            self.moved = {**self.moved, **{(self.folder / old).resolve(): redirect for old, redirect in moves}}
-        self.say(f"Showed {repo_path} in {time.monotonic() - started:.2f} s; rebuilding the rest")
+            if moved:
+                self.moved = {**self.moved, **moved}
         self.quiet_until = time.monotonic() + RELOAD_GRACE_S
-        return frozenset((path, *(old for old, _ in moves)))
 
     def _restyled(self, paths: list[Path], open_pages: frozenset[str]) -> frozenset[str]:
         """Render the open tabs' pages with the templates and static files as they are now, and
@@ -153,13 +160,9 @@ class Preview:
         files = [(name, path.read_bytes()) for name, path in saved if path.is_file()]
         if not pages:
             return frozenset()
-        with self.overlay_lock:
-            self.generation += 1
-            ahead = {(self.folder / output).resolve(): (self.generation, data) for output, data in (*pages, *files)}
-            self.overlay = {**self.overlay, **ahead}
+        self._ahead((*pages, *files))
         self.say(f"Showed {plural(len(pages), 'open page')} as restyled in {time.monotonic() - started:.2f} s; "
                  "rebuilding the rest")  # fmt: skip
-        self.quiet_until = time.monotonic() + RELOAD_GRACE_S
         return frozenset(output for output, _ in pages)
 
     def _gone_ahead(self, repo_path: str) -> frozenset[str]:
@@ -170,11 +173,8 @@ class Preview:
         if entry is None:
             return frozenset()
         page = output_file(entry.path)
-        with self.overlay_lock:
-            self.generation += 1
-            self.overlay = {**self.overlay, (self.folder / page).resolve(): (self.generation, None)}
+        self._ahead([(page, None)])
         self.say(f"Took /{entry.path} away ({repo_path} is gone); rebuilding the rest")
-        self.quiet_until = time.monotonic() + RELOAD_GRACE_S
         return frozenset({page})
 
     def rebuild(self) -> Changed:
