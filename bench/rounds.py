@@ -1,7 +1,7 @@
 """Time two commits' rebuilds in turn, round by round, on two copies of one archive.
 
     python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
-        [--change retag|add|add-newest|edit] [--rounds 6] [--no-edit | --undo]
+        [--change retag|add|add-newest|edit|cold] [--rounds 6] [--no-edit | --undo]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
 --quiet`, the checkout's bytecode written first, as `bench.run` writes it), first once to
@@ -19,13 +19,15 @@ The changes: `retag`, the newest briefing's tags set to a tag neither copy has h
 shape: every listing of a new tag); `add`, a copy of a briefing from the middle of the
 archive under a new slug (the entries after it move); `add-newest`, a copy of the newest
 briefing under a new slug, dated a day after it, as most contributions are (it comes first);
-`edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it).
+`edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it);
+`cold`, the archive's `.cache/` and `_site/` deleted (a cold build, paired; with `--no-edit`).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import sys
 from collections.abc import Callable
@@ -76,8 +78,14 @@ def toggle_title(root: Path, number: int) -> None:
     file.write_text(text.replace(edited, "title: ", 1) if edited in text else text.replace("title: ", edited, 1))
 
 
+def cold(root: Path, number: int) -> None:
+    """Delete what the last build left: the cache and the site."""
+    for folder in (".cache", "_site"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+
+
 CHANGES: dict[str, Callable[[Path, int], None]] = {
-    "retag": retag, "add": add, "add-newest": add_newest, "edit": toggle_title,
+    "retag": retag, "add": add, "add-newest": add_newest, "edit": toggle_title, "cold": cold,
 }  # fmt: skip
 
 
