@@ -79,7 +79,7 @@ def revision(root: Path, options: pipeline.Options) -> Revision:
     permanent |= {
         "/" + term_path(name, t.slug): STORIES for name in chronicles for t in archive.terms[name] if t.entries
     }
-    return Revision({f.path: f.digest or "" for f in content.files}, briefings, pages, permanent)
+    return Revision({path: digest or "" for path, digest in content.files.items()}, briefings, pages, permanent)
 
 
 def sketch(survey: pipeline.Survey) -> Revision:
@@ -93,7 +93,7 @@ def sketch(survey: pipeline.Survey) -> Revision:
     served |= {removed.path: "site.yaml (removed)" for removed in survey.config.removed}
     served |= {alias: STORIES for story in survey.config.stories for alias in story.aliases}
     served |= {"/" + term_path("stories", story_slug(survey.config, b.story)): STORIES for b in read if b.story}
-    files = {f.path: f.digest or "" for f in survey.content.files}
+    files = {path: digest or "" for path, digest in survey.content.files.items()}
     return Revision(files, briefings, dict.fromkeys(served, ""), served, sketched=True)
 
 

@@ -216,7 +216,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
     if cache and listed and (unchanged := cache.unchanged_build(root / output, now, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])
     content = read_content(root, cache, defer=True, listing=listing)
-    del listing  # a stat result per file, not needed past here
+    del listing  # a signature per file, not needed past here
     inputs = inputs_digest(root, settings, content) if content.unread is None else ""
     if cache and inputs and (unchanged := cache.unchanged_build(root / output, now, inputs=inputs, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])

@@ -8,6 +8,7 @@ May not do I/O, or know other briefings or the base URL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -69,10 +70,18 @@ def summary(record: Record) -> Summary:
     return Summary(record.digest, record.shape, record.body is not None, moment, record.frame)
 
 
-def index_rows(index: dict[str, Summary]) -> dict[str, tuple[Any, ...]]:
+def index_rows(index: dict[str, Summary], fresh: Iterable[str] = (), kept: object = None) -> dict[str, tuple[Any, ...]]:
     """Return the summaries by path as plain tuples, as the cache keeps them (a table of
-    `Cache.remember_tables`): a `Summary` would pickle as a call to its class."""
-    return {path: tuple(s) for path, s in index.items()}
+    `Cache.remember_tables`): a `Summary` would pickle as a call to its class.
+
+    `kept` is the rows `index_from` made `index` from, but for the `fresh` paths: their rows
+    are taken as they are, the same objects, which the cache finds unchanged at a glance.
+    """
+    if not isinstance(kept, dict):
+        return {path: tuple(s) for path, s in index.items()}
+    rows: dict[str, Any] = dict(zip(index, map(kept.get, index), strict=True))
+    rows.update((path, tuple(index[path])) for path in fresh)
+    return rows
 
 
 def index_from(rows: object) -> dict[str, Summary]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from briefings import sources
 from briefings.archive import (
@@ -45,7 +45,7 @@ from briefings.outputs import Plan
 from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
-from briefings.sources import Content, SourceFile, remember_digests
+from briefings.sources import Content, remember_digests
 from briefings.urls import briefing_path, href, output_file
 from briefings.workers import in_child, parallel_map
 from briefings.write import unique_outputs
@@ -155,18 +155,26 @@ def load_records(
     """
     files, errors, cache, store = content.files, content.refused, run.cache, run.store
     settings = run.config.parsing
+    rows: object = None  # the cached summaries as the cache keeps them
     if warm is not None:  # the cache's shards are as its build left them, or CacheDamaged says otherwise
         cached, load = warm.index, warm.load
     elif cache:
-        cached, load = index_from(cache.load_record_index(settings)), functools.partial(cache.load_records, settings)
+        rows = cache.load_record_index(settings)
+        cached, load = index_from(rows), functools.partial(cache.load_records, settings)
     else:
         cached, load = {}, _none
     stored: AbstractSet[str] = store.digests() if cached else set()
-    # A file listed unread (digest None) differs from every record.
-    stale = [f for f in files if (s := cached.get(f.path)) is None or s.digest != f.digest or _lost(s, stored)]
+    recorded = cached.get
+    # A file listed unread (digest None) differs from every record; a record whose body is
+    # missing from the store is parsed again.
+    stale = [
+        (path, digest)
+        for path, digest in files.items()
+        if (s := recorded(path)) is None or s.digest != digest or (s.body and s.digest not in stored)
+    ]
     parser = RecordParser(settings)
     fresh = {}
-    parsed = parallel_map(lambda f: _parse(parser, run.root, f), stale, run.options.workers)
+    parsed = parallel_map(lambda file: _parse(parser, run.root, *file), stale, run.options.workers)
     batch: list[tuple[str, str, str]] = []
     for done, (record, kept) in enumerate(parsed, start=1):
         if kept is not None:
@@ -178,29 +186,27 @@ def load_records(
             batch = []
         run.progress.update("Reading briefings", done, len(stale))
     store.put(batch)
-    index = {f.path: summary(fresh[f.path]) if f.path in fresh else cached[f.path] for f in files}
+    # In path order; every file not cached is fresh, so none is left None.
+    index = cast("dict[str, Summary]", dict(zip(files, map(recorded, files), strict=True)))
+    index.update((path, summary(record)) for path, record in fresh.items())
     changed = bool(fresh) or len(cached) != len(index)
     if cache and changed:
-        cache.save_records(settings, index_rows(index), fresh, cached.keys() - index.keys())
+        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached.keys() - index.keys())
     if cache:
         remember_digests(run.root, cache, content, ((path, s.digest) for path, s in index.items()))
     records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})
     return records, errors, changed
 
 
-def _parse(parser: RecordParser, root: Path, file: SourceFile) -> tuple[Record, tuple[str, str] | None]:
-    """Read and parse one file; a file gone or unreadable since it was listed is an error, not a crash."""
+def _parse(parser: RecordParser, root: Path, path: str, digest: str | None) -> tuple[Record, tuple[str, str] | None]:
+    """Read and parse one file (its digest, if known); a file gone or unreadable since it was
+    listed is an error, not a crash."""
     try:
-        data = sources.read_bytes(root / file.path)
+        data = sources.read_bytes(root / path)
     except OSError as exc:
-        problem = SourceError(file.path, 0, f"cannot be read ({exc.strerror or exc}); build again once it is in place")
-        return Record(file.path, file.digest or "", None, None, (problem,)), None
-    return parser.parse_apart(file.path, data)
-
-
-def _lost(cached: Summary, stored: AbstractSet[str]) -> bool:
-    """Return True for a cached record whose body is missing from the store."""
-    return cached.body and cached.digest not in stored
+        problem = SourceError(path, 0, f"cannot be read ({exc.strerror or exc}); build again once it is in place")
+        return Record(path, digest or "", None, None, (problem,)), None
+    return parser.parse_apart(path, data)
 
 
 def model_archive(

@@ -30,9 +30,9 @@ def collector_paused() -> Iterator[None]:
 def test_the_content_listing_is_freed_as_soon_as_it_is_dropped(tmp_path: Path, collector_paused: None) -> None:
     files = {f"2015/b{n:02d}.md": briefing(title=f"Briefing {n}") for n in range(30)}
     root = make_archive(tmp_path / "site", files)
-    names, problems = sources.walk(root, "content", ".md")
-    assert len(names) == 30 and not problems
-    del names, problems
+    names, found, problems = sources.walk(root, "content", ".md")
+    assert len(names) == len(found) == 30 and not problems
+    del names, found, problems
     assert gc.collect() == 0  # no cycle held it: dropping it freed it
 
 

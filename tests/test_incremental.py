@@ -349,6 +349,43 @@ def test_unchanged_files_are_not_read_again_and_an_edit_that_keeps_size_and_mtim
     assert "b2.md" in reads and "b0.md" not in reads  # its ctime changed: it alone was read
 
 
+def test_the_signatures_recorded_follow_edits_removals_and_additions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each build records only what changed in the table of signatures and digests: a file read
+    again is not read by the next build, one removed leaves the table, one added joins it, and
+    the table always names exactly the files there are, with the digests of their bytes."""
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
+    reads: list[str] = []
+    real_read = sources.read_bytes
+    monkeypatch.setattr(sources, "read_bytes", lambda file: reads.append(Path(file).name) or real_read(file))
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
+    folder = root / "content" / "2016"
+
+    def rebuilt() -> list[str]:
+        reads.clear()
+        build(root)
+        kept = Cache(root).recall_tables(sources.DIGESTS, str(root.resolve()))
+        assert kept is not None
+        signatures, digests = kept[0]
+        files = {f"content/2016/{file.name}": file for file in folder.iterdir()}
+        assert signatures.keys() == digests.keys() == files.keys()
+        assert all(digests[path] == keys.file_digest(file.read_bytes()) for path, file in files.items())
+        return sorted(set(reads))  # (a file read to digest it is read again to parse it)
+
+    build(root)
+    assert rebuilt() == []
+    (folder / "b2.md").write_text((folder / "b2.md").read_text().replace("Body text.", "Body edited."))
+    assert rebuilt() == ["b2.md"]
+    assert rebuilt() == []  # the edit's row was recorded
+    (folder / "b3.md").unlink()
+    assert rebuilt() == []
+    (folder / "b4.md").write_text(text(4, [TAGS[0]]))
+    assert rebuilt() == ["b4.md"]
+    assert rebuilt() == []
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_a_briefing_that_is_a_link_is_read_every_time_its_target_may_have_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,7 +408,7 @@ def test_a_file_changed_just_before_a_build_is_read_by_the_next_one_too(
     parsed: list[str] = []
     real_read, real_parse = sources.read_bytes, stages._parse
     monkeypatch.setattr(sources, "read_bytes", lambda file: reads.append(Path(file).name) or real_read(file))
-    monkeypatch.setattr(stages, "_parse", lambda p, r, file: parsed.append(file.path) or real_parse(p, r, file))
+    monkeypatch.setattr(stages, "_parse", lambda p, r, path, d: parsed.append(path) or real_parse(p, r, path, d))
     root = make_archive(tmp_path / "a", {"2016/b0.md": text(0, [TAGS[0]])})
     build(root)
     reads.clear()

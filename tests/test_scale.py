@@ -25,7 +25,6 @@ from briefings.feeds import sitemap, sitemap_index, sitemap_views
 from briefings.keys import file_digest
 from briefings.pages import site_pages
 from briefings.records import RecordParser
-from briefings.sources import SourceFile
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
 from tests.test_incremental import clean_build, no_processes_left, tree
 
@@ -230,7 +229,7 @@ def test_a_file_gone_between_listing_and_parsing_is_an_error_not_a_crash(tmp_pat
     # text); one deleted in between, say by a `git checkout` during a preview build, is reported.
     root = make_archive(tmp_path / "a", FILES)
     parser = RecordParser(pipeline.load_config_for(root, pipeline.Options()).parsing)
-    record, html = stages._parse(parser, root, SourceFile("content/2016/gone.md", "0" * 32))
+    record, html = stages._parse(parser, root, "content/2016/gone.md", "0" * 32)
     assert html is None and record.briefing is None
     assert [str(e) for e in record.errors] == [
         "content/2016/gone.md: cannot be read (No such file or directory); build again once it is in place"

@@ -392,7 +392,7 @@ def test_cached_records_are_used_again_whatever_their_time_zone(
     build(root)
     parsed: list[str] = []
     real = stages._parse
-    monkeypatch.setattr(stages, "_parse", lambda p, r, file: parsed.append(file.path) or real(p, r, file))
+    monkeypatch.setattr(stages, "_parse", lambda p, r, path, d: parsed.append(path) or real(p, r, path, d))
     (root / "templates/base.html").write_text((root / "templates/base.html").read_text() + "\n")
     code, err = errors_of(root, capsys, "build")
     assert (code, err, parsed) == (0, "", [])
