@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hmac
+import operator
 import os
 import shutil
 import sqlite3
@@ -115,7 +116,7 @@ class BodyStore:
         """Return the digest of every stored body."""
         if self._stored is None:
             with _damage_reported(self.file):
-                self._stored = {row[0] for row in self._db().execute("SELECT digest FROM bodies")}
+                self._stored = set(map(operator.itemgetter(0), self._db().execute("SELECT digest FROM bodies")))
         return self._stored
 
     def keep_only(self, digests: set[str]) -> None:

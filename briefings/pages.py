@@ -8,7 +8,9 @@ so pages can be rendered in any order or in parallel. May not render, or write f
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -314,13 +316,16 @@ class PagesByPath:
 
     def _entry_index(self) -> dict[str, int]:
         if not self._entries:
-            self._entries = {entry.path: index for index, entry in enumerate(self.archive.entries)}
+            self._entries = dict(zip(map(_PATH, self.archive.entries), itertools.count()))
         return self._entries
 
     def _briefing(self, path: str) -> Page:
         if self._places is None:
             self._places = story_places(self.archive)
         return briefing_page(self.archive, self._entry_index()[path], self._places)
+
+
+_PATH = operator.attrgetter("path")  # of an entry: its page's
 
 
 def page_count(listed: int, per_page: int) -> int:

@@ -13,6 +13,7 @@ import bisect
 import contextlib
 import functools
 import itertools
+import operator
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -463,7 +464,7 @@ class Keying:
         self.aside = False
         if self.readers and self.before:
             atoms = self.before.atoms
-            self.changed = {path for path, digest in digests.items() if atoms.get(path) != digest}
+            self.changed = set(itertools.compress(digests, map(operator.ne, map(atoms.get, digests), digests.values())))
             self.changed |= atoms.keys() - digests.keys()
             self.reached = self.readers.holding(self.changed)
 

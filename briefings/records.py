@@ -8,6 +8,7 @@ May not do I/O, or know other briefings or the base URL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -86,12 +87,15 @@ def index_rows(index: dict[str, Summary], fresh: Iterable[str] = (), kept: objec
 
 def index_from(rows: object) -> dict[str, Summary]:
     """Return the summaries by path that `index_rows` gave, or none from anything else."""
-    if not isinstance(rows, dict):
+    if not isinstance(rows, dict) or set(map(type, rows.values())) - {tuple}:
         return {}
-    try:
-        return dict(zip(rows, map(Summary._make, rows.values()), strict=True))
-    except TypeError:  # a row of another length, or not a row
+    if set(map(len, rows.values())) - {len(Summary._fields)}:  # a row of another length
         return {}
+    return dict(zip(rows, map(_summary_of, rows.values()), strict=True))
+
+
+# A row as a `Summary`, made in C: `Summary._make` is a call of Python's a row (60 ms at 100,000).
+_summary_of = functools.partial(tuple.__new__, Summary)
 
 
 class RecordParser:

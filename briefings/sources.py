@@ -14,7 +14,7 @@ import os
 import stat
 import time
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,25 +242,31 @@ class _Found:
 
 def _visit(folder_path: str, here: str, suffix: str, found: _Found) -> None:
     """Add the files under one folder to `found`, each folder's entries in name order, depth
-    first: the listing comes out sorted by path components with no sort of the whole
-    (os-level calls: Path objects for 100,000 files cost seconds)."""
+    first: the listing comes out sorted by path components with no sort of the whole.
+
+    A folder of regular files alone (a year of briefings: the rule) is taken in C, its names
+    listed and each one's `lstat` taken with `map`; any other folder, entry by entry.
+    (os-level calls: Path objects for 100,000 files cost seconds.)
+    """
     try:
-        with os.scandir(folder_path) as scan:
-            entries = sorted(scan, key=_NAME)
+        names = sorted(os.listdir(folder_path))  # noqa: PTH208 - (see the docstring)
     except OSError as exc:
         where = Path(exc.filename or folder_path).relative_to(found.root).as_posix()
         found.problems.append(SourceError(where, 0, f"cannot be read ({exc.strerror}); fix its permissions"))
         return
-    for entry in entries:
-        name = entry.name
-        if entry.is_dir(follow_symlinks=False):
-            _visit(entry.path, f"{here}/{name}", suffix, found)
-        elif entry.is_symlink() and entry.is_dir():
+    paths = list(map(f"{folder_path}{os.sep}".__add__, names))
+    stats = list(map(os.lstat, paths))
+    if all(map(stat.S_ISREG, map(_MODE, stats))) and (not suffix or all(map(_ending(suffix), names))):
+        found.names.extend(map(f"{here}/".__add__, names))
+        found.stats.extend(stats)
+        return
+    for name, path, status in zip(names, paths, stats, strict=True):
+        if stat.S_ISDIR(status.st_mode):
+            _visit(path, f"{here}/{name}", suffix, found)
+        elif stat.S_ISLNK(status.st_mode) and os.path.isdir(path):  # noqa: PTH112 - (see the docstring)
             found.problems.append(SourceError(f"{here}/{name}", 0, "is a link to a folder; make it a real folder"))
         elif name.endswith(suffix):
-            status = entry.stat(follow_symlinks=False)
-            # A regular file is the rule (100,000 of them): only anything else is looked at closely.
-            problem = None if stat.S_ISREG(status.st_mode) else _file_problem(entry.path, status, found)
+            problem = None if stat.S_ISREG(status.st_mode) else _file_problem(path, status, found)
             if problem:
                 found.problems.append(SourceError(f"{here}/{name}", 0, problem.replace("FOLDER", found.folder)))
             else:
@@ -268,7 +274,8 @@ def _visit(folder_path: str, here: str, suffix: str, found: _Found) -> None:
                 found.stats.append(status)
 
 
-_NAME = operator.attrgetter("name")
+def _ending(suffix: str) -> Callable[[str], bool]:
+    return operator.methodcaller("endswith", suffix)
 
 
 def _file_problem(path: str, status: os.stat_result, found: _Found) -> str | None:

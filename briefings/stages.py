@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import compress
+from itertools import compress, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -164,14 +164,7 @@ def load_records(
     else:
         cached, load = {}, _none
     stored: AbstractSet[str] = store.digests() if cached else set()
-    recorded = cached.get
-    # A file listed unread (digest None) differs from every record; a record whose body is
-    # missing from the store is parsed again.
-    stale = [
-        (path, digest)
-        for path, digest in files.items()
-        if (s := recorded(path)) is None or s.digest != digest or (s.body and s.digest not in stored)
-    ]
+    stale = _stale(files, cached, stored)
     parser = RecordParser(settings)
     fresh = {}
     parsed = parallel_map(lambda file: _parse(parser, run.root, *file), stale, run.options.workers)
@@ -187,7 +180,7 @@ def load_records(
         run.progress.update("Reading briefings", done, len(stale))
     store.put(batch)
     # In path order; every file not cached is fresh, so none is left None.
-    index = cast("dict[str, Summary]", dict(zip(files, map(recorded, files), strict=True)))
+    index = cast("dict[str, Summary]", dict(zip(files, map(cached.get, files), strict=True)))
     index.update((path, summary(record)) for path, record in fresh.items())
     changed = bool(fresh) or len(cached) != len(index)
     if cache and changed:
@@ -196,6 +189,25 @@ def load_records(
         remember_digests(run.root, cache, content, ((path, s.digest) for path, s in index.items()))
     records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})
     return records, errors, changed
+
+
+def _stale(
+    files: dict[str, str | None], cached: dict[str, Summary], stored: AbstractSet[str]
+) -> list[tuple[str, str | None]]:
+    """Return the files (path, digest) to parse: those whose digest is not their cached record's
+    (a file listed unread, digest None, differs from every record), and those whose record's
+    body is missing from the store. Found in C: at 100,000 files, a loop of Python took 60 ms."""
+    summaries = list(map(cached.get, files, repeat(_UNKNOWN)))
+    stale = list(compress(files.items(), map(operator.ne, map(_DIGEST, summaries), files.values())))
+    lost = set(compress(map(_DIGEST, summaries), map(_BODY, summaries))) - stored
+    if lost:  # hardly ever: a store deleted or damaged
+        kept = zip(files.items(), summaries, strict=True)
+        stale += [(path, digest) for (path, digest), s in kept if s.digest in lost and s.digest == digest]
+    return stale
+
+
+_UNKNOWN = Summary("", "", False, None, "")  # the summary of a file not cached: no digest is ""
+_DIGEST, _BODY = operator.attrgetter("digest"), operator.attrgetter("body")
 
 
 def _parse(parser: RecordParser, root: Path, path: str, digest: str | None) -> tuple[Record, tuple[str, str] | None]:

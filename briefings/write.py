@@ -15,18 +15,20 @@ import bisect
 import contextlib
 import ctypes
 import errno
+import itertools
+import operator
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefings.cache import Cache, Counts, FileState, OutputState, Sizes, TreeState
+from briefings.cache import Cache, Counts, FileState, OutputState, Sizes, TreeState, unlike
 from briefings.clock import Position
 from briefings.errors import BuildFailed, SourceError, collapse
 from briefings.keys import file_digest
-from briefings.outputs import SITE_MARKER, Plan, Planned
+from briefings.outputs import SITE_MARKER, Given, Plan, Planned
 from briefings.progress import Progress
 from briefings.workers import forked_map
 
@@ -132,7 +134,7 @@ def write_site(
     inputs, listed, counts, position = stamp or ("", "", None, Position())
     live = state.live.files
     to_make = [p for p in plan.fresh if _stale(live.get(p.path), p.key)]
-    to_make += [plan.recalled(path) for path, given in plan.kept.items() if _stale(live.get(path), given[0])]
+    to_make += [plan.recalled(path) for path in _stale_kept(live, plan.kept)]
     gone = sorted(live.keys() - plan.kept.keys() - {p.path for p in plan.fresh})
     if not to_make and not gone and target.is_dir():
         sizes = site_sizes(plan, live)
@@ -176,6 +178,16 @@ def write_site(
 def _stale(state: FileState | None, key: str) -> bool:
     """Return True if an output is to be made: the site lacks it, or has it under another key."""
     return state is None or state[0] != key
+
+
+def _stale_kept(live: dict[str, FileState], kept: Mapping[str, Given]) -> Iterator[str]:
+    """Yield the outputs kept from the last plan that are to be made (see `_stale`), found in C:
+    at 100,000 briefings, 108,000 outputs of which a handful are."""
+    live_keys = map(_KEY, map(live.get, kept, itertools.repeat(NONE)))
+    return itertools.compress(kept, map(operator.ne, live_keys, map(_KEY, kept.values())))
+
+
+_KEY = operator.itemgetter(0)  # of a `FileState`, and of a `Given`
 
 
 def _files(live: dict[str, FileState], gone: Iterable[str], made: dict[str, FileState]) -> dict[str, FileState]:
@@ -298,7 +310,7 @@ def _sync(
     made: dict[str, FileState],
 ) -> None:
     """Bring `staging` to `files`: link unchanged files from the live site, remove what is gone."""
-    for path, (_, digest, _) in files.items():
+    for path, (_, digest, _) in unlike(staged, files):  # (a row shared is the same file)
         if path not in made and staged.get(path, NONE)[1] != digest:
             _link(target / path, staging / path)
     folders: set[Path] = set()

@@ -208,6 +208,20 @@ def test_the_changes_between_tables_are_the_rows_added_or_changed_and_the_keys_r
     assert changes({"a": 1, "b": 2, "c": 3}, now) == (changed, removed)
 
 
+rows = st.dictionaries(st.sampled_from("abcdefgh"), st.one_of(st.none(), st.tuples(st.integers(0, 3))), max_size=8)
+
+
+@given(rows, rows, st.sets(st.sampled_from("abcdefgh")))
+def test_changes_are_found_whether_rows_are_shared_copied_or_none(
+    base: dict[str, Any], now: dict[str, Any], shared: set[str]
+) -> None:
+    """`changes` looks at the rows that are not the same objects (`unlike`), found in C: rows equal
+    but made anew, and None where a key is missing, are told apart as a plain comparison does."""
+    now = {key: base[key] if key in shared and key in base else row for key, row in now.items()}
+    expected = {key: row for key, row in now.items() if key not in base or base[key] != row}
+    assert changes(base, now) == (expected, base.keys() - now.keys())
+
+
 def test_cached_records_follow_files_removed_and_folders_emptied(tmp_path: Path) -> None:
     """Only the folders holding a changed or removed file are sorted into record files again:
     a removed file leaves its record file, a folder emptied leaves none of its own, and the
