@@ -55,8 +55,8 @@ def position(now: datetime, moments: Iterable[float], news: bool) -> Position:
     if news:
         window = NEWS_WINDOW.total_seconds()
         events += [stamp + window for stamp in events]
-    since = max((event for event in events if event <= moment), default=-math.inf)
-    until = min((event for event in events if event > moment), default=math.inf)
+    since = max(filter(moment.__ge__, events), default=-math.inf)  # (filtered in C: 100,000 moments)
+    until = min(filter(moment.__lt__, events), default=math.inf)
     return Position(since, until)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -228,7 +229,7 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
         said = _say_damage(cache, progress)
         inputs = inputs or inputs_digest(root, settings, content.with_digests(planning.digests))
         terms = tuple((kind.name, len(archive.terms[kind.name])) for kind in KINDS)
-        pages = sum(1 for path in site_plan.paths() if path.endswith(".html"))
+        pages = sum(map(operator.methodcaller("endswith", ".html"), site_plan.paths()))
         counts = (pages, len(site_plan), len(archive.entries), terms, len(planning.scheduled))
         stamp = (inputs, listed, counts, planning.position)
         try:

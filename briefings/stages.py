@@ -207,7 +207,7 @@ def _stale(
 
 
 _UNKNOWN = Summary("", "", False, None, "")  # the summary of a file not cached: no digest is ""
-_DIGEST, _BODY = operator.attrgetter("digest"), operator.attrgetter("body")
+_DIGEST, _BODY, _MOMENT = operator.attrgetter("digest"), operator.attrgetter("body"), operator.attrgetter("moment")
 
 
 def _parse(parser: RecordParser, root: Path, path: str, digest: str | None) -> tuple[Record, tuple[str, str] | None]:
@@ -412,8 +412,9 @@ def check_output_paths(cache: Cache | None, plan: Plan) -> None:
 
 def clock_position(run: Session, index: dict[str, Summary]) -> Position:
     """Return the build's clock's position among the dates of the published briefings."""
-    moments = (s.moment for s in index.values() if s.moment is not None)
-    return position(run.now, moments, run.config.news_sitemap)
+    moments = list(map(_MOMENT, index.values()))
+    published = compress(moments, map(operator.is_not, moments, repeat(None)))
+    return position(run.now, published, run.config.news_sitemap)
 
 
 def scheduled_briefings(run: Session, records: Records) -> dict[str, datetime]:
