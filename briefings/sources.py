@@ -156,7 +156,7 @@ def read_content(
         return Content(dict.fromkeys(paths), listing.refused, unread, assets)
     known, digested = remembered[0] if remembered and len(remembered[0]) == 2 else ({}, {})
     recorded = known.get
-    changed = [(p, s) for p, s in zip(paths, found, strict=True) if recorded(p) != s]
+    changed = list(itertools.compress(zip(paths, found, strict=True), map(operator.ne, map(recorded, paths), found)))
     if links:  # read each build: their target's signature is not tracked
         changed += [(p, s) for p, s in zip(paths, found, strict=True) if p in links and recorded(p) == s]
     files = dict(zip(paths, map(digested.get, paths), strict=True))

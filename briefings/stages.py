@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -331,7 +331,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     assets = frozenset(content.assets)
     clock = clock_position(run, records.index)
     inputs = records_shape(run, records.index, assets, clock)
-    digests = {path: s.digest for path, s in records.index.items()}
+    digests = dict(zip(records.index, map(_DIGEST, records.index.values()), strict=True))
     decided = decided_inputs(run, assets)
     repeated = cache is not None and inputs_repeated(cache, inputs)
     in_process, files = warm, None
@@ -663,11 +663,11 @@ def records_shape(
     """
     decided = Hasher().digest((decided_inputs(run, assets), clock))
     digest = _frame_of if framed else _shape_of
-    listed = "".join(f"{path}\0{digest(s)}\0" for path, s in index.items())  # no path, shape or frame holds a NUL
+    listed = "\0".join(chain.from_iterable(zip(index, map(digest, index.values()), strict=True)))  # none holds a NUL
     return digest_text(decided, b"f" if framed else b"", listed)
 
 
-_shape_of, _frame_of = operator.attrgetter("shape"), operator.attrgetter("frame")
+_shape_of, _frame_of, _PATH = operator.attrgetter("shape"), operator.attrgetter("frame"), operator.attrgetter("path")
 
 
 def decided_inputs(run: Session, assets: Iterable[str]) -> bytes:
@@ -682,9 +682,9 @@ def model_shape(inputs: bytes, archive: Archive) -> bytes:
     (`records_shape`): what `plan.Keying` compares between plans. The title is one of what pages
     only show, and it breaks ties in the order: so the order itself is in, and what the clock
     decided (the briefings not yet due, the recent ones)."""
-    return digest_text(  # one text a list: no site path or file path holds a NUL
+    return digest_text(  # one text a list: no site path or file path holds a NUL, and none is empty
         inputs,
-        "".join(f"{e.path}\0" for e in archive.entries),
-        "".join(f"{e.path}\0" for e in archive.recent),
-        "".join(f"{path}\0" for path in sorted(archive.scheduled)),
+        "\0".join(map(_PATH, archive.entries)),
+        "\0".join(map(_PATH, archive.recent)),
+        "\0".join(sorted(archive.scheduled)),
     )
