@@ -7,6 +7,7 @@ and the marker every output folder holds. May not do I/O.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -78,7 +79,13 @@ class Plan:
         yield from (output.path for output in self.fresh)
         yield from self.kept
 
-    def groups(self) -> Iterator[tuple[str, str]]:
-        """Yield every output's path and group (its kind, for the size report)."""
-        yield from ((output.path, output.group) for output in self.fresh)
-        yield from ((path, given[2]) for path, given in self.kept.items())
+    def columns(self) -> tuple[list[str], list[str]]:
+        """Return every output's path, and its group (its kind, for the size report) in the same
+        order: two lists, made in C (108,000 outputs at 100,000 briefings)."""
+        paths = [*map(_PATH, self.fresh), *self.kept]
+        groups = [*map(_GROUP, self.fresh), *map(_GROUP_GIVEN, self.kept.values())]
+        return paths, groups
+
+
+_PATH, _GROUP = operator.attrgetter("path"), operator.attrgetter("group")  # of a `Planned`
+_GROUP_GIVEN = operator.itemgetter(2)  # of a `Given`

@@ -12,6 +12,7 @@ path and any path that would leave the folder. May not know what a briefing is.
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
 import ctypes
 import errno
@@ -201,11 +202,15 @@ def _files(live: dict[str, FileState], gone: Iterable[str], made: dict[str, File
 
 def site_sizes(plan: Plan, files: dict[str, FileState]) -> Sizes:
     """Return (kind, files, bytes) for each kind of output, largest first."""
-    totals: dict[str, tuple[int, int]] = {}
-    for path, group in plan.groups():
-        count, size = totals.get(group, (0, 0))
-        totals[group] = (count + 1, size + files[path][2])
-    return tuple(sorted(((group, *total) for group, total in totals.items()), key=lambda row: (-row[2], row[0])))
+    paths, groups = plan.columns()
+    counts = collections.Counter(groups)
+    totals = dict.fromkeys(counts, 0)
+    for group, size in zip(groups, map(_SIZE, map(files.__getitem__, paths)), strict=True):  # the one loop of Python
+        totals[group] += size
+    return tuple(sorted(((group, counts[group], totals[group]) for group in counts), key=lambda row: (-row[2], row[0])))
+
+
+_SIZE = operator.itemgetter(2)  # of a `FileState`
 
 
 def _check_target(target: Path) -> None:
