@@ -448,10 +448,13 @@ def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     both models took 0.77 s at 100,000 briefings under cProfile, this 0.43 s."""
     if before.config.base_url != after.config.base_url:
         return set()
-    shared = {e.path: e for e in before.entries}
-    same = {e.path for e in after.entries if shared.get(e.path) is e}
+    # Each pass in C: a loop of Python over 100,000 entries costs a tenth of a second.
+    shared = dict(zip(map(_PATH, before.entries), before.entries, strict=True))
+    paths = list(map(_PATH, after.entries))
+    kept = list(itertools.compress(paths, map(operator.is_, map(shared.get, paths), after.entries)))
     related, was = after.related, before.related
-    same -= {path for path in same if related.get(path, ()) != was.get(path, ())}
+    moved = map(operator.ne, map(related.get, kept, itertools.repeat(())), map(was.get, kept, itertools.repeat(())))
+    same: set[str] = set(kept) - set(itertools.compress(kept, moved))
     places, placed = story_places(after), story_places(before)
     same -= {path for path in places.keys() | placed.keys() if places.get(path) != placed.get(path)}
     rescheduled = before.scheduled ^ after.scheduled  # (file paths)
