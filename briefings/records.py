@@ -146,26 +146,22 @@ def shaped(record: Record) -> Record:
     the same URLs in the same order, listed under other terms perhaps (`stages.patched_model`).
     The shape is the digest of the frame and those names."""
 
-    def plain(b: Briefing | None) -> Briefing | None:
-        return replace(b, **SHOWN_ONLY) if b is not None else None
+    def bare(b: Briefing | None) -> Briefing | None:  # without what pages only show, or its names
+        return replace(b, **_BARE) if b is not None else None
 
     body = record.body
     if body is not None:
         links = tuple(replace(link, line=0) for link in body.links)
         body = replace(body, html="", links=links, fragments=tuple((0, name) for _, name in body.fragments))
-    bare = replace(record, digest="", briefing=plain(record.briefing), standin=plain(record.standin), body=body)
-    unnamed = replace(bare, briefing=_unnamed(bare.briefing), standin=_unnamed(bare.standin))
+    unnamed = replace(record, digest="", briefing=bare(record.briefing), standin=bare(record.standin), body=body)
     frame = Hasher().digest(unnamed)
     names = Hasher().digest((_names(record.briefing), _names(record.standin)))
     return replace(record, shape=digest_text(frame, names).hex(), frame=frame.hex())
 
 
-_NAMELESS: dict[str, Any] = {kind.field: None for kind in KINDS}
-
-
-def _unnamed(briefing: Briefing | None) -> Briefing | None:
-    """Return a briefing without the names it is listed under (of every kind of listing)."""
-    return replace(briefing, **_NAMELESS) if briefing is not None else None
+# A briefing's fields replaced for its record's frame: what pages only show, and the names it
+# is listed under (of every kind of listing). One `replace`: each costs a call of __init__.
+_BARE: dict[str, Any] = {**SHOWN_ONLY, **{kind.field: None for kind in KINDS}}
 
 
 def _names(briefing: Briefing | None) -> tuple[object, ...]:
