@@ -683,7 +683,7 @@ def story_slug(config: SiteConfig, name: str) -> str:
 def _written_tags(entries: tuple[Entry, ...]) -> list[tuple[str, ...]]:
     """Return the slugs of each entry's tags as written, a tag that became a country included:
     that a briefing's "Russia" is listed as a country does not make it less related."""
-    written = list(map(operator.attrgetter(f"briefing.{BY_NAME['tags'].field}"), entries))  # (a list: `names_of`)
+    written = list(map(operator.attrgetter(f"briefing.{BY_NAME['tags'].field}"), entries))  # each a tuple: `names_of`
     slugs = {name: slugify(name) for name in set(itertools.chain.from_iterable(written))}  # a few hundred
     return list(map(tuple, map(functools.partial(map, slugs.__getitem__), written)))  # in C: 100,000 entries
 
