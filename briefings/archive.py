@@ -143,7 +143,8 @@ class Archive:
 
 
 _file_of = operator.attrgetter("briefing.path")
-_entry_path, _moment_of = operator.attrgetter("path"), operator.attrgetter("briefing.moment")
+entry_path = operator.attrgetter("path")  # an entry's page path, as `map` takes it (100,000 entries)
+_moment_of = operator.attrgetter("briefing.moment")
 
 
 def _place(entry: Entry) -> tuple[float, str, str]:
@@ -1020,7 +1021,7 @@ def related_entries(
         if memo:
             memo.remember("related", RANKING_FORMAT, Ranking(paths, moments, tags, ranked))
     related = map(tuple, map(functools.partial(map, entries.__getitem__), ranked))  # in C: 100,000 entries
-    return dict(zip(map(_entry_path, entries), related, strict=True))
+    return dict(zip(map(entry_path, entries), related, strict=True))
 
 
 def related_places(moments: list[float], tags: list[tuple[str, ...]]) -> list[tuple[int, ...]]:

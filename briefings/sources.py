@@ -14,7 +14,7 @@ import os
 import stat
 import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,7 +256,8 @@ def _visit(folder_path: str, here: str, suffix: str, found: _Found) -> None:
         return
     paths = list(map(f"{folder_path}{os.sep}".__add__, names))
     stats = list(map(os.lstat, paths))
-    if all(map(stat.S_ISREG, map(_MODE, stats))) and (not suffix or all(map(_ending(suffix), names))):
+    ending = operator.methodcaller("endswith", suffix)
+    if all(map(stat.S_ISREG, map(_MODE, stats))) and all(map(ending, names)):
         found.names.extend(map(f"{here}/".__add__, names))
         found.stats.extend(stats)
         return
@@ -272,10 +273,6 @@ def _visit(folder_path: str, here: str, suffix: str, found: _Found) -> None:
             else:
                 found.names.append(f"{here}/{name}")
                 found.stats.append(status)
-
-
-def _ending(suffix: str) -> Callable[[str], bool]:
-    return operator.methodcaller("endswith", suffix)
 
 
 def _file_problem(path: str, status: os.stat_result, found: _Found) -> str | None:

@@ -29,6 +29,7 @@ from briefings.archive import (
     briefing_urls,
     build_archive,
     entries_of,
+    entry_path,
     linking_to,
     with_edits,
     with_terms,
@@ -198,8 +199,8 @@ def _stale(
     (a file listed unread, digest None, differs from every record), and those whose record's
     body is missing from the store. Found in C: at 100,000 files, a loop of Python took 60 ms."""
     summaries = list(map(cached.get, files, repeat(_UNKNOWN)))
-    stale = list(compress(files.items(), map(operator.ne, map(_DIGEST, summaries), files.values())))
-    lost = set(compress(map(_DIGEST, summaries), map(_BODY, summaries))) - stored
+    stale = list(compress(files.items(), map(operator.ne, map(_digest_of, summaries), files.values())))
+    lost = set(compress(map(_digest_of, summaries), map(_BODY, summaries))) - stored
     if lost:  # hardly ever: a store deleted or damaged
         kept = zip(files.items(), summaries, strict=True)
         stale += [(path, digest) for (path, digest), s in kept if s.digest in lost and s.digest == digest]
@@ -207,7 +208,7 @@ def _stale(
 
 
 _UNKNOWN = Summary("", "", False, None, "")  # the summary of a file not cached: no digest is ""
-_DIGEST, _BODY, _MOMENT = operator.attrgetter("digest"), operator.attrgetter("body"), operator.attrgetter("moment")
+_BODY, _MOMENT = operator.attrgetter("body"), operator.attrgetter("moment")
 
 
 def _parse(parser: RecordParser, root: Path, path: str, digest: str | None) -> tuple[Record, tuple[str, str] | None]:
@@ -331,7 +332,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     assets = frozenset(content.assets)
     clock = clock_position(run, records.index)
     inputs = records_shape(run, records.index, assets, clock)
-    digests = dict(zip(records.index, map(_DIGEST, records.index.values()), strict=True))
+    digests = dict(zip(records.index, map(_digest_of, records.index.values()), strict=True))
     decided = decided_inputs(run, assets)
     repeated = cache is not None and inputs_repeated(cache, inputs)
     in_process, files = warm, None
@@ -667,7 +668,7 @@ def records_shape(
     return digest_text(decided, b"f" if framed else b"", listed)
 
 
-_shape_of, _frame_of, _PATH = operator.attrgetter("shape"), operator.attrgetter("frame"), operator.attrgetter("path")
+_shape_of, _frame_of = operator.attrgetter("shape"), operator.attrgetter("frame")
 
 
 def decided_inputs(run: Session, assets: Iterable[str]) -> bytes:
@@ -684,7 +685,7 @@ def model_shape(inputs: bytes, archive: Archive) -> bytes:
     decided (the briefings not yet due, the recent ones)."""
     return digest_text(  # one text a list: no site path or file path holds a NUL, and none is empty
         inputs,
-        "\0".join(map(_PATH, archive.entries)),
-        "\0".join(map(_PATH, archive.recent)),
+        "\0".join(map(entry_path, archive.entries)),
+        "\0".join(map(entry_path, archive.recent)),
         "\0".join(sorted(archive.scheduled)),
     )
