@@ -110,14 +110,16 @@ def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) ->
     """Return every HTML page of the site, in a fixed order; a briefing's page whose path is not
     `wanted` (when given) only as a `Deferred`, made when asked for."""
     places = story_places(archive)
-    dated = newest_in_order(revised_ids(archive.entries))  # listings in the archive's order, dated cheaply
+    revised = revised_ids(archive.entries)
+    dated = newest_in_order(revised)  # listings in the archive's order, dated cheaply
 
     def briefing(index: int) -> Page | Deferred:
         entry = archive.entries[index]
         if wanted is None or wanted(entry.path):
             return briefing_page(archive, index, places)
         made = functools.partial(briefing_page, archive, index, places)
-        return Deferred(entry.path, entry.briefing.modified, BRIEFING_TEMPLATE, entry.briefing, made)
+        b = entry.briefing  # dated as `Briefing.modified` dates it, without working it out (and keeping it) for each
+        return Deferred(entry.path, b.modified if id(entry) in revised else b.date, BRIEFING_TEMPLATE, b, made)
 
     return [
         home_page(archive),

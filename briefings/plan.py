@@ -23,7 +23,8 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import Archive, Entry
+from briefings.archive import Archive, Entry, file_of
+from briefings.collector import out_of_sight
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
@@ -292,22 +293,26 @@ def _keyed_outputs(
     """Return every page and feed, each keyed again or with the key remembered (`Keying`); the
     briefing pages recalled from the shape before (`Keying.recall_prior`) are kept as that
     shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made."""
-    pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
-    # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
-    # this process makes its view only if the page is made.
-    work: list[Job] = []
-    recalled: dict[str, Callable[[], Page]] = {}
-    for page in pages:
-        if not isinstance(page, Deferred):
-            work.append(_page_job(renderer, "site", page, archive))
-        elif keying.recalled and (path := output_file(page.path)) in keying.recalled.pages:
-            recalled[path] = page.make
-        else:
-            work.append(_deferred(renderer, page))
-    work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
-    work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
-    listed = {page.path: page.modified for page in pages}
-    feeds = feed_jobs(site, archive, tuple(listed.items()), body)
+    # Every page, its job and feed (300,000 objects at 100,000 briefings) is kept to the end of the
+    # plan, and none is in a cycle: with the collector running, its passes over them took 0.4 s
+    # of a retag at 100,000 (docs/performance.md, "The collector during a new shape's plan").
+    with out_of_sight():
+        pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
+        # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
+        # this process makes its view only if the page is made.
+        work: list[Job] = []
+        recalled: dict[str, Callable[[], Page]] = {}
+        for page in pages:
+            if not isinstance(page, Deferred):
+                work.append(_page_job(renderer, "site", page, archive))
+            elif keying.recalled and (path := output_file(page.path)) in keying.recalled.pages:
+                recalled[path] = page.make
+            else:
+                work.append(_deferred(renderer, page))
+        work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
+        work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
+        listed = {page.path: page.modified for page in pages}
+        feeds = feed_jobs(site, archive, tuple(listed.items()), body)
     # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
     planned = keying.planned_all(work)
@@ -484,7 +489,7 @@ class Keying:
             readers, base, since = _kept_plan(self.memo, shape, self.site_wide, ASIDE)
         if readers is None or base is None:
             return
-        files, holds, leaving = tuple(e.briefing.path for e in self.entries), readers.holds, set()
+        files, holds, leaving = tuple(map(file_of, self.entries)), readers.holds, set()
         if readers.files != files:  # briefings added, removed or moved since: places differ
             place = dict(zip(files, range(len(files)), strict=True))
             leaving = readers.holding(path for path in readers.files if path not in place)
@@ -666,7 +671,7 @@ class Keying:
             elif self.aside:  # it is the one the last plan was of
                 self.memo.set_aside(name, ASIDE + name)
         if self.finding:
-            files = tuple(entry.briefing.path for entry in self.entries)
+            files = tuple(map(file_of, self.entries))
             ends = array("I", itertools.accumulate(len(holds) // ITEM for holds in self.holds)).tobytes()
             outputs = tuple(self.given)  # (no path twice: a plan with a `clash` keeps nothing)
             none = frozenset(path for path, holds in zip(outputs, self.holds, strict=True) if not holds)
