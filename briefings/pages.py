@@ -12,6 +12,7 @@ import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -106,9 +107,13 @@ class Deferred:
     make: Callable[[], Page]
 
 
-def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) -> list[Page | Deferred]:
-    """Return every HTML page of the site, in a fixed order; a briefing's page whose path is not
-    `wanted` (when given) only as a `Deferred`, made when asked for."""
+def site_pages(
+    archive: Archive, wanted: Callable[[str], bool] | None = None, left_out: AbstractSet[int] = frozenset()
+) -> list[Page | Deferred]:
+    """Return every HTML page of the site, in a fixed order (the home page, each briefing's in the
+    archive's order, then the listings: `site_dates` depends on it); a briefing's page whose path
+    is not `wanted` (when given) only as a `Deferred`, made when asked for, and those of the
+    entries at the places `left_out` not at all (a plan keeps them as it was: `plan`)."""
     places = story_places(archive)
     revised = revised_ids(archive.entries)
     dated = newest_in_order(revised)  # listings in the archive's order, dated cheaply
@@ -123,7 +128,7 @@ def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) ->
 
     return [
         home_page(archive),
-        *(briefing(i) for i in range(len(archive.entries))),
+        *map(briefing, itertools.filterfalse(left_out.__contains__, range(len(archive.entries)))),
         *term_index_pages(archive),
         *(page for kind in KINDS for term in archive.terms[kind.name] for page in term_pages(archive, term, dated)),
         timeline_page(archive),
@@ -133,6 +138,23 @@ def site_pages(archive: Archive, wanted: Callable[[str], bool] | None = None) ->
         *([search_page(archive)] if archive.config.search else []),
         not_found_page(),
     ]
+
+
+def site_dates(archive: Archive, pages: Sequence[Page | Deferred]) -> dict[str, datetime | None]:
+    """Return the date of every page of the site by path, in `site_pages`' order (the sitemap's),
+    given what `site_pages` gave: the briefing pages it left out are dated as the others, from
+    their briefing's date of change (`Briefing.modified`), found in C."""
+    entries, home = archive.entries, pages[0]
+    dates: dict[str, datetime | None] = {home.path: home.modified}
+    dates.update(zip(map(entry_path, entries), map(_date_of, entries), strict=True))  # most briefings' date of change
+    revised = revised_ids(entries)
+    for entry in itertools.compress(entries, map(revised.__contains__, map(id, entries))):
+        dates[entry.path] = entry.briefing.modified
+    dates.update((page.path, page.modified) for page in itertools.islice(pages, 1, None))
+    return dates
+
+
+_date_of = operator.attrgetter("briefing.date")
 
 
 def not_found_page() -> Page:

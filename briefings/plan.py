@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import Archive, Entry, file_of
+from briefings.archive import Archive, Entry, entry_path, file_of
 from briefings.collector import out_of_sight
 from briefings.config import SiteConfig
 from briefings.content import Briefing
@@ -41,6 +41,7 @@ from briefings.pages import (
     Section,
     given_way_pages,
     moved_pages,
+    site_dates,
     site_pages,
     unchanged_briefing_pages,
     unchanged_term_outputs,
@@ -155,6 +156,17 @@ class Recalled:
         """Return what a recalled page holds, as `Readers` keeps it."""
         place, ends = self.places[path], self.ends
         return self.holds[(ends[place - 1] if place else 0) * ITEM : ends[place] * ITEM]
+
+    def held_by_all(self, paths: list[str]) -> list[bytes]:
+        """Return what each of these recalled pages holds (`held_by`), sliced in C."""
+        places, bounds = list(map(self.places.__getitem__, paths)), array("I", (0,)) + self.ends
+        starts = map(operator.mul, map(bounds.__getitem__, places), itertools.repeat(ITEM))
+        stops = map(
+            operator.mul,
+            map(bounds.__getitem__, map(operator.add, places, itertools.repeat(1))),
+            itertools.repeat(ITEM),
+        )
+        return list(map(self.holds.__getitem__, map(slice, starts, stops)))
 
 
 SINCE_AT_MOST = 10  # a `PlanSince` holding more than this share of the outputs is kept as new `PlanKeys` instead
@@ -296,29 +308,30 @@ def _keyed_outputs(
     # Every page, its job and feed (300,000 objects at 100,000 briefings) is kept to the end of the
     # plan, and none is in a cycle: with the collector running, its passes over them took 0.4 s
     # of a retag at 100,000 (docs/performance.md, "The collector during a new shape's plan").
+    # The briefing pages recalled (most, after a retag) are kept as they were, found in passes in C:
+    # no page, job or maker of Python for each (at 100,000, those took a second of a retag).
+    recalled = keying.recalled.pages if keying.recalled else frozenset()
+    files = list(map(output_file, map(entry_path, archive.entries)))
+    left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
     with out_of_sight():
-        pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE))
+        pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE), left_out)
         # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
         # this process makes its view only if the page is made.
-        work: list[Job] = []
-        recalled: dict[str, Callable[[], Page]] = {}
-        for page in pages:
-            if not isinstance(page, Deferred):
-                work.append(_page_job(renderer, "site", page, archive))
-            elif keying.recalled and (path := output_file(page.path)) in keying.recalled.pages:
-                recalled[path] = page.make
-            else:
-                work.append(_deferred(renderer, page))
+        work = [
+            _deferred(renderer, page) if isinstance(page, Deferred) else _page_job(renderer, "site", page, archive)
+            for page in pages
+        ]
         work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
         work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
-        listed = {page.path: page.modified for page in pages}
+        listed = site_dates(archive, pages)
         feeds = feed_jobs(site, archive, tuple(listed.items()), body)
     # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
     planned = keying.planned_all(work)
-    kept = keying.kept_prior(recalled)
+    kept = keying.kept_prior([files[place] for place in sorted(left_out)])
     keying.keep(listed)
-    return Plan(planned, kept, lambda path: _render_later(renderer, recalled[path]))
+    finder = PagesByPath(archive)
+    return Plan(planned, kept, lambda path: _make_at(renderer, finder, path))
 
 
 def _recalled_outputs(
@@ -597,18 +610,17 @@ class Keying:
             self.holds.append(holds)
         return Planned(job.path, key, job.origin, job.make, job.group, job.line, reused)
 
-    def kept_prior(self, paths: Iterable[str]) -> dict[str, Given]:
+    def kept_prior(self, paths: list[str]) -> dict[str, Given]:
         """Return what the last plan of the shape before gave these briefing pages, which this plan
-        recalls (`recall_prior`), by path; keep it for this shape, with what each holds."""
+        recalls (`recall_prior`), by path; keep it for this shape, with what each holds (found in C:
+        after a retag at 100,000 briefings, 100,000 pages)."""
         recalled = self.recalled
-        kept: dict[str, Given] = {}
         if recalled is None:
-            return kept
-        for path in paths:
-            kept[path] = given = recalled.outputs[path]
-            self.clash = self.clash or path in self.given
-            self.given[path] = given
-            self.holds.append(recalled.held_by(path))
+            return {}
+        kept = dict(zip(paths, map(recalled.outputs.__getitem__, paths), strict=True))
+        self.clash = self.clash or len(kept) < len(paths) or not self.given.keys().isdisjoint(kept)
+        self.given.update(kept)
+        self.holds += recalled.held_by_all(paths)
         if kept:  # (its digest is the one that plan had: `recall_prior`)
             self.templates[BRIEFING_TEMPLATE] = self.renderer.template_digest(BRIEFING_TEMPLATE)
         self.recalled = None  # done with the shape before: it goes before this plan's is kept (pickled whole)

@@ -1194,6 +1194,23 @@ def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path:
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
+def test_a_briefing_page_a_retag_recalls_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
+    """After a retag (a new shape), the briefing pages the retag does not reach keep the keys of the
+    shape before, with nothing of theirs made (`plan.Keying.recall_prior`); when the output folder
+    is gone they are made all the same, found by their path, as a clean build makes them."""
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    build(root)
+    pipeline.plan(root, pipeline.Options())  # the shape again: what each output holds
+    shutil.rmtree(root / "_site")
+    file = root / "content" / "2016" / "b2.md"
+    file.write_text(file.read_text().replace(f"tags: [{TAGS[2]}]", "tags: [Ferries]"))
+    report = pipeline.build(root)
+    assert report.replanned is not None and "2016/03/b2/index.html" in report.replanned
+    assert "2016/03/b4/index.html" not in report.replanned  # recalled: kept as the shape before gave it
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_every_page_is_found_by_its_path_alone_as_the_whole_site_makes_it(tmp_path: Path) -> None:
     """`pages.PagesByPath` makes a page from its path (with its listing's other pages only): for
     every page of a site with further pages, stories, an alias, a removed URL and a tag given
