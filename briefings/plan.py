@@ -50,7 +50,7 @@ from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
 from briefings.sources import read_static
 from briefings.urls import media_path, output_file, page_paths
-from briefings.workers import forked_map, in_child
+from briefings.workers import forked_map, in_background, in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
 ITEM = array("I").itemsize  # bytes a place takes in `Readers.holds`
@@ -216,6 +216,7 @@ def plan_site(
     kept: KeptEntries | None = None,
     made: KeptEntries | None = None,
     prior: Prior | None = None,
+    later: contextlib.ExitStack | None = None,
 ) -> Plan:
     """Return every output of the site, keyed; `digests` are the content files' digests by path.
 
@@ -233,13 +234,17 @@ def plan_site(
     after this one (`made`) are kept in the memo, when this plan knows them all. A model patched
     from one of another shape (`prior`: a retag, briefings added, removed or moved) keeps the
     keys that shape's last plan gave the briefing pages it makes as that model made them.
+    Given `later` (`stages.Session.later`), what a new shape's plan keeps for the next is
+    written by a forked child while the build goes on (`Keying.keep`).
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
     with search_index(archive, words if archive.config.search else None, memo, shape) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
         memo = memo if shape else None
-        plan = _plan_outputs(root, archive, digests, body, compiled, hasher, memo, shape, jobs, kept, made, prior)
+        plan = _plan_outputs(
+            root, archive, digests, body, compiled, hasher, memo, shape, jobs, kept, made, prior, later
+        )
         files = [
             Planned(path, hasher.key(data), "search index", _constant(data), "search") for path, data in index().items()
         ]
@@ -262,6 +267,7 @@ def _plan_outputs(
     kept: KeptEntries | None = None,
     made: KeptEntries | None = None,
     prior: Prior | None = None,
+    later: contextlib.ExitStack | None = None,
 ) -> Plan:
     """Return every output but the search index, keyed (see plan_site).
 
@@ -274,7 +280,7 @@ def _plan_outputs(
     site = site_view(archive.config)
     renderer = Renderer(root / "templates", site, static, body, compiled, memo)
     site_wide = hasher.digest((site, {name: hasher.digest(data) for name, data in static.items()}))
-    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept, made)
+    keying = Keying(hasher, renderer, site_wide, digests, memo, shape, archive.entries, jobs, kept, made, later)
     if prior is not None:
         keying.recall_prior(prior.shape, functools.partial(_unchanged_outputs, prior.model, archive))
     planned = [
@@ -455,11 +461,11 @@ class Keying:
     def __init__(
         self, hasher: Hasher, renderer: Renderer, site_wide: bytes, digests: dict[str, str], memo: Memo | None,
         shape: bytes, entries: Sequence[Entry] = (), jobs: int = 1, kept: KeptEntries | None = None,
-        made: KeptEntries | None = None,
+        made: KeptEntries | None = None, later: contextlib.ExitStack | None = None,
     ) -> None:  # fmt: skip
         self.hasher, self.renderer, self.site_wide, self.digests = hasher, renderer, site_wide, digests
         self.memo, self.shape, self.entries, self.jobs, self.kept = memo, shape, entries, jobs, kept
-        self.made = made
+        self.made, self.later = made, later
         self.given: dict[str, Given] = {}
         self.templates: dict[str, bytes] = {}
         self.readers, self.base, self.since = _last_plan(memo, shape, site_wide) if memo else (None, None, None)
@@ -674,27 +680,34 @@ class Keying:
         changed is then kept apart (`PlanSince`) while it is small. A new shape's plan that
         recalled the last plan, of the shape of the model kept (not this one's), sets that plan's
         files aside first (`ASIDE`), for the next new shape patched from that model; a plan
-        whose model is kept drops those set aside."""
+        whose model is kept drops those set aside. A new shape's plan keeps all of it, which a
+        forked child writes while the build goes on, given `later` (a third of a second at 100,000)."""
         if self.memo is None or self.clash:
             return
+        if self.finding and self.later is not None:  # a new shape's: all of it (25 MB at 100,000 briefings)
+            in_background(self.later, functools.partial(self._keep, self.memo, listed, dates))
+        else:
+            self._keep(self.memo, listed, dates)
+
+    def _keep(self, memo: Memo, listed: dict[str, datetime | None], dates: dict[str, datetime | None] | None) -> None:
         for name in PLAN_FILES:
             if self.made is not None:  # the model kept for the builds after is this plan's: none set aside
-                self.memo.forget(ASIDE + name)
+                memo.forget(ASIDE + name)
             elif self.aside:  # it is the one the last plan was of
-                self.memo.set_aside(name, ASIDE + name)
+                memo.set_aside(name, ASIDE + name)
         if self.finding:
             files = tuple(map(file_of, self.entries))
             ends = array("I", itertools.accumulate(len(holds) // ITEM for holds in self.holds)).tobytes()
             outputs = tuple(self.given)  # (no path twice: a plan with a `clash` keeps nothing)
             none = frozenset(path for path, holds in zip(outputs, self.holds, strict=True) if not holds)
             readers = Readers(files, outputs, b"".join(self.holds), ends, none)
-            self.memo.remember("readers", self.shape, readers)
+            memo.remember("readers", self.shape, readers)
         if dates is not None and self.base is not None and self._keep_since(dates):
             return
         # A plan that recalled the last one gave only the outputs it keyed again; the rest are the last one's.
         given = self.given if dates is None or self.before is None else self.before.outputs | self.given
         kept = PlanKeys(given, self.site_wide, dict(self.digests), self.templates, listed, os.urandom(8))
-        self.memo.remember("plan_keys", self.shape, kept)
+        memo.remember("plan_keys", self.shape, kept)
 
     def _keep_since(self, dates: dict[str, datetime | None]) -> bool:
         """Keep what this plan changed since the base `PlanKeys` (with what the plans between

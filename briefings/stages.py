@@ -48,7 +48,7 @@ from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, remember_digests
 from briefings.urls import briefing_path, href, output_file
-from briefings.workers import in_child, parallel_map
+from briefings.workers import in_background, parallel_map
 from briefings.write import unique_outputs
 
 if TYPE_CHECKING:
@@ -87,22 +87,6 @@ def session(
     folder, key = (cache.folder, cache.key) if cache else (None, os.urandom(32))
     with body_store(folder, stamp, key) as store, contextlib.ExitStack() as later:
         yield Session(root, config, options, progress, cache, store, now, later)
-
-
-def in_background(later: contextlib.ExitStack, task: Callable[[], object]) -> None:
-    """Start task() in a forked child (`workers.in_child`, on the other core) that `later` waits
-    for as it closes: unless it closes on Ctrl-C or a kill, which stops the child (what it was
-    writing is a `.new.*` file, cleared by the next build). Where fork is not, the task runs then."""
-    done = later.enter_context(in_child(task))
-
-    def wait(kind: type[BaseException] | None, *_: object) -> None:
-        if kind is None:
-            done()
-        elif issubclass(kind, Exception):  # a build that fails keeps what it kept, and says why it failed
-            with contextlib.suppress(Exception):
-                done()
-
-    later.push(wait)
 
 
 @dataclass(frozen=True)
@@ -377,7 +361,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
         run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers,
-        kept, keeps, prior,
+        kept, keeps, prior, _later(run, archive),
     )  # fmt: skip
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
@@ -437,12 +421,15 @@ def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | 
     return kept if isinstance(kept, Warm) else None
 
 
-KEPT_IN_CHILD_FROM = 5_000  # briefings; below, forking a child to keep the model costs more than pickling it here
+KEPT_IN_CHILD_FROM = (
+    5_000  # briefings; below, forking a child to keep a model (or a plan) costs more than pickling it here
+)
 
 
 def _later(run: Session, archive: Archive) -> contextlib.ExitStack | None:
-    """Return where a model is kept in the background (`keep_model`): nowhere with one job (no
-    process of its own: `--jobs 1`), or for a small model."""
+    """Return where a model, and a new shape's plan (`plan.Keying.keep`), are kept in the
+    background (`keep_model`): nowhere with one job (no process of its own: `--jobs 1`), or
+    for a small model."""
     return run.later if run.options.workers > 1 and len(archive.entries) >= KEPT_IN_CHILD_FROM else None
 
 

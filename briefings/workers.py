@@ -121,6 +121,22 @@ def in_child(task: Callable[[], R]) -> Iterator[Callable[[], R]]:
         yield lambda: pending.get()[0]
 
 
+def in_background(later: contextlib.ExitStack, task: Callable[[], object]) -> None:
+    """Start task() in a forked child (`in_child`, on the other core) that `later` waits
+    for as it closes: unless it closes on Ctrl-C or a kill, which stops the child (what it was
+    writing is a `.new.*` file, cleared by the next build). Where fork is not, the task runs then."""
+    done = later.enter_context(in_child(task))
+
+    def wait(kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            done()
+        elif issubclass(kind, Exception):  # a build that fails keeps what it kept, and says why it failed
+            with contextlib.suppress(Exception):
+                done()
+
+    later.push(wait)
+
+
 @contextlib.contextmanager
 def _pool(task: Callable[[int], Any], jobs: int) -> Iterator[Pool]:
     """Yield a pool of `jobs` forked workers that run `task`; stop them when the block ends."""

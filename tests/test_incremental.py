@@ -1110,6 +1110,42 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert not list((root / ".cache").glob(".new.*"))
 
 
+def test_a_new_shapes_plan_is_kept_by_a_child_the_build_waits_for_and_the_next_edit_recalls_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: a retag's plan (a new shape's: all of it) is written by a forked child
+    while the build goes on (`plan.Keying.keep`, a large model's; here, any); the build ends only
+    once the child has, so the next build, an edit, finds it and keys again only the outputs the
+    edit reaches. Each build equals a clean one."""
+    monkeypatch.setattr(stages, "KEPT_IN_CHILD_FROM", 1)
+    children: list[int] = []
+    started, parent = plan.in_background, os.getpid()
+
+    def slow(later: contextlib.ExitStack, task: Callable[[], object]) -> None:
+        """Each child takes its time: the build must wait for it, not end it."""
+        children.append(1)
+        started(later, lambda: (os.getpid() != parent and time.sleep(0.3)) or task())
+
+    monkeypatch.setattr(plan, "in_background", slow)
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    assert run(root, "--quiet", "--jobs", "2") == 0
+    file = root / "content" / "2016" / "b4.md"
+    file.write_text(file.read_text().replace(f"tags: [{TAGS[1]}]", "tags: [Ferries]"))
+    children.clear()
+    assert run(root, "--quiet", "--jobs", "2") == 0
+    assert children == [1]  # the retag's plan, kept by a child
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    file.write_text(file.read_text().replace("B4 briefing", "Ferry news"))
+    children.clear()
+    report = pipeline.build(root, pipeline.Options(jobs=2))
+    assert not children  # the retag's shape: only what changed since is kept, here
+    assert report.replanned is not None and "2016/03/b4/index.html" in report.replanned
+    assert "2016/03/b0/index.html" not in report.replanned
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    assert not list((root / ".cache").glob(".new.*"))
+
+
 def test_a_build_that_fails_says_why_whatever_befell_the_model_kept_by_its_child(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
