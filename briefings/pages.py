@@ -11,6 +11,7 @@ import functools
 import itertools
 import math
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -18,7 +19,18 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from briefings import urls
-from briefings.archive import Archive, Entry, Period, Ref, Term, entry_path, newest, newest_in_order, revised_ids
+from briefings.archive import (
+    Archive,
+    Entry,
+    Period,
+    Ref,
+    Term,
+    entry_path,
+    links_of,
+    newest,
+    newest_in_order,
+    revised_ids,
+)
 from briefings.clock import MONTHS
 from briefings.content import Briefing, Correction
 from briefings.kinds import BY_NAME, KINDS, Kind
@@ -595,15 +607,14 @@ def touched(term: Term, kinds: tuple[str, ...] = ("regions", "countries")) -> di
     """Return the terms of these kinds a term's briefings touched, most often first (ties A-Z)."""
     found: dict[str, tuple[Ref, ...]] = {}
     for name in kinds:
-        kind = BY_NAME[name]
-        counts: dict[str, int] = {}  # by slug, which is a term's own within a kind (hashing a Ref is dear)
-        refs: dict[str, Ref] = {}
-        for entry in term.entries:
-            for ref in entry.terms(kind):
-                counts[ref.slug] = counts.get(ref.slug, 0) + 1
-                refs[ref.slug] = ref
+        links = list(links_of(term.entries, BY_NAME[name]))
+        slugs = list(map(_slug_of, links))  # a term's own within a kind (hashing a Ref is dear)
+        counts, refs = Counter(slugs), dict(zip(slugs, links, strict=True))
         found[name] = tuple(sorted(refs.values(), key=lambda r: (-counts[r.slug], r.name)))
     return found
+
+
+_slug_of = operator.attrgetter("slug")
 
 
 def term_feed_path(term: Term) -> str:
