@@ -149,23 +149,19 @@ class Recalled:
     pages: frozenset[str]
     outputs: dict[str, Given]  # every output of that plan, the recalled pages among them
     holds: bytes
-    ends: array[int]
+    bounds: array[int]  # where each output's places start in `holds`, then where the last ends (in places)
     places: dict[str, int]
 
     def held_by(self, path: str) -> bytes:
         """Return what a recalled page holds, as `Readers` keeps it."""
-        place, ends = self.places[path], self.ends
-        return self.holds[(ends[place - 1] if place else 0) * ITEM : ends[place] * ITEM]
+        place, bounds = self.places[path], self.bounds
+        return self.holds[bounds[place] * ITEM : bounds[place + 1] * ITEM]
 
     def held_by_all(self, paths: list[str]) -> list[bytes]:
         """Return what each of these recalled pages holds (`held_by`), sliced in C."""
-        places, bounds = list(map(self.places.__getitem__, paths)), array("I", (0,)) + self.ends
-        starts = map(operator.mul, map(bounds.__getitem__, places), itertools.repeat(ITEM))
-        stops = map(
-            operator.mul,
-            map(bounds.__getitem__, map(operator.add, places, itertools.repeat(1))),
-            itertools.repeat(ITEM),
-        )
+        places, at = list(map(self.places.__getitem__, paths)), self.bounds.__getitem__
+        starts = map(operator.mul, map(at, places), itertools.repeat(ITEM))
+        stops = map(operator.mul, map(at, map(operator.add, places, itertools.repeat(1))), itertools.repeat(ITEM))
         return list(map(self.holds.__getitem__, map(slice, starts, stops)))
 
 
@@ -310,12 +306,12 @@ def _keyed_outputs(
 ) -> Plan:
     """Return every page and feed, each keyed again or with the key remembered (`Keying`); the
     briefing pages recalled from the shape before (`Keying.recall_prior`) are kept as that
-    shape's last plan gave them (`Plan.kept`), made from their `Deferred` if they are made."""
+    shape's last plan gave them (`Plan.kept`), made by their path if the site lacks them."""
     # Every page, its job and feed (300,000 objects at 100,000 briefings) is kept to the end of the
-    # plan, and none is in a cycle: with the collector running, its passes over them took 0.4 s
-    # of a retag at 100,000 (docs/performance.md, "The collector during a new shape's plan").
+    # plan, and none is in a cycle: the collector's passes over them are left out (in one retag at
+    # 100,000 it paused 0.61 s before, 0.20 s after: docs/performance.md, "A new shape's plan").
     # The briefing pages recalled (most, after a retag) are kept as they were, found in passes in C:
-    # no page, job or maker of Python for each (at 100,000, those took a second of a retag).
+    # no page, job or maker of Python for each of them (100,000 at 100,000 briefings).
     recalled = keying.recalled.pages if keying.recalled else frozenset()
     files = list(map(output_file, map(entry_path, archive.entries)))
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
@@ -528,7 +524,8 @@ class Keying:
         digest = self.renderer.template_digest
         if changed := {name for name, known in templates.items() if digest(name) != known}:  # keyed again
             pages = {path for path in pages if outputs[path][4] not in changed}
-        self.recalled = Recalled(frozenset(pages), outputs, holds, array("I", readers.ends), places)
+        bounds = array("I", (0,)) + array("I", readers.ends)
+        self.recalled = Recalled(frozenset(pages), outputs, holds, bounds, places)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan
@@ -681,7 +678,7 @@ class Keying:
         recalled the last plan, of the shape of the model kept (not this one's), sets that plan's
         files aside first (`ASIDE`), for the next new shape patched from that model; a plan
         whose model is kept drops those set aside. A new shape's plan keeps all of it, which a
-        forked child writes while the build goes on, given `later` (a third of a second at 100,000)."""
+        forked child writes while the build goes on, given `later` (half a second at 100,000)."""
         if self.memo is None or self.clash:
             return
         if self.finding and self.later is not None:  # a new shape's: all of it (25 MB at 100,000 briefings)

@@ -421,9 +421,7 @@ def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | 
     return kept if isinstance(kept, Warm) else None
 
 
-KEPT_IN_CHILD_FROM = (
-    5_000  # briefings; below, forking a child to keep a model (or a plan) costs more than pickling it here
-)
+KEPT_IN_CHILD_FROM = 5_000  # briefings; below, a child to keep a model or a plan costs more than pickling here
 
 
 def _later(run: Session, archive: Archive) -> contextlib.ExitStack | None:

@@ -1215,35 +1215,26 @@ def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second
     assert not kept
 
 
-def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
-    """A briefing's page an edit does not reach is not even viewed (`pages.Deferred`); when the
-    output folder is gone it is made all the same, as a clean build makes it."""
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("title: Briefing 2", "title: Ferry news"), (f"tags: [{TAGS[2]}]", "tags: [Ferries]")],
+    ids=["an edit", "a retag"],
+)
+def test_a_page_whose_key_is_remembered_is_made_when_the_site_lacks_it(tmp_path: Path, old: str, new: str) -> None:
+    """A briefing's page an edit does not reach is not even viewed (`pages.Deferred`), and one a
+    retag (a new shape) does not reach is not made at all, keeping the key the shape before gave
+    it (`plan.Keying.recall_prior`); when the output folder is gone either is made all the same,
+    found by its path, as a clean build makes it."""
     files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
     root = make_archive(tmp_path / "a", files)
     build(root)
     pipeline.plan(root, pipeline.Options())  # the shape again: what each output holds
     shutil.rmtree(root / "_site")
     file = root / "content" / "2016" / "b2.md"
-    file.write_text(file.read_text().replace("title: Briefing 2", "title: Ferry news"))
-    report = pipeline.build(root)
-    assert report.replanned is not None and "2016/03/b4/index.html" not in report.replanned
-    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
-
-
-def test_a_briefing_page_a_retag_recalls_is_made_when_the_site_lacks_it(tmp_path: Path) -> None:
-    """After a retag (a new shape), the briefing pages the retag does not reach keep the keys of the
-    shape before, with nothing of theirs made (`plan.Keying.recall_prior`); when the output folder
-    is gone they are made all the same, found by their path, as a clean build makes them."""
-    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
-    root = make_archive(tmp_path / "a", files)
-    build(root)
-    pipeline.plan(root, pipeline.Options())  # the shape again: what each output holds
-    shutil.rmtree(root / "_site")
-    file = root / "content" / "2016" / "b2.md"
-    file.write_text(file.read_text().replace(f"tags: [{TAGS[2]}]", "tags: [Ferries]"))
+    file.write_text(file.read_text().replace(old, new))
     report = pipeline.build(root)
     assert report.replanned is not None and "2016/03/b2/index.html" in report.replanned
-    assert "2016/03/b4/index.html" not in report.replanned  # recalled: kept as the shape before gave it
+    assert "2016/03/b4/index.html" not in report.replanned  # kept as the last plan gave it
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
