@@ -11,7 +11,6 @@ import bisect
 import functools
 import heapq
 import itertools
-import math
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1066,9 +1065,7 @@ def reranked(
     """
     in_place = paths == before.paths  # the same files in the same places (a retag): found in C
     new_of, changed = _in_place(before, moments, tags) if in_place else _moved(before, paths, moments, tags)
-    kept = [] if in_place else list(map(operator.ge, new_of, itertools.repeat(0)))  # old places of the unchanged
-    order = list(itertools.compress(new_of, kept))  # their new places, in their old order
-    if any(map(operator.gt, order, itertools.islice(order, 1, None))):  # no longer in their old order
+    if not in_place and any(a > b for a, b in itertools.pairwise(index for index in new_of if index >= 0)):
         return None
     columns = _tag_columns(tags)
     near = set(changed)
@@ -1076,7 +1073,7 @@ def reranked(
         near.update(range(max(0, index - RELATED_MIN), index + RELATED_MIN + 1))  # `_nearest`'s reach
         for slug, place in _places(columns, index, tags[index]):
             near.update(_seeing(columns[slug], place, len(tags[index])))
-    gone = changed if in_place else list(itertools.compress(range(len(new_of)), map(operator.not_, kept)))
+    gone = changed if in_place else [o for o, index in enumerate(new_of) if index < 0]
     if gone:
         old_columns = _tag_columns(before.tags)
         for o in gone:
@@ -1089,10 +1086,11 @@ def reranked(
         return None
     if in_place:  # an entry no change is near keeps its list as it was: what it ranks kept its place
         ranked = list(before.ranked)
-    else:  # its list at the new places (those of entries near a change are ranked again below)
-        moved = map(tuple, map(functools.partial(map, new_of.__getitem__), itertools.compress(before.ranked, kept)))
-        at = dict(zip(order, moved, strict=True))
-        ranked = list(map(at.get, range(len(paths)), itertools.repeat(())))
+    else:
+        ranked = [()] * len(paths)
+        for o, index in enumerate(new_of):
+            if index >= 0 and index not in near:
+                ranked[index] = tuple(new_of[r] for r in before.ranked[o])
     for index in near:
         ranked[index] = _related(index, moments, columns, _places(columns, index, tags[index]))
     return ranked
@@ -1113,18 +1111,17 @@ def _moved(
     before: Ranking, paths: list[str], moments: list[float], tags: list[tuple[str, ...]]
 ) -> tuple[list[int], list[int]]:
     """Return each old place's new place (-1 for an entry changed or gone) and the new places of
-    the entries changed or new, for files added, removed or moved since `before`: in passes in
-    C, each new entry's old place looked up by its path (-1 for a new file, whose old moment and
-    tags are then NaN and None: it differs from any)."""
-    old_at = dict(zip(before.paths, range(len(before.paths)), strict=True))
-    olds = list(map(old_at.get, paths, itertools.repeat(-1)))
-    was_moment, was_tags = [*before.moments, math.nan].__getitem__, [*before.tags, None].__getitem__
-    differs = map(operator.ne, map(was_moment, olds), moments), map(operator.ne, map(was_tags, olds), tags)
-    same = list(map(operator.not_, map(operator.or_, *differs)))
-    places = range(len(paths))
-    moved = dict(zip(itertools.compress(olds, same), itertools.compress(places, same), strict=True))
-    new_of = list(map(moved.get, range(len(before.paths)), itertools.repeat(-1)))
-    return new_of, list(itertools.compress(places, map(operator.not_, same)))
+    the entries changed or new, for files added, removed or moved since `before`."""
+    old_at = {path: o for o, path in enumerate(before.paths)}
+    new_of = [-1] * len(before.paths)
+    changed = []
+    for index, path in enumerate(paths):
+        o = old_at.get(path, -1)
+        if o < 0 or before.moments[o] != moments[index] or before.tags[o] != tags[index]:
+            changed.append(index)
+        else:
+            new_of[o] = index
+    return new_of, changed
 
 
 def _seeing(column: list[int], place: int, taken: int) -> list[int]:
