@@ -120,14 +120,18 @@ class Deferred:
 
 
 def site_pages(
-    archive: Archive, wanted: Callable[[str], bool] | None = None, left_out: AbstractSet[int] = frozenset()
+    archive: Archive,
+    wanted: Callable[[str], bool] | None = None,
+    left_out: AbstractSet[int] = frozenset(),
+    revised: frozenset[int] | None = None,
 ) -> list[Page | Deferred]:
     """Return every HTML page of the site, in a fixed order (the home page, each briefing's in the
     archive's order, then the listings: `site_dates` depends on it); a briefing's page whose path
     is not `wanted` (when given) only as a `Deferred`, made when asked for, and those of the
-    entries at the places `left_out` not at all (a plan keeps them as it was: `plan`)."""
+    entries at the places `left_out` not at all (a plan keeps them as it was: `plan`).
+    `revised` is `archive.revised_ids` of its entries, worked out here when not given."""
     places = story_places(archive)
-    revised = revised_ids(archive.entries)
+    revised = revised_ids(archive.entries) if revised is None else revised
     dated = newest_in_order(revised)  # listings in the archive's order, dated cheaply
 
     def briefing(index: int) -> Page | Deferred:
@@ -152,14 +156,15 @@ def site_pages(
     ]
 
 
-def site_dates(archive: Archive, pages: Sequence[Page | Deferred]) -> dict[str, datetime | None]:
+def site_dates(
+    archive: Archive, pages: Sequence[Page | Deferred], revised: frozenset[int]
+) -> dict[str, datetime | None]:
     """Return the date of every page of the site by path, in `site_pages`' order (the sitemap's),
     given what `site_pages` gave: the briefing pages it left out are dated as the others, from
-    their briefing's date of change (`Briefing.modified`), found in C."""
+    their briefing's date of change (`Briefing.modified`), found in C (`revised`: `archive.revised_ids`)."""
     entries, home = archive.entries, pages[0]
     dates: dict[str, datetime | None] = {home.path: home.modified}
     dates.update(zip(map(entry_path, entries), map(_date_of, entries), strict=True))  # most briefings' date of change
-    revised = revised_ids(entries)
     for entry in itertools.compress(entries, map(revised.__contains__, map(id, entries))):
         dates[entry.path] = entry.briefing.modified
     dates.update((page.path, page.modified) for page in itertools.islice(pages, 1, None))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import Archive, Entry, entry_path, file_of
+from briefings.archive import Archive, Entry, entry_path, file_of, revised_ids
 from briefings.collector import out_of_sight
 from briefings.config import SiteConfig
 from briefings.content import Briefing
@@ -313,10 +313,13 @@ def _keyed_outputs(
     # The briefing pages recalled (most, after a retag) are kept as they were, found in passes in C:
     # no page, job or maker of Python for each of them (100,000 at 100,000 briefings).
     recalled = keying.recalled.pages if keying.recalled else frozenset()
-    files = list(map(output_file, map(entry_path, archive.entries)))
+    files = list(map(output_file, map(entry_path, archive.entries))) if recalled else []
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
+    revised = revised_ids(archive.entries)  # for the pages' dates, worked out once
     with out_of_sight():
-        pages = site_pages(archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE), left_out)
+        pages = site_pages(
+            archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE), left_out, revised
+        )
         # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
         # this process makes its view only if the page is made.
         work = [
@@ -325,7 +328,7 @@ def _keyed_outputs(
         ]
         work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
         work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
-        listed = site_dates(archive, pages)
+        listed = site_dates(archive, pages, revised)
         feeds = feed_jobs(site, archive, tuple(listed.items()), body)
     # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
