@@ -49,6 +49,10 @@ class Renderer:
             loader=jinja2.FileSystemLoader(templates),
             # Compiled templates are kept by source checksum, so a build does not compile them again.
             bytecode_cache=compiled,
+            # A renderer serves one build (or one page of the preview): a template is read once,
+            # not looked at again on the disk each time a page asks for it (three calls of the
+            # OS for every briefing page).
+            auto_reload=False,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

@@ -284,14 +284,17 @@ def _make(
     never the site. The staging folder is exchanged with the live one only after all are written.
     """
 
+    into = os.fspath(staging) + "/"  # os-level paths: pathlib's objects for 100,000 pages cost seconds
+
     def make(index: int) -> tuple[str, FileState | list[SourceError]]:
         planned = to_make[index]
         data, errors = planned.attempt()
         if data is None:
             return planned.path, errors
         digest = file_digest(data)
-        if staged.get(planned.path, NONE)[1] != digest:
-            _replace(staging / planned.path, data)
+        held = staged.get(planned.path, NONE)
+        if held[1] != digest:
+            _replace(into + planned.path, data, held is not NONE)
         return planned.path, (planned.key, digest, len(data))
 
     made: dict[str, FileState] = {}
@@ -327,16 +330,51 @@ def _sync(
             folder.rmdir()
 
 
-def _replace(file: Path, data: bytes) -> None:
-    """Write a file anew: unlink first, so a hard link shared with the live site is never written through."""
-    # os-level calls on strings: over 18,000 files a build, pathlib's objects cost seconds.
-    name = os.fspath(file)
+def _replace(file: str, data: bytes, held: bool) -> None:
+    """Write a file anew. One the staging folder holds (`held`: its state lists it) is unlinked
+    first, so a hard link shared with the live site is never written through; for any other,
+    its folder is made first. Should the state be wrong (a folder changed behind the build's
+    back), the file is written all the same.
+
+    A cold build so takes four calls of the OS a page (make its folder, create, write, close)
+    where `open` and a try at unlinking took nine (`strace -c`): at 10,000 briefings, 12,000
+    pages, each call on this project's machine 3 to 30 µs."""
+    folder = os.path.dirname(file)  # noqa: PTH120 - (see `_make`)
+    if held:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(file)  # noqa: PTH108
+    else:
+        _made(folder)
     try:
-        os.unlink(name)  # noqa: PTH108
+        _create(file, data)
+    except FileExistsError:  # there, though the state does not list it
+        os.unlink(file)  # noqa: PTH108
+        _create(file, data)
+    except FileNotFoundError:  # its folder gone, though the state lists the file
+        os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+        _create(file, data)
+
+
+def _made(folder: str) -> None:
+    """Make a folder unless it is there, and its parents as needed: one call where its parent is there."""
+    try:
+        os.mkdir(folder)  # noqa: PTH102
+    except FileExistsError:
+        pass
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(name), exist_ok=True)  # noqa: PTH103, PTH120
-    with open(name, "xb") as out:  # noqa: PTH123
-        out.write(data)
+        os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+
+
+def _create(file: str, data: bytes) -> None:
+    """Write a new file (never one that is there), with the calls of the OS it needs and no
+    more: `open` also asks whether it is a terminal and where it stands."""
+    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 def _link(source: Path, file: Path) -> None:

@@ -165,8 +165,8 @@ def test_a_write_error_names_the_file_and_the_cause(
 ) -> None:
     root = archive({"2015/a.md": briefing()})
 
-    def refuse(file: Path, data: bytes) -> None:
-        raise PermissionError(13, "Permission denied", str(file))
+    def refuse(file: str, data: bytes, held: bool) -> None:
+        raise PermissionError(13, "Permission denied", file)
 
     monkeypatch.setattr(write, "_replace", refuse)
     code, err = errors_of(root, capsys, "build", "--jobs", "1")
@@ -245,6 +245,27 @@ def test_the_new_site_is_exchanged_in_one_step_on_linux(tmp_path: Path) -> None:
         pytest.skip("renameat2(RENAME_EXCHANGE) is Linux's; elsewhere the build renames twice")
     assert write._renameat2_exchange(fresh, live)  # one system call: there is no moment without _site/
     assert (live / "new").is_dir() and (fresh / "old").is_dir()
+
+
+def test_a_page_is_written_anew_whatever_the_spare_folder_holds_and_never_through_a_link(tmp_path: Path) -> None:
+    """The writer trusts the spare folder's state to say which files are there (unlinked first,
+    never written through a hard link to the live site) and which are not (their folder made
+    first). A state that is wrong, a folder changed behind the build's back, still gives the file."""
+    live, spare = tmp_path / "_site", tmp_path / "spare"
+    (live / "a").mkdir(parents=True)
+    (live / "a" / "index.html").write_bytes(b"live")
+    (spare / "a").mkdir(parents=True)
+    os.link(live / "a" / "index.html", spare / "a" / "index.html")
+    (spare / "e").mkdir()
+    os.link(live / "a" / "index.html", spare / "e" / "index.html")
+    write._replace(f"{spare}/a/index.html", b"new a", held=False)  # there, though the state does not list it
+    write._replace(f"{spare}/b/c/index.html", b"new c", held=True)  # listed, though its folders are gone
+    write._replace(f"{spare}/d/index.html", b"new d", held=False)
+    write._replace(f"{spare}/e/index.html", b"new e", held=True)
+    assert (live / "a" / "index.html").read_bytes() == b"live"
+    assert tree(spare) == {
+        "a/index.html": b"new a", "b/c/index.html": b"new c", "d/index.html": b"new d", "e/index.html": b"new e",
+    }  # fmt: skip
 
 
 def test_a_pool_ended_before_its_workers_started_does_not_wait_for_them_forever() -> None:

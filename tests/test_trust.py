@@ -189,8 +189,8 @@ def test_a_full_disk_is_one_line_and_the_next_build_is_not_cold(
     real = write._replace
     made: list[str] = []
 
-    def full(file: Path, data: bytes) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(file))
+    def full(file: str, data: bytes, held: bool) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), file)
 
     monkeypatch.setattr(write, "_replace", full)
     edited = briefing("Edited", "2015-09-10T10:00:00+03:00")
@@ -202,7 +202,7 @@ def test_a_full_disk_is_one_line_and_the_next_build_is_not_cold(
     assert first.startswith("_site/") and first.endswith(f".html: cannot be written: {cause}")
     assert "Traceback" not in err
     assert not list((root / ".cache").glob("changing*"))  # no marker: the live site is still trusted
-    monkeypatch.setattr(write, "_replace", lambda file, data: made.append(file.name) or real(file, data))
+    monkeypatch.setattr(write, "_replace", lambda file, *rest: made.append(file) or real(file, *rest))
     assert run(root, "--quiet", "--jobs", "1") == 0
     after_failure = len(made)
     made.clear()
