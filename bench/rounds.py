@@ -13,14 +13,20 @@ change; with `--no-edit`, not: each change is then a new shape right after anoth
 order of the two builds alternates from round to round, so that a machine slowing down or
 speeding up weighs on both alike; the first round is left
 out. Printed: each step's median wall time for each commit, and the median of the rounds'
-ratios (new / old) with their range, the honest figure on a noisy machine.
+ratios (new / old) with their range, the honest figure on a noisy machine; the same of the
+CPU time (user + system of each build's whole process tree).
 
 The changes: `retag`, the newest briefing's tags set to a tag neither copy has had (a new
 shape: every listing of a new tag); `add`, a copy of a briefing from the middle of the
 archive under a new slug (the entries after it move); `add-newest`, a copy of the newest
 briefing under a new slug, dated a day after it, as most contributions are (it comes first);
 `edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it);
-`cold`, the archive's `.cache/` and `_site/` deleted (a cold build, paired; with `--no-edit`).
+`cold`, the archive's `.cache/` and `_site/` deleted before each build (a cold build, paired;
+with `--no-edit`). Give `cold` one copy twice (`<old checkout> <copy> <new checkout> <copy>`):
+then both commits build in the same folder, in turn. On two copies, a cold build's time is
+partly its folder's: on this project's machine one copy's builds took 4 to 5 s more system
+time than the other's whichever commit built them (docs/performance.md, "Cold builds in
+turn on two copies").
 """
 
 from __future__ import annotations
@@ -143,12 +149,16 @@ def rounds(
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
     for number in range(count):
         for step, make in steps.items():
-            make(old[1], number)
-            make(new[1], number)
-            if number % 2:
-                second, first = build(*new), build(*old)
-            else:
-                first, second = build(*old), build(*new)
+            each = change == "cold" and step == change  # made again before each build: both may take one copy
+            if not each:
+                make(old[1], number)
+                make(new[1], number)
+            timed: dict[bool, Run] = {}
+            for side in (new, old) if number % 2 else (old, new):
+                if each:
+                    make(side[1], number)
+                timed[side is new] = build(*side)
+            first, second = timed[False], timed[True]
             print(f"  round {number + 1}, {step}: {first.seconds:.2f} s, {second.seconds:.2f} s", file=sys.stderr)
             if number:
                 timings[step].append((first, second))
@@ -159,16 +169,24 @@ def summary(timings: dict[str, list[tuple[Run, Run]]]) -> str:
     """Return each step's medians and the median of its rounds' ratios (new / old), with their range."""
     lines = []
     for step, pairs in timings.items():
-        ratios = sorted(new.seconds / old.seconds for old, new in pairs)
         old_s = statistics.median(old.seconds for old, _ in pairs)
         new_s = statistics.median(new.seconds for _, new in pairs)
+        old_cpu = statistics.median(old.cpu for old, _ in pairs)
+        new_cpu = statistics.median(new.cpu for _, new in pairs)
         peak = (max(old.peak_mb for old, _ in pairs), max(new.peak_mb for _, new in pairs))
-        spread = f"{statistics.median(ratios):.2f} ({ratios[0]:.2f} to {ratios[-1]:.2f})"
         lines.append(
-            f"{step}: {len(pairs)} rounds, old {old_s:.2f} s, new {new_s:.2f} s, round ratio {spread};"
+            f"{step}: {len(pairs)} rounds, old {old_s:.2f} s, new {new_s:.2f} s, round ratio"
+            f" {_spread([new.seconds / old.seconds for old, new in pairs])}; CPU old {old_cpu:.2f} s,"
+            f" new {new_cpu:.2f} s, round ratio {_spread([new.cpu / old.cpu for old, new in pairs])};"
             f" peak {peak[0]:.0f} MB, {peak[1]:.0f} MB"
         )
     return "\n".join(lines)
+
+
+def _spread(ratios: list[float]) -> str:
+    """Return the median of the rounds' ratios, with their range."""
+    ratios = sorted(ratios)
+    return f"{statistics.median(ratios):.2f} ({ratios[0]:.2f} to {ratios[-1]:.2f})"
 
 
 def main() -> None:
