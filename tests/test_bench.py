@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import floor, seals, stages
+from bench import floor, outputs, seals, stages
 from bench import rounds as bench_rounds
 from bench import run as bench
 from bench.generate import generate, write_archive
@@ -233,3 +233,20 @@ def test_rounds_without_the_edit_make_one_change_after_another(tmp_path: Path) -
             f"zz-added-{n:03d}.md" for n in range(3)
         ]
         assert "title: Edited " not in bench.first_briefing(copy).read_text()
+
+
+def test_outputs_are_timed_by_kind_and_every_file_of_the_site_is_counted_once(tmp_path: Path) -> None:
+    """`bench.outputs`: a cold build, each output made in turn and timed; every file of the
+    site it leaves is counted under one kind, and each briefing has its page."""
+    write_archive(tmp_path, generate(12))
+    build(tmp_path)  # what it deletes first
+    (kinds,) = outputs.measure(tmp_path, runs=1)
+    site = [path for path in (tmp_path / "_site").rglob("*") if path.is_file()]
+    assert sum(kind.files for kind in kinds.values()) == len(site)
+    assert sum(kind.size for kind in kinds.values()) == sum(path.stat().st_size for path in site)
+    assert kinds["briefing pages"].files == 12 and kinds[outputs.TOP].files >= 4  # home page, feeds, sitemap
+    assert all(kind.seconds > 0 for kind in kinds.values())
+    assert outputs.report([kinds]).splitlines()[-1].startswith("every output: ")
+    assert [outputs.kind_of(p) for p in ("2015/09/a/index.html", "2015/09/index.html", "2015/page/2/index.html")] == [
+        "briefing pages", "year and month pages", "year and month pages",
+    ]  # fmt: skip
