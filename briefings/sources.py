@@ -56,7 +56,7 @@ def read_bytes(file: Path | str) -> bytes:
     read, read its end, close), where `open(...).read()` also asks whether it is a terminal,
     where it stands and how large it is (`strace -c`). os-level calls: 100,000 Path methods
     cost seconds."""
-    descriptor = os.open(file, os.O_RDONLY | os.O_CLOEXEC)
+    descriptor = os.open(file, _READ)
     try:
         parts = []
         while part := os.read(descriptor, _READ_SIZE):
@@ -66,6 +66,7 @@ def read_bytes(file: Path | str) -> bytes:
         os.close(descriptor)
 
 
+_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)  # (see `write._NEW_FILE`)
 # Bytes a read asks for: a briefing in one. Under the 128 KiB above which the C library maps
 # memory for each buffer, which would add two calls of the OS a read.
 _READ_SIZE = 1 << 16

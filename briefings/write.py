@@ -337,8 +337,7 @@ def _replace(file: str, data: bytes, held: bool) -> None:
     back), the file is written all the same.
 
     A cold build so takes four calls of the OS a page (make its folder, create, write, close)
-    where `open` and a try at unlinking took nine (`strace -c`): at 10,000 briefings, 12,000
-    pages, each call on this project's machine 3 to 30 µs."""
+    where `open` and a try at unlinking took nine (`strace -c`; 12,000 pages at 10,000 briefings)."""
     folder = os.path.dirname(file)  # noqa: PTH120 - (see `_make`)
     if held:
         with contextlib.suppress(FileNotFoundError):
@@ -368,13 +367,17 @@ def _made(folder: str) -> None:
 def _create(file: str, data: bytes) -> None:
     """Write a new file (never one that is there), with the calls of the OS it needs and no
     more: `open` also asks whether it is a terminal and where it stands."""
-    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    descriptor = os.open(file, _NEW_FILE, 0o666)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
     finally:
         os.close(descriptor)
+
+
+# Created, never opened if there; bytes as they are (Windows' O_BINARY); not handed to a child process.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _link(source: Path, file: Path) -> None:
