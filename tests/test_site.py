@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SITE_YAML, briefing, build, make_archive, run
+from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
 from tests.sitetools import LISTED, LISTED_ITEMS, broken_links, html_files, page, parse, texts
 
 # Tags: "Civil war" on 4 briefings (2 pages at per_page 3), "Airstrikes" on exactly 3 (1 page).
@@ -237,6 +239,26 @@ def test_raw_html_allowed_by_site_yaml(tmp_path: Path) -> None:
     files = {"2015/html.md": briefing(body='<p class="note">Allowed</p>')}
     site = build(make_archive(tmp_path / "a", files, SITE_YAML + "markdown:\n  allow_html: true\n"))
     assert texts(page(site, "2015/09/html/"), "//p[@class='note']") == ["Allowed"]
+
+
+def test_only_a_process_that_sanitises_raw_html_loads_the_sanitiser(tmp_path: Path) -> None:
+    """`nh3` is loaded on the first body with raw HTML, not at every build's start; the page of
+    such a body is sanitised all the same."""
+    root = make_archive(tmp_path / "a", {"2015/plain.md": briefing("Plain")})
+    script = (
+        "import sys; from briefings.cli import main; "
+        "print(main(['--quiet', '--jobs', '1', '--root', sys.argv[1]]), 'nh3' in sys.modules)"
+    )
+
+    def built_and_loaded() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", script, str(root)], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.split()
+
+    assert built_and_loaded() == ["0", "False"]
+    (root / "content/2015/raw.md").write_text(briefing("Raw", body="<b>Kept</b><script>alert(1)</script>"))
+    assert built_and_loaded() == ["0", "True"]
+    assert texts(page(root / "_site", "2015/09/raw/"), "//main//b") == ["Kept"]
+    assert not page(root / "_site", "2015/09/raw/").xpath("//main//script")
 
 
 def test_related_falls_back_to_nearest_in_time(site: Path) -> None:
