@@ -11,6 +11,7 @@ is what the preview serves afterwards, other pages included. May not write files
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -88,6 +89,32 @@ def instant_page(
         return tuple((output_file(page.path), renderer.render(page)) for page in pages)
     except BuildFailed:
         return None
+
+
+def moved_redirects(
+    root: Path, before: Archive, after: Archive, compiled: jinja2.BytecodeCache | None = None
+) -> tuple[tuple[str, bytes], ...]:
+    """Return (output file, bytes) of a redirect at the old URL of each briefing a build found
+    renamed: a file of `before` gone from `after` whose bytes (its digest) are a new file's, at
+    another URL. `Preview.quick` shows a rename ahead of the build; a build an earlier save
+    started may see the rename first, and then this is what sends a tab on the old URL on."""
+    kept = {entry.briefing.path for entry in after.entries}
+    gone = {entry.body.digest: entry for entry in before.entries if entry.briefing.path not in kept}
+    if not gone:
+        return ()
+    was = {entry.briefing.path for entry in before.entries}
+    pages = [
+        Page(old.path, "redirect.html", new.briefing.title, {"target": new.path, "briefing": new.briefing})
+        for new in after.entries
+        if new.briefing.path not in was and (old := gone.get(new.body.digest)) is not None and old.path != new.path
+    ]
+    if not pages:
+        return ()
+    renderer, made = _renderer(root, after, compiled), []
+    for page in pages:
+        with contextlib.suppress(BuildFailed):  # a template with an error: the tab waits for the fix
+            made.append((output_file(page.path), renderer.render(page)))
+    return tuple(made)
 
 
 def restyled_pages(

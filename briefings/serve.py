@@ -38,7 +38,7 @@ from briefings import pipeline
 from briefings.archive import Archive
 from briefings.cache import Cache
 from briefings.errors import BuildFailed, SourceError, plural
-from briefings.preview import instant_page, restyled_pages
+from briefings.preview import instant_page, moved_redirects, restyled_pages
 from briefings.progress import Progress
 from briefings.search import FOLDER as SEARCH_FOLDER
 from briefings.sources import INPUTS
@@ -221,7 +221,9 @@ class Preview:
             self.say(f"error: {exc}")
             return None
         had_errors, self.errors = bool(self.errors), ()
-        self.model = report.archive or self.model
+        before, self.model = self.model, report.archive or self.model
+        if before is not None and report.archive is not None and report.written.removed:
+            self._follow_renames(before, report.archive)
         self.warm = report.warm or self.warm
         done = report.written
         self.say(
@@ -229,6 +231,14 @@ class Preview:
             f"{done.removed} removed"
         )
         return None if had_errors else done.changed
+
+    def _follow_renames(self, before: Archive, after: Archive) -> None:
+        """Serve a redirect at the old URL of each briefing this build found renamed (`moved_redirects`):
+        the build an earlier save started may have seen a rename before `quick` could show it."""
+        moves = moved_redirects(self.root, before, after, self.compiled)
+        if moves:
+            with self.overlay_lock:
+                self.moved = {**self.moved, **{(self.folder / old).resolve(): data for old, data in moves}}
 
     def served(self, file: Path) -> bytes | None:
         """Return what serves a preview file: its page (or a moved briefing's redirect) ahead of
