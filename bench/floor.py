@@ -81,7 +81,8 @@ def measure(sample: int, runs: int) -> Floor:
         write_archive(root, generate(sample))
         pipeline.build(root)
         files = sorted((root / "content").rglob("*.md"))
-        texts = [split_front_matter(decode(file.read_bytes()))[:2] for file in files]
+        read = [(file.relative_to(root).as_posix(), file.read_bytes()) for file in files]
+        texts = [split_front_matter(decode(data))[:2] for _, data in read]
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         parser = make_parser()
         floor = {
@@ -90,7 +91,6 @@ def measure(sample: int, runs: int) -> Floor:
         }
         with opened(root) as (run, content):
             records_of = RecordParser(run.config.parsing)
-            read = [(file.relative_to(root).as_posix(), file.read_bytes()) for file in files]
             engine = {"the engine's parse of a file": per_item(runs, read, lambda file: records_of.parse_apart(*file))}
             records, unread, _ = stages.load_records(run, content)
             archive, _ = stages.model_archive(run, records.every(), unread)

@@ -20,7 +20,6 @@ folder took 80 to 260 µs depending on where).
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import time
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest import mock
+
+from bench.rounds import cold
 
 TOP = "the site's top files (home page, feeds, sitemaps...)"
 
@@ -61,8 +62,7 @@ def measure(root: Path, runs: int = 1) -> list[dict[str, Kind]]:
 
     builds = []
     for _ in range(runs):
-        for leftover in (".cache", "_site"):
-            shutil.rmtree(root / leftover, ignore_errors=True)
+        cold(root, 0)
         kinds: dict[str, Kind] = {}
         try:
             with mock.patch.object(write, "forked_map", _in_turn(kinds)):
