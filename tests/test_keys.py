@@ -563,6 +563,28 @@ def test_values_of_different_kinds_never_digest_alike_and_a_digest_does_not_depe
     assert [hasher.digest(value) for value in different] == direct == [keys.Hasher().digest(v) for v in different]
 
 
+def test_reads_finds_every_named_object_a_view_holds_and_none_in_rows_of_plain_values() -> None:
+    """What an output holds is found at any depth: in a listing of named objects, in a dict, in a
+    dataclass, in a row beside plain values; rows of plain values alone (a sitemap's paths and
+    dates, looked at in C) hold none, even beside rows that hold one."""
+    from datetime import UTC, date, datetime
+
+    a, b, c, d = (Ref(name, name.lower()) for name in "ABCD")
+    atoms = {id(a): 0, id(b): 1, id(c): 2, id(d): 3}
+    rows = tuple((f"2016/03/b{n}/", datetime(2016, 3, 1, tzinfo=UTC) if n % 2 else None) for n in range(100))
+
+    def reads(view: object) -> set[int]:
+        found: set[int] = set()
+        keys.Hasher().reads(view, atoms, found)
+        return found
+
+    assert reads(feeds.Sitemap(rows)) == set()
+    assert reads((*rows, ("2016/04/", date(2016, 4, 1)), ("x", (1, 2.0, b"z")))) == set()
+    assert reads((*rows, ("2016/03/b/", a))) == {0}  # one row of many holds one
+    assert reads({"listed": (b, b), "rows": rows, "deep": [[{"k": ("x", c)}]]}) == {1, 2}
+    assert reads(feeds.Sitemap((*rows, (d,)))) == {3}  # type: ignore[arg-type]  # (a view of another shape)
+
+
 def test_keys_worked_out_by_forked_workers_are_those_one_process_works_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
