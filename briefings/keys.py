@@ -182,15 +182,15 @@ class Hasher:
             kind = type(item)
             if kind in _MARSHALLED:
                 parts.append(item)
-            elif (known := memo.get(id(item))) is not None:  # a dataclass (kept alive: the id is its own)
-                parts.append(b"c" + known)
-            elif kind is tuple or kind is list:
+            elif kind is tuple or kind is list:  # (before the memo: it holds dataclasses alone)
                 parts.append(self._parts(item) if item else ())
             elif kind is datetime or kind is date:
                 # Its fields as pickle keeps them (fold too: 4 bytes a date, 10 a datetime) and its
                 # zone: a fraction of the time `isoformat` takes, for the sitemaps' 100,000.
                 state = item.__reduce_ex__(4)[1]  # protocol 4: with the fold
                 parts.append(b"d%d:%s%s" % (len(state[0]), state[0], self._zone(state[1] if len(state) > 1 else None)))
+            elif (known := memo.get(id(item))) is not None:  # a dataclass (kept alive: the id is its own)
+                parts.append(b"c" + known)
             elif kind is dict:
                 parts.append(list(self._parts([part for key in sorted(item, key=str) for part in (key, item[key])])))
             elif kind is bytes:
