@@ -35,20 +35,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-import jinja2
-import jinja2.bccache
-
 from briefings.clock import Position
 from briefings.collector import out_of_sight
 from briefings.errors import CacheDamaged
 
 if TYPE_CHECKING:
+    from briefings.compiled import SealedBytecodeCache
     from briefings.records import Record
 
 CACHE_DIR = ".cache"
 KEY_FILE = "key"
 _MAGIC = b"briefings-cache-3\n"  # then the seal, a pickle of (engine, settings) and one of the value
-_SEAL_SIZE = 32
+SEAL_SIZE = 32
 # What a cache file may hold besides the package's dataclasses: (module, name) of value types.
 _VALUE_TYPES = {
     ("builtins", "set"), ("builtins", "frozenset"), ("datetime", "datetime"), ("datetime", "date"),
@@ -132,49 +130,11 @@ def cache_key(folder: Path) -> bytes:
     descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=folder)
     with os.fdopen(descriptor, "wb") as out:
         out.write(key)
-    _replace_path(Path(temp), file)
+    replace_path(Path(temp), file)
     return key
 
 
-class SealedBytecodeCache(jinja2.BytecodeCache):
-    """Jinja's compiled templates, kept between builds in a folder, each file sealed.
-
-    Jinja runs what it loads from here as code, so a file the build did not write (or one
-    damaged since) is never loaded: its template is compiled again. Compiled code depends on
-    the engine as well as on the template's source (how each filter is called is decided
-    while compiling), so each file is sealed with the engine version too: another engine's
-    file is compiled again, not run.
-    """
-
-    def __init__(self, folder: Path, key: bytes, engine: str) -> None:
-        self.folder = folder
-        self.key = key
-        self.engine = engine.encode()
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Fill the bucket from its file, if that file is one this cache sealed."""
-        try:
-            data = (self.folder / f"{bucket.key}.cache").read_bytes()
-        except OSError:
-            return
-        stamp, payload = data[:_SEAL_SIZE], data[_SEAL_SIZE:]
-        if hmac.compare_digest(stamp, seal(self.key, self.engine, payload)):
-            bucket.bytecode_from_string(payload)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Keep the bucket's compiled code, sealed; a cache that cannot be written is only slower."""
-        payload = bucket.bytecode_to_string()
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=self.folder)
-            with os.fdopen(descriptor, "wb") as out:
-                out.writelines((seal(self.key, self.engine, payload), payload))
-            _replace_path(Path(temp), self.folder / f"{bucket.key}.cache")
-        except OSError:
-            return
-
-
-def _replace_path(temp: Path, target: Path) -> None:
+def replace_path(temp: Path, target: Path) -> None:
     """Move `temp` to `target`, removing a folder that stands where a cache file should be."""
     if target.is_dir() and not target.is_symlink():
         shutil.rmtree(target)
@@ -355,6 +315,8 @@ class Cache:
 
     def compiled_templates(self) -> SealedBytecodeCache:
         """Return where Jinja keeps compiled templates between builds."""
+        from briefings.compiled import SealedBytecodeCache  # with Jinja: loaded by the builds that render alone
+
         return SealedBytecodeCache(self.folder / "templates", self.key, self.engine)
 
     def clear(self) -> None:
@@ -425,7 +387,7 @@ class Cache:
         `recall(as_name, ...)`: the file is moved, not read. Its seal holds under any name."""
         kept, aside = self.folder / f"{name}.pickle", self.folder / f"{as_name}.pickle"
         try:
-            _replace_path(kept, aside)
+            replace_path(kept, aside)
         except FileNotFoundError:
             aside.unlink(missing_ok=True)
 
@@ -550,7 +512,7 @@ class Cache:
         """Return what `_save` stored under `name` with these settings; None for anything else."""
         try:  # the head apart from the rest: a slice of the whole would copy the rest (86 MB, the model)
             with open(self.folder / name, "rb", buffering=0) as file:  # noqa: PTH123
-                head, payload = file.read(len(_MAGIC) + _SEAL_SIZE), file.readall()
+                head, payload = file.read(len(_MAGIC) + SEAL_SIZE), file.readall()
         except OSError:  # not there (or not a file): a miss
             return None
         if not head.startswith(_MAGIC):  # an earlier version's format: a miss, nothing to report
@@ -579,7 +541,7 @@ class Cache:
         descriptor, temp = tempfile.mkstemp(prefix=".new.", dir=(self.folder / name).parent)
         try:
             with os.fdopen(descriptor, "wb") as file:
-                file.write(_MAGIC + bytes(_SEAL_SIZE))  # the seal's place, written once the rest is
+                file.write(_MAGIC + bytes(SEAL_SIZE))  # the seal's place, written once the rest is
                 sealed = _Sealed(file, sealer(self.key))
                 sealed.write(header)
                 # Pickled straight to the file as it is sealed: in memory first, the model (86 MB at
@@ -587,7 +549,7 @@ class Cache:
                 pickle.Pickler(sealed, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
                 file.seek(len(_MAGIC))
                 file.write(sealed.sealing.digest())
-            _replace_path(Path(temp), self.folder / name)
+            replace_path(Path(temp), self.folder / name)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise

@@ -93,8 +93,8 @@ def test_the_seal_timer_times_the_caches_own_seal_and_the_one_before_over_its_fi
     # What it times first is what the cache seals with: a file's seal is its HMAC-SHA-256 under the key.
     key = (tmp_path / ".cache" / "key").read_bytes()
     head = len(cache._MAGIC)
-    sealed = files[0][head : head + cache._SEAL_SIZE]
-    assert sealed == hmac.new(key, files[0][head + cache._SEAL_SIZE :], "sha256").digest()
+    sealed = files[0][head : head + cache.SEAL_SIZE]
+    assert sealed == hmac.new(key, files[0][head + cache.SEAL_SIZE :], "sha256").digest()
     assert seals.SEALS["HMAC-SHA-256 (cache.seal)"] is cache.seal
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -259,6 +260,28 @@ def test_only_a_process_that_sanitises_raw_html_loads_the_sanitiser(tmp_path: Pa
     assert built_and_loaded() == ["0", "True"]
     assert texts(page(root / "_site", "2015/09/raw/"), "//main//b") == ["Kept"]
     assert not page(root / "_site", "2015/09/raw/").xpath("//main//script")
+
+
+def test_a_build_with_nothing_to_do_never_loads_jinja(tmp_path: Path) -> None:
+    """Jinja, a sixth of a no-change build's time at 10,000 briefings, is loaded by the builds that
+    render alone: not by one whose files are as they were, nor by one whose files were touched."""
+    root = make_archive(tmp_path / "a", {"2015/plain.md": briefing("Plain")})
+    script = (
+        "import sys; from briefings.cli import main; "
+        "print(main(['--quiet', '--jobs', '1', '--root', sys.argv[1]]), 'jinja2' in sys.modules)"
+    )
+
+    def built_and_loaded() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", script, str(root)], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.split()
+
+    assert built_and_loaded() == ["0", "True"]  # the first build renders every page
+    assert built_and_loaded() == ["0", "False"]
+    os.utime(root / "content/2015/plain.md")  # its bytes as they were: read, compared, nothing made
+    assert built_and_loaded() == ["0", "False"]
+    (root / "content/2015/plain.md").write_text(briefing("Plain, edited"))
+    assert built_and_loaded() == ["0", "True"]
+    assert texts(page(root / "_site", "2015/09/plain/"), "//h1") == ["Plain, edited"]
 
 
 def test_related_falls_back_to_nearest_in_time(site: Path) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from briefings import bodies, cache, frozen, lock, stages, write
 from briefings.archive import GivenWay
+from briefings.compiled import SealedBytecodeCache
 from tests.conftest import REPO, SITE_YAML, briefing, build, run
 from tests.test_content import parse
 from tests.test_incremental import clean_build, tree
@@ -168,7 +169,7 @@ def test_a_template_compiled_by_another_engine_is_compiled_again(tmp_path: Path)
     (templates / "page.html").write_text("{{ x | f }}")
 
     def render(engine: str, f: object) -> str:
-        compiled = cache.SealedBytecodeCache(tmp_path / "compiled", b"k" * 32, engine)
+        compiled = SealedBytecodeCache(tmp_path / "compiled", b"k" * 32, engine)
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), bytecode_cache=compiled)
         env.filters["f"] = f
         return env.get_template("page.html").render(x="a")
