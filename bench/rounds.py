@@ -1,7 +1,7 @@
 """Time two commits' rebuilds in turn, round by round, on two copies of one archive.
 
     python -m bench.rounds <old checkout> <old archive> <new checkout> <new archive>
-        [--change retag|add|add-newest|edit|cold] [--rounds 6] [--no-edit | --undo]
+        [--change retag|add|add-newest|edit|cold|none] [--rounds 6] [--no-edit | --undo]
 
 Each archive is built by its own checkout (`python <checkout>/build.py --root <archive>
 --quiet`, the checkout's bytecode written first, as `bench.run` writes it), first once to
@@ -22,8 +22,10 @@ archive under a new slug (the entries after it move); `add-newest`, a copy of th
 briefing under a new slug, dated a day after it, as most contributions are (it comes first);
 `edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it);
 `cold`, the archive's `.cache/` and `_site/` deleted before each build (a cold build, paired;
-with `--no-edit`). Give `cold` one copy twice (`<old checkout> <copy> <new checkout> <copy>`):
-then both commits build in the same folder, in turn. On two copies, a cold build's time is
+with `--no-edit`); `none`, nothing changed (each build has nothing to do: its start-up and
+the check that finds nothing changed; no edit after it). Give `cold` one copy twice
+(`<old checkout> <copy> <new checkout> <copy>`): then both commits build in the same folder,
+in turn. On two copies, a cold build's time is
 partly its folder's: on this project's machine one copy's builds took 4 to 5 s more system
 time than the other's whichever commit built them (docs/performance.md, "Cold builds in
 turn on two copies").
@@ -90,8 +92,12 @@ def cold(root: Path, number: int) -> None:
         shutil.rmtree(root / folder, ignore_errors=True)
 
 
+def nothing(root: Path, number: int) -> None:
+    """Change nothing: the build finds nothing to do."""
+
+
 CHANGES: dict[str, Callable[[Path, int], None]] = {
-    "retag": retag, "add": add, "add-newest": add_newest, "edit": toggle_title, "cold": cold,
+    "retag": retag, "add": add, "add-newest": add_newest, "edit": toggle_title, "cold": cold, "none": nothing,
 }  # fmt: skip
 
 
@@ -144,7 +150,7 @@ def rounds(
     steps: dict[str, Callable[[Path, int], None]] = {change: changed}
     if undo:
         steps["undone"] = undone
-    elif edit and change != "edit":  # (an edit after an edit is the next round's)
+    elif edit and change not in ("edit", "none"):  # (an edit after an edit is the next round's)
         steps["edit after it"] = toggle_title
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
     for number in range(count):

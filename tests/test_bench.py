@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hmac
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -152,6 +154,22 @@ def test_rounds_of_edits_time_the_edit_alone(tmp_path: Path, monkeypatch: pytest
     assert compiled == [REPO, REPO]
     assert {step: len(pairs) for step, pairs in timings.items()} == {"edit": 2}
     assert all("title: Edited " in bench.first_briefing(copy).read_text() for copy in copies)  # toggled three times
+
+
+def test_rounds_of_nothing_time_builds_with_nothing_to_do(tmp_path: Path) -> None:
+    """`--change none`: both copies are built in turn, each finding nothing to do; no edit between."""
+    copies = (tmp_path / "old", tmp_path / "new")
+    for copy in copies:
+        write_archive(copy, generate(20))
+    before = [{p.relative_to(c).as_posix(): p.read_bytes() for p in (c / "content").rglob("*.md")} for c in copies]
+    timings = bench_rounds.rounds((REPO, copies[0]), (REPO, copies[1]), "none", 3)
+    assert {step: len(pairs) for step, pairs in timings.items()} == {"none": 2}
+    after = [{p.relative_to(c).as_posix(): p.read_bytes() for p in (c / "content").rglob("*.md")} for c in copies]
+    assert after == before
+    said = subprocess.run(
+        [sys.executable, "build.py", "--root", str(copies[1])], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "nothing changed" in said.stdout + said.stderr  # what each timed build found too
 
 
 @pytest.mark.parametrize("change", ["retag", "add-newest"])
