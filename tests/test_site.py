@@ -242,22 +242,24 @@ def test_raw_html_allowed_by_site_yaml(tmp_path: Path) -> None:
     assert texts(page(site, "2015/09/html/"), "//p[@class='note']") == ["Allowed"]
 
 
+def built_loading(root: Path, module: str) -> tuple[int, bool]:
+    """Build the archive in a fresh process; return its exit status and whether it loaded `module`."""
+    script = (
+        "import sys; from briefings.cli import main; "
+        f"print(main(['--quiet', '--jobs', '1', '--root', sys.argv[1]]), {module!r} in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(root)], cwd=REPO, capture_output=True, text=True)
+    status, loaded = done.stdout.split()
+    return int(status), loaded == "True"
+
+
 def test_only_a_process_that_sanitises_raw_html_loads_the_sanitiser(tmp_path: Path) -> None:
     """`nh3` is loaded on the first body with raw HTML, not at every build's start; the page of
     such a body is sanitised all the same."""
     root = make_archive(tmp_path / "a", {"2015/plain.md": briefing("Plain")})
-    script = (
-        "import sys; from briefings.cli import main; "
-        "print(main(['--quiet', '--jobs', '1', '--root', sys.argv[1]]), 'nh3' in sys.modules)"
-    )
-
-    def built_and_loaded() -> list[str]:
-        done = subprocess.run([sys.executable, "-c", script, str(root)], cwd=REPO, capture_output=True, text=True)
-        return done.stdout.split()
-
-    assert built_and_loaded() == ["0", "False"]
+    assert built_loading(root, "nh3") == (0, False)
     (root / "content/2015/raw.md").write_text(briefing("Raw", body="<b>Kept</b><script>alert(1)</script>"))
-    assert built_and_loaded() == ["0", "True"]
+    assert built_loading(root, "nh3") == (0, True)
     assert texts(page(root / "_site", "2015/09/raw/"), "//main//b") == ["Kept"]
     assert not page(root / "_site", "2015/09/raw/").xpath("//main//script")
 
@@ -266,21 +268,12 @@ def test_a_build_with_nothing_to_do_never_loads_jinja(tmp_path: Path) -> None:
     """Jinja, a sixth of a no-change build's time at 10,000 briefings, is loaded by the builds that
     render alone: not by one whose files are as they were, nor by one whose files were touched."""
     root = make_archive(tmp_path / "a", {"2015/plain.md": briefing("Plain")})
-    script = (
-        "import sys; from briefings.cli import main; "
-        "print(main(['--quiet', '--jobs', '1', '--root', sys.argv[1]]), 'jinja2' in sys.modules)"
-    )
-
-    def built_and_loaded() -> list[str]:
-        done = subprocess.run([sys.executable, "-c", script, str(root)], cwd=REPO, capture_output=True, text=True)
-        return done.stdout.split()
-
-    assert built_and_loaded() == ["0", "True"]  # the first build renders every page
-    assert built_and_loaded() == ["0", "False"]
+    assert built_loading(root, "jinja2") == (0, True)  # the first build renders every page
+    assert built_loading(root, "jinja2") == (0, False)
     os.utime(root / "content/2015/plain.md")  # its bytes as they were: read, compared, nothing made
-    assert built_and_loaded() == ["0", "False"]
+    assert built_loading(root, "jinja2") == (0, False)
     (root / "content/2015/plain.md").write_text(briefing("Plain, edited"))
-    assert built_and_loaded() == ["0", "True"]
+    assert built_loading(root, "jinja2") == (0, True)
     assert texts(page(root / "_site", "2015/09/plain/"), "//h1") == ["Plain, edited"]
 
 
