@@ -47,10 +47,7 @@ class Floor:
     """Milliseconds per briefing of each library's share of a cold build (median of the runs)."""
 
     per_briefing: dict[str, float]
-    # Beside the floor, not in it: the engine's own parse of a file (`RecordParser.parse_apart`,
-    # as a build's workers run it: front matter read and checked, body rendered, the record's
-    # shape digested, the words search finds it by), which holds PyYAML's and markdown-it-py's share.
-    engine: dict[str, float] = field(default_factory=dict)
+    engine: dict[str, float] = field(default_factory=dict)  # beside the floor, not in it (see the module)
 
     def seconds(self, count: int, cores: int) -> float:
         """Return the least wall time of a cold build of `count` briefings on `cores` cores."""

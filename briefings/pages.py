@@ -238,12 +238,7 @@ def moved_pages(archive: Archive) -> list[Page]:
     They are not in the sitemap or the feeds: `site_pages` is what the site publishes.
     """
     redirects = [
-        Page(
-            alias.lstrip("/"),
-            "redirect.html",
-            entry.briefing.title,
-            {"target": entry.path, "briefing": entry.briefing},
-        )
+        briefing_redirect(alias.lstrip("/"), entry.briefing, entry.path)
         for entry in archive.entries
         for alias in entry.briefing.aliases
     ]
@@ -264,6 +259,12 @@ def moved_pages(archive: Archive) -> list[Page]:
         for alias in story.aliases
     ]
     return redirects + notices + moved_stories
+
+
+def briefing_redirect(at: str, briefing: Briefing, target: str) -> Page:
+    """Return the redirect at a site path a briefing left (an alias, or its URL before it moved)
+    to its page at `target`."""
+    return Page(at, "redirect.html", briefing.title, {"target": target, "briefing": briefing})
 
 
 def given_way_pages(archive: Archive) -> list[Page]:

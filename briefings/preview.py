@@ -25,7 +25,7 @@ from briefings.errors import BuildFailed
 from briefings.kinds import KINDS
 from briefings.links import resolver
 from briefings.markdown import BodyRef, fill, resolve_links
-from briefings.pages import Page, PagesByPath, briefing_page
+from briefings.pages import PagesByPath, briefing_page, briefing_redirect
 from briefings.plan import site_view
 from briefings.records import RecordParser
 from briefings.render import Renderer
@@ -83,7 +83,7 @@ def instant_page(
     model = _patched(archive, old, entry)
     pages = [briefing_page(model, next(i for i, e in enumerate(model.entries) if e is entry))]
     if old is not None and path != old.path:
-        pages.append(Page(old.path, "redirect.html", new.title, {"target": path, "briefing": new}))
+        pages.append(briefing_redirect(old.path, new, path))
     renderer = _renderer(root, model, compiled)
     try:
         return tuple((output_file(page.path), renderer.render(page)) for page in pages)
@@ -104,7 +104,7 @@ def moved_redirects(
         return ()
     was = {entry.briefing.path for entry in before.entries}
     pages = [
-        Page(old.path, "redirect.html", new.briefing.title, {"target": new.path, "briefing": new.briefing})
+        briefing_redirect(old.path, new.briefing, new.path)
         for new in after.entries
         if new.briefing.path not in was and (old := gone.get(new.body.digest)) is not None and old.path != new.path
     ]

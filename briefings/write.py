@@ -350,7 +350,7 @@ def _replace(file: str, data: bytes, held: bool) -> None:
         os.unlink(file)  # noqa: PTH108
         _create(file, data)
     except FileNotFoundError:  # its folder gone, though the state lists the file
-        os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+        _made(folder)
         _create(file, data)
 
 
