@@ -104,9 +104,10 @@ def test_the_floor_times_each_librarys_share_of_a_briefing_and_bounds_a_cold_bui
     measured = floor.measure(sample=12, runs=1)
     assert list(measured.per_briefing) == ["PyYAML", "markdown-it-py", "Jinja2", "the OS, writing the page"]
     assert all(ms > 0 for ms in measured.per_briefing.values())
-    # Beside it, the engine's own parse of a file, which holds the first two.
+    # Beside it, the engine's own parse of a file, which holds the first two. Not compared with
+    # them: one run of a dozen files, timed while other tests run, can take less than either.
     assert list(measured.engine) == ["the engine's parse of a file"]
-    assert measured.engine["the engine's parse of a file"] > measured.per_briefing["markdown-it-py"]
+    assert measured.engine["the engine's parse of a file"] > 0
     # 100,000 briefings at their sum of milliseconds each, shared by two cores.
     per_briefing = sum(measured.per_briefing.values())
     assert measured.seconds(100_000, 2) == pytest.approx(per_briefing * 50)
