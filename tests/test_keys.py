@@ -656,6 +656,26 @@ def test_the_outputs_holding_some_files_are_found_in_the_places_kept_as_bytes(
     }
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from([f"content/b{n}.md" for n in range(8)]), st.sampled_from("abc"), max_size=8),
+    st.dictionaries(st.sampled_from([f"content/b{n}.md" for n in range(8)]), st.sampled_from("abc"), max_size=8),
+    st.booleans(),
+)
+def test_the_files_changed_since_the_last_plan_are_those_whose_digest_differs(
+    before: dict[str, str], now: dict[str, str], same_files: bool
+) -> None:
+    """`plan.changed_files` compares two tables of digests by place when they list the same files
+    in the same order (an edit), else by path: either way, every file changed, added or removed.
+    The tables are copied key by key, so that equal paths are other objects, as two unpickled are."""
+    if same_files:  # the same files in the same order: only digests differ
+        now = {path: now.get(path, digest) for path, digest in before.items()}
+    copied = {"".join(path): digest for path, digest in now.items()}
+    expected = {path for path in before.keys() | now.keys() if before.get(path) != now.get(path)}
+    assert plan.changed_files(before, copied) == expected
+    assert plan.changed_files(before, dict(reversed(copied.items()))) == expected  # another order: by path
+
+
 def test_workers_that_key_a_new_shape_find_what_each_output_holds_as_one_process_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
