@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import chain, compress, repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from briefings import sources
 from briefings.archive import (
@@ -47,6 +47,7 @@ from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, remember_digests
+from briefings.tables import listed_alike
 from briefings.urls import briefing_path, href, output_file
 from briefings.workers import in_background, parallel_map
 from briefings.write import unique_outputs
@@ -149,7 +150,9 @@ def load_records(
     else:
         cached, load = {}, _none
     stored: AbstractSet[str] = store.digests() if cached else set()
-    stale = _stale(files, cached, stored)
+    # Each file's cached summary (`_UNKNOWN` if none), by place where the cache lists the same files in order.
+    summaries = list(cached.values()) if listed_alike(cached, files) else list(map(cached.get, files, repeat(_UNKNOWN)))
+    stale = _stale(files, summaries, stored)
     parser = RecordParser(settings)
     fresh = {}
     parsed = parallel_map(lambda file: _parse(parser, run.root, *file), stale, run.options.workers)
@@ -164,8 +167,8 @@ def load_records(
             batch = []
         run.progress.update("Reading briefings", done, len(stale))
     store.put(batch)
-    # In path order; every file not cached is fresh, so none is left None.
-    index = cast("dict[str, Summary]", dict(zip(files, map(cached.get, files), strict=True)))
+    # In path order; every file not cached is fresh, so none is left `_UNKNOWN`.
+    index = dict(zip(files, summaries, strict=True))
     index.update((path, summary(record)) for path, record in fresh.items())
     changed = bool(fresh) or len(cached) != len(index)
     if cache and changed:
@@ -177,12 +180,12 @@ def load_records(
 
 
 def _stale(
-    files: dict[str, str | None], cached: dict[str, Summary], stored: AbstractSet[str]
+    files: dict[str, str | None], summaries: list[Summary], stored: AbstractSet[str]
 ) -> list[tuple[str, str | None]]:
     """Return the files (path, digest) to parse: those whose digest is not their cached record's
-    (a file listed unread, digest None, differs from every record), and those whose record's
-    body is missing from the store. Found in C: at 100,000 files, a loop of Python took 60 ms."""
-    summaries = list(map(cached.get, files, repeat(_UNKNOWN)))
+    (`summaries`: each file's, `_UNKNOWN` if none; a file listed unread, digest None, differs
+    from every record), and those whose record's body is missing from the store. Found in C:
+    at 100,000 files, a loop of Python took 60 ms."""
     stale = list(compress(files.items(), map(operator.ne, map(_digest_of, summaries), files.values())))
     lost = set(compress(map(_digest_of, summaries), map(_BODY, summaries))) - stored
     if lost:  # hardly ever: a store deleted or damaged
@@ -571,8 +574,9 @@ def patched_model(
     """
     if warm.inputs != inputs and warm.frame != frame and files is None:
         return None
-    index = records.index  # compared in passes that run in C (100,000 files)
-    changed = map(operator.ne, map(warm.digests.get, index), map(_digest_of, index.values()))
+    index = records.index  # compared in passes that run in C (100,000 files), by place if in the same order
+    was = warm.digests.values() if listed_alike(warm.digests, index) else map(warm.digests.get, index)
+    changed = map(operator.ne, was, map(_digest_of, index.values()))
     edited = records.of(compress(index, changed))
     if any(r.errors or r.briefing is None for r in edited):
         return None

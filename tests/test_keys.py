@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
 from briefings import archive as archive_model
-from briefings import config, content, feeds, keys, pipeline, plan, stages, workers
+from briefings import config, content, feeds, keys, pipeline, plan, stages, tables, workers
 from briefings import render as rendering
 from briefings.archive import Ref
 from briefings.cache import Cache
@@ -672,6 +672,7 @@ def test_the_files_changed_since_the_last_plan_are_those_whose_digest_differs(
         now = {path: now.get(path, digest) for path, digest in before.items()}
     copied = {"".join(path): digest for path, digest in now.items()}
     expected = {path for path in before.keys() | now.keys() if before.get(path) != now.get(path)}
+    assert tables.listed_alike(before, copied) == (list(before) == list(copied))
     assert plan.changed_files(before, copied) == expected
     assert plan.changed_files(before, dict(reversed(copied.items()))) == expected  # another order: by path
 
