@@ -17,6 +17,6 @@ def listed_alike(a: Collection[Any], b: Collection[Any]) -> bool:
     """Return True when two tables (or a table and a list) hold the same keys in the same order,
     found in C: then one compares with the other by place. Of two tables unpickled apart (or a
     table and a folder's listing), each key and its row lie apart in memory from the other's:
-    at 100,000 paths, looking each one up took 1.4 to 2.4 times what a pass by place takes
+    at 100,000 paths, looking each one up took about twice what a pass by place takes
     (docs/performance.md, "The files an edit changed, found by place")."""
     return len(a) == len(b) and all(map(operator.eq, a, b))
