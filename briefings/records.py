@@ -20,6 +20,7 @@ from briefings.frozen import compact_pickle
 from briefings.keys import Hasher, digest_text, file_digest
 from briefings.kinds import KINDS
 from briefings.markdown import BodyTemplate, make_parser, template_body
+from briefings.tables import listed_alike
 from briefings.words import words_of
 
 # Ids the base layout uses; body headings never take them.
@@ -76,11 +77,14 @@ def index_rows(index: dict[str, Summary], fresh: Iterable[str] = (), kept: objec
     `Cache.remember_tables`): a `Summary` would pickle as a call to its class.
 
     `kept` is the rows `index_from` made `index` from, but for the `fresh` paths: their rows
-    are taken as they are, the same objects, which the cache finds unchanged at a glance.
+    are taken as they are, the same objects, which the cache finds unchanged at a glance. Where
+    they list the same files in the same order (an edit), the table is a copy of `kept`, by
+    place (`tables.listed_alike`): its paths the same objects too, looked up at once.
     """
     if not isinstance(kept, dict):
         return {path: tuple(s) for path, s in index.items()}
-    rows: dict[str, Any] = dict(zip(index, map(kept.get, index), strict=True))
+    alike = listed_alike(kept, index)
+    rows: dict[str, Any] = dict(kept) if alike else dict(zip(index, map(kept.get, index), strict=True))
     rows.update((path, tuple(index[path])) for path in fresh)
     return rows
 

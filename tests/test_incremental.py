@@ -1968,6 +1968,14 @@ def test_the_record_index_is_kept_as_plain_rows_and_read_back_whole_or_not_at_al
     assert records.index_from({"content/2015/a.md": None}) == {}
     assert records.index_from(list(rows.items())) == {}
     assert records.index_from(None) == {}
+    # After an edit the rows kept are taken as they are, but the edited file's: by place where the
+    # index lists the files in the kept order, by path where it does not.
+    kept = pickle.loads(pickle.dumps(rows))
+    edited = {**index, "content/2015/b.md": index["content/2015/b.md"]._replace(digest="d9")}
+    for table in (edited, dict(reversed(edited.items()))):
+        again = records.index_rows(table, ["content/2015/b.md"], kept)
+        assert again == {path: tuple(summary) for path, summary in table.items()}
+        assert again["content/2015/a.md"] is kept["content/2015/a.md"]
 
 
 def test_the_model_kept_holds_each_value_its_briefings_share_once(tmp_path: Path) -> None:
