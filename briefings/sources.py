@@ -21,7 +21,7 @@ from pathlib import Path
 from briefings.cache import CACHE_DIR, Cache, Signature
 from briefings.errors import BuildFailed, SourceError
 from briefings.keys import digest_text, file_digest
-from briefings.tables import listed_alike
+from briefings.tables import rows_of
 
 # Everything a build reads, relative to the archive's folder (besides the engine and the options).
 CONTENT = "content"
@@ -172,13 +172,11 @@ def read_content(
         return Content(dict.fromkeys(paths), listing.refused, unread, assets)
     known, digested = remembered[0] if remembered and len(remembered[0]) == 2 else ({}, {})
     recorded = known.get
-    # The files as recorded, by place where the listing has them in the same order (`listed_alike`).
-    alike = listed_alike(known, paths) and listed_alike(digested, paths)
-    was, digests = (known.values(), digested.values()) if alike else (map(recorded, paths), map(digested.get, paths))
+    was = rows_of(known, paths)  # the files as recorded
     changed = list(itertools.compress(zip(paths, found, strict=True), map(operator.ne, was, found)))
     if links:  # read each build: their target's signature is not tracked
         changed += [(p, s) for p, s in zip(paths, found, strict=True) if p in links and recorded(p) == s]
-    files = dict(zip(paths, digests, strict=True))
+    files = dict(zip(paths, rows_of(digested, paths), strict=True))
     top = f"{root}{os.sep}"  # os-level paths: Path objects for 100,000 files cost a tenth of a second
     for path, _ in changed:
         files[path] = file_digest(read_bytes(top + path))

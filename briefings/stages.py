@@ -47,7 +47,7 @@ from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, remember_digests
-from briefings.tables import listed_alike
+from briefings.tables import rows_of
 from briefings.urls import briefing_path, href, output_file
 from briefings.workers import in_background, parallel_map
 from briefings.write import unique_outputs
@@ -150,8 +150,7 @@ def load_records(
     else:
         cached, load = {}, _none
     stored: AbstractSet[str] = store.digests() if cached else set()
-    # Each file's cached summary (`_UNKNOWN` if none), by place where the cache lists the same files in order.
-    summaries = list(cached.values()) if listed_alike(cached, files) else list(map(cached.get, files, repeat(_UNKNOWN)))
+    summaries = list(rows_of(cached, files, _UNKNOWN))  # each file's cached summary
     stale = _stale(files, summaries, stored)
     parser = RecordParser(settings)
     fresh = {}
@@ -574,9 +573,8 @@ def patched_model(
     """
     if warm.inputs != inputs and warm.frame != frame and files is None:
         return None
-    index = records.index  # compared in passes that run in C (100,000 files), by place if in the same order
-    was = warm.digests.values() if listed_alike(warm.digests, index) else map(warm.digests.get, index)
-    changed = map(operator.ne, was, map(_digest_of, index.values()))
+    index = records.index  # compared in passes that run in C (100,000 files)
+    changed = map(operator.ne, rows_of(warm.digests, index), map(_digest_of, index.values()))
     edited = records.of(compress(index, changed))
     if any(r.errors or r.briefing is None for r in edited):
         return None
