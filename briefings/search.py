@@ -32,6 +32,8 @@ from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from itertools import compress, count
+from operator import ne
 from typing import Any, Protocol
 
 from briefings.archive import Archive, Entry
@@ -227,10 +229,15 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
     bodies are not at hand): made afresh sooner.
 
     A briefing added as the newest is one number more; one removed or moved moves the numbers
-    of every briefing newer than it, each of which is then a body changed."""
+    of every briefing newer than it, each of which is then a body changed, unless the others
+    are as they were: then they are renumbered (`_renumbered`)."""
     if previous.stamp != words.stamp:
         return None
     old, new = previous.docs, docs
+    span = _differing(old, new)
+    _, old_end, new_end = span
+    if old_end < len(old) and old_end != new_end:  # the newer ones as they were, at other numbers
+        return _renumbered(previous, docs, words, span)
     changed = [number for number, (was, now) in enumerate(zip(old, new)) if was != now]  # noqa: B905
     changed += range(min(len(old), len(new)), max(len(old), len(new)))  # numbers only one of them has
     if len(changed) > len(new) // 4:
@@ -243,8 +250,7 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
 
     def numbers_of(term: str) -> array[int]:
         if term not in terms:
-            terms[term] = array("I")
-            terms[term].frombytes(previous.terms.get(term, b""))
+            terms[term] = _numbers(previous.terms.get(term, b""))
         return terms[term]
 
     for number in changed:
@@ -260,11 +266,69 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
             del numbers[at]
         for term in now - was:
             bisect.insort(numbers_of(term), number)
-    dirty = set()
+    return _applied(previous, terms, docs)
+
+
+def _differing(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[int, int, int]:
+    """Return where two numberings differ: the first number that holds another body, and the
+    ends of the differing runs in each (every number from them on holds the same body as the
+    number as far from the end of the other), found in passes that run in C."""
+    shorter = min(len(old), len(new))
+    start = next(compress(count(), map(ne, old, new)), shorter)
+    after = next(compress(count(), map(ne, reversed(old[start:]), reversed(new[start:]))), shorter - start)
+    return start, len(old) - after, len(new) - after
+
+
+def _renumbered(previous: Postings, docs: tuple[str, ...], words: Words, span: tuple[int, int, int]) -> Postings | None:
+    """Return the previous postings for numbers that differ in one run alone (`_differing`): the
+    briefings of the old run gone, those of the new one added, and every number after them moved
+    by the difference in length (a briefing added, removed or moved in the middle of the archive);
+    None when those runs are long, or the words of a body added are not at hand.
+
+    Every term with a number from the run on is written again, but only the added bodies'
+    words are read: at 100,000 briefings, one added in the middle made the postings afresh,
+    a second and a half more than this (docs/performance.md, "Search postings renumbered")."""
+    start, old_end, new_end = span
+    if (old_end - start) + (new_end - start) > len(docs) // 4:
+        return None
+    added = docs[start:new_end]
+    known = dict(words.words(set(added)))
+    if not set(added) <= known.keys():
+        return None
+    gained: dict[str, list[int]] = defaultdict(list)
+    for number, digest in enumerate(added, start=start):
+        for term in set(known[digest].split()):
+            gained[term].append(number)
+    moved = new_end - old_end
+    terms: dict[str, array[int]] = {}  # the terms touched
+    for term in previous.terms.keys() | gained.keys():
+        numbers = _numbers(previous.terms.get(term, b""))
+        low = bisect.bisect_left(numbers, start)
+        if low == len(numbers) and term not in gained:
+            continue  # every number older than the run: as it was
+        renumbered = numbers[:low]
+        renumbered.extend(gained.get(term, ()))
+        renumbered.extend(map(moved.__add__, numbers[bisect.bisect_left(numbers, old_end, low) :]))
+        terms[term] = renumbered
+    return _applied(previous, terms, docs)
+
+
+def _numbers(packed: bytes) -> array[int]:
+    """Return a term's numbers as `Postings.terms` keeps them (the bytes of an `array("I")`)."""
+    numbers = array("I")
+    numbers.frombytes(packed)
+    return numbers
+
+
+def _applied(previous: Postings, terms: dict[str, array[int]], docs: tuple[str, ...]) -> Postings:
+    """Return the previous postings with the terms touched (`terms`: their numbers now, none for
+    a term gone) encoded again, and their shards' files made again; the other terms as they were."""
+    shards: dict[str, list[str]] = {}  # the shards touched: new lists, the kept ones unchanged
     for term, numbers in terms.items():
         key = term_key(term)
-        dirty.add(key)
-        shard = previous.shards[key] = list(previous.shards.get(key, ()))  # a new list: the kept one is unchanged
+        shard = shards.get(key)
+        if shard is None:
+            shard = shards[key] = list(previous.shards.get(key, ()))
         if not numbers:
             del previous.terms[term], previous.encoded[term]
             shard.remove(term)
@@ -273,11 +337,13 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
                 bisect.insort(shard, term)
             previous.terms[term] = numbers.tobytes()
             previous.encoded[term] = encode_postings(numbers)
-    for key in dirty:
-        if previous.shards[key]:
-            previous.files[key] = _json({term: previous.encoded[term] for term in previous.shards[key]})
+    for key, shard in shards.items():
+        if shard:
+            previous.shards[key] = shard
+            previous.files[key] = _json({term: previous.encoded[term] for term in shard})
         else:
-            del previous.shards[key], previous.files[key]
+            previous.shards.pop(key, None)
+            previous.files.pop(key, None)
     previous.docs = docs
     return previous
 

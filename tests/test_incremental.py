@@ -471,12 +471,19 @@ def test_an_edit_updates_the_search_postings_and_reuses_related_briefings(
     assert edit("b3.md", "title: Briefing 3", "title: Ferry news") == []
     # New tags change the related lists and the facets. The search knows a briefing by its place
     # counted from the oldest: a new newest one moves no other, and the postings are updated; a
-    # new oldest one moves them all, and they are made afresh.
+    # new oldest one moves them all, and they are renumbered; so are they for one removed.
     assert edit("b4.md", f"tags: [{TAGS[1]}, {TAGS[3]}]", f"tags: [{TAGS[5]}]") == ["related", "facets"]
     (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[0]], day=28))
     assert rebuilt() == ["related", "facets"]
     (root / "content" / "2016" / "b10.md").write_text(text(10, [TAGS[0]], day=1))  # after b0 by title
-    assert rebuilt() == ["related", "postings", "facets"]
+    assert rebuilt() == ["related", "facets"]
+    (root / "content" / "2016" / "b1.md").unlink()
+    assert rebuilt() == ["related", "facets"]
+    # Most briefings moved at once (their order reversed): made afresh.
+    for n in range(2, 6):
+        file = root / "content" / "2016" / f"b{n}.md"
+        file.write_text(file.read_text().replace(f"2016-03-{n + 1:02d}", f"2016-03-{20 - n:02d}", 1))
+    assert "postings" in rebuilt()
 
 
 # An archive as `related_places` sees it: by file path, each briefing's (moment, tag slugs, title).

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -365,3 +365,30 @@ def test_a_briefing_added_as_the_newest_changes_only_the_postings_of_its_own_wor
 def search_files(site: Path) -> dict[str, bytes]:
     """Return the files of the site's search index by their path under search/."""
     return {f.relative_to(site / "search").as_posix(): f.read_bytes() for f in (site / "search").rglob("*.json")}
+
+
+@given(st.lists(VOCABULARY, min_size=16, max_size=24), st.lists(VOCABULARY, max_size=2), st.data())
+def test_postings_renumbered_for_briefings_added_or_removed_mid_archive_are_those_made_afresh(
+    bodies: list[list[str]], added: list[list[str]], data: st.DataObject
+) -> None:
+    """A briefing added or removed in the middle of the archive moves the number of every newer
+    one: the postings are renumbered, reading the words of the added bodies alone (some of them
+    the same bodies as others: the numbers that differ are found by their bodies)."""
+    before = tuple(f"old{n}" for n in range(len(bodies)))
+    at, removed = data.draw(st.integers(1, len(before) - 3)), data.draw(st.integers(0, 1))
+    inserted = tuple(data.draw(st.sampled_from([f"new{n}", before[at]])) for n in range(len(added)))
+    after = before[:at] + inserted + before[at + removed :]
+    assume(len(inserted) != removed)
+    words = {digest: " ".join(body) for digest, body in zip(before, bodies, strict=True)}
+    words |= {f"new{n}": " ".join(body) for n, body in enumerate(added)}
+    read: list[set[str] | None] = []
+
+    class Counted(Bodies):
+        def words(self, digests: Collection[str] | None = None) -> Iterator[tuple[str, str]]:
+            read.append(None if digests is None else set(digests))
+            return super().words(digests)
+
+    updated = _updated(_postings(before, Bodies(words)), after, Counted(words))
+    assert updated is not None
+    assert len(read) == 1 and read[0] is not None and read[0] <= set(inserted)
+    assert_same_postings(updated, _postings(after, Bodies(words)))
