@@ -286,8 +286,8 @@ def _renumbered(previous: Postings, docs: tuple[str, ...], words: Words, span: t
     None when those runs are long, or the words of a body added are not at hand.
 
     Every term with a number from the run on is written again, but only the added bodies'
-    words are read: at 100,000 briefings, one added in the middle made the postings afresh,
-    a second and a half more than this (docs/performance.md, "Search postings renumbered")."""
+    words are read, where the postings were made afresh from every body's (docs/performance.md,
+    "Search postings renumbered for a briefing added mid-archive")."""
     start, old_end, new_end = span
     if (old_end - start) + (new_end - start) > len(docs) // 4:
         return None
