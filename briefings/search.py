@@ -235,10 +235,10 @@ def _updated(previous: Postings, docs: tuple[str, ...], words: Words) -> Posting
         return None
     old, new = previous.docs, docs
     span = _differing(old, new)
-    _, old_end, new_end = span
+    start, old_end, new_end = span
     if old_end < len(old) and old_end != new_end:  # the newer ones as they were, at other numbers
         return _renumbered(previous, docs, words, span)
-    changed = [number for number, (was, now) in enumerate(zip(old, new)) if was != now]  # noqa: B905
+    changed = list(compress(count(start), map(ne, old[start:], new[start:])))  # none before `start`
     changed += range(min(len(old), len(new)), max(len(old), len(new)))  # numbers only one of them has
     if len(changed) > len(new) // 4:
         return None
