@@ -16,6 +16,7 @@ then rename). May not hold build logic.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import importlib.util
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from briefings.ahead import NOT_READ, NotRead, ReadAhead
 from briefings.clock import Position
 from briefings.collector import out_of_sight
 from briefings.errors import CacheDamaged
@@ -113,6 +115,30 @@ class _Sealed:
         return self.file.write(data)
 
 
+_Identity = tuple[int, int, int, int, int]  # a file's device, inode, size, mtime and ctime (ns)
+
+
+def _identity(status: os.stat_result) -> _Identity:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+def _read_sealed(folder: Path, key: bytes, name: str) -> tuple[_Identity, bytes] | None:
+    """Return a cache file's payload (what follows its seal), with the identity of the file it
+    was read from, if its seal holds; None if it is not there, or of an earlier format.
+    Raises ValueError if the seal does not hold."""
+    try:  # the head apart from the rest: a slice of the whole would copy the rest (86 MB, the model)
+        with open(folder / name, "rb", buffering=0) as file:  # noqa: PTH123
+            identity = _identity(os.fstat(file.fileno()))
+            head, payload = file.read(len(_MAGIC) + SEAL_SIZE), file.readall()
+    except OSError:  # not there (or not a file): a miss
+        return None
+    if not head.startswith(_MAGIC):  # an earlier version's format: a miss, nothing to report
+        return None
+    if not hmac.compare_digest(head[len(_MAGIC) :], seal(key, payload)):
+        raise ValueError("its seal does not hold")
+    return identity, payload
+
+
 def cache_key(folder: Path) -> bytes:
     """Return the cache's random key, made on first use (readable by its owner only)."""
     file = folder / KEY_FILE
@@ -146,6 +172,8 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
+LOAD_ORDER = "load_order.pickle"  # the files the last build loaded after `Cache.read_ahead`, in order
+LOAD_ORDER_AT_MOST = 64  # names in it
 RECORD_INDEX = "records"  # tables of every record's `Summary`, as `records.index_rows` gives them
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
@@ -305,6 +333,9 @@ class Cache:
         self._key: bytes | None = None
         self.damaged: list[str] = []  # cache files found damaged (or not the build's), ignored
         self._bases: dict[str, _Base] = {}  # by name: the tables `recall_tables` loaded
+        self._ahead: ReadAhead[tuple[_Identity, bytes] | None] | None = None  # files read ahead (`read_ahead`)
+        self._noted: list[str] | None = None  # the files loaded since `read_ahead`, in order (globs of slots)
+        self._order_was: tuple[str, ...] = ()  # the last build's (`LOAD_ORDER`)
 
     @property
     def key(self) -> bytes:
@@ -312,6 +343,41 @@ class Cache:
         if self._key is None:
             self._key = cache_key(self.folder)
         return self._key
+
+    def read_ahead(self) -> list[str]:
+        """Start reading and sealing, in a thread of their own (`ahead.ReadAhead`), the files the
+        last build loaded from this point of it on, in its order (`keep_load_order`); note those
+        this build loads from here on, for the next. Return the files read ahead.
+
+        What the thread read is used only if the file is still the one it read (a file this build
+        wrote since is read again), and only in this process: `finish_reading_ahead` ends the
+        thread before the build forks. Anything but a sound read (a seal that does not hold) is
+        read again where it is loaded, and dealt with there as ever.
+        """
+        order = self._load(LOAD_ORDER, None)
+        self._order_was = order if isinstance(order, tuple) and all(isinstance(n, str) for n in order) else ()
+        self._noted = []
+        names = [p.relative_to(self.folder).as_posix() for glob in self._order_was for p in self.folder.glob(glob)]
+        if names:
+            self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), dict.fromkeys(names))
+        return names
+
+    def finish_reading_ahead(self) -> None:
+        """Wait until the files read ahead are read (`read_ahead`): before the build first forks."""
+        if self._ahead is not None:
+            self._ahead.finish()
+
+    def keep_load_order(self) -> None:
+        """Keep the order in which this build loaded files since `read_ahead`, for the next to read
+        them ahead (if it differs from the last build's), and let go of those read ahead and not loaded."""
+        if self._noted is not None:
+            order = tuple(dict.fromkeys(self._noted))[:LOAD_ORDER_AT_MOST]
+            if order != self._order_was:
+                self._save(LOAD_ORDER, None, order)
+            self._noted = None
+        if self._ahead is not None:
+            self._ahead.finish()
+            self._ahead = None
 
     def compiled_templates(self) -> SealedBytecodeCache:
         """Return where Jinja keeps compiled templates between builds."""
@@ -398,7 +464,7 @@ class Cache:
     def recall_for(self, slot: str, inputs: bytes) -> object:
         """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
         is named for its inputs, so a slot kept for others costs no read (it may be large)."""
-        return self._load(_slot_file(slot, inputs), inputs)
+        return self._load(_slot_file(slot, inputs), inputs, noted=f"{slot}-*.pickle")  # (one file a slot)
 
     def remember_for(self, slot: str, inputs: bytes, value: object) -> None:
         """Keep `value` in `slot` for these inputs, in place of what the slot held."""
@@ -508,20 +574,21 @@ class Cache:
         """Return where the spare copy of output folder `name` lives."""
         return self.folder / f"spare{name}"
 
-    def _load(self, name: str, settings: object) -> Any:
-        """Return what `_save` stored under `name` with these settings; None for anything else."""
-        try:  # the head apart from the rest: a slice of the whole would copy the rest (86 MB, the model)
-            with open(self.folder / name, "rb", buffering=0) as file:  # noqa: PTH123
-                head, payload = file.read(len(_MAGIC) + SEAL_SIZE), file.readall()
-        except OSError:  # not there (or not a file): a miss
-            return None
-        if not head.startswith(_MAGIC):  # an earlier version's format: a miss, nothing to report
-            return None
-        stamp = head[len(_MAGIC) :]
+    def _load(self, name: str, settings: object, noted: str = "") -> Any:
+        """Return what `_save` stored under `name` with these settings; None for anything else.
+        What the last build loaded from the point of `read_ahead` on is noted by name (a slot's,
+        `noted`, by the glob of its one file), for the next build to read ahead."""
+        if self._noted is not None:
+            self._noted.append(noted or name)
+        ahead = self._ahead.take(name) if self._ahead is not None else NOT_READ
+        read = None if isinstance(ahead, NotRead) or ahead is None or not self._unchanged(name, ahead[0]) else ahead
+        del ahead
         try:
-            if not hmac.compare_digest(stamp, seal(self.key, payload)):
-                raise ValueError("its seal does not hold")
-            stream = io.BytesIO(payload)
+            read = read or _read_sealed(self.folder, self.key, name)  # (read here unless read ahead)
+            if read is None:
+                return None
+            stream = io.BytesIO(read[1])
+            del read  # (its payload goes with the stream)
             engine, stored_settings = _ValuesOnly(stream).load()
             if engine != self.engine or stored_settings != settings:
                 return None  # another engine's, or made from other inputs: its value is not even read
@@ -531,6 +598,13 @@ class Cache:
         except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
+
+    def _unchanged(self, name: str, identity: _Identity) -> bool:
+        """Return True if the file `name` is the one of this identity (not written again since)."""
+        try:
+            return _identity((self.folder / name).stat()) == identity
+        except OSError:
+            return False
 
     def _save(self, name: str, settings: object, value: object) -> None:
         self.folder.mkdir(exist_ok=True)

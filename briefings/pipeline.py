@@ -216,6 +216,8 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
     listed = listed_inputs_digest(settings, listing) if cache else ""
     if cache and listed and (unchanged := cache.unchanged_build(root / output, now, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])
+    if cache:  # there is work: the cache files it loads are read and sealed on the other core meanwhile
+        cache.read_ahead()
     content = read_content(root, cache, defer=True, listing=listing)
     del listing  # a signature per file, not needed past here
     inputs = inputs_digest(root, settings, content) if content.unread is None else ""
@@ -238,6 +240,8 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
             where = _site_path(root, output, exc.filename)
             raise BuildFailed([SourceError(where, 0, f"cannot be written: {os_problem(exc)}")]) from None
         _say_damage(cache, progress, said)  # what writing found (the output folders' state)
+        if cache:
+            cache.keep_load_order()
     replanned = frozenset(p.path for p in site_plan.fresh if not p.reused)
     return Report(written, *counts, archive=archive, replanned=replanned, warm=planning.warm)
 

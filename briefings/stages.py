@@ -153,6 +153,8 @@ def load_records(
     summaries = list(rows_of(cached, files, _UNKNOWN))  # each file's cached summary
     stale = _stale(files, summaries, stored)
     parser = RecordParser(settings)
+    if cache:  # the build's first fork may be here: the thread reading ahead ends first
+        cache.finish_reading_ahead()
     fresh = {}
     parsed = parallel_map(lambda file: _parse(parser, run.root, *file), stale, run.options.workers)
     batch: list[tuple[str, str, str]] = []

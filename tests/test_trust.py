@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import jinja2
@@ -421,3 +422,96 @@ def test_a_folder_that_is_a_file_is_found_as_path_by_path(paths: list[str]) -> N
         return ["/".join(parts[:depth]) for depth in range(1, len(parts))]
 
     assert write._folder_is_a_file(set(paths)) == any(f in paths for path in paths for f in folders(path))
+
+
+def test_cache_files_read_ahead_are_those_the_last_build_loaded_and_used_only_while_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build reads ahead, in a thread, the files the last one loaded after that point, in its
+    order (a slot's file by its slot: the one there now); it uses what was read only while the
+    file is the one read, and anything but a sound read is read again and dealt with as ever."""
+    last = cache.Cache(tmp_path)
+    last._save("a.pickle", None, "a")
+    last._save("b.pickle", None, "b")
+    last.remember_for("model", b"1" * 16, "model 1")
+    assert last.read_ahead() == []  # the first build: nothing to read ahead, what it loads noted
+    assert last._load("b.pickle", None) == "b"
+    assert last.recall_for("model", b"1" * 16) == "model 1"
+    assert last._load("a.pickle", None) == "a"
+    assert last._load("gone.pickle", None) is None
+    last.keep_load_order()
+    last.remember_for("model", b"2" * 16, "model 2")  # the slot's file is another now
+
+    this = cache.Cache(tmp_path)
+    assert this.read_ahead() == ["b.pickle", f"model-{(b'2' * 16).hex()}.pickle", "a.pickle"]
+    this.finish_reading_ahead()
+    this._save("a.pickle", None, "a, written since it was read ahead")
+    read_here: list[str] = []
+    read_sealed = cache._read_sealed
+
+    def counted(folder: Path, key: bytes, name: str) -> object:
+        read_here.append(name)
+        return read_sealed(folder, key, name)
+
+    monkeypatch.setattr(cache, "_read_sealed", counted)  # the thread's reads are done: these are this thread's
+    assert this._load("b.pickle", None) == "b"
+    assert this.recall_for("model", b"2" * 16) == "model 2"
+    assert this._load("a.pickle", None) == "a, written since it was read ahead"
+    assert read_here == ["a.pickle"]
+    assert this._load("b.pickle", None) == "b"  # each read ahead is taken once
+    assert read_here == ["a.pickle", "b.pickle"]
+
+    this.keep_load_order()
+    damaged = tmp_path / ".cache/b.pickle"
+    damaged.write_bytes(damaged.read_bytes()[:-1] + b"!")
+    after = cache.Cache(tmp_path)
+    assert "b.pickle" in after.read_ahead()
+    after.finish_reading_ahead()
+    assert after._load("b.pickle", None) is None
+    assert after.damaged == [".cache/b.pickle"]
+
+
+def test_no_thread_reads_ahead_when_a_build_forks(archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread that reads cache files ahead has ended before the build's first fork (here the
+    pool that parses seventy edited files): a child starts with the parent's one thread."""
+    dates = (f"2015-09-{10 + n // 10}T10:{n % 10:02d}:00+03:00" for n in range(70))
+    files = {f"2015/b{n:02d}.md": briefing(f"Briefing {n}", date) for n, date in enumerate(dates)}
+    root = archive(files)
+    build(root, "--jobs", "2")
+    for name in files:  # every file edited: more than a pool is started for (`workers.MIN_PARALLEL`)
+        path = root / "content" / name
+        path.write_text(path.read_text().replace("Body text.", "Edited body text."))
+    # The thread is held at a file loaded only once the site is written, until the build ends it
+    # or a fork finds it still there.
+    released, alive_at_fork = threading.Event(), []
+    read_sealed, finish = cache._read_sealed, cache.Cache.finish_reading_ahead
+
+    def held(folder: Path, key: bytes, name: str) -> object:
+        if name == "outputs_site.pickle":
+            released.wait()
+        return read_sealed(folder, key, name)
+
+    def finished(self: cache.Cache) -> None:
+        released.set()
+        finish(self)
+
+    def before_fork() -> None:
+        if WATCHING and any(thread.name == "briefings-read-ahead" for thread in threading.enumerate()):
+            alive_at_fork.append(True)
+            released.set()
+
+    monkeypatch.setattr(cache, "_read_sealed", held)
+    monkeypatch.setattr(cache.Cache, "finish_reading_ahead", finished)
+    os.register_at_fork(before=before_fork)  # (for the rest of this process: it looks only while WATCHING)
+    WATCHING.append(True)
+    try:
+        assert "outputs_site.pickle" in cache.Cache(root)._load(cache.LOAD_ORDER, None)  # what the build reads ahead
+        build(root, "--jobs", "2")
+    finally:
+        WATCHING.clear()
+        released.set()
+    assert alive_at_fork == []
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+WATCHING: list[bool] = []  # while not empty, the fork hook of the test above looks for the thread
