@@ -76,7 +76,3 @@ class ReadAhead(Generic[T]):
         forks: a child must not start with a thread of the parent's half-way through a file
         (and Python warns of a fork while other threads run, since 3.12)."""
         self._thread.join()
-
-    def running(self) -> bool:
-        """Return True while the thread reads."""
-        return self._thread.is_alive()

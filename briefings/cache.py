@@ -576,8 +576,9 @@ class Cache:
 
     def _load(self, name: str, settings: object, noted: str = "") -> Any:
         """Return what `_save` stored under `name` with these settings; None for anything else.
-        What the last build loaded from the point of `read_ahead` on is noted by name (a slot's,
-        `noted`, by the glob of its one file), for the next build to read ahead."""
+        Since `read_ahead`, each file loaded is noted by its name (a slot's by the glob of its one
+        file, `noted`), for the next build to read ahead; it is taken from the thread reading ahead
+        if that read it and it is unchanged since."""
         if self._noted is not None:
             self._noted.append(noted or name)
         ahead = self._ahead.take(name) if self._ahead is not None else NOT_READ
