@@ -225,3 +225,30 @@ def test_a_tag_named_like_a_region_is_an_error(archive) -> None:
         'content/2016/brexit.md:8: tags: "Europe" is the name of a region, which `region:` gives; drop it from '
         "tags, or name what it means more precisely (a place, an organisation)"
     ]
+
+
+def test_dangling_references_name_each_briefing_whose_link_or_image_no_output_serves() -> None:
+    """Briefings share their tuples of links: the one whose link or image is not served is named,
+    at its line, in the briefings' order, and no other."""
+    from briefings.links import dangling_references
+    from tests.test_content import parse
+
+    image = "image:\n  src: /images/missing.jpg\n  alt: Nothing here\n"
+    texts = [briefing(f"Briefing {n}", extra=image if n == 3 else "") for n in range(5)]
+    made = [parse(text, f"content/2015/b{n}.md")[0] for n, text in enumerate(texts)]
+    briefings = [b for b in made if b is not None]
+    good, bad = ((9, "/tags/syria/"), (10, "/")), ((9, "/tags/syria/"), (12, "/tags/nope/"))
+    paths = {"index.html", "tags/syria/index.html"}
+    missing_image = (
+        'content/2015/b3.md:9: image src: "/images/missing.jpg" is not a file of the site; '
+        "add it under static/ or fix the path"
+    )
+    assert [str(e) for e in dangling_references(briefings, [good] * 5, paths)] == [missing_image]
+    assert [str(e) for e in dangling_references(briefings, [()] * 5, paths)] == [missing_image]
+    errors = [str(e) for e in dangling_references(briefings, [good, bad, good, good, bad], paths)]
+    assert errors == [
+        'content/2015/b1.md:12: link "/tags/nope/" points to no page of the site; fix the path',
+        missing_image,
+        'content/2015/b4.md:12: link "/tags/nope/" points to no page of the site; fix the path',
+    ]
+    assert dangling_references(briefings, [good] * 5, paths | {"images/missing.jpg"}) == []
