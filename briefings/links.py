@@ -9,10 +9,8 @@ May not do I/O.
 from __future__ import annotations
 
 import difflib
-import operator
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import compress
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
 from briefings.config import SiteConfig
@@ -128,37 +126,24 @@ def resolver(
 
 
 def dangling_references(
-    briefings: Sequence[Briefing], site_links: Sequence[tuple[tuple[int, str], ...]], paths: set[str]
+    linking: Iterable[tuple[Briefing, tuple[tuple[int, str], ...]]], paths: set[str]
 ) -> list[SourceError]:
-    """Return an error for each image or body link to a site path that no output serves;
-    `site_links` gives each briefing's body's site links by line, in the same order.
-
-    Each target is looked up once, found in C: most links of an archive go to a few pages (its
-    regions, its tags), and most briefings have the same few tuples of links (`share_values`
-    makes equal ones one object), so the briefings are looked at one by one only when a target
-    is not served, to say where (a loop of Python over 100,000 took 0.1 s a build)."""
-    targets = {target for links in set(site_links) for _, target in links}
-    images = [briefing.image for briefing in compress(briefings, map(_IMAGE, briefings))]
-    if all(_serves(paths, target) for target in targets) and all(
-        "://" in image.src or _serves(paths, image.src) for image in images if image
-    ):
-        return []
+    """Return an error for each image or body link to a site path that no output serves; `linking`
+    gives each briefing with its body's site links by line. Each target is looked up once:
+    most links of an archive go to a few pages (its regions, its tags)."""
     errors = []
     served: dict[str, bool] = {}
-    for b, links in zip(briefings, site_links, strict=True):
+    for b, site_links in linking:
         if b.image and "://" not in b.image.src and not _serves(paths, b.image.src):
             message = f'image src: "{b.image.src}" is not a file of the site; add it under static/ or fix the path'
             errors.append(SourceError(b.path, b.line_of("image"), message))
-        for line, target in links:
+        for line, target in site_links:
             found = served.get(target)
             if found is None:
                 found = served[target] = _serves(paths, target)
             if not found:
                 errors.append(SourceError(b.path, line, f'link "{target}" points to no page of the site; fix the path'))
     return errors
-
-
-_IMAGE = operator.attrgetter("image")
 
 
 def _serves(paths: set[str], target: str) -> bool:

@@ -233,9 +233,8 @@ def model_archive(
     errors += url_errors + link_errors + model_errors
     if errors:  # the links no output would serve, found without planning the site
         served = output_paths(run.root, archive, assets) | {output_file(paths[b.path]) for b in standins}
-        linking = [*map(_BRIEFING, archive.entries), *standins]
-        site_links = [*map(_SITE_LINKS, archive.entries), *(bodies[b.path][1] for b in standins)]
-        errors += dangling_references(linking, site_links, served)
+        linking = [*((e.briefing, e.site_links) for e in archive.entries), *((b, bodies[b.path][1]) for b in standins)]
+        errors += dangling_references(linking, served)
     return archive, errors
 
 
@@ -371,8 +370,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     check_output_paths(cache, plan)
-    entries = archive.entries
-    dangling = dangling_references([*map(_BRIEFING, entries)], [*map(_SITE_LINKS, entries)], set(plan.paths()))
+    dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), set(plan.paths()))
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
@@ -381,7 +379,6 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
 
 
 _digest_of = operator.attrgetter("digest")
-_BRIEFING, _SITE_LINKS = operator.attrgetter("briefing"), operator.attrgetter("site_links")
 SOUND_PATHS_KEPT = 8  # sets of output paths found sound that the cache remembers (an edit and its undo are two)
 
 
