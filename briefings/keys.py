@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import marshal
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from itertools import chain
 from typing import Any, Protocol, TypeVar
@@ -106,6 +106,10 @@ class Hasher:
     def known(self, value: object) -> bytes | None:
         """Return the digest of a dataclass digested or seeded before, or None."""
         return self._memo.get(id(value))
+
+    def known_all(self, values: Iterable[object]) -> list[bytes | None]:
+        """Return the digest of each of these values digested or seeded before, or None (`known`), found in C."""
+        return list(map(self._memo.get, map(id, values)))
 
     def seed(self, value: object, digest: bytes) -> None:
         """Declare the digest of a dataclass whose content is known by other means (see `known`)."""

@@ -601,10 +601,14 @@ class Keying:
         model made afresh whose plan was recalled: nothing is kept)."""
         if self.memo is None or self.made is None:
             return
-        entries, known = self.made.entries, self.hasher.known
-        if sum(1 for entry in entries if known(entry) is None) * DIGESTS_KEPT_FROM > len(entries):
+        entries = self.made.entries
+        digests = self.hasher.known_all(entries)  # (in C: two loops of Python took 0.28 s at 100,000)
+        unknown = list(itertools.compress(range(len(digests)), map(operator.is_, digests, itertools.repeat(None))))
+        if len(unknown) * DIGESTS_KEPT_FROM > len(entries):
             return
-        self.memo.remember("entry_digests", self.made.token, tuple(known(e) or self.hasher.digest(e) for e in entries))
+        for place in unknown:
+            digests[place] = self.hasher.digest(entries[place])
+        self.memo.remember("entry_digests", self.made.token, tuple(digests))
 
     def planned(self, job: Job, key: str | None = None, holds: bytes | None = None) -> Planned:
         """Return one output, keyed again (or given its `key`, and what it `holds` when that is being

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import operator
 import os
 import pickle
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
 from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages, urls
+from briefings import cache as cache_module
 from briefings.cache import Cache, _shard, changes
 from briefings.config import parse_config
 from briefings.content import Source
@@ -1121,6 +1123,58 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
     assert made_for("b5.md", "B5 briefing", "Wheat news") == 1
     assert len(children) > 2 if in_child else not children  # (each model kept: a child's)
     assert not list((root / ".cache").glob(".new.*"))
+
+
+def kept_entry_digests(root: Path) -> tuple[tuple[bytes, ...], tuple[bytes, ...]] | None:
+    """Return the digests the cache keeps for the kept model's entries (`plan.Keying.keep_digests`)
+    and those a hasher of its own gives them, or None if it keeps none for that model."""
+    cache = Cache(root)
+    [file] = cache.folder.glob("model-*.pickle")
+    read = cache_module._read_sealed(cache.folder, cache.key, file.name)
+    assert read is not None
+    stream = io.BytesIO(read[1])
+    cache_module._ValuesOnly(stream).load()  # (the engine and the inputs it was kept for)
+    model = cache_module._ValuesOnly(stream).load()
+    assert isinstance(model, stages.Warm)
+    kept = cache.recall("entry_digests", model.token)
+    if not isinstance(kept, tuple):
+        return None
+    hasher = keys.Hasher(lambda value: plan._known_briefing(model.digests, value))
+    return kept, tuple(hasher.digest(entry) for entry in model.archive.entries)
+
+
+def test_the_digests_kept_for_a_kept_models_entries_are_theirs(tmp_path: Path) -> None:
+    """The digests the cache keeps for the entries of the model it keeps, which the next builds'
+    hashers are seeded with, are those each entry has, model after model: edits, retags, a
+    country written, a briefing added, dates moved."""
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    assert run(root, "--quiet", "--jobs", "2") == 0
+    checked = 0
+    for name, old, new in [
+        ("b3.md", "B3 briefing", "Ferry news"),
+        ("b2.md", "B2 briefing", "Oil news"),
+        ("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]"),
+        ("b5.md", f"tags: [{TAGS[2]}]", "tags: [Energy]"),
+        ("b4.md", "B4 briefing", "Grain news"),
+        ("b4.md", "tags: [", "countries: [Turkey]\ntags: ["),
+        ("b6.md", "B6 briefing", "B6 briefing"),
+        ("b6.md", "B6 briefing", "Grain news"),
+        ("b4.md", "Grain news", "Grain news, later"),
+        ("b6.md", "2016-03-07T", "2016-03-08T"),
+        ("b3.md", "2016-03-04T", "2016-03-20T"),
+        ("b5.md", "B5 briefing", "Barley news"),
+        ("b2.md", "Oil news", "Oil and gas news"),
+    ]:
+        if name == "b6.md" and not (root / "content/2016/b6.md").exists():
+            (root / "content/2016/b6.md").write_text(text(6, ["Energy"], day=7, title="B6 briefing"))
+        file = root / "content" / "2016" / name
+        file.write_text(file.read_text().replace(old, new, 1))
+        assert run(root, "--quiet", "--jobs", "2") == 0
+        if (digests := kept_entry_digests(root)) is not None:
+            assert digests[0] == digests[1], f"{name}: {old} -> {new}"
+            checked += 1
+    assert checked >= 3
 
 
 def test_a_new_shapes_plan_is_kept_by_a_child_the_build_waits_for_and_the_next_edit_recalls_it(
