@@ -174,6 +174,9 @@ def _slot_file(slot: str, inputs: bytes) -> str:
 
 LOAD_ORDER = "load_order.pickle"  # the files the last build loaded after `Cache.read_ahead`, in order
 LOAD_ORDER_AT_MOST = 64  # names in it
+# Bytes from which the files to load are read ahead: below, a thread cost more than it saved
+# (1,000 briefings, 2.5 MB: 3% slower; docs/performance.md, "Cache files read ahead").
+READ_AHEAD_FROM = 32_000_000
 RECORD_INDEX = "records"  # tables of every record's `Summary`, as `records.index_rows` gives them
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
@@ -346,8 +349,9 @@ class Cache:
 
     def read_ahead(self) -> list[str]:
         """Start reading and sealing, in a thread of their own (`ahead.ReadAhead`), the files the
-        last build loaded from this point of it on, in its order (`keep_load_order`); note those
-        this build loads from here on, for the next. Return the files read ahead.
+        last build loaded from this point of it on, in its order (`keep_load_order`), if they
+        hold `READ_AHEAD_FROM` bytes or more; note those this build loads from here on, for the
+        next. Return the files read ahead.
 
         What the thread read is used only if the file is still the one it read (a file this build
         wrote since is read again), and only in this process: `finish_reading_ahead` ends the
@@ -357,9 +361,11 @@ class Cache:
         order = self._load(LOAD_ORDER, None)
         self._order_was = order if isinstance(order, tuple) and all(isinstance(n, str) for n in order) else ()
         self._noted = []
-        names = [p.relative_to(self.folder).as_posix() for glob in self._order_was for p in self.folder.glob(glob)]
-        if names:
-            self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), dict.fromkeys(names))
+        files = [file for glob in self._order_was for file in self.folder.glob(glob)]
+        if sum(file.stat().st_size for file in files) < READ_AHEAD_FROM:
+            return []
+        names = [file.relative_to(self.folder).as_posix() for file in files]
+        self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), dict.fromkeys(names))
         return names
 
     def finish_reading_ahead(self) -> None:

@@ -430,6 +430,7 @@ def test_cache_files_read_ahead_are_those_the_last_build_loaded_and_used_only_wh
     """A build reads ahead, in a thread, the files the last one loaded after that point, in its
     order (a slot's file by its slot: the one there now); it uses what was read only while the
     file is the one read, and anything but a sound read is read again and dealt with as ever."""
+    monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1)  # (files of a few bytes)
     last = cache.Cache(tmp_path)
     last._save("a.pickle", None, "a")
     last._save("b.pickle", None, "b")
@@ -470,6 +471,11 @@ def test_cache_files_read_ahead_are_those_the_last_build_loaded_and_used_only_wh
     assert after._load("b.pickle", None) is None
     assert after.damaged == [".cache/b.pickle"]
 
+    monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1_000_000)
+    few = cache.Cache(tmp_path)
+    assert few.read_ahead() == []  # fewer bytes than a thread is worth: each file is read where it is loaded
+    assert few._load("a.pickle", None) == "a, written since it was read ahead"
+
 
 def test_no_thread_reads_ahead_when_a_build_forks(archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The thread that reads cache files ahead has ended before the build's first fork (here the
@@ -500,6 +506,7 @@ def test_no_thread_reads_ahead_when_a_build_forks(archive, tmp_path: Path, monke
             alive_at_fork.append(True)
             released.set()
 
+    monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1)  # (a small archive's cache)
     monkeypatch.setattr(cache, "_read_sealed", held)
     monkeypatch.setattr(cache.Cache, "finish_reading_ahead", finished)
     os.register_at_fork(before=before_fork)  # (for the rest of this process: it looks only while WATCHING)
