@@ -139,6 +139,14 @@ def _read_sealed(folder: Path, key: bytes, name: str) -> tuple[_Identity, bytes]
     return identity, payload
 
 
+def _size(file: Path) -> int:
+    """Return a file's size; 0 if it cannot be read (gone, or a link to nothing)."""
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
+
+
 def cache_key(folder: Path) -> bytes:
     """Return the cache's random key, made on first use (readable by its owner only)."""
     file = folder / KEY_FILE
@@ -361,10 +369,10 @@ class Cache:
         order = self._load(LOAD_ORDER, None)
         self._order_was = order if isinstance(order, tuple) and all(isinstance(n, str) for n in order) else ()
         self._noted = []
-        files = [file for glob in self._order_was for file in self.folder.glob(glob)]
-        if sum(file.stat().st_size for file in files) < READ_AHEAD_FROM:
+        sizes = {file: _size(file) for glob in self._order_was for file in self.folder.glob(glob)}
+        if sum(sizes.values()) < READ_AHEAD_FROM:
             return []
-        names = [file.relative_to(self.folder).as_posix() for file in files]
+        names = [file.relative_to(self.folder).as_posix() for file, size in sizes.items() if size]
         self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), dict.fromkeys(names))
         return names
 

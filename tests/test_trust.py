@@ -471,6 +471,11 @@ def test_cache_files_read_ahead_are_those_the_last_build_loaded_and_used_only_wh
     assert after._load("b.pickle", None) is None
     assert after.damaged == [".cache/b.pickle"]
 
+    [model] = (tmp_path / ".cache").glob("model-*.pickle")
+    model.unlink()
+    model.symlink_to(tmp_path / "nowhere")  # the slot's one file, but nothing to read
+    assert cache.Cache(tmp_path).read_ahead() == ["b.pickle", "a.pickle"]
+
     monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1_000_000)
     few = cache.Cache(tmp_path)
     assert few.read_ahead() == []  # fewer bytes than a thread is worth: each file is read where it is loaded
