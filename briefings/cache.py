@@ -29,7 +29,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -115,20 +115,21 @@ class _Sealed:
         return self.file.write(data)
 
 
-_Identity = tuple[int, int, int, int, int]  # a file's device, inode, size, mtime and ctime (ns)
+# How a file looked: (mtime ns, ctime ns, size, inode, device). A content file's when its digest
+# was taken (`sources.read_content`); a cache file's when it was read ahead (`Cache.read_ahead`).
+Signature = tuple[int, int, int, int, int]
+signature_of: Callable[[os.stat_result], Signature] = operator.attrgetter(
+    "st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_dev"
+)
 
 
-def _identity(status: os.stat_result) -> _Identity:
-    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
-
-
-def _read_sealed(folder: Path, key: bytes, name: str) -> tuple[_Identity, bytes] | None:
-    """Return a cache file's payload (what follows its seal), with the identity of the file it
+def _read_sealed(folder: Path, key: bytes, name: str) -> tuple[Signature, bytes] | None:
+    """Return a cache file's payload (what follows its seal), with the signature of the file it
     was read from, if its seal holds; None if it is not there, or of an earlier format.
     Raises ValueError if the seal does not hold."""
     try:  # the head apart from the rest: a slice of the whole would copy the rest (86 MB, the model)
         with open(folder / name, "rb", buffering=0) as file:  # noqa: PTH123
-            identity = _identity(os.fstat(file.fileno()))
+            signature = signature_of(os.fstat(file.fileno()))
             head, payload = file.read(len(_MAGIC) + SEAL_SIZE), file.readall()
     except OSError:  # not there (or not a file): a miss
         return None
@@ -136,7 +137,7 @@ def _read_sealed(folder: Path, key: bytes, name: str) -> tuple[_Identity, bytes]
         return None
     if not hmac.compare_digest(head[len(_MAGIC) :], seal(key, payload)):
         raise ValueError("its seal does not hold")
-    return identity, payload
+    return signature, payload
 
 
 def _size(file: Path) -> int:
@@ -231,8 +232,6 @@ def _version(module: str, dist: str) -> str:
     return found[0][len(wanted) : -len(".dist-info")] if len(found) == 1 else "unknown"
 
 
-# How a content file looked when its digest was taken: (mtime ns, ctime ns, size, inode, device).
-Signature = tuple[int, int, int, int, int]
 # What a build reports: pages, files, briefings, and (kind, terms) for each kind of listing.
 Counts = tuple[int, int, int, tuple[tuple[str, int], ...], int]  # pages, files, briefings, terms, scheduled
 # An output file as recorded: its key, the digest of its bytes, and its size.
@@ -344,7 +343,7 @@ class Cache:
         self._key: bytes | None = None
         self.damaged: list[str] = []  # cache files found damaged (or not the build's), ignored
         self._bases: dict[str, _Base] = {}  # by name: the tables `recall_tables` loaded
-        self._ahead: ReadAhead[tuple[_Identity, bytes] | None] | None = None  # files read ahead (`read_ahead`)
+        self._ahead: ReadAhead[tuple[Signature, bytes] | None] | None = None  # files read ahead (`read_ahead`)
         self._noted: list[str] | None = None  # the files loaded since `read_ahead`, in order (globs of slots)
         self._order_was: tuple[str, ...] = ()  # the last build's (`LOAD_ORDER`)
 
@@ -614,10 +613,10 @@ class Cache:
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
 
-    def _unchanged(self, name: str, identity: _Identity) -> bool:
-        """Return True if the file `name` is the one of this identity (not written again since)."""
+    def _unchanged(self, name: str, signature: Signature) -> bool:
+        """Return True if the file `name` has this signature (it was not written again since)."""
         try:
-            return _identity((self.folder / name).stat()) == identity
+            return signature_of((self.folder / name).stat()) == signature
         except OSError:
             return False
 

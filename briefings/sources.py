@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefings.cache import CACHE_DIR, Cache, Signature
+from briefings.cache import CACHE_DIR, Cache, Signature, signature_of
 from briefings.errors import BuildFailed, SourceError
 from briefings.keys import digest_text, file_digest
 from briefings.tables import rows_of
@@ -74,7 +74,6 @@ _READ_SIZE = 1 << 16
 
 
 # A content file's signature from its `lstat` (see `Signature`), taken in C.
-_SIGNATURE = operator.attrgetter("st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_dev")
 _MODE = operator.attrgetter("st_mode")
 _IS_BRIEFING = operator.methodcaller("endswith", ".md")
 
@@ -116,7 +115,7 @@ def list_content(root: Path) -> Listing:
     links: frozenset[str] = frozenset()
     if any(map(stat.S_ISLNK, map(_MODE, found))):  # hardly ever: only then looked for file by file
         links = frozenset(name for name, s in zip(names, found, strict=True) if stat.S_ISLNK(s.st_mode))
-    return Listing(names, list(map(_SIGNATURE, found)), links, refused, taken)
+    return Listing(names, list(map(signature_of, found)), links, refused, taken)
 
 
 def listing_digest(listing: Listing) -> str:
