@@ -102,7 +102,7 @@ def make_parser(inline_footnotes: bool = False) -> MarkdownIt:
     # linkify-it's pretest runs a large case-folded pattern on every paragraph: more than half of a
     # body's parse. A link needs "://", "www." or "@", which a plain search rules out far sooner.
     full_pretest = linkify.pretest
-    linkify.pretest = lambda text: _MAY_LINK_RE.search(text) is not None and full_pretest(text)
+    linkify.pretest = lambda text: _may_link(text) and full_pretest(text)
     md.inline.ruler2.at("fragments_join", join_fragments)
     for rule in ("fence", "code_block"):
         md.add_render_rule(rule, _focusable(md.renderer.rules[rule]))  # type: ignore[attr-defined]
@@ -114,7 +114,13 @@ def make_parser(inline_footnotes: bool = False) -> MarkdownIt:
     return md
 
 
-_MAY_LINK_RE = re.compile(r"://|www\.|@", re.IGNORECASE)
+def _may_link(text: str) -> bool:
+    """Return True if text holds "://", "@" or "www." (in any case): what any autolink needs.
+    Searched for as strings, not by a pattern: a case-blind pattern of three choices, tried at
+    every character, cost several times these three searches, on every paragraph of a body."""
+    return "://" in text or "@" in text or "www." in text.lower()
+
+
 _WWW_TAIL_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*[^\s<]*")
 _TRAILING = "?!.,:*_~"  # GFM: not part of an autolink at its end
 
@@ -258,15 +264,15 @@ def template_body(
         if token.type == "inline" and token.children:
             start = first_line + (token.map[0] if token.map else 0)
             fragments += _fragment_links(token.children, start)
-            block = "\n".join(lines[token.map[0] : token.map[1]]) if token.map else ""
-            found = _placeholder_links(token.children, start, path, len(links))
-            links += (_at_definition(link, block, defined) for link in found)
+            found = list(_placeholder_links(token.children, start, path, len(links)))
+            if found:  # the lines of a block with links, where a link's path is looked for
+                block = "\n".join(lines[token.map[0] : token.map[1]]) if token.map else ""
+                links += (_at_definition(link, block, defined) for link in found)
     html = md.renderer.render(tokens, md.options, env)
     # Without raw HTML, markdown-it escaped every character of the text and checked every link:
     # its own markup is all in the allowlist, so only a body with raw HTML needs the sanitiser.
     html = html if trusted or not _has_raw_html(tokens) else sanitize(html)
-    ids = tuple(sorted({found[1] for found in _ID_RE.findall(html)}))
-    return BodyTemplate(html, tuple(links), ids, tuple(fragments))
+    return BodyTemplate(html, tuple(links), ids_in(html), tuple(fragments))
 
 
 def _has_raw_html(tokens: list[Token]) -> bool:
@@ -278,6 +284,25 @@ def _has_raw_html(tokens: list[Token]) -> bool:
 
 
 _ID_RE = re.compile(r"""\s(?:id|name)=(["'])(.*?)\1""")
+
+
+def ids_in(html: str) -> tuple[str, ...]:
+    """Return the ids (and anchor names) of a body's HTML, sorted: what `_ID_RE.findall` finds, tried
+    only where "id=" or "name=" is. Scanning for the pattern's first character, a space, tried it
+    at every space of the text, which took longer than the rest of the body's checks together."""
+    found: set[str] = set()
+    start = 0
+    while True:  # each match where findall would find it: from the earliest place, none overlapping
+        places = [at for at in (html.find("id=", start + 1), html.find("name=", start + 1)) if at > 0]
+        if not places:
+            return tuple(sorted(found))
+        at = min(places) - 1  # where the pattern's whitespace would be
+        match = _ID_RE.match(html, at)
+        if match is None:
+            start = at + 1
+        else:
+            found.add(match[2])
+            start = match.end()
 
 
 def _definitions(env: dict[str, Any], first_line: int) -> dict[str, int]:

@@ -8,14 +8,14 @@ from types import MethodType
 from typing import NamedTuple
 
 import lxml.html
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.parser_block import ParserBlock
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline.fragments_join import fragments_join
 
-from briefings.markdown import fill, line_table, make_parser, resolve_links, template_body
+from briefings.markdown import fill, ids_in, line_table, make_parser, resolve_links, template_body
 
 
 class Rendered(NamedTuple):
@@ -134,6 +134,20 @@ def test_the_line_table_is_upstreams(src: str) -> None:
     upstream = make_parser()
     upstream.block.parse = MethodType(ParserBlock.parse, upstream.block)  # type: ignore[method-assign]
     assert make_parser().render(src) == upstream.render(src)
+
+
+PIECES = [" ", "\n", "\t", "x", "id=", "name=", ' id="', " name='", ' id="a"', " name='b'", '"', "'", "<h2", ">"]
+
+
+@example(["<h2", ' id="', "x", " name='b'", '"', ">"])  # a match inside another's value is not one
+@example(["<a", " name='b'", ">", "<h2", ' id="a"', ">"])
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_the_ids_found_in_a_body_are_those_the_pattern_finds_everywhere(parts: list[str]) -> None:
+    # ids_in tries the pattern only where "id=" or "name=" is; it must find what findall finds
+    # trying it at every character (matches inside another's value, quotes of either kind).
+    html = "".join(parts)
+    pattern = re.compile(r"""\s(?:id|name)=(["'])(.*?)\1""")
+    assert ids_in(html) == tuple(sorted({found[1] for found in pattern.findall(html)}))
 
 
 @given(st.text(alphabet=" \nab*_~`[]()!<>", max_size=120))
