@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from briefings.errors import BuildFailed, SourceError
+from briefings.frozen import worked_out
 from briefings.schema import FieldReader, optional
 from briefings.urls import SLUG_RULE, fold, site_path_problem, slug_problem, slugify
 from briefings.yamlnodes import Mapping, Node, Seq, YamlProblem, describe, parse_yaml
@@ -99,7 +100,12 @@ class ParseSettings:
 
     def canonical_tag(self, tag: str) -> str:
         """Return the canonical spelling for an alias, or the tag itself."""
-        return dict(self.tag_aliases).get(fold(tag), tag)
+        return self._aliases.get(fold(tag), tag)
+
+    @worked_out
+    def _aliases(self) -> dict[str, str]:
+        """The canonical tag of each folded alias: made once, not for every tag of every briefing."""
+        return dict(self.tag_aliases)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ def briefing_path_parts(path: str) -> tuple[int, int, str] | None:
 
 def fold(name: str) -> str:
     """Return the identity of a name: case, accents and spacing do not count."""
+    if name.isascii():  # (most: a briefing's tags, its countries) no accents to take away
+        return " ".join(name.casefold().split())
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 

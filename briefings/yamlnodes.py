@@ -89,16 +89,11 @@ class _TreeBuilder:
         self.stack: list[tuple[str, int, list[Node]]] = []
 
     def feed(self, event: yaml.Event) -> None:
-        """Consume one parser event."""
+        """Consume one parser event (a scalar, the most frequent, looked for first)."""
         line = self.first_line + (event.start_mark.line if event.start_mark else 0)
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                raise YamlProblem(line, "only one YAML document is allowed here; remove the extra '---'")
-        elif isinstance(event, yaml.AliasEvent):
-            raise YamlProblem(line, "YAML aliases (*name) are not allowed; write the value out")
-        elif isinstance(event, yaml.ScalarEvent):
-            _check_tag(event.tag, line)
+        if isinstance(event, yaml.ScalarEvent):
+            if event.tag is not None:
+                _check_tag(event.tag, line)
             self._add(Scalar(event.value, line, not event.style, event.tag or ""))  # plain: None or ""
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             _check_tag(event.tag, line)
@@ -108,6 +103,12 @@ class _TreeBuilder:
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             kind, start, items = self.stack.pop()
             self._add(Seq(tuple(items), start) if kind == "seq" else Mapping(_pairs(items), start))
+        elif isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise YamlProblem(line, "only one YAML document is allowed here; remove the extra '---'")
+        elif isinstance(event, yaml.AliasEvent):
+            raise YamlProblem(line, "YAML aliases (*name) are not allowed; write the value out")
 
     def _add(self, node: Node) -> None:
         if not self.stack:
