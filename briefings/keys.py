@@ -84,6 +84,9 @@ def _plain_rows(parts: list[Any]) -> bool:
     return kinds == {tuple} and set(map(type, chain.from_iterable(parts))) <= _PLAIN
 
 
+Shapes = dict[type, tuple[bytes, Callable[[Any], Any], int]]  # see `Hasher._shape`
+
+
 class Hasher:
     """Digests view data; objects seen before (by identity) are not digested again.
 
@@ -91,15 +94,16 @@ class Hasher:
     and its pages are frozen and live for the whole build.
     """
 
-    def __init__(self, known: Callable[[Any], bytes | None] | None = None) -> None:
+    def __init__(self, known: Callable[[Any], bytes | None] | None = None, shapes: Shapes | None = None) -> None:
         # The digest of an object whose content is known by other means (a briefing, by its
         # file's digest), or None: asked of each frozen dataclass met the first time, so that
         # only the objects a build digests are (a build that keys a few pages, a few).
         self._known = known
         self._memo: dict[int, bytes] = {}
         self._alive: list[object] = []  # keeps memoised objects alive, so ids stay unique
-        # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields.
-        self._fields: dict[type, tuple[bytes, Callable[[Any], Any], int]] = {}
+        # Per dataclass type: the encoding's prefix, a getter of every field at once, how many fields;
+        # `shapes` shares the table between hashers (it holds what follows from each type alone).
+        self._fields: Shapes = shapes if shapes is not None else {}
         self._zones: dict[int, bytes] = {}  # the encoding of each time zone met, by id (see `_zone`)
         self._bytes: dict[bytes, bytes] = {}  # the digest of each bytes value given to `digest`, by value
 

@@ -17,7 +17,7 @@ from briefings.config import ParseSettings
 from briefings.content import SHOWN_ONLY, Briefing, parse_briefing
 from briefings.errors import SourceError
 from briefings.frozen import compact_pickle
-from briefings.keys import Hasher, digest_text, file_digest
+from briefings.keys import Hasher, Shapes, digest_text, file_digest
 from briefings.kinds import KINDS
 from briefings.markdown import BodyTemplate, make_parser, template_body
 from briefings.tables import listed_alike
@@ -108,21 +108,22 @@ class RecordParser:
     def __init__(self, config: ParseSettings) -> None:
         self.config = config
         self.md = make_parser(config.inline_footnotes)
+        self.shapes: Shapes = {}  # each record's hashers share their table of dataclass shapes (`shaped`)
 
     def parse(self, path: str, data: bytes, digest: str | None = None) -> Record:
         """Parse and validate one file and render its body; `digest` is its bytes' digest, if known."""
         digest = digest or file_digest(data)
         briefing, errors = parse_briefing(data, path, self.config, lenient=True)
         if briefing is None:
-            return shaped(Record(path, digest, None, None, tuple(errors)))
+            return shaped(Record(path, digest, None, None, tuple(errors)), self.shapes)
         body = template_body(
             self.md, briefing.body, path=path, first_line=briefing.body_line, reserved_ids=PAGE_IDS,
             trusted=self.config.allow_html,
         )  # fmt: skip
         read = replace(briefing, body="")
         if errors:
-            return shaped(Record(path, digest, None, body, tuple(errors), standin=read))
-        return shaped(Record(path, digest, read, body))
+            return shaped(Record(path, digest, None, body, tuple(errors), standin=read), self.shapes)
+        return shaped(Record(path, digest, read, body), self.shapes)
 
     def parse_apart(self, path: str, data: bytes) -> tuple[Record, tuple[str, str] | None]:
         """Parse one file; return its record without the body's HTML, and for the body store that
@@ -139,7 +140,7 @@ class RecordParser:
         return lean, (record.body.html, words)
 
 
-def shaped(record: Record) -> Record:
+def shaped(record: Record, shapes: Shapes | None = None) -> Record:
     """Return the record with its `shape`: the digest of everything in it but its bytes' digest,
     the body's HTML, the lines its links are on and the briefing's SHOWN_ONLY fields. Records of
     equal shape make the same model but for what those show (see `content.SHOWN_ONLY`; a link's
@@ -148,7 +149,8 @@ def shaped(record: Record) -> Record:
     And its `frame`: the same digest without the names of every kind of listing (`kinds.KINDS`:
     tags, region, source...). Records of equal frame make a model with the same briefings at
     the same URLs in the same order, listed under other terms perhaps (`stages.patched_model`).
-    The shape is the digest of the frame and those names."""
+    The shape is the digest of the frame and those names. `shapes` is a table of dataclass shapes
+    its hashers share with those of other records (`keys.Hasher`)."""
 
     def bare(b: Briefing | None) -> Briefing | None:  # without what pages only show, or its names
         return replace(b, **_BARE) if b is not None else None
@@ -158,8 +160,8 @@ def shaped(record: Record) -> Record:
         links = tuple(replace(link, line=0) for link in body.links)
         body = replace(body, html="", links=links, fragments=tuple((0, name) for _, name in body.fragments))
     unnamed = replace(record, digest="", briefing=bare(record.briefing), standin=bare(record.standin), body=body)
-    frame = Hasher().digest(unnamed)
-    names = Hasher().digest((_names(record.briefing), _names(record.standin)))
+    frame = Hasher(shapes=shapes).digest(unnamed)
+    names = Hasher(shapes=shapes).digest((_names(record.briefing), _names(record.standin)))
     return replace(record, shape=digest_text(frame, names).hex(), frame=frame.hex())
 
 

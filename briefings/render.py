@@ -221,17 +221,20 @@ def _site_dependent(function: Callable[..., Any]) -> Callable[..., Any]:
     return jinja2.pass_context(lambda _context, *args: function(*args))
 
 
+NOTHING = Markup("")  # what most filters of a briefing's language give (a `Markup` is immutable: one for all)
+
+
 def lang_attribute(language: str | None, site_language: str) -> Markup:
     """Return ` lang="es"` for a briefing in another language than the site's, else nothing."""
     if not language or language.casefold() == site_language.casefold():
-        return Markup("")
+        return NOTHING
     return Markup(' lang="{}"').format(language)
 
 
 def language_label(language: str | None, site_language: str, before: str) -> Markup:
     """Return `before` and a label naming a briefing's language ("Spanish") when it is not the site's, else nothing."""
     if not language or language.casefold() == site_language.casefold():
-        return Markup("")
+        return NOTHING
     return Markup('{}<span class="lang">{}</span>').format(before, language_name(language))
 
 
