@@ -116,8 +116,9 @@ def make_parser(inline_footnotes: bool = False) -> MarkdownIt:
 
 def _may_link(text: str) -> bool:
     """Return True if text holds "://", "@" or "www." (in any case): what any autolink needs.
-    Searched for as strings, not by a pattern: a case-blind pattern of three choices, tried at
-    every character, cost several times these three searches, on every paragraph of a body."""
+    Searched for as strings, not by a case-blind pattern of three choices, which the pattern
+    engine tries at every character of every paragraph (docs/performance.md, "The engine's own
+    parse, trimmed")."""
     return "://" in text or "@" in text or "www." in text.lower()
 
 
@@ -288,8 +289,8 @@ _ID_RE = re.compile(r"""\s(?:id|name)=(["'])(.*?)\1""")
 
 def ids_in(html: str) -> tuple[str, ...]:
     """Return the ids (and anchor names) of a body's HTML, sorted: what `_ID_RE.findall` finds, tried
-    only where "id=" or "name=" is. Scanning for the pattern's first character, a space, tried it
-    at every space of the text, which took longer than the rest of the body's checks together."""
+    only where "id=" or "name=" is, not at every whitespace character of the text (the pattern's
+    first), as findall tries it."""
     found: set[str] = set()
     start = 0
     while True:  # each match where findall would find it: from the earliest place, none overlapping

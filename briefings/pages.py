@@ -204,8 +204,8 @@ def places_in(term: Term) -> dict[str, StoryPlace]:
 
 def corrections(archive: Archive) -> tuple[CorrectionItem, ...]:
     """Return every correction of the archive's briefings, newest first (ties: by briefing, newest first).
-    The briefings with corrections are found in C: a few among 100,000, which a loop of Python
-    looked into one by one (45 ms at 100,000, twice in a build that makes the corrections' pages)."""
+    The briefings with corrections are found in C: a few among all, which a loop of Python looked
+    into one by one, twice in a build that makes the corrections' pages and feed."""
     corrected = itertools.compress(archive.entries, map(corrections_of, archive.entries))
     items = [CorrectionItem(entry, c) for entry in corrected for c in entry.briefing.corrections]
     return tuple(sorted(items, key=lambda item: item.correction.date.timestamp(), reverse=True))  # stable
