@@ -372,7 +372,7 @@ class Cache:
         if sum(sizes.values()) < READ_AHEAD_FROM:
             return []
         names = [file.relative_to(self.folder).as_posix() for file, size in sizes.items() if size]
-        self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), dict.fromkeys(names))
+        self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), names)
         return names
 
     def finish_reading_ahead(self) -> None:

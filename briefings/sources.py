@@ -73,7 +73,7 @@ _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)  
 _READ_SIZE = 1 << 16
 
 
-# A content file's signature from its `lstat` (see `Signature`), taken in C.
+# A file's mode and whether it is a briefing, taken in C (its signature: `cache.signature_of`).
 _MODE = operator.attrgetter("st_mode")
 _IS_BRIEFING = operator.methodcaller("endswith", ".md")
 

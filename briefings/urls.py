@@ -58,10 +58,10 @@ def briefing_path_parts(path: str) -> tuple[int, int, str] | None:
 
 def fold(name: str) -> str:
     """Return the identity of a name: case, accents and spacing do not count."""
-    if name.isascii():  # (most: a briefing's tags, its countries) no accents to take away
-        return " ".join(name.casefold().split())
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    folded = name.casefold()
+    if not folded.isascii():  # accents taken away (most names, tags and countries, are ASCII: no need)
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return " ".join(folded.split())
 
 
 def distinct(names: Iterable[str]) -> tuple[str, ...]:
