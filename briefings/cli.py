@@ -195,14 +195,27 @@ def end_now(status: int) -> None:
     object a build made, one by one, and collect them all once more as it shuts down: 0.3 s of a
     one-edit build at 100,000 briefings (docs/performance.md, "Ending without freeing").
 
-    Returns, leaving the process to end as usual, when a profiler or a debugger is watching
-    (`python -m cProfile build.py`): it writes its report only then."""
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    Returns, leaving the process to end as usual, when a profiler, a debugger or a coverage
+    tool is watching (`python -m cProfile build.py`): it writes its report only then."""
+    if watched():
         return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
             stream.flush()
     os._exit(status)
+
+
+def watched() -> bool:
+    """Return True when a profiler, a debugger or a coverage tool watches this process: through
+    `sys.setprofile` or `sys.settrace`, or from Python 3.12 through `sys.monitoring`, which is
+    how cProfile watches there (`sys.getprofile()` is then None)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(MONITORING_TOOLS))
+
+
+MONITORING_TOOLS = 6  # the tool ids `sys.monitoring` has: 0 to 5 (debugger, coverage, profiler, ..., optimizer)
 
 
 def check(args: argparse.Namespace) -> int:

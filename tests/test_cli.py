@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from briefings.cli import main
+from briefings.cli import end_now, main, watched
 from tests.conftest import REPO, briefing, make_archive
 
 
@@ -86,6 +86,34 @@ def test_a_build_ends_its_process_once_everything_it_printed_is_out(tmp_path: Pa
     failing = make_archive(tmp_path / "b", {"2015/bad.md": briefing(region="Middle east")})
     ended: list[int] = []
     assert main(["--quiet", "--root", str(failing)], end=ended.append) == 1 and ended == []  # errors: returned as ever
+
+
+class _Monitoring:
+    """`sys.monitoring` as Python 3.12 has it, with these tools registered (id: name)."""
+
+    def __init__(self, tools: dict[int, str]) -> None:
+        self.tools = tools
+
+    def get_tool(self, tool: int) -> str | None:
+        return self.tools.get(tool)
+
+
+def test_a_profiler_watching_through_sys_monitoring_lets_the_process_end_as_usual(monkeypatch) -> None:
+    """From Python 3.12 cProfile watches through `sys.monitoring`, where `sys.getprofile()` is
+    None: `end_now` still returns, so that the profiler writes its report, and ends the process
+    when no tool is registered."""
+    ended: list[int] = []
+    monkeypatch.setattr(os, "_exit", ended.append)
+    monkeypatch.setattr(sys, "monitoring", _Monitoring({2: "cProfile"}), raising=False)  # PROFILER_ID
+    assert watched()
+    end_now(0)
+    monkeypatch.setattr(sys, "monitoring", _Monitoring({5: "an optimizer"}), raising=False)  # the last id
+    end_now(0)
+    assert ended == []
+    monkeypatch.setattr(sys, "monitoring", _Monitoring({}), raising=False)
+    assert not watched()
+    end_now(3)
+    assert ended == [3]
 
 
 @pytest.mark.parametrize("command", [["check"], ["--sizes"]], ids=["check", "build"])
