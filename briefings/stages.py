@@ -172,12 +172,28 @@ def load_records(
     index = dict(zip(files, summaries, strict=True))
     index.update((path, summary(record)) for path, record in fresh.items())
     changed = bool(fresh) or len(cached) != len(index)
-    if cache and changed:
-        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached.keys() - index.keys())
     if cache:
-        remember_digests(run.root, cache, content, ((path, s.digest) for path, s in index.items()))
+        keep = functools.partial(_keep_records, run.root, cache, content, settings, index, fresh, rows, cached, changed)
+        if run.options.workers > 1 and len(fresh) == len(index) >= KEPT_IN_CHILD_FROM:
+            in_background(run.later, keep)  # while the model is made here, where a core would wait
+        else:
+            keep()
     records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})
     return records, errors, changed
+
+
+def _keep_records(
+    root: Path, cache: Cache, content: Content, settings: ParseSettings, index: dict[str, Summary],
+    fresh: dict[str, Record], rows: object, cached: dict[str, Summary], changed: bool,
+) -> None:  # fmt: skip
+    """Keep the records parsed (`fresh`) for the next build, with the index of every record, if
+    any `changed`; and the digests parsing found for files listed unread, with their signatures.
+    Where every record was parsed (a cold build) this build loads none from the cache, so from
+    `KEPT_IN_CHILD_FROM` records a forked child writes them (`load_records`), on the core that
+    would otherwise wait while this process makes the model, which no worker shares."""
+    if changed:
+        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached.keys() - index.keys())
+    remember_digests(root, cache, content, ((path, s.digest) for path, s in index.items()))
 
 
 def _stale(
@@ -425,7 +441,7 @@ def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | 
     return kept if isinstance(kept, Warm) else None
 
 
-KEPT_IN_CHILD_FROM = 5_000  # briefings; below, a child to keep a model or a plan costs more than pickling here
+KEPT_IN_CHILD_FROM = 5_000  # briefings; below, a child to keep a model, a plan or records costs more than pickling here
 
 
 def _later(run: Session, archive: Archive) -> contextlib.ExitStack | None:

@@ -1103,7 +1103,7 @@ def test_the_cache_keeps_a_model_once_its_shape_repeats_and_the_next_builds_patc
 
     assert run(root, "--quiet", "--jobs", "2") == 0
     assert len(list((root / ".cache").glob("model-*.pickle"))) == 1  # the cache kept none: it keeps this one
-    assert children == ([1] if in_child else [])
+    assert children == ([1, 1] if in_child else [])  # the records' child, then the model's
     assert made_for("b3.md", "B3 briefing", "Ferry news") == 0
     assert made_for("b3.md", "Body text.", "Zanzibar ferry text.") == 0
     assert made_for("b2.md", "B2 briefing", "Oil news") == 0  # b3 and b2 edited since it was kept
@@ -1175,6 +1175,43 @@ def test_the_digests_kept_for_a_kept_models_entries_are_theirs(tmp_path: Path) -
             assert digests[0] == digests[1], f"{name}: {old} -> {new}"
             checked += 1
     assert checked >= 3
+
+
+def test_a_cold_builds_records_are_kept_by_a_child_the_build_waits_for_and_the_next_build_parses_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: a build that parsed every file (a cold one, of many; here, any) leaves
+    its records and the files' digests to a forked child while it makes its model
+    (`stages.load_records`), and ends only once the child has: the next build, one file edited,
+    parses that file alone. Each build equals a clean one."""
+    monkeypatch.setattr(stages, "KEPT_IN_CHILD_FROM", 1)
+    kept: list[str] = []
+    started, parent = stages.in_background, os.getpid()
+
+    def slow(later: contextlib.ExitStack, task: Callable[[], object]) -> None:
+        """Each child takes its time: the build must wait for it, not end it."""
+        kept.append(getattr(task, "func", task).__name__)
+        started(later, lambda: (os.getpid() != parent and time.sleep(0.3)) or task())
+
+    monkeypatch.setattr(stages, "in_background", slow)
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    assert run(root, "--quiet", "--jobs", "2") == 0
+    assert kept[0] == "_keep_records"
+    assert (root / ".cache" / "records.pickle").is_file() and (root / ".cache" / "digests.pickle").is_file()
+    assert not list((root / ".cache").rglob(".new.*"))  # every file the child wrote is in place
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    parsed: list[str] = []
+    real = stages._parse
+    monkeypatch.setattr(
+        stages, "_parse", lambda parser, root, path, digest: parsed.append(path) or real(parser, root, path, digest)
+    )
+    file = root / "content" / "2016" / "b4.md"
+    file.write_text(file.read_text().replace("B4 briefing", "Ferry news"))
+    kept.clear()
+    assert run(root, "--quiet", "--jobs", "1") == 0  # (parsed in this process, where it is counted)
+    assert parsed == ["content/2016/b4.md"] and "_keep_records" not in kept
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
 def test_a_new_shapes_plan_is_kept_by_a_child_the_build_waits_for_and_the_next_edit_recalls_it(
