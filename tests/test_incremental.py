@@ -1204,7 +1204,7 @@ def test_a_cold_builds_records_are_kept_by_a_child_the_build_waits_for_and_the_n
     parsed: list[str] = []
     real = stages._parse
     monkeypatch.setattr(
-        stages, "_parse", lambda parser, root, path, digest: parsed.append(path) or real(parser, root, path, digest)
+        stages, "_parse", lambda parser, folder, path, digest: parsed.append(path) or real(parser, folder, path, digest)
     )
     file = root / "content" / "2016" / "b4.md"
     file.write_text(file.read_text().replace("B4 briefing", "Ferry news"))
