@@ -722,6 +722,43 @@ def test_workers_that_key_a_new_shape_find_what_each_output_holds_as_one_process
     assert "index.html" in pages and pages <= none | set(held_by[str(newest.relative_to(root))])
 
 
+def test_the_digests_a_kept_models_plan_works_out_itself_are_those_the_next_edit_is_keyed_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan that keeps the model a retag patched knows the digests of the entries it seeded, not
+    of the one it patched if no view it keyed again holds it: `Keying.keep_digests` works that one
+    out before keeping them all. The next build, an edit to another briefing, seeds its hasher
+    with them, the retagged entry's too, and every key it gives is the one a clean plan gives."""
+    root = tmp_path / "a"
+    write_archive(root, generate(workers.MIN_PARALLEL + 6, seed=5))
+    files = sorted((root / "content").rglob("*.md"))
+    newest, other = max(files), files[len(files) // 2]
+    monkeypatch.setattr(plan, "PARALLEL_KEYS_FROM", 1)
+    options = pipeline.Options(jobs=2)
+    pipeline.build(root, options)
+    worked_out: list[int] = []  # how many entries of the model kept each plan had to digest itself
+    real = plan.Keying.keep_digests
+
+    def keep_digests(self: plan.Keying) -> None:
+        if self.made is not None:
+            worked_out.append(sum(digest is None for digest in self.hasher.known_all(self.made.entries)))
+        real(self)
+
+    monkeypatch.setattr(plan.Keying, "keep_digests", keep_digests)
+    tags = next(line for line in newest.read_text().splitlines() if line.startswith("tags:"))
+    newest.write_text(newest.read_text().replace(tags, "tags: [Retagged, Topic 001]"))
+    pipeline.build(root, options)  # the kept model patched: a new shape
+    pipeline.plan(root, options)  # the same files again: this plan keeps the model it patched
+    assert worked_out == [1]  # one plan kept the model: the retagged entry, no view of it keyed again, digested here
+    other.write_text(other.read_text().replace("title: ", "title: Edited ", 1))
+    pipeline.build(root, options)  # patched from the model kept, its hasher seeded with those digests
+    keys = {output.path: output.key for output in pipeline.plan(root, options)[1]}
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache", "_site"))
+    alone = pipeline.plan(clean, pipeline.Options(cache=False, jobs=1))[1]
+    assert keys == {output.path: output.key for output in alone}
+
+
 def test_a_retag_seeds_the_entries_it_did_not_patch_with_the_digests_kept_for_the_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
