@@ -174,8 +174,9 @@ def load_records(
     changed = bool(fresh) or len(cached) != len(index)
     if cache:
         keep = functools.partial(_keep_records, run.root, cache, content, settings, index, fresh, rows, cached, changed)
-        if run.options.workers > 1 and len(fresh) == len(index) >= KEPT_IN_CHILD_FROM:
-            in_background(run.later, keep)  # while the model is made here, where a core would wait
+        later = _later(run, len(fresh)) if len(fresh) == len(index) else None
+        if later is not None:
+            in_background(later, keep)  # while the model is made here, where a core would wait
         else:
             keep()
     records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})
@@ -368,7 +369,13 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             made = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
             # Outside the preview a build keeps a model of files none kept has the frame of, for the
             # builds after it to patch: those with files added or removed since too (`fits_files`).
-            keep_model(cache, made, records.index, always=not fits and in_process is None, later=_later(run, archive))
+            keep_model(
+                cache,
+                made,
+                records.index,
+                always=not fits and in_process is None,
+                later=_later(run, len(archive.entries)),
+            )
         kept = keeps = KeptEntries(token, archive.entries)  # its entries' digests are kept, if the plan knows them all
     else:  # the entries it did not patch have the digests kept for the warm model's, if any
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
@@ -376,12 +383,12 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             prior = Prior(warm.shape, warm.archive)
         if cache and repeated and in_process is None and warm.inputs != inputs:  # patched: for files, or names
             patched = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
-            keep_model(cache, patched, records.index, always=True, later=_later(run, archive))
+            keep_model(cache, patched, records.index, always=True, later=_later(run, len(archive.entries)))
             keeps = KeptEntries(token, archive.entries)
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
         run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers,
-        kept, keeps, prior, _later(run, archive),
+        kept, keeps, prior, _later(run, len(archive.entries)),
     )  # fmt: skip
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
@@ -444,11 +451,11 @@ def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | 
 KEPT_IN_CHILD_FROM = 5_000  # briefings; below, a child to keep a model, a plan or records costs more than pickling here
 
 
-def _later(run: Session, archive: Archive) -> contextlib.ExitStack | None:
-    """Return where a model, and a new shape's plan (`plan.Keying.keep`), are kept in the
-    background (`keep_model`): nowhere with one job (no process of its own: `--jobs 1`), or
-    for a small model."""
-    return run.later if run.options.workers > 1 and len(archive.entries) >= KEPT_IN_CHILD_FROM else None
+def _later(run: Session, count: int) -> contextlib.ExitStack | None:
+    """Return where a model of `count` briefings, a new shape's plan (`plan.Keying.keep`) or
+    `count` records parsed are kept in the background (`keep_model`, `load_records`): nowhere
+    with one job (no process of its own: `--jobs 1`), or for a small count."""
+    return run.later if run.options.workers > 1 and count >= KEPT_IN_CHILD_FROM else None
 
 
 def keep_model(
