@@ -7,7 +7,6 @@ so pages can be rendered in any order or in parallel. May not render, or write f
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import math
@@ -543,67 +542,6 @@ def unchanged_term_outputs(before: Archive, after: Archive) -> set[str]:
             if kind.feed:
                 found.add(term_feed_path(term))
     return found
-
-
-def unchanged_listing_pages(before: Archive, after: Archive) -> set[str]:
-    """Return the output files of the listing pages `after` makes from what `before` made them
-    from though their listing changed: a term's, a year's or a month's page showing the same
-    entries (the same objects) in the same places, all else on it equal (`same_view`). After a
-    retag, or a briefing added or removed, every year and month but the changed briefings', and
-    each page of a term they are listed under that shows none of them, in a listing as long as
-    before (the terms they are not listed under: `unchanged_term_outputs`). A new shape's plan
-    keyed all of them again: at 100,000 briefings, 591 of the 1,009 outputs a retag keyed were
-    year and month pages.
-
-    Both sides' pages are made undated (`_undated`): a listing page's date is its entries'
-    newest date of change, so the same entries date it alike."""
-    if before.config != after.config:
-        return set()
-    pairs: list[tuple[Iterable[Page], Iterable[Page]]] = []
-    for kind in KINDS:
-        was = {term.slug: term for term in before.terms[kind.name]}
-        for term in after.terms[kind.name]:
-            old = was.get(term.slug)
-            if old is not None and old is not term:
-                pairs.append((term_pages(before, old, _undated), term_pages(after, term, _undated)))
-    months = {(month.year, month.month): index for index, month in enumerate(before.months)}
-    for index, month in enumerate(after.months):
-        if (old_month := months.get((month.year, month.month))) is not None:
-            pairs.append((_month_pages(before, old_month, _undated), _month_pages(after, index, _undated)))
-    years = {year.year: index for index, year in enumerate(before.years)}
-    for index, year in enumerate(after.years):
-        if (old_year := years.get(year.year)) is not None:
-            pairs.append(([_year_page(before, old_year)], [_year_page(after, index)]))
-    return {
-        urls.output_file(page.path)
-        for was_made, made in pairs
-        for old_page, page in zip(was_made, made, strict=False)  # (a listing that grew: its pagers differ)
-        if same_view(old_page, page)
-    }
-
-
-def _undated(entries: Sequence[Entry]) -> None:
-    """Date no listing page (`unchanged_listing_pages`)."""
-
-
-def same_view(a: Any, b: Any) -> bool:
-    """Return True if two views are keyed alike (`keys.Hasher`): the entries and briefings they
-    hold are the same objects (inputs of a model, digested by their files), and all else is
-    equal, of the same types, in the same order (a date in the same zone)."""
-    if a is b:
-        return True
-    kind = type(a)
-    if kind is not type(b) or kind is Entry or kind is Briefing:
-        return False
-    if kind is tuple or kind is list:  # a listing's entries: the same objects, compared in C
-        return len(a) == len(b) and (all(map(operator.is_, a, b)) or all(map(same_view, a, b)))
-    if kind is dict:
-        return list(a) == list(b) and all(map(same_view, a.values(), b.values()))
-    if dataclasses.is_dataclass(a):
-        return all(same_view(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
-    if kind is datetime or kind is float:  # (its zone; the sign of a zero)
-        return repr(a) == repr(b)
-    return bool(a == b)
 
 
 def term_index_pages(archive: Archive) -> Iterator[Page]:

@@ -44,7 +44,6 @@ from briefings.pages import (
     site_dates,
     site_pages,
     unchanged_briefing_pages,
-    unchanged_listing_pages,
     unchanged_term_outputs,
 )
 from briefings.render import Renderer
@@ -154,8 +153,7 @@ class Prior:
 @dataclass(frozen=True)
 class Recalled:
     """What a plan of a new shape keeps of the last plan of the shape before (`Keying.recall_prior`):
-    the outputs it recalls (briefing pages, the pages and feeds of terms, listing pages that show
-    what they showed), by output path,
+    the outputs it recalls (briefing pages, and the pages and feeds of terms), by output path,
     what that plan gave them (`Given`; none whose template changed since), and what each holds,
     at this model's places (`Readers`' holds, ends and each output's place in them)."""
 
@@ -309,14 +307,9 @@ def _plan_outputs(
 
 
 def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
-    """Return the outputs `after` makes from what `before` made them from: briefing pages, the
-    pages and feeds of terms, and the listing pages of terms, years and months that show what
-    they showed (`pages.unchanged_briefing_pages`, `unchanged_term_outputs`, `unchanged_listing_pages`)."""
-    return {
-        *map(output_file, unchanged_briefing_pages(before, after)),
-        *unchanged_term_outputs(before, after),
-        *unchanged_listing_pages(before, after),
-    }
+    """Return the outputs `after` makes from what `before` made them from: briefing pages, and the
+    pages and feeds of terms (`pages.unchanged_briefing_pages`, `pages.unchanged_term_outputs`)."""
+    return {*map(output_file, unchanged_briefing_pages(before, after)), *unchanged_term_outputs(before, after)}
 
 
 def _keyed_outputs(
