@@ -320,12 +320,18 @@ def cold_builds(
 def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> str:
     """Return the results as a Markdown table, with the machine."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    paired = any(timing.paired for timings, _ in results.values() for timing in timings)
     lines = [
         f"Command: `python -m bench.{shlex.join(['run', *sys.argv[1:]])}` at commit {commit.stdout.strip() or '?'}, "
         f"{datetime.date.today().isoformat()}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up. The cold builds "
-        "(ours and Hugo's) run in turn, round by round; their ratios to Hugo are the medians of each round's ratio.",
+        f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up."
+        + (
+            " The cold builds (ours and Hugo's) run in turn, round by round; their ratios to Hugo are the medians "
+            "of each round's ratio."
+            if paired
+            else " No cold build ran (`--no-cold`): each scenario's runs one after another."
+        ),
         "",
         *((DIFFERENCES, "") if any(outputs for _, outputs in results.values()) else ()),
         "| briefings | scenario | wall s | CPU s | peak MB | wall / Hugo cold | CPU / Hugo cold |",

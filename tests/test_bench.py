@@ -59,6 +59,16 @@ def test_the_output_table_gives_each_size_as_a_share_of_githubs_gigabyte() -> No
     assert cells[3:5] == ["1055.3", "98.3%"] and cells[6:] == ["189.9", "17.7%"]
 
 
+def test_a_report_says_the_cold_builds_ran_in_turn_only_when_they_ran() -> None:
+    """A run with `--no-cold` times the scenarios alone: its report does not describe cold rounds."""
+    cold = bench.Timing("cold", 1.0, 2.0, 3.0, paired=True)
+    hugo = bench.Timing("Hugo cold", 1.0, 2.0, 3.0, paired=True)
+    scenarios = bench.Timing("no change", 0.4, 0.4, 100.0)
+    assert "run in turn" in bench.report({1000: ([cold, hugo, scenarios], [])}, runs=1)
+    alone = bench.report({1000: ([scenarios], [])}, runs=1)
+    assert "run in turn" not in alone and "No cold build ran" in alone
+
+
 def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
