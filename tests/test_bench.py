@@ -89,6 +89,33 @@ def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
     assert {name: len(s) for name, s in stages.measure(tmp_path, runs=1, only=only[1:]).items()} == {only[1]: 1}
 
 
+def test_the_timeline_shows_each_stage_of_the_next_build_in_the_order_they_began(tmp_path: Path) -> None:
+    """`bench.timeline` builds the archive in its own process (a cold build, then one edit, then
+    nothing to do), printing the stages each build ran, in order, and the whole; the site it
+    writes is a build's."""
+    write_archive(tmp_path, generate(30))
+
+    def timeline() -> list[str]:
+        command = [sys.executable, "-m", "bench.timeline", str(tmp_path), "--min-ms", "0"]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+        rows = [line.split() for line in done.stdout.splitlines()[1:]]
+        assert all(float(began) <= float(ended) for began, ended, *_ in rows)
+        assert [float(row[0]) for row in rows[:-1]] == sorted(float(row[0]) for row in rows[:-1])
+        assert rows[-1][3:] == ["the", "build,", "from", "this", "command's", "start"]
+        return [row[3] for row in rows[:-1]]
+
+    cold = timeline()
+    assert cold[:3] == ["list_content", "read_content", "load_records"]
+    assert {"model_archive", "plan_site", "Keying.planned_all", "write_site"} <= set(cold)
+    assert (tmp_path / "_site" / "index.html").is_file()
+    bench_rounds.toggle_title(tmp_path, 0)
+    edited = timeline()
+    assert {"kept_model", "patched_model", "_recalled_outputs", "write_site"} <= set(edited)
+    assert "model_archive" not in edited
+    # Nothing to do: it stops at the listing, or (a file changed within the clock's tick) once it read the files.
+    assert timeline() in (["list_content"], ["list_content", "read_content"])
+
+
 def test_the_stage_timer_asks_for_a_build_first(tmp_path: Path) -> None:
     write_archive(tmp_path, generate(3))
     with pytest.raises(SystemExit, match="with this commit first"):
