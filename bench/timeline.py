@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+USAGE = "python -m bench.timeline <archive> [--min-ms 5] [-- <build.py options>]"
 # (module, name) of each stage wrapped, or (module, class, name) of a method: in the order a build runs them.
 STAGES: tuple[tuple[str, ...], ...] = (
     ("briefings.pipeline", "list_content"),
@@ -100,11 +101,14 @@ def report(marks: list[Mark], began: float, ended: float, min_ms: float) -> str:
 
 def main() -> None:
     began = time.perf_counter()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, usage=USAGE
+    )
     parser.add_argument("archive", type=Path)
     parser.add_argument("--min-ms", type=float, default=5.0, help="leave out calls shorter than this (default 5)")
-    parser.add_argument("build_options", nargs="*", help="after --: options for build.py (--jobs 1, --no-cache)")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)  # after it: options for build.py (--jobs 1, --no-cache)
+    args, build_options = parser.parse_args(argv[:split]), argv[split + 1 :]
     if not (args.archive / "content").is_dir():
         parser.error(f"{args.archive} has no content/ folder: give an archive (`python -m bench.generate <folder>`)")
     from briefings import cli
@@ -116,7 +120,7 @@ def main() -> None:
         print(report(marks, began, time.perf_counter(), args.min_ms), flush=True)
         os._exit(status)
 
-    status = cli.main(["--root", str(args.archive), "--quiet", *args.build_options], end=end)
+    status = cli.main(["--root", str(args.archive), "--quiet", *build_options], end=end)
     sys.exit(status)  # (a build that failed: its errors are printed; nothing is timed)
 
 

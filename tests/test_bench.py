@@ -95,8 +95,8 @@ def test_the_timeline_shows_each_stage_of_the_next_build_in_the_order_they_began
     writes is a build's."""
     write_archive(tmp_path, generate(30))
 
-    def timeline() -> list[str]:
-        command = [sys.executable, "-m", "bench.timeline", str(tmp_path), "--min-ms", "0"]
+    def timeline(*options: str) -> list[str]:
+        command = [sys.executable, "-m", "bench.timeline", str(tmp_path), "--min-ms", "0", *options]
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
         rows = [line.split() for line in done.stdout.splitlines()[1:]]
         assert all(float(began) <= float(ended) for began, ended, *_ in rows)
@@ -109,7 +109,7 @@ def test_the_timeline_shows_each_stage_of_the_next_build_in_the_order_they_began
     assert {"model_archive", "plan_site", "Keying.planned_all", "write_site"} <= set(cold)
     assert (tmp_path / "_site" / "index.html").is_file()
     bench_rounds.toggle_title(tmp_path, 0)
-    edited = timeline()
+    edited = timeline("--", "--jobs", "1")  # (build.py's own options after --)
     assert {"kept_model", "patched_model", "_recalled_outputs", "write_site"} <= set(edited)
     assert "model_archive" not in edited
     # Nothing to do: it stops at the listing, or (a file changed within the clock's tick) once it read the files.
