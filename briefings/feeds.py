@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
-from itertools import repeat
-from operator import eq, itemgetter
+from operator import itemgetter
 
 from briefings.archive import Archive, Entry, Ref
 from briefings.config import SiteConfig
@@ -351,43 +350,16 @@ def sitemap_views(
     """Return /sitemap.xml of the site's pages but 404.html; past `limit` URLs, an index of /sitemap-1.xml,
     /sitemap-2.xml, ... at the root (`sitemap_names`), which also lists the news sitemap unless
     `news` is False (else it is its newest date, or None)."""
-    chunks = _sitemap_chunks(pages, limit)
-    if "sitemap.xml" in chunks:
-        return [("sitemap.xml", Sitemap(chunks["sitemap.xml"]))]
-    parts = [(name, Sitemap(chunk)) for name, chunk in chunks.items()]
+    listed = tuple(page for page in pages if page[0] != NOT_LISTED)
+    names = sitemap_names(len(listed), limit)
+    if len(names) == 1:
+        return [("sitemap.xml", Sitemap(listed))]
+    chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]
+    parts = [(name, Sitemap(chunk)) for name, chunk in zip(names[:-1], chunks, strict=True)]
     stamps = tuple((name, max((m for _, m in part.locations if m), default=None)) for name, part in parts)
     if news is not False:
         stamps += ((NEWS_SITEMAP, news if isinstance(news, datetime) else None),)
     return [*parts, ("sitemap.xml", Sitemap(stamps, index=True))]
-
-
-def _sitemap_chunks(pages: Sequence[Listed], limit: int = SITEMAP_LIMIT) -> dict[str, tuple[Listed, ...]]:
-    """Return the pages each sitemap file lists (but 404.html), by the file's name: /sitemap.xml,
-    or past `limit` its parts (not the index that lists them)."""
-    listed = tuple(page for page in pages if page[0] != NOT_LISTED)
-    names = sitemap_names(len(listed), limit)
-    if len(names) == 1:
-        return {"sitemap.xml": listed}
-    chunks = [listed[start : start + limit] for start in range(0, len(listed), limit)]
-    return dict(zip(names[:-1], chunks, strict=True))
-
-
-def sitemaps_alike(before: Sequence[Listed], after: Sequence[Listed], limit: int = SITEMAP_LIMIT) -> set[str]:
-    """Return the sitemap files (/sitemap.xml, or past `limit` its parts, not their index) that
-    list the same pages with the same dates in both lists of the site's dated pages (as
-    `site_dates` gives them): their bytes are the same. A date is written the same where it is
-    the same instant in an equal time zone (so at the same offset). Compared in passes in C:
-    at 100,000 briefings a new shape's plan keyed every sitemap file again, about 50,000 rows each."""
-    was, now = _sitemap_chunks(before, limit), _sitemap_chunks(after, limit)
-    return {name for name, rows in now.items() if name in was and _rows_alike(was[name], rows)}
-
-
-def _rows_alike(a: tuple[Listed, ...], b: tuple[Listed, ...]) -> bool:
-    """Return True if two sitemaps' rows are the same pages at dates written the same (see `sitemaps_alike`)."""
-    if a != b:  # (a path and a date each: the same instants, or not)
-        return False
-    zones = [map(getattr, map(itemgetter(1), rows), repeat("tzinfo"), repeat(None)) for rows in (a, b)]
-    return all(map(eq, *zones))
 
 
 NOT_LISTED = "404.html"  # the one page the sitemap does not list

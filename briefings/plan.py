@@ -28,7 +28,7 @@ from briefings.collector import out_of_sight
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.feeds import SITEMAP_FILE, feed_jobs, sitemaps_alike
+from briefings.feeds import SITEMAP_FILE, feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME
 from briefings.markdown import BodyRef
@@ -155,15 +155,13 @@ class Recalled:
     """What a plan of a new shape keeps of the last plan of the shape before (`Keying.recall_prior`):
     the outputs it recalls (briefing pages, and the pages and feeds of terms), by output path,
     what that plan gave them (`Given`; none whose template changed since), and what each holds,
-    at this model's places (`Readers`' holds, ends and each output's place in them), and the
-    pages it dated, for the sitemap files it listed alike."""
+    at this model's places (`Readers`' holds, ends and each output's place in them)."""
 
     pages: frozenset[str]
     outputs: dict[str, Given]  # every output of that plan, the recalled pages among them
     holds: bytes
     bounds: array[int]  # where each output's places start in `holds`, then where the last ends (in places)
     places: dict[str, int]
-    listed: dict[str, datetime | None]  # that plan's pages with their dates, the sitemaps' (`Keying.recall_sitemaps`)
 
     def held_by(self, path: str) -> bytes:
         """Return what a recalled page holds, as `Readers` keeps it."""
@@ -342,9 +340,8 @@ def _keyed_outputs(
         work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
         work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
         listed = site_dates(archive, pages, revised)
-        keying.recall_sitemaps(listed)
         feeds = feed_jobs(site, archive, tuple(listed.items()), body)
-    # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`, `recall_sitemaps`).
+    # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
     planned = keying.planned_all(work)
     kept = keying.kept_prior([files[place] for place in sorted(left_out)])
@@ -530,8 +527,9 @@ class Keying:
         # then put back as it was in this build): the pages that hold it are keyed again.
         digests = self.digests
         undone = readers.holding(path for path, digest in last.atoms.items() if digests.get(path, digest) != digest)
-        # Only the keys and the pages' dates are kept, not the files' digests (while the workers run).
-        outputs, templates, listed = last.outputs, last.templates, last.listed
+        # Only the keys are kept: not the files' digests, nor the pages' dates (about 30 MB at
+        # 100,000 briefings, while the workers run).
+        outputs, templates = last.outputs, last.templates
         del last
         places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
         pages = (unchanged() & outputs.keys()) - leaving - undone
@@ -539,17 +537,7 @@ class Keying:
         if changed := {name for name, known in templates.items() if digest(name) != known}:  # keyed again
             pages = {path for path in pages if outputs[path][4] not in changed}
         bounds = array("I", (0,)) + array("I", readers.ends)
-        self.recalled = Recalled(frozenset(pages), outputs, holds, bounds, places, listed)
-
-    def recall_sitemaps(self, listed: dict[str, datetime | None]) -> None:
-        """Recall, as `recall_prior` recalls pages, the sitemap files that list the pages of the
-        last plan of the shape before with the same dates (`feeds.sitemaps_alike`), given this
-        plan's pages and dates: after a retag, every one but the one listing the new pages."""
-        recalled = self.recalled
-        if recalled is None or not recalled.listed:
-            return
-        alike = sitemaps_alike(tuple(recalled.listed.items()), tuple(listed.items()))
-        self.recalled = replace(recalled, pages=recalled.pages | (alike & recalled.outputs.keys()), listed={})
+        self.recalled = Recalled(frozenset(pages), outputs, holds, bounds, places)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan

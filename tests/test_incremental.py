@@ -1618,36 +1618,6 @@ def test_a_new_shape_keys_again_no_page_or_feed_of_a_term_it_does_not_touch(tmp_
     assert site == clean_build(root, tmp_path / "clean")
 
 
-@pytest.mark.parametrize("change", ["retag", "new tag", "updated", "rezoned"])
-def test_a_new_shape_keys_the_sitemap_again_only_when_its_pages_or_their_dates_change(
-    tmp_path: Path, change: str
-) -> None:
-    """Counted: a briefing's tags written in another order are a new shape (its entry's links to
-    them are in that order) that lists the same pages at the same dates, so the sitemap keeps
-    the key the last plan of the shape before gave it (`feeds.sitemaps_alike`,
-    `plan.Keying.recall_sitemaps`); a new tag adds its pages, a briefing updated dates its page
-    and listings anew, and one dated the same instant at another offset writes its date
-    otherwise: the sitemap is keyed again. Each site is a clean build's."""
-    root, _ = two_groups_built(tmp_path / "a")
-    file = root / "content" / "2016" / "b03.md"
-    tags = "Aleppo, Syria topic" if change == "new tag" else "Syria topic, Russia"
-    text = file.read_text().replace("tags: [Russia, Syria topic]", f"tags: [{tags}]")
-    if change == "updated":  # (the same pages: the sitemap's rows as many as before)
-        text = text.replace("---\nBody", "updated: 2016-03-20T10:00:00+03:00\n---\nBody", 1)
-        assert "updated:" in text
-    if change == "rezoned":  # (10:00 at +03:00 is 07:00 UTC)
-        assert "2016-03-04T10:00:00+03:00" in text
-        text = text.replace("2016-03-04T10:00:00+03:00", "2016-03-04T07:00:00+00:00")
-    file.write_text(text)
-    report = pipeline.build(root)
-    assert report.replanned is not None
-    assert ("sitemap.xml" in report.replanned) == (change != "retag"), sorted(report.replanned)
-    site = tree(root / "_site")
-    assert site == clean_build(root, tmp_path / "clean")
-    if change == "rezoned":
-        assert b"<lastmod>2016-03-04T07:00:00+00:00</lastmod>" in site["sitemap.xml"]
-
-
 def test_a_term_template_changed_in_the_build_of_a_new_shape_reaches_every_term_page(tmp_path: Path) -> None:
     """The pages of the terms a retag does not touch are recalled only while their template is
     the one the last plan keyed them with: changed in the same build, every term page is keyed
