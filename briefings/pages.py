@@ -190,6 +190,24 @@ def story_places(archive: Archive) -> dict[str, StoryPlace]:
     }
 
 
+def _story_places_changed(archive: Archive, other: Archive) -> dict[str, StoryPlace]:
+    """Return `story_places` of the briefings of the stories `archive` does not share with `other`
+    (a story both hold as the same object places its briefings alike in both: the same entries)."""
+    return {
+        path: place
+        for kind in KINDS
+        if kind.chronicle
+        for term in _unshared(archive.terms[kind.name], other.terms[kind.name])
+        for path, place in places_in(term).items()
+    }
+
+
+def _unshared(terms: Sequence[Term], others: Sequence[Term]) -> list[Term]:
+    """Return the terms that are not also, as the same objects, among `others`."""
+    shared = set(map(id, others))
+    return [term for term in terms if id(term) not in shared]
+
+
 def places_in(term: Term) -> dict[str, StoryPlace]:
     """Return, by entry path, where each briefing of one developing story sits in it."""
     told = term.entries[::-1]  # oldest first, as a story is read
@@ -516,7 +534,7 @@ def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     related, was = after.related, before.related
     moved = map(operator.ne, map(related.get, kept, itertools.repeat(())), map(was.get, kept, itertools.repeat(())))
     same: set[str] = set(kept) - set(itertools.compress(kept, moved))
-    places, placed = story_places(after), story_places(before)
+    places, placed = _story_places_changed(after, before), _story_places_changed(before, after)
     same -= {path for path in places.keys() | placed.keys() if places.get(path) != placed.get(path)}
     rescheduled = before.scheduled ^ after.scheduled  # (file paths)
     return same - {e.path for e in after.entries if e.briefing.path in rescheduled} if rescheduled else same
