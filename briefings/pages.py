@@ -180,30 +180,23 @@ def not_found_page() -> Page:
     return Page("404.html", "404.html", "Page not found")
 
 
-def story_places(archive: Archive) -> dict[str, StoryPlace]:
-    """Return, by entry path, where each briefing of a developing story (a `chronicle` kind) sits in it."""
-    return {
-        path: place
-        for kind in KINDS
-        for term in (archive.terms[kind.name] if kind.chronicle else ())
-        for path, place in places_in(term).items()
-    }
-
-
-def _story_places_changed(archive: Archive, other: Archive) -> dict[str, StoryPlace]:
-    """Return `story_places` of the briefings of the stories `archive` does not share with `other`
-    (a story both hold as the same object places its briefings alike in both: the same entries)."""
+def story_places(archive: Archive, unshared_with: Archive | None = None) -> dict[str, StoryPlace]:
+    """Return, by entry path, where each briefing of a developing story (a `chronicle` kind) sits
+    in it; with `unshared_with`, only in the stories that model does not hold as the same
+    objects (a story both hold places its briefings alike in both: the same entries)."""
     return {
         path: place
         for kind in KINDS
         if kind.chronicle
-        for term in _unshared(archive.terms[kind.name], other.terms[kind.name])
+        for term in _unshared(archive.terms[kind.name], unshared_with.terms[kind.name] if unshared_with else ())
         for path, place in places_in(term).items()
     }
 
 
-def _unshared(terms: Sequence[Term], others: Sequence[Term]) -> list[Term]:
+def _unshared(terms: Sequence[Term], others: Sequence[Term]) -> Sequence[Term]:
     """Return the terms that are not also, as the same objects, among `others`."""
+    if not others:
+        return terms
     shared = set(map(id, others))
     return [term for term in terms if id(term) not in shared]
 
@@ -534,7 +527,7 @@ def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     related, was = after.related, before.related
     moved = map(operator.ne, map(related.get, kept, itertools.repeat(())), map(was.get, kept, itertools.repeat(())))
     same: set[str] = set(kept) - set(itertools.compress(kept, moved))
-    places, placed = _story_places_changed(after, before), _story_places_changed(before, after)
+    places, placed = story_places(after, unshared_with=before), story_places(before, unshared_with=after)
     same -= {path for path in places.keys() | placed.keys() if places.get(path) != placed.get(path)}
     rescheduled = before.scheduled ^ after.scheduled  # (file paths)
     return same - {e.path for e in after.entries if e.briefing.path in rescheduled} if rescheduled else same

@@ -525,9 +525,8 @@ class Keying:
         last = since.applied(base) if since else base
         # A file whose bytes are not those that plan keyed from (edited since the model was kept,
         # then put back as it was in this build): the pages that hold it are keyed again.
-        atoms = last.atoms  # (each file's digest now, or the one that plan had for a file gone: found in C)
-        now = map(self.digests.get, atoms, atoms.values())
-        undone = readers.holding(itertools.compress(atoms, map(operator.ne, now, atoms.values())))
+        # (A file added holds no output of that plan; one gone, the outputs `leaving` holds.)
+        undone = readers.holding(changed_files(last.atoms, self.digests))
         # Only the keys are kept: not the files' digests, nor the pages' dates (about 30 MB at
         # 100,000 briefings, while the workers run).
         outputs, templates = last.outputs, last.templates
