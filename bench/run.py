@@ -227,14 +227,19 @@ def in_turn(runs: int, jobs: dict[str, Callable[[], list[str]]], cwd: Path) -> l
     ]
 
 
+def round_ratios(timing: Timing, hugo: Timing) -> list[tuple[float, float]]:
+    """Return the wall and CPU time of each of a timing's runs as multiples of Hugo's run of the
+    same round, in the order the rounds ran; none for runs not taken in the same rounds."""
+    if not (timing.paired and hugo.paired and len(timing.runs) == len(hugo.runs)):
+        return []
+    return [(a.seconds / b.seconds, a.cpu / b.cpu) for a, b in zip(timing.runs, hugo.runs, strict=True)]
+
+
 def ratios(timing: Timing, hugo: Timing) -> tuple[float, float]:
     """Return a timing's wall and CPU time as multiples of Hugo's: for runs taken in the same
     rounds, the median of each round's ratio; otherwise the ratio of the medians."""
-    if timing.paired and hugo.paired and len(timing.runs) == len(hugo.runs) > 0:
-        pairs = list(zip(timing.runs, hugo.runs, strict=True))
-        return statistics.median(a.seconds / b.seconds for a, b in pairs), statistics.median(
-            a.cpu / b.cpu for a, b in pairs
-        )
+    if rounds := round_ratios(timing, hugo):
+        return statistics.median(wall for wall, _ in rounds), statistics.median(cpu for _, cpu in rounds)
     return timing.seconds / hugo.seconds, timing.cpu / hugo.cpu
 
 
@@ -343,6 +348,7 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
             wall, cpu = ratios(t, hugo) if hugo else (0.0, 0.0)
             shown = f"{wall:.2f}x | {cpu:.2f}x" if hugo else "- | -"
             lines.append(f"| {count:,} | {t.scenario} | {t.seconds:.2f} | {t.cpu:.2f} | {t.peak_mb:.0f} | {shown} |")
+    lines += _spread(results)
     if not any(outputs for _, outputs in results.values()):  # --no-cold: nothing built by Hugo or measured
         return "\n".join(lines) + "\n"
     lines += [
@@ -359,6 +365,23 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
             lines.append(f"| {count:,} | {o.generator} | {o.files:,} | {o.size / 1e6:.1f} | {o.size / GIGABYTE:.1%} | "
                          f"{largest} | {o.artifact / 1e6:.1f} | {o.artifact / GIGABYTE:.1%} |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _spread(results: dict[int, tuple[list[Timing], list[Output]]]) -> list[str]:
+    """Return the lines that give every round's ratio to Hugo of each cold build taken in turn with
+    Hugo's: how far the rounds agree (on a noisy machine, the figure beside the median)."""
+    lines = []
+    for count, (timings, _) in results.items():
+        hugo = next((t for t in timings if t.scenario == "Hugo cold"), None)
+        for t in timings if hugo else ():
+            rounds = round_ratios(t, hugo) if hugo and t is not hugo else []
+            if rounds:
+                walls = ", ".join(f"{wall:.2f}" for wall, _ in rounds)
+                cpus = ", ".join(f"{cpu:.2f}" for _, cpu in rounds)
+                lines.append(f"- {count:,}, {t.scenario}: wall {walls}; CPU {cpus}")
+    if not lines:
+        return []
+    return ["", "Each round's ratio to Hugo's cold build of the same round, in the order the rounds ran:", "", *lines]
 
 
 def byte_compiled(checkout: Path = REPO) -> None:

@@ -50,6 +50,23 @@ def test_cold_ratios_are_the_median_of_each_rounds_ratio() -> None:
     assert bench.ratios(edit, hugo) == pytest.approx((0.1, 0.1))
 
 
+def test_a_report_gives_every_rounds_ratio_to_hugo_beside_their_median() -> None:
+    """On a noisy machine the rounds disagree: the report shows how far, in the order they ran."""
+    runs = lambda *walls: tuple(bench.Run(w, 2 * w, 1.0) for w in walls)  # noqa: E731
+    hugo = bench.Timing("Hugo cold", 20.0, 40.0, 1.0, runs(10.0, 20.0, 40.0), paired=True)
+    ours = bench.Timing("cold", 22.0, 44.0, 1.0, runs(13.0, 22.0, 50.0), paired=True)
+    edit = bench.Timing("one briefing edited", 2.0, 4.0, 1.0, runs(1.0, 2.0, 3.0))
+    assert bench.round_ratios(ours, hugo) == pytest.approx([(1.3, 1.3), (1.1, 1.1), (1.25, 1.25)])
+    assert bench.round_ratios(edit, hugo) == []  # not taken in turn with Hugo's
+    table = bench.report({1000: ([ours, hugo, edit], [])}, runs=3)
+    spread = [line for line in table.splitlines() if line.startswith("- 1,000, ")]
+    assert spread == ["- 1,000, cold: wall 1.30, 1.10, 1.25; CPU 1.30, 1.10, 1.25"]
+    row = next(line for line in table.splitlines() if line.startswith("| 1,000 | cold |"))
+    assert row.endswith("| 1.25x | 1.25x |")
+    alone = bench.report({1000: ([edit], [])}, runs=3)
+    assert "Each round's ratio" not in alone
+
+
 def test_the_output_table_gives_each_size_as_a_share_of_githubs_gigabyte() -> None:
     # 1,055,307,304 bytes: the 100,000-briefing site; GitHub's deploy action counts 1 GB as 2**30 bytes.
     site = bench.Output("briefings", 1_055_307_304, 108_160, (75_633, "corrections/index.html"), 189_900_000)
