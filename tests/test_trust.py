@@ -8,6 +8,7 @@ import pickle
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefings import bodies, cache, frozen, lock, stages, write
+from briefings import bodies, cache, frozen, lock, sources, stages, write
 from briefings.archive import GivenWay
 from briefings.compiled import SealedBytecodeCache
 from tests.conftest import REPO, SITE_YAML, briefing, build, run
@@ -284,6 +285,22 @@ def test_links_out_of_their_folder_and_odd_files_are_errors(
         assert code == 1
         assert f"{where}: {message}" in err
     assert not (root / "_site").exists()
+
+
+def test_the_listing_is_the_same_by_folder_and_by_whole_path(archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file's `lstat` is taken relative to its folder where the system allows it (one name
+    for the kernel to look up), else by its whole path: both list the same files, links as links."""
+    root = archive({**FILES, "2016/nested/deeper.md": briefing(title="Deeper")})
+    (root / "content/2015/linked.md").symlink_to("b0.md")  # a link inside the folder: taken, as a link
+    (root / "content/2015/chart.png").write_bytes(b"\x89PNG")
+    by_folder = sources.walk(root, "content")
+    monkeypatch.setattr(sources, "_AT_FOLDER", False)
+    by_path = sources.walk(root, "content")
+    assert by_folder[0] == by_path[0] and "content/2015/linked.md" in by_folder[0]
+    assert list(map(cache.signature_of, by_folder[1])) == list(map(cache.signature_of, by_path[1]))
+    assert [s.st_mode for s in by_folder[1]] == [s.st_mode for s in by_path[1]]
+    assert sum(map(stat.S_ISLNK, (s.st_mode for s in by_folder[1]))) == 1
+    assert not by_folder[2] and not by_path[2]
 
 
 def test_an_unreadable_year_folder_is_an_error(archive, capsys: pytest.CaptureFixture[str]) -> None:
