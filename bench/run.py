@@ -373,8 +373,9 @@ def _spread(results: dict[int, tuple[list[Timing], list[Output]]]) -> list[str]:
     lines = []
     for count, (timings, _) in results.items():
         hugo = next((t for t in timings if t.scenario == "Hugo cold"), None)
-        for t in timings if hugo else ():
-            rounds = round_ratios(t, hugo) if hugo and t is not hugo else []
+        if hugo is None:
+            continue
+        for t, rounds in ((t, round_ratios(t, hugo)) for t in timings if t is not hugo):
             if rounds:
                 walls = ", ".join(f"{wall:.2f}" for wall, _ in rounds)
                 cpus = ", ".join(f"{cpu:.2f}" for _, cpu in rounds)
