@@ -15,6 +15,7 @@ then rename). May not hold build logic.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -181,12 +182,18 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
+def slot_files(slot: str) -> str:
+    """Return the glob of the files a slot may be in (it keeps one at a time: `Cache.remember_for`)."""
+    return f"{slot}-*.pickle"
+
+
 LOAD_ORDER = "load_order.pickle"  # the files the last build loaded after `Cache.read_ahead`, in order
 LOAD_ORDER_AT_MOST = 64  # names in it
 # Bytes from which the files to load are read ahead: below, a thread cost more than it saved
 # (1,000 briefings, 2.5 MB: 3% slower; docs/performance.md, "Cache files read ahead").
 READ_AHEAD_FROM = 32_000_000
 RECORD_INDEX = "records"  # tables of every record's `Summary`, as `records.index_rows` gives them
+RECORD_INDEX_FILES = (f"{RECORD_INDEX}.pickle", f"{RECORD_INDEX}.since.pickle")  # (`Cache.recall_tables`)
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
 
@@ -334,6 +341,18 @@ class BuildStamp:
     position: Position
 
 
+_ANY = object()  # settings `Cache._stored` takes any of
+
+
+@dataclass(frozen=True)
+class _Early:
+    """A cache file's value as loaded, with the settings it was stored with and the file's signature."""
+
+    signature: Signature
+    settings: object
+    value: Any
+
+
 class Cache:
     """The `.cache/` folder of one archive."""
 
@@ -346,6 +365,7 @@ class Cache:
         self._ahead: ReadAhead[tuple[Signature, bytes] | None] | None = None  # files read ahead (`read_ahead`)
         self._noted: list[str] | None = None  # the files loaded since `read_ahead`, in order (globs of slots)
         self._order_was: tuple[str, ...] = ()  # the last build's (`LOAD_ORDER`)
+        self._early: dict[str, _Early] = {}  # files loaded before they were asked for (`load_early`), by name
 
     @property
     def key(self) -> bytes:
@@ -477,13 +497,13 @@ class Cache:
     def recall_for(self, slot: str, inputs: bytes) -> object:
         """Return what `remember_for` kept in `slot` for these inputs (a digest), or None. The file
         is named for its inputs, so a slot kept for others costs no read (it may be large)."""
-        return self._load(_slot_file(slot, inputs), inputs, noted=f"{slot}-*.pickle")  # (one file a slot)
+        return self._load(_slot_file(slot, inputs), inputs, noted=slot_files(slot))  # (one file a slot)
 
     def remember_for(self, slot: str, inputs: bytes, value: object) -> None:
         """Keep `value` in `slot` for these inputs, in place of what the slot held."""
         name = _slot_file(slot, inputs)
         self._save(name, inputs, value)
-        for other in self.folder.glob(f"{slot}-*.pickle"):
+        for other in self.folder.glob(slot_files(slot)):
             if other.name != name:
                 other.unlink(missing_ok=True)
 
@@ -570,6 +590,11 @@ class Cache:
             self._save(f"stamp{target.name}.pickle", None, dataclasses.replace(stamp, listed=listed))
         return stamp.counts, stamp.sizes
 
+    def last_counts(self, target: Path) -> Counts | None:
+        """Return the counts of the build that made `target` (`BuildStamp`), if one is recorded."""
+        stamp = self._load(f"stamp{target.name}.pickle", None)
+        return stamp.counts if isinstance(stamp, BuildStamp) else None
+
     def mark_changing(self, name: str) -> None:
         """Note that output folder `name` or its spare is being changed: its recorded state is not to be trusted."""
         self.folder.mkdir(exist_ok=True)
@@ -587,31 +612,63 @@ class Cache:
         """Return where the spare copy of output folder `name` lives."""
         return self.folder / f"spare{name}"
 
+    def load_early(self, *patterns: str) -> None:
+        """Load now the files these glob patterns name (`model-*.pickle`: a slot's one file),
+        whatever settings they were kept with, for the `_load` that asks for one of them later
+        in this build: it takes the value if the file is unchanged since and was kept with the
+        settings it asks for. For a build with time to spare now: the parent of a child listing
+        the content (`pipeline`). A file that cannot be loaded so is left to that `_load`, which
+        says why; the values not taken are let go by `let_go_early`."""
+        for pattern in patterns:
+            for file in sorted(self.folder.glob(pattern)):
+                name = file.relative_to(self.folder).as_posix()
+                with contextlib.suppress(Exception):  # (see above)
+                    if name not in self._early and (early := self._stored(name, _ANY)) is not None:
+                        self._early[name] = early
+
+    def let_go_early(self) -> None:
+        """Let go of the values `load_early` loaded that no `_load` took (a model of another
+        shape: hundreds of MB at 100,000 briefings), before the build makes its own."""
+        self._early.clear()
+
     def _load(self, name: str, settings: object, noted: str = "") -> Any:
         """Return what `_save` stored under `name` with these settings; None for anything else.
         Since `read_ahead`, each file loaded is noted by its name (a slot's by the glob of its one
         file, `noted`), for the next build to read ahead; it is taken from the thread reading ahead
-        if that read it and it is unchanged since."""
+        if that read it and it is unchanged since, or from what `load_early` loaded of it."""
         if self._noted is not None:
             self._noted.append(noted or name)
-        ahead = self._ahead.take(name) if self._ahead is not None else NOT_READ
-        read = None if isinstance(ahead, NotRead) or ahead is None or not self._unchanged(name, ahead[0]) else ahead
-        del ahead
+        early = self._early.pop(name, None)
+        if early is not None and self._unchanged(name, early.signature):
+            return early.value if early.settings == settings else None
+        del early
         try:
-            read = read or _read_sealed(self.folder, self.key, name)  # (read here unless read ahead)
-            if read is None:
-                return None
-            stream = io.BytesIO(read[1])
-            del read  # (its payload goes with the stream)
-            engine, stored_settings = _ValuesOnly(stream).load()
-            if engine != self.engine or stored_settings != settings:
-                return None  # another engine's, or made from other inputs: its value is not even read
-            values = _ValuesOnly(stream)  # a pickle of its own (its memo counts from nothing)
-            with out_of_sight():  # kept for the build, and plain data: nothing for the collector
-                return values.load()
+            stored = self._stored(name, settings)
+            return stored.value if stored is not None else None
         except Exception:  # noqa: BLE001 - damaged, or not written by this cache: not used, and said
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
+
+    def _stored(self, name: str, settings: object) -> _Early | None:
+        """Return what `_save` stored under `name`, with the settings it was stored with and the
+        signature of the file: None if it is not there, or was stored by another engine or with
+        other settings than these (any, for `_ANY`: its value is not even read otherwise). Read by
+        the thread reading ahead if it read it and it is unchanged since, or here. Raises what a
+        damaged file, or one not written by this cache, makes the reading raise."""
+        ahead = self._ahead.take(name) if self._ahead is not None else NOT_READ
+        read = None if isinstance(ahead, NotRead) or ahead is None or not self._unchanged(name, ahead[0]) else ahead
+        del ahead
+        read = read or _read_sealed(self.folder, self.key, name)  # (read here unless read ahead)
+        if read is None:
+            return None
+        signature, stream = read[0], io.BytesIO(read[1])
+        del read  # (its payload goes with the stream)
+        engine, stored_settings = _ValuesOnly(stream).load()
+        if engine != self.engine or (settings is not _ANY and stored_settings != settings):
+            return None  # another engine's, or made from other inputs
+        values = _ValuesOnly(stream)  # a pickle of its own (its memo counts from nothing)
+        with out_of_sight():  # kept for the build, and plain data: nothing for the collector
+            return _Early(signature, stored_settings, values.load())
 
     def _unchanged(self, name: str, signature: Signature) -> bool:
         """Return True if the file `name` has this signature (it was not written again since)."""

@@ -40,6 +40,10 @@ class BuildFailed(Exception):
         self.errors = tuple(sorted(set(errors)))
         super().__init__(f"{len(self.errors)} error(s)")
 
+    def __reduce__(self) -> tuple[type[BuildFailed], tuple[tuple[SourceError, ...]]]:
+        """Pickle as its errors (raised in a child process, it is raised again in the parent)."""
+        return BuildFailed, (self.errors,)
+
 
 def github_annotation(error: SourceError, title: str) -> str:
     """Return an error as a GitHub Actions workflow command, which shows it on the pull request's diff.

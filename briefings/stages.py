@@ -353,6 +353,8 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         if found is None and not unreadable:  # files added, removed or moved since it was made
             found, files = model_of_files(run, records.index, decided, warm, cache) or (None, None)
         warm = found
+    if cache:  # a model loaded before it was asked for, not this one: let go before one is made
+        cache.let_go_early()
     fits = warm is not None and files is None  # a model of these files' frame: kept for them, or the preview's
     archive = patched_model(run, records, assets, warm, inputs, frame, files) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
@@ -438,13 +440,16 @@ def scheduled_briefings(run: Session, records: Records) -> dict[str, datetime]:
     return {b.path: b.date for b in found if b is not None and not is_due(b.date, run.now)}
 
 
+MODEL_SLOT = "model"  # the cache's slot of the model kept (`keep_model`): one file, named for its inputs
+
+
 def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | None:
     """Return the model the cache keeps for these inputs (`records_shape`), or for inputs of
     this frame (`records_shape(framed=True)`: retags since, for `patched_model`), if it keeps one."""
     if frame:
         kept_for = cache.recall("model_frame", frame)
         inputs = kept_for if isinstance(kept_for, bytes) else b""
-    kept = cache.recall_for("model", inputs) if inputs else None
+    kept = cache.recall_for(MODEL_SLOT, inputs) if inputs else None
     return kept if isinstance(kept, Warm) else None
 
 
@@ -485,7 +490,7 @@ def keep_model(
         _ = made.archive.modified  # each briefing's date of change, worked out now, is kept with it
 
         def write() -> None:
-            cache.remember_for("model", made.inputs, replace(made, digests=_sharing_entries(made)))
+            cache.remember_for(MODEL_SLOT, made.inputs, replace(made, digests=_sharing_entries(made)))
             cache.remember("model_frame", made.frame, made.inputs)
             if made.clock is not None:
                 frames = dict(zip(index, map(_frame_of, index.values()), strict=True))

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from briefings.collector import hide
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
     from multiprocessing.pool import Pool
 
 T = TypeVar("T")
@@ -119,6 +121,89 @@ def in_child(task: Callable[[], R]) -> Iterator[Callable[[], R]]:
     with _pool(lambda _: task(), 1) as pool:
         pending = pool.apply_async(_run, (range(1),))
         yield lambda: pending.get()[0]
+
+
+class Talk:
+    """The parent's end of a conversation with a forked child (`talking_child`): the child
+    says things (`heard`) and the parent answers (`say`), in turn."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def heard(self) -> Any:
+        """Return what the child said next, waiting for it; raise what the child raised instead
+        (an error it could not send, as `ChildFailed`), or `ChildFailed` if it ended without a word."""
+        try:
+            kind, value = self._connection.recv()
+        except EOFError:
+            raise ChildFailed("the child process ended before it answered") from None
+        if kind == _RAISED:
+            raise value
+        return value
+
+    def ready(self) -> bool:
+        """Return True if the child has said something not heard yet (or ended): `heard` will not wait."""
+        return self._connection.poll()
+
+    def say(self, value: object) -> None:
+        """Tell the child something (it waits for it: `talking_child`)."""
+        self._connection.send(value)
+
+
+class ChildFailed(Exception):
+    """A child process (`talking_child`) ended without answering, or raised what could not be sent."""
+
+
+_SAID, _RAISED = "said", "raised"
+
+
+@contextlib.contextmanager
+def talking_child(task: Callable[[Callable[[object], Any]], object]) -> Iterator[Talk]:
+    """Start task(tell) in a forked child now and yield the parent's end of the talk with it.
+
+    `tell(value)` in the child sends the parent a value and returns the parent's answer: the
+    child waits for it, the parent goes on with other work meanwhile (on another core) and
+    answers once it needs to hear (`Talk.heard`, `Talk.say`). What the task returns is said
+    last, without waiting for an answer; what it raises is raised where the parent hears it.
+    Leaving the block stops the child if it is still running. Only where `can_fork`.
+    """
+    import multiprocessing  # (see `can_fork`)
+
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    for stream in (sys.stdout, sys.stderr):  # else the child, as it ends, writes what they held again
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # (see `_pool`)
+    hide()
+    child = context.Process(target=_talking, args=(task, theirs, os.getpid()), daemon=True)
+    try:
+        child.start()
+        theirs.close()  # the child's end is the child's alone: its end ends the talk (EOFError)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        yield Talk(ours)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        ours.close()
+
+
+def _talking(task: Callable[[Callable[[object], Any]], object], connection: Connection, parent: int) -> None:
+    _start(lambda _: None, parent)
+
+    def tell(value: object) -> Any:
+        connection.send((_SAID, value))
+        return connection.recv()
+
+    try:
+        connection.send((_SAID, task(tell)))
+    except BaseException as exc:  # noqa: BLE001 - raised where the parent hears it
+        try:
+            connection.send((_RAISED, exc))
+        except Exception:  # noqa: BLE001 - it does not pickle: said in words
+            connection.send((_RAISED, ChildFailed(f"{type(exc).__name__}: {exc}")))
 
 
 def in_background(later: contextlib.ExitStack, task: Callable[[], object]) -> None:

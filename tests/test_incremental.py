@@ -1887,6 +1887,65 @@ def test_a_no_change_build_decides_from_the_listing_and_a_touched_file_by_its_by
     assert "Renamed" in (build(root) / "2016" / "03" / "b1" / "index.html").read_text()
 
 
+def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_model_loaded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From `SURVEYED_APART_FROM` briefings (here from none), a build lists and reads the content in
+    a child while it loads the records' index and the model the last build kept (`load_early`).
+    A build with nothing to do writes nothing; after an edit, a retag, a briefing added and one
+    deleted, the site is a clean build's; the parent loads the model and the records' index once,
+    the table of digests not at all (the child reads and keeps it), and what the child found
+    damaged is said."""
+    monkeypatch.setattr(pipeline, "SURVEYED_APART_FROM", 0)
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
+    children: list[int] = []
+    real_child = pipeline.talking_child
+    monkeypatch.setattr(pipeline, "talking_child", lambda task: children.append(1) or real_child(task))
+    loaded: list[str] = []  # by this process: the child's loads are the child's
+    real_stored = cache_module.Cache._stored
+
+    def stored(self: Cache, name: str, settings: object) -> object:
+        loaded.append(name)
+        return real_stored(self, name, settings)
+
+    monkeypatch.setattr(cache_module.Cache, "_stored", stored)
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]], day=n + 1) for n in range(4)})
+    site = build(root, "--jobs", "2")
+    assert children == []  # the first build: no site before it, nor its count of briefings
+
+    before = {name: (site / name).stat().st_mtime_ns for name in tree(site)}
+    loaded.clear()
+    build(root, "--jobs", "2")
+    assert children == [1]
+    assert {name: (site / name).stat().st_mtime_ns for name in tree(site)} == before
+    assert not any(name.startswith("model-") for name in loaded)  # nothing to do: no model loaded
+
+    edited = root / "content" / "2016" / "b1.md"
+    changes: list[tuple[str, Callable[[], object]]] = [
+        ("an edit", lambda: edited.write_text(text(1, [TAGS[1]], day=2, title="Retitled"))),
+        ("a retag", lambda: edited.write_text(text(1, [TAGS[4]], day=2, title="Retitled"))),
+        ("a briefing added", lambda: (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[2]], day=9))),
+        ("a briefing deleted", lambda: (root / "content" / "2016" / "b2.md").unlink()),
+    ]
+    for number, (label, change) in enumerate(changes):
+        change()
+        loaded.clear()
+        assert tree(build(root, "--jobs", "2")) == clean_build(root, tmp_path / f"clean{number}"), label
+        assert children == [1] * (number + 2), label
+        early = [name for name in loaded if name.startswith(("model-", "records."))]  # (loaded early)
+        assert len(early) == len(set(early)), (label, early)
+        assert not any(name.startswith("digests") for name in loaded), label
+    assert any(name.startswith("model-") for name in loaded)  # (the last builds patched the model kept)
+
+    table = root / ".cache" / "digests.pickle"
+    table.write_bytes(table.read_bytes()[:-1] + b"!")
+    edited.write_text(text(1, [TAGS[4]], day=2, title="Retitled again"))
+    capsys.readouterr()
+    assert run(root, "--jobs", "2") == 0
+    assert ".cache/digests.pickle: damaged or not written by this build" in capsys.readouterr().err
+    assert tree(site) == clean_build(root, tmp_path / "clean-last")
+
+
 def test_deleting_the_cache_gives_the_same_site(tmp_path: Path) -> None:
     root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]]) for n in range(4)})
     first = tree(build(root))

@@ -544,3 +544,34 @@ def test_no_thread_reads_ahead_when_a_build_forks(archive, tmp_path: Path, monke
 
 
 WATCHING: list[bool] = []  # while not empty, the fork hook of the test above looks for the thread
+
+
+def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_settings_asked(tmp_path: Path) -> None:
+    """What `load_early` loaded (a slot's one file, by its glob) is what `_load` gives later, once,
+    if the file is unchanged since and was kept with the settings asked for; a file written since
+    is loaded again, and one that cannot be loaded early is left to `_load`, which says why."""
+    last = cache.Cache(tmp_path)
+    last.remember_for("model", b"1" * 16, "model 1")
+    last._save("index.pickle", "settings", "index")
+    last._save("damaged.pickle", None, "damaged")
+    damaged = tmp_path / ".cache/damaged.pickle"
+    damaged.write_bytes(damaged.read_bytes()[:-1] + b"!")
+
+    this = cache.Cache(tmp_path)
+    this.load_early("model-*.pickle", "index.pickle", "damaged.pickle", "gone.pickle")
+    assert set(this._early) == {f"model-{(b'1' * 16).hex()}.pickle", "index.pickle"}
+    assert this.damaged == []  # (not said twice: `_load` says it)
+    this._save("index.pickle", "settings", "index, written since")
+    assert this.recall_for("model", b"1" * 16) == "model 1"
+    assert this._load("index.pickle", "settings") == "index, written since"
+    assert this._load("damaged.pickle", None) is None
+    assert this.damaged == [".cache/damaged.pickle"]
+    assert this._early == {}  # each taken once
+
+    other = cache.Cache(tmp_path)
+    other.load_early("model-*.pickle", "index.pickle")
+    assert other._load("index.pickle", "other settings") is None  # kept with other settings: a miss, as ever
+    assert other.recall_for("model", b"2" * 16) is None  # (another file of the slot: not loaded early)
+    other.let_go_early()
+    assert other._early == {}
+    assert other.recall_for("model", b"1" * 16) == "model 1"  # loaded where asked, as ever
