@@ -15,7 +15,6 @@ then rename). May not hold build logic.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -344,6 +343,29 @@ class BuildStamp:
 _ANY = object()  # settings `Cache._stored` takes any of
 
 
+class _Stopped(Exception):
+    """A cache file's loading stopped as its caller asked (`Cache.load_early`)."""
+
+
+class _Watched(io.BytesIO):
+    """A cache file's payload that asks `until` before each read (an unpickler reads a 64 KB frame
+    at a time) and raises `_Stopped` once it is True."""
+
+    def __init__(self, payload: bytes, until: Callable[[], bool]) -> None:
+        super().__init__(payload)
+        self._until = until
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._until():
+            raise _Stopped
+        return super().read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        if self._until():
+            raise _Stopped
+        return super().readinto(buffer)
+
+
 @dataclass(frozen=True)
 class _Early:
     """A cache file's value as loaded, with the settings it was stored with and the file's signature."""
@@ -612,19 +634,28 @@ class Cache:
         """Return where the spare copy of output folder `name` lives."""
         return self.folder / f"spare{name}"
 
-    def load_early(self, *patterns: str) -> None:
+    def load_early(self, *patterns: str, until: Callable[[], bool] = lambda: False) -> bool:
         """Load now the files these glob patterns name (`model-*.pickle`: a slot's one file),
         whatever settings they were kept with, for the `_load` that asks for one of them later
         in this build: it takes the value if the file is unchanged since and was kept with the
         settings it asks for. For a build with time to spare now: the parent of a child listing
         the content (`pipeline`). A file that cannot be loaded so is left to that `_load`, which
-        says why; the values not taken are let go by `let_go_early`."""
+        says why; the values not taken are let go by `let_go_early`.
+
+        `until` is asked as each file's value is read (every 64 KB of it, as the unpickler reads
+        its frames): once it is True, the loading stops, keeping nothing of that file, and this
+        returns False (True when every file was loaded). What it raises is not raised here."""
         for pattern in patterns:
             for file in sorted(self.folder.glob(pattern)):
                 name = file.relative_to(self.folder).as_posix()
-                with contextlib.suppress(Exception):  # (see above)
-                    if name not in self._early and (early := self._stored(name, _ANY)) is not None:
+                try:
+                    if name not in self._early and (early := self._stored(name, _ANY, until)) is not None:
                         self._early[name] = early
+                except _Stopped:
+                    return False
+                except Exception:  # noqa: BLE001 - (see above)
+                    continue
+        return True
 
     def let_go_early(self) -> None:
         """Let go of the values `load_early` loaded that no `_load` took (a model of another
@@ -649,19 +680,20 @@ class Cache:
             self.damaged.append(f"{CACHE_DIR}/{name}")
             return None
 
-    def _stored(self, name: str, settings: object) -> _Early | None:
+    def _stored(self, name: str, settings: object, until: Callable[[], bool] | None = None) -> _Early | None:
         """Return what `_save` stored under `name`, with the settings it was stored with and the
         signature of the file: None if it is not there, or was stored by another engine or with
         other settings than these (any, for `_ANY`: its value is not even read otherwise). Read by
         the thread reading ahead if it read it and it is unchanged since, or here. Raises what a
-        damaged file, or one not written by this cache, makes the reading raise."""
+        damaged file, or one not written by this cache, makes the reading raise; `_Stopped` once
+        `until`, asked as the value is read, is True (`load_early`)."""
         ahead = self._ahead.take(name) if self._ahead is not None else NOT_READ
         read = None if isinstance(ahead, NotRead) or ahead is None or not self._unchanged(name, ahead[0]) else ahead
         del ahead
         read = read or _read_sealed(self.folder, self.key, name)  # (read here unless read ahead)
         if read is None:
             return None
-        signature, stream = read[0], io.BytesIO(read[1])
+        signature, stream = read[0], (io.BytesIO(read[1]) if until is None else _Watched(read[1], until))
         del read  # (its payload goes with the stream)
         engine, stored_settings = _ValuesOnly(stream).load()
         if engine != self.engine or (settings is not _ANY and stored_settings != settings):

@@ -34,7 +34,7 @@ from briefings.sources import (
     read_content,
     settings_digest,
 )
-from briefings.workers import available_cores, can_fork, forked_map, talking_child
+from briefings.workers import Talk, available_cores, can_fork, forked_map, talking_child
 from briefings.write import WriteReport, write_site
 
 if TYPE_CHECKING:  # the stages load only when there is work (see `briefings.stages`)
@@ -297,11 +297,13 @@ def _survey_apart_pays(cache: Cache, target: Path, options: Options) -> bool:
 
 
 def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision) -> Content | None:
-    """`_surveyed`, run in a forked child (on the other core) while this process loads what a build
-    with work loads first: the stages' code, the records' index, then, once the child has found
-    there is work, the model the last build kept (`Cache.load_early`: at 100,000 briefings, listing
-    takes 0.3 to 0.4 s and reading what changed 0.2 to 0.3 s; the index 0.2 to 0.3 s, the model 0.6 to 0.7 s).
-    A build with nothing to do hears so as soon as the child has listed the files (`_Decision`)."""
+    """`_surveyed`, run in a forked child (on the other core) while this process imports the
+    stages and loads what a build with work loads first: the records' index and the model the
+    last build kept (`Cache.load_early`; at 100,000 briefings, listing takes 0.3 to 0.4 s and
+    reading what changed 0.2 to 0.3 s, loading the index 0.1 to 0.3 s and the model 0.6 to 0.9 s).
+    The child asks whether there is work once it has listed the files: it is answered as soon as
+    it asks, between two reads of those loads (`_Answer`), so that a build with nothing to do stops
+    loading then and one with work has the child read what changed while the model loads."""
     said = len(cache.damaged)
 
     def survey(tell: Callable[[object], Any]) -> tuple[Content | None, list[str]]:
@@ -310,17 +312,45 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
     with talking_child(survey) as child:
         from briefings import stages  # loaded now that the listing is under way (see its docstring)
 
-        if not child.ready():  # while the listing goes on (at 20,000 briefings, it ends about as the import does)
-            cache.load_early(*RECORD_INDEX_FILES)
-        if not decision.go_on(child.heard()):
-            child.say(False)
+        answer = _Answer(child, decision)
+        cache.load_early(*RECORD_INDEX_FILES, slot_files(stages.MODEL_SLOT), until=answer.nothing_to_do)
+        if not answer.work():
             return None
-        child.say(True)
         cache.read_ahead()
-        cache.load_early(*RECORD_INDEX_FILES, slot_files(stages.MODEL_SLOT))
         found: tuple[Content | None, list[str]] = child.heard()
     cache.damaged += found[1]
     return found[0]
+
+
+class _Answer:
+    """The answer to the question a child listing the content asks (`_survey_apart`): whether the
+    build has work (`_Decision.go_on`), given once, as soon as it is asked or when it is needed."""
+
+    def __init__(self, child: Talk, decision: _Decision) -> None:
+        self.child, self.decision = child, decision
+        self.given: bool | None = None  # the answer, once given
+        self.failed: BaseException | None = None  # what hearing or deciding raised (the child's error, say)
+
+    def work(self) -> bool:
+        """Return whether the build has work, hearing the question (waiting for it) and answering
+        it first if that is not done; raise what hearing or deciding raised, if it did."""
+        if self.failed is not None:
+            raise self.failed
+        if self.given is None:
+            try:
+                self.given = self.decision.go_on(self.child.heard())
+            except BaseException as exc:  # (the child waits for an answer it will not get: asked again, this raises)
+                self.failed = exc
+                raise
+            self.child.say(self.given)
+        return self.given
+
+    def nothing_to_do(self) -> bool:
+        """Return True once the answer given is that there is no work: answer first if the child has
+        asked (without waiting for it to)."""
+        if self.given is None and self.failed is None and self.child.ready():
+            self.work()
+        return self.given is False
 
 
 def _say_damage(cache: Cache | None, progress: Progress, said: int = 0) -> int:

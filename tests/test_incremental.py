@@ -34,6 +34,7 @@ from briefings.errors import BuildFailed
 from briefings.pages import PagesByPath, given_way_pages, moved_pages, site_pages
 from briefings.records import Record, RecordParser
 from briefings.search import term_key
+from briefings.workers import ChildFailed
 from tests.conftest import REPO, briefing, build, make_archive, run
 
 TAGS = ("Syria", "Russia", "Aleppo", "ISIS", "Energy", "Elections")
@@ -1891,7 +1892,8 @@ def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_mo
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """From `SURVEYED_APART_FROM` briefings (here from none), a build lists and reads the content in
-    a child while it loads the records' index and the model the last build kept (`load_early`).
+    a child while it loads the records' index and the model the last build kept (`load_early`,
+    stopped once the child has found nothing to do).
     A build with nothing to do writes nothing; after an edit, a retag, a briefing added and one
     deleted, the site is a clean build's; the parent loads the model and the records' index once,
     the table of digests not at all (the child reads and keeps it), and what the child found
@@ -1918,7 +1920,6 @@ def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_mo
     build(root, "--jobs", "2")
     assert children == [1]
     assert {name: (site / name).stat().st_mtime_ns for name in tree(site)} == before
-    assert not any(name.startswith("model-") for name in loaded)  # nothing to do: no model loaded
 
     edited = root / "content" / "2016" / "b1.md"
     changes: list[tuple[str, Callable[[], object]]] = [
@@ -1944,6 +1945,63 @@ def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_mo
     assert run(root, "--jobs", "2") == 0
     assert ".cache/digests.pickle: damaged or not written by this build" in capsys.readouterr().err
     assert tree(site) == clean_build(root, tmp_path / "clean-last")
+
+
+class Child:
+    """A child that has asked (`question`) or not yet (None), or whose question cannot be heard."""
+
+    def __init__(self, question: str | None = None, fails: bool = False) -> None:
+        self.question, self.fails, self.said = question, fails, []
+
+    def ready(self) -> bool:
+        return self.question is not None
+
+    def heard(self) -> str:
+        if self.fails:
+            raise ChildFailed("the child process ended before it answered")
+        assert self.question is not None, "heard while the child is silent: the build would wait for ever"
+        question, self.question = self.question, None
+        return question
+
+    def say(self, value: object) -> None:
+        self.said.append(value)
+
+
+class Decided:
+    def __init__(self, work: bool | Exception) -> None:
+        self.answer = work
+
+    def go_on(self, listed: str) -> bool:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_the_child_listing_the_content_is_answered_once_as_soon_as_it_asks() -> None:
+    """`pipeline._Answer`: while the build loads early, the child's question is answered the moment
+    it is asked (the loading stops when there is nothing to do), never twice; what hearing or
+    deciding raised is raised again where the answer is needed, and never leaves the build waiting."""
+    child = Child()
+    answer = pipeline._Answer(child, Decided(False))  # type: ignore[arg-type]
+    assert answer.nothing_to_do() is False  # not asked yet: loading goes on
+    child.question = "listed"
+    assert answer.nothing_to_do() is True
+    assert answer.nothing_to_do() is True and answer.work() is False
+    assert child.said == [False]  # once
+
+    child = Child("listed")
+    answer = pipeline._Answer(child, Decided(True))  # type: ignore[arg-type]
+    assert answer.nothing_to_do() is False and answer.work() is True
+    assert child.said == [True]
+
+    for child, decided in ((Child(fails=True), Decided(True)), (Child("listed"), Decided(OSError("stamp")))):
+        answer = pipeline._Answer(child, decided)  # type: ignore[arg-type]
+        with contextlib.suppress(ChildFailed, OSError):  # (what `load_early` does with it)
+            answer.nothing_to_do() if child.ready() else answer.work()
+        assert answer.nothing_to_do() is False  # asked again, it does not wait
+        with pytest.raises((ChildFailed, OSError)):
+            answer.work()
+        assert child.said == []
 
 
 def test_deleting_the_cache_gives_the_same_site(tmp_path: Path) -> None:

@@ -575,3 +575,40 @@ def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_sett
     other.let_go_early()
     assert other._early == {}
     assert other.recall_for("model", b"1" * 16) == "model 1"  # loaded where asked, as ever
+
+
+def test_loading_early_stops_when_asked_keeping_nothing_of_the_file_it_was_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`load_early` asks `until` as it reads each value (a frame at a time): once it is True it
+    stops, keeps what it loaded before that file and nothing of it, and says it stopped."""
+    last = cache.Cache(tmp_path)
+    last._save("a.pickle", None, "small")
+    last._save("b.pickle", None, [str(n) * 10 for n in range(100_000)])  # (many 64 KB frames)
+    last._save("c.pickle", None, "never reached")
+    read: list[str] = []
+    read_sealed = cache._read_sealed
+
+    def noted(folder: Path, key: bytes, name: str) -> object:
+        read.append(name)
+        return read_sealed(folder, key, name)
+
+    monkeypatch.setattr(cache, "_read_sealed", noted)
+    asked: list[str] = []
+
+    def until() -> bool:
+        asked.append(read[-1])
+        return asked.count("b.pickle") > 5  # in the middle of b's value
+
+    this = cache.Cache(tmp_path)
+    assert this.load_early("a.pickle", "b.pickle", "c.pickle", until=until) is False
+    assert set(this._early) == {"a.pickle"}
+    assert read == ["a.pickle", "b.pickle"]
+    assert this._load("b.pickle", None) == [str(n) * 10 for n in range(100_000)]  # loaded where asked, whole
+    assert this.load_early("c.pickle", until=lambda: False) is True
+    assert set(this._early) == {"a.pickle", "c.pickle"}
+
+    def failing() -> bool:
+        raise OSError("the child's end")
+
+    assert cache.Cache(tmp_path).load_early("a.pickle", until=failing) is True  # (said where it is asked)
