@@ -388,6 +388,7 @@ class Cache:
         self._noted: list[str] | None = None  # the files loaded since `read_ahead`, in order (globs of slots)
         self._order_was: tuple[str, ...] = ()  # the last build's (`LOAD_ORDER`)
         self._early: dict[str, _Early] = {}  # files loaded before they were asked for (`load_early`), by name
+        self._stopped: list[pickle.Unpickler] = []  # loads `load_early` stopped, with what they had loaded
 
     @property
     def key(self) -> bytes:
@@ -661,6 +662,7 @@ class Cache:
         """Let go of the values `load_early` loaded that no `_load` took (a model of another
         shape: hundreds of MB at 100,000 briefings), before the build makes its own."""
         self._early.clear()
+        self._stopped.clear()
 
     def _load(self, name: str, settings: object, noted: str = "") -> Any:
         """Return what `_save` stored under `name` with these settings; None for anything else.
@@ -700,7 +702,11 @@ class Cache:
             return None  # another engine's, or made from other inputs
         values = _ValuesOnly(stream)  # a pickle of its own (its memo counts from nothing)
         with out_of_sight():  # kept for the build, and plain data: nothing for the collector
-            return _Early(signature, stored_settings, values.load())
+            try:
+                return _Early(signature, stored_settings, values.load())
+            except _Stopped:  # what it loaded goes with the cache, not now: half a model took 45 ms to free
+                self._stopped.append(values)
+                raise
 
     def _unchanged(self, name: str, signature: Signature) -> bool:
         """Return True if the file `name` has this signature (it was not written again since)."""

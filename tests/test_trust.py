@@ -604,9 +604,12 @@ def test_loading_early_stops_when_asked_keeping_nothing_of_the_file_it_was_loadi
     assert this.load_early("a.pickle", "b.pickle", "c.pickle", until=until) is False
     assert set(this._early) == {"a.pickle"}
     assert read == ["a.pickle", "b.pickle"]
+    assert len(this._stopped) == 1  # what b's load had made is freed with the rest, not as it stops
     assert this._load("b.pickle", None) == [str(n) * 10 for n in range(100_000)]  # loaded where asked, whole
     assert this.load_early("c.pickle", until=lambda: False) is True
     assert set(this._early) == {"a.pickle", "c.pickle"}
+    this.let_go_early()
+    assert (this._early, this._stopped) == ({}, [])
 
     def failing() -> bool:
         raise OSError("the child's end")
