@@ -181,6 +181,11 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
+def _name_in(folder: Path, file: Path) -> str:
+    """Return a cache file's name: its path in the cache's folder."""
+    return file.relative_to(folder).as_posix()
+
+
 def slot_files(slot: str) -> str:
     """Return the glob of the files a slot may be in (it keeps one at a time: `Cache.remember_for`)."""
     return f"{slot}-*.pickle"
@@ -400,8 +405,8 @@ class Cache:
     def read_ahead(self) -> list[str]:
         """Start reading and sealing, in a thread of their own (`ahead.ReadAhead`), the files the
         last build loaded from this point of it on, in its order (`keep_load_order`), if they
-        hold `READ_AHEAD_FROM` bytes or more; note those this build loads from here on, for the
-        next. Return the files read ahead.
+        hold `READ_AHEAD_FROM` bytes or more, but those loaded early (`load_early`); note those
+        this build loads from here on, for the next. Return the files read ahead.
 
         What the thread read is used only if the file is still the one it read (a file this build
         wrote since is read again), and only in this process: `finish_reading_ahead` ends the
@@ -411,12 +416,13 @@ class Cache:
         order = self._load(LOAD_ORDER, None)
         self._order_was = order if isinstance(order, tuple) and all(isinstance(n, str) for n in order) else ()
         self._noted = []
-        sizes = {file: _size(file) for glob in self._order_was for file in self.folder.glob(glob)}
+        names = (_name_in(self.folder, file) for glob in self._order_was for file in self.folder.glob(glob))
+        sizes = {name: _size(self.folder / name) for name in names if name not in self._early}
         if sum(sizes.values()) < READ_AHEAD_FROM:
             return []
-        names = [file.relative_to(self.folder).as_posix() for file, size in sizes.items() if size]
-        self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), names)
-        return names
+        read = [name for name, size in sizes.items() if size]
+        self._ahead = ReadAhead(functools.partial(_read_sealed, self.folder, self.key), read)
+        return read
 
     def finish_reading_ahead(self) -> None:
         """Wait until the files read ahead are read (`read_ahead`): before the build first forks."""
@@ -647,8 +653,7 @@ class Cache:
         its frames): once it is True, the loading stops, keeping nothing of that file, and this
         returns False (True when every file was loaded). What it raises is not raised here."""
         for pattern in patterns:
-            for file in sorted(self.folder.glob(pattern)):
-                name = file.relative_to(self.folder).as_posix()
+            for name in sorted(_name_in(self.folder, file) for file in self.folder.glob(pattern)):
                 try:
                     if name not in self._early and (early := self._stored(name, _ANY, until)) is not None:
                         self._early[name] = early

@@ -60,6 +60,13 @@ _task: Callable[[int], Any] | None = None
 
 
 def _start(task: Callable[[int], Any], parent: int) -> None:
+    _settle(parent)
+    global _task
+    _task = task
+
+
+def _settle(parent: int) -> None:
+    """Set a forked child's signals as a worker's, and make it end with its `parent`."""
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The pool ends a worker with SIGTERM. A parent running an event loop (the preview
@@ -72,8 +79,6 @@ def _start(task: Callable[[int], Any], parent: int) -> None:
     # ran (a pool ended at once) arrives now, and ends it, instead of reaching the parent's handler.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     _die_with(parent)
-    global _task
-    _task = task
 
 
 def _die_with(parent: int) -> None:
@@ -191,7 +196,7 @@ def talking_child(task: Callable[[Callable[[object], Any]], object]) -> Iterator
 
 
 def _talking(task: Callable[[Callable[[object], Any]], object], connection: Connection, parent: int) -> None:
-    _start(lambda _: None, parent)
+    _settle(parent)
 
     def tell(value: object) -> Any:
         connection.send((_SAID, value))

@@ -546,13 +546,23 @@ def test_no_thread_reads_ahead_when_a_build_forks(archive, tmp_path: Path, monke
 WATCHING: list[bool] = []  # while not empty, the fork hook of the test above looks for the thread
 
 
-def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_settings_asked(tmp_path: Path) -> None:
+def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_settings_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What `load_early` loaded (a slot's one file, by its glob) is what `_load` gives later, once,
     if the file is unchanged since and was kept with the settings asked for; a file written since
-    is loaded again, and one that cannot be loaded early is left to `_load`, which says why."""
+    is loaded again, and one that cannot be loaded early is left to `_load`, which says why. The
+    thread reading ahead does not read again what was loaded early."""
+    monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1)  # (files of a few bytes)
     last = cache.Cache(tmp_path)
     last.remember_for("model", b"1" * 16, "model 1")
     last._save("index.pickle", "settings", "index")
+    last._save("other.pickle", None, "other")
+    last.read_ahead()
+    for name in ("index.pickle", "other.pickle"):
+        last._load(name, None)
+    last.recall_for("model", b"1" * 16)
+    last.keep_load_order()
     last._save("damaged.pickle", None, "damaged")
     damaged = tmp_path / ".cache/damaged.pickle"
     damaged.write_bytes(damaged.read_bytes()[:-1] + b"!")
@@ -561,6 +571,8 @@ def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_sett
     this.load_early("model-*.pickle", "index.pickle", "damaged.pickle", "gone.pickle")
     assert set(this._early) == {f"model-{(b'1' * 16).hex()}.pickle", "index.pickle"}
     assert this.damaged == []  # (not said twice: `_load` says it)
+    assert this.read_ahead() == ["other.pickle"]
+    this.finish_reading_ahead()
     this._save("index.pickle", "settings", "index, written since")
     assert this.recall_for("model", b"1" * 16) == "model 1"
     assert this._load("index.pickle", "settings") == "index, written since"
