@@ -5,7 +5,8 @@ writing) and `build`. Loading is per file, cached by content digest and parallel
 complete archive is then modelled in memory, every output of the site is planned with a
 key (a digest of exactly what it is made from), and only outputs whose key changed are
 made. See docs/architecture.md. The stages themselves are in `stages`, imported only once a
-build knows it has work to do. May not hold page logic.
+build knows it has work to do, or while a child lists the content (`_survey_apart`). May not
+hold page logic.
 """
 
 from __future__ import annotations
@@ -255,7 +256,7 @@ class _Decision:
     def __init__(self, cache: Cache | None, target: Path, now: datetime) -> None:
         self.cache, self.target, self.now = cache, target, now
         self.listed = ""  # the listing's digest (`listed_inputs_digest`), once decided
-        self.unchanged: tuple[Counts, Sizes] | None = None  # the counts and sizes of the site as it is, if it has none
+        self.unchanged: tuple[Counts, Sizes] | None = None  # the site's counts and sizes, when there is no work
 
     def go_on(self, listed: str) -> bool:
         """Return True if the build has work, given the digest of the listing (none without a cache)."""

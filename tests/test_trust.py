@@ -441,6 +441,19 @@ def test_a_folder_that_is_a_file_is_found_as_path_by_path(paths: list[str]) -> N
     assert write._folder_is_a_file(set(paths)) == any(f in paths for path in paths for f in folders(path))
 
 
+def reads_noted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list that the name of each cache file read from now on is added to."""
+    read: list[str] = []
+    read_sealed = cache._read_sealed
+
+    def noted(folder: Path, key: bytes, name: str) -> object:
+        read.append(name)
+        return read_sealed(folder, key, name)
+
+    monkeypatch.setattr(cache, "_read_sealed", noted)
+    return read
+
+
 def test_cache_files_read_ahead_are_those_the_last_build_loaded_and_used_only_while_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -464,14 +477,7 @@ def test_cache_files_read_ahead_are_those_the_last_build_loaded_and_used_only_wh
     assert this.read_ahead() == ["b.pickle", f"model-{(b'2' * 16).hex()}.pickle", "a.pickle"]
     this.finish_reading_ahead()
     this._save("a.pickle", None, "a, written since it was read ahead")
-    read_here: list[str] = []
-    read_sealed = cache._read_sealed
-
-    def counted(folder: Path, key: bytes, name: str) -> object:
-        read_here.append(name)
-        return read_sealed(folder, key, name)
-
-    monkeypatch.setattr(cache, "_read_sealed", counted)  # the thread's reads are done: these are this thread's
+    read_here = reads_noted(monkeypatch)  # the thread's reads are done: these are this thread's
     assert this._load("b.pickle", None) == "b"
     assert this.recall_for("model", b"2" * 16) == "model 2"
     assert this._load("a.pickle", None) == "a, written since it was read ahead"
@@ -598,14 +604,7 @@ def test_loading_early_stops_when_asked_keeping_nothing_of_the_file_it_was_loadi
     last._save("a.pickle", None, "small")
     last._save("b.pickle", None, [str(n) * 10 for n in range(100_000)])  # (many 64 KB frames)
     last._save("c.pickle", None, "never reached")
-    read: list[str] = []
-    read_sealed = cache._read_sealed
-
-    def noted(folder: Path, key: bytes, name: str) -> object:
-        read.append(name)
-        return read_sealed(folder, key, name)
-
-    monkeypatch.setattr(cache, "_read_sealed", noted)
+    read = reads_noted(monkeypatch)
     asked: list[str] = []
 
     def until() -> bool:
