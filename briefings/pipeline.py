@@ -286,7 +286,8 @@ def _surveyed(root: Path, cache: Cache | None, settings: bytes, go_on: Callable[
 
 
 # Briefings (in the last build) from which the content is listed and read in a child process: below,
-# the listing takes less time than loading the stages meanwhile, which a build with nothing to do waits for.
+# listing takes less time than importing the stages meanwhile (about 0.1 s), which a build with
+# nothing to do would wait for (docs/performance.md, "The content listed in a child while the build loads").
 SURVEYED_APART_FROM = 20_000
 
 
@@ -300,8 +301,8 @@ def _survey_apart_pays(cache: Cache, target: Path, options: Options) -> bool:
 def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision) -> Content | None:
     """`_surveyed`, run in a forked child (on the other core) while this process imports the
     stages and loads what a build with work loads first: the records' index and the model the
-    last build kept (`Cache.load_early`; at 100,000 briefings, listing takes 0.3 to 0.4 s and
-    reading what changed 0.2 to 0.3 s, loading the index 0.1 to 0.3 s and the model 0.6 to 0.9 s).
+    last build kept (`Cache.load_early`; at 100,000 briefings, listing takes about 0.4 s and
+    reading what changed 0.25 s, loading the index 0.1 s and the model 0.7 to 0.9 s).
     The child asks whether there is work once it has listed the files: it is answered as soon as
     it asks, between two reads of those loads (`_Answer`), so that a build with nothing to do stops
     loading then and one with work has the child read what changed while the model loads."""
