@@ -181,6 +181,12 @@ def _slot_file(slot: str, inputs: bytes) -> str:
     return f"{slot}-{inputs.hex()[:32]}.pickle"
 
 
+def table_files(name: str) -> tuple[str, str]:
+    """Return the cache files of the tables kept under `name` (`Cache.remember_tables`): the
+    tables whole, and what changed since."""
+    return f"{name}.pickle", f"{name}.since.pickle"
+
+
 def _name_in(folder: Path, file: Path) -> str:
     """Return a cache file's name: its path in the cache's folder."""
     return file.relative_to(folder).as_posix()
@@ -197,7 +203,6 @@ LOAD_ORDER_AT_MOST = 64  # names in it
 # (1,000 briefings, 2.5 MB: 3% slower; docs/performance.md, "Cache files read ahead").
 READ_AHEAD_FROM = 32_000_000
 RECORD_INDEX = "records"  # tables of every record's `Summary`, as `records.index_rows` gives them
-RECORD_INDEX_FILES = (f"{RECORD_INDEX}.pickle", f"{RECORD_INDEX}.since.pickle")  # (`Cache.recall_tables`)
 SHARDS_PER_FOLDER = 16  # a year of 10,000 briefings in files of about 0.6 MB
 
 
@@ -542,11 +547,12 @@ class Cache:
 
         A file of changes that cannot be read makes the whole a miss: the tables without it would be stale.
         """
-        kept = self._load(f"{name}.pickle", inputs)
+        whole, changes_since = table_files(name)
+        kept = self._load(whole, inputs)
         if not isinstance(kept, KeptTables):
             return None
         damaged = len(self.damaged)
-        since = self._load(f"{name}.since.pickle", inputs)
+        since = self._load(changes_since, inputs)
         if len(self.damaged) > damaged:
             return None
         self._bases[name] = _Base(inputs, kept)
@@ -561,16 +567,17 @@ class Cache:
         share of them (`SINCE_AT_MOST`); else all of them, whole. A row's value is never changed
         in place: the tables recalled share their values with those kept to tell what changed.
         Those are let go here (a few MB each at 100,000 briefings): a build remembers a table once."""
+        whole, changes_since = table_files(name)
         base = self._bases.pop(name, None)
         if base is not None and base.inputs == inputs and len(base.kept.tables) == len(tables):
             found = [changes(was, now) for was, now in zip(base.kept.tables, tables, strict=True)]
             size = sum(len(changed) + len(removed) for changed, removed in found)
             if size * SINCE_AT_MOST <= sum(map(len, base.kept.tables)):
                 changed, removed = zip(*found, strict=True) if found else ((), ())
-                self._save(f"{name}.since.pickle", inputs, TablesSince(base.kept.token, changed, removed, rest))
+                self._save(changes_since, inputs, TablesSince(base.kept.token, changed, removed, rest))
                 return
-        self._save(f"{name}.pickle", inputs, KeptTables(os.urandom(8), tables, rest))  # a changes file left
-        (self.folder / f"{name}.since.pickle").unlink(missing_ok=True)  # beside it would name another token
+        self._save(whole, inputs, KeptTables(os.urandom(8), tables, rest))  # a changes file left
+        (self.folder / changes_since).unlink(missing_ok=True)  # beside it would name another token
 
     def load_outputs(self, name: str) -> OutputState:
         """Return the state of the output folder `name` (e.g. `_site`), or an empty one."""

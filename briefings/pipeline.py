@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from briefings.cache import CACHE_DIR, RECORD_INDEX_FILES, Cache, Counts, Sizes, slot_files
+from briefings.cache import CACHE_DIR, RECORD_INDEX, Cache, Counts, Sizes, slot_files, table_files
 from briefings.clock import build_time
 from briefings.collector import few_collections
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, os_problem
@@ -315,7 +315,7 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
         from briefings import stages  # loaded now that the listing is under way (see its docstring)
 
         answer = _Answer(child, decision)
-        cache.load_early(*RECORD_INDEX_FILES, slot_files(stages.MODEL_SLOT), until=answer.nothing_to_do)
+        cache.load_early(*table_files(RECORD_INDEX), slot_files(stages.MODEL_SLOT), until=answer.nothing_to_do)
         if not answer.work():
             return None
         cache.read_ahead()

@@ -179,16 +179,13 @@ def talking_child(task: Callable[[Callable[[object], Any]], object]) -> Iterator
     for stream in (sys.stdout, sys.stderr):  # else the child, as it ends, writes what they held again
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # (see `_pool`)
-    hide()
     child = context.Process(target=_talking, args=(task, theirs, os.getpid()), daemon=True)
     try:
-        child.start()
+        with _forking():
+            child.start()
         theirs.close()  # the child's end is the child's alone: its end ends the talk (EOFError)
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         yield Talk(ours)
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         if child.is_alive():
             child.terminate()
         child.join()
@@ -233,19 +230,31 @@ def _pool(task: Callable[[int], Any], jobs: int) -> Iterator[Pool]:
     import multiprocessing  # (see `can_fork`)
 
     context = multiprocessing.get_context("fork")
-    # A Ctrl-C while the pool starts would leave the workers made so far running: hold it back
-    # until the pool exists, then let it arrive inside the `try` that stops the pool. SIGTERM is
-    # held back too, so that workers start with it held until `_start` has given it its default
-    # action: the pool may end a worker before then, and the parent's handler would ignore it.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    hide()  # what the workers inherit: their collections would copy every page of it they touched
-    pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
+    with _forking():
+        pool = context.Pool(jobs, initializer=_start, initargs=(task, os.getpid()))
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         yield pool
     finally:
         pool.terminate()
         pool.join()
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Fork children in the block (a pool's workers, `talking_child`'s child) with what they
+    inherit out of the collector's sight (`hide`: their collections would copy every page of
+    it they touched), and Ctrl-C and SIGTERM held back until it ends.
+
+    A Ctrl-C while children start would leave those made so far running: it arrives once they
+    exist, where the caller stops them. SIGTERM is held back too, so that children start with it
+    held until `_settle` has given it its default action: the parent may end one before then, and
+    the parent's own handler would ignore it."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    hide()
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _pooled(task: Callable[[int], R], work: list[range], jobs: int) -> Iterator[R]:
