@@ -7,7 +7,9 @@ pipeline named in `STAGES` wrapped, and prints each call that took at least `--m
 began and ended (milliseconds since this command began, after Python's own start) and how long
 it took, in the order the calls began; then the whole build. A stage inside another (the
 plan's parts inside the plan) overlaps it. A stage run in a forked child (records or a model kept
-in the background, keys worked out by the workers) is not shown: its time is the child's. The
+in the background, keys worked out by the workers, the content listed and read from 20,000
+briefings: there `Cache.load_early` is the parent's loading meanwhile, and `Talk.heard` its
+waits for the child's question and its content) is not shown: its time is the child's. The
 engine's modules are imported before the build begins, to be wrapped: their import is not in
 the build's time.
 
@@ -35,6 +37,8 @@ USAGE = "python -m bench.timeline <archive> [--min-ms 5] [-- <build.py options>]
 STAGES: tuple[tuple[str, ...], ...] = (
     ("briefings.pipeline", "list_content"),
     ("briefings.pipeline", "read_content"),
+    ("briefings.cache", "Cache", "load_early"),
+    ("briefings.workers", "Talk", "heard"),
     ("briefings.stages", "load_records"),
     ("briefings.stages", "_keep_records"),
     ("briefings.stages", "model_archive"),
