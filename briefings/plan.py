@@ -17,6 +17,7 @@ import operator
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -30,11 +31,12 @@ from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
 from briefings.feeds import SITEMAP_FILE, feed_jobs
 from briefings.keys import Hasher, Memo, digest_text
-from briefings.kinds import BY_NAME
+from briefings.kinds import BY_NAME, KINDS
 from briefings.markdown import BodyRef
 from briefings.outputs import MARKER_TEXT, SITE_MARKER, Given, Plan, Planned
 from briefings.pages import (
     BRIEFING_TEMPLATE,
+    Dated,
     Deferred,
     Page,
     PagesByPath,
@@ -43,6 +45,7 @@ from briefings.pages import (
     moved_pages,
     site_dates,
     site_pages,
+    term_pages_of,
     unchanged_briefing_pages,
     unchanged_term_outputs,
 )
@@ -56,6 +59,7 @@ from briefings.workers import forked_map, in_background, in_child
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
 ITEM = array("I").itemsize  # bytes a place takes in `Readers.holds`
 PARALLEL_KEYS_FROM = 2_000  # outputs to key again; below, forking costs more than the workers save
+_TEMPLATE_GIVEN = operator.itemgetter(4)  # of a `Given`
 
 
 @dataclass(frozen=True)
@@ -327,15 +331,17 @@ def _keyed_outputs(
     files = list(map(output_file, map(entry_path, archive.entries))) if recalled else []
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
     revised = revised_ids(archive.entries)  # for the pages' dates, worked out once
+    dated_only = _recalled_terms(archive, recalled)
     with out_of_sight():
         pages = site_pages(
-            archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE), left_out, revised
+            archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE), left_out, revised, dated_only
         )
         # A page whose key is remembered, or is keyed by workers that make its view, is `Deferred`:
-        # this process makes its view only if the page is made.
+        # this process makes its view only if the page is made. One recalled is only `Dated`.
         work = [
             _deferred(renderer, page) if isinstance(page, Deferred) else _page_job(renderer, "site", page, archive)
             for page in pages
+            if not isinstance(page, Dated)
         ]
         work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
         work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
@@ -344,10 +350,24 @@ def _keyed_outputs(
     # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
     planned = keying.planned_all(work)
-    kept = keying.kept_prior([files[place] for place in sorted(left_out)])
+    dated = [output_file(page.path) for page in pages if isinstance(page, Dated)] if dated_only else []
+    kept = keying.kept_prior([*(files[place] for place in sorted(left_out)), *dated])
     keying.keep(listed)
     finder = PagesByPath(archive)
     return Plan(planned, kept, lambda path: _make_at(renderer, finder, path))
+
+
+def _recalled_terms(archive: Archive, recalled: AbstractSet[str]) -> frozenset[int]:
+    """Return the ids of the terms every page of which a plan recalls (`Keying.recall_prior`)."""
+    if not recalled:
+        return frozenset()
+    per_page = archive.config.per_page
+    return frozenset(
+        id(term)
+        for kind in KINDS
+        for term in archive.terms[kind.name]
+        if all(output_file(path) in recalled for path in term_pages_of(term, per_page))
+    )
 
 
 def _recalled_outputs(
@@ -640,8 +660,10 @@ class Keying:
         self.clash = self.clash or len(kept) < len(paths) or not self.given.keys().isdisjoint(kept)
         self.given.update(kept)
         self.holds += recalled.held_by_all(paths)
-        if kept:  # (its digest is the one that plan had: `recall_prior`)
-            self.templates[BRIEFING_TEMPLATE] = self.renderer.template_digest(BRIEFING_TEMPLATE)
+        # Their templates are this plan's too (each digest is the one that plan had: `recall_prior`),
+        # so that the next plan recalls them only while none changed (`recalls`).
+        for template in set(map(_TEMPLATE_GIVEN, kept.values())) - {""}:  # (a feed has none)
+            self.templates[template] = self.renderer.template_digest(template)
         self.recalled = None  # done with the shape before: it goes before this plan's is kept (pickled whole)
         return kept
 

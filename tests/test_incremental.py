@@ -1638,6 +1638,77 @@ def test_a_term_template_changed_in_the_build_of_a_new_shape_reaches_every_term_
     assert site == clean_build(root, tmp_path / "clean")
 
 
+@pytest.mark.parametrize("change", ["retag", "add", "delete"])
+def test_a_new_shape_makes_no_page_of_a_term_it_does_not_touch_unless_the_site_lacks_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """Counted: the pages of the terms a retag, an add or a delete does not touch are recalled
+    (`pages.unchanged_term_outputs`), so a new shape's plan does not make them: `site_pages`
+    only dates them (`pages.Dated`), for the sitemap, as their pages date themselves. A second
+    change of the kind, with the output folder gone, makes them (one process: counted here),
+    and the site is a clean build's either way."""
+    root, model = two_groups_built(tmp_path / "a")
+    others = {t.slug for t in model.terms["tags"] if all(e.briefing.path >= "content/2016/b12.md" for e in t.entries)}
+    assert others == {"energy", "elections", "energy-topic"}
+    made: list[str] = []
+    real = pages.term_pages
+    monkeypatch.setattr(pages, "term_pages", lambda a, term, *rest: made.append(term.slug) or real(a, term, *rest))
+    folder = root / "content" / "2016"
+
+    def retag(name: str, tag: str) -> None:
+        (folder / name).write_text((folder / name).read_text().replace("tags: [Russia,", f"tags: [{tag},"))
+
+    steps: list[Callable[[], object]] = {
+        "retag": [lambda: retag("b03.md", "Aleppo"), lambda: retag("b05.md", "Homs")],
+        "add": [
+            lambda: (folder / "added.md").write_text(text(30, ["Russia", "Syria topic"], 28)),
+            lambda: (folder / "added-2.md").write_text(text(31, ["Russia", "Syria topic"], 29)),
+        ],
+        "delete": [(folder / "b05.md").unlink, (folder / "b07.md").unlink],
+    }[change]
+    for number, step in enumerate(steps):
+        step()
+        if number == 1:
+            shutil.rmtree(root / "_site")
+        made.clear()
+        report = pipeline.build(root, pipeline.Options(jobs=1))
+        assert "syria-topic" in made  # (a term it touches)
+        assert set(made) & others == (others if number == 1 else set()), made
+        assert report.replanned is not None
+        assert {p for p in report.replanned if p.startswith("tags/energy")} == set()
+        assert tree(root / "_site") == clean_build(root, tmp_path / f"clean-{number}")
+
+
+def test_a_template_changed_after_a_new_shape_reaches_the_term_pages_that_shape_recalled(tmp_path: Path) -> None:
+    """The plan of a new shape keeps the digest of the templates of the pages it recalls: a story
+    page a retag did not touch (recalled, not made) is made again by the build after it, in
+    which only the story's template changed."""
+    groups = [("Syria", "Russia"), ("Energy", "Elections")]
+    files = {
+        f"2016/b{n:02d}.md": briefing(
+            f"Briefing {n}",
+            f"2016-03-{n + 1:02d}T10:00:00+03:00",
+            f"[{groups[n // 12][n % 2]}]",
+            extra="story: Grid crisis\n" if n >= 20 else "",
+        )
+        for n in range(24)
+    }
+    root = make_archive(tmp_path / "a", files)
+    pipeline.build(root)
+    file = root / "content" / "2016" / "b03.md"
+    file.write_text(file.read_text().replace("tags: [Russia]", "tags: [Aleppo]"))
+    report = pipeline.build(root)
+    assert report.replanned is not None and "stories/grid-crisis/index.html" not in report.replanned
+    template = root / "templates" / "story.html"
+    opening = "{% block main %}"
+    assert opening in template.read_text()
+    template.write_text(template.read_text().replace(opening, opening + "<p>Told in order</p>", 1))
+    pipeline.build(root)
+    site = tree(root / "_site")
+    assert b"Told in order" in site["stories/grid-crisis/index.html"]
+    assert site == clean_build(root, tmp_path / "clean")
+
+
 def test_a_briefing_added_or_deleted_keys_again_only_the_pages_it_changes_and_the_edit_after_it_too(
     tmp_path: Path,
 ) -> None:
