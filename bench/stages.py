@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 if TYPE_CHECKING:
     from briefings.archive import Archive
     from briefings.keys import Memo
-    from briefings.pages import Deferred, Page
+    from briefings.pages import Dated, Deferred, Page
     from briefings.sources import Content
     from briefings.stages import Records, Session
 
@@ -187,7 +187,7 @@ def timed_ranking(times: dict[str, list[float]], runs: int, archive: Archive) ->
     timed(times[RANKING[2]], runs, lambda: reranked(before, *left) or related_places(*left[1:]))
 
 
-def page_keys(views: list[Page | Deferred], digests: dict[str, str]) -> list[bytes]:
+def page_keys(views: list[Page | Deferred | Dated], digests: dict[str, str]) -> list[bytes]:
     """Digest every page's view as a plan keys it (`keys.Hasher`), with a hasher that knows none yet."""
     from briefings.keys import Hasher
     from briefings.plan import _known_briefing
