@@ -140,8 +140,8 @@ def site_pages(
     archive's order, then the listings: `site_dates` depends on it); a briefing's page whose path
     is not `wanted` (when given) only as a `Deferred`, made when asked for, and those of the
     entries at the places `left_out` not at all (a plan keeps them as it was: `plan`); the pages
-    of the terms whose ids are in `dated_only` as `Dated` (after a retag at 100,000 briefings,
-    making the pages of the terms it did not touch took 0.29 s, dating them a tenth of it).
+    of the terms and months whose ids are in `dated_only` as `Dated` (after a retag at 100,000
+    briefings, making the pages of the terms it did not touch took 0.29 s, dating them a tenth of it).
     `revised` is `archive.revised_ids` of its entries, worked out here when not given."""
     places = story_places(archive)
     revised = revised_ids(archive.entries) if revised is None else revised
@@ -167,7 +167,7 @@ def site_pages(
         ),
         timeline_page(archive),
         *year_pages(archive),
-        *month_pages(archive, dated),
+        *month_pages(archive, dated, dated_only),
         *corrections_pages(archive),
         *([search_page(archive)] if archive.config.search else []),
         not_found_page(),
@@ -576,6 +576,22 @@ def unchanged_term_outputs(before: Archive, after: Archive) -> set[str]:
     return found
 
 
+def unchanged_month_outputs(before: Archive, after: Archive) -> set[str]:
+    """Return the output files of the pages of the months `after` lists as `before` did: the same
+    `Period` object (its entries), between neighbours of the same months, with the same settings:
+    a month's pages are made from these alone (`month_pages`). After a retag, or a briefing added
+    or removed, all but its month's: the model is patched, and shares the months it did not change."""
+    if before.config != after.config:
+        return set()
+    was = {id(month): index for index, month in enumerate(before.months)}
+    per_page, found = after.config.per_page, set[str]()
+    for index, month in enumerate(after.months):
+        old = was.get(id(month))
+        if old is not None and _neighbours(before.months, old) == _neighbours(after.months, index):
+            found.update(map(urls.output_file, month_pages_of(month, per_page)))
+    return found
+
+
 def term_index_pages(archive: Archive) -> Iterator[Page]:
     """Yield the index of each kind of listing (`/tags/`, `/regions/`...), listing its terms with counts."""
     for kind in KINDS:
@@ -758,10 +774,24 @@ def _year_page(archive: Archive, index: int) -> Page:
     )
 
 
-def month_pages(archive: Archive, dated: Dating = newest) -> Iterator[Page]:
-    """Yield the paginated `/YYYY/MM/` pages, with neighbour months that have briefings."""
-    for index in range(len(archive.months)):
-        yield from _month_pages(archive, index, dated)
+def month_pages(
+    archive: Archive, dated: Dating = newest, dated_only: AbstractSet[int] = frozenset()
+) -> Iterator[Page | Dated]:
+    """Yield the paginated `/YYYY/MM/` pages, with neighbour months that have briefings; those
+    of the months whose ids are in `dated_only` only as `Dated` (see `site_pages`)."""
+    per_page = archive.config.per_page
+    for index, month in enumerate(archive.months):
+        if id(month) in dated_only:
+            shown = _page_slices(month.entries, per_page)
+            yield from map(Dated, month_pages_of(month, per_page), map(dated, shown))
+        else:
+            yield from _month_pages(archive, index, dated)
+
+
+def month_pages_of(month: Period, per_page: int) -> list[str]:
+    """Return the site path of each page of a month (`month_pages`), in order."""
+    first = urls.month_path(month.year, month.month)
+    return [urls.page_path(first, number) for number in range(1, page_count(len(month.entries), per_page) + 1)]
 
 
 def _month_pages(archive: Archive, index: int, dated: Dating = newest) -> Iterator[Page]:

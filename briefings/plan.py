@@ -17,7 +17,6 @@ import operator
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -42,11 +41,13 @@ from briefings.pages import (
     PagesByPath,
     Section,
     given_way_pages,
+    month_pages_of,
     moved_pages,
     site_dates,
     site_pages,
     term_pages_of,
     unchanged_briefing_pages,
+    unchanged_month_outputs,
     unchanged_term_outputs,
 )
 from briefings.render import Renderer
@@ -312,8 +313,13 @@ def _plan_outputs(
 
 def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
     """Return the outputs `after` makes from what `before` made them from: briefing pages, and the
-    pages and feeds of terms (`pages.unchanged_briefing_pages`, `pages.unchanged_term_outputs`)."""
-    return {*map(output_file, unchanged_briefing_pages(before, after)), *unchanged_term_outputs(before, after)}
+    pages and feeds of terms, the pages of months (`pages.unchanged_briefing_pages`,
+    `pages.unchanged_term_outputs`, `pages.unchanged_month_outputs`)."""
+    return {
+        *map(output_file, unchanged_briefing_pages(before, after)),
+        *unchanged_term_outputs(before, after),
+        *unchanged_month_outputs(before, after),
+    }
 
 
 def _keyed_outputs(
@@ -331,7 +337,7 @@ def _keyed_outputs(
     files = list(map(output_file, map(entry_path, archive.entries))) if recalled else []
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
     revised = revised_ids(archive.entries)  # for the pages' dates, worked out once
-    dated_only = _recalled_terms(archive, recalled)
+    dated_only = _recalled_listings(archive, recalled)
     with out_of_sight():
         pages = site_pages(
             archive, lambda path: keying.needs_view(output_file(path), BRIEFING_TEMPLATE), left_out, revised, dated_only
@@ -357,17 +363,16 @@ def _keyed_outputs(
     return Plan(planned, kept, lambda path: _make_at(renderer, finder, path))
 
 
-def _recalled_terms(archive: Archive, recalled: AbstractSet[str]) -> frozenset[int]:
-    """Return the ids of the terms every page of which a plan recalls (`Keying.recall_prior`)."""
+def _recalled_listings(archive: Archive, recalled: frozenset[str]) -> frozenset[int]:
+    """Return the ids of the terms and months every page of which a plan recalls (`Keying.recall_prior`)."""
     if not recalled:
         return frozenset()
     per_page = archive.config.per_page
-    return frozenset(
-        id(term)
-        for kind in KINDS
-        for term in archive.terms[kind.name]
-        if all(output_file(path) in recalled for path in term_pages_of(term, per_page))
-    )
+    listings = [
+        *((term, term_pages_of(term, per_page)) for kind in KINDS for term in archive.terms[kind.name]),
+        *((month, month_pages_of(month, per_page)) for month in archive.months),
+    ]
+    return frozenset(id(listing) for listing, paths in listings if recalled.issuperset(map(output_file, paths)))
 
 
 def _recalled_outputs(

@@ -1679,6 +1679,48 @@ def test_a_new_shape_makes_no_page_of_a_term_it_does_not_touch_unless_the_site_l
         assert tree(root / "_site") == clean_build(root, tmp_path / f"clean-{number}")
 
 
+@pytest.mark.parametrize("change", ["retag", "add in a new month", "delete"])
+def test_a_new_shape_keys_and_makes_no_page_of_a_month_it_does_not_touch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """Counted: the months a retag, an add or a delete does not touch are the same objects in the
+    patched model; their pages are made from the month and its neighbours alone, so they keep
+    their keys (`pages.unchanged_month_outputs`) and are only dated. A briefing added in a new
+    month changes the neighbour of the month before it, which is keyed and made again. The
+    site is a clean build's."""
+    files = {
+        f"2016/b{n:02d}.md": briefing(
+            f"Briefing {n}", f"2016-{n // 2 + 1:02d}-{n % 2 + 10}T10:00:00+03:00", f"[{TAGS[n % 3]}]"
+        )
+        for n in range(24)
+    }
+    root = make_archive(tmp_path / "a", files)
+    pipeline.build(root)
+    made: list[int] = []
+    real = pages._month_pages
+    monkeypatch.setattr(pages, "_month_pages", lambda a, index, *rest: made.append(index) or real(a, index, *rest))
+    folder = root / "content" / "2016"
+    if change == "retag":  # March's
+        file = folder / "b05.md"
+        file.write_text(file.read_text().replace(f"tags: [{TAGS[2]}]", "tags: [Homs]"))
+        touched = {"2016/03/index.html"}
+    elif change == "add in a new month":  # after December: its neighbour
+        (root / "content" / "2017").mkdir()
+        (root / "content" / "2017" / "added.md").write_text(briefing("Added", "2017-01-05T10:00:00+03:00", "[Aleppo]"))
+        touched = {"2016/12/index.html", "2017/01/index.html"}
+    else:  # one of June's two
+        (folder / "b10.md").unlink()
+        touched = {"2016/06/index.html"}
+    report = pipeline.build(root, pipeline.Options(jobs=1))
+    assert report.replanned is not None and report.archive is not None
+    month_page = re.compile(r"(\d{4}/\d\d/)(page/\d+/)?index\.html")
+    assert {m[1] + "index.html" for p in report.replanned if (m := month_page.fullmatch(p))} == touched
+    assert [report.archive.months[index] for index in made] == [
+        m for m in report.archive.months if f"{m.year}/{m.month:02d}/index.html" in touched
+    ]
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_a_template_changed_after_a_new_shape_reaches_the_term_pages_that_shape_recalled(tmp_path: Path) -> None:
     """The plan of a new shape keeps the digest of the templates of the pages it recalls: a story
     page a retag did not touch (recalled, not made) is made again by the build after it, in
