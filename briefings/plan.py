@@ -28,7 +28,7 @@ from briefings.collector import out_of_sight
 from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.errors import BuildFailed, SourceError
-from briefings.feeds import SITEMAP_FILE, feed_jobs
+from briefings.feeds import SITEMAP_FILE, feed_jobs, sitemap_parts, written_alike
 from briefings.keys import Hasher, Memo, digest_text
 from briefings.kinds import BY_NAME, KINDS
 from briefings.markdown import BodyRef
@@ -167,6 +167,7 @@ class Recalled:
     holds: bytes
     bounds: array[int]  # where each output's places start in `holds`, then where the last ends (in places)
     places: dict[str, int]
+    listed: dict[str, datetime | None]  # the pages that plan's sitemap listed, with their dates, in its order
 
     def held_by(self, path: str) -> bytes:
         """Return what a recalled page holds, as `Readers` keeps it."""
@@ -352,6 +353,7 @@ def _keyed_outputs(
         work += (_page_job(renderer, "moved", page, archive) for page in moved_pages(archive))
         work += (_page_job(renderer, "given way", page, archive) for page in given_way_pages(archive))
         listed = site_dates(archive, pages, revised)
+        keying.recall_sitemaps(listed)
         feeds = feed_jobs(site, archive, tuple(listed.items()), body)
     # A feed's view is made where it is keyed (a feed recalled needs none: `recall_prior`).
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
@@ -552,9 +554,9 @@ class Keying:
         # then put back as it was in this build): the pages that hold it are keyed again.
         # (A file added holds no output of that plan; one gone, the outputs `leaving` holds.)
         undone = readers.holding(changed_files(last.atoms, self.digests))
-        # Only the keys are kept: not the files' digests, nor the pages' dates (about 30 MB at
+        # Only the keys and the sitemap's pages are kept: not the files' digests (about 15 MB at
         # 100,000 briefings, while the workers run).
-        outputs, templates = last.outputs, last.templates
+        outputs, templates, listed = last.outputs, last.templates, last.listed
         del last
         places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
         pages = (unchanged() & outputs.keys()) - leaving - undone
@@ -562,7 +564,23 @@ class Keying:
         if changed := {name for name, known in templates.items() if digest(name) != known}:  # keyed again
             pages = {path for path in pages if outputs[path][4] not in changed}
         bounds = array("I", (0,)) + array("I", readers.ends)
-        self.recalled = Recalled(frozenset(pages), outputs, holds, bounds, places)
+        self.recalled = Recalled(frozenset(pages), outputs, holds, bounds, places, listed)
+
+    def recall_sitemaps(self, listed: dict[str, datetime | None]) -> None:
+        """Recall the sitemap files (`recall_prior`) that list the pages of this plan's sitemap
+        (`listed`, in its order) that the last plan of the shape before listed in them, with
+        the same dates: a file's bytes are those pages and dates alone, and after a retag at
+        100,000 briefings most files list the briefing pages alone, which it did not move."""
+        recalled = self.recalled
+        if recalled is None:
+            return
+        parts, before = sitemap_parts(tuple(listed.items())), sitemap_parts(tuple(recalled.listed.items()))
+        same = {
+            name
+            for (name, rows), (was, others) in zip(parts, before, strict=False)
+            if name == was and name in recalled.outputs and written_alike(rows, others)
+        }
+        self.recalled = replace(recalled, pages=recalled.pages | same)
 
     def recalls(self) -> bool:
         """Return True when every output but those keyed again (`again`) keeps what the last plan

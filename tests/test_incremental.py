@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
-from briefings import archive, keys, pages, pipeline, plan, records, search, sources, stages, urls
+from briefings import archive, feeds, keys, pages, pipeline, plan, records, search, sources, stages, urls
 from briefings import cache as cache_module
 from briefings.cache import Cache, _shard, changes
 from briefings.config import parse_config
@@ -1719,6 +1719,53 @@ def test_a_new_shape_keys_and_makes_no_page_of_a_month_it_does_not_touch(
         m for m in report.archive.months if f"{m.year}/{m.month:02d}/index.html" in touched
     ]
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_a_new_shape_recalls_the_sitemap_files_that_list_the_same_pages_with_the_same_dates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: past `feeds.SITEMAP_LIMIT` pages the sitemap is in files. After a retag, those
+    that list only briefing pages it did not move, with the same dates written alike, keep the
+    keys the last plan of the shape before gave them (`plan.Keying.recall_sitemaps`): neither
+    keyed nor made again. The files that list the tag page it adds are; so is the file listing
+    a briefing whose date of change moved in the same build, or is written at another UTC
+    offset (the same moment). The site is a clean build's after each."""
+    monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 10)
+    root, model = two_groups_built(tmp_path / "a")
+    files = tree(root / "_site")
+    parts = sorted(name for name in files if re.fullmatch(r"sitemap-\d+\.xml", name))
+    assert len(parts) > 3
+    newest = root / model.entries[0].briefing.path  # listed in the first file, after the home page
+    assert f"/{model.entries[0].path}</loc>" in files["sitemap-1.xml"].decode()
+    retagged = root / "content" / "2016" / "b03.md"
+    was = {"tag": "Russia", "date": ""}
+
+    def build_after(tag: str = "", date: str = "") -> set[str]:
+        if tag:
+            retagged.write_text(retagged.read_text().replace(f"tags: [{was['tag']},", f"tags: [{tag},"))
+            was["tag"] = tag
+        if date:
+            text = newest.read_text()
+            old, new = (
+                (f"updated: {was['date']}", f"updated: {date}")
+                if was["date"]
+                else ("tags: [", f"updated: {date}\ntags: [")
+            )
+            newest.write_text(text.replace(old, new, 1))
+            was["date"] = date
+        report = pipeline.build(root)
+        assert report.replanned is not None
+        assert tree(root / "_site") == clean_build(root, tmp_path / f"clean-{tag}-{date}")
+        return {name for name in parts if name in report.replanned}
+
+    keyed = build_after(tag="Aleppo")
+    assert "sitemap-1.xml" not in keyed and "sitemap-2.xml" not in keyed  # home and briefing pages: as they were
+    assert keyed & set(parts[2:])  # (tags/aleppo/ is listed in one of them)
+    assert "sitemap-1.xml" in build_after(date="2016-04-02T10:00:00+03:00")  # (the same shape: `_recalled_outputs`)
+    keyed = build_after(tag="Homs", date="2016-04-02T07:00:00Z")  # the same moment
+    assert "sitemap-1.xml" in keyed and "sitemap-2.xml" not in keyed
+    keyed = build_after(tag="Idlib", date="2016-04-03T07:00:00Z")  # a day later
+    assert "sitemap-1.xml" in keyed and "sitemap-2.xml" not in keyed
 
 
 def test_a_template_changed_after_a_new_shape_reaches_the_term_pages_that_shape_recalled(tmp_path: Path) -> None:
