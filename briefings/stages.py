@@ -383,12 +383,9 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         kept = KeptEntries(warm.token, warm.archive.entries) if warm.token else None
         if warm.inputs != inputs:  # a retag, or briefings added, removed or moved: a new shape
             prior = Prior(warm.shape, warm.archive)
-        # Patched for files, or names: kept when its inputs repeat, or at once where a forked child
-        # keeps it while this build plans and writes (`inputs_repeated`).
-        later = _later(run, len(archive.entries))
-        if cache and (repeated or later is not None) and in_process is None and warm.inputs != inputs:
+        if cache and repeated and in_process is None and warm.inputs != inputs:  # patched: for files, or names
             patched = Warm(run.config.parsing, inputs, digests, archive, shape, frame, token, None, decided, clock)
-            keep_model(cache, patched, records.index, always=True, later=later)
+            keep_model(cache, patched, records.index, always=True, later=_later(run, len(archive.entries)))
             keeps = KeptEntries(token, archive.entries)
     compiled = cache.compiled_templates() if cache else None
     plan = plan_site(
@@ -532,13 +529,10 @@ def inputs_repeated(cache: Cache, inputs: bytes) -> bool:
     (`archive.with_terms`), is kept when its inputs repeat: each build after an added
     briefing or a retag patched the kept model again (1.2 s at 100,000 briefings); from the
     second of them, the builds after load the model that one kept, and patch only what
-    they edit. Not the first, where this build's process would keep it (pickling 83 MB at
-    100,000 costs about what the patch saves), so a run of adds or retags, each with new
-    inputs, pays no more than before, nor do builds that go back and forth between two (a
-    briefing added, then taken out again). Where a forked child keeps it (`_later`: from
-    `KEPT_IN_CHILD_FROM` briefings, with more than one job), on the core this build's own
-    process leaves free while it plans and writes, the first keeps it: the edit after a retag
-    at 100,000 then waited a second for the child that kept it (docs/performance.md)."""
+    they edit. Not the first: keeping the model (pickling 83 MB at 100,000) costs about what
+    the patch saves, so a run of adds or retags, each with new inputs, pays no more than
+    before, nor do builds that go back and forth between two (a briefing added, then taken
+    out again)."""
     if cache.recall("last_inputs", None) == inputs:
         return True
     cache.remember("last_inputs", None, inputs)

@@ -1320,40 +1320,6 @@ def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_from_the_second
     assert not kept
 
 
-def test_a_model_patched_for_a_briefing_added_or_a_retag_is_kept_at_once_where_a_child_keeps_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Counted, not timed: where a forked child keeps the model (`stages.KEPT_IN_CHILD_FROM`
-    briefings, here lowered to one, and more than one job), the build that patches it for a
-    briefing added or a retag keeps it, so the edit after it patches only what it edits. Each
-    site is the one a clean build makes."""
-    monkeypatch.setattr(stages, "KEPT_IN_CHILD_FROM", 1)
-    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1, title=f"B{n} briefing") for n in range(6)}
-    root = make_archive(tmp_path / "a", files)
-    build(root, "--jobs", "2")
-    patched: list[bool] = []
-    real_patch = archive.with_terms
-    monkeypatch.setattr(stages, "with_terms", lambda *a: patched.append(True) or real_patch(*a))
-
-    def patches(name: str, old: str, new: str) -> int:
-        patched.clear()
-        file = root / "content" / "2016" / name
-        file.write_text(file.read_text().replace(old, new, 1))
-        assert run(root, "--quiet", "--jobs", "2") == 0
-        assert tree(root / "_site") == clean_build(root, tmp_path / "clean"), f"{name}: {old} -> {new}"
-        return len(patched)
-
-    (root / "content" / "2016" / "b6.md").write_text(text(6, ["Energy"], day=7, title="B6 briefing"))
-    assert patches("b6.md", "B6 briefing", "B6 briefing") == 1  # added: patched in, and kept
-    assert patches("b3.md", "B3 briefing", "Ferry news") == 0  # the model kept: the edit alone
-    assert patches("b4.md", f"tags: [{TAGS[1]}]", f"tags: [{TAGS[2]}]") == 1  # a retag: kept
-    assert patches("b2.md", "B2 briefing", "Oil news") == 0
-    assert patches("b4.md", f"tags: [{TAGS[2]}]", "tags: [Ferries]") == 1  # another, right after it
-    assert patches("b4.md", "tags: [Ferries]", f"tags: [{TAGS[1]}]") == 1  # and back
-    assert patches("b6.md", "B6 briefing", "Barley news") == 0
-    assert len(list((root / ".cache").glob("model-*.pickle"))) == 1
-
-
 @pytest.mark.parametrize(
     ("old", "new"),
     [("title: Briefing 2", "title: Ferry news"), (f"tags: [{TAGS[2]}]", "tags: [Ferries]")],
