@@ -270,8 +270,9 @@ def _staging(target: Path, cache: Cache | None, state: OutputState) -> tuple[Pat
     spare.mkdir(parents=True)
     if state.live.inode < 0:
         return spare, {}
+    source, into = os.fspath(target) + "/", os.fspath(spare) + "/"  # os-level paths: see `_make`
     for path in state.live.files:
-        _link(target / path, spare / path)
+        _linked(source + path, into + path, False)
     return spare, dict(state.live.files)
 
 
@@ -318,9 +319,11 @@ def _sync(
     made: dict[str, FileState],
 ) -> None:
     """Bring `staging` to `files`: link unchanged files from the live site, remove what is gone."""
+    source, into = os.fspath(target) + "/", os.fspath(staging) + "/"  # os-level paths: see `_make`
     for path, (_, digest, _) in unlike(staged, files):  # (a row shared is the same file)
-        if path not in made and staged.get(path, NONE)[1] != digest:
-            _link(target / path, staging / path)
+        held = staged.get(path, NONE)
+        if path not in made and held[1] != digest:
+            _linked(source + path, into + path, held is not NONE)
     folders: set[Path] = set()
     for path in staged.keys() - files.keys():
         (staging / path).unlink(missing_ok=True)
@@ -388,6 +391,21 @@ def _link(source: Path, file: Path) -> None:
         os.link(source, file)
     except OSError:
         shutil.copy2(source, file)
+
+
+def _linked(source: str, file: str, held: bool) -> None:
+    """`_link`, with the calls of the OS it needs and no more, as `_replace` writes: one the
+    staging folder holds (`held`: its state lists it) is unlinked first; for any other, its
+    folder is made first. Should that fail (the state wrong, or no links here), `_link` does
+    it all. The first build after a cold one links the whole site into the spare folder."""
+    try:
+        if held:
+            os.unlink(file)  # noqa: PTH108
+        else:
+            _made(os.path.dirname(file))  # noqa: PTH120
+        os.link(source, file)
+    except OSError:
+        _link(Path(source), Path(file))
 
 
 def _save(cache: Cache | None, target: Path, state: OutputState) -> None:

@@ -268,6 +268,26 @@ def test_a_page_is_written_anew_whatever_the_spare_folder_holds_and_never_throug
     }  # fmt: skip
 
 
+def test_a_file_is_linked_from_the_live_site_whatever_the_spare_folder_holds(tmp_path: Path) -> None:
+    """The linker trusts the spare folder's state as the writer does (`write._linked`): a file it
+    lists is unlinked first, one it does not has its folder made first. A state that is wrong, a
+    folder changed behind the build's back, still gives the live site's file, as a hard link."""
+    live, spare = tmp_path / "_site", tmp_path / "spare"
+    for name in "abcde":
+        (live / name).mkdir(parents=True)
+        (live / name / "index.html").write_bytes(f"live {name}".encode())
+    (spare / "a").mkdir(parents=True)
+    (spare / "a" / "index.html").write_bytes(b"stale a")
+    (spare / "e").mkdir()
+    (spare / "e" / "index.html").write_bytes(b"stale e")
+    write._linked(f"{live}/a/index.html", f"{spare}/a/index.html", held=False)  # there, though not listed
+    write._linked(f"{live}/b/index.html", f"{spare}/b/index.html", held=True)  # listed, though gone
+    write._linked(f"{live}/c/index.html", f"{spare}/c/index.html", held=False)
+    write._linked(f"{live}/e/index.html", f"{spare}/e/index.html", held=True)
+    assert tree(spare) == {f"{name}/index.html": f"live {name}".encode() for name in "abce"}
+    assert all((spare / name / "index.html").samefile(live / name / "index.html") for name in "abce")
+
+
 def test_a_pool_ended_before_its_workers_started_does_not_wait_for_them_forever() -> None:
     """The pool ends its workers with SIGTERM, maybe before a worker has set up (`_start`): it
     must die of it then too, not run the parent's handler and wait for work forever. Each
