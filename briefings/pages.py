@@ -423,6 +423,11 @@ def page_count(listed: int, per_page: int) -> int:
     return max(1, math.ceil(listed / per_page))
 
 
+def _listing_pages(first: str, listed: int, per_page: int) -> list[str]:
+    """Return the site path of each page of a listing of `listed` items whose first page is `first`."""
+    return [urls.page_path(first, number) for number in range(1, page_count(listed, per_page) + 1)]
+
+
 def _page_slices(entries: Sequence[T], per_page: int) -> Iterator[Sequence[T]]:
     """Yield what each page of a listing shows (`page_count` pages: one, empty, for no entries)."""
     for number in range(1, page_count(len(entries), per_page) + 1):
@@ -695,8 +700,7 @@ def _term_listing(term: Term, dated: Dating) -> tuple[Sequence[Entry], Dating]:
 
 def term_pages_of(term: Term, per_page: int) -> list[str]:
     """Return the site path of each page of a term (`term_pages`), in order."""
-    first = urls.term_path(term.kind, term.slug)
-    return [urls.page_path(first, number) for number in range(1, page_count(len(term.entries), per_page) + 1)]
+    return _listing_pages(urls.term_path(term.kind, term.slug), len(term.entries), per_page)
 
 
 def touched(term: Term, kinds: tuple[str, ...] = ("regions", "countries")) -> dict[str, tuple[Ref, ...]]:
@@ -790,8 +794,7 @@ def month_pages(
 
 def month_pages_of(month: Period, per_page: int) -> list[str]:
     """Return the site path of each page of a month (`month_pages`), in order."""
-    first = urls.month_path(month.year, month.month)
-    return [urls.page_path(first, number) for number in range(1, page_count(len(month.entries), per_page) + 1)]
+    return _listing_pages(urls.month_path(month.year, month.month), len(month.entries), per_page)
 
 
 def _month_pages(archive: Archive, index: int, dated: Dating = newest) -> Iterator[Page]:

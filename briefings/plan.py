@@ -158,7 +158,8 @@ class Prior:
 @dataclass(frozen=True)
 class Recalled:
     """What a plan of a new shape keeps of the last plan of the shape before (`Keying.recall_prior`):
-    the outputs it recalls (briefing pages, and the pages and feeds of terms), by output path,
+    the outputs it recalls (briefing pages, the pages and feeds of terms, the pages of months,
+    sitemap files: `recall_sitemaps`), by output path,
     what that plan gave them (`Given`; none whose template changed since), and what each holds,
     at this model's places (`Readers`' holds, ends and each output's place in them)."""
 
@@ -327,8 +328,9 @@ def _keyed_outputs(
     keying: Keying, renderer: Renderer, archive: Archive, site: SiteConfig, body: Callable[[BodyRef], str]
 ) -> Plan:
     """Return every page and feed, each keyed again or with the key remembered (`Keying`); the
-    briefing pages recalled from the shape before (`Keying.recall_prior`) are kept as that
-    shape's last plan gave them (`Plan.kept`), made by their path if the site lacks them."""
+    briefing pages recalled from the shape before (`Keying.recall_prior`), and the pages of the
+    terms and months every page of which is recalled, are kept as that shape's last plan gave
+    them (`Plan.kept`), made by their path if the site lacks them."""
     # Every page, its job and feed (300,000 objects at 100,000 briefings) is kept to the end of the
     # plan, and none is in a cycle: the collector's passes over them are left out (in one retag at
     # 100,000 it paused 0.61 s before, 0.20 s after: docs/performance.md, "A new shape's plan").
