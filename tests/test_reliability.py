@@ -273,7 +273,7 @@ def test_a_file_is_linked_from_the_live_site_whatever_the_spare_folder_holds(tmp
     lists is unlinked first, one it does not has its folder made first. A state that is wrong, a
     folder changed behind the build's back, still gives the live site's file, as a hard link."""
     live, spare = tmp_path / "_site", tmp_path / "spare"
-    for name in "abcde":
+    for name in "abce":
         (live / name).mkdir(parents=True)
         (live / name / "index.html").write_bytes(f"live {name}".encode())
     (spare / "a").mkdir(parents=True)
