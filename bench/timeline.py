@@ -44,12 +44,20 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("briefings.stages", "model_archive"),
     ("briefings.stages", "kept_model"),
     ("briefings.stages", "patched_model"),
+    ("briefings.stages", "with_terms"),
+    ("briefings.archive", "related_entries"),
     ("briefings.stages", "plan_site"),
     ("briefings.plan", "Keying", "__init__"),
     ("briefings.plan", "Keying", "recall_prior"),
+    ("briefings.plan", "_kept_plan"),
+    ("briefings.plan", "_unchanged_outputs"),
     ("briefings.plan", "_recalled_outputs"),
     ("briefings.plan", "_keyed_outputs"),
+    ("briefings.plan", "site_pages"),
+    ("briefings.plan", "site_dates"),
+    ("briefings.plan", "Keying", "recall_sitemaps"),
     ("briefings.plan", "Keying", "planned_all"),
+    ("briefings.plan", "Keying", "kept_prior"),
     ("briefings.stages", "check_output_paths"),
     ("briefings.stages", "dangling_references"),
     ("briefings.pipeline", "write_site"),
@@ -81,13 +89,15 @@ def wrapped(stage: str, function: Callable[..., Any], marks: list[Mark]) -> Call
 
 
 def wrap_stages(marks: list[Mark], stages: tuple[tuple[str, ...], ...] = STAGES) -> None:
-    """Wrap every stage of `stages` where the build calls it (the name in its caller's module)."""
+    """Wrap every stage of `stages` where the build calls it (the name in its caller's module);
+    one the engine lacks (an older commit's, timed from its checkout) is left out."""
     for module_name, *path in stages:
         owner: Any = importlib.import_module(module_name)
         for part in path[:-1]:
-            owner = getattr(owner, part)
+            owner = getattr(owner, part, None)
         name = path[-1]
-        setattr(owner, name, wrapped(".".join(path), getattr(owner, name), marks))
+        if owner is not None and hasattr(owner, name):
+            setattr(owner, name, wrapped(".".join(path), getattr(owner, name), marks))
 
 
 def report(marks: list[Mark], began: float, ended: float, min_ms: float) -> str:

@@ -107,9 +107,9 @@ def test_the_stage_timer_times_each_stage_of_a_built_archive_without_writing(
 
 
 def test_the_timeline_shows_each_stage_of_the_next_build_in_the_order_they_began(tmp_path: Path) -> None:
-    """`bench.timeline` builds the archive in its own process (a cold build, then one edit, then
-    nothing to do), printing the stages each build ran, in order, and the whole; the site it
-    writes is a build's."""
+    """`bench.timeline` builds the archive in its own process (a cold build, then one edit, a
+    retag, then nothing to do), printing the stages each build ran, in order, and the whole; the
+    site it writes is a build's."""
     write_archive(tmp_path, generate(30))
 
     def timeline(*options: str) -> list[str]:
@@ -129,6 +129,9 @@ def test_the_timeline_shows_each_stage_of_the_next_build_in_the_order_they_began
     edited = timeline("--", "--jobs", "1")  # (build.py's own options after --)
     assert {"kept_model", "patched_model", "_recalled_outputs", "write_site"} <= set(edited)
     assert "model_archive" not in edited
+    bench_rounds.retag(tmp_path, 1)  # a new shape: the model patched, the last plan's keys recalled
+    retagged = timeline("--", "--jobs", "1")
+    assert {"with_terms", "Keying.recall_prior", "site_pages", "Keying.kept_prior"} <= set(retagged)
     # Nothing to do: it stops at the listing, or (a file changed within the clock's tick) once it read the files.
     assert timeline() in (["list_content"], ["list_content", "read_content"])
 
