@@ -9,12 +9,11 @@ May not write files.
 from __future__ import annotations
 
 import json
-import operator
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache, partial
 from operator import itemgetter
 
@@ -371,15 +370,23 @@ def sitemap_parts(pages: Sequence[Listed], limit: int | None = None) -> list[tup
 
 def written_alike(rows: tuple[Listed, ...], others: tuple[Listed, ...]) -> bool:
     """Return True when two sitemap files list the same pages with the same dates, each written
-    alike (the same moment at the same UTC offset: `_stamp`). In C but for the offsets, each
-    looked at only once the rest is equal (50,000 at 100,000 briefings)."""
-    if rows != others:
+    alike (the same moment at the same UTC offset: `_stamp`). Column by column, in C: the paths,
+    then each date's offset and moment (50,000 rows at 100,000 briefings; comparing the rows
+    whole, then the offsets in Python, took 0.18 s for three files after a retag)."""
+    if len(rows) != len(others) or list(map(_PATH, rows)) != list(map(_PATH, others)):
         return False
-    return all(map(operator.eq, map(_offset, map(itemgetter(1), rows)), map(_offset, map(itemgetter(1), others))))
+    dates, was = list(map(_DATE, rows)), list(map(_DATE, others))
+    if None in dates or None in was:  # a page with no date (an empty archive's home page): row by row
+        return all(map(_dated_alike, dates, was))
+    offsets = list(map(datetime.utcoffset, dates)) == list(map(datetime.utcoffset, was))
+    return offsets and list(map(datetime.timestamp, dates)) == list(map(datetime.timestamp, was))
 
 
-def _offset(moment: datetime | None) -> timedelta | None:
-    return moment.utcoffset() if moment is not None else None
+_PATH, _DATE = itemgetter(0), itemgetter(1)  # of a `Listed`
+
+
+def _dated_alike(a: datetime | None, b: datetime | None) -> bool:
+    return a == b and (a is None or b is None or a.utcoffset() == b.utcoffset())
 
 
 NOT_LISTED = "404.html"  # the one page the sitemap does not list

@@ -15,7 +15,7 @@ from lxml import etree
 from briefings import pipeline
 from briefings.archive import Entry
 from briefings.config import SiteConfig, load_config
-from briefings.feeds import _atom_entry, entry_id, sitemap
+from briefings.feeds import _atom_entry, entry_id, sitemap, written_alike
 from briefings.kinds import BY_NAME
 from tests.conftest import briefing, build, make_archive
 from tests.sitetools import page, parse, published_pages
@@ -312,3 +312,21 @@ def test_briefing_pages_describe_a_news_article(site: Path) -> None:
     assert "dateModified" not in never_updated and never_updated["datePublished"] == "2015-09-24T10:00:00+03:00"
     listing = {m.get("property"): m.get("content") for m in page(site, "").xpath("//meta")}
     assert listing["og:type"] == "website"
+
+
+def test_two_sitemap_files_are_written_alike_when_their_pages_dates_and_offsets_are() -> None:
+    """`written_alike` tells whether a sitemap file's bytes would be the same: the same pages in
+    the same order, each dated the same moment at the same UTC offset (what `lastmod` writes)."""
+    moscow = timezone(timedelta(hours=3))
+    day = datetime(2016, 4, 2, 10, tzinfo=moscow)
+    rows = (("", day), ("2016/04/a/", day), ("tags/", None))
+    assert written_alike(rows, (("", day), ("2016/04/a/", datetime(2016, 4, 2, 10, tzinfo=moscow)), ("tags/", None)))
+    assert not written_alike(rows, (("", day), ("2016/04/b/", day), ("tags/", None)))  # another page
+    assert not written_alike(rows, rows[:2])
+    assert not written_alike(rows, (("", day), ("2016/04/a/", day + timedelta(days=1)), ("tags/", None)))
+    assert not written_alike(rows, (("", day), ("2016/04/a/", day.astimezone(UTC)), ("tags/", None)))  # same moment
+    assert not written_alike(rows, (("", day), ("2016/04/a/", day), ("tags/", day)))
+    dated = rows[:2]  # no page without a date: compared by column
+    assert written_alike(dated, (("", day), ("2016/04/a/", datetime(2016, 4, 2, 10, tzinfo=moscow))))
+    assert not written_alike(dated, (("", day), ("2016/04/a/", day + timedelta(seconds=1))))
+    assert not written_alike(dated, (("", day), ("2016/04/a/", day.astimezone(UTC))))
