@@ -428,6 +428,11 @@ def _listing_pages(first: str, listed: int, per_page: int) -> list[str]:
     return [urls.page_path(first, number) for number in range(1, page_count(listed, per_page) + 1)]
 
 
+def _dated_pages(paths: list[str], entries: Sequence[Entry], dated: Dating, per_page: int) -> Iterator[Dated]:
+    """Return each page of a listing (its `paths`, in order) as `Dated`, dated as `paginate` dates it."""
+    return map(Dated, paths, map(dated, _page_slices(entries, per_page)))
+
+
 def _page_slices(entries: Sequence[T], per_page: int) -> Iterator[Sequence[T]]:
     """Yield what each page of a listing shows (`page_count` pages: one, empty, for no entries)."""
     for number in range(1, page_count(len(entries), per_page) + 1):
@@ -686,8 +691,7 @@ def term_pages(archive: Archive, term: Term, dated: Dating = newest) -> Iterator
 def term_dates(archive: Archive, term: Term, dated: Dating = newest) -> Iterator[Dated]:
     """Yield the path and date of each page of one term, as `term_pages` dates them, making none."""
     entries, modified = _term_listing(term, dated)
-    per_page = archive.config.per_page
-    return map(Dated, term_pages_of(term, per_page), map(modified, _page_slices(entries, per_page)))
+    return _dated_pages(term_pages_of(term, archive.config.per_page), entries, modified, archive.config.per_page)
 
 
 def _term_listing(term: Term, dated: Dating) -> tuple[Sequence[Entry], Dating]:
@@ -786,8 +790,7 @@ def month_pages(
     per_page = archive.config.per_page
     for index, month in enumerate(archive.months):
         if id(month) in dated_only:
-            shown = _page_slices(month.entries, per_page)
-            yield from map(Dated, month_pages_of(month, per_page), map(dated, shown))
+            yield from _dated_pages(month_pages_of(month, per_page), month.entries, dated, per_page)
         else:
             yield from _month_pages(archive, index, dated)
 
