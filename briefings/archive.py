@@ -24,7 +24,7 @@ from briefings.config import SiteConfig
 from briefings.content import Briefing
 from briefings.countries import KNOWN_COUNTRIES, Compared, near_misses_since
 from briefings.errors import SourceError
-from briefings.frozen import compact_pickle, worked_out
+from briefings.frozen import compact_pickle, remade, worked_out
 from briefings.keys import Memo, digest_text
 from briefings.kinds import BY_NAME, KINDS, Kind
 from briefings.markdown import BodyRef
@@ -46,14 +46,27 @@ class Ref:
     slug: str
 
 
-@compact_pickle
+class _Held:
+    """What an `Entry` holds besides its fields: what passes over many entries read of its
+    briefing (`file`, `image_src`, `modified_at`), and the values of a briefing and body not
+    made yet (`unmade_entry`)."""
+
+    __slots__ = ("_body_row", "_briefing_row", "file", "image_src", "modified_at")
+
+
 @dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(_Held):
     """A briefing placed in the archive: its URL path, where its body is, and its terms' links.
 
     `refs` holds the links to its terms, one tuple per kind of `KINDS`, in that order;
     templates read them by field name (`entry.tags`, `entry.region`: a single field gives
     its one link, or None when it is optional and not given: `entry.story`).
+
+    An entry loaded from the cache makes its briefing and its body when first read
+    (`unmade_entry`): a one-edit build at 100,000 briefings reads about 3,000 briefings of the
+    model it loads, and making the other 97,000 took a third of loading it. What a pass over
+    many entries reads is held apart, made or not: the briefing's `file` path, `image_src` and
+    `modified_at` (the newest of a listing's page is looked for in every entry it shows).
     """
 
     briefing: Briefing
@@ -62,17 +75,76 @@ class Entry:
     refs: tuple[tuple[Ref, ...], ...]
     site_links: tuple[tuple[int, str], ...] = ()  # (line, "/path/") written in the body
 
+    def __post_init__(self) -> None:
+        _set(self, "file", self.briefing.path)
+        _set(self, "image_src", self.briefing.image.src if self.briefing.image else None)
+        _set(self, "modified_at", self.briefing.modified_at)
+        _set(self, "_briefing_row", None)
+        _set(self, "_body_row", None)
+
+    @property
+    def body_digest(self) -> str:
+        """Its body's digest, read without making its body."""
+        return self._body_row[0] if self._body_row is not None else self.body.digest
+
     def terms(self, kind: Kind) -> tuple[Ref, ...]:
         """Return the links to this entry's terms of one kind."""
         return self.refs[_PLACE[kind.name]]
 
     def __getattr__(self, name: str) -> Any:
-        """Return the terms of the kind whose field is `name`: a tuple, or the one link of a single field."""
+        """Return its briefing or body, made now if not made yet (`unmade_entry`); or the terms of
+        the kind whose field is `name`: a tuple, or the one link of a single field."""
+        if name == "briefing" and self._briefing_row is not None:
+            made: Any = remade(Briefing, *self._briefing_row)
+            _set(self, "briefing", made)
+            _set(self, "_briefing_row", None)
+            return made
+        if name == "body" and self._body_row is not None:
+            made = BodyRef(*self._body_row)
+            _set(self, "body", made)
+            _set(self, "_body_row", None)
+            return made
         kind = _BY_FIELD.get(name)
         if kind is None:
             raise AttributeError(name)
         refs = self.refs[_PLACE[kind.name]]
         return refs if kind.many else (refs[0] if refs else None)
+
+    def __reduce__(self) -> tuple[Callable[..., Entry], tuple[object, ...]]:
+        """Pickle as `unmade_entry` takes it: its briefing's and body's values, not the objects."""
+        briefing = self._briefing_row or self.briefing.__reduce__()[1][1:]  # (names, values): `remade`
+        body = self._body_row or self.body.__reduce__()[1]  # BodyRef's fields: `compact_pickle`
+        held = (self.file, self.image_src, self.modified_at)
+        return unmade_entry, (*briefing, body, self.path, self.refs, self.site_links, *held)
+
+
+_set = object.__setattr__  # how a frozen object's slots are set
+
+
+def unmade_entry(
+    names: tuple[str, ...],
+    values: tuple[object, ...],
+    body: tuple[object, ...],
+    path: str,
+    refs: tuple[tuple[Ref, ...], ...],
+    site_links: tuple[tuple[int, str], ...],
+    file: str,
+    image_src: str | None,
+    modified_at: float,
+) -> Entry:
+    """Return an entry whose briefing and body are made when first read: from `names` and
+    `values` (as `frozen.remade` takes them) and the fields of its `BodyRef`. What an entry
+    pickles as (`Entry.__reduce__`), and the one function of this module a cache file may call."""
+    entry = Entry.__new__(Entry)
+    _set(entry, "path", path)
+    _set(entry, "refs", refs)
+    _set(entry, "site_links", site_links)
+    _set(entry, "file", file)
+    _set(entry, "image_src", image_src)
+    _set(entry, "modified_at", modified_at)
+    _set(entry, "_briefing_row", (names, values))
+    _set(entry, "_body_row", body)
+    return entry
 
 
 _PLACE = {kind.name: place for place, kind in enumerate(KINDS)}
@@ -149,7 +221,7 @@ class Archive:
         return newest(self.entries)
 
 
-file_of = operator.attrgetter("briefing.path")  # an entry's file path, as `map` takes it
+file_of = operator.attrgetter("file")  # an entry's file path, as `map` takes it
 entry_path = operator.attrgetter("path")  # an entry's page path, as `map` takes it (100,000 entries)
 _moment_of = operator.attrgetter("briefing.moment")
 
@@ -158,7 +230,7 @@ def _place(entry: Entry) -> tuple[float, str, str]:
     return place_of(entry.briefing)
 
 
-_modified_at = operator.attrgetter("briefing.modified_at")  # listings show 80,000 entries at 10,000 briefings
+_modified_at = operator.attrgetter("modified_at")  # listings show 80,000 entries at 10,000 briefings
 
 
 def newest(entries: Sequence[Entry]) -> datetime | None:
@@ -291,7 +363,7 @@ def build_archive(
 
 def entries_of(archive: Archive, files: AbstractSet[str]) -> dict[str, Entry]:
     """Return the entries of these files (by file path), found in a pass that runs in C."""
-    return {entry.briefing.path: entry for entry in itertools.compress(archive.entries, _of_files(archive, files))}
+    return {entry.file: entry for entry in itertools.compress(archive.entries, _of_files(archive, files))}
 
 
 def _of_files(archive: Archive, files: AbstractSet[str]) -> Iterator[bool]:
@@ -313,7 +385,7 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
     places = list(itertools.compress(range(len(entries)), _of_files(archive, edits.keys())))
     old = [entries[index] for index in places]
     for index in places:
-        swap[id(entries[index])] = entries[index] = edits[entries[index].briefing.path]
+        swap[id(entries[index])] = entries[index] = edits[entries[index].file]
     for index in places:
         around = entries[max(index - 1, 0) : index + 2]
         if any(place_of(a.briefing) >= place_of(b.briefing) for a, b in itertools.pairwise(around)):
@@ -348,7 +420,7 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
     ordered = tuple(entries)
     related = dict(archive.related)
     related.update((path, swapped(related[path])) for path in _holding(related, old))
-    return replace(
+    patched = replace(
         archive,
         entries=ordered,
         terms=terms,
@@ -358,6 +430,36 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
         given_way=tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in archive.given_way),
         recent=recent_entries(ordered, now),
     )
+    _carry_modified(archive, patched, old, [swap[id(o)] for o in old])
+    return patched
+
+
+def with_config(archive: Archive, config: SiteConfig) -> Archive:
+    """Return the archive with these settings (those it was made with, read again: a model
+    loaded from the cache), and its date of change if it was worked out."""
+    patched = replace(archive, config=config)
+    if (known := Archive.modified.known(archive)) is not None:
+        Archive.modified.given(patched, known[0])
+    return patched
+
+
+def _carry_modified(before: Archive, after: Archive, old: Sequence[Entry], new: Sequence[Entry]) -> None:
+    """Give `after` its date of change (`Archive.modified`) from `before`'s, the entries `old`
+    replaced by `new`, when it follows from those alone: `before` worked it out, no old entry
+    was as late, and at most one new entry is as late, and later. Else it is worked out when
+    asked, from every entry: each of whose briefings a model loaded from the cache would make
+    (`unmade_entry`), where a one-edit build otherwise reads a few thousand."""
+    known = Archive.modified.known(before)
+    if known is None or known[0] is None:
+        return
+    at = known[0].timestamp()
+    if any(o.modified_at >= at for o in old):
+        return
+    later = [n for n in new if n.modified_at >= at]
+    if not later:
+        Archive.modified.given(after, known[0])
+    elif len(later) == 1 and later[0].modified_at > at:
+        Archive.modified.given(after, later[0].briefing.modified)
 
 
 def _holding(lists: Mapping[str, tuple[Entry, ...]], old: Sequence[Entry]) -> list[str]:

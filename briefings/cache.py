@@ -54,9 +54,9 @@ _VALUE_TYPES = {
     ("builtins", "set"), ("builtins", "frozenset"), ("datetime", "datetime"), ("datetime", "date"),
     ("datetime", "timezone"), ("datetime", "timedelta"), ("zoneinfo", "ZoneInfo"),
 }  # fmt: skip
-# The one function a cache file may call besides: it makes only an object of a class the package
-# marked (`frozen.compact_dict_pickle`), from values.
-_REMADE = ("briefings.frozen", "remade")
+# The functions a cache file may call besides: each makes only an object of a class the package
+# marked (`frozen.compact_dict_pickle`), or an archive's entry, from values.
+_CALLS = {("briefings.frozen", "remade"), ("briefings.archive", "unmade_entry")}
 
 
 def _zone_getattr(owner: object, name: str) -> Any:
@@ -75,7 +75,7 @@ class _ValuesOnly(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == ("builtins", "getattr"):
             return _zone_getattr
-        if (module, name) in _VALUE_TYPES or (module, name) == _REMADE:
+        if (module, name) in _VALUE_TYPES or (module, name) in _CALLS:
             return super().find_class(module, name)
         if module.startswith("briefings.") and "." not in name:
             found = super().find_class(module, name)

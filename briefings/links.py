@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote
 
 from briefings.config import SiteConfig
@@ -125,24 +127,52 @@ def resolver(
     return resolve
 
 
-def dangling_references(
-    linking: Iterable[tuple[Briefing, tuple[tuple[int, str], ...]]], paths: set[str]
-) -> list[SourceError]:
-    """Return an error for each image or body link to a site path that no output serves; `linking`
-    gives each briefing with its body's site links by line. Each target is looked up once:
-    most links of an archive go to a few pages (its regions, its tags)."""
+class Linking(Protocol):
+    """A briefing as `dangling_references` checks it: an archive's `Entry`, or `Unplaced`."""
+
+    @property
+    def briefing(self) -> Briefing: ...  # read only for an error's file and line
+
+    @property
+    def image_src(self) -> str | None: ...
+
+    @property
+    def site_links(self) -> tuple[tuple[int, str], ...]: ...
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """A briefing no listing holds (a stand-in), with its body's site links, as `Linking`."""
+
+    briefing: Briefing
+    site_links: tuple[tuple[int, str], ...]
+
+    @property
+    def image_src(self) -> str | None:
+        return self.briefing.image.src if self.briefing.image else None
+
+
+def dangling_references(linking: Iterable[Linking], paths: set[str]) -> list[SourceError]:
+    """Return an error for each image or body link to a site path that no output serves. Each
+    target is looked up once: most links of an archive go to a few pages (its regions, its
+    tags). A briefing is read only for an error's file and line: an archive's entries hold
+    their image's src and site links apart (a model loaded from the cache makes a briefing
+    when it is first read: `archive.unmade_entry`)."""
     errors = []
     served: dict[str, bool] = {}
-    for b, site_links in linking:
-        if b.image and "://" not in b.image.src and not _serves(paths, b.image.src):
-            message = f'image src: "{b.image.src}" is not a file of the site; add it under static/ or fix the path'
+    for linked in linking:
+        src = linked.image_src
+        if src and "://" not in src and not _serves(paths, src):
+            b = linked.briefing
+            message = f'image src: "{src}" is not a file of the site; add it under static/ or fix the path'
             errors.append(SourceError(b.path, b.line_of("image"), message))
-        for line, target in site_links:
+        for line, target in linked.site_links:
             found = served.get(target)
             if found is None:
                 found = served[target] = _serves(paths, target)
             if not found:
-                errors.append(SourceError(b.path, line, f'link "{target}" points to no page of the site; fix the path'))
+                message = f'link "{target}" points to no page of the site; fix the path'
+                errors.append(SourceError(linked.briefing.path, line, message))
     return errors
 
 

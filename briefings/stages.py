@@ -31,6 +31,7 @@ from briefings.archive import (
     entries_of,
     entry_path,
     linking_to,
+    with_config,
     with_edits,
     with_terms,
 )
@@ -41,7 +42,7 @@ from briefings.config import ParseSettings, SiteConfig
 from briefings.content import Briefing, share_values
 from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
-from briefings.links import dangling_references, resolve_bodies
+from briefings.links import Unplaced, dangling_references, resolve_bodies
 from briefings.outputs import Plan
 from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
@@ -250,8 +251,7 @@ def model_archive(
     errors += url_errors + link_errors + model_errors
     if errors:  # the links no output would serve, found without planning the site
         served = output_paths(run.root, archive, assets) | {output_file(paths[b.path]) for b in standins}
-        linking = [*((e.briefing, e.site_links) for e in archive.entries), *((b, bodies[b.path][1]) for b in standins)]
-        errors += dangling_references(linking, served)
+        errors += dangling_references([*archive.entries, *(Unplaced(b, bodies[b.path][1]) for b in standins)], served)
     return archive, errors
 
 
@@ -395,7 +395,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     check_output_paths(cache, plan)
-    dangling = dangling_references(((e.briefing, e.site_links) for e in archive.entries), set(plan.paths()))
+    dangling = dangling_references(archive.entries, set(plan.paths()))
     if dangling:
         raise BuildFailed(dangling)
     scheduled = scheduled_briefings(run, records)
@@ -510,14 +510,14 @@ def _sharing_entries(made: Warm) -> dict[str, str]:
     path and digest are its briefing's path and its body's digest (equal, from other cache
     files or workers), so the model kept pickles them once, not twice (200,000 strings at
     100,000 briefings, unpickled by every build that loads it)."""
-    held = {entry.briefing.path: entry for entry in made.archive.entries}
+    held = {entry.file: entry for entry in made.archive.entries}
     shared = {}
     for path, digest in made.digests.items():
         entry = held.get(path)
         if entry is None:
             shared[path] = digest
         else:
-            shared[entry.briefing.path] = entry.body.digest if entry.body.digest == digest else digest
+            shared[entry.file] = entry.body_digest if entry.body_digest == digest else digest
     return shared
 
 
@@ -613,7 +613,7 @@ def patched_model(
     places = entries_of(warm.archive, {r.path for r in edited} | gone)
     # The bodies that link to a briefing moved are resolved again: its URL, or its headings, changed.
     old_urls = {href(run.config.base_path, places[path].path) for path in moved if path in places}
-    linking = {e.briefing.path for e in linking_to(warm.archive.entries, old_urls)} - places.keys()
+    linking = {e.file for e in linking_to(warm.archive.entries, old_urls)} - places.keys()
     if linking:
         edited += records.of(sorted(linking))
         places |= entries_of(warm.archive, linking)
@@ -631,9 +631,7 @@ def patched_model(
     paths = {r.path: briefing_path(b.date, b.slug) for r in near if (b := r.as_read) is not None}
     urls = {r.path: briefing_path(b.date, b.slug) for r in new if (b := r.briefing) is not None}
     leaving = gone | moved
-    if urls and not _urls_free(
-        run, records, urls, {e.path for e in warm.archive.entries if e.briefing.path not in leaving}
-    ):
+    if urls and not _urls_free(run, records, urls, {e.path for e in warm.archive.entries if e.file not in leaving}):
         return None
     visible = [r for r in near if r.as_read is not None and shown_at(r.as_read, run.now, run.options)]
     unpublished = unpublished_briefings(near, run.now)
@@ -648,7 +646,7 @@ def patched_model(
             edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
         else:
             joining[r.path] = Entry(r.briefing, paths[r.path], body, (), site_links)
-    model = replace(warm.archive, config=run.config)
+    model = with_config(warm.archive, run.config)
     if warm.inputs == inputs:
         return with_edits(model, edits, run.now)
     return with_terms(model, edits, run.now, run.cache, joining, removed)

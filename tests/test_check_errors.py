@@ -230,7 +230,7 @@ def test_a_tag_named_like_a_region_is_an_error(archive) -> None:
 def test_dangling_references_name_each_briefing_whose_link_or_image_no_output_serves() -> None:
     """Each briefing whose link or image no output serves is named, at its line, in the
     briefings' order, and no other (most briefings share their tuple of links with others)."""
-    from briefings.links import dangling_references
+    from briefings.links import Unplaced, dangling_references
     from tests.test_content import parse
 
     image = "image:\n  src: /images/missing.jpg\n  alt: Nothing here\n"
@@ -239,16 +239,20 @@ def test_dangling_references_name_each_briefing_whose_link_or_image_no_output_se
     briefings = [b for b in made if b is not None]
     good, bad = ((9, "/tags/syria/"), (10, "/")), ((9, "/tags/syria/"), (12, "/tags/nope/"))
     paths = {"index.html", "tags/syria/index.html"}
+
+    def linked(site_links: list[tuple[tuple[int, str], ...]]) -> list[Unplaced]:
+        return [Unplaced(b, links) for b, links in zip(briefings, site_links, strict=True)]
+
     missing_image = (
         'content/2015/b3.md:9: image src: "/images/missing.jpg" is not a file of the site; '
         "add it under static/ or fix the path"
     )
-    assert [str(e) for e in dangling_references(zip(briefings, [good] * 5, strict=True), paths)] == [missing_image]
-    assert [str(e) for e in dangling_references(zip(briefings, [()] * 5, strict=True), paths)] == [missing_image]
-    errors = [str(e) for e in dangling_references(zip(briefings, [good, bad, good, good, bad], strict=True), paths)]
+    assert [str(e) for e in dangling_references(linked([good] * 5), paths)] == [missing_image]
+    assert [str(e) for e in dangling_references(linked([()] * 5), paths)] == [missing_image]
+    errors = [str(e) for e in dangling_references(linked([good, bad, good, good, bad]), paths)]
     assert errors == [
         'content/2015/b1.md:12: link "/tags/nope/" points to no page of the site; fix the path',
         missing_image,
         'content/2015/b4.md:12: link "/tags/nope/" points to no page of the site; fix the path',
     ]
-    assert dangling_references(zip(briefings, [good] * 5, strict=True), paths | {"images/missing.jpg"}) == []
+    assert dangling_references(linked([good] * 5), paths | {"images/missing.jpg"}) == []

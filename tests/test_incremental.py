@@ -2395,3 +2395,32 @@ def test_the_model_kept_holds_each_value_its_briefings_share_once(tmp_path: Path
     for entry in again.archive.entries:
         key = next(path for path in again.digests if path == entry.briefing.path)
         assert key is entry.briefing.path and again.digests[key] is entry.body.digest
+
+
+def test_an_edit_makes_only_the_briefings_its_pages_show_of_the_model_it_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: an entry of the model loaded from the cache makes its briefing and its body
+    when first read (`archive.unmade_entry`). An edit to one briefing's summary makes those
+    the pages it reaches show, not every briefing: the passes over every entry read what an
+    entry holds apart (its file, image src and site links), and the archive's date of change
+    follows from the model's (`archive._carry_modified`). The site is a clean build's, and the
+    model kept after it holds the briefings made and not made alike."""
+    root = tmp_path / "a"
+    write_archive(root, generate(150, seed=11))
+    settings = root / "site.yaml"
+    settings.write_text(settings.read_text().replace("per_page: 200", "per_page: 10"))  # as 200 of 100,000
+    build(root)  # keeps the model it made
+    made: list[str] = []
+    real = archive.remade
+    monkeypatch.setattr(archive, "remade", lambda cls, names, row: made.append(row[0]) or real(cls, names, row))
+    oldest = sorted((root / "content").rglob("*.md"))[0]
+    oldest.write_text(oldest.read_text().replace("summary: ", "summary: Edited. ", 1))
+    report = pipeline.build(root, pipeline.Options(jobs=1))
+    assert report.archive is not None and report.replanned is not None
+    assert 0 < len(made) < 150 // 2, len(made)  # 46: those of its term, month, year and related pages
+    assert report.archive.modified == clean_model(root).modified
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    kept = pickle.loads(pickle.dumps(report.archive.entries))
+    assert kept == report.archive.entries
+    assert [e.file for e in kept] == [e.briefing.path for e in report.archive.entries]
