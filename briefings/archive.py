@@ -420,7 +420,7 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
     ordered = tuple(entries)
     related = dict(archive.related)
     related.update((path, swapped(related[path])) for path in _holding(related, old))
-    patched = replace(
+    return replace(
         archive,
         entries=ordered,
         terms=terms,
@@ -430,36 +430,6 @@ def with_edits(archive: Archive, edits: Mapping[str, Entry], now: datetime) -> A
         given_way=tuple(replace(way, term=by_slug[way.term.kind, way.term.slug]) for way in archive.given_way),
         recent=recent_entries(ordered, now),
     )
-    _carry_modified(archive, patched, old, [swap[id(o)] for o in old])
-    return patched
-
-
-def with_config(archive: Archive, config: SiteConfig) -> Archive:
-    """Return the archive with these settings (those it was made with, read again: a model
-    loaded from the cache), and its date of change if it was worked out."""
-    patched = replace(archive, config=config)
-    if (known := Archive.modified.known(archive)) is not None:
-        Archive.modified.given(patched, known[0])
-    return patched
-
-
-def _carry_modified(before: Archive, after: Archive, old: Sequence[Entry], new: Sequence[Entry]) -> None:
-    """Give `after` its date of change (`Archive.modified`) from `before`'s, the entries `old`
-    replaced by `new`, when it follows from those alone: `before` worked it out, no old entry
-    was as late, and at most one new entry is as late, and later. Else it is worked out when
-    asked, from every entry: each of whose briefings a model loaded from the cache would make
-    (`unmade_entry`), where a one-edit build otherwise reads a few thousand."""
-    known = Archive.modified.known(before)
-    if known is None or known[0] is None:
-        return
-    at = known[0].timestamp()
-    if any(o.modified_at >= at for o in old):
-        return
-    later = [n for n in new if n.modified_at >= at]
-    if not later:
-        Archive.modified.given(after, known[0])
-    elif len(later) == 1 and later[0].modified_at > at:
-        Archive.modified.given(after, later[0].briefing.modified)
 
 
 def _holding(lists: Mapping[str, tuple[Entry, ...]], old: Sequence[Entry]) -> list[str]:

@@ -95,13 +95,3 @@ class worked_out(Generic[V]):  # a decorator, named like `property`
             return self
         value = instance.__dict__[self.name] = self.work(instance)
         return value
-
-    def known(self, instance: object) -> tuple[V] | None:
-        """Return `(value,)` if it was worked out for this object (or `given`), else None."""
-        kept = instance.__dict__
-        return (kept[self.name],) if self.name in kept else None
-
-    def given(self, instance: object, value: V) -> None:
-        """Keep `value` as the object's, worked out from what another object worked out: it must
-        be what `work` would give."""
-        instance.__dict__[self.name] = value

@@ -31,7 +31,6 @@ from briefings.archive import (
     entries_of,
     entry_path,
     linking_to,
-    with_config,
     with_edits,
     with_terms,
 )
@@ -646,7 +645,7 @@ def patched_model(
             edits[r.path] = replace(places[r.path], briefing=r.briefing, body=body, site_links=site_links)
         else:
             joining[r.path] = Entry(r.briefing, paths[r.path], body, (), site_links)
-    model = with_config(warm.archive, run.config)
+    model = replace(warm.archive, config=run.config)
     if warm.inputs == inputs:
         return with_edits(model, edits, run.now)
     return with_terms(model, edits, run.now, run.cache, joining, removed)

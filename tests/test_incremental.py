@@ -2403,9 +2403,8 @@ def test_an_edit_makes_only_the_briefings_its_pages_show_of_the_model_it_loads(
     """Counted: an entry of the model loaded from the cache makes its briefing and its body
     when first read (`archive.unmade_entry`). An edit to one briefing's summary makes those
     the pages it reaches show, not every briefing: the passes over every entry read what an
-    entry holds apart (its file, image src and site links), and the archive's date of change
-    follows from the model's (`archive._carry_modified`). The site is a clean build's, and the
-    model kept after it holds the briefings made and not made alike."""
+    entry holds apart (its file, image src, date of change and site links). The site is a clean
+    build's, and the model kept after it holds the briefings made and not made alike."""
     root = tmp_path / "a"
     write_archive(root, generate(150, seed=11))
     settings = root / "site.yaml"
