@@ -12,7 +12,7 @@ import functools
 import heapq
 import itertools
 import operator
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
@@ -119,15 +119,6 @@ class Entry(_Held):
 
 
 _set = object.__setattr__  # how a frozen object's slots are set
-
-
-def make_all(entries: Iterable[Entry]) -> None:
-    """Make here the briefing and body of every entry not made yet (`unmade_entry`): before
-    forked workers that read most of them would each make their own (a pass in C for those made)."""
-    deque(map(_both, entries), maxlen=0)
-
-
-_both = operator.attrgetter("briefing", "body")
 
 
 def unmade_entry(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jinja2
 
-from briefings.archive import Archive, Entry, entry_path, file_of, make_all, revised_ids
+from briefings.archive import Archive, Entry, entry_path, file_of, revised_ids
 from briefings.collector import out_of_sight
 from briefings.config import SiteConfig
 from briefings.content import Briefing
@@ -624,7 +624,6 @@ class Keying:
         again = [job for job in work if self._remembered(job.path, job.template, self._template(job)) is None]
         if len(again) < PARALLEL_KEYS_FROM:
             return [self.planned(job) for job in work]
-        make_all(self.entries)  # once, here: each worker would make those its views read
         # The other entries first: each digested by one worker, then known to every worker that
         # keys the views (as a digest known by other means).
         entries = tuple(entry for entry in self.entries if self.hasher.known(entry) is None)
