@@ -12,6 +12,7 @@ import functools
 import heapq
 import itertools
 import operator
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -48,10 +49,10 @@ class Ref:
 
 class _Held:
     """What an `Entry` holds besides its fields: what passes over many entries read of its
-    briefing (`file`, `image_src`, `modified_at`), and the values of a briefing and body not
-    made yet (`unmade_entry`)."""
+    briefing (`file`, `image_src`, `date`, `modified_at`, `revised`, `aliases`), and the values
+    of a briefing and body not made yet (`unmade_entry`)."""
 
-    __slots__ = ("_body_row", "_briefing_row", "file", "image_src", "modified_at")
+    __slots__ = ("_body_row", "_briefing_row", "aliases", "date", "file", "image_src", "modified_at", "revised")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,10 @@ class Entry(_Held):
     An entry loaded from the cache makes its briefing and its body when first read
     (`unmade_entry`): a one-edit build at 100,000 briefings reads about 3,000 briefings of the
     model it loads, and making the other 97,000 took a third of loading it. What a pass over
-    many entries reads is held apart, made or not: the briefing's `file` path, `image_src` and
-    `modified_at` (the newest of a listing's page is looked for in every entry it shows).
+    many entries reads is held apart, made or not: the briefing's `file` path, `image_src`, `date`
+    (the sitemap's date of most briefing pages), `modified_at` (the newest of a listing's page is
+    looked for in every entry it shows), whether it was `revised` (updated or corrected:
+    `revised_ids`) and its `aliases` (`moved_pages`).
     """
 
     briefing: Briefing
@@ -78,9 +81,17 @@ class Entry(_Held):
     def __post_init__(self) -> None:
         _set(self, "file", self.briefing.path)
         _set(self, "image_src", self.briefing.image.src if self.briefing.image else None)
+        _set(self, "date", self.briefing.date)
         _set(self, "modified_at", self.briefing.modified_at)
+        _set(self, "revised", self.briefing.updated is not None or bool(self.briefing.corrections))
+        _set(self, "aliases", self.briefing.aliases)
         _set(self, "_briefing_row", None)
         _set(self, "_body_row", None)
+
+    @property
+    def modified(self) -> datetime:
+        """Its briefing's date of change (`Briefing.modified`): its date, held, unless it was revised."""
+        return self.briefing.modified if self.revised else self.date
 
     @property
     def body_digest(self) -> str:
@@ -114,7 +125,7 @@ class Entry(_Held):
         """Pickle as `unmade_entry` takes it: its briefing's and body's values, not the objects."""
         briefing = self._briefing_row or self.briefing.__reduce__()[1][1:]  # (names, values): `remade`
         body = self._body_row or self.body.__reduce__()[1]  # BodyRef's fields: `compact_pickle`
-        held = (self.file, self.image_src, self.modified_at)
+        held = (self.file, self.image_src, self.date, self.modified_at, self.revised, self.aliases)
         return unmade_entry, (*briefing, body, self.path, self.refs, self.site_links, *held)
 
 
@@ -130,7 +141,10 @@ def unmade_entry(
     site_links: tuple[tuple[int, str], ...],
     file: str,
     image_src: str | None,
+    date: datetime,
     modified_at: float,
+    revised: bool,
+    aliases: tuple[str, ...],
 ) -> Entry:
     """Return an entry whose briefing and body are made when first read: from `names` and
     `values` (as `frozen.remade` takes them) and the fields of its `BodyRef`. What an entry
@@ -141,7 +155,10 @@ def unmade_entry(
     _set(entry, "site_links", site_links)
     _set(entry, "file", file)
     _set(entry, "image_src", image_src)
+    _set(entry, "date", date)
     _set(entry, "modified_at", modified_at)
+    _set(entry, "revised", revised)
+    _set(entry, "aliases", aliases)
     _set(entry, "_briefing_row", (names, values))
     _set(entry, "_body_row", body)
     return entry
@@ -213,6 +230,9 @@ class Archive:
     # choose: not regions), with the names given way moved to their kind: what the spelling of
     # each term and "did you mean" are worked out from, again by `with_terms` after a retag.
     names: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The token of the ranking its related lists were made from (`Ranking.token`): when the cache
+    # keeps that ranking, a retag ranks again from it without reading every briefing's tags.
+    ranking: bytes = field(default=b"", compare=False)
 
     @worked_out
     def modified(self) -> datetime | None:
@@ -235,7 +255,7 @@ _modified_at = operator.attrgetter("modified_at")  # listings show 80,000 entrie
 
 def newest(entries: Sequence[Entry]) -> datetime | None:
     """Return the latest modification among entries, if any."""
-    return max(entries, key=_modified_at).briefing.modified if entries else None
+    return max(entries, key=_modified_at).modified if entries else None
 
 
 def newest_in_order(revised: AbstractSet[int]) -> Callable[[Sequence[Entry]], datetime | None]:
@@ -252,7 +272,7 @@ def newest_in_order(revised: AbstractSet[int]) -> Callable[[Sequence[Entry]], da
         if not entries:
             return None
         candidates = itertools.chain(entries[:1], itertools.compress(entries, map(is_revised, map(id, entries))))
-        return max(candidates, key=_modified_at).briefing.modified
+        return max(candidates, key=_modified_at).modified
 
     return newest_listed
 
@@ -261,13 +281,11 @@ def revised_ids(entries: Sequence[Entry]) -> frozenset[int]:
     """Return the ids of the entries whose briefing was updated or corrected: those whose date of
     change may not be their date (`newest_in_order`). The entries must stay alive while it is used.
     Found in C: at 100,000 entries, a pass of Python took a tenth of a second under cProfile."""
-    updated = map(operator.is_not, map(_updated_of, entries), itertools.repeat(None))
-    revised = map(operator.or_, updated, map(bool, map(corrections_of, entries)))
-    return frozenset(map(id, itertools.compress(entries, revised)))
+    return frozenset(map(id, itertools.compress(entries, map(revised_of, entries))))
 
 
-_updated_of = operator.attrgetter("briefing.updated")
-corrections_of = operator.attrgetter("briefing.corrections")
+revised_of = operator.attrgetter("revised")  # updated or corrected: held by each entry
+aliases_of = operator.attrgetter("aliases")  # held by each entry
 
 
 def newest_first(briefings: Iterable[Briefing]) -> list[Briefing]:
@@ -346,17 +364,19 @@ def build_archive(
     )
     errors += moved_url_errors(config, entries)
     terms = {kind.name: _kind_terms(config, kind, entries) for kind in KINDS}
+    related, ranking = related_entries(entries, memo, _written_tags(entries))
     archive = Archive(
         config=config,
         entries=entries,
         terms=terms,
         years=_periods(entries, _year_of),
         months=_periods(entries, _month_of),
-        related=related_entries(entries, memo, _written_tags(entries)),
+        related=related,
         given_way=merge.given_way(ordered, terms),
         scheduled=scheduled,
         recent=recent_entries(entries, now) if now else (),
         names={kind.name: dict(given[kind.name]) for kind in KINDS if kind.vocabulary != "site"},
+        ranking=ranking,
     )
     return archive, errors
 
@@ -568,10 +588,13 @@ def with_terms(
     given_way = _given_way(patched, terms, [(merges[_path_of(a, b)], a, b) for a, b in renamed])
     if given_way is None:
         return None
-    related = patched.related
-    if (BY_NAME["tags"] in changed or added or removed) and not first_step:
-        related = related_entries(patched.entries, memo, _written_tags(patched.entries))
-    return replace(patched, terms=terms, given_way=given_way, related=related, names=counts)
+    related, ranking = patched.related, patched.ranking
+    if first_step:
+        ranking = b""  # its related lists are left as they were: not those of its entries
+    elif BY_NAME["tags"] in changed or added or removed:
+        ranked = related_patched(archive, patched, edits.keys() | added.keys(), memo)
+        related, ranking = ranked or related_entries(patched.entries, memo, _written_tags(patched.entries))
+    return replace(patched, terms=terms, given_way=given_way, related=related, names=counts, ranking=ranking)
 
 
 def _path_of(a: Briefing | None, b: Briefing | None) -> str:
@@ -767,6 +790,12 @@ def story_slug(config: SiteConfig, name: str) -> str:
     return fixed.get(fold(name)) or slugify(name)
 
 
+def _ranked_by(briefing: Briefing) -> tuple[float, tuple[str, ...]]:
+    """Return what a briefing's related entries are ranked by: its moment and the slugs of its
+    tags as written (each as `_written_tags` gives them)."""
+    return briefing.moment, tuple(map(slugify, getattr(briefing, BY_NAME["tags"].field)))
+
+
 def _written_tags(entries: tuple[Entry, ...]) -> list[tuple[str, ...]]:
     """Return the slugs of each entry's tags as written, a tag that became a country included:
     that a briefing's "Russia" is listed as a country does not make it less related."""
@@ -912,13 +941,12 @@ def _spellings(
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
     """Return an error for each alias or removed URL that is some briefing's URL, or claimed twice."""
     entries = list(entries)
-    current = {"/" + e.path: e.briefing.path for e in entries}
+    current = {"/" + e.path: e.file for e in entries}
     removed = {r.path: r for r in config.removed}
     claimed: dict[str, str] = {}
     errors = []
-    for entry in entries:
-        b = entry.briefing
-        for alias in b.aliases:
+    for entry in itertools.compress(entries, map(aliases_of, entries)):  # held: no briefing made
+        for alias in entry.aliases:
             problem = None
             if alias in current:
                 problem = f"is the URL of {current[alias]}; an alias is an earlier URL that no briefing has now"
@@ -926,9 +954,11 @@ def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[Sourc
                 problem = f"is also an alias of {claimed[alias]}; keep it on one briefing"
             elif alias in removed:
                 problem = "is also in site.yaml's removed list; take it off that list to redirect it here"
-            claimed.setdefault(alias, b.path)
+            claimed.setdefault(alias, entry.file)
             if problem:
-                errors.append(SourceError(b.path, b.line_of("aliases"), f'aliases: "{alias}" {problem}'))
+                errors.append(
+                    SourceError(entry.file, entry.briefing.line_of("aliases"), f'aliases: "{alias}" {problem}')
+                )
     for path, withdrawn in removed.items():
         if path in current:
             owner = current[path]
@@ -1070,7 +1100,7 @@ def _periods(entries: tuple[Entry, ...], key: Callable[[Entry], tuple[int, int]]
     return tuple(Period(year, month, tuple(grouped[(year, month)])) for year, month in sorted(grouped))
 
 
-RANKING_FORMAT = 1  # the layout of the `Ranking` the cache keeps (its memo slot's inputs)
+RANKING_FORMAT = 2  # the layout of the `Ranking` the cache keeps (its memo slot's inputs)
 
 
 @dataclass(frozen=True)
@@ -1083,12 +1113,22 @@ class Ranking:
     moments: list[float]
     tags: list[tuple[str, ...]]
     ranked: list[tuple[int, ...]]  # places in the same order
+    token: bytes = b""  # the digest of what it is worked out from (`ranking_token`): an archive names it so
+
+
+def ranking_token(paths: list[str], moments: list[float], tags: list[tuple[str, ...]]) -> bytes:
+    """Return the digest of what a ranking is worked out from (`Ranking.token`): about 30 ms at 100,000."""
+    return digest_text("\0".join(paths), array("d", moments).tobytes(), "\0".join(map("\1".join, tags)))
+
+
+Related = tuple[dict[str, tuple[Entry, ...]], bytes]  # the related entries by entry path, the ranking's token
 
 
 def related_entries(
     entries: tuple[Entry, ...], memo: Memo | None = None, tags: list[tuple[str, ...]] | None = None
-) -> dict[str, tuple[Entry, ...]]:
-    """Return 3-4 related entries per entry: most shared tags, then nearest in time, then newest.
+) -> Related:
+    """Return 3-4 related entries per entry (most shared tags, then nearest in time, then newest),
+    and the token of the ranking they come from (`Ranking.token`).
 
     They depend only on each entry's moment and tags (its tags' slugs, or `tags`), in order:
     with a `memo`, an edit that changes neither (a title, a body) reuses the last build's ranking,
@@ -1100,14 +1140,54 @@ def related_entries(
     kept = memo.recall("related", RANKING_FORMAT) if memo else None
     before = kept if isinstance(kept, Ranking) else None
     if before is not None and (before.paths, before.moments, before.tags) == (paths, moments, tags):
-        ranked = before.ranked
+        ranking = before
     else:
         updated = reranked(before, paths, moments, tags) if before is not None else None
         ranked = updated if updated is not None else related_places(moments, tags)
+        ranking = Ranking(paths, moments, tags, ranked, ranking_token(paths, moments, tags))
         if memo:
-            memo.remember("related", RANKING_FORMAT, Ranking(paths, moments, tags, ranked))
-    related = map(tuple, map(functools.partial(map, entries.__getitem__), ranked))  # in C: 100,000 entries
-    return dict(zip(map(entry_path, entries), related, strict=True))
+            memo.remember("related", RANKING_FORMAT, ranking)
+    related = map(tuple, map(functools.partial(map, entries.__getitem__), ranking.ranked))  # in C: 100,000 entries
+    return dict(zip(map(entry_path, entries), related, strict=True)), ranking.token
+
+
+def related_patched(before: Archive, patched: Archive, changed: AbstractSet[str], memo: Memo | None) -> Related | None:
+    """Return what `related_entries(patched.entries, ...)` returns, worked out from the ranking the
+    memo keeps when `before`'s related lists were made from it (`Archive.ranking`), without making
+    every briefing: each entry's moment and tags are the kept ones, but for the `changed` files
+    (edited or added since `before`: their entries are new), read from their briefings. The related
+    lists of the entries no change is near are `patched`'s (`with_edits` swapped the edited entries
+    into them). None when the memo keeps another ranking.
+    """
+    kept = memo.recall("related", RANKING_FORMAT) if memo and before.ranking else None
+    if not isinstance(kept, Ranking) or kept.token != before.ranking:
+        return None
+    entries = patched.entries
+    paths = list(map(file_of, entries))
+    if paths == kept.paths:  # the same files in the same places (a retag): found in C
+        moments, tags = list(kept.moments), list(kept.tags)
+        for index in itertools.compress(range(len(paths)), map(changed.__contains__, paths)):
+            moments[index], tags[index] = _ranked_by(entries[index].briefing)
+    else:
+        old_at = {path: o for o, path in enumerate(kept.paths) if path not in changed}
+        moments, tags = [], []
+        for path, entry in zip(paths, entries, strict=True):
+            o = old_at.get(path)
+            moment, slugs = _ranked_by(entry.briefing) if o is None else (kept.moments[o], kept.tags[o])
+            moments.append(moment)
+            tags.append(slugs)
+    found = _reranked(kept, paths, moments, tags)
+    if found is None:
+        return related_entries(entries, memo, tags)
+    ranked, near = found
+    ranking = Ranking(paths, moments, tags, ranked, ranking_token(paths, moments, tags))
+    if memo:
+        memo.remember("related", RANKING_FORMAT, ranking)
+    keys = list(map(entry_path, entries))
+    related = dict(zip(keys, map(patched.related.get, keys), strict=True))  # those of an added entry: near
+    for index in near:
+        related[keys[index]] = tuple(map(entries.__getitem__, ranked[index]))
+    return related, ranking.token
 
 
 def related_places(moments: list[float], tags: list[tuple[str, ...]]) -> list[tuple[int, ...]]:
@@ -1125,10 +1205,19 @@ def related_places(moments: list[float], tags: list[tuple[str, ...]]) -> list[tu
 def reranked(
     before: Ranking, paths: list[str], moments: list[float], tags: list[tuple[str, ...]], most: float = 0.5
 ) -> list[tuple[int, ...]] | None:
+    """Return `_reranked`'s ranking alone."""
+    found = _reranked(before, paths, moments, tags, most)
+    return found[0] if found is not None else None
+
+
+def _reranked(
+    before: Ranking, paths: list[str], moments: list[float], tags: list[tuple[str, ...]], most: float = 0.5
+) -> tuple[list[tuple[int, ...]], set[int]] | None:
     """Return what `related_places(moments, tags)` returns, ranking again only the entries near one
-    that changed (its moment or tags, or it is new or gone); the others keep `before`'s related
-    entries, at their new places. None when the unchanged entries are not in their old order (a
-    new title breaking a tie), or more than `most` of the entries are near a change: then rank them all.
+    that changed (its moment or tags, or it is new or gone), and the places of those (`near`); the
+    others keep `before`'s related entries, at their new places. None when the unchanged entries
+    are not in their old order (a new title breaking a tie), or more than `most` of the entries
+    are near a change: then rank them all.
 
     Sound because an entry's candidates are the entries within a window around it, in the
     archive's order (`_nearest`) and in each of its tags' columns (entries newest first),
@@ -1165,7 +1254,7 @@ def reranked(
                 ranked[index] = tuple(new_of[r] for r in before.ranked[o])
     for index in near:
         ranked[index] = _related(index, moments, columns, _places(columns, index, tags[index]))
-    return ranked
+    return ranked, near
 
 
 def _in_place(before: Ranking, moments: list[float], tags: list[tuple[str, ...]]) -> tuple[list[int], list[int]]:

@@ -126,10 +126,13 @@ class Hasher:
         self._memo.update(zip(map(id, values), digests, strict=True))
         self._alive.append(values)
 
-    def reads(self, value: Any, atoms: Mapping[int, T], found: set[T]) -> None:
+    def reads(
+        self, value: Any, atoms: Mapping[int, T], found: set[T], named: Callable[[object], T | None] | None = None
+    ) -> None:
         """Add to `found` what `atoms` names (by `id`) of the objects a value holds, at any depth:
         an object it names is an input of its own (an entry, by its place in the model), not looked
-        into. The caller keeps those objects alive (a model's entries live for its build)."""
+        into; so is a dataclass that `named` names (a briefing, by its file). The caller keeps
+        those objects alive (a model's entries live for its build)."""
         stack = [value]
         while stack:
             item = stack.pop()
@@ -149,6 +152,9 @@ class Hasher:
             elif kind is dict:
                 stack += [part for part in item.values() if type(part) not in _PLAIN]
             elif kind in self._fields or (dataclasses.is_dataclass(item) and not isinstance(item, type)):
+                if named is not None and (name := named(item)) is not None:
+                    found.add(name)
+                    continue
                 _, fields, count = self._shape(kind)
                 values = fields(item) if count != 1 else (fields(item),)
                 stack += [part for part in values if type(part) not in _PLAIN]

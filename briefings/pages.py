@@ -25,12 +25,13 @@ from briefings.archive import (
     Period,
     Ref,
     Term,
-    corrections_of,
+    aliases_of,
     entry_path,
     links_of,
     newest,
     newest_in_order,
     revised_ids,
+    revised_of,
 )
 from briefings.clock import MONTHS
 from briefings.content import Briefing, Correction
@@ -189,7 +190,7 @@ def site_dates(
     return dates
 
 
-_date_of = operator.attrgetter("briefing.date")
+_date_of = operator.attrgetter("date")  # held by each entry: no briefing made
 
 
 def not_found_page() -> Page:
@@ -232,10 +233,10 @@ def places_in(term: Term) -> dict[str, StoryPlace]:
 
 def corrections(archive: Archive) -> tuple[CorrectionItem, ...]:
     """Return every correction of the archive's briefings, newest first (ties: by briefing, newest first).
-    The briefings with corrections are found in C: a few among all, which a loop of Python looked
-    into one by one, twice in a build that makes the corrections' pages and feed."""
-    corrected = itertools.compress(archive.entries, map(corrections_of, archive.entries))
-    items = [CorrectionItem(entry, c) for entry in corrected for c in entry.briefing.corrections]
+    The briefings with corrections are among the revised ones, found in C without making every
+    briefing (`Entry.revised`): a few among all, which a loop of Python looked into one by one."""
+    revised = itertools.compress(archive.entries, map(revised_of, archive.entries))
+    items = [CorrectionItem(entry, c) for entry in revised for c in entry.briefing.corrections]
     return tuple(sorted(items, key=lambda item: item.correction.date.timestamp(), reverse=True))  # stable
 
 
@@ -279,8 +280,8 @@ def moved_pages(archive: Archive) -> list[Page]:
     """
     redirects = [
         briefing_redirect(alias.lstrip("/"), entry.briefing, entry.path)
-        for entry in archive.entries
-        for alias in entry.briefing.aliases
+        for entry in itertools.compress(archive.entries, map(aliases_of, archive.entries))
+        for alias in entry.aliases
     ]
     notices = [
         Page(removed.path.lstrip("/"), "withdrawn.html", "Briefing withdrawn", {"reason": removed.reason})

@@ -516,8 +516,10 @@ class Keying:
         # What each output holds is found as it is keyed (every output is), for the edits after this one.
         self.finding = memo is not None and self.readers is None
         self.holds: list[bytes] = []  # while `finding`: what each output holds (`Readers`), in `given`'s order
-        # Each entry's index in the model, by its id and by its briefing's (`_declare_atoms`).
+        # Each entry's index in the model, by its id (`_declare_atoms`); and by its file, for a briefing
+        # a view holds apart from its entry (`_briefing_place`: worked out when one is met).
         self.atoms: dict[int, int] = {}
+        self.places: dict[str, int] | None = None
         # Many pages to key again: briefings' pages keyed by workers that make their views too (`planned_all`).
         self.deferring = jobs > 1 and len(entries) >= PARALLEL_KEYS_FROM
         self.reached: set[str] = set()
@@ -715,17 +717,24 @@ class Keying:
             return key, None
         self._declare_atoms()
         found: set[int] = set()
-        self.hasher.reads(view, self.atoms, found)
+        self.hasher.reads(view, self.atoms, found, self._briefing_place)
         return key, array("I", found).tobytes()
 
     def _declare_atoms(self) -> None:
-        """Name each entry and its briefing by the entry's index in the model (`Hasher.reads`), once:
-        what holds either holds that file's content."""
-        if self.atoms:
-            return
-        places = range(len(self.entries))
-        self.atoms = dict(zip(map(id, self.entries), places, strict=True))
-        self.atoms.update(zip((id(entry.briefing) for entry in self.entries), places, strict=True))
+        """Name each entry by its index in the model (`Hasher.reads`), once: what holds it holds
+        that file's content. A briefing is named by its file (`_briefing_place`), not here: naming
+        each by its id would make every briefing of a model loaded from the cache (`Entry`)."""
+        if not self.atoms:
+            self.atoms = dict(zip(map(id, self.entries), range(len(self.entries)), strict=True))
+
+    def _briefing_place(self, value: object) -> int | None:
+        """Return the index in the model of the entry of a briefing a view holds (by its file), or
+        None for any other value (`Hasher.reads`)."""
+        if type(value) is not Briefing:
+            return None
+        if self.places is None:
+            self.places = dict(zip(map(file_of, self.entries), range(len(self.entries)), strict=True))
+        return self.places.get(value.path)
 
     def needs_view(self, path: str, template: str) -> bool:
         """Return True unless the output's key is the one remembered (its view is not needed to key

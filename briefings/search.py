@@ -363,14 +363,14 @@ def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
     }
     years: dict[str, list[int]] = {}
     for n, entry in enumerate(reversed(archive.entries)):
-        years.setdefault(str(entry.briefing.date.year), []).append(n)
+        years.setdefault(str(entry.date.year), []).append(n)  # held by the entry: no briefing made
     return {**facets, YEAR: dict(sorted(years.items(), reverse=True))}
 
 
 def _document(entry: Entry) -> str:
     """Return where a briefing is: `YYYY-MM-DD/slug` (its path is `YYYY/MM/slug/`)."""
-    b = entry.briefing  # entry.path is urls.briefing_path(b.date, b.slug): the date as written
-    return f"{b.date:%Y-%m-%d}/{b.slug}"
+    # Its path is `urls.briefing_path(date, slug)`, and the entry holds the date as written: no briefing made.
+    return f"{entry.date:%Y-%m-%d}/{entry.path[8:-1]}"
 
 
 def _json(data: object) -> bytes:

@@ -2423,3 +2423,37 @@ def test_an_edit_makes_only_the_briefings_its_pages_show_of_the_model_it_loads(
     kept = pickle.loads(pickle.dumps(report.archive.entries))
     assert kept == report.archive.entries
     assert [e.file for e in kept] == [e.briefing.path for e in report.archive.entries]
+
+
+def test_a_retag_ranks_related_briefings_again_from_the_kept_ranking_without_making_every_briefing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: a retag's related briefings are ranked again from the ranking the cache keeps for
+    the model it patches (`archive.related_patched`, its token in `Archive.ranking`), so the
+    briefings whose tags did not change are not made to read their tags. The site is a clean
+    build's; then an added briefing is ranked from the retag's ranking in turn."""
+    root = tmp_path / "a"
+    write_archive(root, generate(150, seed=12))
+    settings = root / "site.yaml"
+    settings.write_text(settings.read_text().replace("per_page: 200", "per_page: 10"))  # as 200 of 100,000
+    build(root)
+    made: list[str] = []
+    real = archive.remade
+    monkeypatch.setattr(archive, "remade", lambda cls, names, row: made.append(row[0]) or real(cls, names, row))
+    oldest = sorted((root / "content").rglob("*.md"))[0]
+    oldest.write_text(re.sub(r"^tags: .*$", "tags: [A new tag, Topic 001]", oldest.read_text(), count=1, flags=re.M))
+    report = pipeline.build(root, pipeline.Options(jobs=1))
+    assert report.archive is not None and report.replanned is not None
+    assert 0 < len(made) < 150 // 2, len(made)
+    assert report.archive.related == clean_model(root).related
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    kept = Cache(root).recall("related", archive.RANKING_FORMAT)
+    assert isinstance(kept, archive.Ranking) and kept.token == report.archive.ranking != b""
+
+    made.clear()
+    added = oldest.with_name("added.md")
+    added.write_text(re.sub(r"^title: ", "title: Added ", oldest.read_text(), count=1, flags=re.M))
+    report = pipeline.build(root, pipeline.Options(jobs=1))
+    assert report.archive is not None
+    assert report.archive.related == clean_model(root).related
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean2")
