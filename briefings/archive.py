@@ -485,6 +485,7 @@ def with_terms(
     removed: AbstractSet[str] = frozenset(),
     rejoining: AbstractSet[str] = frozenset(),
     first_step: bool = False,
+    changed_before: AbstractSet[str] = frozenset(),
 ) -> Archive | None:
     """Return the archive with the entries of `edits` (by file path) in place of the entries of
     those files, as `with_edits` does, and each listed under the names its briefing gives now
@@ -499,9 +500,10 @@ def with_terms(
     region's; an added briefing at another's URL or alias; a body linking to a removed one, or
     to a moved one's old URL), or `with_edits` gives none. Links to the site paths `rejoining`
     are not to a removed briefing: those of briefings a next step adds (moved ones). The
-    `first_step` of two leaves the related lists to the next (they are ranked from the memo's
-    last ranking, whatever came between) and remembers none of its spellings' near misses
-    (the next step's are those of the names the archive ends with).
+    `first_step` of two leaves the related lists to the next, which ranks them as if the files
+    the first changed (`changed_before`: edited, added, moved) changed in it (from the ranking
+    the first's were made from: `related_patched`), and remembers none of its spellings' near
+    misses (the next step's are those of the names the archive ends with).
 
     Sound only for edits whose records have the frame the model was made from (`records.shaped`:
     the same briefings and URLs, the clock where it was; `stages.patched_model` checks it),
@@ -515,7 +517,10 @@ def with_terms(
         staying = {path: entry for path, entry in added.items() if path not in moved}
         rejoining = {href(config.base_path, added[path].path) for path in moved}
         left = with_terms(archive, edits, now, memo, staying, removed, rejoining, first_step=True)
-        return with_terms(left, {}, now, memo, {path: added[path] for path in moved}) if left is not None else None
+        if left is None:
+            return None
+        firsts = edits.keys() | added.keys()
+        return with_terms(left, {}, now, memo, {path: added[path] for path in moved}, changed_before=firsts)
     old = entries_of(archive, edits.keys() | removed | added.keys())
     if old.keys() != edits.keys() | removed or not archive.names:
         return None
@@ -588,11 +593,9 @@ def with_terms(
     given_way = _given_way(patched, terms, [(merges[_path_of(a, b)], a, b) for a, b in renamed])
     if given_way is None:
         return None
-    related, ranking = patched.related, patched.ranking
-    if first_step:
-        ranking = b""  # its related lists are left as they were: not those of its entries
-    elif BY_NAME["tags"] in changed or added or removed:
-        ranked = related_patched(archive, patched, edits.keys() | added.keys(), memo)
+    related, ranking = patched.related, patched.ranking  # a first step's: those of the archive before it
+    if (BY_NAME["tags"] in changed or added or removed) and not first_step:
+        ranked = related_patched(archive, patched, edits.keys() | added.keys() | changed_before, memo)
         related, ranking = ranked or related_entries(patched.entries, memo, _written_tags(patched.entries))
     return replace(patched, terms=terms, given_way=given_way, related=related, names=counts, ranking=ranking)
 
@@ -1156,10 +1159,14 @@ def related_patched(before: Archive, patched: Archive, changed: AbstractSet[str]
     memo keeps when `before`'s related lists were made from it (`Archive.ranking`), without making
     every briefing: each entry's moment and tags are the kept ones, but for the `changed` files
     (edited or added since `before`: their entries are new), read from their briefings. The related
-    lists of the entries no change is near are `patched`'s (`with_edits` swapped the edited entries
-    into them). None when the memo keeps another ranking.
+    lists of the entries no change is near, that hold no changed entry, are `patched`'s. None when
+    the memo keeps another ranking.
     """
-    kept = memo.recall("related", RANKING_FORMAT) if memo and before.ranking else None
+    if memo is None or not before.ranking:
+        return None
+    kept = memo.recall(KEPT_RANKING, (RANKING_FORMAT, before.ranking))  # the kept model's (a miss reads no value)
+    if not isinstance(kept, Ranking):
+        kept = memo.recall("related", RANKING_FORMAT)  # the last build's: the preview's model is that build's
     if not isinstance(kept, Ranking) or kept.token != before.ranking:
         return None
     entries = patched.entries
@@ -1183,11 +1190,28 @@ def related_patched(before: Archive, patched: Archive, changed: AbstractSet[str]
     ranking = Ranking(paths, moments, tags, ranked, ranking_token(paths, moments, tags))
     if memo:
         memo.remember("related", RANKING_FORMAT, ranking)
+    # The lists made again: those ranked again, and those that hold a changed entry or are its own
+    # (its entry is a new object, maybe at a new path: a moved one's), found in C.
+    at = set(itertools.compress(range(len(paths)), map(changed.__contains__, paths)))
+    holding = itertools.compress(range(len(ranked)), map(operator.not_, map(at.isdisjoint, ranked)))
     keys = list(map(entry_path, entries))
-    related = dict(zip(keys, map(patched.related.get, keys), strict=True))  # those of an added entry: near
-    for index in near:
+    related = dict(zip(keys, map(patched.related.get, keys), strict=True))
+    for index in near.union(at, holding):
         related[keys[index]] = tuple(map(entries.__getitem__, ranked[index]))
     return related, ranking.token
+
+
+KEPT_RANKING = "related_kept"  # the memo slot of the ranking of the model the cache keeps
+
+
+def keep_ranking(memo: Memo, archive: Archive) -> None:
+    """Keep the ranking `archive`'s related lists were made from (the last build's, when it is) for
+    the builds that patch it while it is the model the cache keeps (`related_patched`): a run of
+    retags each patches the model kept before the first, while the last build's ranking is the
+    last retag's."""
+    kept = memo.recall("related", RANKING_FORMAT)
+    if isinstance(kept, Ranking) and archive.ranking and kept.token == archive.ranking:
+        memo.remember(KEPT_RANKING, (RANKING_FORMAT, kept.token), kept)
 
 
 def related_places(moments: list[float], tags: list[tuple[str, ...]]) -> list[tuple[int, ...]]:

@@ -30,6 +30,7 @@ from briefings.archive import (
     build_archive,
     entries_of,
     entry_path,
+    keep_ranking,
     linking_to,
     with_edits,
     with_terms,
@@ -490,6 +491,7 @@ def keep_model(
 
         def write() -> None:
             cache.remember_for(MODEL_SLOT, made.inputs, replace(made, digests=_sharing_entries(made)))
+            keep_ranking(cache, made.archive)
             cache.remember("model_frame", made.frame, made.inputs)
             if made.clock is not None:
                 frames = dict(zip(index, map(_frame_of, index.values()), strict=True))

@@ -2425,13 +2425,18 @@ def test_an_edit_makes_only_the_briefings_its_pages_show_of_the_model_it_loads(
     assert [e.file for e in kept] == [e.briefing.path for e in report.archive.entries]
 
 
-def test_a_retag_ranks_related_briefings_again_from_the_kept_ranking_without_making_every_briefing(
+def test_a_run_of_retags_adds_and_moves_ranks_related_briefings_from_the_kept_ranking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counted: a retag's related briefings are ranked again from the ranking the cache keeps for
-    the model it patches (`archive.related_patched`, its token in `Archive.ranking`), so the
-    briefings whose tags did not change are not made to read their tags. The site is a clean
-    build's; then an added briefing is ranked from the retag's ranking in turn."""
+    """Counted: each change that reranks related briefings (a retag, a briefing added, one moved
+    to another date or slug, a retag and a move at once) does so from the ranking of the model it
+    patches (`archive.related_patched`: the model kept names it by `Archive.ranking`, and the
+    cache keeps it beside the last build's, `KEPT_RANKING`), so the briefings whose tags did not
+    change are not made to read their tags.
+    Each build patches the model kept before the first: it is not kept again until a shape
+    repeats. None reads every briefing's tags (`_written_tags`), and the first makes fewer than
+    half the briefings (the pages it reaches show the others; those the builds after it reach
+    show more). Each site and each model's related lists are a clean build's."""
     root = tmp_path / "a"
     write_archive(root, generate(150, seed=12))
     settings = root / "site.yaml"
@@ -2440,20 +2445,44 @@ def test_a_retag_ranks_related_briefings_again_from_the_kept_ranking_without_mak
     made: list[str] = []
     real = archive.remade
     monkeypatch.setattr(archive, "remade", lambda cls, names, row: made.append(row[0]) or real(cls, names, row))
-    oldest = sorted((root / "content").rglob("*.md"))[0]
-    oldest.write_text(re.sub(r"^tags: .*$", "tags: [A new tag, Topic 001]", oldest.read_text(), count=1, flags=re.M))
-    report = pipeline.build(root, pipeline.Options(jobs=1))
-    assert report.archive is not None and report.replanned is not None
-    assert 0 < len(made) < 150 // 2, len(made)
-    assert report.archive.related == clean_model(root).related
-    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
-    kept = Cache(root).recall("related", archive.RANKING_FORMAT)
-    assert isinstance(kept, archive.Ranking) and kept.token == report.archive.ranking != b""
+    every: list[int] = []
+    written_tags = archive._written_tags
+    monkeypatch.setattr(archive, "_written_tags", lambda entries: every.append(1) or written_tags(entries))
+    files = sorted((root / "content").rglob("*.md"))
 
-    made.clear()
-    added = oldest.with_name("added.md")
-    added.write_text(re.sub(r"^title: ", "title: Added ", oldest.read_text(), count=1, flags=re.M))
-    report = pipeline.build(root, pipeline.Options(jobs=1))
-    assert report.archive is not None
-    assert report.archive.related == clean_model(root).related
-    assert tree(root / "_site") == clean_build(root, tmp_path / "clean2")
+    def retag(file: Path, tags: str) -> None:
+        file.write_text(re.sub(r"^tags: .*$", f"tags: [{tags}]", file.read_text(), count=1, flags=re.M))
+
+    def add(file: Path) -> None:
+        text = re.sub(r"^title: ", "title: Added ", files[0].read_text(), count=1, flags=re.M)
+        file.write_text(re.sub(r"^slug: .*\n", "", text, count=1, flags=re.M))
+
+    def move(file: Path) -> None:
+        written = re.search(r"^date: (\S+)", file.read_text(), flags=re.M)
+        assert written is not None
+        day = datetime.fromisoformat(written[1]) + timedelta(days=3)
+        file.write_text(file.read_text().replace(written[0], f"date: {day.isoformat()}", 1))
+
+    def slug(file: Path) -> None:
+        text = re.sub(r"^slug: .*\n", "", file.read_text(), count=1, flags=re.M)
+        file.write_text(text.replace("\ntitle: ", "\nslug: chosen-slug\ntitle: ", 1))
+
+    changes: list[Callable[[], object]] = [
+        lambda: retag(files[0], "A new tag, Topic 001"),
+        lambda: retag(files[1], "Another new tag"),  # the model kept is the one before the first
+        lambda: add(files[0].with_name("added.md")),
+        lambda: move(files[2]),
+        lambda: (retag(files[3], "Topic 001"), move(files[4])),  # in one build: two steps (`with_terms`)
+        lambda: slug(files[-1]),  # moved, to the same place in the order (far from the others): only its entry is new
+    ]
+    for number, change in enumerate(changes):
+        made.clear()
+        every.clear()  # (a clean model reads them all)
+        change()
+        report = pipeline.build(root, pipeline.Options(jobs=1))
+        assert report.archive is not None and report.replanned is not None
+        assert not every and 0 < len(made) < (150 // 2 if number == 0 else 150), (number, len(made))
+        assert report.archive.related == clean_model(root).related, number
+        assert tree(root / "_site") == clean_build(root, tmp_path / f"clean{number}"), number
+        kept = Cache(root).recall("related", archive.RANKING_FORMAT)
+        assert isinstance(kept, archive.Ranking) and kept.token == report.archive.ranking != b"", number
