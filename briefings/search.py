@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from itertools import compress, count
-from operator import ne
+from operator import attrgetter, ne
 from typing import Any, Protocol
 
 from briefings.archive import Archive, Entry
@@ -171,7 +171,7 @@ def build_index(
     model of another `shape` (none: always). The files are the same either way.
     """
     count = len(archive.entries)
-    docs = tuple(entry.body.digest for entry in reversed(archive.entries))  # by number: oldest first
+    docs = tuple(map(_body_digest_of, reversed(archive.entries)))  # by number: oldest first
     postings = (previous and _updated(previous, docs, words)) or _postings(docs, words)
     if not shape or postings.shape != shape:
         postings.shape, postings.listing = shape, _listing(archive)
@@ -186,6 +186,9 @@ def build_index(
     }
     files[f"{FOLDER}/index.json"] = _json(summary)
     return SearchIndex(files), postings
+
+
+_body_digest_of = attrgetter("body_digest")  # read without making the body (`Entry.body_digest`)
 
 
 def _listing(archive: Archive) -> tuple[dict[str, bytes], dict[str, list[list[object]]]]:

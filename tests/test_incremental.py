@@ -2429,14 +2429,16 @@ def test_a_run_of_retags_adds_and_moves_ranks_related_briefings_from_the_kept_ra
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted: each change that reranks related briefings (a retag, a briefing added, one moved
-    to another date or slug, a retag and a move at once) does so from the ranking of the model it
+    to another date or slug, a retag and a move at once, one deleted) does so from the ranking of the model it
     patches (`archive.related_patched`: the model kept names it by `Archive.ranking`, and the
     cache keeps it beside the last build's, `KEPT_RANKING`), so the briefings whose tags did not
     change are not made to read their tags.
     Each build patches the model kept before the first: it is not kept again until a shape
     repeats. None reads every briefing's tags (`_written_tags`), and the first makes fewer than
     half the briefings (the pages it reaches show the others; those the builds after it reach
-    show more). Each site and each model's related lists are a clean build's."""
+    show more); none makes half the bodies (a move or a delete looks for the bodies linking to
+    it: `archive.linking_to`, `Entry.body_hrefs`). Each site and each model's related lists are
+    a clean build's."""
     root = tmp_path / "a"
     write_archive(root, generate(150, seed=12))
     settings = root / "site.yaml"
@@ -2448,6 +2450,9 @@ def test_a_run_of_retags_adds_and_moves_ranks_related_briefings_from_the_kept_ra
     every: list[int] = []
     written_tags = archive._written_tags
     monkeypatch.setattr(archive, "_written_tags", lambda entries: every.append(1) or written_tags(entries))
+    bodies: list[str] = []
+    real_body = archive.BodyRef
+    monkeypatch.setattr(archive, "BodyRef", lambda *row: bodies.append(row[0]) or real_body(*row))
     files = sorted((root / "content").rglob("*.md"))
 
     def retag(file: Path, tags: str) -> None:
@@ -2474,14 +2479,17 @@ def test_a_run_of_retags_adds_and_moves_ranks_related_briefings_from_the_kept_ra
         lambda: move(files[2]),
         lambda: (retag(files[3], "Topic 001"), move(files[4])),  # in one build: two steps (`with_terms`)
         lambda: slug(files[-1]),  # moved, to the same place in the order (far from the others): only its entry is new
+        lambda: files[-2].unlink(),  # the bodies that link to it are looked for without making every body
     ]
     for number, change in enumerate(changes):
         made.clear()
         every.clear()  # (a clean model reads them all)
+        bodies.clear()
         change()
         report = pipeline.build(root, pipeline.Options(jobs=1))
         assert report.archive is not None and report.replanned is not None
         assert not every and 0 < len(made) < (150 // 2 if number == 0 else 150), (number, len(made))
+        assert len(bodies) < 150 // 2, (number, len(bodies))
         assert report.archive.related == clean_model(root).related, number
         assert tree(root / "_site") == clean_build(root, tmp_path / f"clean{number}"), number
         kept = Cache(root).recall("related", archive.RANKING_FORMAT)
