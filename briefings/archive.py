@@ -80,10 +80,10 @@ class Entry(_Held):
 
     def __post_init__(self) -> None:
         _set(self, "file", self.briefing.path)
-        _set(self, "image_src", self.briefing.image.src if self.briefing.image else None)
+        _set(self, "image_src", self.briefing.image_src)
         _set(self, "date", self.briefing.date)
         _set(self, "modified_at", self.briefing.modified_at)
-        _set(self, "revised", self.briefing.updated is not None or bool(self.briefing.corrections))
+        _set(self, "revised", self.briefing.revised)
         _set(self, "aliases", self.briefing.aliases)
         _set(self, "_briefing_row", None)
         _set(self, "_body_row", None)
@@ -1153,9 +1153,7 @@ def related_entries(
     else:
         updated = reranked(before, paths, moments, tags) if before is not None else None
         ranked = updated if updated is not None else related_places(moments, tags)
-        ranking = Ranking(paths, moments, tags, ranked, ranking_token(paths, moments, tags))
-        if memo:
-            memo.remember("related", RANKING_FORMAT, ranking)
+        ranking = _remembered(memo, paths, moments, tags, ranked)
     related = map(tuple, map(functools.partial(map, entries.__getitem__), ranking.ranked))  # in C: 100,000 entries
     return dict(zip(map(entry_path, entries), related, strict=True)), ranking.token
 
@@ -1193,9 +1191,7 @@ def related_patched(before: Archive, patched: Archive, changed: AbstractSet[str]
     if found is None:
         return related_entries(entries, memo, tags)
     ranked, near = found
-    ranking = Ranking(paths, moments, tags, ranked, ranking_token(paths, moments, tags))
-    if memo:
-        memo.remember("related", RANKING_FORMAT, ranking)
+    ranking = _remembered(memo, paths, moments, tags, ranked)
     # The lists made again: those ranked again, and those that hold a changed entry or are its own
     # (its entry is a new object, maybe at a new path: a moved one's), found in C.
     at = set(itertools.compress(range(len(paths)), map(changed.__contains__, paths)))
@@ -1205,6 +1201,20 @@ def related_patched(before: Archive, patched: Archive, changed: AbstractSet[str]
     for index in near.union(at, holding):
         related[keys[index]] = tuple(map(entries.__getitem__, ranked[index]))
     return related, ranking.token
+
+
+def _remembered(
+    memo: Memo | None,
+    paths: list[str],
+    moments: list[float],
+    tags: list[tuple[str, ...]],
+    ranked: list[tuple[int, ...]],
+) -> Ranking:
+    """Return the ranking worked out from these, with its token, remembered as the last build's."""
+    ranking = Ranking(paths, moments, tags, ranked, ranking_token(paths, moments, tags))
+    if memo:
+        memo.remember("related", RANKING_FORMAT, ranking)
+    return ranking
 
 
 KEPT_RANKING = "related_kept"  # the memo slot of the ranking of the model the cache keeps

@@ -120,12 +120,22 @@ class Briefing:
         index = FIELD_INDEX[field]
         return (self.lines[index] if index < len(self.lines) else 0) or 1
 
+    @property
+    def revised(self) -> bool:
+        """Return True if it was updated or corrected: its date of change may not be its date."""
+        return self.updated is not None or bool(self.corrections)
+
+    @property
+    def image_src(self) -> str | None:
+        """Return its image's src, if it has an image."""
+        return self.image.src if self.image else None
+
     @worked_out
     def modified(self) -> datetime:
         """Return when it last changed: the latest of date, updated and corrections. Most briefings
         have neither: theirs is their date, found without a list (a plan of a new shape asks it
         of every briefing: 100,000 at that size)."""
-        if self.updated is None and not self.corrections:
+        if not self.revised:
             return self.date
         return max([self.date, *([self.updated] if self.updated else []), *(c.date for c in self.corrections)])
 
@@ -134,7 +144,7 @@ class Briefing:
         """Return `modified` as a POSIX timestamp: comparing aware datetimes costs far more.
         Most briefings were never updated or corrected: theirs is their `moment`, found without
         working out `modified` (the newest of 100,000 briefings is looked for after each edit)."""
-        if self.updated is None and not self.corrections:
+        if not self.revised:
             return self.moment
         return self.moment if self.modified is self.date else self.modified.timestamp()
 

@@ -131,7 +131,10 @@ class Linking(Protocol):
     """A briefing as `dangling_references` checks it: an archive's `Entry`, or `Unplaced`."""
 
     @property
-    def briefing(self) -> Briefing: ...  # read only for an error's file and line
+    def briefing(self) -> Briefing: ...  # read only for an error's line
+
+    @property
+    def file(self) -> str: ...
 
     @property
     def image_src(self) -> str | None: ...
@@ -148,8 +151,12 @@ class Unplaced:
     site_links: tuple[tuple[int, str], ...]
 
     @property
+    def file(self) -> str:
+        return self.briefing.path
+
+    @property
     def image_src(self) -> str | None:
-        return self.briefing.image.src if self.briefing.image else None
+        return self.briefing.image_src
 
 
 def dangling_references(linking: Iterable[Linking], paths: set[str]) -> list[SourceError]:
@@ -163,16 +170,15 @@ def dangling_references(linking: Iterable[Linking], paths: set[str]) -> list[Sou
     for linked in linking:
         src = linked.image_src
         if src and "://" not in src and not _serves(paths, src):
-            b = linked.briefing
             message = f'image src: "{src}" is not a file of the site; add it under static/ or fix the path'
-            errors.append(SourceError(b.path, b.line_of("image"), message))
+            errors.append(SourceError(linked.file, linked.briefing.line_of("image"), message))
         for line, target in linked.site_links:
             found = served.get(target)
             if found is None:
                 found = served[target] = _serves(paths, target)
             if not found:
                 message = f'link "{target}" points to no page of the site; fix the path'
-                errors.append(SourceError(linked.briefing.path, line, message))
+                errors.append(SourceError(linked.file, line, message))
     return errors
 
 
