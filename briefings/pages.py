@@ -645,10 +645,10 @@ class Span:
 def stories_index_pages(archive: Archive, kind: Kind) -> Iterator[Page]:
     """Yield the index of a chronicle kind (`/stories/`): each story with its span, latest first,
     `per_page` to a page (an archive may hold thousands of stories; no page grows with it)."""
-    terms = [t for t in archive.terms[kind.name] if t.entries]
+    terms = [t for t in archive.terms[kind.name] if t.entries]  # (dates held by the entries: no briefing made)
     spans = tuple(
-        Span(term_info(t), t.entries[-1].briefing.date, t.entries[0].briefing.date)
-        for t in sorted(terms, key=lambda t: t.entries[0].briefing.date.timestamp(), reverse=True)
+        Span(term_info(t), t.entries[-1].date, t.entries[0].date)
+        for t in sorted(terms, key=lambda t: t.entries[0].date.timestamp(), reverse=True)
     )
     yield from paginate(
         archive,
