@@ -29,7 +29,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -670,11 +670,10 @@ class Cache:
                     continue
         return True
 
-    def let_go_early(self, keeping: Collection[str] = ()) -> None:
+    def let_go_early(self) -> None:
         """Let go of the values `load_early` loaded that no `_load` took (a model of another
-        shape: hundreds of MB at 100,000 briefings), before the build makes its own; but those
-        of the files named in `keeping`, which it may still ask for."""
-        self._early = {name: early for name, early in self._early.items() if name in keeping}
+        shape: hundreds of MB at 100,000 briefings), before the build makes its own."""
+        self._early.clear()
         self._stopped.clear()
 
     def _load(self, name: str, settings: object, noted: str = "") -> Any:
@@ -686,10 +685,7 @@ class Cache:
             self._noted.append(noted or name)
         early = self._early.pop(name, None)
         if early is not None and self._unchanged(name, early.signature):
-            if early.settings == settings:
-                return early.value
-            self._early[name] = early  # kept with other settings: a miss, but for these
-            return None
+            return early.value if early.settings == settings else None
         del early
         try:
             stored = self._stored(name, settings)

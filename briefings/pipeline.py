@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from briefings.cache import CACHE_DIR, Cache, Counts, Sizes
+from briefings.cache import CACHE_DIR, RECORD_INDEX, Cache, Counts, Sizes, slot_files, table_files
 from briefings.clock import build_time
 from briefings.collector import few_collections
 from briefings.errors import BuildFailed, CacheDamaged, SourceError, collapse, os_problem
@@ -300,10 +300,9 @@ def _survey_apart_pays(cache: Cache, target: Path, options: Options) -> bool:
 
 def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision) -> Content | None:
     """`_surveyed`, run in a forked child (on the other core) while this process imports the
-    stages and loads what a build with work loads first (`stages.LOADED_EARLY`: the records'
-    index, the model the last build kept and its plan's keys, by `Cache.load_early`; at 100,000
-    briefings, listing takes about 0.4 s and reading what changed 0.25 s, loading the index
-    0.1 s, the model 0.6 to 0.8 s and the plan's keys 0.2 s).
+    stages and loads what a build with work loads first: the records' index and the model the
+    last build kept (`Cache.load_early`; at 100,000 briefings, listing takes about 0.4 s and
+    reading what changed 0.25 s, loading the index 0.1 s and the model 0.7 to 0.9 s).
     The child asks whether there is work once it has listed the files: it is answered as soon as
     it asks, between two reads of those loads (`_Answer`), so that a build with nothing to do stops
     loading then and one with work has the child read what changed while the model loads."""
@@ -316,7 +315,7 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
         from briefings import stages  # loaded now that the listing is under way (see its docstring)
 
         answer = _Answer(child, decision)
-        cache.load_early(*stages.LOADED_EARLY, until=answer.nothing_to_do)
+        cache.load_early(*table_files(RECORD_INDEX), slot_files(stages.MODEL_SLOT), until=answer.nothing_to_do)
         if not answer.work():
             return None
         cache.read_ahead()

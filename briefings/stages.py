@@ -36,7 +36,7 @@ from briefings.archive import (
     with_terms,
 )
 from briefings.bodies import BodyStore, body_store
-from briefings.cache import RECORD_INDEX, Cache, slot_files, table_files
+from briefings.cache import Cache
 from briefings.clock import Position, build_time, is_due, position
 from briefings.config import ParseSettings, SiteConfig
 from briefings.content import Briefing, share_values
@@ -44,7 +44,7 @@ from briefings.errors import BuildFailed, CacheDamaged, SourceError
 from briefings.keys import Hasher, digest_text
 from briefings.links import Unplaced, dangling_references, resolve_bodies
 from briefings.outputs import Plan
-from briefings.plan import PLAN_FILES, KeptEntries, Prior, output_paths, plan_site
+from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
 from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
 from briefings.sources import Content, remember_digests
@@ -354,7 +354,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             found, files = model_of_files(run, records.index, decided, warm, cache) or (None, None)
         warm = found
     if cache:  # a model loaded before it was asked for, not this one: let go before one is made
-        cache.let_go_early(keeping=_PLAN_KEPT if warm is not None else ())
+        cache.let_go_early()
     fits = warm is not None and files is None  # a model of these files' frame: kept for them, or the preview's
     archive = patched_model(run, records, assets, warm, inputs, frame, files) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""
@@ -392,8 +392,6 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         run.root, archive, digests, store.html, compiled, store, cache, content.assets, shape, run.options.workers,
         kept, keeps, prior, _later(run, len(archive.entries)),
     )  # fmt: skip
-    if cache:  # (the last plan's keys loaded early and not asked for: a plan of another shape)
-        cache.let_go_early()
     if cache and changed:  # only now: planning read the previous words of changed files for the search index
         store.keep_only(set(digests.values()))
     check_output_paths(cache, plan)
@@ -443,11 +441,6 @@ def scheduled_briefings(run: Session, records: Records) -> dict[str, datetime]:
 
 
 MODEL_SLOT = "model"  # the cache's slot of the model kept (`keep_model`): one file, named for its inputs
-_PLAN_KEPT = tuple(f"{name}.pickle" for name in PLAN_FILES)  # the last plan's files (`plan.Keying`)
-# What a build with work loads first, in this order, while a child lists the content
-# (`pipeline._survey_apart`, by `Cache.load_early`): the records' index, the model kept, and the
-# last plan's keys, which a plan patched from that model starts from (of its shape or the one before).
-LOADED_EARLY = (*table_files(RECORD_INDEX), slot_files(MODEL_SLOT), *_PLAN_KEPT)
 
 
 def kept_model(cache: Cache, inputs: bytes = b"", frame: bytes = b"") -> Warm | None:
