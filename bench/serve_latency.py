@@ -80,12 +80,12 @@ def start(root: Path) -> tuple[subprocess.Popen[str], str, queue.Queue[str]]:
     for line in server.stdout:
         if line.startswith("Serving "):
             said: queue.Queue[str] = queue.Queue()
-            threading.Thread(target=_forward, args=(server, said), daemon=True).start()
+            threading.Thread(target=forward, args=(server, said), daemon=True).start()
             return server, line.split()[1], said
     sys.exit("bench: the server did not start")
 
 
-def _forward(server: subprocess.Popen[str], said: queue.Queue[str]) -> None:
+def forward(server: subprocess.Popen[str], said: queue.Queue[str]) -> None:
     """Put each line the server prints in `said`."""
     for line in server.stdout or ():
         said.put(line)

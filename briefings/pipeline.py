@@ -36,7 +36,7 @@ from briefings.sources import (
     settings_digest,
 )
 from briefings.workers import Talk, available_cores, can_fork, forked_map, talking_child
-from briefings.write import WriteReport, write_site
+from briefings.write import WriteReport, spare_made_ahead, write_site
 
 if TYPE_CHECKING:  # the stages load only when there is work (see `briefings.stages`)
     from briefings.archive import Archive
@@ -204,6 +204,18 @@ def build(
         return _build(root, options, progress, output, next(warmth))
 
     return exclusive(stage)(root, options or Options(), progress or Progress(enabled=False))
+
+
+@few_collections
+def ready_spare(root: Path, options: Options, output: str, until: Callable[[], bool] = lambda: False) -> int:
+    """Make the spare copy of the output folder `output` now, if the last build wrote the folder
+    whole (`write.spare_made_ahead`), holding the archive's build lock: a build started meanwhile
+    waits for it. Return how many files it linked (none: nothing to make, no cache, or `until`)."""
+    cache = usable_cache(root, options, Progress(enabled=False))
+    if cache is None:
+        return 0
+    with one_at_a_time(root, lambda: None):
+        return spare_made_ahead(root / output, cache, until)
 
 
 def _build(root: Path, options: Options, progress: Progress, output: str, warm: Warm | None) -> Report:

@@ -37,7 +37,7 @@ from tornado import httpserver, ioloop, netutil, web
 from briefings import pipeline
 from briefings.archive import Archive
 from briefings.cache import Cache
-from briefings.errors import BuildFailed, SourceError, plural
+from briefings.errors import BuildFailed, CacheDamaged, SourceError, plural
 from briefings.preview import instant_page, moved_redirects, restyled_pages
 from briefings.progress import Progress
 from briefings.search import FOLDER as SEARCH_FOLDER
@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the stages load only when a build has work (see `briefings.
     from briefings.stages import Warm
 
 PREVIEW_DIR = "_preview"
+SAID_FROM_S = 1.0  # the spare copy made after the first build is said when it takes this long (`ready_spare`)
 STOP_WAIT_S = 2.0  # how long Ctrl-C waits for a build in progress before abandoning it
 WATCHED = tuple(name for name in INPUTS if name != "site.yaml")  # folders; site.yaml is watched on its own
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -176,6 +177,23 @@ class Preview:
         self._ahead([(page, None)])
         self.say(f"Took /{entry.path} away ({repo_path} is gone); rebuilding the rest")
         return frozenset({page})
+
+    def ready_spare(self, stop: threading.Event) -> None:
+        """Make the preview folder's spare copy now, if the first build wrote the folder whole
+        (`pipeline.ready_spare`), so that the build of the first save writes only what changed:
+        at 100,000 briefings the links take 7 to 11 s. Run once the first build is served, in a
+        thread of its own; the build of a save made meanwhile waits for it. Stops when `stop` is
+        set (the server stopping), leaving the copy for the next build to make."""
+        with self.lock:
+            started = time.monotonic()
+            try:
+                linked = pipeline.ready_spare(self.root, self.options, PREVIEW_DIR, stop.is_set)
+            except (OSError, CacheDamaged) as exc:  # the next build makes the copy, and says what stands
+                self.say(f"The preview's spare copy was left for the next build to make ({exc})")
+                return
+        took = time.monotonic() - started
+        if linked and took >= SAID_FROM_S:
+            self.say(f"Linked {linked} files of {PREVIEW_DIR}/ into its spare copy for the next builds ({took:.1f} s)")
 
     def rebuild(self) -> Changed:
         """Build the preview; return the files it changed that the tabs had not been shown
@@ -587,6 +605,7 @@ def serve(root: Path, options: ServeOptions, say: Callable[[str], None]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.asyncio_loop.add_signal_handler(signum, loop.stop)  # type: ignore[attr-defined]
     say(f"Serving {url} (Ctrl-C to stop)")
+    threading.Thread(target=preview.ready_spare, args=(stop,), daemon=True).start()
     if options.open_browser:
         webbrowser.open(url)
     loop.start()

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefings import write
+from briefings import pipeline, write
+from briefings.cache import Cache
 from briefings.markdown import make_parser
 from tests.conftest import REPO, SITE_YAML, briefing, build, make_archive, run
 from tests.test_incremental import clean_build, moments, no_processes_left, signal_when, template_variants, tree
@@ -329,3 +330,37 @@ except BlockingIOError:
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, "quiet"), done.stderr
+
+
+def test_a_spare_folder_made_ahead_is_the_one_the_next_build_writes_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a cold build the spare output folder is made of hard links by the first build that
+    writes; made ahead (`pipeline.ready_spare`, as the preview does once its first build is
+    served), that build links nothing and writes only what changed. Stopped midway, the copy
+    is left untrusted and made again by the next build; the site is right either way, and a
+    build with nothing to do still knows it has nothing to do."""
+    files = {f"2015/b{n}.md": briefing(f"Briefing {n}", f"2015-09-{10 + n}") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    site = build(root)
+    links: list[str] = []
+    linked = write._linked
+    monkeypatch.setattr(write, "_linked", lambda source, file, held: (links.append(file), linked(source, file, held)))
+
+    asked = iter([False, False, True])
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site", until=lambda: next(asked)) == 0  # stopped
+    assert Cache(root).load_outputs("_site").spare.inode == -1  # not trusted: made again by the next build
+    live = sorted(str(f.relative_to(site)) for f in site.rglob("*") if f.is_file())
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site") == len(live)
+    state, spare = Cache(root).load_outputs("_site"), root / ".cache" / "spare_site"
+    assert state.spare.inode == spare.stat().st_ino and state.spare.files == state.live.files
+    assert all((spare / path).samefile(site / path) for path in live)
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site") == 0  # made: nothing more to do
+
+    made_ahead = len(links)
+    assert pipeline.build(root).archive is None and len(links) == made_ahead  # nothing to do, as before
+    edited = root / "content" / "2015" / "b3.md"
+    edited.write_text(edited.read_text().replace("Briefing 3", "Briefing three"))
+    assert build(root) == site
+    assert len(links) == made_ahead  # the spare made ahead is written into: no file linked again
+    assert tree(site) == clean_build(root, tmp_path / "clean")
