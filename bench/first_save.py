@@ -2,11 +2,12 @@
 
     python -m bench.first_save <checkout> <archive> [--saves 3] [--settle 15]
 
-Copies the archive's inputs and `.cache/` (not `_site/` or `_preview/`) to a folder of its own,
-starts `python <checkout>/build.py serve` on the copy (its first build writes `_preview/`
-whole), waits `--settle` seconds (a writer reading the page first), then toggles the newest
-briefing's title `--saves` times (`bench.rounds.toggle_title`), each once the build of the last
-is done, and prints each save's build time as the server says it ("Rebuilt in ..."). The first
+Copies the archive's inputs (not `.cache/`, `_site/` or `_preview/`) to a folder of its own,
+starts `python <checkout>/build.py serve` on the copy (its first build is a cold one, whatever
+the checkout, and writes `_preview/` whole), waits `--settle` seconds (a writer reading the
+page first; at 100,000 briefings, 90), then toggles the newest briefing's title `--saves`
+times (`bench.rounds.toggle_title`), each once the build of the last is done, and prints
+each save's build time as the server says it ("Rebuilt in ..."). The first
 build after one that wrote the folder whole links every file into the spare copy the builds
 write into (`write._staging`), unless the preview made that copy while the writer read
 (`serve.Preview.ready_spare`, since the commit that added this tool): run it for two
@@ -32,8 +33,8 @@ SAID = "Rebuilt in "
 
 
 def copy_archive(archive: Path, into: Path) -> Path:
-    """Copy the archive's inputs and cache, not its output folders; return the copy."""
-    ignored = shutil.ignore_patterns("_site", "_preview", "spare_*")
+    """Copy the archive's inputs, not its cache or output folders; return the copy."""
+    ignored = shutil.ignore_patterns(".cache", "_site", "_preview")
     shutil.copytree(archive, into, symlinks=True, ignore=ignored)
     return into
 
