@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 from briefings.archive import Archive, Entry
 from briefings.kinds import KINDS
+from briefings.urls import briefing_slug
 
 FOLDER = "search"  # the search page and its index files, under /search/
 DOCS_PER_CHUNK = 500  # briefings per metadata file: a page of results fetches one or two
@@ -373,7 +374,7 @@ def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
 def _document(entry: Entry) -> str:
     """Return where a briefing is: `YYYY-MM-DD/slug` (its path is `YYYY/MM/slug/`)."""
     # Its path is `urls.briefing_path(date, slug)`, and the entry holds the date as written: no briefing made.
-    return f"{entry.date:%Y-%m-%d}/{entry.path[8:-1]}"
+    return f"{entry.date:%Y-%m-%d}/{briefing_slug(entry.path)}"
 
 
 def _json(data: object) -> bytes:

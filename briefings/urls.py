@@ -85,6 +85,11 @@ def briefing_path(date: datetime, slug: str) -> str:
     return f"{date.year:04d}/{date.month:02d}/{slug}/"
 
 
+def briefing_slug(path: str) -> str:
+    """Return the slug of a path `briefing_path` gave (`YYYY/MM/slug/`), found by place."""
+    return path[8:-1]
+
+
 def year_path(year: int) -> str:
     """Return `YYYY/`."""
     return f"{year:04d}/"

@@ -238,11 +238,12 @@ def _inode(folder: Path) -> int:
         return -1
 
 
-def _trusted_state(target: Path, cache: Cache | None) -> OutputState:
-    """Return what the output folders hold, trusting the cache only where the folders match it."""
+def _trusted_state(target: Path, cache: Cache | None, state: OutputState | None = None) -> OutputState:
+    """Return what the output folders hold, trusting the cache only where the folders match it
+    (`state`: the state the cache records, if it is loaded already)."""
     if cache is None:
         return OutputState()
-    state = cache.load_outputs(target.name)
+    state = cache.load_outputs(target.name) if state is None else state
     if cache.is_changing(target.name):  # a build was killed while changing the folders: trust neither
         return OutputState()
     live, spare = _inode(target), _inode(cache.spare_folder(target.name))
@@ -293,8 +294,8 @@ def spare_made_ahead(target: Path, cache: Cache, until: Callable[[], bool] = lam
     the links take 7 to 11 s. Return how many files were linked: none when there is no spare
     to make, or once `until` is True (asked before each file; the state still trusts no spare,
     so the next build makes it again). The live site is not touched, nor marked as changing."""
-    state = _trusted_state(target, cache)
     recorded = cache.load_outputs(target.name)
+    state = _trusted_state(target, cache, recorded)
     if state.live.inode < 0 or state.spare.inode >= 0 or recorded.live.inode != state.live.inode:
         return 0  # no live site the state vouches for, a spare it trusts, or folders an exchange left
     spare = cache.spare_folder(target.name)
