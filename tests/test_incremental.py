@@ -232,6 +232,21 @@ def test_changes_are_found_whether_rows_are_shared_copied_or_none(
     assert changes(base, now) == (expected, base.keys() - now.keys())
 
 
+@given(
+    rows,
+    st.lists(st.one_of(st.none(), st.tuples(st.integers(0, 3))), min_size=8, max_size=8),
+    st.sets(st.integers(0, 7)),
+)
+def test_changes_between_tables_of_the_same_keys_in_order_are_found_by_place(
+    base: dict[str, Any], rows_now: list[Any], shared: set[int]
+) -> None:
+    """Where both tables list the same keys in the same order (an edit), `unlike` compares rows by
+    place: what it finds is what a comparison key by key finds."""
+    now = {key: row if place in shared else rows_now[place] for place, (key, row) in enumerate(base.items())}
+    expected = {key: row for key, row in now.items() if base[key] != row}
+    assert changes(base, now) == (expected, frozenset())
+
+
 def test_cached_records_follow_files_removed_and_folders_emptied(tmp_path: Path) -> None:
     """Only the folders holding a changed or removed file are sorted into record files again:
     a removed file leaves its record file, a folder emptied leaves none of its own, and the
@@ -1377,6 +1392,34 @@ def test_every_page_is_found_by_its_path_alone_as_the_whole_site_makes_it(tmp_pa
     for path in whole:  # and from the file it is written to, as a remembered plan knows it
         assert path in urls.page_paths(urls.output_file(path)), path
         assert urls.page_paths(urls.output_file(path))[0] == path, path
+
+
+def test_a_briefing_page_is_found_by_its_month_and_instant_not_by_a_table_of_every_path(tmp_path: Path) -> None:
+    """`PagesByPath` finds a briefing's place among the entries from its month and its instant
+    (they are newest first), making no table of every entry's path: briefings written at one
+    instant (titles apart; one in another month as written, by its offset) and in other zones
+    are each found where `site_pages` has them, and a path of no briefing is not."""
+    dates = [
+        "2016-03-01T01:00:00+02:00",  # the same instant as the next two, in March as written
+        "2016-02-29T23:00:00+00:00",  # in February
+        "2016-02-29T23:00:00Z",
+        "2016-02-29T18:00:00-05:00",
+        "2016-03-01T01:00:00+03:00",  # an hour earlier
+        "2016-02-10T09:00:00+05:30",
+        "2016-04-01T00:00:00+14:00",  # March 31 in UTC, listed in April
+    ]
+    files = {
+        f"2016/b{n}.md": briefing(f"Briefing {'ZYXWVUT'[n]}", date, f"[{TAGS[n % 3]}]") for n, date in enumerate(dates)
+    }
+    root = make_archive(tmp_path / "a", files)
+    model = pipeline.check(root).archive
+    whole = {page.path: page for page in site_pages(model)}
+    finder = PagesByPath(model)
+    for entry in model.entries:
+        assert finder.at(entry.path) == ("site", whole[entry.path]), entry.path
+    assert not finder._entries  # no table of every path was made
+    assert finder.at("2016/03/no-such-briefing/") is None
+    assert finder.at("2016/05/b1/") is None  # a month with no briefings
 
 
 def test_a_plan_of_a_repeated_shape_makes_only_the_views_it_keys_again(
