@@ -7,6 +7,7 @@ and the marker every output folder holds. May not do I/O.
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -75,9 +76,8 @@ class Plan:
         return Planned(path, key, origin, functools.partial(self.make_kept, path), group, line, reused=True)
 
     def paths(self) -> Iterator[str]:
-        """Yield every output's path."""
-        yield from (output.path for output in self.fresh)
-        yield from self.kept
+        """Return every output's path, in C (a build takes them three times: 108,000 at 100,000 briefings)."""
+        return itertools.chain(map(_PATH, self.fresh), self.kept)
 
     def columns(self) -> tuple[list[str], list[str]]:
         """Return every output's path, and its group (its kind, for the size report) in the same
