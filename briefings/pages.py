@@ -405,9 +405,8 @@ class PagesByPath:
         `month`), or None: looked for among its month's entries, then among all by its instant
         (they are newest first: `newest_first`), not in a table of every entry's path, which
         took 35 to 65 ms to make at 100,000 briefings for the one page an edit reaches."""
-        months = self.archive.months
-        at = bisect.bisect_left(months, (year, month), key=_year_month)
-        period = months[at] if at < len(months) and _year_month(months[at]) == (year, month) else None
+        at = self._month_at(year, month)
+        period = self.archive.months[at] if at is not None else None
         entry = next((e for e in period.entries if e.path == path), None) if period else None
         if entry is None:
             return None
@@ -420,6 +419,12 @@ class PagesByPath:
         # Not there only in a model patched wrong (its month lists an entry the model no longer
         # has), which a build's check finds: looked up in every entry, as before.
         return self._entry_index().get(path)
+
+    def _month_at(self, year: int, month: int) -> int | None:
+        """Return the place of a month among the archive's (oldest first), or None if it lists none."""
+        months = self.archive.months
+        at = bisect.bisect_left(months, (year, month), key=_year_month)
+        return at if at < len(months) and _year_month(months[at]) == (year, month) else None
 
     def _entry_index(self) -> dict[str, int]:
         if not self._entries:

@@ -1400,7 +1400,7 @@ def test_a_briefing_page_is_found_by_its_month_and_instant_not_by_a_table_of_eve
     instant (titles apart; one in another month as written, by its offset) and in other zones
     are each found where `site_pages` has them, and a path of no briefing is not."""
     dates = [
-        "2016-03-01T01:00:00+02:00",  # the same instant as the next two, in March as written
+        "2016-03-01T01:00:00+02:00",  # the same instant as the next three, in March as written
         "2016-02-29T23:00:00+00:00",  # in February
         "2016-02-29T23:00:00Z",
         "2016-02-29T18:00:00-05:00",
