@@ -390,8 +390,8 @@ class PagesByPath:
             years = [i for i, y in enumerate(archive.years) if urls.year_path(y.year) == first]
             return [_year_page(archive, years[0])] if years else []
         if len(parts) == 2:
-            months = [i for i, m in enumerate(archive.months) if urls.month_path(m.year, m.month) == first]
-            return _month_pages(archive, months[0]) if months else []
+            month = self._month_at(int(parts[0]), int(parts[1]))
+            return _month_pages(archive, month) if month is not None else []
         place = self._entry_at(first, int(parts[0]), int(parts[1])) if len(parts) == 3 else None
         return [self._briefing(place)] if place is not None else []
 
