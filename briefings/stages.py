@@ -147,6 +147,8 @@ def load_records(
         cached, load = warm.index, warm.load
     elif cache:
         rows = cache.load_record_index(settings)
+        if rows is not None:  # (read on the other core while the index is made)
+            store.read_digests_ahead()
         cached, load = index_from(rows), functools.partial(cache.load_records, settings)
     else:
         cached, load = {}, _none
@@ -154,8 +156,9 @@ def load_records(
     summaries = list(rows_of(cached, files, _UNKNOWN))  # each file's cached summary
     stale = _stale(files, summaries, stored)
     parser = RecordParser(settings)
-    if cache:  # the build's first fork may be here: the thread reading ahead ends first
+    if cache:  # the build's first fork may be here: the threads reading ahead end first
         cache.finish_reading_ahead()
+        store.finish_reading_ahead()
     fresh = {}
     parsed = parallel_map(lambda file: _parse(parser, run.root, *file), stale, run.options.workers)
     batch: list[tuple[str, str, str]] = []

@@ -21,6 +21,7 @@ from lxml import etree
 from bench.generate import generate, write_archive
 from briefings import pipeline, stages
 from briefings.bodies import BodyStore
+from briefings.errors import CacheDamaged
 from briefings.feeds import sitemap, sitemap_index, sitemap_views
 from briefings.keys import file_digest
 from briefings.pages import site_pages
@@ -167,6 +168,30 @@ def test_the_body_store_answers_its_digests_as_its_rows_are_after_puts_and_delet
     with contextlib.closing(sqlite3.connect(tmp_path / "bodies.sqlite")) as db:
         assert {digest for (digest,) in db.execute("SELECT digest FROM bodies")} == {"a", "c"}
     assert BodyStore(tmp_path / "bodies.sqlite", "stamp", b"k" * 32).digests() == {"a", "c"}
+
+
+def test_the_body_store_digests_read_ahead_are_its_rows_and_a_damaged_store_is_said_as_ever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read ahead in a thread (`read_digests_ahead`), the digests are what the rows hold, the
+    store's own connection asked nothing; none stored, none; a store SQLite cannot read is read
+    again where they are asked for, which says it is damaged."""
+    file = tmp_path / "bodies.sqlite"
+    BodyStore(file, "stamp", b"k" * 32).put([(f"{n:032x}", "<p>A</p>", "a") for n in range(1000)])
+    store = BodyStore(file, "stamp", b"k" * 32)
+    store.read_digests_ahead()
+    monkeypatch.setattr(store, "_db", lambda: pytest.fail("read again, not ahead"))
+    assert store.digests() == {f"{n:032x}" for n in range(1000)}
+    monkeypatch.undo()
+    empty = BodyStore(tmp_path / "empty.sqlite", "stamp", b"k" * 32)
+    empty.read_digests_ahead()
+    assert empty.digests() == set()
+    damaged = BodyStore(file, "stamp", b"k" * 32)
+    file.write_bytes(b"not a database" * 1000)
+    damaged.read_digests_ahead()
+    damaged.finish_reading_ahead()
+    with pytest.raises(CacheDamaged, match=r"bodies\.sqlite: file is not a database"):
+        damaged.digests()
 
 
 def test_a_build_without_the_cache_removes_its_temporary_body_store(

@@ -549,7 +549,50 @@ def test_no_thread_reads_ahead_when_a_build_forks(archive, tmp_path: Path, monke
     assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
-WATCHING: list[bool] = []  # while not empty, the fork hook of the test above looks for the thread
+WATCHING: list[bool] = []  # while not empty, the fork hooks of the tests above and below look for their thread
+
+
+def test_no_thread_reads_the_stored_digests_when_a_build_forks(
+    archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread that reads the body store's digests ahead (`BodyStore.read_digests_ahead`) has
+    ended before the build's first fork, even where they are not asked for (here a records'
+    index the build cannot use: every file is parsed, in a pool)."""
+    dates = (f"2015-09-{10 + n // 10}T10:{n % 10:02d}:00+03:00" for n in range(70))  # (a pool: `MIN_PARALLEL`)
+    files = {f"2015/b{n:02d}.md": briefing(f"Briefing {n}", date) for n, date in enumerate(dates)}
+    root = archive(files)
+    build(root, "--jobs", "2")
+    edited = root / "content" / "2015" / "b00.md"
+    edited.write_text(edited.read_text().replace("Body text.", "Edited body text."))
+    released, alive_at_fork, asked = threading.Event(), [], []
+    run_thread, finish = bodies._DigestsRead.run, bodies.BodyStore.finish_reading_ahead
+
+    def held(self: bodies._DigestsRead) -> None:  # until the build ends it, or a fork finds it there
+        released.wait()
+        run_thread(self)
+
+    def finished(self: bodies.BodyStore) -> None:
+        asked.append(True)
+        released.set()
+        finish(self)
+
+    def before_fork() -> None:
+        if WATCHING and any(thread.name == "briefings-body-digests" for thread in threading.enumerate()):
+            alive_at_fork.append(True)
+            released.set()
+
+    monkeypatch.setattr(stages, "index_from", lambda rows: {})  # (the digests are then not asked for)
+    monkeypatch.setattr(bodies._DigestsRead, "run", held)
+    monkeypatch.setattr(bodies.BodyStore, "finish_reading_ahead", finished)
+    os.register_at_fork(before=before_fork)
+    WATCHING.append(True)
+    try:
+        build(root, "--jobs", "2")
+    finally:
+        WATCHING.clear()
+        released.set()
+    assert asked and alive_at_fork == []
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
 
 
 def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_settings_asked(
