@@ -181,7 +181,7 @@ class Preview:
     def ready_spare(self, stop: threading.Event) -> None:
         """Make the preview folder's spare copy now, if the first build wrote the folder whole
         (`pipeline.ready_spare`), so that the build of the first save writes only what changed:
-        at 100,000 briefings the links take 7 to 11 s. Run once the first build is served, in a
+        at 100,000 briefings the links take 7 to 17 s. Run once the first build is served, in a
         thread of its own; the build of a save made meanwhile waits for it. Stops when `stop` is
         set (the server stopping), leaving the copy for the next build to make."""
         with self.lock:
