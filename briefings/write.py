@@ -260,7 +260,7 @@ def _staging(
     """Return the folder to prepare the new site in, and what it already holds.
 
     The spare when it can be trusted; else a copy of the live site made of hard links (how
-    many are made shows on `progress`: the first build after a cold one makes every one, 10 to
+    many are made shows on `progress`: the first build after a cold one makes every one, 7 to
     17 s at 100,000 briefings); else an empty folder.
     """
     if cache is None:

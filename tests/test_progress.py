@@ -39,7 +39,7 @@ def test_progress_is_silent_when_not_a_terminal_quiet_or_quick() -> None:
 
 def test_the_first_build_after_a_cold_one_shows_the_site_linked_into_its_spare_copy(tmp_path: Path) -> None:
     """A build that wrote the site whole leaves no spare copy: the next build links every file of
-    `_site/` into one before writing (10 to 17 s at 100,000 briefings), and says how far it is on
+    `_site/` into one before writing (7 to 17 s at 100,000 briefings), and says how far it is on
     a terminal; the build after that has its spare and links none."""
     root = tmp_path / "a"
     write_archive(root, generate(5, seed=3))
