@@ -288,13 +288,13 @@ def _link_all(
     """Link each of these files of the live site into the (empty) spare folder, showing how many
     are linked on `progress`; stop, returning False, once `until` is True (asked before each file)."""
     source, into = os.fspath(target) + "/", os.fspath(spare) + "/"  # os-level paths: see `_make`
-    label = f"Linking {target.name}/ into its spare copy"
+    label, total = f"Linking {target.name}/ into its spare copy", len(files)
     for done, path in enumerate(files, start=1):
         if until():
             return False
         _linked(source + path, into + path, False)
         if progress is not None:
-            progress.update(label, done, len(files))
+            progress.update(label, done, total)
     return True
 
 
