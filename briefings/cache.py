@@ -278,6 +278,10 @@ class OutputState:
     position: Position = field(
         default_factory=Position
     )  # the span of time in which that build's clock would publish the same
+    # The kept keys of the plan `live` was made from (`outputs.Plan.kept_as`; b"": not known), and
+    # the group of each output that plan planned afresh (a few dozen after an edit), by path.
+    plan: bytes = b""
+    fresh: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -56,11 +56,19 @@ class Plan:
     reaches: at 100,000 briefings, a few dozen of 108,000. Keeping the others as the last plan
     gave them, not as a `Planned` each, is what lets a one-edit build cost what the edit does.
     Iterating gives every output as a `Planned`, the kept ones too (for `check` and `compare`).
+
+    Such a plan also names the kept keys it recalled (`recalled_from`: every output of the last
+    plan, `last`) and those it kept for the next (`kept_as`), so that the writer can tell an
+    output folder made from the plan it recalls: one in which every kept output is as planned
+    (`write.write_site`). Both are b"" where there are none.
     """
 
     fresh: list[Planned]
     kept: Mapping[str, Given] = field(default_factory=dict)
     make_kept: Callable[[str], bytes] | None = None
+    last: Mapping[str, Given] = field(default_factory=dict)
+    recalled_from: bytes = b""
+    kept_as: bytes = b""
 
     def __len__(self) -> int:
         return len(self.fresh) + len(self.kept)

@@ -133,12 +133,14 @@ class PlanKeys:
 class PlanSince:
     """What the plans of a shape changed since its `PlanKeys` (the one with this `token`) were
     kept: a plan that keys again a few outputs keeps these few, not all 25 MB again (at
-    100,000 briefings). Outputs keyed again, files changed and pages whose date changed."""
+    100,000 briefings). Outputs keyed again, files changed and pages whose date changed.
+    `mark` tells one kept apart from any other (`Keying.kept_as`)."""
 
     token: bytes
     outputs: dict[str, Given]
     atoms: dict[str, str]
     dates: dict[str, datetime | None]
+    mark: bytes = b""
 
     def applied(self, base: PlanKeys) -> PlanKeys:
         """Return the base as these changes leave it."""
@@ -432,7 +434,7 @@ def _recalled_outputs(
         return _make_at(renderer, finder, path) if kept[path][4] else feeds[path][1]()
 
     keying.keep(listed, dates)
-    return Plan(fresh, kept, make)
+    return Plan(fresh, kept, make, before.outputs, keying.before_as, keying.kept_as)
 
 
 def _same_date(a: datetime | None, b: datetime | None) -> bool:
@@ -511,6 +513,10 @@ class Keying:
         self.templates: dict[str, bytes] = {}
         self.readers, self.base, self.since = _last_plan(memo, shape, site_wide) if memo else (None, None, None)
         self.before = self.since.applied(self.base) if self.since and self.base else self.base
+        # Which kept keys `before` is (a `PlanSince`'s mark, or the `PlanKeys`' token), and which
+        # this plan kept (`keep`, when it keeps them in this process): see `Plan.recalled_from`.
+        self.before_as = self.since.mark if self.since else self.base.token if self.base else b""
+        self.kept_as = b""
         # A new shape's plan whose model was patched: the briefing pages made as the last model made
         # them, with what the last plan of its shape gave them and what each holds (`recall_prior`).
         self.recalled: Recalled | None = None
@@ -787,6 +793,7 @@ class Keying:
         given = self.given if dates is None or self.before is None else self.before.outputs | self.given
         kept = PlanKeys(given, self.site_wide, dict(self.digests), self.templates, listed, os.urandom(8))
         memo.remember("plan_keys", self.shape, kept)
+        self.kept_as = kept.token
 
     def _keep_since(self, dates: dict[str, datetime | None]) -> bool:
         """Keep what this plan changed since the base `PlanKeys` (with what the plans between
@@ -800,7 +807,9 @@ class Keying:
         atoms = {path: digests[path] for path in files if path in digests and base.atoms.get(path) != digests[path]}
         if max(len(outputs), len(atoms)) * SINCE_AT_MOST > len(base.outputs):
             return False
-        self.memo.remember("plan_since", self.shape, PlanSince(base.token, outputs, atoms, since.dates | dates))
+        kept = PlanSince(base.token, outputs, atoms, since.dates | dates, os.urandom(8))
+        self.memo.remember("plan_since", self.shape, kept)
+        self.kept_as = kept.mark
         return True
 
 

@@ -16,6 +16,7 @@ import collections
 import contextlib
 import ctypes
 import errno
+import functools
 import itertools
 import operator
 import os
@@ -133,20 +134,25 @@ def write_site(
     _remove_leftovers(target)
     state = _trusted_state(target, cache)
     inputs, listed, counts, position = stamp or ("", "", None, Position())
-    live = state.live.files
-    to_make = [p for p in plan.fresh if _stale(live.get(p.path), p.key)]
-    to_make += [plan.recalled(path) for path in _stale_kept(live, plan.kept)]
-    gone = sorted(live.keys() - plan.kept.keys() - {p.path for p in plan.fresh})
+    live, made_from = state.live.files, _made_from(state, plan)
+    to_make, gone = _work(plan, state, made_from)
+    recorded = _recorded(plan)  # what the next build needs to tell this site made from this plan
+
+    def sized(files: dict[str, FileState]) -> Sizes:
+        if not made_from:
+            return site_sizes(plan, files)
+        return sizes_since(state.sizes, live, files, to_make, gone, functools.partial(_group_before, plan, state))
+
     if not to_make and not gone and target.is_dir():
-        sizes = site_sizes(plan, live)
-        _save(cache, target, OutputState(state.live, state.spare, inputs, listed, counts, sizes, position))
+        sizes = sized(live)
+        _save(cache, target, OutputState(state.live, state.spare, inputs, listed, counts, sizes, position, *recorded))
         return WriteReport(0, 0, 0, sizes)
     staging, staged = _staging(target, cache, state, progress)
     try:
         made = _make(staging, to_make, staged, jobs, progress)
         files = _files(live, gone, made)
         _sync(staging, target, staged, files, made)
-        sizes = site_sizes(plan, files)
+        sizes = sized(files)
     except BaseException:
         # The spare is half-made: removed (which also frees its space on a full disk); the next build
         # makes it again from hard links to the live site, which this build has not touched.
@@ -160,7 +166,7 @@ def write_site(
     if not written and not gone and target.is_dir() and state.live.inode >= 0:
         # Same bytes under new keys: both folders hold `files` now; nothing to exchange.
         _save(cache, target, OutputState(TreeState(state.live.inode, files), TreeState(_inode(staging), files),
-                                         inputs, listed, counts, sizes, position))  # fmt: skip
+                                         inputs, listed, counts, sizes, position, *recorded))  # fmt: skip
         return WriteReport(len(to_make), 0, 0, sizes)
     staging.chmod(0o755)
     _exchange(staging, target)
@@ -170,10 +176,57 @@ def write_site(
     _save(
         cache,
         target,
-        OutputState(TreeState(_inode(target), files), spare or TreeState(), inputs, listed, counts, sizes, position),
+        OutputState(
+            TreeState(_inode(target), files), spare or TreeState(), inputs, listed, counts, sizes, position, *recorded
+        ),
     )
     changed = frozenset((*written, *gone)) if len(written) + len(gone) <= CHANGES_LISTED else None
     return WriteReport(len(to_make), len(written), len(gone), sizes, changed)
+
+
+FRESH_RECORDED = 1_000  # fresh outputs of a plan the state records (`_recorded`); past it, the next looks at all
+
+
+def _made_from(state: OutputState, plan: Plan) -> bool:
+    """Return True when the live site was made from the kept keys this plan recalls
+    (`Plan.recalled_from`), as the state says: then it holds every output of that plan, as
+    that plan gave it, and no other file."""
+    return bool(plan.recalled_from) and state.plan == plan.recalled_from and bool(state.sizes)
+
+
+def _recorded(plan: Plan) -> tuple[bytes, dict[str, str]]:
+    """Return what the state records of the plan the site is made from (`OutputState.plan`,
+    `OutputState.fresh`), while its fresh outputs are few; else that it is not known."""
+    if not plan.kept_as or len(plan.fresh) > FRESH_RECORDED:
+        return b"", {}
+    return plan.kept_as, {output.path: output.group for output in plan.fresh}
+
+
+def _work(plan: Plan, state: OutputState, made_from: bool) -> tuple[list[Planned], list[str]]:
+    """Return the outputs to make (`_stale`), and the files of the live site no longer planned.
+
+    Where the live site was made from the plan this one recalls (`made_from`: see `_made_from`),
+    every kept output is there as planned, since this plan keeps it as that one gave it; and
+    the live site holds no file that plan did not give: what it kept, which this plan keeps
+    or plans afresh (`plan._recalled_outputs`), and what it planned afresh (`OutputState.fresh`).
+    So only the fresh outputs of the two plans are looked at: a few dozen of 108,000 after an
+    edit at 100,000 briefings, where looking at all took 60 to 90 ms.
+    """
+    live = state.live.files
+    to_make = [output for output in plan.fresh if _stale(live.get(output.path), output.key)]
+    fresh = {output.path for output in plan.fresh}
+    if made_from:
+        kept = plan.kept
+        return to_make, sorted(path for path in state.fresh if path in live and path not in kept and path not in fresh)
+    to_make += [plan.recalled(path) for path in _stale_kept(live, plan.kept)]
+    return to_make, sorted(live.keys() - plan.kept.keys() - fresh)
+
+
+def _group_before(plan: Plan, state: OutputState, path: str) -> str:
+    """Return the group a file of the live site was counted in, where that site was made from
+    the plan this one recalls (see `_work`): the group that plan gave it."""
+    group = state.fresh.get(path)
+    return group if group is not None else plan.last[path][2]
 
 
 def _stale(state: FileState | None, key: str) -> bool:
@@ -207,10 +260,40 @@ def site_sizes(plan: Plan, files: dict[str, FileState]) -> Sizes:
     totals = dict.fromkeys(counts, 0)
     for group, size in zip(groups, map(_SIZE, map(files.__getitem__, paths)), strict=True):  # the one loop of Python
         totals[group] += size
-    return tuple(sorted(((group, counts[group], totals[group]) for group in counts), key=lambda row: (-row[2], row[0])))
+    return _largest_first((group, counts[group], totals[group]) for group in counts)
 
 
 _SIZE = operator.itemgetter(2)  # of a `FileState`
+
+
+def sizes_since(
+    sizes: Sizes,
+    live: dict[str, FileState],
+    files: dict[str, FileState],
+    made: Sequence[Planned],
+    gone: Iterable[str],
+    group_before: Callable[[str], str],
+) -> Sizes:
+    """Return `site_sizes` of the site that holds `files`, from those of the `live` site it
+    was made from (`sizes`): less each file gone and each made again (in the group it was
+    counted in, `group_before`), plus each made. At 100,000 briefings, summing every file's
+    size took 60 ms of a one-edit build."""
+    counts = {group: count for group, count, _ in sizes}
+    totals = {group: size for group, _, size in sizes}
+
+    def count(group: str, number: int, size: int) -> None:
+        counts[group] = counts.get(group, 0) + number
+        totals[group] = totals.get(group, 0) + size
+
+    for path in itertools.chain(gone, (output.path for output in made if output.path in live)):
+        count(group_before(path), -1, -live[path][2])
+    for output in made:
+        count(output.group, 1, files[output.path][2])
+    return _largest_first((group, counts[group], totals[group]) for group in counts if counts[group])
+
+
+def _largest_first(rows: Iterable[tuple[str, int, int]]) -> Sizes:
+    return tuple(sorted(rows, key=lambda row: (-row[2], row[0])))
 
 
 def _check_target(target: Path) -> None:
@@ -247,11 +330,15 @@ def _trusted_state(target: Path, cache: Cache | None, state: OutputState | None 
     if cache.is_changing(target.name):  # a build was killed while changing the folders: trust neither
         return OutputState()
     live, spare = _inode(target), _inode(cache.spare_folder(target.name))
-    if (state.live.inode, state.spare.inode) == (spare, live) and live >= 0:  # exchanged, then interrupted
+    swapped = (state.live.inode, state.spare.inode) == (spare, live) and live >= 0  # exchanged, then interrupted
+    if swapped:
         state = OutputState(state.spare, state.live)
-    trusted_live = state.live if state.live.inode == live >= 0 else TreeState()
-    trusted_spare = state.spare if state.spare.inode == spare >= 0 and trusted_live.inode >= 0 else TreeState()
-    return OutputState(trusted_live, trusted_spare)
+    if state.live.inode != live or live < 0:
+        return OutputState()
+    trusted_spare = state.spare if state.spare.inode == spare >= 0 else TreeState()
+    if swapped:  # (the state's sizes and plan are those of the other folder)
+        return OutputState(state.live, trusted_spare)
+    return OutputState(state.live, trusted_spare, sizes=state.sizes, plan=state.plan, fresh=state.fresh)
 
 
 def _staging(

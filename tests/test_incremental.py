@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate, write_archive
-from briefings import archive, feeds, keys, pages, pipeline, plan, records, search, sources, stages, urls
+from briefings import archive, feeds, keys, pages, pipeline, plan, records, search, sources, stages, urls, write
 from briefings import cache as cache_module
 from briefings.cache import Cache, _shard, changes
 from briefings.config import parse_config
@@ -660,6 +660,52 @@ def test_a_one_edit_rebuild_plans_again_only_the_outputs_that_show_the_briefing(
     assert "sitemap.xml" in showing_none
     assert report.replanned & views == (showing | showing_none) - {"sitemap.xml"}
     assert len(showing) >= 8 and len(showing | showing_none) < len(views) / 3, (len(showing), len(views))
+
+
+def test_a_site_made_from_the_plan_an_edit_recalls_is_brought_up_to_it_from_the_fresh_outputs_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the live site was made from the plan a build recalls, the writer finds what to make and
+    remove, and the site's sizes, from the two plans' fresh outputs alone, not from every kept
+    output (counted: `_stale_kept` is not asked); a search index file no longer planned goes; the
+    site and its sizes are a clean build's. A build whose site was made otherwise looks at every output."""
+    files: dict[str, str | bytes] = {f"2016/b{n:02d}.md": text(n, [TAGS[n % 6]], day=n % 28 + 1) for n in range(12)}
+    root = make_archive(tmp_path / "a", files)
+    looked_at_all = []
+    stale_kept = write._stale_kept
+    monkeypatch.setattr(write, "_stale_kept", lambda *a: looked_at_all.append(1) or stale_kept(*a))
+
+    def rebuilt(change: Callable[[], object]) -> bool:
+        """Change the archive and build it, as a clean build would; return whether every kept output was looked at."""
+        change()
+        looked_at_all.clear()
+        sizes = pipeline.build(root).written.sizes
+        looked = bool(looked_at_all)
+        clean = tmp_path / "clean"
+        copy_inputs(root, clean)
+        assert sizes == pipeline.build(clean, pipeline.Options(cache=False)).written.sizes
+        assert tree(root / "_site") == tree(clean / "_site")
+        return looked
+
+    def retitle(number: int, title: str) -> Callable[[], object]:
+        file = root / "content" / "2016" / f"b{number:02d}.md"
+        return lambda: file.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", file.read_text()))
+
+    assert rebuilt(lambda: None)  # a cold build: nothing recalled
+    assert rebuilt(retitle(3, "A new title"))  # (a cold build's plan is kept apart: the first edit does not know it)
+    assert not rebuilt(retitle(3, "Another title"))
+    assert not rebuilt(retitle(5, "Zanzibar"))
+    shard = root / "_site" / "search" / "t" / f"{search.term_key('zanzibar')}.json"
+    assert shard.is_file()
+    assert not rebuilt(retitle(5, "A title"))  # the word's shard of the search index, planned afresh, goes
+    assert not shard.exists()
+    assert not rebuilt(lambda: None)
+    # The state names the plan its site was made from: a state that names none, the next build looks at all.
+    state = Cache(root).load_outputs("_site")
+    assert state.plan
+    Cache(root).save_outputs("_site", replace(state, plan=b""))
+    assert rebuilt(retitle(5, "Its title once more"))
+    assert not rebuilt(retitle(5, "And again"))
 
 
 def test_a_warm_build_patches_the_model_unless_an_edit_moves_a_briefing_in_it(
