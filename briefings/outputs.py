@@ -57,10 +57,10 @@ class Plan:
     gave them, not as a `Planned` each, is what lets a one-edit build cost what the edit does.
     Iterating gives every output as a `Planned`, the kept ones too (for `check` and `compare`).
 
-    Such a plan also names the kept keys it recalled (`recalled_from`: every output of the last
-    plan, `last`) and those it kept for the next (`kept_as`), so that the writer can tell an
-    output folder made from the plan it recalls: one in which every kept output is as planned
-    (`write.write_site`). Both are b"" where there are none.
+    Such a plan also names the kept keys it recalled (`recalled_from`), with what they gave
+    every output (`last`), and the keys it kept for the next plan (`kept_as`), so that the
+    writer can tell an output folder made from the plan it recalls: one in which every kept
+    output is there as planned (`write.write_site`). Both names are b"" where there are none.
     """
 
     fresh: list[Planned]
