@@ -21,14 +21,15 @@ shape: every listing of a new tag); `add`, a copy of a briefing from the middle 
 archive under a new slug (the entries after it move); `add-newest`, a copy of the newest
 briefing under a new slug, dated a day after it, as most contributions are (it comes first);
 `edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it);
-`cold`, the archive's `.cache/` and `_site/` deleted before each build (a cold build, paired;
-with `--no-edit`); `none`, nothing changed (each build has nothing to do: its start-up and
-the check that finds nothing changed; no edit after it). Give `cold` one copy twice
+`cold`, the archive's `.cache/` and `_site/` taken away before each build (a cold build,
+paired; with `--no-edit`; set aside beside the archive until the rounds end, as `bench.run`
+does); `none`, nothing changed (each build has nothing to do: its start-up and the check
+that finds nothing changed; no edit after it). Give `cold` one copy twice
 (`<old checkout> <copy> <new checkout> <copy>`): then both commits build in the same folder,
-in turn. On two copies, a cold build's time is
-partly its folder's: on this project's machine one copy's builds took 4 to 5 s more system
-time than the other's whichever commit built them (docs/performance.md, "Cold builds in
-turn on two copies").
+in turn. On two copies, a cold build's time was partly its folder's while the outputs were
+deleted: one copy's builds took 4 to 5 s more system time than the other's whichever commit
+built them (docs/performance.md, "Cold builds in turn on two copies" and "Deleted outputs in
+the cold builds").
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.run import Run, byte_compiled, first_briefing, timed
+from bench.run import Run, byte_compiled, first_briefing, set_aside, timed
 
 
 def retag(root: Path, number: int) -> None:
@@ -87,9 +88,15 @@ def toggle_title(root: Path, number: int) -> None:
 
 
 def cold(root: Path, number: int) -> None:
-    """Delete what the last build left: the cache and the site."""
+    """Take away what the last build left, the cache and the site: set aside beside the archive
+    (`set_aside_for`) until the rounds end, as `bench.run` sets its cold builds' outputs aside."""
     for folder in (".cache", "_site"):
-        shutil.rmtree(root / folder, ignore_errors=True)
+        set_aside(root / folder, set_aside_for(root))
+
+
+def set_aside_for(root: Path) -> Path:
+    """Return the folder beside the archive at `root` where `cold` sets its outputs aside."""
+    return root.with_name(root.name + " set aside")
 
 
 def nothing(root: Path, number: int) -> None:
@@ -153,6 +160,24 @@ def rounds(
     elif edit and change not in ("edit", "none"):  # (an edit after an edit is the next round's)
         steps["edit after it"] = toggle_title
     timings: dict[str, list[tuple[Run, Run]]] = {step: [] for step in steps}
+    try:
+        _take_rounds(old, new, change, count, steps, timings)
+    finally:
+        for _, archive in (old, new):
+            shutil.rmtree(set_aside_for(archive), ignore_errors=True)
+    return timings
+
+
+def _take_rounds(
+    old: tuple[Path, Path],
+    new: tuple[Path, Path],
+    change: str,
+    count: int,
+    steps: dict[str, Callable[[Path, int], None]],
+    timings: dict[str, list[tuple[Run, Run]]],
+) -> None:
+    """Take `count` rounds of `steps` on both archives, adding each round's runs to `timings`
+    (the first round left out)."""
     for number in range(count):
         for step, make in steps.items():
             each = change == "cold" and step == change  # made again before each build: both may take one copy
@@ -168,7 +193,6 @@ def rounds(
             print(f"  round {number + 1}, {step}: {first.seconds:.2f} s, {second.seconds:.2f} s", file=sys.stderr)
             if number:
                 timings[step].append((first, second))
-    return timings
 
 
 def summary(timings: dict[str, list[tuple[Run, Run]]]) -> str:

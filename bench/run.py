@@ -26,6 +26,13 @@ action, actions/deploy-pages, counts a gigabyte as 2**30 bytes and checks the ar
 Search: the cold build is also timed with `search: false`, and the search index (under
 `_site/search/`) is measured. With `--pagefind`, Pagefind (PyPI `pagefind[bin]`) indexes
 the briefing pages of the same built site, timed and measured the same way, for comparison.
+
+Outputs are set aside, not deleted, until the run ends (`set_aside`): the cold builds of a size
+need room for every round's outputs, about 2.5 GB a build at 100,000 briefings. On a file
+system that will not reuse an inode freed minutes ago (ext4 without a journal, as on the
+machines the docs measure), each file created after a large delete scans past the freed
+inodes, and that cost grew round by round, alike for both generators, when each cold build
+deleted the last one's output: docs/performance.md, "Deleted outputs in the cold builds".
 """
 
 from __future__ import annotations
@@ -199,6 +206,15 @@ def restore(site: Path, pristine: Path) -> None:
         shutil.copy2(pristine / "site.yaml", site / "site.yaml")
 
 
+def set_aside(path: Path, aside: Path) -> None:
+    """Move `path` (when it exists) into a new folder under `aside`, which the run deletes as it
+    ends: deleting it now would slow every file the next timed build creates (the module's
+    docstring)."""
+    if path.exists():
+        aside.mkdir(parents=True, exist_ok=True)
+        path.rename(Path(tempfile.mkdtemp(dir=aside)) / path.name)
+
+
 def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str) -> Timing:
     """Return the median of `runs` timed runs after one warm-up; `prepare` sets up each run."""
     return in_turn(runs, {label: prepare}, cwd)[0]
@@ -252,12 +268,13 @@ def bench_size(
     briefings = generate(count)
     write_archive(pristine, briefings)
     site = work / "site"
+    aside = work / "set aside"
     shutil.copytree(pristine, site)
     timings: list[Timing] = []
     outputs: list[Output] = []
     if cold:
         write_hugo_site(work / f"hugo-{count}", briefings, load_config(pristine / "site.yaml").per_page)
-        timings, outputs = cold_builds(count, runs, work, pristine, site, pagefind)
+        timings, outputs = cold_builds(count, runs, work, pristine, site, aside, pagefind)
     for label, change in ((label, SCENARIOS[label]) for label in scenarios):
 
         def prepare(change: Callable[[Path], None] | None = change) -> list[str]:
@@ -269,19 +286,19 @@ def bench_size(
             return [*BUILD, str(site)]
 
         timings.append(median_of(runs, prepare, work, label))
-    shutil.rmtree(site)
+    set_aside(site, aside)
     return timings, outputs
 
 
 def cold_builds(
-    count: int, runs: int, work: Path, pristine: Path, site: Path, pagefind: bool
+    count: int, runs: int, work: Path, pristine: Path, site: Path, aside: Path, pagefind: bool
 ) -> tuple[list[Timing], list[Output]]:
     """Time cold builds of the archive at `site` (search on and off), Hugo's and Pagefind's, and
     measure their outputs."""
 
     def emptied() -> list[str]:
         for leftover in (site / "_site", site / ".cache"):
-            shutil.rmtree(leftover, ignore_errors=True)
+            set_aside(leftover, aside)
         return [*BUILD, str(site)]
 
     def cold() -> list[str]:
@@ -298,7 +315,7 @@ def cold_builds(
     hugo_out = work / "hugo-public"
 
     def hugo_cold() -> list[str]:
-        shutil.rmtree(hugo_out, ignore_errors=True)
+        set_aside(hugo_out, aside)
         return [hugo_binary(), "--quiet", "--source", str(work / f"hugo-{count}"), "--destination", str(hugo_out)]
 
     jobs = {"cold": cold, "cold, search off": cold_without_search, "Hugo cold": hugo_cold}
@@ -311,7 +328,7 @@ def cold_builds(
         index = work / "pagefind"
 
         def pagefind_index() -> list[str]:
-            shutil.rmtree(index, ignore_errors=True)
+            set_aside(index, aside)
             briefing_pages = "[0-9][0-9][0-9][0-9]/[0-9][0-9]/*/index.html"
             site_folder = str(site / "_site")
             return [sys.executable, "-m", "pagefind", "--site", site_folder, "--glob", briefing_pages,
@@ -333,7 +350,7 @@ def report(results: dict[int, tuple[list[Timing], list[Output]]], runs: int) -> 
         f"{platform.system()} {platform.release()}; median of {runs} runs after a warm-up."
         + (
             " The cold builds (ours and Hugo's) run in turn, round by round; their ratios to Hugo are the medians "
-            "of each round's ratio."
+            "of each round's ratio. Each cold build's output is set aside, not deleted, until the run ends."
             if paired
             else " No cold build ran (`--no-cold`): each scenario's runs one after another."
         ),

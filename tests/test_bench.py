@@ -36,6 +36,18 @@ def test_jobs_are_taken_in_turn_in_every_round_and_the_warm_up_is_left_out(monke
     assert ours.seconds == 4.0 and hugo.seconds == 5.0
 
 
+def test_an_output_set_aside_is_moved_whole_beside_the_others_and_a_missing_one_is_skipped(tmp_path: Path) -> None:
+    aside = tmp_path / "set aside"
+    for round_ in range(2):
+        (tmp_path / "_site" / "tags").mkdir(parents=True)
+        (tmp_path / "_site" / "tags" / "index.html").write_text(f"round {round_}")
+        bench.set_aside(tmp_path / "_site", aside)
+        assert not (tmp_path / "_site").exists()
+    bench.set_aside(tmp_path / "never made", aside)
+    kept = sorted(page.read_text() for page in aside.glob("*/_site/tags/index.html"))
+    assert kept == ["round 0", "round 1"] and len(list(aside.iterdir())) == 2
+
+
 def test_cold_ratios_are_the_median_of_each_rounds_ratio() -> None:
     def timing(scenario: str, walls: list[float], paired: bool = True) -> bench.Timing:
         runs = tuple(bench.Run(w, 2 * w, 1.0) for w in walls)
@@ -263,11 +275,22 @@ def test_cold_rounds_build_each_copy_from_nothing(tmp_path: Path, monkeypatch: p
     for folder in folders:
         write_archive(folder, generate(10))
     cached: list[bool] = []
+    aside: list[int] = []
     real = bench_rounds.build
-    monkeypatch.setattr(bench_rounds, "build", lambda co, at: cached.append((at / ".cache").exists()) or real(co, at))
+
+    def build(checkout: Path, at: Path) -> bench_rounds.Run:
+        cached.append((at / ".cache").exists())
+        kept = bench_rounds.set_aside_for(at)
+        aside.append(len(list(kept.glob("*/.cache"))) if kept.exists() else 0)
+        return real(checkout, at)
+
+    monkeypatch.setattr(bench_rounds, "build", build)
     timings = bench_rounds.rounds((REPO, folders[0]), (REPO, folders[-1]), "cold", 2, edit=False)
     assert {step: len(pairs) for step, pairs in timings.items()} == {"cold": 1}
     assert cached[2:] == [False] * 4  # two rounds of both: each from nothing
+    # The outputs taken away were set aside, not deleted, while the rounds ran; deleted after them.
+    assert aside[2:] == ([1, 1, 2, 2] if copies == 2 else [1, 2, 3, 4])
+    assert not any(bench_rounds.set_aside_for(folder).exists() for folder in folders)
     assert "cold: 1 rounds, old " in bench_rounds.summary(timings) and "; CPU old " in bench_rounds.summary(timings)
 
 
