@@ -28,7 +28,7 @@ Search: the cold build is also timed with `search: false`, and the search index 
 the briefing pages of the same built site, timed and measured the same way, for comparison.
 
 Outputs are set aside, not deleted, until the run ends (`set_aside`): the cold builds of a size
-need room for every round's outputs, about 2.5 GB a build at 100,000 briefings. On a file
+need room for every round's outputs, about 2.7 GB a build of ours at 100,000 briefings. On a file
 system that will not reuse an inode freed minutes ago (ext4 without a journal, as on the
 machines the docs measure), each file created after a large delete scans past the freed
 inodes, and that cost grew round by round, alike for both generators, when each cold build
