@@ -56,8 +56,8 @@ bench: $(VENV)/.dev
 ## 100,000 generated briefings: cold builds beside Hugo (time, peak memory, output size and
 ## file count, with search on and off), then no change, one briefing edited, retagged, added
 ## and deleted, then the preview's save-to-reload for edits of the tags, the story and the date,
-## a new briefing, a renamed one, a deleted one and a template edited. Needs about 6 GB of disk and
-## three hours.
+## a new briefing, a renamed one, a deleted one and a template edited. Needs about 30 GB of disk
+## (the cold builds' outputs are set aside until the run ends) and three hours.
 SCALE_SCENARIOS := "no change" "one briefing edited" "one retagged" "one added" "one deleted"
 bench-scale: $(VENV)/.dev
 	scripts/install-test-tools

@@ -215,6 +215,28 @@ def set_aside(path: Path, aside: Path) -> None:
         path.rename(Path(tempfile.mkdtemp(dir=aside)) / path.name)
 
 
+# Bytes a round of cold builds sets aside per briefing: two builds of ours (site and cache, about
+# 27 KB a briefing each at 10,000 and 100,000) and Hugo's (8 KB), rounded up.
+SET_ASIDE_PER_BRIEFING = 64_000
+
+
+def room_needed(sizes: list[int], runs: int) -> int:
+    """Return the bytes the cold builds of these sizes set aside until the run ends (`set_aside`):
+    every round's outputs, the warm-up's too."""
+    return sum(sizes) * (runs + 1) * SET_ASIDE_PER_BRIEFING
+
+
+def lacking_room(sizes: list[int], runs: int, folder: Path) -> str:
+    """Return what to do when `folder`'s disk has less room than the cold builds set aside; "" if it has."""
+    needed, free = room_needed(sizes, runs), shutil.disk_usage(folder).free
+    if needed <= free:
+        return ""
+    return (
+        f"bench: the cold builds set their outputs aside until the run ends, about {needed / 1e9:.1f} GB, and "
+        f"{folder} has {free / 1e9:.1f} GB free; use fewer --runs or smaller --sizes, or set TMPDIR to a larger disk"
+    )
+
+
 def median_of(runs: int, prepare: Callable[[], list[str]], cwd: Path, label: str) -> Timing:
     """Return the median of `runs` timed runs after one warm-up; `prepare` sets up each run."""
     return in_turn(runs, {label: prepare}, cwd)[0]
@@ -426,6 +448,8 @@ def main() -> None:
     args = parser.parse_args()
     scenarios = [] if args.cold_only else args.scenarios or list(SCENARIOS)
     byte_compiled()
+    if not args.no_cold and (short := lacking_room(args.sizes, args.runs, Path(tempfile.gettempdir()))):
+        sys.exit(short)
     with tempfile.TemporaryDirectory(prefix="briefings-bench-") as folder:
         results = {
             count: bench_size(count, args.runs, Path(folder), scenarios, args.pagefind, not args.no_cold)

@@ -48,6 +48,14 @@ def test_an_output_set_aside_is_moved_whole_beside_the_others_and_a_missing_one_
     assert kept == ["round 0", "round 1"] and len(list(aside.iterdir())) == 2
 
 
+def test_a_run_without_room_for_the_outputs_set_aside_is_refused_before_it_starts(tmp_path: Path) -> None:
+    assert bench.room_needed([1000, 10000], 3) == 11_000 * 4 * bench.SET_ASIDE_PER_BRIEFING
+    assert bench.lacking_room([1000], 1, tmp_path) == ""  # 128 MB: any test machine has that
+    said = bench.lacking_room([10**9], 3, tmp_path)
+    assert said.startswith("bench: the cold builds set their outputs aside") and "GB free" in said
+    assert "--runs" in said and "TMPDIR" in said
+
+
 def test_cold_ratios_are_the_median_of_each_rounds_ratio() -> None:
     def timing(scenario: str, walls: list[float], paired: bool = True) -> bench.Timing:
         runs = tuple(bench.Run(w, 2 * w, 1.0) for w in walls)
