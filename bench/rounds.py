@@ -23,8 +23,9 @@ briefing under a new slug, dated a day after it, as most contributions are (it c
 `edit`, the newest briefing's title edit alone (a steady one-edit rebuild: no edit after it);
 `cold`, the archive's `.cache/` and `_site/` taken away before each build (a cold build,
 paired; with `--no-edit`; set aside beside the archive until the rounds end, as `bench.run`
-does); `none`, nothing changed (each build has nothing to do: its start-up and the check
-that finds nothing changed; no edit after it). Give `cold` one copy twice
+does, so the disk needs room for every round's: about 2.7 GB a build at 100,000); `none`,
+nothing changed (each build has nothing to do: its start-up and the check that finds nothing
+changed; no edit after it). Give `cold` one copy twice
 (`<old checkout> <copy> <new checkout> <copy>`): then both commits build in the same folder,
 in turn. On two copies, a cold build's time was partly its folder's while the outputs were
 deleted: one copy's builds took 4 to 5 s more system time than the other's whichever commit
