@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import itertools
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lxml.etree
@@ -364,3 +366,41 @@ def test_a_spare_folder_made_ahead_is_the_one_the_next_build_writes_into(
     assert build(root) == site
     assert len(links) == made_ahead  # the spare made ahead is written into: no file linked again
     assert tree(site) == clean_build(root, tmp_path / "clean")
+
+
+def test_a_half_made_spare_folder_is_removed_folder_by_folder_and_the_removal_stops_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spare copy stopped midway (the preview told to stop) is removed before the copy is made
+    again, and that removal asks `until` before emptying each folder: told to stop, it stops
+    (a preview stopping while it removes a large copy would otherwise wait for all of it). What
+    it leaves is removed by the next that makes the copy, and the copy is then whole."""
+    files = {f"2015/b{n}.md": briefing(f"Briefing {n}", f"2015-09-{10 + n}") for n in range(6)}
+    root = make_archive(tmp_path / "a", files)
+    site = build(root)
+    live = sorted(str(f.relative_to(site)) for f in site.rglob("*") if f.is_file())
+    links: list[str] = []
+    linked = write._linked
+    monkeypatch.setattr(write, "_linked", lambda source, file, held: (links.append(file), linked(source, file, held)))
+    spare = root / ".cache" / "spare_site"
+
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site", until=lambda: len(links) >= len(live) // 2) == 0
+    half = set(spare.rglob("*"))
+    folders = [path for path in half if path.is_dir() and not any(child.is_dir() for child in path.iterdir())]
+    assert len(folders) > 1  # half made: several folders hold what was linked
+
+    def stop_at(question: int) -> Callable[[], bool]:  # an `until` True from its `question`th asking on
+        asked = itertools.count(1)
+        return lambda: next(asked) >= question
+
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site", until=stop_at(1)) == 0
+    assert set(spare.rglob("*")) == half  # asked before anything was removed
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site", until=stop_at(2)) == 0
+    left = set(spare.rglob("*"))
+    assert left < half and any(folder in left for folder in folders)  # one folder emptied, the rest left
+    assert Cache(root).load_outputs("_site").spare.inode == -1  # still not trusted
+
+    links.clear()
+    assert pipeline.ready_spare(root, pipeline.Options(), "_site") == len(live) == len(links)
+    assert {str(f.relative_to(spare)) for f in spare.rglob("*") if f.is_file()} == set(live)
+    assert all((spare / path).samefile(site / path) for path in live)
