@@ -412,7 +412,12 @@ def spare_made_ahead(target: Path, cache: Cache, until: Callable[[], bool] = lam
 def _removed(folder: Path, until: Callable[[], bool]) -> bool:
     """Remove a folder and all it holds, as `shutil.rmtree(folder, ignore_errors=True)` does, but
     ask `until` before emptying each folder of it (its deepest first): once it is True, stop,
-    leaving the rest, and return False. A link to a folder is removed, not followed."""
+    leaving the rest, and return False. A link to a folder is removed, not followed: `folder`
+    itself too (where `rmtree` refuses it), never what it points to."""
+    if folder.is_symlink():
+        with contextlib.suppress(OSError):
+            folder.unlink()
+        return True
     for parent, folders, files in os.walk(folder, topdown=False):
         if until():
             return False

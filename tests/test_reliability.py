@@ -404,3 +404,20 @@ def test_a_half_made_spare_folder_is_removed_folder_by_folder_and_the_removal_st
     assert pipeline.ready_spare(root, pipeline.Options(), "_site") == len(live) == len(links)
     assert {str(f.relative_to(spare)) for f in spare.rglob("*") if f.is_file()} == set(live)
     assert all((spare / path).samefile(site / path) for path in live)
+
+
+def test_removing_a_spare_folder_never_follows_a_link(tmp_path: Path) -> None:
+    """A link in the spare folder, or the spare folder itself a link, is removed; what it points
+    to is left whole."""
+    kept = tmp_path / "kept"
+    (kept / "deep").mkdir(parents=True)
+    (kept / "deep" / "page.html").write_text("mine")
+    spare = tmp_path / "spare"
+    (spare / "a").mkdir(parents=True)
+    (spare / "a" / "file").write_text("x")
+    (spare / "a" / "elsewhere").symlink_to(kept, target_is_directory=True)
+    assert write._removed(spare, lambda: False)
+    assert not spare.exists() and (kept / "deep" / "page.html").read_text() == "mine"
+    spare.symlink_to(kept, target_is_directory=True)
+    assert write._removed(spare, lambda: False)
+    assert (kept / "deep" / "page.html").read_text() == "mine" and not spare.exists()  # the link gone, not its folder
