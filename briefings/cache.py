@@ -16,6 +16,7 @@ then rename). May not hold build logic.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import functools
 import hashlib
 import hmac
@@ -680,10 +681,12 @@ class Cache:
                     continue
         return True
 
-    def let_go_early(self) -> None:
-        """Let go of the values `load_early` loaded that no `_load` took (a model of another
-        shape: hundreds of MB at 100,000 briefings), before the build makes its own."""
-        self._early.clear()
+    def let_go_early(self, pattern: str = "*") -> None:
+        """Let go of the values `load_early` loaded that no `_load` took, of the files the glob
+        pattern names (every one by default): a model of another shape (hundreds of MB at 100,000
+        briefings), before the build makes its own. What a stopped load had made goes too."""
+        for name in [name for name in self._early if fnmatch.fnmatchcase(name, pattern)]:
+            del self._early[name]
         self._stopped.clear()
 
     def _load(self, name: str, settings: object, noted: str = "") -> Any:
@@ -693,9 +696,13 @@ class Cache:
         if that read it and it is unchanged since, or from what `load_early` loaded of it."""
         if self._noted is not None:
             self._noted.append(noted or name)
-        early = self._early.pop(name, None)
+        early = self._early.get(name)
         if early is not None and self._unchanged(name, early.signature):
-            return early.value if early.settings == settings else None
+            if early.settings != settings:  # kept for a load that asks with its settings (a retag's plan asks twice)
+                return None
+            del self._early[name]
+            return early.value
+        self._early.pop(name, None)
         del early
         try:
             stored = self._stored(name, settings)

@@ -317,7 +317,10 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
     reading what changed 0.25 s, loading the index 0.1 s and the model 0.7 to 0.9 s).
     The child asks whether there is work once it has listed the files: it is answered as soon as
     it asks, between two reads of those loads (`_Answer`), so that a build with nothing to do stops
-    loading then and one with work has the child read what changed while the model loads."""
+    loading then and one with work has the child read what changed while the model loads. Should
+    the child still be reading then, this process goes on to load the files the last build loaded
+    next, in its order, until the child has said the content (on a slow hour at 100,000 briefings,
+    the plan's keys and more: docs/performance.md, "Loading ahead while the child reads")."""
     said = len(cache.damaged)
 
     def survey(tell: Callable[[object], Any]) -> tuple[Content | None, list[str]]:
@@ -330,7 +333,7 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
         cache.load_early(*table_files(RECORD_INDEX), slot_files(stages.MODEL_SLOT), until=answer.nothing_to_do)
         if not answer.work():
             return None
-        cache.read_ahead()
+        cache.load_early(*cache.read_ahead(), until=child.ready)  # (see above)
         found: tuple[Content | None, list[str]] = child.heard()
     cache.damaged += found[1]
     return found[0]

@@ -36,7 +36,7 @@ from briefings.archive import (
     with_terms,
 )
 from briefings.bodies import BodyStore, body_store
-from briefings.cache import Cache
+from briefings.cache import Cache, slot_files
 from briefings.clock import Position, build_time, is_due, position
 from briefings.config import ParseSettings, SiteConfig
 from briefings.content import Briefing, share_values
@@ -357,7 +357,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
             found, files = model_of_files(run, records.index, decided, warm, cache) or (None, None)
         warm = found
     if cache:  # a model loaded before it was asked for, not this one: let go before one is made
-        cache.let_go_early()
+        cache.let_go_early(slot_files(MODEL_SLOT))
     fits = warm is not None and files is None  # a model of these files' frame: kept for them, or the preview's
     archive = patched_model(run, records, assets, warm, inputs, frame, files) if warm and not unreadable else None
     shape = model_shape(inputs, archive) if archive else b""

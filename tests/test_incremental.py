@@ -2196,6 +2196,69 @@ def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_mo
     assert tree(site) == clean_build(root, tmp_path / "clean-last")
 
 
+@pytest.mark.parametrize("child_done", [False, True], ids=["child-still-reading", "child-done-at-once"])
+def test_while_the_child_reads_the_parent_loads_what_the_last_build_loaded_next_each_file_once(
+    child_done: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the child reads what changed, the parent loads the files the last build loaded after
+    the model, in its order (`Cache.load_early` of those `read_ahead` reads), until the child has
+    said the content. Here the child is seen as still reading until every one is loaded, or as done
+    at once (the loads stop at the first file). Either way the site is a clean build's after an
+    edit, a retag and a briefing added, and the parent loads no file twice: what it loaded ahead is
+    what the build's own loads take (a file written since is loaded again)."""
+    monkeypatch.setattr(pipeline, "SURVEYED_APART_FROM", 0)
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
+    monkeypatch.setattr(cache_module, "READ_AHEAD_FROM", 1)  # (a small archive's cache)
+    real_child = pipeline.talking_child
+
+    @contextlib.contextmanager
+    def seen_child(task: Callable[..., object]) -> Any:
+        with real_child(task) as talk:
+            talk.ready = lambda: child_done  # type: ignore[method-assign]  # (heard() waits, as ever)
+            yield talk
+
+    monkeypatch.setattr(pipeline, "talking_child", seen_child)
+    parent, loaded, ahead, taken = os.getpid(), [], [], []
+    real_stored, real_load = cache_module.Cache._stored, cache_module.Cache._load
+
+    def stored(self: Cache, name: str, settings: object, *rest: Any) -> object:
+        if os.getpid() == parent:  # (the child's loads are the child's)
+            with contextlib.suppress(OSError):
+                found = (self.folder / name).stat()
+                loaded.append((name, found.st_ino, found.st_mtime_ns, found.st_size))  # the file as it was
+            if settings is cache_module._ANY and not name.startswith(("model-", "records.")):
+                ahead.append(len(loaded) - 1)  # (its place in `loaded`)
+        return real_stored(self, name, settings, *rest)
+
+    def load(self: Cache, name: str, *rest: Any, **named: Any) -> object:
+        if name in self._early:
+            taken.append(name)
+        return real_load(self, name, *rest, **named)
+
+    monkeypatch.setattr(cache_module.Cache, "_stored", stored)
+    monkeypatch.setattr(cache_module.Cache, "_load", load)
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]], day=n + 1) for n in range(4)})
+    build(root, "--jobs", "2")
+    edited = root / "content" / "2016" / "b1.md"
+    changes: list[tuple[str, Callable[[], object]]] = [
+        ("an edit", lambda: edited.write_text(text(1, [TAGS[1]], day=2, title="Retitled"))),
+        ("another edit", lambda: edited.write_text(text(1, [TAGS[1]], day=2, title="Retitled again"))),
+        ("a retag", lambda: edited.write_text(text(1, [TAGS[4]], day=2, title="Retitled again"))),
+        ("a briefing added", lambda: (root / "content" / "2016" / "b9.md").write_text(text(9, [TAGS[2]], day=9))),
+    ]
+    for number, (label, change) in enumerate(changes):
+        change()
+        loaded.clear(), ahead.clear(), taken.clear()
+        assert tree(build(root, "--jobs", "2")) == clean_build(root, tmp_path / f"clean{number}"), label
+        if child_done:  # asked as each file's value is read: the first, small here, may be read whole
+            assert len(ahead) <= 1, label
+            continue
+        assert ahead, label
+        since = loaded[ahead[0] :]  # from the first file loaded ahead on, none loaded twice as it was
+        assert len(since) == len(set(since)), (label, [file for file in since if since.count(file) > 1])
+        assert {loaded[at][0] for at in ahead} & set(taken), label  # what the build's loads took
+
+
 class Child:
     """A child that has asked (`question`) or not yet (None), or whose question cannot be heard."""
 

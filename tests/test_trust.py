@@ -599,9 +599,10 @@ def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_sett
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What `load_early` loaded (a slot's one file, by its glob) is what `_load` gives later, once,
-    if the file is unchanged since and was kept with the settings asked for; a file written since
-    is loaded again, and one that cannot be loaded early is left to `_load`, which says why. The
-    thread reading ahead does not read again what was loaded early."""
+    if the file is unchanged since and was kept with the settings asked for (asked with others, it
+    is a miss, and stays for a load with them); a file written since is loaded again, and one that
+    cannot be loaded early is left to `_load`, which says why. The thread reading ahead does not
+    read again what was loaded early. `let_go_early` lets go of the files a glob names, or all."""
     monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1)  # (files of a few bytes)
     last = cache.Cache(tmp_path)
     last.remember_for("model", b"1" * 16, "model 1")
@@ -630,9 +631,13 @@ def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_sett
     assert this._early == {}  # each taken once
 
     other = cache.Cache(tmp_path)
-    other.load_early("model-*.pickle", "index.pickle")
+    other.load_early("model-*.pickle", "index.pickle", "other.pickle")
     assert other._load("index.pickle", "other settings") is None  # kept with other settings: a miss, as ever
+    assert "index.pickle" in other._early  # ... and kept for a load that asks with them
     assert other.recall_for("model", b"2" * 16) is None  # (another file of the slot: not loaded early)
+    other.let_go_early("model-*.pickle")  # the model's alone
+    assert set(other._early) == {"index.pickle", "other.pickle"}
+    assert other._load("index.pickle", "settings") == "index, written since"
     other.let_go_early()
     assert other._early == {}
     assert other.recall_for("model", b"1" * 16) == "model 1"  # loaded where asked, as ever
