@@ -447,7 +447,8 @@ class Cache:
 
     def keep_load_order(self) -> None:
         """Keep the order in which this build loaded files since `read_ahead`, for the next to read
-        them ahead (if it differs from the last build's), and let go of those read ahead and not loaded."""
+        them ahead (if it differs from the last build's), and let go of those read ahead and not loaded,
+        and of those loaded early and not taken (the preview's later builds hold this cache: its loader of records)."""
         if self._noted is not None:
             order = tuple(dict.fromkeys(self._noted))[:LOAD_ORDER_AT_MOST]
             if order != self._order_was:
@@ -456,6 +457,7 @@ class Cache:
         if self._ahead is not None:
             self._ahead.finish()
             self._ahead = None
+        self.let_go_early()
 
     def compiled_templates(self) -> SealedBytecodeCache:
         """Return where Jinja keeps compiled templates between builds."""

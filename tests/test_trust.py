@@ -602,7 +602,8 @@ def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_sett
     if the file is unchanged since and was kept with the settings asked for (asked with others, it
     is a miss, and stays for a load with them); a file written since is loaded again, and one that
     cannot be loaded early is left to `_load`, which says why. The thread reading ahead does not
-    read again what was loaded early. `let_go_early` lets go of the files a glob names, or all."""
+    read again what was loaded early. `let_go_early` lets go of the files a glob names, or all, as
+    `keep_load_order` does as a build ends."""
     monkeypatch.setattr(cache, "READ_AHEAD_FROM", 1)  # (files of a few bytes)
     last = cache.Cache(tmp_path)
     last.remember_for("model", b"1" * 16, "model 1")
@@ -638,7 +639,7 @@ def test_cache_files_loaded_early_are_used_only_while_unchanged_and_for_the_sett
     other.let_go_early("model-*.pickle")  # the model's alone
     assert set(other._early) == {"index.pickle", "other.pickle"}
     assert other._load("index.pickle", "settings") == "index, written since"
-    other.let_go_early()
+    other.keep_load_order()  # as a build ends: what no load took is let go
     assert other._early == {}
     assert other.recall_for("model", b"1" * 16) == "model 1"  # loaded where asked, as ever
 
