@@ -2248,7 +2248,8 @@ def test_while_the_child_reads_the_parent_loads_what_the_last_build_loaded_next_
     ]
     for number, (label, change) in enumerate(changes):
         change()
-        loaded.clear(), ahead.clear(), taken.clear()
+        for found in (loaded, ahead, taken):
+            found.clear()
         assert tree(build(root, "--jobs", "2")) == clean_build(root, tmp_path / f"clean{number}"), label
         if child_done:  # asked as each file's value is read: the first, small here, may be read whole
             assert len(ahead) <= 1, label
