@@ -80,6 +80,10 @@ class Readers:
 
     def holding(self, files: Iterable[str]) -> set[str]:
         """Return the outputs that hold any of these files."""
+        return set(map(self.outputs.__getitem__, self.holders(files)))
+
+    def holders(self, files: Iterable[str]) -> set[int]:
+        """Return the outputs that hold any of these files, by their place in `outputs`."""
         files = set(files)
         if len(files) <= SEARCHED_AT_MOST:
             wanted = {self.files.index(path) for path in files if path in self.files}
@@ -89,15 +93,23 @@ class Readers:
         if len(wanted) > SEARCHED_AT_MOST:  # many: one pass over every output's places
             holds = array("I", self.holds)
             spans = itertools.pairwise(itertools.chain((0,), ends))
-            return {out for out, (a, b) in zip(self.outputs, spans, strict=True) if not wanted.isdisjoint(holds[a:b])}
-        found: set[str] = set()
+            return {output for output, (a, b) in enumerate(spans) if not wanted.isdisjoint(holds[a:b])}
+        found: set[int] = set()
         for place in wanted:  # each found where its bytes start a place (not across two)
             pattern = array("I", (place,)).tobytes()
             at = self.holds.find(pattern)
             while at != -1:
                 if at % ITEM == 0:
-                    found.add(self.outputs[bisect.bisect_right(ends, at // ITEM)])
+                    found.add(bisect.bisect_right(ends, at // ITEM))
                 at = self.holds.find(pattern, at + 1)
+        return found
+
+    def held(self, holders: Iterable[int]) -> set[int]:
+        """Return the places in the model of the entries these outputs hold (by place in `outputs`)."""
+        ends, holds = array("I", self.ends), memoryview(self.holds).cast("I")
+        found: set[int] = set()
+        for output in holders:
+            found.update(holds[ends[output - 1] if output else 0 : ends[output]])
         return found
 
 
@@ -398,7 +410,7 @@ def _recalled_outputs(
     """
     before, again = keying.before, keying.again()
     assert before is not None  # see `Keying.recalls`
-    keying.seed_kept()  # the entries of the listings keyed again: all but the edited ones known
+    keying.seed_kept(reached=True)  # the entries of the listings keyed again: all but the edited ones known
     finder = PagesByPath(archive)
     fresh: list[Planned] = []
     dates: dict[str, datetime | None] = {}
@@ -529,15 +541,17 @@ class Keying:
         self.places: dict[str, int] | None = None
         # Many pages to key again: briefings' pages keyed by workers that make their views too (`planned_all`).
         self.deferring = jobs > 1 and len(entries) >= PARALLEL_KEYS_FROM
-        self.reached: set[str] = set()
+        self.reached: set[str] = set()  # the outputs that hold a file `changed`
         self.changed: set[str] = set()  # files whose digest is not the one the last plan of this shape had
         self.clash = False  # two outputs at one path: a plan `unique_outputs` refuses, so nothing of it is kept
         # The last plan's files are those of the shape before, whose model is the one kept: set aside
         # as this plan's are kept, for the next new shape patched from that model (`recall_prior`).
         self.aside = False
+        self.reached_at: set[int] = set()  # the same, by place in the readers' outputs
         if self.readers and self.before:
             self.changed = changed_files(self.before.atoms, digests)
-            self.reached = self.readers.holding(self.changed)
+            self.reached_at = self.readers.holders(self.changed)
+            self.reached = set(map(self.readers.outputs.__getitem__, self.reached_at))
 
     def recall_prior(self, shape: bytes, unchanged: Callable[[], set[str]]) -> None:
         """Before keying a new shape whose model was patched from one of the `shape` before (a
@@ -646,15 +660,26 @@ class Keying:
         keys = dict(zip(map(id, again), keyed, strict=True))
         return [self.planned(job, *keys.get(id(job), (None, None))) for job in work]
 
-    def seed_kept(self) -> None:
+    def seed_kept(self, reached: bool = False) -> None:
         """Seed the hasher with the kept digests of the kept model's entries (`KeptEntries`), if
         the memo has them. This model shares the entries it did not patch with that one, as the
         same objects: by identity, those are known; the others it holds are new objects, digested
-        when met."""
+        when met.
+
+        With `reached`, only the entries the outputs `reached` held in the last plan (`Readers`):
+        what a plan that recalls the last one keys again holds (an edit at 100,000 briefings: a
+        few thousand, where seeding all took 50 ms). Any other it meets is digested: the digests
+        are the same either way, seeded or not. Not while the model kept for the builds after this
+        one is this plan's: it keeps every entry's digest (`keep_digests`)."""
         kept = self.kept
         known = self.memo.recall("entry_digests", kept.token) if self.memo and kept else None
-        if kept is not None and isinstance(known, tuple) and len(known) == len(kept.entries):
+        if kept is None or not isinstance(known, tuple) or len(known) != len(kept.entries):
+            return
+        if not reached or self.readers is None or self.made is not None:
             self.hasher.seed_all(kept.entries, known)
+            return
+        places = sorted(place for place in self.readers.held(self.reached_at) if place < len(known))
+        self.hasher.seed_all(tuple(map(kept.entries.__getitem__, places)), tuple(map(known.__getitem__, places)))
 
     def keep_digests(self) -> None:
         """Keep the digests of the entries of the model kept for the builds after this one
