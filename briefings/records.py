@@ -9,7 +9,7 @@ May not do I/O, or know other briefings or the base URL.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, KeysView
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -76,7 +76,7 @@ def index_rows(index: dict[str, Summary], fresh: Iterable[str] = (), kept: objec
     """Return the summaries by path as plain tuples, as the cache keeps them (a table of
     `Cache.remember_tables`): a `Summary` would pickle as a call to its class.
 
-    `kept` is the rows `index_from` made `index` from, but for the `fresh` paths: their rows
+    `kept` is the rows `summaries_from` made `index` from, but for the `fresh` paths: their rows
     are taken as they are, the same objects, which the cache finds unchanged at a glance. Where
     they list the same files in the same order (an edit), the table is a copy of `kept`, by
     place (`tables.listed_alike`): its paths the same objects too, looked up at once.
@@ -89,13 +89,19 @@ def index_rows(index: dict[str, Summary], fresh: Iterable[str] = (), kept: objec
     return rows
 
 
-def index_from(rows: object) -> dict[str, Summary]:
-    """Return the summaries by path that `index_rows` gave, or none from anything else."""
+def summaries_from(rows: object, paths: Collection[str], missing: Summary) -> tuple[list[Summary], KeysView[str]]:
+    """Return the summary of each of `paths`, in their order, from the rows `index_rows` gave
+    (`missing` for a path they lack), and the paths they hold; from anything else, none (every
+    file is then parsed again), never a wrong one. Where the rows list the same paths in the same
+    order (an edit: `tables.listed_alike`), by place, and no table of summaries by path is made
+    (at 100,000 files, that table took 40 ms; the list, 17)."""
     if not isinstance(rows, dict) or set(map(type, rows.values())) - {tuple}:
-        return {}
+        return [missing] * len(paths), {}.keys()
     if set(map(len, rows.values())) - {len(Summary._fields)}:  # a row of another length
-        return {}
-    return dict(zip(rows, map(_summary_of, rows.values()), strict=True))
+        return [missing] * len(paths), {}.keys()
+    if listed_alike(rows, paths):
+        return list(map(_summary_of, rows.values())), rows.keys()
+    return [missing if row is None else _summary_of(row) for row in map(rows.get, paths)], rows.keys()
 
 
 # A row as a `Summary`, made in C: `Summary._make` is a call of Python's a row (60 ms at 100,000).

@@ -14,7 +14,7 @@ import functools
 import marshal
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, KeysView
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -46,7 +46,7 @@ from briefings.links import Unplaced, dangling_references, resolve_bodies
 from briefings.outputs import Plan
 from briefings.plan import KeptEntries, Prior, output_paths, plan_site
 from briefings.progress import Progress
-from briefings.records import Record, RecordParser, Summary, index_from, index_rows, summary
+from briefings.records import Record, RecordParser, Summary, index_rows, summaries_from, summary
 from briefings.sources import Content, remember_digests
 from briefings.tables import rows_of
 from briefings.urls import briefing_path, href, output_file
@@ -143,17 +143,19 @@ def load_records(
     files, errors, cache, store = content.files, content.refused, run.cache, run.store
     settings = run.config.parsing
     rows: object = None  # the cached summaries as the cache keeps them
+    summaries: list[Summary]  # each file's cached summary
+    cached: KeysView[str]  # the files with one
     if warm is not None:  # the cache's shards are as its build left them, or CacheDamaged says otherwise
-        cached, load = warm.index, warm.load
+        summaries, cached, load = list(rows_of(warm.index, files, _UNKNOWN)), warm.index.keys(), warm.load
     elif cache:
         rows = cache.load_record_index(settings)
-        if rows is not None:  # (read on the other core while the index is made)
+        if rows is not None:  # (read on the other core while the summaries are made)
             store.read_digests_ahead()
-        cached, load = index_from(rows), functools.partial(cache.load_records, settings)
+        summaries, cached = summaries_from(rows, files, _UNKNOWN)
+        load = functools.partial(cache.load_records, settings)
     else:
-        cached, load = {}, _none
+        summaries, cached, load = [_UNKNOWN] * len(files), {}.keys(), _none
     stored: AbstractSet[str] = store.digests() if cached else set()
-    summaries = list(rows_of(cached, files, _UNKNOWN))  # each file's cached summary
     stale = _stale(files, summaries, stored)
     parser = RecordParser(settings)
     if cache:  # the build's first fork may be here: the threads reading ahead end first
@@ -189,7 +191,7 @@ def load_records(
 
 def _keep_records(
     root: Path, cache: Cache, content: Content, settings: ParseSettings, index: dict[str, Summary],
-    fresh: dict[str, Record], rows: object, cached: dict[str, Summary], changed: bool,
+    fresh: dict[str, Record], rows: object, cached: KeysView[str], changed: bool,
 ) -> None:  # fmt: skip
     """Keep the records parsed (`fresh`) for the next build, with the index of every record, if
     any `changed`; and the digests parsing found for files listed unread, with their signatures.
@@ -197,7 +199,7 @@ def _keep_records(
     `KEPT_IN_CHILD_FROM` records a forked child writes them (`load_records`), on the core that
     would otherwise wait while this process makes the model, which no worker shares."""
     if changed:
-        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached.keys() - index.keys())
+        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached - index.keys())
     remember_digests(root, cache, content, ((path, s.digest) for path, s in index.items()))
 
 

@@ -2491,11 +2491,21 @@ def test_the_record_index_is_kept_as_plain_rows_and_read_back_whole_or_not_at_al
     }
     rows = records.index_rows(index)
     assert all(type(row) is tuple for row in rows.values())
-    assert records.index_from(pickle.loads(pickle.dumps(rows))) == index
-    assert records.index_from({**rows, "content/2015/c.md": ("d3", "s3", True)}) == {}
-    assert records.index_from({"content/2015/a.md": None}) == {}
-    assert records.index_from(list(rows.items())) == {}
-    assert records.index_from(None) == {}
+    paths, missing = list(index), records.Summary("", "", False, None, "")
+
+    def index_from(rows: object, paths: list[str] = paths) -> dict[str, records.Summary]:
+        summaries, kept = records.summaries_from(rows, paths, missing)
+        found = {path: s for path, s in zip(paths, summaries, strict=True) if s is not missing}
+        assert found.keys() <= kept  # (the files it holds)
+        return found
+
+    assert index_from(pickle.loads(pickle.dumps(rows))) == index
+    assert index_from({path: rows[path] for path in reversed(paths)}) == index  # by path, not by place
+    assert index_from(rows, [*paths, "content/2015/new.md"]) == index  # a file added: no summary
+    assert index_from({**rows, "content/2015/c.md": ("d3", "s3", True)}) == {}
+    assert index_from({"content/2015/a.md": None}) == {}
+    assert index_from(list(rows.items())) == {}
+    assert index_from(None) == {}
     # After an edit the rows kept are taken as they are, but the edited file's: by place where the
     # index lists the files in the kept order, by path where it does not.
     kept = pickle.loads(pickle.dumps(rows))
