@@ -228,14 +228,14 @@ def _build(root: Path, options: Options, progress: Progress, output: str, warm: 
     # second), or if their bytes are as they were (touched, or checked out again: each changed one is read).
     decision = _Decision(cache, root / output, now)
     if cache and warm is None and _survey_apart_pays(cache, root / output, options):
-        content = _survey_apart(root, cache, settings, decision)
+        surveyed = _survey_apart(root, cache, settings, decision)
     else:
-        content = _surveyed(root, cache, settings, decision.go_on_here)
-    if content is None:
+        surveyed = _surveyed(root, cache, settings, decision.go_on_here)
+    if surveyed is None:
         assert decision.unchanged is not None  # (see `_Decision.go_on`)
         return Report(WriteReport(0, 0, 0, decision.unchanged[1]), *decision.unchanged[0])
+    content, inputs = surveyed
     listed = decision.listed
-    inputs = inputs_digest(root, settings, content) if content.unread is None else ""
     if cache and inputs and (unchanged := cache.unchanged_build(root / output, now, inputs=inputs, listed=listed)):
         return Report(WriteReport(0, 0, 0, unchanged[1]), *unchanged[0])
     from briefings import stages  # loaded only now that there is work (see its docstring)
@@ -287,14 +287,18 @@ class _Decision:
         return True
 
 
-def _surveyed(root: Path, cache: Cache | None, settings: bytes, go_on: Callable[[str], bool]) -> Content | None:
+def _surveyed(
+    root: Path, cache: Cache | None, settings: bytes, go_on: Callable[[str], bool]
+) -> tuple[Content, str] | None:
     """List `content/` and ask `go_on` whether there is work, given the digest of the listing
     (`listed_inputs_digest`; "" without a cache): if there is, return every content file with
-    its digest (`read_content`, reading only those that changed); None if there is not."""
+    its digest (`read_content`, reading only those that changed), and the digest of the
+    inputs (`inputs_digest`; "" while a file is left unread); None if there is not."""
     listing = list_content(root)
     if not go_on(listed_inputs_digest(settings, listing) if cache else ""):
         return None
-    return read_content(root, cache, defer=True, listing=listing)
+    content = read_content(root, cache, defer=True, listing=listing)
+    return content, inputs_digest(root, settings, content) if content.unread is None else ""
 
 
 # Briefings (in the last build) from which the content is listed and read in a child process: below,
@@ -310,11 +314,12 @@ def _survey_apart_pays(cache: Cache, target: Path, options: Options) -> bool:
     return counts is not None and counts[2] >= SURVEYED_APART_FROM and options.workers > 1 and can_fork()
 
 
-def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision) -> Content | None:
+def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision) -> tuple[Content, str] | None:
     """`_surveyed`, run in a forked child (on the other core) while this process imports the
     stages and loads what a build with work loads first: the records' index and the model the
     last build kept (`Cache.load_early`; at 100,000 briefings, listing takes about 0.4 s and
-    reading what changed 0.25 s, loading the index 0.1 s and the model 0.7 to 0.9 s).
+    reading what changed 0.25 s, loading the index 0.1 s and the model 0.7 to 0.9 s); the
+    child digests the inputs too, where it waits for this process (20 ms at 100,000 files).
     The child asks whether there is work once it has listed the files: it is answered as soon as
     it asks, between two reads of those loads (`_Answer`), so that a build with nothing to do stops
     loading then and one with work has the child read what changed while the model loads. Should
@@ -323,7 +328,7 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
     the plan's keys and more: docs/performance.md, "Loading ahead while the child reads")."""
     said = len(cache.damaged)
 
-    def survey(tell: Callable[[object], Any]) -> tuple[Content | None, list[str]]:
+    def survey(tell: Callable[[object], Any]) -> tuple[tuple[Content, str] | None, list[str]]:
         return _surveyed(root, cache, settings, tell), cache.damaged[said:]  # (the child's own findings)
 
     with talking_child(survey) as child:
@@ -334,7 +339,7 @@ def _survey_apart(root: Path, cache: Cache, settings: bytes, decision: _Decision
         if not answer.work():
             return None
         cache.load_early(*cache.read_ahead(), until=child.ready)  # (see above)
-        found: tuple[Content | None, list[str]] = child.heard()
+        found: tuple[tuple[Content, str] | None, list[str]] = child.heard()
     cache.damaged += found[1]
     return found[0]
 

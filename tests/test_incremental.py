@@ -2196,6 +2196,44 @@ def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_mo
     assert tree(site) == clean_build(root, tmp_path / "clean-last")
 
 
+def test_the_child_that_reads_the_content_digests_the_inputs_and_a_file_touched_is_found_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From `SURVEYED_APART_FROM` briefings (here from none), the child that reads the content
+    digests the build's inputs too (`inputs_digest`), which the parent would do once it has heard
+    the content. A file touched, its bytes the same, is then found unchanged from that digest:
+    nothing is written; after an edit the site is a clean build's. Neither digest is the parent's."""
+    monkeypatch.setattr(pipeline, "SURVEYED_APART_FROM", 0)
+    monkeypatch.setattr(sources, "SETTLED_NS", 0)  # as if every file had been written long ago
+    calls = tmp_path / "digested"  # who digested the inputs, one pid a line (the child's list is its own)
+    real_digest = pipeline.inputs_digest
+
+    def digest(*args: Any) -> str:
+        with calls.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real_digest(*args)
+
+    monkeypatch.setattr(pipeline, "inputs_digest", digest)
+    root = make_archive(tmp_path / "a", {f"2016/b{n}.md": text(n, [TAGS[n]], day=n + 1) for n in range(4)})
+    site = build(root, "--jobs", "2")
+    build(root, "--jobs", "2")  # (the first build with a child: the second, once the cache counts the briefings)
+    before = {name: (site / name).stat().st_mtime_ns for name in tree(site)}
+    touched = root / "content" / "2016" / "b1.md"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    calls.unlink()
+    build(root, "--jobs", "2")
+    assert {name: (site / name).stat().st_mtime_ns for name in tree(site)} == before
+    pids = calls.read_text().split()
+    assert len(pids) == 1 and int(pids[0]) != os.getpid()
+
+    touched.write_text(text(1, [TAGS[1]], day=2, title="Retitled"))
+    calls.unlink()
+    build(root, "--jobs", "2")
+    pids = calls.read_text().split()
+    assert len(pids) == 1 and int(pids[0]) != os.getpid()
+    assert tree(site) == clean_build(root, tmp_path / "clean")
+
+
 @pytest.mark.parametrize("child_done", [False, True], ids=["child-still-reading", "child-done-at-once"])
 def test_while_the_child_reads_the_parent_loads_what_the_last_build_loaded_next_each_file_once(
     child_done: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
