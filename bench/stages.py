@@ -104,7 +104,7 @@ def measure(root: Path, runs: int, profile: str = "", only: Collection[str] = ()
         if changed:  # some files were parsed, not loaded: a rebuild would not time what is timed here
             sys.exit(build_first(root))
         assets = frozenset(content.assets)
-        inputs = stages.records_shape(run, loaded.index, assets, stages.clock_position(run, loaded.index))
+        inputs = stages.records_shape(run, loaded.facts, assets)
         if only and set(only) <= {"kept model", "plan, same shape"}:  # neither needs a model made afresh
             patched = _kept_model(times, runs, run, loaded, assets, inputs)
             if patched is not None and "plan, same shape" in only:

@@ -470,13 +470,13 @@ class Cache:
         shutil.rmtree(self.folder, ignore_errors=True)
         self._key = None
 
-    def load_record_index(self, settings: object) -> object:
+    def load_record_index(self, settings: object) -> tuple[object, object]:
         """Return what `save_records` kept of every cached record (`records.index_rows`: read
-        by `records.index_from`), if they were made with these settings; else None."""
+        by `records.summaries_from`) and with them, if they were made with these settings; else None and None."""
         for temporary in (*self.folder.glob(".new.*"), *self.folder.glob("records/.new.*")):
             temporary.unlink(missing_ok=True)  # left by a build killed while saving
         kept = self.recall_tables(RECORD_INDEX, settings)
-        return kept[0][0] if kept and len(kept[0]) == 1 else None
+        return (kept[0][0], kept[1]) if kept and len(kept[0]) == 1 else (None, None)
 
     def load_records(self, settings: object, paths: Iterable[str] | None = None) -> dict[str, Record]:
         """Return the cached records by file path, made with these settings: those of `paths`
@@ -493,12 +493,17 @@ class Cache:
         return records
 
     def save_records(
-        self, settings: object, index: dict[str, tuple[Any, ...]], fresh: dict[str, Record], removed: set[str]
+        self,
+        settings: object,
+        index: dict[str, tuple[Any, ...]],
+        fresh: dict[str, Record],
+        removed: set[str],
+        rest: object = None,
     ) -> None:
         """Store the records parsed since the cached ones (`fresh`) and forget the `removed` ones,
         rewriting only the shards (see `_shard`) that hold them, then the index of every record
         (`index`, as `records.index_rows` gives it: written last, so a shard may be newer than
-        it, never older)."""
+        it, never older), with `rest` (what the build worked out from the index)."""
         folder = self.folder / "records"
         folder.mkdir(parents=True, exist_ok=True)
         changes: dict[str, dict[str, Record | None]] = {}
@@ -518,7 +523,7 @@ class Cache:
             for stale in folder.glob("*.pickle"):
                 if stale.name not in rewritten:
                     stale.unlink()
-        self.remember_tables(RECORD_INDEX, settings, (index,), None)
+        self.remember_tables(RECORD_INDEX, settings, (index,), rest)
 
     def recall(self, name: str, inputs: object) -> object:
         """Return what a stage remembered under `name` from equal `inputs` (see `keys.Memo`), or None."""

@@ -99,12 +99,14 @@ class Records:
 
     `index` has every listed file's summary, in path order; `fresh` the records parsed in this
     build; `load` gives the others' by path (from the cache's shards), with others kept beside
-    them, or every one; `kept` holds every record loaded (in the preview, since it started).
+    them, or every one; `kept` holds every record loaded (in the preview, since it started);
+    `facts` what the build works out from the whole index (`IndexFacts`).
     """
 
     index: dict[str, Summary]
     fresh: dict[str, Record]
     load: Callable[[Iterable[str] | None], dict[str, Record]]
+    facts: IndexFacts
     kept: dict[str, Record] = field(default_factory=dict)
 
     def of(self, paths: Iterable[str]) -> list[Record]:
@@ -126,6 +128,45 @@ class Records:
         return self.of(self.index)
 
 
+@dataclass(frozen=True)
+class IndexFacts:
+    """What a build works out from every file's summary: the digest of each file's path with its
+    record's `shape`, and with its `frame` (`listing_digest`, of which `records_shape` is made),
+    and the clock's position among the briefings' moments (`clock_position`; `news`: with the
+    news sitemap's events). Kept with the index (`Cache.save_records`); a build whose parsed files
+    kept their shape, frame and moment, none added or removed, takes them while the position
+    holds at its clock (`_kept_facts`): at 100,000 briefings, an edit skips 50 ms of passes."""
+
+    shapes: bytes
+    frames: bytes
+    clock: Position
+    news: bool
+
+
+def index_facts(run: Session, index: dict[str, Summary]) -> IndexFacts:
+    """Return the `IndexFacts` of an index, worked out from every summary."""
+    news = run.config.news_sitemap
+    return IndexFacts(listing_digest(index), listing_digest(index, framed=True), clock_position(run, index), news)
+
+
+def _kept_facts(
+    run: Session, kept: object, index: dict[str, Summary], fresh: dict[str, Record], summaries: list[Summary]
+) -> IndexFacts | None:
+    """Return the facts kept with the last index (`kept`) if they are this `index`'s, which lists
+    as many files: each file parsed again (`fresh`) has the shape, frame and moment it had
+    (`summaries`: each file's summary in the last index, `_UNKNOWN` for one it did not list,
+    which has no shape: so the index lists the files that one did), the news sitemap is as it
+    was and the clock's position holds now. Else None."""
+    if not isinstance(kept, IndexFacts) or kept.news != run.config.news_sitemap or not kept.clock.holds(run.now):
+        return None
+    was = compress(zip(index, summaries, strict=True), map(fresh.__contains__, index))
+    for path, before in was:
+        now = index[path]
+        if (before.shape, before.frame, before.moment) != (now.shape, now.frame, now.moment):
+            return None
+    return kept
+
+
 def _none(paths: Iterable[str] | None) -> dict[str, Record]:
     """Load no record: where every record is in memory, or there is no cache."""
     return {}
@@ -145,10 +186,12 @@ def load_records(
     rows: object = None  # the cached summaries as the cache keeps them
     summaries: list[Summary]  # each file's cached summary
     cached: KeysView[str]  # the files with one
+    known: object = None  # the facts of the cached index (`IndexFacts`)
     if warm is not None:  # the cache's shards are as its build left them, or CacheDamaged says otherwise
         summaries, cached, load = list(rows_of(warm.index, files, _UNKNOWN)), warm.index.keys(), warm.load
+        known = warm.facts
     elif cache:
-        rows = cache.load_record_index(settings)
+        rows, known = cache.load_record_index(settings)
         if rows is not None:  # (read on the other core while the summaries are made)
             store.read_digests_ahead()
         summaries, cached = summaries_from(rows, files, _UNKNOWN)
@@ -178,28 +221,33 @@ def load_records(
     index = dict(zip(files, summaries, strict=True))
     index.update((path, summary(record)) for path, record in fresh.items())
     changed = bool(fresh) or len(cached) != len(index)
+    found = _kept_facts(run, known, index, fresh, summaries) if len(cached) == len(index) else None  # (see there)
+    facts = found or index_facts(run, index)
     if cache:
-        keep = functools.partial(_keep_records, run.root, cache, content, settings, index, fresh, rows, cached, changed)
+        keep = functools.partial(
+            _keep_records, run.root, cache, content, settings, index, fresh, rows, cached, facts, changed or not found
+        )
         later = _later(run, len(fresh)) if len(fresh) == len(index) else None
         if later is not None:
             in_background(later, keep)  # while the model is made here, where a core would wait
         else:
             keep()
-    records = Records(index, fresh, load, {**warm.kept, **warm.fresh} if warm is not None else {})
+    records = Records(index, fresh, load, facts, {**warm.kept, **warm.fresh} if warm is not None else {})
     return records, errors, changed
 
 
 def _keep_records(
     root: Path, cache: Cache, content: Content, settings: ParseSettings, index: dict[str, Summary],
-    fresh: dict[str, Record], rows: object, cached: KeysView[str], changed: bool,
+    fresh: dict[str, Record], rows: object, cached: KeysView[str], facts: IndexFacts, changed: bool,
 ) -> None:  # fmt: skip
-    """Keep the records parsed (`fresh`) for the next build, with the index of every record, if
-    any `changed`; and the digests parsing found for files listed unread, with their signatures.
+    """Keep the records parsed (`fresh`) for the next build, with the index of every record and
+    its `facts`, if any `changed` (or those facts were worked out again); and the digests
+    parsing found for files listed unread, with their signatures.
     Where every record was parsed (a cold build) this build loads none from the cache, so from
     `KEPT_IN_CHILD_FROM` records a forked child writes them (`load_records`), on the core that
     would otherwise wait while this process makes the model, which no worker shares."""
     if changed:
-        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached - index.keys())
+        cache.save_records(settings, index_rows(index, fresh, rows), fresh, cached - index.keys(), facts)
     remember_digests(root, cache, content, ((path, s.digest) for path, s in index.items()))
 
 
@@ -340,8 +388,8 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
     records, unreadable, changed = load_records(run, content, warm.records if warm else None)
     cache, store = run.cache, run.store
     assets = frozenset(content.assets)
-    clock = clock_position(run, records.index)
-    inputs = records_shape(run, records.index, assets, clock)
+    clock = records.facts.clock
+    inputs = records_shape(run, records.facts, assets)
     digests = dict(zip(records.index, map(_digest_of, records.index.values()), strict=True))
     decided = decided_inputs(run, assets)
     repeated = cache is not None and inputs_repeated(cache, inputs)
@@ -350,7 +398,7 @@ def load_and_plan(run: Session, content: Content, warm: Warm | None = None) -> P
         frame = warm.frame  # (equal shapes have equal frames)
     else:
         found = kept_model(cache, inputs=inputs) if cache and not unreadable else None
-        frame = found.frame if found else records_shape(run, records.index, assets, clock, framed=True)
+        frame = found.frame if found else records_shape(run, records.facts, assets, framed=True)
         if found is None and warm is not None and warm.frame == frame:
             found = warm  # the preview's, for a retag: nothing to load
         elif found is None and cache and not unreadable:
@@ -673,20 +721,23 @@ def _urls_free(run: Session, records: Records, urls: dict[str, str], listed: set
     return len(set(urls.values())) == len(urls) and taken.isdisjoint(urls.values())
 
 
-def records_shape(
-    run: Session, index: dict[str, Summary], assets: Iterable[str], clock: Position, framed: bool = False
-) -> bytes:
+def records_shape(run: Session, facts: IndexFacts, assets: Iterable[str], framed: bool = False) -> bytes:
     """Return the digest of what the model is made from but for what its pages only show; or,
     `framed`, but for the names its briefings are listed under too (each record's `frame`).
 
     The model is made from these alone (see `model_archive`): the settings, the options that
     choose the briefings, the clock's position among the briefings' dates, the other files
-    under content/, and each record but its SHOWN_ONLY fields (`Record.shape`).
+    under content/, and each record but its SHOWN_ONLY fields (`Record.shape`): the `facts`
+    of the index (`IndexFacts`).
     """
-    decided = Hasher().digest((decided_inputs(run, assets), clock))
-    digest = _frame_of if framed else _shape_of
-    listed = "\0".join(chain.from_iterable(zip(index, map(digest, index.values()), strict=True)))  # none holds a NUL
-    return digest_text(decided, b"f" if framed else b"", listed)
+    decided = Hasher().digest((decided_inputs(run, assets), facts.clock))
+    return digest_text(decided, b"f" if framed else b"", facts.frames if framed else facts.shapes)
+
+
+def listing_digest(index: dict[str, Summary], framed: bool = False) -> bytes:
+    """Return the digest of each file's path with its record's `shape` (or `frame`), in order."""
+    digest = _frame_of if framed else _shape_of  # one text: no path holds a NUL, and a digest is hex
+    return digest_text("\0".join(chain.from_iterable(zip(index, map(digest, index.values()), strict=True))))
 
 
 _shape_of, _frame_of = operator.attrgetter("shape"), operator.attrgetter("frame")

@@ -2196,6 +2196,47 @@ def test_content_listed_in_a_child_gives_the_site_a_clean_build_makes_and_the_mo
     assert tree(site) == clean_build(root, tmp_path / "clean-last")
 
 
+def test_an_edit_takes_what_was_worked_out_from_the_index_and_a_change_of_shape_date_files_or_clock_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digests of every file's shape and frame and the clock's position (`stages.IndexFacts`)
+    are kept with the records' index. A build whose parsed files keep their shape, frame and
+    moment, none added or removed, takes them while the position holds (a title edited), and
+    works them out again otherwise: a retag, a date moved, a briefing added, deleted or renamed
+    (as many files as before), the clock past a scheduled briefing's date. Each site is a clean
+    build's."""
+    worked: list[str] = []
+    real = stages.index_facts
+    monkeypatch.setattr(stages, "index_facts", lambda run, index: worked.append("") or real(run, index))
+
+    def clock(day: int) -> None:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime(2016, 3, day, 12, tzinfo=UTC).timestamp())))
+
+    clock(20)
+    files = {f"2016/b{n}.md": text(n, [TAGS[n]], day=n + 1) for n in range(4)}
+    root = make_archive(tmp_path / "a", {**files, "2016/later.md": text(7, [TAGS[0]], day=25)})  # scheduled
+    build(root)
+    edited, added = root / "content" / "2016" / "b1.md", root / "content" / "2016" / "b8.md"
+    renamed = edited.with_name("b1-renamed.md")
+    steps: list[tuple[str, Callable[[], object], bool]] = [
+        ("a title edited", lambda: edited.write_text(text(1, [TAGS[1]], day=2, title="Retitled")), False),
+        ("a retag", lambda: edited.write_text(text(1, [TAGS[4]], day=2, title="Retitled")), True),
+        ("a title edited after it", lambda: edited.write_text(text(1, [TAGS[4]], day=2, title="Again")), False),
+        ("a date moved", lambda: edited.write_text(text(1, [TAGS[4]], day=3, title="Again")), True),
+        ("a briefing added", lambda: added.write_text(text(8, [TAGS[2]], day=9)), True),
+        ("a briefing deleted", added.unlink, True),
+        ("a briefing renamed", lambda: edited.rename(renamed), True),
+        ("the clock past the scheduled briefing", lambda: clock(26), True),
+        ("a title edited then", lambda: renamed.write_text(text(1, [TAGS[4]], day=3, title="Last")), False),
+    ]
+    for number, (label, change, again) in enumerate(steps):
+        change()
+        worked.clear()
+        build(root)
+        assert worked == ([""] if again else []), label
+        assert tree(root / "_site") == clean_build(root, tmp_path / f"clean{number}"), label
+
+
 def test_the_child_that_reads_the_content_digests_the_inputs_and_a_file_touched_is_found_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
