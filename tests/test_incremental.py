@@ -2668,6 +2668,42 @@ def test_an_edit_makes_only_the_briefings_its_pages_show_of_the_model_it_loads(
     assert [e.file for e in kept] == [e.briefing.path for e in report.archive.entries]
 
 
+def test_an_edit_seeds_the_hasher_with_the_entries_its_outputs_held_and_digests_none_of_the_kept_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted: a plan that recalls the last one seeds its hasher with the kept digests of the
+    entries the outputs it keys again held in the last plan (`Keying.seed_kept`, found in
+    `Readers`), not with every entry's, and digests no entry of the kept model itself: each it
+    meets was seeded (the edited entry is a new one). The site is a clean build's."""
+    root = tmp_path / "a"
+    write_archive(root, generate(150, seed=11))
+    settings = root / "site.yaml"
+    settings.write_text(settings.read_text().replace("per_page: 200", "per_page: 10"))  # as 200 of 100,000
+    build(root)  # keeps the model it made, and its entries' digests
+    seeded: list[int] = []
+    digested: list[object] = []
+    real_seed, real_digest = keys.Hasher.seed_all, keys.Hasher._dataclass
+
+    def seed_all(self: keys.Hasher, values: tuple[object, ...], digests: tuple[bytes, ...]) -> None:
+        seeded.append(len(values))
+        real_seed(self, values, digests)
+
+    def digest(self: keys.Hasher, value: Any) -> bytes:
+        if type(value) is archive.Entry:
+            digested.append(value)
+        return real_digest(self, value)
+
+    monkeypatch.setattr(keys.Hasher, "seed_all", seed_all)
+    monkeypatch.setattr(keys.Hasher, "_dataclass", digest)
+    oldest = sorted((root / "content").rglob("*.md"))[0]
+    oldest.write_text(oldest.read_text().replace("summary: ", "summary: Edited. ", 1))
+    report = pipeline.build(root, pipeline.Options(jobs=1))
+    assert report.archive is not None and report.replanned is not None
+    assert len(seeded) == 1 and 0 < seeded[0] < 150 // 2, seeded
+    assert [entry.file for entry in digested] == [oldest.relative_to(root).as_posix()]  # (the edited one)
+    assert tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
 def test_a_run_of_retags_adds_and_moves_ranks_related_briefings_from_the_kept_ranking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
