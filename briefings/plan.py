@@ -667,8 +667,8 @@ class Keying:
         when met.
 
         With `reached`, only the entries the outputs `reached` held in the last plan (`Readers`):
-        what a plan that recalls the last one keys again holds (an edit at 100,000 briefings: a
-        few thousand, where seeding all took 50 ms). Any other it meets is digested: the digests
+        what a plan that recalls the last one keys again holds (an edit of the newest of 100,000
+        briefings: 1,640 of them, where seeding all took 50 ms). Any other it meets is digested: the digests
         are the same either way, seeded or not. Not while the model kept for the builds after this
         one is this plan's: it keeps every entry's digest (`keep_digests`)."""
         kept = self.kept

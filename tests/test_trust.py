@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -581,7 +582,9 @@ def test_no_thread_reads_the_stored_digests_when_a_build_forks(
             alive_at_fork.append(True)
             released.set()
 
-    unusable = lambda rows, paths, missing: ([missing] * len(paths), {}.keys())  # noqa: E731 - (no digests asked for)
+    def unusable(rows: object, paths: list[str], missing: Any) -> tuple[list[Any], Any]:
+        return [missing] * len(paths), {}.keys()  # (so the stored digests are not asked for)
+
     monkeypatch.setattr(stages, "summaries_from", unusable)
     monkeypatch.setattr(bodies._DigestsRead, "run", held)
     monkeypatch.setattr(bodies.BodyStore, "finish_reading_ahead", finished)
