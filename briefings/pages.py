@@ -591,10 +591,11 @@ def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     both models took 0.77 s at 100,000 briefings under cProfile, this 0.43 s."""
     if before.config.base_url != after.config.base_url:
         return set()
-    # Each pass in C: a loop of Python over 100,000 entries costs a tenth of a second.
-    shared = dict(zip(map(entry_path, before.entries), before.entries, strict=True))
-    paths = list(map(entry_path, after.entries))
-    kept = list(itertools.compress(paths, map(operator.is_, map(shared.get, paths), after.entries)))
+    # Each pass in C: a loop of Python over 100,000 entries costs a tenth of a second. An entry
+    # shared is found by its identity (a frozen entry is at one path): a table of the entries by
+    # path took 50 ms at 100,000, reading each entry's path and digesting it.
+    held = set(map(id, before.entries))
+    kept = list(map(entry_path, itertools.compress(after.entries, map(held.__contains__, map(id, after.entries)))))
     related, was = after.related, before.related
     moved = map(operator.ne, map(related.get, kept, itertools.repeat(())), map(was.get, kept, itertools.repeat(())))
     same: set[str] = set(kept) - set(itertools.compress(kept, moved))

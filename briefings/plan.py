@@ -54,7 +54,7 @@ from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
 from briefings.sources import read_static
 from briefings.tables import listed_alike
-from briefings.urls import media_path, output_file, page_paths
+from briefings.urls import briefing_files, media_path, output_file, page_paths
 from briefings.workers import forked_map, in_background, in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
@@ -333,7 +333,7 @@ def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
     pages and feeds of terms, the pages of months (`pages.unchanged_briefing_pages`,
     `pages.unchanged_term_outputs`, `pages.unchanged_month_outputs`)."""
     return {
-        *map(output_file, unchanged_briefing_pages(before, after)),
+        *briefing_files(unchanged_briefing_pages(before, after)),
         *unchanged_term_outputs(before, after),
         *unchanged_month_outputs(before, after),
     }
@@ -352,7 +352,7 @@ def _keyed_outputs(
     # The briefing pages recalled (most, after a retag) are kept as they were, found in passes in C:
     # no page, job or maker of Python for each of them (100,000 at 100,000 briefings).
     recalled = keying.recalled.pages if keying.recalled else frozenset()
-    files = list(map(output_file, map(entry_path, archive.entries))) if recalled else []
+    files = list(briefing_files(map(entry_path, archive.entries))) if recalled else []
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
     revised = revised_ids(archive.entries)  # for the pages' dates, worked out once
     dated_only = _recalled_listings(archive, recalled)

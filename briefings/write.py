@@ -11,7 +11,6 @@ path and any path that would leave the folder. May not know what a briefing is.
 
 from __future__ import annotations
 
-import bisect
 import collections
 import contextlib
 import ctypes
@@ -63,11 +62,12 @@ def unique_outputs(plan: Plan) -> None:
     """
     seen: dict[str, Planned] = {}
     errors: list[SourceError] = []
-    for path in plan.kept:
+    for path in () if _plain_paths(plan.kept) else plan.kept:
         if problem := _path_problem(path):
             errors.append(_error_at(plan.recalled(path), problem))
+    plain = _plain_paths(list(map(_PATH, plan.fresh)))
     for output in plan.fresh:
-        problem = _path_problem(output.path)
+        problem = None if plain else _path_problem(output.path)
         if problem:
             errors.append(_error_at(output, problem))
         elif output.path in seen or output.path in plan.kept:
@@ -92,15 +92,43 @@ def _error_at(output: Planned, message: str) -> SourceError:
     return SourceError(output.origin, output.line, message)
 
 
-def _folder_is_a_file(paths: Iterable[str]) -> bool:
-    """Return True when some path is the folder of another ("a" and "a/b"): in path order,
-    the paths under "a/" come at or after "a/", the first of them right there."""
-    ordered = sorted(paths)
-    for path in ordered:
-        at = bisect.bisect_left(ordered, path + "/")
-        if at < len(ordered) and ordered[at].startswith(path + "/"):
+def _folder_is_a_file(paths: Collection[str]) -> bool:
+    """Return True when some path is the folder of another ("a" and "a/b"): one of the folders
+    the paths are in, at any depth, is a path. Each depth's folders are found in passes of C: a
+    loop of Python over 108,000 paths (after a retag at 100,000 briefings) took 80 ms."""
+    level, seen = _folders(paths), set[str]()
+    while level:
+        if not level.isdisjoint(paths):
             return True
+        seen |= level
+        level = _folders(level) - seen
     return False
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Return the folders the paths are in ("a/b" for "a/b/c"; none for a path without "/")."""
+    parted = list(map(_PARTED, paths))
+    return set(map(_HEAD, itertools.compress(parted, map(_SEP, parted))))
+
+
+_PARTED = operator.methodcaller("rpartition", "/")
+_PATH = operator.attrgetter("path")  # of a `Planned`
+_HEAD, _SEP = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def _plain_paths(paths: Collection[str]) -> bool:
+    """Return True when none of the paths has a problem (`_path_problem`), as found for all at
+    once in C: each ASCII, none longer than a name may be, none empty, and none leaving the
+    folder (no "/" to begin one, no "\\", NUL or ".."). False sends them to `_path_problem`,
+    one at a time: a loop of Python over 108,000 paths took 60 ms."""
+    joined = "\n".join(paths)
+    return (
+        joined.isascii()
+        and max(map(len, paths), default=1) <= NAME_MAX
+        and min(map(len, paths), default=1) > 0
+        and not joined.startswith("/")
+        and not any(mark in joined for mark in ("\n/", "\\", "\0", ".."))
+    )
 
 
 def _path_problem(path: str) -> str | None:
