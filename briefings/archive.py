@@ -641,8 +641,10 @@ def _with_files(
     None when a clean build would refuse the result: an added briefing at another's URL or
     alias, or a body linking to a removed one (but at the site paths `rejoining`)."""
     gone = {id(entry) for entry in removed}
-    entries = [entry for entry in archive.entries if id(entry) not in gone]
-    urls = {entry.path for entry in entries}
+    # Each pass over the archive's entries in C: a loop of Python over 100,000 took 20 to 30 ms.
+    staying = map(operator.not_, map(gone.__contains__, map(id, archive.entries)))
+    entries = list(itertools.compress(archive.entries, staying))
+    urls = set(map(entry_path, entries))
     if len(urls | {entry.path for entry in added}) != len(urls) + len(added):
         return None  # two briefings at one URL: the full build says which
     for entry in added:
@@ -950,7 +952,8 @@ def _spellings(
 def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[SourceError]:
     """Return an error for each alias or removed URL that is some briefing's URL, or claimed twice."""
     entries = list(entries)
-    current = {"/" + e.path: e.file for e in entries}
+    at = dict(zip(map(entry_path, entries), map(file_of, entries), strict=True))  # in C: 100,000 entries
+    current = {url: at[url[1:]] for url in _claimed_urls(config, entries) if url[:1] == "/" and url[1:] in at}
     removed = {r.path: r for r in config.removed}
     claimed: dict[str, str] = {}
     errors = []
@@ -974,6 +977,12 @@ def moved_url_errors(config: SiteConfig, entries: Iterable[Entry]) -> list[Sourc
             message = f'removed: "{path}" is still the URL of {owner}; take it off the list, or delete the briefing'
             errors.append(SourceError("site.yaml", withdrawn.line, message))
     return errors
+
+
+def _claimed_urls(config: SiteConfig, entries: list[Entry]) -> set[str]:
+    """Return the URLs the aliases of these entries and site.yaml's removed list claim."""
+    aliased = itertools.compress(entries, map(aliases_of, entries))  # held: no briefing made
+    return {*itertools.chain.from_iterable(map(aliases_of, aliased)), *(r.path for r in config.removed)}
 
 
 def _display_names(names: Iterable[str], preferred: AbstractSet[str] = frozenset()) -> dict[str, str]:
@@ -1272,7 +1281,7 @@ def _reranked(
         near.update(range(max(0, index - RELATED_MIN), index + RELATED_MIN + 1))  # `_nearest`'s reach
         for slug, place in _places(columns, index, tags[index]):
             near.update(_seeing(columns[slug], place, len(tags[index])))
-    gone = changed if in_place else [o for o, index in enumerate(new_of) if index < 0]
+    gone = changed if in_place else list(itertools.compress(range(len(new_of)), map((-1).__eq__, new_of)))
     if gone:
         old_columns = _tag_columns(before.tags)
         for o in gone:

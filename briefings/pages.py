@@ -598,7 +598,8 @@ def unchanged_briefing_pages(before: Archive, after: Archive) -> set[str]:
     kept = list(map(entry_path, itertools.compress(after.entries, map(held.__contains__, map(id, after.entries)))))
     related, was = after.related, before.related
     moved = map(operator.ne, map(related.get, kept, itertools.repeat(())), map(was.get, kept, itertools.repeat(())))
-    same: set[str] = set(kept) - set(itertools.compress(kept, moved))
+    same = set(kept)
+    same.difference_update(itertools.compress(kept, moved))
     places, placed = story_places(after, unshared_with=before), story_places(before, unshared_with=after)
     same -= {path for path in places.keys() | placed.keys() if places.get(path) != placed.get(path)}
     rescheduled = before.scheduled ^ after.scheduled  # (file paths)

@@ -54,7 +54,7 @@ from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
 from briefings.sources import read_static
 from briefings.tables import listed_alike
-from briefings.urls import briefing_files, media_path, output_file, page_paths
+from briefings.urls import media_path, output_file, output_files, page_paths
 from briefings.workers import forked_map, in_background, in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
@@ -333,7 +333,7 @@ def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
     pages and feeds of terms, the pages of months (`pages.unchanged_briefing_pages`,
     `pages.unchanged_term_outputs`, `pages.unchanged_month_outputs`)."""
     return {
-        *briefing_files(unchanged_briefing_pages(before, after)),
+        *output_files(unchanged_briefing_pages(before, after)),
         *unchanged_term_outputs(before, after),
         *unchanged_month_outputs(before, after),
     }
@@ -352,7 +352,7 @@ def _keyed_outputs(
     # The briefing pages recalled (most, after a retag) are kept as they were, found in passes in C:
     # no page, job or maker of Python for each of them (100,000 at 100,000 briefings).
     recalled = keying.recalled.pages if keying.recalled else frozenset()
-    files = list(briefing_files(map(entry_path, archive.entries))) if recalled else []
+    files = list(output_files(map(entry_path, archive.entries))) if recalled else []
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
     revised = revised_ids(archive.entries)  # for the pages' dates, worked out once
     dated_only = _recalled_listings(archive, recalled)
@@ -377,7 +377,7 @@ def _keyed_outputs(
     work += (_feed_job(path, None, make, view) for path, view, make in feeds)
     planned = keying.planned_all(work)
     dated = [output_file(page.path) for page in pages if isinstance(page, Dated)] if dated_only else []
-    kept = keying.kept_prior([*(files[place] for place in sorted(left_out)), *dated])
+    kept = keying.kept_prior([*map(files.__getitem__, sorted(left_out)), *dated])
     keying.keep(listed)
     finder = PagesByPath(archive)
     return Plan(planned, kept, lambda path: _make_at(renderer, finder, path))
@@ -585,7 +585,9 @@ class Keying:
         outputs, templates, listed = last.outputs, last.templates, last.listed
         del last
         places = dict(zip(readers.outputs, range(len(readers.outputs)), strict=True))
-        pages = (unchanged() & outputs.keys()) - leaving - undone
+        pages = unchanged()  # (narrowed in place: each copy of a set of 100,000 paths takes a few ms)
+        pages.intersection_update(outputs.keys())
+        pages.difference_update(leaving, undone)
         digest = self.renderer.template_digest
         if changed := {name for name, known in templates.items() if digest(name) != known}:  # keyed again
             pages = {path for path in pages if outputs[path][4] not in changed}
@@ -610,7 +612,7 @@ class Keying:
                 continue
             # A page recalled is listed with the date that plan listed: its key, recalled, digests its
             # view, date and all. The others' dates are compared (after a retag, a few of 50,000).
-            fresh = map(operator.not_, map(recalled.pages.__contains__, map(output_file, paths)))
+            fresh = map(operator.not_, map(recalled.pages.__contains__, output_files(paths)))
             unsure = list(itertools.compress(range(len(rows)), fresh))
             if written_alike(tuple(map(rows.__getitem__, unsure)), tuple(map(others.__getitem__, unsure))):
                 same.add(name)

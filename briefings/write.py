@@ -11,6 +11,7 @@ path and any path that would leave the folder. May not know what a briefing is.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import contextlib
 import ctypes
@@ -93,27 +94,22 @@ def _error_at(output: Planned, message: str) -> SourceError:
 
 
 def _folder_is_a_file(paths: Collection[str]) -> bool:
-    """Return True when some path is the folder of another ("a" and "a/b"): one of the folders
-    the paths are in, at any depth, is a path. Each depth's folders are found in passes of C: a
-    loop of Python over 108,000 paths (after a retag at 100,000 briefings) took 80 ms."""
-    level, seen = _folders(paths), set[str]()
-    while level:
-        if not level.isdisjoint(paths):
+    """Return True when some path is the folder of another ("a" and "a/b"): in path order,
+    the paths under "a/" come at or after "a/", the first of them right there. First, in C:
+    a folder's path begins the paths in it, and the paths one begins come right after it in
+    path order, so where none begins the next, none is a folder (a loop of Python over the
+    108,000 paths of 100,000 briefings took 80 ms, this 40)."""
+    ordered = sorted(paths)
+    if not any(map(str.startswith, itertools.islice(ordered, 1, None), ordered)):
+        return False
+    for path in ordered:
+        at = bisect.bisect_left(ordered, path + "/")
+        if at < len(ordered) and ordered[at].startswith(path + "/"):
             return True
-        seen |= level
-        level = _folders(level) - seen
     return False
 
 
-def _folders(paths: Iterable[str]) -> set[str]:
-    """Return the folders the paths are in ("a/b" for "a/b/c"; none for a path without "/")."""
-    parted = list(map(_PARTED, paths))
-    return set(map(_HEAD, itertools.compress(parted, map(_SEP, parted))))
-
-
-_PARTED = operator.methodcaller("rpartition", "/")
 _PATH = operator.attrgetter("path")  # of a `Planned`
-_HEAD, _SEP = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _plain_paths(paths: Collection[str]) -> bool:
