@@ -54,7 +54,7 @@ from briefings.render import Renderer
 from briefings.search import Words, build_index, postings_from, postings_tables
 from briefings.sources import read_static
 from briefings.tables import listed_alike
-from briefings.urls import media_path, output_file, output_files, page_paths
+from briefings.urls import media_path, output_file, page_paths
 from briefings.workers import forked_map, in_background, in_child
 
 CHILD_INDEX_FROM = 20_000  # briefings; below, forking costs more than the memory it returns
@@ -333,7 +333,7 @@ def _unchanged_outputs(before: Archive, after: Archive) -> set[str]:
     pages and feeds of terms, the pages of months (`pages.unchanged_briefing_pages`,
     `pages.unchanged_term_outputs`, `pages.unchanged_month_outputs`)."""
     return {
-        *output_files(unchanged_briefing_pages(before, after)),
+        *map(output_file, unchanged_briefing_pages(before, after)),
         *unchanged_term_outputs(before, after),
         *unchanged_month_outputs(before, after),
     }
@@ -352,7 +352,7 @@ def _keyed_outputs(
     # The briefing pages recalled (most, after a retag) are kept as they were, found in passes in C:
     # no page, job or maker of Python for each of them (100,000 at 100,000 briefings).
     recalled = keying.recalled.pages if keying.recalled else frozenset()
-    files = list(output_files(map(entry_path, archive.entries))) if recalled else []
+    files = list(map(output_file, map(entry_path, archive.entries))) if recalled else []
     left_out = frozenset(itertools.compress(range(len(files)), map(recalled.__contains__, files)))
     revised = revised_ids(archive.entries)  # for the pages' dates, worked out once
     dated_only = _recalled_listings(archive, recalled)
@@ -612,7 +612,7 @@ class Keying:
                 continue
             # A page recalled is listed with the date that plan listed: its key, recalled, digests its
             # view, date and all. The others' dates are compared (after a retag, a few of 50,000).
-            fresh = map(operator.not_, map(recalled.pages.__contains__, output_files(paths)))
+            fresh = map(operator.not_, map(recalled.pages.__contains__, map(output_file, paths)))
             unsure = list(itertools.compress(range(len(rows)), fresh))
             if written_alike(tuple(map(rows.__getitem__, unsure)), tuple(map(others.__getitem__, unsure))):
                 same.add(name)

@@ -8,10 +8,9 @@ May not touch disk.
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -138,18 +137,6 @@ def fragment_of(url: str) -> str:
 def output_file(path: str) -> str:
     """Return the file that serves a path: directories get `index.html`."""
     return path + "index.html" if path == "" or path.endswith("/") else path
-
-
-def output_files(paths: Iterable[str]) -> Iterator[str]:
-    """Return `output_file` of each path, in passes of C: a call of Python for each of the
-    100,000 briefing pages took 35 ms."""
-    paths = list(paths)
-    folders = map(operator.or_, map(_IS_FOLDER, paths), map(operator.not_, paths))
-    return map(operator.add, paths, map(_INDEX_FILE.__getitem__, folders))
-
-
-_IS_FOLDER = operator.methodcaller("endswith", "/")
-_INDEX_FILE = ("", "index.html")  # what `output_file` adds to a path, by whether it is a folder
 
 
 def page_paths(output: str) -> tuple[str, ...]:

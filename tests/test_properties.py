@@ -40,11 +40,3 @@ def test_arbitrary_front_matter_never_raises(front: str, body: str) -> None:
 def test_any_value_in_any_field_never_raises(field: str, value: str) -> None:
     lines = [line if not line.startswith(f"{field}:") else f"{field}: {value}" for line in briefing().split("\n")]
     assert_well_formed("\n".join(lines).encode())
-
-
-@given(st.lists(st.text(alphabet="ab/.x", max_size=6)))
-def test_output_files_found_all_at_once_are_each_paths_output_file(paths: list[str]) -> None:
-    """`urls.output_files` gives, in passes of C, what `urls.output_file` gives each path."""
-    from briefings.urls import output_file, output_files
-
-    assert list(output_files(iter(paths))) == list(map(output_file, paths))

@@ -442,17 +442,6 @@ def test_a_folder_that_is_a_file_is_found_as_path_by_path(paths: list[str]) -> N
     assert write._folder_is_a_file(set(paths)) == any(f in paths for path in paths for f in folders(path))
 
 
-@settings(max_examples=500)
-@given(st.lists(st.text(alphabet="ab/.\\\0\né", max_size=8) | st.sampled_from(["a" * 256, "b/" + "c" * 255])))
-def test_paths_found_plain_all_at_once_each_have_no_problem(paths: list[str]) -> None:
-    """`write._plain_paths` looks at every path at once: it may send plain ones to the check of
-    each (`_path_problem`), never pass one that has a problem."""
-    if write._plain_paths(paths):
-        assert [write._path_problem(path) for path in paths] == [None] * len(paths)
-    assert write._plain_paths(["index.html", "2015/09/kweiris/index.html", "tags/syria/feed.xml", "a.b/c..d"]) is False
-    assert write._plain_paths(["index.html", "2015/09/kweiris/index.html", "tags/syria/feed.xml"])
-
-
 def reads_noted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Return the list that the name of each cache file read from now on is added to."""
     read: list[str] = []
