@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -306,15 +307,31 @@ def _renumbered(previous: Postings, docs: tuple[str, ...], words: Words, span: t
     moved = new_end - old_end
     terms: dict[str, array[int]] = {}  # the terms touched
     for term in previous.terms.keys() | gained.keys():
-        numbers = _numbers(previous.terms.get(term, b""))
+        packed = previous.terms.get(term, b"")
+        numbers = _numbers(packed)
         low = bisect.bisect_left(numbers, start)
         if low == len(numbers) and term not in gained:
             continue  # every number older than the run: as it was
         renumbered = numbers[:low]
         renumbered.extend(gained.get(term, ()))
-        renumbered.extend(map(moved.__add__, numbers[bisect.bisect_left(numbers, old_end, low) :]))
+        renumbered.frombytes(_moved(packed[bisect.bisect_left(numbers, old_end, low) * numbers.itemsize :], moved))
         terms[term] = renumbered
     return _applied(previous, terms, docs)
+
+
+_ONE = array("I", (1,)).tobytes()  # a number 1, packed as `Postings.terms` packs numbers
+
+
+def _moved(packed: bytes, by: int) -> bytes:
+    """Return numbers packed as `Postings.terms` keeps them, each moved by `by`, in C: read as one
+    integer whose digits in base 2**32 are the numbers, the whole is moved by `by` times the
+    integer whose every digit is 1. No number leaves 0 to 2**32 - 1 (none is below -`by`, and all
+    are far under the top), so no digit carries into the next, or borrows from it."""
+    if not by or not packed:
+        return packed
+    order = sys.byteorder
+    whole = int.from_bytes(packed, order) + by * int.from_bytes(_ONE * (len(packed) // len(_ONE)), order)
+    return whole.to_bytes(len(packed), order)
 
 
 def _numbers(packed: bytes) -> array[int]:
@@ -354,11 +371,13 @@ def _applied(previous: Postings, terms: dict[str, array[int]], docs: tuple[str, 
 
 def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
     """Return each facet's values (in the order the filters list them) with their numbers, ascending."""
+    # A term's entries are the archive's own objects (as `archive.with_edits` swaps them): each is
+    # numbered by identity, which reads no path (at 100,000 briefings, 0.4 s became 0.25).
     last = len(archive.entries) - 1
-    number = {entry.path: last - place for place, entry in enumerate(archive.entries)}
+    number = dict(zip(map(id, archive.entries), range(last, -1, -1), strict=True)).__getitem__
     facets = {
         kind.facet: {
-            term.name: [number[e.path] for e in reversed(term.entries)]  # they are newest first
+            term.name: list(map(number, map(id, reversed(term.entries))))  # they are newest first
             for term in archive.terms[kind.name]
             if term.entries
         }
@@ -372,9 +391,11 @@ def _facets(archive: Archive) -> dict[str, dict[str, list[int]]]:
 
 
 def _document(entry: Entry) -> str:
-    """Return where a briefing is: `YYYY-MM-DD/slug` (its path is `YYYY/MM/slug/`)."""
-    # Its path is `urls.briefing_path(date, slug)`, and the entry holds the date as written: no briefing made.
-    return f"{entry.date:%Y-%m-%d}/{briefing_slug(entry.path)}"
+    """Return where a briefing is: `YYYY-MM-DD/slug`, from its path (`YYYY/MM/slug/`:
+    `urls.briefing_path`, the year in four digits, as the client reads it) and the day of its
+    date as written (held by the entry: no briefing made)."""
+    path = entry.path
+    return f"{path[:4]}-{path[5:7]}-{entry.date.day:02d}/{briefing_slug(path)}"
 
 
 def _json(data: object) -> bytes:

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
+from array import array
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from briefings.search import (
     Postings,
+    _moved,
     _postings,
     _updated,
     decode_postings,
@@ -227,6 +229,31 @@ def test_postings_round_trip_in_the_smaller_encoding(numbers: set[int]) -> None:
     varint = sum(1 + (gap.bit_length() - 1) // 7 for gap in gaps)  # bytes: seven bits each
     bitmap = ordered[-1] // 8 + 1 if ordered else 0
     assert encoded[0] == ("v" if varint <= bitmap else "b")
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=50), st.data())
+def test_packed_numbers_moved_at_once_are_each_number_moved(numbers: list[int], data: st.DataObject) -> None:
+    """`_moved` moves every number of a packed run as one integer: each must come out as if moved
+    alone, the smallest to 0 and the largest to the top, with no carry or borrow between them."""
+    low, high = min(numbers, default=0), max(numbers, default=0)
+    by = data.draw(st.integers(-low, 2**32 - 1 - high))
+    moved = _moved(array("I", numbers).tobytes(), by)
+    assert array("I", moved).tolist() == [number + by for number in numbers]
+
+
+def test_a_result_links_to_its_briefing_whatever_the_year(tmp_path: Path) -> None:
+    """The client reads a document as `YYYY-MM-DD/slug` (ten characters, then the slug), and the
+    page is at `YYYY/MM/slug/` with the year in four digits: so too in the year 999."""
+    files = {
+        "0999/chronicle.md": briefing("A chronicle", "0999-09-24", body="Monks wrote it down."),
+        **{name: FILES[name] for name in ("2015/kweiris.md", "2015/truce.md")},
+    }
+    site = build(make_archive(tmp_path / "a", files))
+    documents = json.loads((site / "search" / "d" / "0.json").read_text())
+    assert documents[0] == "0999-09-24/chronicle"
+    year, month, _ = documents[0][:10].split("-")  # as search.js reads it
+    assert (site / year / month / documents[0][11:] / "index.html").is_file()
+    assert documents[1:] == ["2015-09-24/kweiris", "2015-09-25/truce"]
 
 
 @given(st.text())
