@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import threading
 from array import array
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from briefings.search import (
     Postings,
+    Splice,
     _moved,
     _postings,
+    _spliced_encoding,
     _updated,
     decode_postings,
     encode_postings,
@@ -239,6 +241,44 @@ def test_packed_numbers_moved_at_once_are_each_number_moved(numbers: list[int], 
     by = data.draw(st.integers(-low, 2**32 - 1 - high))
     moved = _moved(array("I", numbers).tobytes(), by)
     assert array("I", moved).tolist() == [number + by for number in numbers]
+
+
+@given(st.sets(st.integers(0, 600), min_size=1), st.data())
+def test_an_encoding_spliced_for_a_run_renumbered_is_the_encoding_made_afresh(
+    numbers: set[int], data: st.DataObject
+) -> None:
+    """After briefings added or removed mid-archive, a term's encoding is spliced from its last one
+    (`_spliced_encoding`): its numbers in a run give way to others, those after it move. Where it
+    gives one, it must be the one made afresh."""
+    ordered = array("I", sorted(numbers))
+    low = data.draw(st.integers(0, len(ordered)))
+    high = data.draw(st.integers(low, len(ordered)))
+    before = ordered[low - 1] if low else -1
+    moved = data.draw(st.integers(before + 1 - ordered[high], 40)) if high < len(ordered) else 0
+    limit = ordered[high] + moved if high < len(ordered) else before + 60  # the gained lie between
+    gained = sorted(data.draw(st.sets(st.integers(before + 1, limit - 1)))) if limit - 1 > before else []
+    spliced = _spliced_encoding(encode_postings(ordered), ordered, Splice(low, high, gained, moved))
+    renumbered = [*ordered[:low], *gained, *(n + moved for n in ordered[high:])]
+    assert spliced is None or spliced == encode_postings(renumbered)
+
+
+@pytest.mark.parametrize(
+    ("numbers", "change", "kind"),
+    [
+        (range(100, 400), Splice(150, 150, [], 1), "b"),  # every number: a bitmap, the upper half a place on
+        (range(100, 400), Splice(150, 151, [], -1), "b"),  # every number, one taken out
+        (range(100, 400), Splice(150, 150, [250], 1), "b"),  # every number, one put in
+        (range(0, 9000, 30), Splice(100, 100, [], 1), "v"),  # one number in thirty: gaps of a byte each
+        (range(0, 9000, 30), Splice(100, 101, [3001, 3010], 1), "v"),
+        (range(2, 9000, 30), Splice(0, 0, [], -2), "v"),
+    ],
+)
+def test_a_common_words_encoding_is_spliced_in_either_form(numbers: Sequence[int], change: Splice, kind: str) -> None:
+    ordered = array("I", numbers)
+    spliced = _spliced_encoding(encode_postings(ordered), ordered, change)
+    assert spliced is not None and spliced[0] == kind
+    low, high, gained, moved = change
+    assert decode_postings(spliced) == [*ordered[:low], *gained, *(n + moved for n in ordered[high:])]
 
 
 def test_a_result_links_to_its_briefing_whatever_the_year(tmp_path: Path) -> None:
