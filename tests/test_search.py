@@ -12,12 +12,14 @@ import threading
 from array import array
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from briefings import search as search_module
 from briefings.search import (
     Postings,
     Splice,
@@ -427,6 +429,33 @@ def test_a_briefing_added_as_the_newest_changes_only_the_postings_of_its_own_wor
     assert {name for name in changed if name.startswith("t/")} == {f"t/{term_key(t)}.json" for t in gained}
     assert {name for name in changed if not name.startswith(("t/", "f/"))} == {"index.json", "d/0.json"}
     assert len(changed) < len(after) // 2, sorted(changed)
+
+
+@given(st.integers(20, 180), st.integers(0, 1), st.integers(0, 2), st.sampled_from(["every", "third", "rare"]))
+def test_postings_of_common_words_renumbered_mid_archive_are_spliced_and_those_made_afresh(
+    at: int, removed: int, inserted: int, words_added: str
+) -> None:
+    """At 200 briefings, a word in every one (a bitmap) and one in every third (gaps of a byte) hold
+    enough numbers for their encodings to be spliced after a briefing added or removed mid-archive
+    (`search.SPLICED_FROM`): the postings must be those made afresh, the spliced encodings among them."""
+    assume(inserted != removed)
+    before = tuple(f"old{n}" for n in range(200))
+    words = {digest: "every third" if n % 3 == 0 else "every" for n, digest in enumerate(before)}
+    words |= {f"new{n}": {"every": "every", "third": "every third", "rare": "rare"}[words_added] for n in range(2)}
+    after = before[:at] + tuple(f"new{n}" for n in range(inserted)) + before[at + removed :]
+    spliced: list[str | None] = []
+
+    def recorded(*args: Any) -> str | None:
+        spliced.append(real(*args))
+        return spliced[-1]
+
+    real = search_module._spliced_encoding
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(search_module, "_spliced_encoding", recorded)
+        updated = _updated(_postings(before, Bodies(words)), after, Bodies(words))
+    assert updated is not None
+    assert_same_postings(updated, _postings(after, Bodies(words)))
+    assert any(spliced), "no encoding was spliced"
 
 
 def search_files(site: Path) -> dict[str, bytes]:
