@@ -363,24 +363,25 @@ def _spliced_encoding(encoded: str, numbers: array[int], change: Splice) -> str 
     through every number (about 40,000 for a common word at 100,000 briefings)."""
     low, high, gained, moved = change
     tail = len(numbers) - high  # the numbers that move
-    total = low + len(gained) + tail
-    top = numbers[-1] + moved if tail else gained[-1] if gained else numbers[low - 1] if low else -1
+    before = numbers[low - 1] if low else -1  # the last number before the run (-1: none)
+    total, top = low + len(gained) + tail, numbers[-1] + moved if tail else (gained or [before])[-1]
     size = top // 8 + 1  # `encode_postings`' figures, after the change
+    bitmap = encoded[0] == "b"
+    if bitmap != (total > size):
+        return None  # a bitmap no longer, or not known to be one: which is smaller depends on the gaps now
     data = base64.b64decode(encoded[1:])
-    if encoded[0] == "b":
-        if total <= size:
-            return None  # which encoding is smaller depends on the gaps now
+    if bitmap:
         bits = int.from_bytes(data, "little")
-        kept = bits & ((1 << (numbers[low - 1] + 1)) - 1) if low else 0  # the numbers before the run
-        after = (bits >> numbers[high]) << (numbers[high] + moved) if tail else 0  # those after it, moved
-        spliced = kept | after
+        spliced = bits & ((1 << (before + 1)) - 1)  # the numbers before the run
+        if tail:  # those after it, moved
+            spliced |= (bits >> numbers[high]) << (numbers[high] + moved)
         for number in gained:
             spliced |= 1 << number
         return "b" + base64.b64encode(spliced.to_bytes(size, "little")).decode()
-    middle = [*gained, numbers[high] + moved] if tail else gained
-    gaps = list(map(sub, middle, [numbers[low - 1] if low else -1, *middle]))
-    if total > size or max(gaps, default=0) >= 0x80 or max(data) >= 0x80:
-        return None  # a bitmap now, or a gap of more than one byte: a gap's place is not its number's
+    middle = [*gained, numbers[high] + moved] if tail else gained  # the run's numbers now, and the first moved
+    gaps = list(map(sub, middle, [before, *middle]))
+    if max(gaps, default=0) >= 0x80 or max(data) >= 0x80:
+        return None  # a gap of more than one byte: a gap's place is not its number's
     return "v" + base64.b64encode(data[:low] + bytes(gaps) + data[high + 1 :]).decode()
 
 
