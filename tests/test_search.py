@@ -273,6 +273,7 @@ def test_an_encoding_spliced_for_a_run_renumbered_is_the_encoding_made_afresh(
         (range(0, 9000, 30), Splice(100, 100, [], 1), "v"),  # one number in thirty: gaps of a byte each
         (range(0, 9000, 30), Splice(100, 101, [3001, 3010], 1), "v"),
         (range(2, 9000, 30), Splice(0, 0, [], -2), "v"),
+        (range(0, 800, 8), Splice(50, 51, [401], 0), "v"),  # as many numbers as a bitmap's bytes: still gaps
     ],
 )
 def test_a_common_words_encoding_is_spliced_in_either_form(numbers: Sequence[int], change: Splice, kind: str) -> None:
