@@ -573,7 +573,9 @@ class Keying:
         if readers.files != files:  # briefings added, removed or moved since: places differ
             place = dict(zip(files, range(len(files)), strict=True))
             leaving = readers.holding(path for path in readers.files if path not in place)
-            moved = array("I", (place.get(path, 0) for path in readers.files))  # (0: held only by those leaving)
+            # Each old place's new one (0: held only by those leaving), in a list: looking a place up
+            # in it gives an int it holds, where an `array` makes one (1.6 million at 100,000 briefings).
+            moved = list(map(place.get, readers.files, itertools.repeat(0)))
             holds = array("I", map(moved.__getitem__, array("I", holds))).tobytes()
         last = since.applied(base) if since else base
         # A file whose bytes are not those that plan keyed from (edited since the model was kept,
