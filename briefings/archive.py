@@ -1277,8 +1277,7 @@ def _reranked(
         new_of, changed = _in_place(before, moments, tags)
     else:
         new_of, changed, old_of = _moved(before, paths, moments, tags, olds)
-        kept = list(filter((-1).__lt__, new_of))  # the unchanged entries' new places, in their old order
-        if any(map(operator.gt, kept, itertools.islice(kept, 1, None))):
+        if any(a > b for a, b in itertools.pairwise(index for index in new_of if index >= 0)):
             return None
     columns = _tag_columns(tags)
     near = set(changed)
@@ -1286,7 +1285,7 @@ def _reranked(
         near.update(range(max(0, index - RELATED_MIN), index + RELATED_MIN + 1))  # `_nearest`'s reach
         for slug, place in _places(columns, index, tags[index]):
             near.update(_seeing(columns[slug], place, len(tags[index])))
-    gone = changed if in_place else list(itertools.compress(range(len(new_of)), map((0).__gt__, new_of)))
+    gone = changed if in_place else [o for o, index in enumerate(new_of) if index < 0]
     if gone:
         old_columns = _old_columns(before, columns, old_of, changed, gone)
         for o in gone:
