@@ -2070,9 +2070,11 @@ def test_the_briefing_pages_found_unchanged_are_those_made_from_equal_inputs(tmp
     assert 0 < len(equal) < len(after.entries) - 8  # the two stories' every part has a new place
 
 
-def test_past_the_threshold_the_index_is_made_in_a_child_while_pages_are_planned(
+def test_past_the_threshold_the_index_is_made_in_a_child_but_for_an_update_in_place_of_a_few(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A cold build, a new shape and an edit of many make the index in a child while pages are
+    planned; an edit of a few updates the postings kept for its shape in this process."""
     made_by = tmp_path / "pids"
     real_index = plan.build_index
 
@@ -2081,18 +2083,29 @@ def test_past_the_threshold_the_index_is_made_in_a_child_while_pages_are_planned
             pids.write(f"{os.getpid()}\n")
         return real_index(*args)
 
-    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(4)}
+    def edit(*names: str) -> None:
+        for name in names:
+            file = root / "content" / "2016" / f"{name}.md"
+            file.write_text(file.read_text().replace("Body text.", f"Zanzibar ferry text {name}."))
+
+    files = {f"2016/b{n}.md": text(n, [TAGS[n % 3]], day=n + 1) for n in range(6)}
     root = make_archive(tmp_path / "a", files)
+    sites = []
     with monkeypatch.context() as patched:
         patched.setattr(plan, "CHILD_INDEX_FROM", 0)
+        patched.setattr(plan, "INDEX_HERE_AT_MOST", 2)
         patched.setattr(plan, "build_index", recorded)
-        build(root)
-        file = root / "content" / "2016" / "b2.md"
-        file.write_text(file.read_text().replace("Body text.", "Zanzibar ferry text."))
-        site = tree(build(root))  # the postings the child kept are updated by the next child
-    assert len(pids := made_by.read_text().split()) == 2 and str(os.getpid()) not in pids
-    assert "search/index.json" in site
-    assert site == clean_build(root, tmp_path / "clean")
+        build(root)  # cold: in a child
+        (root / "content" / "2016" / "b1.md").write_text(text(1, [TAGS[4]], day=2))
+        sites.append(tree(build(root)))  # a retag, one entry patched: a new shape, in a child
+        edit("b2")
+        sites.append(tree(build(root)))  # two entries patched since the model kept, of the retag's shape: here
+        edit("b3", "b4", "b5")
+        sites.append(tree(build(root)))  # three or more: in a child
+    here = str(os.getpid())
+    assert [pid == here for pid in made_by.read_text().split()] == [False, False, True, False]
+    assert sites[0] != sites[1] != sites[2] and "search/index.json" in sites[-1]
+    assert sites[-1] == clean_build(root, tmp_path / "clean")
 
 
 def test_a_setting_that_changes_the_words_of_unchanged_files_remakes_the_search_index(tmp_path: Path) -> None:
