@@ -896,8 +896,8 @@ def search_index(
     briefings they are made in a forked child, but for an update in place of a few: postings kept
     for this model's `shape` (a memo slot says so without loading them), with `patched` entries
     at most INDEX_HERE_AT_MOST (those of the files an edit changed). There the child did little
-    but load the postings, and while it lived every page this process wrote was copied for it:
-    one edit at 100,000 briefings took 0.45 s more CPU time so, for the same wall time
+    but load the postings, and while it lived each page of memory this process wrote to was first
+    copied (copy on write): an edit at 100,000 briefings took 0.45 s more CPU time so, for the same wall time
     (docs/performance.md, "The search index of an edit, made in this process").
     """
 
