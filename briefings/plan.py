@@ -269,8 +269,8 @@ def plan_site(
     """
     # Started first, while this process is smallest: past CHILD_INDEX_FROM the index is made
     # in a forked child (which starts as large as this process is) while pages are planned here.
-    patched = _patched_count(kept.entries, archive.entries) if kept is not None else None
-    with search_index(archive, words if archive.config.search else None, memo, shape, patched) as index:
+    patched_from = kept.entries if kept is not None else None
+    with search_index(archive, words if archive.config.search else None, memo, shape, patched_from) as index:
         hasher = Hasher(functools.partial(_known_briefing, digests))
         memo = memo if shape else None
         plan = _plan_outputs(
@@ -888,14 +888,19 @@ def output_paths(root: Path, archive: Archive, assets: Iterable[str] = ()) -> se
 
 @contextlib.contextmanager
 def search_index(
-    archive: Archive, words: Words | None, memo: Memo | None, shape: bytes = b"", patched: int | None = None
+    archive: Archive,
+    words: Words | None,
+    memo: Memo | None,
+    shape: bytes = b"",
+    patched_from: tuple[Entry, ...] | None = None,
 ) -> Iterator[Callable[[], dict[str, bytes]]]:
     """Start making the search index's files (none without `words`); yield a function that waits for them.
 
     The postings the memo kept are updated (and the new ones kept). Past CHILD_INDEX_FROM
     briefings they are made in a forked child, but for an update in place of a few: postings kept
-    for this model's `shape` (a memo slot says so without loading them), with `patched` entries
-    at most INDEX_HERE_AT_MOST (those of the files an edit changed). There the child did little
+    for this model's `shape` (a memo slot says so without loading them), with at most
+    INDEX_HERE_AT_MOST entries not those of the model it was `patched_from` (those of the files an
+    edit changed). There the child did little
     but load the postings, and while it lived each page of memory this process wrote to was first
     copied (copy on write): an edit at 100,000 briefings took 0.45 s more CPU time so, for the same wall time
     (docs/performance.md, "The search index of an edit, made in this process").
@@ -911,7 +916,11 @@ def search_index(
             memo.remember("postings_shape", words.stamp, shape)  # what the next build decides by
         return index.files
 
-    if words is None or len(archive.entries) <= CHILD_INDEX_FROM or _updated_here(memo, words, shape, patched):
+    if (
+        words is None
+        or len(archive.entries) <= CHILD_INDEX_FROM
+        or _updated_here(memo, words, shape, patched_from, archive.entries)
+    ):
         yield make_index
         return
     # At scale its working memory (about 130 MB at 100,000 briefings) goes with the child.
@@ -919,20 +928,18 @@ def search_index(
         yield made
 
 
-def _updated_here(memo: Memo | None, words: Words, shape: bytes, patched: int | None) -> bool:
+def _updated_here(
+    memo: Memo | None, words: Words, shape: bytes, patched_from: tuple[Entry, ...] | None, entries: tuple[Entry, ...]
+) -> bool:
     """Return True when the postings the memo keeps are updated in place for a few briefings
-    (`search_index`): kept for this shape, with at most INDEX_HERE_AT_MOST entries patched."""
-    if memo is None or not shape or patched is None or patched > INDEX_HERE_AT_MOST:
+    (`search_index`): kept for this shape, with at most INDEX_HERE_AT_MOST of the `entries` not
+    those of the model they were `patched_from`, place by place (found in C; a model of another
+    length has briefings added or removed)."""
+    if memo is None or not shape or patched_from is None or len(patched_from) != len(entries):
+        return False
+    if sum(map(operator.is_not, patched_from, entries)) > INDEX_HERE_AT_MOST:
         return False
     return memo.recall("postings_shape", words.stamp) == shape
-
-
-def _patched_count(kept: tuple[Entry, ...], entries: tuple[Entry, ...]) -> int | None:
-    """Return how many entries of a model are not those of the model it was patched from, place by
-    place (found in C); None for models of other lengths (briefings added or removed)."""
-    if len(kept) != len(entries):
-        return None
-    return sum(map(operator.is_not, kept, entries))
 
 
 def _known_briefing(digests: dict[str, str], value: object) -> bytes | None:
